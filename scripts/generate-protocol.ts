@@ -100,7 +100,12 @@ function readSpec(file: string): MessageSpec {
       const at = line.indexOf('//')
       if (at < 0) return line
       const comment = line.slice(at + 2).trim()
-      if (comment && !/Licensed to the Apache|contributor license|NOTICE file|copyright ownership|Apache License|License\.|you may not use|the License|http:\/\/www\.apache|Unless required|distributed under|WITHOUT WARRANTIES|See the License|limitations under/.test(comment)) {
+      if (
+        comment &&
+        !/Licensed to the Apache|contributor license|NOTICE file|copyright ownership|Apache License|License\.|you may not use|the License|http:\/\/www\.apache|Unless required|distributed under|WITHOUT WARRANTIES|See the License|limitations under/.test(
+          comment,
+        )
+      ) {
         comments.push(comment)
       }
       return line.slice(0, at)
@@ -125,7 +130,20 @@ function kebab(s: string): string {
     .toLowerCase()
 }
 
-const PRIMITIVES = new Set(['bool', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'float64', 'string', 'bytes', 'records', 'uuid'])
+const PRIMITIVES = new Set([
+  'bool',
+  'int8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'float64',
+  'string',
+  'bytes',
+  'records',
+  'uuid',
+])
 
 // ---------------------------------------------------------------------------------------------
 // Generation of one message (request, response, header or data schema)
@@ -317,7 +335,9 @@ function writeValue(ctx: Ctx, f: FieldSpec, type: string, x: string, nullable: s
     case 'float64':
       return [`${indent}w.${type}(${x})`]
     case 'string':
-      return nullable === 'false' ? [`${indent}writeString(w, ${fx}, ${x} as string)`] : [`${indent}writeNullableString(w, ${fx}, ${x})`]
+      return nullable === 'false'
+        ? [`${indent}writeString(w, ${fx}, ${x} as string)`]
+        : [`${indent}writeNullableString(w, ${fx}, ${x})`]
     case 'uuid':
       return [`${indent}writeUuid(w, ${x} as string)`]
     case 'bytes':
@@ -375,7 +395,9 @@ function encodeField(ctx: Ctx, f: FieldSpec, x: string, indent: string): string[
   const nullable = f.type === 'records' ? 'true' : isEmpty(nr) ? 'false' : cond(nr, fieldRange(ctx, f))
   const lines: string[] = []
   if (nullable !== 'false' && nullable !== 'true' && f.type !== 'records') {
-    lines.push(`${indent}if (${x} === null && !(${nullable})) throw new ProtocolEncodeError('${ctx.spec.name}.${lowerFirst(f.name)} is not nullable in version ' + v)`)
+    lines.push(
+      `${indent}if (${x} === null && !(${nullable})) throw new ProtocolEncodeError('${ctx.spec.name}.${lowerFirst(f.name)} is not nullable in version ' + v)`,
+    )
   }
   const elem = elementType(f.type)
   if (elem === null) return [...lines, ...writeValue(ctx, f, f.type, x, nullable, indent)]
@@ -385,7 +407,11 @@ function encodeField(ctx: Ctx, f: FieldSpec, x: string, indent: string): string[
   } else {
     lines.push(`${indent}{`)
   }
-  lines.push(`${indent}  const a = ${x}!`, `${indent}  writeArrayLength(w, ${fx}, a.length)`, `${indent}  for (const e of a) {`)
+  lines.push(
+    `${indent}  const a = ${x}!`,
+    `${indent}  writeArrayLength(w, ${fx}, a.length)`,
+    `${indent}  for (const e of a) {`,
+  )
   lines.push(...writeValue(ctx, f, elem, 'e', 'false', indent + '    '))
   lines.push(`${indent}  }`, `${indent}}`)
   return lines
@@ -410,8 +436,9 @@ function generateStruct(ctx: Ctx, typeName: string, fields: FieldSpec[], scope: 
   generateStructBody(ctx, typeName, fields, scope, isTop)
   // Versions that a struct never branches on leave `v` unread; name it `_v` then (noUnusedParameters).
   const text = ctx.out.splice(start).join('\n')
-  const fixed = text.replace(/^(function \w+\((?:w: Writer|r: Reader), )v(: number[^\n]*\{\n)([\s\S]*?)^\}$/gm, (all, head: string, tail: string, body: string) =>
-    /\bv\b/.test(body) ? all : `${head}_v${tail}${body}}`,
+  const fixed = text.replace(
+    /^(function \w+\((?:w: Writer|r: Reader), )v(: number[^\n]*\{\n)([\s\S]*?)^\}$/gm,
+    (all, head: string, tail: string, body: string) => (/\bv\b/.test(body) ? all : `${head}_v${tail}${body}}`),
   )
   ctx.out.push(fixed)
 }
@@ -426,7 +453,9 @@ function generateStructBody(ctx: Ctx, typeName: string, fields: FieldSpec[], sco
   for (const f of fields) {
     const range = fieldRange(ctx, f)
     if (isEmpty(range)) continue
-    const vs = covers(range, ctx.valid) ? '' : ` (v${range.lo}${range.hi === Infinity ? '+' : range.hi === range.lo ? '' : '-' + range.hi})`
+    const vs = covers(range, ctx.valid)
+      ? ''
+      : ` (v${range.lo}${range.hi === Infinity ? '+' : range.hi === range.lo ? '' : '-' + range.hi})`
     const tagged = f.tag !== undefined ? ` [tag ${f.tag}]` : ''
     out.push(...docComment((f.about ?? '') + vs + tagged, '  '))
     out.push(`  ${lowerFirst(f.name)}: ${tsType(ctx, f)}`)
@@ -459,7 +488,9 @@ function generateStructBody(ctx: Ctx, typeName: string, fields: FieldSpec[], sco
     // A field that is absent at this version may only be left out when it holds its default
     // (or is ignorable), as in Kafka's generated Java serializers.
     if (!f.ignorable && inVersion !== 'true') {
-      out.push(`  if (!(${inVersion}) && ${nonDefault(ctx, f, `m.${name}`)}) throw new ProtocolEncodeError('${ctx.spec.name}.${name} is not supported in version ' + v)`)
+      out.push(
+        `  if (!(${inVersion}) && ${nonDefault(ctx, f, `m.${name}`)}) throw new ProtocolEncodeError('${ctx.spec.name}.${name} is not supported in version ' + v)`,
+      )
     }
     if (f.tag !== undefined) {
       // Tagged-only fields are written in the tag section below; a field both tagged (in some
@@ -512,7 +543,9 @@ function generateStructBody(ctx: Ctx, typeName: string, fields: FieldSpec[], sco
       if (covers(taggedRange, range)) {
         out.push(`  let ${name}: ${type} = ${defaultExpr(ctx, f)}`)
       } else {
-        out.push(`  let ${name}: ${type} = ${cond(range, scope)} && !(${cond(taggedRange, scope)}) ? ${decodeField(ctx, f)} : ${defaultExpr(ctx, f)}`)
+        out.push(
+          `  let ${name}: ${type} = ${cond(range, scope)} && !(${cond(taggedRange, scope)}) ? ${decodeField(ctx, f)} : ${defaultExpr(ctx, f)}`,
+        )
       }
       continue
     }
@@ -576,7 +609,23 @@ const HEADER = `// Generated by scripts/generate-protocol.ts from Apache Kafka's
 `
 
 function imports(body: string): string {
-  const codec = ['readArray', 'readBytes', 'readNullableBytes', 'readNullableString', 'readNullMarker', 'readString', 'readTaggedFields', 'readUuid', 'writeArrayLength', 'writeBytes', 'writeNullableString', 'writeNullMarker', 'writeString', 'writeTaggedFields', 'writeUuid'].filter((n) => new RegExp(`\\b${n}\\(`).test(body))
+  const codec = [
+    'readArray',
+    'readBytes',
+    'readNullableBytes',
+    'readNullableString',
+    'readNullMarker',
+    'readString',
+    'readTaggedFields',
+    'readUuid',
+    'writeArrayLength',
+    'writeBytes',
+    'writeNullableString',
+    'writeNullMarker',
+    'writeString',
+    'writeTaggedFields',
+    'writeUuid',
+  ].filter((n) => new RegExp(`\\b${n}\\(`).test(body))
   const api = ['EMPTY_BYTES', 'ZERO_UUID'].filter((n) => body.includes(n))
   const lines = [HEADER]
   const apiTypes = ['Input', 'TaggedField', ...(body.includes('ApiDefinition<') ? ['ApiDefinition'] : [])]
@@ -666,7 +715,12 @@ function main(): void {
   idx.push(`export const apis: readonly ApiDefinition<any, any>[] = [${index.map((e) => e.constName).join(', ')}]`)
   idx.push('', 'const byKey = new Map<number, ApiDefinition<any, any>>(apis.map((api) => [api.apiKey, api]))', '')
   idx.push('/** The API with this key, or undefined when no broker listener serves it. */')
-  idx.push('export function apiByKey(key: number): ApiDefinition<any, any> | undefined {', '  return byKey.get(key)', '}', '')
+  idx.push(
+    'export function apiByKey(key: number): ApiDefinition<any, any> | undefined {',
+    '  return byKey.get(key)',
+    '}',
+    '',
+  )
   idx.push('/** API keys by name, for readable code and error messages. */')
   idx.push('export const ApiKey = {')
   for (const e of index) idx.push(`  ${e.constName}: ${e.key},`)

@@ -71,7 +71,6 @@ export class ConfigError extends KafkaTsError {
 // Errors a broker returned. (The import sits here, not at the top, so that this section stays a
 // pure append; ES imports are hoisted, so where it sits does not matter.)
 
-
 /** Where a broker error happened; every field is optional and only the given ones are kept. */
 export interface KafkaErrorContext {
   /** Node id of the broker that answered. */

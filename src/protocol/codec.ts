@@ -129,7 +129,8 @@ export function readTaggedFields(r: Reader, readKnown: (tag: number) => boolean)
     }
     const end = r.offset + size
     if (readKnown(tag)) {
-      if (r.ok && r.offset !== end) r.fail(`tagged field ${tag} declared ${size} bytes but its value used ${r.offset - (end - size)}`)
+      if (r.ok && r.offset !== end)
+        r.fail(`tagged field ${tag} declared ${size} bytes but its value used ${r.offset - (end - size)}`)
     } else {
       ;(unknown ??= []).push({ tag, data: Buffer.from(r.raw(size)) })
     }
@@ -138,9 +139,27 @@ export function readTaggedFields(r: Reader, readKnown: (tag: number) => boolean)
 }
 
 /** Reads an array of elements with `readElement`; stops early once the reader has failed. */
-export function readArray<T>(r: Reader, flex: boolean, nullable: false, minElementSize: number, readElement: () => T): T[]
-export function readArray<T>(r: Reader, flex: boolean, nullable: boolean, minElementSize: number, readElement: () => T): T[] | null
-export function readArray<T>(r: Reader, flex: boolean, nullable: boolean, minElementSize: number, readElement: () => T): T[] | null {
+export function readArray<T>(
+  r: Reader,
+  flex: boolean,
+  nullable: false,
+  minElementSize: number,
+  readElement: () => T,
+): T[]
+export function readArray<T>(
+  r: Reader,
+  flex: boolean,
+  nullable: boolean,
+  minElementSize: number,
+  readElement: () => T,
+): T[] | null
+export function readArray<T>(
+  r: Reader,
+  flex: boolean,
+  nullable: boolean,
+  minElementSize: number,
+  readElement: () => T,
+): T[] | null {
   const n = readArrayLength(r, flex, nullable, minElementSize)
   if (n < 0) return null
   const out: T[] = []

@@ -46,11 +46,15 @@ export function writeResponseFrame<Res>(
 /** The correlation id of a response frame (its first four bytes), read before knowing the API. */
 export function peekCorrelationId(frame: Uint8Array): number {
   if (frame.length < 4) throw new ProtocolDecodeError(`response frame of ${frame.length} bytes has no correlation id`)
-  return ((frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]!) | 0
+  return (frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]! | 0
 }
 
 /** Decodes a response frame body (without the size prefix) sent for `api` at `version`. */
-export function readResponseFrame<Res>(frame: Uint8Array, api: ApiDefinition<unknown, Res>, version: number): { correlationId: number; body: Res } {
+export function readResponseFrame<Res>(
+  frame: Uint8Array,
+  api: ApiDefinition<unknown, Res>,
+  version: number,
+): { correlationId: number; body: Res } {
   const r = new Reader(frame)
   const header = ResponseHeader.decode(r, responseHeaderVersion(api, version))
   const body = api.decodeResponse(r, version)
@@ -73,8 +77,8 @@ export interface DecodedRequest {
  */
 export function readRequestFrame(frame: Uint8Array): DecodedRequest {
   if (frame.length < 8) throw new ProtocolDecodeError(`request frame of ${frame.length} bytes is shorter than a header`)
-  const apiKey = ((frame[0]! << 8) | frame[1]!) << 16 >> 16
-  const version = ((frame[2]! << 8) | frame[3]!) << 16 >> 16
+  const apiKey = (((frame[0]! << 8) | frame[1]!) << 16) >> 16
+  const version = (((frame[2]! << 8) | frame[3]!) << 16) >> 16
   const api = apiByKey(apiKey)
   const known = api !== undefined && version >= api.minVersion && version <= api.maxVersion
   const r = new Reader(frame)

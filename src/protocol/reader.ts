@@ -42,7 +42,8 @@ export class Reader {
   /** Throw if a read failed or if bytes remain unread (a frame must be consumed exactly). */
   finish(what = 'message'): void {
     this.check()
-    if (this.offset !== this.end) throw new ProtocolDecodeError(`${this.end - this.offset} unexpected trailing bytes after ${what}`)
+    if (this.offset !== this.end)
+      throw new ProtocolDecodeError(`${this.end - this.offset} unexpected trailing bytes after ${what}`)
   }
 
   private take(size: number): number {
