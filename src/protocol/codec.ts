@@ -166,3 +166,28 @@ export function readArray<T>(
   for (let i = 0; i < n && r.error === null; i++) out.push(readElement())
   return out
 }
+
+/**
+ * Kafka's `struct.equals(new Struct())` for an encoder input: true when every field given equals
+ * the default (missing fields are defaults) and no unknown tagged fields are carried.
+ */
+export function isDefaultStruct(value: object, defaults: object): boolean {
+  const d = defaults as Record<string, unknown>
+  for (const [key, x] of Object.entries(value)) {
+    if (x === undefined) continue
+    if (key === '_unknownTags') {
+      if ((x as unknown[]).length > 0) return false
+      continue
+    }
+    if (!isDefaultValue(x, d[key])) return false
+  }
+  return true
+}
+
+function isDefaultValue(x: unknown, d: unknown): boolean {
+  if (x === d) return true
+  if (x === null || d === null || typeof x !== 'object' || typeof d !== 'object') return false
+  if (x instanceof Uint8Array) return d instanceof Uint8Array && Buffer.compare(x, d) === 0
+  if (Array.isArray(x)) return Array.isArray(d) && x.length === 0 && d.length === 0
+  return isDefaultStruct(x, d)
+}

@@ -137,6 +137,7 @@ export class Reader {
   /** Zig-zag varlong as a JS number; fails when the value is beyond ±2^53 (use varlongBig). */
   varlong(): number {
     if (this.error !== null) return 0
+    const start = this.offset
     const buf = this.buffer
     let zz = 0
     let multiplier = 1
@@ -149,6 +150,15 @@ export class Reader {
       zz += (byte & 0x7f) * multiplier
       if ((byte & 0x80) === 0) {
         if (zz > Number.MAX_SAFE_INTEGER) {
+          // The float sum may have rounded past 2^53: decode exactly, keep safe integers only.
+          this.offset = start
+          const exact = this.varlongBig()
+          if (
+            this.error === null &&
+            exact <= BigInt(Number.MAX_SAFE_INTEGER) &&
+            exact >= -BigInt(Number.MAX_SAFE_INTEGER)
+          )
+            return Number(exact)
           this.fail('varlong exceeds the safe integer range')
           return 0
         }

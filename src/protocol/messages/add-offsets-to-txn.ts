@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readString, readTaggedFields, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -38,6 +39,7 @@ function writeAddOffsetsToTxnRequest(w: Writer, v: number, m: Input<AddOffsetsTo
   const flex = v >= 3
   {
     const x = (m.transactionalId === undefined ? "" : m.transactionalId)
+    if (x === null) throw new ProtocolEncodeError('AddOffsetsToTxnRequest.transactionalId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -50,6 +52,7 @@ function writeAddOffsetsToTxnRequest(w: Writer, v: number, m: Input<AddOffsetsTo
   }
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('AddOffsetsToTxnRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {

@@ -45,6 +45,7 @@ function writeAddPartitionsToTxnRequest(w: Writer, v: number, m: Input<AddPartit
   if (!(v >= 4) && m.transactions != null && m.transactions.length > 0) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.transactions is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.transactions === undefined ? [] : m.transactions)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.transactions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -56,6 +57,7 @@ function writeAddPartitionsToTxnRequest(w: Writer, v: number, m: Input<AddPartit
   if (!(v <= 3) && m.v3AndBelowTransactionalId !== undefined && m.v3AndBelowTransactionalId !== "") throw new ProtocolEncodeError('AddPartitionsToTxnRequest.v3AndBelowTransactionalId is not supported in version ' + v)
   if (v <= 3) {
     const x = (m.v3AndBelowTransactionalId === undefined ? "" : m.v3AndBelowTransactionalId)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.v3AndBelowTransactionalId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v <= 3) && m.v3AndBelowProducerId !== undefined && m.v3AndBelowProducerId !== 0n) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.v3AndBelowProducerId is not supported in version ' + v)
@@ -71,6 +73,7 @@ function writeAddPartitionsToTxnRequest(w: Writer, v: number, m: Input<AddPartit
   if (!(v <= 3) && m.v3AndBelowTopics != null && m.v3AndBelowTopics.length > 0) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.v3AndBelowTopics is not supported in version ' + v)
   if (v <= 3) {
     const x = (m.v3AndBelowTopics === undefined ? [] : m.v3AndBelowTopics)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.v3AndBelowTopics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -127,10 +130,12 @@ function writeAddPartitionsToTxnRequestAddPartitionsToTxnTopic(w: Writer, v: num
   const flex = v >= 3
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -191,6 +196,7 @@ function writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: Writer, 
   if (!(v >= 4) && m.transactionalId !== undefined && m.transactionalId !== "") throw new ProtocolEncodeError('AddPartitionsToTxnRequest.transactionalId is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.transactionalId === undefined ? "" : m.transactionalId)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.transactionalId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 4) && m.producerId !== undefined && m.producerId !== 0n) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.producerId is not supported in version ' + v)
@@ -211,6 +217,7 @@ function writeAddPartitionsToTxnRequestAddPartitionsToTxnTransaction(w: Writer, 
   if (!(v >= 4) && m.topics != null && m.topics.length > 0) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.topics is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -289,6 +296,7 @@ function writeAddPartitionsToTxnResponse(w: Writer, v: number, m: Input<AddParti
   if (!(v >= 4) && m.resultsByTransaction != null && m.resultsByTransaction.length > 0) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.resultsByTransaction is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.resultsByTransaction === undefined ? [] : m.resultsByTransaction)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.resultsByTransaction is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -300,6 +308,7 @@ function writeAddPartitionsToTxnResponse(w: Writer, v: number, m: Input<AddParti
   if (!(v <= 3) && m.resultsByTopicV3AndBelow != null && m.resultsByTopicV3AndBelow.length > 0) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.resultsByTopicV3AndBelow is not supported in version ' + v)
   if (v <= 3) {
     const x = (m.resultsByTopicV3AndBelow === undefined ? [] : m.resultsByTopicV3AndBelow)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.resultsByTopicV3AndBelow is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -354,10 +363,12 @@ function writeAddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(w: Writer,
   const flex = v >= 3
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.resultsByPartition === undefined ? [] : m.resultsByPartition)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.resultsByPartition is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -457,11 +468,13 @@ function writeAddPartitionsToTxnResponseAddPartitionsToTxnResult(w: Writer, v: n
   if (!(v >= 4) && m.transactionalId !== undefined && m.transactionalId !== "") throw new ProtocolEncodeError('AddPartitionsToTxnResponse.transactionalId is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.transactionalId === undefined ? "" : m.transactionalId)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.transactionalId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 4) && m.topicResults != null && m.topicResults.length > 0) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.topicResults is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.topicResults === undefined ? [] : m.topicResults)
+    if (x === null) throw new ProtocolEncodeError('AddPartitionsToTxnResponse.topicResults is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface AddRaftVoterRequest {
@@ -47,10 +48,12 @@ function writeAddRaftVoterRequest(w: Writer, v: number, m: Input<AddRaftVoterReq
   }
   {
     const x = (m.voterDirectoryId === undefined ? ZERO_UUID : m.voterDirectoryId)
+    if (x === null) throw new ProtocolEncodeError('AddRaftVoterRequest.voterDirectoryId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.listeners === undefined ? [] : m.listeners)
+    if (x === null) throw new ProtocolEncodeError('AddRaftVoterRequest.listeners is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -110,10 +113,12 @@ function writeAddRaftVoterRequestListener(w: Writer, _v: number, m: Input<AddRaf
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AddRaftVoterRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('AddRaftVoterRequest.host is not nullable')
     writeString(w, flex, x as string)
   }
   {

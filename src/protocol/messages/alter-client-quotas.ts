@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -29,6 +30,7 @@ function writeAlterClientQuotasRequest(w: Writer, v: number, m: Input<AlterClien
   const flex = v >= 1
   {
     const x = (m.entries === undefined ? [] : m.entries)
+    if (x === null) throw new ProtocolEncodeError('AlterClientQuotasRequest.entries is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -83,6 +85,7 @@ function writeAlterClientQuotasRequestEntryData(w: Writer, v: number, m: Input<A
   const flex = v >= 1
   {
     const x = (m.entity === undefined ? [] : m.entity)
+    if (x === null) throw new ProtocolEncodeError('AlterClientQuotasRequest.entity is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -93,6 +96,7 @@ function writeAlterClientQuotasRequestEntryData(w: Writer, v: number, m: Input<A
   }
   {
     const x = (m.ops === undefined ? [] : m.ops)
+    if (x === null) throw new ProtocolEncodeError('AlterClientQuotasRequest.ops is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -143,6 +147,7 @@ function writeAlterClientQuotasRequestEntityData(w: Writer, v: number, m: Input<
   const flex = v >= 1
   {
     const x = (m.entityType === undefined ? "" : m.entityType)
+    if (x === null) throw new ProtocolEncodeError('AlterClientQuotasRequest.entityType is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -194,6 +199,7 @@ function writeAlterClientQuotasRequestOpData(w: Writer, v: number, m: Input<Alte
   const flex = v >= 1
   {
     const x = (m.key === undefined ? "" : m.key)
+    if (x === null) throw new ProtocolEncodeError('AlterClientQuotasRequest.key is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -255,6 +261,7 @@ function writeAlterClientQuotasResponse(w: Writer, v: number, m: Input<AlterClie
   }
   {
     const x = (m.entries === undefined ? [] : m.entries)
+    if (x === null) throw new ProtocolEncodeError('AlterClientQuotasResponse.entries is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -316,6 +323,7 @@ function writeAlterClientQuotasResponseEntryData(w: Writer, v: number, m: Input<
   }
   {
     const x = (m.entity === undefined ? [] : m.entity)
+    if (x === null) throw new ProtocolEncodeError('AlterClientQuotasResponse.entity is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -368,6 +376,7 @@ function writeAlterClientQuotasResponseEntityData(w: Writer, v: number, m: Input
   const flex = v >= 1
   {
     const x = (m.entityType === undefined ? "" : m.entityType)
+    if (x === null) throw new ProtocolEncodeError('AlterClientQuotasResponse.entityType is not nullable')
     writeString(w, flex, x as string)
   }
   {

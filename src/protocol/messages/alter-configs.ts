@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -30,6 +31,7 @@ function writeAlterConfigsRequest(w: Writer, v: number, m: Input<AlterConfigsReq
   const flex = v >= 2
   {
     const x = (m.resources === undefined ? [] : m.resources)
+    if (x === null) throw new ProtocolEncodeError('AlterConfigsRequest.resources is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -91,10 +93,12 @@ function writeAlterConfigsRequestAlterConfigsResource(w: Writer, v: number, m: I
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('AlterConfigsRequest.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.configs === undefined ? [] : m.configs)
+    if (x === null) throw new ProtocolEncodeError('AlterConfigsRequest.configs is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -147,6 +151,7 @@ function writeAlterConfigsRequestAlterableConfig(w: Writer, v: number, m: Input<
   const flex = v >= 2
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AlterConfigsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -203,6 +208,7 @@ function writeAlterConfigsResponse(w: Writer, v: number, m: Input<AlterConfigsRe
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
+    if (x === null) throw new ProtocolEncodeError('AlterConfigsResponse.responses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -271,6 +277,7 @@ function writeAlterConfigsResponseAlterConfigsResourceResponse(w: Writer, v: num
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('AlterConfigsResponse.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface AlterPartitionReassignmentsRequest {
@@ -30,6 +31,7 @@ function writeAlterPartitionReassignmentsRequest(w: Writer, v: number, m: Input<
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('AlterPartitionReassignmentsRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -80,10 +82,12 @@ function writeAlterPartitionReassignmentsRequestReassignableTopic(w: Writer, v: 
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AlterPartitionReassignmentsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('AlterPartitionReassignmentsRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -207,6 +211,7 @@ function writeAlterPartitionReassignmentsResponse(w: Writer, v: number, m: Input
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
+    if (x === null) throw new ProtocolEncodeError('AlterPartitionReassignmentsResponse.responses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -261,10 +266,12 @@ function writeAlterPartitionReassignmentsResponseReassignableTopicResponse(w: Wr
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AlterPartitionReassignmentsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('AlterPartitionReassignmentsResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -28,6 +29,7 @@ function writeAlterReplicaLogDirsRequest(w: Writer, v: number, m: Input<AlterRep
   const flex = v >= 2
   {
     const x = (m.dirs === undefined ? [] : m.dirs)
+    if (x === null) throw new ProtocolEncodeError('AlterReplicaLogDirsRequest.dirs is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -76,10 +78,12 @@ function writeAlterReplicaLogDirsRequestAlterReplicaLogDir(w: Writer, v: number,
   const flex = v >= 2
   {
     const x = (m.path === undefined ? "" : m.path)
+    if (x === null) throw new ProtocolEncodeError('AlterReplicaLogDirsRequest.path is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('AlterReplicaLogDirsRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -130,10 +134,12 @@ function writeAlterReplicaLogDirsRequestAlterReplicaLogDirTopic(w: Writer, v: nu
   const flex = v >= 2
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AlterReplicaLogDirsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('AlterReplicaLogDirsRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -193,6 +199,7 @@ function writeAlterReplicaLogDirsResponse(w: Writer, v: number, m: Input<AlterRe
   }
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('AlterReplicaLogDirsResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -243,10 +250,12 @@ function writeAlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult(w: Writer
   const flex = v >= 2
   {
     const x = (m.topicName === undefined ? "" : m.topicName)
+    if (x === null) throw new ProtocolEncodeError('AlterReplicaLogDirsResponse.topicName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('AlterReplicaLogDirsResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -4,6 +4,7 @@
 
 import { EMPTY_BYTES, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readBytes, readNullableString, readString, readTaggedFields, writeArrayLength, writeBytes, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface AlterUserScramCredentialsRequest {
@@ -26,6 +27,7 @@ function writeAlterUserScramCredentialsRequest(w: Writer, v: number, m: Input<Al
   const flex = true
   {
     const x = (m.deletions === undefined ? [] : m.deletions)
+    if (x === null) throw new ProtocolEncodeError('AlterUserScramCredentialsRequest.deletions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -36,6 +38,7 @@ function writeAlterUserScramCredentialsRequest(w: Writer, v: number, m: Input<Al
   }
   {
     const x = (m.upsertions === undefined ? [] : m.upsertions)
+    if (x === null) throw new ProtocolEncodeError('AlterUserScramCredentialsRequest.upsertions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -86,6 +89,7 @@ function writeAlterUserScramCredentialsRequestScramCredentialDeletion(w: Writer,
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AlterUserScramCredentialsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -143,6 +147,7 @@ function writeAlterUserScramCredentialsRequestScramCredentialUpsertion(w: Writer
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('AlterUserScramCredentialsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -155,10 +160,12 @@ function writeAlterUserScramCredentialsRequestScramCredentialUpsertion(w: Writer
   }
   {
     const x = (m.salt === undefined ? EMPTY_BYTES : m.salt)
+    if (x === null) throw new ProtocolEncodeError('AlterUserScramCredentialsRequest.salt is not nullable')
     writeBytes(w, flex, x)
   }
   {
     const x = (m.saltedPassword === undefined ? EMPTY_BYTES : m.saltedPassword)
+    if (x === null) throw new ProtocolEncodeError('AlterUserScramCredentialsRequest.saltedPassword is not nullable')
     writeBytes(w, flex, x)
   }
   if (flex) {
@@ -213,6 +220,7 @@ function writeAlterUserScramCredentialsResponse(w: Writer, v: number, m: Input<A
   }
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('AlterUserScramCredentialsResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -266,6 +274,7 @@ function writeAlterUserScramCredentialsResponseAlterUserScramCredentialsResult(w
   const flex = true
   {
     const x = (m.user === undefined ? "" : m.user)
+    if (x === null) throw new ProtocolEncodeError('AlterUserScramCredentialsResponse.user is not nullable')
     writeString(w, flex, x as string)
   }
   {

@@ -32,10 +32,12 @@ function writeApiVersionsRequest(w: Writer, v: number, m: Input<ApiVersionsReque
   const flex = v >= 3
   if (v >= 3) {
     const x = (m.clientSoftwareName === undefined ? "" : m.clientSoftwareName)
+    if (x === null) throw new ProtocolEncodeError('ApiVersionsRequest.clientSoftwareName is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 3) {
     const x = (m.clientSoftwareVersion === undefined ? "" : m.clientSoftwareVersion)
+    if (x === null) throw new ProtocolEncodeError('ApiVersionsRequest.clientSoftwareVersion is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {
@@ -109,6 +111,7 @@ function writeApiVersionsResponse(w: Writer, v: number, m: Input<ApiVersionsResp
   }
   {
     const x = (m.apiKeys === undefined ? [] : m.apiKeys)
+    if (x === null) throw new ProtocolEncodeError('ApiVersionsResponse.apiKeys is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -126,6 +129,7 @@ function writeApiVersionsResponse(w: Writer, v: number, m: Input<ApiVersionsResp
     if (v >= 3 && (m.supportedFeatures != null && m.supportedFeatures.length > 0)) {
       const x = m.supportedFeatures!
       tags.push([0, (w) => {
+        if (x === null) throw new ProtocolEncodeError('ApiVersionsResponse.supportedFeatures is not nullable')
         {
           const a = x!
           writeArrayLength(w, flex, a.length)
@@ -144,6 +148,7 @@ function writeApiVersionsResponse(w: Writer, v: number, m: Input<ApiVersionsResp
     if (v >= 3 && (m.finalizedFeatures != null && m.finalizedFeatures.length > 0)) {
       const x = m.finalizedFeatures!
       tags.push([2, (w) => {
+        if (x === null) throw new ProtocolEncodeError('ApiVersionsResponse.finalizedFeatures is not nullable')
         {
           const a = x!
           writeArrayLength(w, flex, a.length)
@@ -291,6 +296,7 @@ function writeApiVersionsResponseSupportedFeatureKey(w: Writer, v: number, m: In
   if (!(v >= 3) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('ApiVersionsResponse.name is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ApiVersionsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.minVersion !== undefined && m.minVersion !== 0) throw new ProtocolEncodeError('ApiVersionsResponse.minVersion is not supported in version ' + v)
@@ -351,6 +357,7 @@ function writeApiVersionsResponseFinalizedFeatureKey(w: Writer, v: number, m: In
   if (!(v >= 3) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('ApiVersionsResponse.name is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ApiVersionsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.maxVersionLevel !== undefined && m.maxVersionLevel !== 0) throw new ProtocolEncodeError('ApiVersionsResponse.maxVersionLevel is not supported in version ' + v)

@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -30,6 +31,7 @@ function writeConsumerGroupDescribeRequest(w: Writer, _v: number, m: Input<Consu
   const flex = true
   {
     const x = (m.groupIds === undefined ? [] : m.groupIds)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeRequest.groupIds is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -100,6 +102,7 @@ function writeConsumerGroupDescribeResponse(w: Writer, v: number, m: Input<Consu
   }
   {
     const x = (m.groups === undefined ? [] : m.groups)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.groups is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -153,14 +156,17 @@ function writeConsumerGroupDescribeResponseTopicPartitions(w: Writer, _v: number
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.topicName === undefined ? "" : m.topicName)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.topicName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -210,6 +216,7 @@ function writeConsumerGroupDescribeResponseAssignment(w: Writer, v: number, m: I
   const flex = true
   {
     const x = (m.topicPartitions === undefined ? [] : m.topicPartitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.topicPartitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -287,10 +294,12 @@ function writeConsumerGroupDescribeResponseDescribedGroup(w: Writer, v: number, 
   }
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.groupState === undefined ? "" : m.groupState)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.groupState is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -303,10 +312,12 @@ function writeConsumerGroupDescribeResponseDescribedGroup(w: Writer, v: number, 
   }
   {
     const x = (m.assignorName === undefined ? "" : m.assignorName)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.assignorName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.members === undefined ? [] : m.members)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.members is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -402,6 +413,7 @@ function writeConsumerGroupDescribeResponseMember(w: Writer, v: number, m: Input
   const flex = true
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -418,14 +430,17 @@ function writeConsumerGroupDescribeResponseMember(w: Writer, v: number, m: Input
   }
   {
     const x = (m.clientId === undefined ? "" : m.clientId)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.clientId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.clientHost === undefined ? "" : m.clientHost)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.clientHost is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.subscribedTopicNames === undefined ? [] : m.subscribedTopicNames)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.subscribedTopicNames is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -440,10 +455,12 @@ function writeConsumerGroupDescribeResponseMember(w: Writer, v: number, m: Input
   }
   {
     const x = (m.assignment === undefined ? defaultConsumerGroupDescribeResponseAssignment() : m.assignment)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.assignment is not nullable')
     writeConsumerGroupDescribeResponseAssignment(w, v, x!)
   }
   {
     const x = (m.targetAssignment === undefined ? defaultConsumerGroupDescribeResponseAssignment() : m.targetAssignment)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupDescribeResponse.targetAssignment is not nullable')
     writeConsumerGroupDescribeResponseAssignment(w, v, x!)
   }
   if (v >= 1) {

@@ -54,10 +54,12 @@ function writeConsumerGroupHeartbeatRequest(w: Writer, v: number, m: Input<Consu
   const flex = true
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupHeartbeatRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupHeartbeatRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -165,10 +167,12 @@ function writeConsumerGroupHeartbeatRequestTopicPartitions(w: Writer, _v: number
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupHeartbeatRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupHeartbeatRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -331,10 +335,12 @@ function writeConsumerGroupHeartbeatResponseTopicPartitions(w: Writer, _v: numbe
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupHeartbeatResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupHeartbeatResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -382,6 +388,7 @@ function writeConsumerGroupHeartbeatResponseAssignment(w: Writer, v: number, m: 
   const flex = true
   {
     const x = (m.topicPartitions === undefined ? [] : m.topicPartitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerGroupHeartbeatResponse.topicPartitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

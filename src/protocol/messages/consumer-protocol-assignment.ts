@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField } from '../api.js'
 import { readArray, readNullableBytes, readString, writeArrayLength, writeBytes, writeString } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -33,6 +34,7 @@ export function defaultConsumerProtocolAssignment(): ConsumerProtocolAssignment 
 function writeConsumerProtocolAssignment(w: Writer, v: number, m: Input<ConsumerProtocolAssignment>): void {
   {
     const x = (m.assignedPartitions === undefined ? [] : m.assignedPartitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerProtocolAssignment.assignedPartitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)
@@ -76,10 +78,12 @@ export function defaultConsumerProtocolAssignmentTopicPartition(): ConsumerProto
 function writeConsumerProtocolAssignmentTopicPartition(w: Writer, _v: number, m: Input<ConsumerProtocolAssignmentTopicPartition>): void {
   {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('ConsumerProtocolAssignment.topic is not nullable')
     writeString(w, false, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerProtocolAssignment.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)

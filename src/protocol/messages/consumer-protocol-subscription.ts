@@ -44,6 +44,7 @@ export function defaultConsumerProtocolSubscription(): ConsumerProtocolSubscript
 function writeConsumerProtocolSubscription(w: Writer, v: number, m: Input<ConsumerProtocolSubscription>): void {
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('ConsumerProtocolSubscription.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)
@@ -58,6 +59,7 @@ function writeConsumerProtocolSubscription(w: Writer, v: number, m: Input<Consum
   }
   if (v >= 1) {
     const x = (m.ownedPartitions === undefined ? [] : m.ownedPartitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerProtocolSubscription.ownedPartitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)
@@ -112,11 +114,13 @@ function writeConsumerProtocolSubscriptionTopicPartition(w: Writer, v: number, m
   if (!(v >= 1) && m.topic !== undefined && m.topic !== "") throw new ProtocolEncodeError('ConsumerProtocolSubscription.topic is not supported in version ' + v)
   if (v >= 1) {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('ConsumerProtocolSubscription.topic is not nullable')
     writeString(w, false, x as string)
   }
   if (!(v >= 1) && m.partitions != null && m.partitions.length > 0) throw new ProtocolEncodeError('ConsumerProtocolSubscription.partitions is not supported in version ' + v)
   if (v >= 1) {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ConsumerProtocolSubscription.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)

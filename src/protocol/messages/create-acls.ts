@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -29,6 +30,7 @@ function writeCreateAclsRequest(w: Writer, v: number, m: Input<CreateAclsRequest
   const flex = v >= 2
   {
     const x = (m.creations === undefined ? [] : m.creations)
+    if (x === null) throw new ProtocolEncodeError('CreateAclsRequest.creations is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -96,6 +98,7 @@ function writeCreateAclsRequestAclCreation(w: Writer, v: number, m: Input<Create
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('CreateAclsRequest.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -104,10 +107,12 @@ function writeCreateAclsRequestAclCreation(w: Writer, v: number, m: Input<Create
   }
   {
     const x = (m.principal === undefined ? "" : m.principal)
+    if (x === null) throw new ProtocolEncodeError('CreateAclsRequest.principal is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('CreateAclsRequest.host is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -180,6 +185,7 @@ function writeCreateAclsResponse(w: Writer, v: number, m: Input<CreateAclsRespon
   }
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('CreateAclsResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

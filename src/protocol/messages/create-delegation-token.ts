@@ -49,6 +49,7 @@ function writeCreateDelegationTokenRequest(w: Writer, v: number, m: Input<Create
   }
   {
     const x = (m.renewers === undefined ? [] : m.renewers)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenRequest.renewers is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -107,10 +108,12 @@ function writeCreateDelegationTokenRequestCreatableRenewers(w: Writer, v: number
   const flex = v >= 2
   {
     const x = (m.principalType === undefined ? "" : m.principalType)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenRequest.principalType is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.principalName === undefined ? "" : m.principalName)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenRequest.principalName is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {
@@ -192,20 +195,24 @@ function writeCreateDelegationTokenResponse(w: Writer, v: number, m: Input<Creat
   }
   {
     const x = (m.principalType === undefined ? "" : m.principalType)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenResponse.principalType is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.principalName === undefined ? "" : m.principalName)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenResponse.principalName is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.tokenRequesterPrincipalType !== undefined && m.tokenRequesterPrincipalType !== "") throw new ProtocolEncodeError('CreateDelegationTokenResponse.tokenRequesterPrincipalType is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.tokenRequesterPrincipalType === undefined ? "" : m.tokenRequesterPrincipalType)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenResponse.tokenRequesterPrincipalType is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.tokenRequesterPrincipalName !== undefined && m.tokenRequesterPrincipalName !== "") throw new ProtocolEncodeError('CreateDelegationTokenResponse.tokenRequesterPrincipalName is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.tokenRequesterPrincipalName === undefined ? "" : m.tokenRequesterPrincipalName)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenResponse.tokenRequesterPrincipalName is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -222,10 +229,12 @@ function writeCreateDelegationTokenResponse(w: Writer, v: number, m: Input<Creat
   }
   {
     const x = (m.tokenId === undefined ? "" : m.tokenId)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenResponse.tokenId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.hmac === undefined ? EMPTY_BYTES : m.hmac)
+    if (x === null) throw new ProtocolEncodeError('CreateDelegationTokenResponse.hmac is not nullable')
     writeBytes(w, flex, x)
   }
   {

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -35,6 +36,7 @@ function writeCreatePartitionsRequest(w: Writer, v: number, m: Input<CreateParti
   const flex = v >= 2
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('CreatePartitionsRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -98,6 +100,7 @@ function writeCreatePartitionsRequestCreatePartitionsTopic(w: Writer, v: number,
   const flex = v >= 2
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('CreatePartitionsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -156,6 +159,7 @@ function writeCreatePartitionsRequestCreatePartitionsAssignment(w: Writer, v: nu
   const flex = v >= 2
   {
     const x = (m.brokerIds === undefined ? [] : m.brokerIds)
+    if (x === null) throw new ProtocolEncodeError('CreatePartitionsRequest.brokerIds is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -214,6 +218,7 @@ function writeCreatePartitionsResponse(w: Writer, v: number, m: Input<CreatePart
   }
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('CreatePartitionsResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -267,6 +272,7 @@ function writeCreatePartitionsResponseCreatePartitionsTopicResult(w: Writer, v: 
   const flex = v >= 2
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('CreatePartitionsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {

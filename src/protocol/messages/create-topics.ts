@@ -40,6 +40,7 @@ function writeCreateTopicsRequest(w: Writer, v: number, m: Input<CreateTopicsReq
   const flex = v >= 5
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -109,6 +110,7 @@ function writeCreateTopicsRequestCreatableTopic(w: Writer, v: number, m: Input<C
   const flex = v >= 5
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -121,6 +123,7 @@ function writeCreateTopicsRequestCreatableTopic(w: Writer, v: number, m: Input<C
   }
   {
     const x = (m.assignments === undefined ? [] : m.assignments)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsRequest.assignments is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -131,6 +134,7 @@ function writeCreateTopicsRequestCreatableTopic(w: Writer, v: number, m: Input<C
   }
   {
     const x = (m.configs === undefined ? [] : m.configs)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsRequest.configs is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -191,6 +195,7 @@ function writeCreateTopicsRequestCreatableReplicaAssignment(w: Writer, v: number
   }
   {
     const x = (m.brokerIds === undefined ? [] : m.brokerIds)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsRequest.brokerIds is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -241,6 +246,7 @@ function writeCreateTopicsRequestCreatableTopicConfig(w: Writer, v: number, m: I
   const flex = v >= 5
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -305,6 +311,7 @@ function writeCreateTopicsResponse(w: Writer, v: number, m: Input<CreateTopicsRe
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -373,10 +380,12 @@ function writeCreateTopicsResponseCreatableTopicResult(w: Writer, v: number, m: 
   const flex = v >= 5
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 7) {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
@@ -485,6 +494,7 @@ function writeCreateTopicsResponseCreatableTopicConfigs(w: Writer, v: number, m:
   if (!(v >= 5) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('CreateTopicsResponse.name is not supported in version ' + v)
   if (v >= 5) {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('CreateTopicsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 5) && m.value !== undefined && m.value !== "") throw new ProtocolEncodeError('CreateTopicsResponse.value is not supported in version ' + v)

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField } from '../api.js'
 import { readString, readTaggedFields, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -33,10 +34,12 @@ function writeDefaultPrincipalData(w: Writer, _v: number, m: Input<DefaultPrinci
   const flex = true
   {
     const x = (m.type === undefined ? "" : m.type)
+    if (x === null) throw new ProtocolEncodeError('DefaultPrincipalData.type is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DefaultPrincipalData.name is not nullable')
     writeString(w, flex, x as string)
   }
   {

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -29,6 +30,7 @@ function writeDeleteAclsRequest(w: Writer, v: number, m: Input<DeleteAclsRequest
   const flex = v >= 2
   {
     const x = (m.filters === undefined ? [] : m.filters)
+    if (x === null) throw new ProtocolEncodeError('DeleteAclsRequest.filters is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -181,6 +183,7 @@ function writeDeleteAclsResponse(w: Writer, v: number, m: Input<DeleteAclsRespon
   }
   {
     const x = (m.filterResults === undefined ? [] : m.filterResults)
+    if (x === null) throw new ProtocolEncodeError('DeleteAclsResponse.filterResults is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -242,6 +245,7 @@ function writeDeleteAclsResponseDeleteAclsFilterResult(w: Writer, v: number, m: 
   }
   {
     const x = (m.matchingAcls === undefined ? [] : m.matchingAcls)
+    if (x === null) throw new ProtocolEncodeError('DeleteAclsResponse.matchingAcls is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -327,6 +331,7 @@ function writeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, v: number, m: I
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('DeleteAclsResponse.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -335,10 +340,12 @@ function writeDeleteAclsResponseDeleteAclsMatchingAcl(w: Writer, v: number, m: I
   }
   {
     const x = (m.principal === undefined ? "" : m.principal)
+    if (x === null) throw new ProtocolEncodeError('DeleteAclsResponse.principal is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('DeleteAclsResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   {

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -27,6 +28,7 @@ function writeDeleteGroupsRequest(w: Writer, v: number, m: Input<DeleteGroupsReq
   const flex = v >= 2
   {
     const x = (m.groupsNames === undefined ? [] : m.groupsNames)
+    if (x === null) throw new ProtocolEncodeError('DeleteGroupsRequest.groupsNames is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -83,6 +85,7 @@ function writeDeleteGroupsResponse(w: Writer, v: number, m: Input<DeleteGroupsRe
   }
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('DeleteGroupsResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -133,6 +136,7 @@ function writeDeleteGroupsResponseDeletableGroupResult(w: Writer, v: number, m: 
   const flex = v >= 2
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('DeleteGroupsResponse.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {

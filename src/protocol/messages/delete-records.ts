@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -30,6 +31,7 @@ function writeDeleteRecordsRequest(w: Writer, v: number, m: Input<DeleteRecordsR
   const flex = v >= 2
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DeleteRecordsRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -84,10 +86,12 @@ function writeDeleteRecordsRequestDeleteRecordsTopic(w: Writer, v: number, m: In
   const flex = v >= 2
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DeleteRecordsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DeleteRecordsRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -194,6 +198,7 @@ function writeDeleteRecordsResponse(w: Writer, v: number, m: Input<DeleteRecords
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DeleteRecordsResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -244,10 +249,12 @@ function writeDeleteRecordsResponseDeleteRecordsTopicResult(w: Writer, v: number
   const flex = v >= 2
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DeleteRecordsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DeleteRecordsResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

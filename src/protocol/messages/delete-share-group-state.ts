@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface DeleteShareGroupStateRequest {
@@ -26,10 +27,12 @@ function writeDeleteShareGroupStateRequest(w: Writer, v: number, m: Input<Delete
   const flex = true
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('DeleteShareGroupStateRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DeleteShareGroupStateRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -80,10 +83,12 @@ function writeDeleteShareGroupStateRequestDeleteStateData(w: Writer, v: number, 
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('DeleteShareGroupStateRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DeleteShareGroupStateRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -179,6 +184,7 @@ function writeDeleteShareGroupStateResponse(w: Writer, v: number, m: Input<Delet
   const flex = true
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('DeleteShareGroupStateResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -227,10 +233,12 @@ function writeDeleteShareGroupStateResponseDeleteStateResult(w: Writer, v: numbe
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('DeleteShareGroupStateResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DeleteShareGroupStateResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -39,6 +39,7 @@ function writeDeleteTopicsRequest(w: Writer, v: number, m: Input<DeleteTopicsReq
   if (!(v >= 6) && m.topics != null && m.topics.length > 0) throw new ProtocolEncodeError('DeleteTopicsRequest.topics is not supported in version ' + v)
   if (v >= 6) {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DeleteTopicsRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -49,6 +50,7 @@ function writeDeleteTopicsRequest(w: Writer, v: number, m: Input<DeleteTopicsReq
   }
   if (v <= 5) {
     const x = (m.topicNames === undefined ? [] : m.topicNames)
+    if (x === null) throw new ProtocolEncodeError('DeleteTopicsRequest.topicNames is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -111,6 +113,7 @@ function writeDeleteTopicsRequestDeleteTopicState(w: Writer, v: number, m: Input
   if (!(v >= 6) && m.topicId !== undefined && m.topicId !== ZERO_UUID) throw new ProtocolEncodeError('DeleteTopicsRequest.topicId is not supported in version ' + v)
   if (v >= 6) {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('DeleteTopicsRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   if (flex) {
@@ -171,6 +174,7 @@ function writeDeleteTopicsResponse(w: Writer, v: number, m: Input<DeleteTopicsRe
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
+    if (x === null) throw new ProtocolEncodeError('DeleteTopicsResponse.responses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -232,6 +236,7 @@ function writeDeleteTopicsResponseDeletableTopicResult(w: Writer, v: number, m: 
   }
   if (v >= 6) {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('DeleteTopicsResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -150,6 +151,7 @@ function writeDescribeAclsResponse(w: Writer, v: number, m: Input<DescribeAclsRe
   }
   {
     const x = (m.resources === undefined ? [] : m.resources)
+    if (x === null) throw new ProtocolEncodeError('DescribeAclsResponse.resources is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -214,6 +216,7 @@ function writeDescribeAclsResponseDescribeAclsResource(w: Writer, v: number, m: 
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('DescribeAclsResponse.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -222,6 +225,7 @@ function writeDescribeAclsResponseDescribeAclsResource(w: Writer, v: number, m: 
   }
   {
     const x = (m.acls === undefined ? [] : m.acls)
+    if (x === null) throw new ProtocolEncodeError('DescribeAclsResponse.acls is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -282,10 +286,12 @@ function writeDescribeAclsResponseAclDescription(w: Writer, v: number, m: Input<
   const flex = v >= 2
   {
     const x = (m.principal === undefined ? "" : m.principal)
+    if (x === null) throw new ProtocolEncodeError('DescribeAclsResponse.principal is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('DescribeAclsResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   {

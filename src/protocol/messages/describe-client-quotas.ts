@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -29,6 +30,7 @@ function writeDescribeClientQuotasRequest(w: Writer, v: number, m: Input<Describ
   const flex = v >= 1
   {
     const x = (m.components === undefined ? [] : m.components)
+    if (x === null) throw new ProtocolEncodeError('DescribeClientQuotasRequest.components is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -86,6 +88,7 @@ function writeDescribeClientQuotasRequestComponentData(w: Writer, v: number, m: 
   const flex = v >= 1
   {
     const x = (m.entityType === undefined ? "" : m.entityType)
+    if (x === null) throw new ProtocolEncodeError('DescribeClientQuotasRequest.entityType is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -216,6 +219,7 @@ function writeDescribeClientQuotasResponseEntryData(w: Writer, v: number, m: Inp
   const flex = v >= 1
   {
     const x = (m.entity === undefined ? [] : m.entity)
+    if (x === null) throw new ProtocolEncodeError('DescribeClientQuotasResponse.entity is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -226,6 +230,7 @@ function writeDescribeClientQuotasResponseEntryData(w: Writer, v: number, m: Inp
   }
   {
     const x = (m.values === undefined ? [] : m.values)
+    if (x === null) throw new ProtocolEncodeError('DescribeClientQuotasResponse.values is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -276,6 +281,7 @@ function writeDescribeClientQuotasResponseEntityData(w: Writer, v: number, m: In
   const flex = v >= 1
   {
     const x = (m.entityType === undefined ? "" : m.entityType)
+    if (x === null) throw new ProtocolEncodeError('DescribeClientQuotasResponse.entityType is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -324,6 +330,7 @@ function writeDescribeClientQuotasResponseValueData(w: Writer, v: number, m: Inp
   const flex = v >= 1
   {
     const x = (m.key === undefined ? "" : m.key)
+    if (x === null) throw new ProtocolEncodeError('DescribeClientQuotasResponse.key is not nullable')
     writeString(w, flex, x as string)
   }
   {

@@ -130,6 +130,7 @@ function writeDescribeClusterResponse(w: Writer, v: number, m: Input<DescribeClu
   }
   {
     const x = (m.clusterId === undefined ? "" : m.clusterId)
+    if (x === null) throw new ProtocolEncodeError('DescribeClusterResponse.clusterId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -138,6 +139,7 @@ function writeDescribeClusterResponse(w: Writer, v: number, m: Input<DescribeClu
   }
   {
     const x = (m.brokers === undefined ? [] : m.brokers)
+    if (x === null) throw new ProtocolEncodeError('DescribeClusterResponse.brokers is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -217,6 +219,7 @@ function writeDescribeClusterResponseDescribeClusterBroker(w: Writer, v: number,
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('DescribeClusterResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   {

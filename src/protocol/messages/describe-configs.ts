@@ -36,6 +36,7 @@ function writeDescribeConfigsRequest(w: Writer, v: number, m: Input<DescribeConf
   const flex = v >= 4
   {
     const x = (m.resources === undefined ? [] : m.resources)
+    if (x === null) throw new ProtocolEncodeError('DescribeConfigsRequest.resources is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -104,6 +105,7 @@ function writeDescribeConfigsRequestDescribeConfigsResource(w: Writer, v: number
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('DescribeConfigsRequest.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -171,6 +173,7 @@ function writeDescribeConfigsResponse(w: Writer, v: number, m: Input<DescribeCon
   }
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('DescribeConfigsResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -242,10 +245,12 @@ function writeDescribeConfigsResponseDescribeConfigsResult(w: Writer, v: number,
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('DescribeConfigsResponse.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.configs === undefined ? [] : m.configs)
+    if (x === null) throw new ProtocolEncodeError('DescribeConfigsResponse.configs is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -320,6 +325,7 @@ function writeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, v:
   const flex = v >= 4
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DescribeConfigsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -340,6 +346,7 @@ function writeDescribeConfigsResponseDescribeConfigsResourceResult(w: Writer, v:
   }
   {
     const x = (m.synonyms === undefined ? [] : m.synonyms)
+    if (x === null) throw new ProtocolEncodeError('DescribeConfigsResponse.synonyms is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -413,6 +420,7 @@ function writeDescribeConfigsResponseDescribeConfigsSynonym(w: Writer, v: number
   const flex = v >= 4
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DescribeConfigsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {

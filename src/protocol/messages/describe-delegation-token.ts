@@ -79,10 +79,12 @@ function writeDescribeDelegationTokenRequestDescribeDelegationTokenOwner(w: Writ
   const flex = v >= 2
   {
     const x = (m.principalType === undefined ? "" : m.principalType)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenRequest.principalType is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.principalName === undefined ? "" : m.principalName)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenRequest.principalName is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {
@@ -140,6 +142,7 @@ function writeDescribeDelegationTokenResponse(w: Writer, v: number, m: Input<Des
   }
   {
     const x = (m.tokens === undefined ? [] : m.tokens)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.tokens is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -220,20 +223,24 @@ function writeDescribeDelegationTokenResponseDescribedDelegationToken(w: Writer,
   const flex = v >= 2
   {
     const x = (m.principalType === undefined ? "" : m.principalType)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.principalType is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.principalName === undefined ? "" : m.principalName)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.principalName is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.tokenRequesterPrincipalType !== undefined && m.tokenRequesterPrincipalType !== "") throw new ProtocolEncodeError('DescribeDelegationTokenResponse.tokenRequesterPrincipalType is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.tokenRequesterPrincipalType === undefined ? "" : m.tokenRequesterPrincipalType)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.tokenRequesterPrincipalType is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.tokenRequesterPrincipalName !== undefined && m.tokenRequesterPrincipalName !== "") throw new ProtocolEncodeError('DescribeDelegationTokenResponse.tokenRequesterPrincipalName is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.tokenRequesterPrincipalName === undefined ? "" : m.tokenRequesterPrincipalName)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.tokenRequesterPrincipalName is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -250,14 +257,17 @@ function writeDescribeDelegationTokenResponseDescribedDelegationToken(w: Writer,
   }
   {
     const x = (m.tokenId === undefined ? "" : m.tokenId)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.tokenId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.hmac === undefined ? EMPTY_BYTES : m.hmac)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.hmac is not nullable')
     writeBytes(w, flex, x)
   }
   {
     const x = (m.renewers === undefined ? [] : m.renewers)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.renewers is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -324,10 +334,12 @@ function writeDescribeDelegationTokenResponseDescribedDelegationTokenRenewer(w: 
   const flex = v >= 2
   {
     const x = (m.principalType === undefined ? "" : m.principalType)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.principalType is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.principalName === undefined ? "" : m.principalName)
+    if (x === null) throw new ProtocolEncodeError('DescribeDelegationTokenResponse.principalName is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {

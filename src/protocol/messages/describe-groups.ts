@@ -34,6 +34,7 @@ function writeDescribeGroupsRequest(w: Writer, v: number, m: Input<DescribeGroup
   const flex = v >= 5
   {
     const x = (m.groups === undefined ? [] : m.groups)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsRequest.groups is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -105,6 +106,7 @@ function writeDescribeGroupsResponse(w: Writer, v: number, m: Input<DescribeGrou
   }
   {
     const x = (m.groups === undefined ? [] : m.groups)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.groups is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -182,22 +184,27 @@ function writeDescribeGroupsResponseDescribedGroup(w: Writer, v: number, m: Inpu
   }
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.groupState === undefined ? "" : m.groupState)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.groupState is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.protocolType === undefined ? "" : m.protocolType)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.protocolType is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.protocolData === undefined ? "" : m.protocolData)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.protocolData is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.members === undefined ? [] : m.members)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.members is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -277,6 +284,7 @@ function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, v: number, m
   const flex = v >= 5
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 4) {
@@ -285,18 +293,22 @@ function writeDescribeGroupsResponseDescribedGroupMember(w: Writer, v: number, m
   }
   {
     const x = (m.clientId === undefined ? "" : m.clientId)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.clientId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.clientHost === undefined ? "" : m.clientHost)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.clientHost is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.memberMetadata === undefined ? EMPTY_BYTES : m.memberMetadata)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.memberMetadata is not nullable')
     writeBytes(w, flex, x)
   }
   {
     const x = (m.memberAssignment === undefined ? EMPTY_BYTES : m.memberAssignment)
+    if (x === null) throw new ProtocolEncodeError('DescribeGroupsResponse.memberAssignment is not nullable')
     writeBytes(w, flex, x)
   }
   if (flex) {

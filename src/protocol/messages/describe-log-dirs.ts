@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -79,10 +80,12 @@ function writeDescribeLogDirsRequestDescribableLogDirTopic(w: Writer, v: number,
   const flex = v >= 2
   {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('DescribeLogDirsRequest.topic is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DescribeLogDirsRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -151,6 +154,7 @@ function writeDescribeLogDirsResponse(w: Writer, v: number, m: Input<DescribeLog
   }
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('DescribeLogDirsResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -216,10 +220,12 @@ function writeDescribeLogDirsResponseDescribeLogDirsResult(w: Writer, v: number,
   }
   {
     const x = (m.logDir === undefined ? "" : m.logDir)
+    if (x === null) throw new ProtocolEncodeError('DescribeLogDirsResponse.logDir is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DescribeLogDirsResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -284,10 +290,12 @@ function writeDescribeLogDirsResponseDescribeLogDirsTopic(w: Writer, v: number, 
   const flex = v >= 2
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DescribeLogDirsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DescribeLogDirsResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

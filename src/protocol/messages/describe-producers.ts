@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface DescribeProducersRequest {
@@ -23,6 +24,7 @@ function writeDescribeProducersRequest(w: Writer, v: number, m: Input<DescribePr
   const flex = true
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DescribeProducersRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -71,10 +73,12 @@ function writeDescribeProducersRequestTopicRequest(w: Writer, _v: number, m: Inp
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DescribeProducersRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitionIndexes === undefined ? [] : m.partitionIndexes)
+    if (x === null) throw new ProtocolEncodeError('DescribeProducersRequest.partitionIndexes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -129,6 +133,7 @@ function writeDescribeProducersResponse(w: Writer, v: number, m: Input<DescribeP
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DescribeProducersResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -179,10 +184,12 @@ function writeDescribeProducersResponseTopicResponse(w: Writer, v: number, m: In
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DescribeProducersResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DescribeProducersResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -251,6 +258,7 @@ function writeDescribeProducersResponsePartitionResponse(w: Writer, v: number, m
   }
   {
     const x = (m.activeProducers === undefined ? [] : m.activeProducers)
+    if (x === null) throw new ProtocolEncodeError('DescribeProducersResponse.activeProducers is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -28,6 +28,7 @@ function writeDescribeQuorumRequest(w: Writer, v: number, m: Input<DescribeQuoru
   const flex = true
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -76,10 +77,12 @@ function writeDescribeQuorumRequestTopicData(w: Writer, v: number, m: Input<Desc
   const flex = true
   {
     const x = (m.topicName === undefined ? "" : m.topicName)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumRequest.topicName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -187,6 +190,7 @@ function writeDescribeQuorumResponse(w: Writer, v: number, m: Input<DescribeQuor
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -198,6 +202,7 @@ function writeDescribeQuorumResponse(w: Writer, v: number, m: Input<DescribeQuor
   if (!(v >= 2) && m.nodes != null && m.nodes.length > 0) throw new ProtocolEncodeError('DescribeQuorumResponse.nodes is not supported in version ' + v)
   if (v >= 2) {
     const x = (m.nodes === undefined ? [] : m.nodes)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.nodes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -266,6 +271,7 @@ function writeDescribeQuorumResponseReplicaState(w: Writer, v: number, m: Input<
   if (!(v >= 2) && m.replicaDirectoryId !== undefined && m.replicaDirectoryId !== ZERO_UUID) throw new ProtocolEncodeError('DescribeQuorumResponse.replicaDirectoryId is not supported in version ' + v)
   if (v >= 2) {
     const x = (m.replicaDirectoryId === undefined ? ZERO_UUID : m.replicaDirectoryId)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.replicaDirectoryId is not nullable')
     writeUuid(w, x as string)
   }
   {
@@ -328,10 +334,12 @@ function writeDescribeQuorumResponseTopicData(w: Writer, v: number, m: Input<Des
   const flex = true
   {
     const x = (m.topicName === undefined ? "" : m.topicName)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.topicName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -424,6 +432,7 @@ function writeDescribeQuorumResponsePartitionData(w: Writer, v: number, m: Input
   }
   {
     const x = (m.currentVoters === undefined ? [] : m.currentVoters)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.currentVoters is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -434,6 +443,7 @@ function writeDescribeQuorumResponsePartitionData(w: Writer, v: number, m: Input
   }
   {
     const x = (m.observers === undefined ? [] : m.observers)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.observers is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -502,6 +512,7 @@ function writeDescribeQuorumResponseNode(w: Writer, v: number, m: Input<Describe
   if (!(v >= 2) && m.listeners != null && m.listeners.length > 0) throw new ProtocolEncodeError('DescribeQuorumResponse.listeners is not supported in version ' + v)
   if (v >= 2) {
     const x = (m.listeners === undefined ? [] : m.listeners)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.listeners is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -556,11 +567,13 @@ function writeDescribeQuorumResponseListener(w: Writer, v: number, m: Input<Desc
   if (!(v >= 2) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('DescribeQuorumResponse.name is not supported in version ' + v)
   if (v >= 2) {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 2) && m.host !== undefined && m.host !== "") throw new ProtocolEncodeError('DescribeQuorumResponse.host is not supported in version ' + v)
   if (v >= 2) {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('DescribeQuorumResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 2) && m.port !== undefined && m.port !== 0) throw new ProtocolEncodeError('DescribeQuorumResponse.port is not supported in version ' + v)

@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readNullMarker, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeNullMarker, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface DescribeTopicPartitionsRequest {
@@ -29,6 +30,7 @@ function writeDescribeTopicPartitionsRequest(w: Writer, v: number, m: Input<Desc
   const flex = true
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -90,6 +92,7 @@ function writeDescribeTopicPartitionsRequestTopicRequest(w: Writer, _v: number, 
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {
@@ -132,6 +135,7 @@ function writeDescribeTopicPartitionsRequestCursor(w: Writer, _v: number, m: Inp
   const flex = true
   {
     const x = (m.topicName === undefined ? "" : m.topicName)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsRequest.topicName is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -187,6 +191,7 @@ function writeDescribeTopicPartitionsResponse(w: Writer, v: number, m: Input<Des
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -267,6 +272,7 @@ function writeDescribeTopicPartitionsResponseTopic(w: Writer, v: number, m: Inpu
   }
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
@@ -275,6 +281,7 @@ function writeDescribeTopicPartitionsResponseTopic(w: Writer, v: number, m: Inpu
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -374,6 +381,7 @@ function writeDescribeTopicPartitionsResponsePartition(w: Writer, _v: number, m:
   }
   {
     const x = (m.replicaNodes === undefined ? [] : m.replicaNodes)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsResponse.replicaNodes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -384,6 +392,7 @@ function writeDescribeTopicPartitionsResponsePartition(w: Writer, _v: number, m:
   }
   {
     const x = (m.isrNodes === undefined ? [] : m.isrNodes)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsResponse.isrNodes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -416,6 +425,7 @@ function writeDescribeTopicPartitionsResponsePartition(w: Writer, _v: number, m:
   }
   {
     const x = (m.offlineReplicas === undefined ? [] : m.offlineReplicas)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsResponse.offlineReplicas is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -480,6 +490,7 @@ function writeDescribeTopicPartitionsResponseCursor(w: Writer, _v: number, m: In
   const flex = true
   {
     const x = (m.topicName === undefined ? "" : m.topicName)
+    if (x === null) throw new ProtocolEncodeError('DescribeTopicPartitionsResponse.topicName is not nullable')
     writeString(w, flex, x as string)
   }
   {

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface DescribeTransactionsRequest {
@@ -23,6 +24,7 @@ function writeDescribeTransactionsRequest(w: Writer, _v: number, m: Input<Descri
   const flex = true
   {
     const x = (m.transactionalIds === undefined ? [] : m.transactionalIds)
+    if (x === null) throw new ProtocolEncodeError('DescribeTransactionsRequest.transactionalIds is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -75,6 +77,7 @@ function writeDescribeTransactionsResponse(w: Writer, v: number, m: Input<Descri
   }
   {
     const x = (m.transactionStates === undefined ? [] : m.transactionStates)
+    if (x === null) throw new ProtocolEncodeError('DescribeTransactionsResponse.transactionStates is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -147,10 +150,12 @@ function writeDescribeTransactionsResponseTransactionState(w: Writer, v: number,
   }
   {
     const x = (m.transactionalId === undefined ? "" : m.transactionalId)
+    if (x === null) throw new ProtocolEncodeError('DescribeTransactionsResponse.transactionalId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.transactionState === undefined ? "" : m.transactionState)
+    if (x === null) throw new ProtocolEncodeError('DescribeTransactionsResponse.transactionState is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -171,6 +176,7 @@ function writeDescribeTransactionsResponseTransactionState(w: Writer, v: number,
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('DescribeTransactionsResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -233,10 +239,12 @@ function writeDescribeTransactionsResponseTopicData(w: Writer, _v: number, m: In
   const flex = true
   {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('DescribeTransactionsResponse.topic is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('DescribeTransactionsResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

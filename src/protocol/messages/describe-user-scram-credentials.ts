@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface DescribeUserScramCredentialsRequest {
@@ -69,6 +70,7 @@ function writeDescribeUserScramCredentialsRequestUserName(w: Writer, _v: number,
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('DescribeUserScramCredentialsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {
@@ -129,6 +131,7 @@ function writeDescribeUserScramCredentialsResponse(w: Writer, v: number, m: Inpu
   }
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('DescribeUserScramCredentialsResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -189,6 +192,7 @@ function writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRe
   const flex = true
   {
     const x = (m.user === undefined ? "" : m.user)
+    if (x === null) throw new ProtocolEncodeError('DescribeUserScramCredentialsResponse.user is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -201,6 +205,7 @@ function writeDescribeUserScramCredentialsResponseDescribeUserScramCredentialsRe
   }
   {
     const x = (m.credentialInfos === undefined ? [] : m.credentialInfos)
+    if (x === null) throw new ProtocolEncodeError('DescribeUserScramCredentialsResponse.credentialInfos is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -96,10 +96,12 @@ function writeElectLeadersRequestTopicPartitions(w: Writer, v: number, m: Input<
   const flex = v >= 2
   {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('ElectLeadersRequest.topic is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ElectLeadersRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -166,6 +168,7 @@ function writeElectLeadersResponse(w: Writer, v: number, m: Input<ElectLeadersRe
   }
   {
     const x = (m.replicaElectionResults === undefined ? [] : m.replicaElectionResults)
+    if (x === null) throw new ProtocolEncodeError('ElectLeadersResponse.replicaElectionResults is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -218,10 +221,12 @@ function writeElectLeadersResponseReplicaElectionResult(w: Writer, v: number, m:
   const flex = v >= 2
   {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('ElectLeadersResponse.topic is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitionResult === undefined ? [] : m.partitionResult)
+    if (x === null) throw new ProtocolEncodeError('ElectLeadersResponse.partitionResult is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readString, readTaggedFields, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -39,6 +40,7 @@ function writeEndTxnRequest(w: Writer, v: number, m: Input<EndTxnRequest>): void
   const flex = v >= 3
   {
     const x = (m.transactionalId === undefined ? "" : m.transactionalId)
+    if (x === null) throw new ProtocolEncodeError('EndTxnRequest.transactionalId is not nullable')
     writeString(w, flex, x as string)
   }
   {

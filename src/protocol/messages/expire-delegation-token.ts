@@ -4,6 +4,7 @@
 
 import { EMPTY_BYTES, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readBytes, readTaggedFields, writeBytes, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -31,6 +32,7 @@ function writeExpireDelegationTokenRequest(w: Writer, v: number, m: Input<Expire
   const flex = v >= 2
   {
     const x = (m.hmac === undefined ? EMPTY_BYTES : m.hmac)
+    if (x === null) throw new ProtocolEncodeError('ExpireDelegationTokenRequest.hmac is not nullable')
     writeBytes(w, flex, x)
   }
   {

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { readArray, readNullableBytes, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeBytes, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { isDefaultStruct, readArray, readNullableBytes, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeBytes, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
@@ -87,7 +87,7 @@ function writeFetchRequest(w: Writer, v: number, m: Input<FetchRequest>): void {
     const x = (m.replicaId === undefined ? -1 : m.replicaId)
     w.int32(x)
   }
-  if (!(v >= 15) && m.replicaState != null) throw new ProtocolEncodeError('FetchRequest.replicaState is not supported in version ' + v)
+  if (!(v >= 15) && m.replicaState != null && !isDefaultStruct(m.replicaState, defaultFetchRequestReplicaState())) throw new ProtocolEncodeError('FetchRequest.replicaState is not supported in version ' + v)
   {
     const x = (m.maxWaitMs === undefined ? 0 : m.maxWaitMs)
     w.int32(x)
@@ -114,6 +114,7 @@ function writeFetchRequest(w: Writer, v: number, m: Input<FetchRequest>): void {
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -125,6 +126,7 @@ function writeFetchRequest(w: Writer, v: number, m: Input<FetchRequest>): void {
   if (!(v >= 7) && m.forgottenTopicsData != null && m.forgottenTopicsData.length > 0) throw new ProtocolEncodeError('FetchRequest.forgottenTopicsData is not supported in version ' + v)
   if (v >= 7) {
     const x = (m.forgottenTopicsData === undefined ? [] : m.forgottenTopicsData)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.forgottenTopicsData is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -135,6 +137,7 @@ function writeFetchRequest(w: Writer, v: number, m: Input<FetchRequest>): void {
   }
   if (v >= 11) {
     const x = (m.rackId === undefined ? "" : m.rackId)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.rackId is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {
@@ -145,9 +148,10 @@ function writeFetchRequest(w: Writer, v: number, m: Input<FetchRequest>): void {
         writeNullableString(w, flex, x)
       }])
     }
-    if (v >= 15 && (m.replicaState != null)) {
+    if (v >= 15 && (m.replicaState != null && !isDefaultStruct(m.replicaState, defaultFetchRequestReplicaState()))) {
       const x = m.replicaState!
       tags.push([1, (w) => {
+        if (x === null) throw new ProtocolEncodeError('FetchRequest.replicaState is not nullable')
         writeFetchRequestReplicaState(w, v, x!)
       }])
     }
@@ -277,14 +281,17 @@ function writeFetchRequestFetchTopic(w: Writer, v: number, m: Input<FetchRequest
   const flex = v >= 12
   if (v <= 12) {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.topic is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 13) {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -380,6 +387,7 @@ function writeFetchRequestFetchPartition(w: Writer, v: number, m: Input<FetchReq
     if (v >= 17 && (m.replicaDirectoryId !== undefined && m.replicaDirectoryId !== ZERO_UUID)) {
       const x = m.replicaDirectoryId!
       tags.push([0, (w) => {
+        if (x === null) throw new ProtocolEncodeError('FetchRequest.replicaDirectoryId is not nullable')
         writeUuid(w, x as string)
       }])
     }
@@ -445,15 +453,18 @@ function writeFetchRequestForgottenTopic(w: Writer, v: number, m: Input<FetchReq
   const flex = v >= 12
   if (v >= 7 && v <= 12) {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.topic is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 13) {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   if (!(v >= 7) && m.partitions != null && m.partitions.length > 0) throw new ProtocolEncodeError('FetchRequest.partitions is not supported in version ' + v)
   if (v >= 7) {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('FetchRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -548,6 +559,7 @@ function writeFetchResponse(w: Writer, v: number, m: Input<FetchResponse>): void
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
+    if (x === null) throw new ProtocolEncodeError('FetchResponse.responses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -562,6 +574,7 @@ function writeFetchResponse(w: Writer, v: number, m: Input<FetchResponse>): void
     if (v >= 16 && (m.nodeEndpoints != null && m.nodeEndpoints.length > 0)) {
       const x = m.nodeEndpoints!
       tags.push([0, (w) => {
+        if (x === null) throw new ProtocolEncodeError('FetchResponse.nodeEndpoints is not nullable')
         {
           const a = x!
           writeArrayLength(w, flex, a.length)
@@ -629,14 +642,17 @@ function writeFetchResponseFetchableTopicResponse(w: Writer, v: number, m: Input
   const flex = v >= 12
   if (v <= 12) {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('FetchResponse.topic is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 13) {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('FetchResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('FetchResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -734,9 +750,9 @@ function writeFetchResponsePartitionData(w: Writer, v: number, m: Input<FetchRes
     const x = (m.logStartOffset === undefined ? -1n : m.logStartOffset)
     w.int64(x)
   }
-  if (!(v >= 12) && m.divergingEpoch != null) throw new ProtocolEncodeError('FetchResponse.divergingEpoch is not supported in version ' + v)
-  if (!(v >= 12) && m.currentLeader != null) throw new ProtocolEncodeError('FetchResponse.currentLeader is not supported in version ' + v)
-  if (!(v >= 12) && m.snapshotId != null) throw new ProtocolEncodeError('FetchResponse.snapshotId is not supported in version ' + v)
+  if (!(v >= 12) && m.divergingEpoch != null && !isDefaultStruct(m.divergingEpoch, defaultFetchResponseEpochEndOffset())) throw new ProtocolEncodeError('FetchResponse.divergingEpoch is not supported in version ' + v)
+  if (!(v >= 12) && m.currentLeader != null && !isDefaultStruct(m.currentLeader, defaultFetchResponseLeaderIdAndEpoch())) throw new ProtocolEncodeError('FetchResponse.currentLeader is not supported in version ' + v)
+  if (!(v >= 12) && m.snapshotId != null && !isDefaultStruct(m.snapshotId, defaultFetchResponseSnapshotId())) throw new ProtocolEncodeError('FetchResponse.snapshotId is not supported in version ' + v)
   {
     const x = (m.abortedTransactions === undefined ? [] : m.abortedTransactions)
     if (x === null) writeArrayLength(w, flex, -1)
@@ -759,21 +775,24 @@ function writeFetchResponsePartitionData(w: Writer, v: number, m: Input<FetchRes
   }
   if (flex) {
     const tags: [number, (w: Writer) => void][] = []
-    if (v >= 12 && (m.divergingEpoch != null)) {
+    if (v >= 12 && (m.divergingEpoch != null && !isDefaultStruct(m.divergingEpoch, defaultFetchResponseEpochEndOffset()))) {
       const x = m.divergingEpoch!
       tags.push([0, (w) => {
+        if (x === null) throw new ProtocolEncodeError('FetchResponse.divergingEpoch is not nullable')
         writeFetchResponseEpochEndOffset(w, v, x!)
       }])
     }
-    if (v >= 12 && (m.currentLeader != null)) {
+    if (v >= 12 && (m.currentLeader != null && !isDefaultStruct(m.currentLeader, defaultFetchResponseLeaderIdAndEpoch()))) {
       const x = m.currentLeader!
       tags.push([1, (w) => {
+        if (x === null) throw new ProtocolEncodeError('FetchResponse.currentLeader is not nullable')
         writeFetchResponseLeaderIdAndEpoch(w, v, x!)
       }])
     }
-    if (v >= 12 && (m.snapshotId != null)) {
+    if (v >= 12 && (m.snapshotId != null && !isDefaultStruct(m.snapshotId, defaultFetchResponseSnapshotId()))) {
       const x = m.snapshotId!
       tags.push([2, (w) => {
+        if (x === null) throw new ProtocolEncodeError('FetchResponse.snapshotId is not nullable')
         writeFetchResponseSnapshotId(w, v, x!)
       }])
     }
@@ -1060,6 +1079,7 @@ function writeFetchResponseNodeEndpoint(w: Writer, v: number, m: Input<FetchResp
   if (!(v >= 16) && m.host !== undefined && m.host !== "") throw new ProtocolEncodeError('FetchResponse.host is not supported in version ' + v)
   if (v >= 16) {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('FetchResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 16) && m.port !== undefined && m.port !== 0) throw new ProtocolEncodeError('FetchResponse.port is not supported in version ' + v)

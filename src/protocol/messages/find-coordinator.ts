@@ -40,6 +40,7 @@ function writeFindCoordinatorRequest(w: Writer, v: number, m: Input<FindCoordina
   if (!(v <= 3) && m.key !== undefined && m.key !== "") throw new ProtocolEncodeError('FindCoordinatorRequest.key is not supported in version ' + v)
   if (v <= 3) {
     const x = (m.key === undefined ? "" : m.key)
+    if (x === null) throw new ProtocolEncodeError('FindCoordinatorRequest.key is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 1) && m.keyType !== undefined && m.keyType !== 0) throw new ProtocolEncodeError('FindCoordinatorRequest.keyType is not supported in version ' + v)
@@ -50,6 +51,7 @@ function writeFindCoordinatorRequest(w: Writer, v: number, m: Input<FindCoordina
   if (!(v >= 4) && m.coordinatorKeys != null && m.coordinatorKeys.length > 0) throw new ProtocolEncodeError('FindCoordinatorRequest.coordinatorKeys is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.coordinatorKeys === undefined ? [] : m.coordinatorKeys)
+    if (x === null) throw new ProtocolEncodeError('FindCoordinatorRequest.coordinatorKeys is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -144,6 +146,7 @@ function writeFindCoordinatorResponse(w: Writer, v: number, m: Input<FindCoordin
   if (!(v <= 3) && m.host !== undefined && m.host !== "") throw new ProtocolEncodeError('FindCoordinatorResponse.host is not supported in version ' + v)
   if (v <= 3) {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('FindCoordinatorResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v <= 3) && m.port !== undefined && m.port !== 0) throw new ProtocolEncodeError('FindCoordinatorResponse.port is not supported in version ' + v)
@@ -154,6 +157,7 @@ function writeFindCoordinatorResponse(w: Writer, v: number, m: Input<FindCoordin
   if (!(v >= 4) && m.coordinators != null && m.coordinators.length > 0) throw new ProtocolEncodeError('FindCoordinatorResponse.coordinators is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.coordinators === undefined ? [] : m.coordinators)
+    if (x === null) throw new ProtocolEncodeError('FindCoordinatorResponse.coordinators is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -227,6 +231,7 @@ function writeFindCoordinatorResponseCoordinator(w: Writer, v: number, m: Input<
   if (!(v >= 4) && m.key !== undefined && m.key !== "") throw new ProtocolEncodeError('FindCoordinatorResponse.key is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.key === undefined ? "" : m.key)
+    if (x === null) throw new ProtocolEncodeError('FindCoordinatorResponse.key is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 4) && m.nodeId !== undefined && m.nodeId !== 0) throw new ProtocolEncodeError('FindCoordinatorResponse.nodeId is not supported in version ' + v)
@@ -237,6 +242,7 @@ function writeFindCoordinatorResponseCoordinator(w: Writer, v: number, m: Input<
   if (!(v >= 4) && m.host !== undefined && m.host !== "") throw new ProtocolEncodeError('FindCoordinatorResponse.host is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('FindCoordinatorResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 4) && m.port !== undefined && m.port !== 0) throw new ProtocolEncodeError('FindCoordinatorResponse.port is not supported in version ' + v)

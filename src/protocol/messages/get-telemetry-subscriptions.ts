@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, readUuid, writeArrayLength, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface GetTelemetrySubscriptionsRequest {
@@ -23,6 +24,7 @@ function writeGetTelemetrySubscriptionsRequest(w: Writer, _v: number, m: Input<G
   const flex = true
   {
     const x = (m.clientInstanceId === undefined ? ZERO_UUID : m.clientInstanceId)
+    if (x === null) throw new ProtocolEncodeError('GetTelemetrySubscriptionsRequest.clientInstanceId is not nullable')
     writeUuid(w, x as string)
   }
   if (flex) {
@@ -94,6 +96,7 @@ function writeGetTelemetrySubscriptionsResponse(w: Writer, _v: number, m: Input<
   }
   {
     const x = (m.clientInstanceId === undefined ? ZERO_UUID : m.clientInstanceId)
+    if (x === null) throw new ProtocolEncodeError('GetTelemetrySubscriptionsResponse.clientInstanceId is not nullable')
     writeUuid(w, x as string)
   }
   {
@@ -102,6 +105,7 @@ function writeGetTelemetrySubscriptionsResponse(w: Writer, _v: number, m: Input<
   }
   {
     const x = (m.acceptedCompressionTypes === undefined ? [] : m.acceptedCompressionTypes)
+    if (x === null) throw new ProtocolEncodeError('GetTelemetrySubscriptionsResponse.acceptedCompressionTypes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -124,6 +128,7 @@ function writeGetTelemetrySubscriptionsResponse(w: Writer, _v: number, m: Input<
   }
   {
     const x = (m.requestedMetrics === undefined ? [] : m.requestedMetrics)
+    if (x === null) throw new ProtocolEncodeError('GetTelemetrySubscriptionsResponse.requestedMetrics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

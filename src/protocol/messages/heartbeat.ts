@@ -38,6 +38,7 @@ function writeHeartbeatRequest(w: Writer, v: number, m: Input<HeartbeatRequest>)
   const flex = v >= 4
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('HeartbeatRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -46,6 +47,7 @@ function writeHeartbeatRequest(w: Writer, v: number, m: Input<HeartbeatRequest>)
   }
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('HeartbeatRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.groupInstanceId !== undefined && m.groupInstanceId !== null) throw new ProtocolEncodeError('HeartbeatRequest.groupInstanceId is not supported in version ' + v)

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -29,6 +30,7 @@ function writeIncrementalAlterConfigsRequest(w: Writer, v: number, m: Input<Incr
   const flex = v >= 1
   {
     const x = (m.resources === undefined ? [] : m.resources)
+    if (x === null) throw new ProtocolEncodeError('IncrementalAlterConfigsRequest.resources is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -90,10 +92,12 @@ function writeIncrementalAlterConfigsRequestAlterConfigsResource(w: Writer, v: n
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('IncrementalAlterConfigsRequest.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.configs === undefined ? [] : m.configs)
+    if (x === null) throw new ProtocolEncodeError('IncrementalAlterConfigsRequest.configs is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -149,6 +153,7 @@ function writeIncrementalAlterConfigsRequestAlterableConfig(w: Writer, v: number
   const flex = v >= 1
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('IncrementalAlterConfigsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -210,6 +215,7 @@ function writeIncrementalAlterConfigsResponse(w: Writer, v: number, m: Input<Inc
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
+    if (x === null) throw new ProtocolEncodeError('IncrementalAlterConfigsResponse.responses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -278,6 +284,7 @@ function writeIncrementalAlterConfigsResponseAlterConfigsResourceResponse(w: Wri
   }
   {
     const x = (m.resourceName === undefined ? "" : m.resourceName)
+    if (x === null) throw new ProtocolEncodeError('IncrementalAlterConfigsResponse.resourceName is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {

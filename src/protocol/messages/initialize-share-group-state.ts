@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface InitializeShareGroupStateRequest {
@@ -26,10 +27,12 @@ function writeInitializeShareGroupStateRequest(w: Writer, v: number, m: Input<In
   const flex = true
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('InitializeShareGroupStateRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('InitializeShareGroupStateRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -80,10 +83,12 @@ function writeInitializeShareGroupStateRequestInitializeStateData(w: Writer, v: 
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('InitializeShareGroupStateRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('InitializeShareGroupStateRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -195,6 +200,7 @@ function writeInitializeShareGroupStateResponse(w: Writer, v: number, m: Input<I
   const flex = true
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('InitializeShareGroupStateResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -243,10 +249,12 @@ function writeInitializeShareGroupStateResponseInitializeStateResult(w: Writer, 
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('InitializeShareGroupStateResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('InitializeShareGroupStateResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -58,6 +58,7 @@ function writeJoinGroupRequest(w: Writer, v: number, m: Input<JoinGroupRequest>)
   const flex = v >= 6
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -70,6 +71,7 @@ function writeJoinGroupRequest(w: Writer, v: number, m: Input<JoinGroupRequest>)
   }
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 5) && m.groupInstanceId !== undefined && m.groupInstanceId !== null) throw new ProtocolEncodeError('JoinGroupRequest.groupInstanceId is not supported in version ' + v)
@@ -79,10 +81,12 @@ function writeJoinGroupRequest(w: Writer, v: number, m: Input<JoinGroupRequest>)
   }
   {
     const x = (m.protocolType === undefined ? "" : m.protocolType)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupRequest.protocolType is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.protocols === undefined ? [] : m.protocols)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupRequest.protocols is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -149,10 +153,12 @@ function writeJoinGroupRequestProtocol(w: Writer, v: number, m: Input<JoinGroupR
   const flex = v >= 6
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.metadata === undefined ? EMPTY_BYTES : m.metadata)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupRequest.metadata is not nullable')
     writeBytes(w, flex, x)
   }
   if (flex) {
@@ -252,6 +258,7 @@ function writeJoinGroupResponse(w: Writer, v: number, m: Input<JoinGroupResponse
   }
   {
     const x = (m.leader === undefined ? "" : m.leader)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupResponse.leader is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 9) && m.skipAssignment !== undefined && m.skipAssignment !== false) throw new ProtocolEncodeError('JoinGroupResponse.skipAssignment is not supported in version ' + v)
@@ -261,10 +268,12 @@ function writeJoinGroupResponse(w: Writer, v: number, m: Input<JoinGroupResponse
   }
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupResponse.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.members === undefined ? [] : m.members)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupResponse.members is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -332,6 +341,7 @@ function writeJoinGroupResponseMember(w: Writer, v: number, m: Input<JoinGroupRe
   const flex = v >= 6
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupResponse.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 5) {
@@ -340,6 +350,7 @@ function writeJoinGroupResponseMember(w: Writer, v: number, m: Input<JoinGroupRe
   }
   {
     const x = (m.metadata === undefined ? EMPTY_BYTES : m.metadata)
+    if (x === null) throw new ProtocolEncodeError('JoinGroupResponse.metadata is not nullable')
     writeBytes(w, flex, x)
   }
   if (flex) {

@@ -44,6 +44,7 @@ function writeLeaderChangeMessage(w: Writer, v: number, m: Input<LeaderChangeMes
   }
   {
     const x = (m.voters === undefined ? [] : m.voters)
+    if (x === null) throw new ProtocolEncodeError('LeaderChangeMessage.voters is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -54,6 +55,7 @@ function writeLeaderChangeMessage(w: Writer, v: number, m: Input<LeaderChangeMes
   }
   {
     const x = (m.grantingVoters === undefined ? [] : m.grantingVoters)
+    if (x === null) throw new ProtocolEncodeError('LeaderChangeMessage.grantingVoters is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -113,6 +115,7 @@ function writeLeaderChangeMessageVoter(w: Writer, v: number, m: Input<LeaderChan
   if (!(v >= 1) && m.voterDirectoryId !== undefined && m.voterDirectoryId !== ZERO_UUID) throw new ProtocolEncodeError('LeaderChangeMessage.voterDirectoryId is not supported in version ' + v)
   if (v >= 1) {
     const x = (m.voterDirectoryId === undefined ? ZERO_UUID : m.voterDirectoryId)
+    if (x === null) throw new ProtocolEncodeError('LeaderChangeMessage.voterDirectoryId is not nullable')
     writeUuid(w, x as string)
   }
   if (flex) {

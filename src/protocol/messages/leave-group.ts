@@ -36,16 +36,19 @@ function writeLeaveGroupRequest(w: Writer, v: number, m: Input<LeaveGroupRequest
   const flex = v >= 4
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('LeaveGroupRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v <= 2) && m.memberId !== undefined && m.memberId !== "") throw new ProtocolEncodeError('LeaveGroupRequest.memberId is not supported in version ' + v)
   if (v <= 2) {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('LeaveGroupRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.members != null && m.members.length > 0) throw new ProtocolEncodeError('LeaveGroupRequest.members is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.members === undefined ? [] : m.members)
+    if (x === null) throw new ProtocolEncodeError('LeaveGroupRequest.members is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -102,6 +105,7 @@ function writeLeaveGroupRequestMemberIdentity(w: Writer, v: number, m: Input<Lea
   if (!(v >= 3) && m.memberId !== undefined && m.memberId !== "") throw new ProtocolEncodeError('LeaveGroupRequest.memberId is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('LeaveGroupRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.groupInstanceId !== undefined && m.groupInstanceId !== null) throw new ProtocolEncodeError('LeaveGroupRequest.groupInstanceId is not supported in version ' + v)
@@ -176,6 +180,7 @@ function writeLeaveGroupResponse(w: Writer, v: number, m: Input<LeaveGroupRespon
   if (!(v >= 3) && m.members != null && m.members.length > 0) throw new ProtocolEncodeError('LeaveGroupResponse.members is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.members === undefined ? [] : m.members)
+    if (x === null) throw new ProtocolEncodeError('LeaveGroupResponse.members is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -232,6 +237,7 @@ function writeLeaveGroupResponseMemberResponse(w: Writer, v: number, m: Input<Le
   if (!(v >= 3) && m.memberId !== undefined && m.memberId !== "") throw new ProtocolEncodeError('LeaveGroupResponse.memberId is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('LeaveGroupResponse.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.groupInstanceId !== undefined && m.groupInstanceId !== "") throw new ProtocolEncodeError('LeaveGroupResponse.groupInstanceId is not supported in version ' + v)

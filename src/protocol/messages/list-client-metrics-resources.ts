@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface ListClientMetricsResourcesRequest {
@@ -67,6 +68,7 @@ function writeListClientMetricsResourcesResponse(w: Writer, v: number, m: Input<
   }
   {
     const x = (m.clientMetricsResources === undefined ? [] : m.clientMetricsResources)
+    if (x === null) throw new ProtocolEncodeError('ListClientMetricsResourcesResponse.clientMetricsResources is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -116,6 +118,7 @@ function writeListClientMetricsResourcesResponseClientMetricsResource(w: Writer,
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ListClientMetricsResourcesResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {

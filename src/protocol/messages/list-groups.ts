@@ -34,6 +34,7 @@ function writeListGroupsRequest(w: Writer, v: number, m: Input<ListGroupsRequest
   if (!(v >= 4) && m.statesFilter != null && m.statesFilter.length > 0) throw new ProtocolEncodeError('ListGroupsRequest.statesFilter is not supported in version ' + v)
   if (v >= 4) {
     const x = (m.statesFilter === undefined ? [] : m.statesFilter)
+    if (x === null) throw new ProtocolEncodeError('ListGroupsRequest.statesFilter is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -45,6 +46,7 @@ function writeListGroupsRequest(w: Writer, v: number, m: Input<ListGroupsRequest
   if (!(v >= 5) && m.typesFilter != null && m.typesFilter.length > 0) throw new ProtocolEncodeError('ListGroupsRequest.typesFilter is not supported in version ' + v)
   if (v >= 5) {
     const x = (m.typesFilter === undefined ? [] : m.typesFilter)
+    if (x === null) throw new ProtocolEncodeError('ListGroupsRequest.typesFilter is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -114,6 +116,7 @@ function writeListGroupsResponse(w: Writer, v: number, m: Input<ListGroupsRespon
   }
   {
     const x = (m.groups === undefined ? [] : m.groups)
+    if (x === null) throw new ProtocolEncodeError('ListGroupsResponse.groups is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -172,18 +175,22 @@ function writeListGroupsResponseListedGroup(w: Writer, v: number, m: Input<ListG
   const flex = v >= 3
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('ListGroupsResponse.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.protocolType === undefined ? "" : m.protocolType)
+    if (x === null) throw new ProtocolEncodeError('ListGroupsResponse.protocolType is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 4) {
     const x = (m.groupState === undefined ? "" : m.groupState)
+    if (x === null) throw new ProtocolEncodeError('ListGroupsResponse.groupState is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 5) {
     const x = (m.groupType === undefined ? "" : m.groupType)
+    if (x === null) throw new ProtocolEncodeError('ListGroupsResponse.groupType is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {

@@ -56,6 +56,7 @@ function writeListOffsetsRequest(w: Writer, v: number, m: Input<ListOffsetsReque
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('ListOffsetsRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -114,10 +115,12 @@ function writeListOffsetsRequestListOffsetsTopic(w: Writer, v: number, m: Input<
   const flex = v >= 6
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ListOffsetsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ListOffsetsRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -244,6 +247,7 @@ function writeListOffsetsResponse(w: Writer, v: number, m: Input<ListOffsetsResp
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('ListOffsetsResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -294,10 +298,12 @@ function writeListOffsetsResponseListOffsetsTopicResponse(w: Writer, v: number, 
   const flex = v >= 6
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ListOffsetsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ListOffsetsResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

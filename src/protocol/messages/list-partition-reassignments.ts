@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface ListPartitionReassignmentsRequest {
@@ -81,10 +82,12 @@ function writeListPartitionReassignmentsRequestListPartitionReassignmentsTopics(
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ListPartitionReassignmentsRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitionIndexes === undefined ? [] : m.partitionIndexes)
+    if (x === null) throw new ProtocolEncodeError('ListPartitionReassignmentsRequest.partitionIndexes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -153,6 +156,7 @@ function writeListPartitionReassignmentsResponse(w: Writer, v: number, m: Input<
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('ListPartitionReassignmentsResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -207,10 +211,12 @@ function writeListPartitionReassignmentsResponseOngoingTopicReassignment(w: Writ
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ListPartitionReassignmentsResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ListPartitionReassignmentsResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -271,6 +277,7 @@ function writeListPartitionReassignmentsResponseOngoingPartitionReassignment(w: 
   }
   {
     const x = (m.replicas === undefined ? [] : m.replicas)
+    if (x === null) throw new ProtocolEncodeError('ListPartitionReassignmentsResponse.replicas is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -281,6 +288,7 @@ function writeListPartitionReassignmentsResponseOngoingPartitionReassignment(w: 
   }
   {
     const x = (m.addingReplicas === undefined ? [] : m.addingReplicas)
+    if (x === null) throw new ProtocolEncodeError('ListPartitionReassignmentsResponse.addingReplicas is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -291,6 +299,7 @@ function writeListPartitionReassignmentsResponseOngoingPartitionReassignment(w: 
   }
   {
     const x = (m.removingReplicas === undefined ? [] : m.removingReplicas)
+    if (x === null) throw new ProtocolEncodeError('ListPartitionReassignmentsResponse.removingReplicas is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

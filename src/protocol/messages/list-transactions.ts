@@ -33,6 +33,7 @@ function writeListTransactionsRequest(w: Writer, v: number, m: Input<ListTransac
   const flex = true
   {
     const x = (m.stateFilters === undefined ? [] : m.stateFilters)
+    if (x === null) throw new ProtocolEncodeError('ListTransactionsRequest.stateFilters is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -43,6 +44,7 @@ function writeListTransactionsRequest(w: Writer, v: number, m: Input<ListTransac
   }
   {
     const x = (m.producerIdFilters === undefined ? [] : m.producerIdFilters)
+    if (x === null) throw new ProtocolEncodeError('ListTransactionsRequest.producerIdFilters is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -117,6 +119,7 @@ function writeListTransactionsResponse(w: Writer, v: number, m: Input<ListTransa
   }
   {
     const x = (m.unknownStateFilters === undefined ? [] : m.unknownStateFilters)
+    if (x === null) throw new ProtocolEncodeError('ListTransactionsResponse.unknownStateFilters is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -127,6 +130,7 @@ function writeListTransactionsResponse(w: Writer, v: number, m: Input<ListTransa
   }
   {
     const x = (m.transactionStates === undefined ? [] : m.transactionStates)
+    if (x === null) throw new ProtocolEncodeError('ListTransactionsResponse.transactionStates is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -184,6 +188,7 @@ function writeListTransactionsResponseTransactionState(w: Writer, _v: number, m:
   const flex = true
   {
     const x = (m.transactionalId === undefined ? "" : m.transactionalId)
+    if (x === null) throw new ProtocolEncodeError('ListTransactionsResponse.transactionalId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -192,6 +197,7 @@ function writeListTransactionsResponseTransactionState(w: Writer, _v: number, m:
   }
   {
     const x = (m.transactionState === undefined ? "" : m.transactionState)
+    if (x === null) throw new ProtocolEncodeError('ListTransactionsResponse.transactionState is not nullable')
     writeString(w, flex, x as string)
   }
   if (flex) {

@@ -119,6 +119,7 @@ function writeMetadataRequestTopic(w: Writer, v: number, m: Input<MetadataReques
   const flex = v >= 9
   if (v >= 10) {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('MetadataRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
@@ -204,6 +205,7 @@ function writeMetadataResponse(w: Writer, v: number, m: Input<MetadataResponse>)
   }
   {
     const x = (m.brokers === undefined ? [] : m.brokers)
+    if (x === null) throw new ProtocolEncodeError('MetadataResponse.brokers is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -222,6 +224,7 @@ function writeMetadataResponse(w: Writer, v: number, m: Input<MetadataResponse>)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('MetadataResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -301,6 +304,7 @@ function writeMetadataResponseBroker(w: Writer, v: number, m: Input<MetadataResp
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('MetadataResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -378,6 +382,7 @@ function writeMetadataResponseTopic(w: Writer, v: number, m: Input<MetadataRespo
   }
   if (v >= 10) {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('MetadataResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   if (v >= 1) {
@@ -386,6 +391,7 @@ function writeMetadataResponseTopic(w: Writer, v: number, m: Input<MetadataRespo
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('MetadataResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -480,6 +486,7 @@ function writeMetadataResponsePartition(w: Writer, v: number, m: Input<MetadataR
   }
   {
     const x = (m.replicaNodes === undefined ? [] : m.replicaNodes)
+    if (x === null) throw new ProtocolEncodeError('MetadataResponse.replicaNodes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -490,6 +497,7 @@ function writeMetadataResponsePartition(w: Writer, v: number, m: Input<MetadataR
   }
   {
     const x = (m.isrNodes === undefined ? [] : m.isrNodes)
+    if (x === null) throw new ProtocolEncodeError('MetadataResponse.isrNodes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -500,6 +508,7 @@ function writeMetadataResponsePartition(w: Writer, v: number, m: Input<MetadataR
   }
   if (v >= 5) {
     const x = (m.offlineReplicas === undefined ? [] : m.offlineReplicas)
+    if (x === null) throw new ProtocolEncodeError('MetadataResponse.offlineReplicas is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

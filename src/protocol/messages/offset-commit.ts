@@ -51,6 +51,7 @@ function writeOffsetCommitRequest(w: Writer, v: number, m: Input<OffsetCommitReq
   const flex = v >= 8
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -59,6 +60,7 @@ function writeOffsetCommitRequest(w: Writer, v: number, m: Input<OffsetCommitReq
   }
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 7) && m.groupInstanceId !== undefined && m.groupInstanceId !== null) throw new ProtocolEncodeError('OffsetCommitRequest.groupInstanceId is not supported in version ' + v)
@@ -72,6 +74,7 @@ function writeOffsetCommitRequest(w: Writer, v: number, m: Input<OffsetCommitReq
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -130,10 +133,12 @@ function writeOffsetCommitRequestTopic(w: Writer, v: number, m: Input<OffsetComm
   const flex = v >= 8
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -277,6 +282,7 @@ function writeOffsetCommitResponse(w: Writer, v: number, m: Input<OffsetCommitRe
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -327,10 +333,12 @@ function writeOffsetCommitResponseTopic(w: Writer, v: number, m: Input<OffsetCom
   const flex = v >= 8
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

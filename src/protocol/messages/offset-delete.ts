@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, writeArrayLength, writeString } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface OffsetDeleteRequest {
@@ -25,10 +26,12 @@ export function defaultOffsetDeleteRequest(): OffsetDeleteRequest {
 function writeOffsetDeleteRequest(w: Writer, v: number, m: Input<OffsetDeleteRequest>): void {
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('OffsetDeleteRequest.groupId is not nullable')
     writeString(w, false, x as string)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('OffsetDeleteRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)
@@ -68,10 +71,12 @@ export function defaultOffsetDeleteRequestTopic(): OffsetDeleteRequestTopic {
 function writeOffsetDeleteRequestTopic(w: Writer, v: number, m: Input<OffsetDeleteRequestTopic>): void {
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('OffsetDeleteRequest.name is not nullable')
     writeString(w, false, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('OffsetDeleteRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)
@@ -150,6 +155,7 @@ function writeOffsetDeleteResponse(w: Writer, v: number, m: Input<OffsetDeleteRe
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('OffsetDeleteResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)
@@ -191,10 +197,12 @@ export function defaultOffsetDeleteResponseTopic(): OffsetDeleteResponseTopic {
 function writeOffsetDeleteResponseTopic(w: Writer, v: number, m: Input<OffsetDeleteResponseTopic>): void {
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('OffsetDeleteResponse.name is not nullable')
     writeString(w, false, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('OffsetDeleteResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)

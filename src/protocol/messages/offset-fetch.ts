@@ -48,6 +48,7 @@ function writeOffsetFetchRequest(w: Writer, v: number, m: Input<OffsetFetchReque
   if (!(v <= 7) && m.groupId !== undefined && m.groupId !== "") throw new ProtocolEncodeError('OffsetFetchRequest.groupId is not supported in version ' + v)
   if (v <= 7) {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v <= 7) && m.topics != null && m.topics.length > 0) throw new ProtocolEncodeError('OffsetFetchRequest.topics is not supported in version ' + v)
@@ -66,6 +67,7 @@ function writeOffsetFetchRequest(w: Writer, v: number, m: Input<OffsetFetchReque
   if (!(v >= 8) && m.groups != null && m.groups.length > 0) throw new ProtocolEncodeError('OffsetFetchRequest.groups is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.groups === undefined ? [] : m.groups)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.groups is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -126,11 +128,13 @@ function writeOffsetFetchRequestTopic(w: Writer, v: number, m: Input<OffsetFetch
   if (!(v <= 7) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('OffsetFetchRequest.name is not supported in version ' + v)
   if (v <= 7) {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v <= 7) && m.partitionIndexes != null && m.partitionIndexes.length > 0) throw new ProtocolEncodeError('OffsetFetchRequest.partitionIndexes is not supported in version ' + v)
   if (v <= 7) {
     const x = (m.partitionIndexes === undefined ? [] : m.partitionIndexes)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.partitionIndexes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -188,6 +192,7 @@ function writeOffsetFetchRequestGroup(w: Writer, v: number, m: Input<OffsetFetch
   if (!(v >= 8) && m.groupId !== undefined && m.groupId !== "") throw new ProtocolEncodeError('OffsetFetchRequest.groupId is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   if (v >= 9) {
@@ -257,11 +262,13 @@ function writeOffsetFetchRequestTopics(w: Writer, v: number, m: Input<OffsetFetc
   if (!(v >= 8) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('OffsetFetchRequest.name is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 8) && m.partitionIndexes != null && m.partitionIndexes.length > 0) throw new ProtocolEncodeError('OffsetFetchRequest.partitionIndexes is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.partitionIndexes === undefined ? [] : m.partitionIndexes)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.partitionIndexes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -346,6 +353,7 @@ function writeOffsetFetchResponse(w: Writer, v: number, m: Input<OffsetFetchResp
   if (!(v <= 7) && m.topics != null && m.topics.length > 0) throw new ProtocolEncodeError('OffsetFetchResponse.topics is not supported in version ' + v)
   if (v <= 7) {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -361,6 +369,7 @@ function writeOffsetFetchResponse(w: Writer, v: number, m: Input<OffsetFetchResp
   if (!(v >= 8) && m.groups != null && m.groups.length > 0) throw new ProtocolEncodeError('OffsetFetchResponse.groups is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.groups === undefined ? [] : m.groups)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.groups is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -416,11 +425,13 @@ function writeOffsetFetchResponseTopic(w: Writer, v: number, m: Input<OffsetFetc
   if (!(v <= 7) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('OffsetFetchResponse.name is not supported in version ' + v)
   if (v <= 7) {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v <= 7) && m.partitions != null && m.partitions.length > 0) throw new ProtocolEncodeError('OffsetFetchResponse.partitions is not supported in version ' + v)
   if (v <= 7) {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -554,11 +565,13 @@ function writeOffsetFetchResponseGroup(w: Writer, v: number, m: Input<OffsetFetc
   if (!(v >= 8) && m.groupId !== undefined && m.groupId !== "") throw new ProtocolEncodeError('OffsetFetchResponse.groupId is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 8) && m.topics != null && m.topics.length > 0) throw new ProtocolEncodeError('OffsetFetchResponse.topics is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -617,11 +630,13 @@ function writeOffsetFetchResponseTopics(w: Writer, v: number, m: Input<OffsetFet
   if (!(v >= 8) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('OffsetFetchResponse.name is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 8) && m.partitions != null && m.partitions.length > 0) throw new ProtocolEncodeError('OffsetFetchResponse.partitions is not supported in version ' + v)
   if (v >= 8) {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

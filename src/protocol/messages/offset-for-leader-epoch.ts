@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -39,6 +40,7 @@ function writeOffsetForLeaderEpochRequest(w: Writer, v: number, m: Input<OffsetF
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('OffsetForLeaderEpochRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -89,10 +91,12 @@ function writeOffsetForLeaderEpochRequestOffsetForLeaderTopic(w: Writer, v: numb
   const flex = v >= 4
   {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('OffsetForLeaderEpochRequest.topic is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('OffsetForLeaderEpochRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -211,6 +215,7 @@ function writeOffsetForLeaderEpochResponse(w: Writer, v: number, m: Input<Offset
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('OffsetForLeaderEpochResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -261,10 +266,12 @@ function writeOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(w: Writer, 
   const flex = v >= 4
   {
     const x = (m.topic === undefined ? "" : m.topic)
+    if (x === null) throw new ProtocolEncodeError('OffsetForLeaderEpochResponse.topic is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('OffsetForLeaderEpochResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

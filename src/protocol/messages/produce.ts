@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { readArray, readNullableBytes, readNullableString, readString, readTaggedFields, writeArrayLength, writeBytes, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { isDefaultStruct, readArray, readNullableBytes, readNullableString, readString, readTaggedFields, writeArrayLength, writeBytes, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
@@ -65,6 +65,7 @@ function writeProduceRequest(w: Writer, v: number, m: Input<ProduceRequest>): vo
   }
   {
     const x = (m.topicData === undefined ? [] : m.topicData)
+    if (x === null) throw new ProtocolEncodeError('ProduceRequest.topicData is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -119,10 +120,12 @@ function writeProduceRequestTopicProduceData(w: Writer, v: number, m: Input<Prod
   const flex = v >= 9
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ProduceRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitionData === undefined ? [] : m.partitionData)
+    if (x === null) throw new ProtocolEncodeError('ProduceRequest.partitionData is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -240,6 +243,7 @@ function writeProduceResponse(w: Writer, v: number, m: Input<ProduceResponse>): 
   const flex = v >= 9
   {
     const x = (m.responses === undefined ? [] : m.responses)
+    if (x === null) throw new ProtocolEncodeError('ProduceResponse.responses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -258,6 +262,7 @@ function writeProduceResponse(w: Writer, v: number, m: Input<ProduceResponse>): 
     if (v >= 10 && (m.nodeEndpoints != null && m.nodeEndpoints.length > 0)) {
       const x = m.nodeEndpoints!
       tags.push([0, (w) => {
+        if (x === null) throw new ProtocolEncodeError('ProduceResponse.nodeEndpoints is not nullable')
         {
           const a = x!
           writeArrayLength(w, flex, a.length)
@@ -318,10 +323,12 @@ function writeProduceResponseTopicProduceResponse(w: Writer, v: number, m: Input
   const flex = v >= 9
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('ProduceResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitionResponses === undefined ? [] : m.partitionResponses)
+    if (x === null) throw new ProtocolEncodeError('ProduceResponse.partitionResponses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -410,6 +417,7 @@ function writeProduceResponsePartitionProduceResponse(w: Writer, v: number, m: I
   }
   if (v >= 8) {
     const x = (m.recordErrors === undefined ? [] : m.recordErrors)
+    if (x === null) throw new ProtocolEncodeError('ProduceResponse.recordErrors is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -422,12 +430,13 @@ function writeProduceResponsePartitionProduceResponse(w: Writer, v: number, m: I
     const x = (m.errorMessage === undefined ? null : m.errorMessage)
     writeNullableString(w, flex, x)
   }
-  if (!(v >= 10) && m.currentLeader != null) throw new ProtocolEncodeError('ProduceResponse.currentLeader is not supported in version ' + v)
+  if (!(v >= 10) && m.currentLeader != null && !isDefaultStruct(m.currentLeader, defaultProduceResponseLeaderIdAndEpoch())) throw new ProtocolEncodeError('ProduceResponse.currentLeader is not supported in version ' + v)
   if (flex) {
     const tags: [number, (w: Writer) => void][] = []
-    if (v >= 10 && (m.currentLeader != null)) {
+    if (v >= 10 && (m.currentLeader != null && !isDefaultStruct(m.currentLeader, defaultProduceResponseLeaderIdAndEpoch()))) {
       const x = m.currentLeader!
       tags.push([0, (w) => {
+        if (x === null) throw new ProtocolEncodeError('ProduceResponse.currentLeader is not nullable')
         writeProduceResponseLeaderIdAndEpoch(w, v, x!)
       }])
     }
@@ -604,6 +613,7 @@ function writeProduceResponseNodeEndpoint(w: Writer, v: number, m: Input<Produce
   if (!(v >= 10) && m.host !== undefined && m.host !== "") throw new ProtocolEncodeError('ProduceResponse.host is not supported in version ' + v)
   if (v >= 10) {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('ProduceResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 10) && m.port !== undefined && m.port !== 0) throw new ProtocolEncodeError('ProduceResponse.port is not supported in version ' + v)

@@ -4,6 +4,7 @@
 
 import { EMPTY_BYTES, ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readBytes, readTaggedFields, readUuid, writeBytes, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface PushTelemetryRequest {
@@ -35,6 +36,7 @@ function writePushTelemetryRequest(w: Writer, _v: number, m: Input<PushTelemetry
   const flex = true
   {
     const x = (m.clientInstanceId === undefined ? ZERO_UUID : m.clientInstanceId)
+    if (x === null) throw new ProtocolEncodeError('PushTelemetryRequest.clientInstanceId is not nullable')
     writeUuid(w, x as string)
   }
   {
@@ -51,6 +53,7 @@ function writePushTelemetryRequest(w: Writer, _v: number, m: Input<PushTelemetry
   }
   {
     const x = (m.metrics === undefined ? EMPTY_BYTES : m.metrics)
+    if (x === null) throw new ProtocolEncodeError('PushTelemetryRequest.metrics is not nullable')
     writeBytes(w, flex, x)
   }
   if (flex) {

@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface ReadShareGroupStateSummaryRequest {
@@ -26,10 +27,12 @@ function writeReadShareGroupStateSummaryRequest(w: Writer, v: number, m: Input<R
   const flex = true
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateSummaryRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateSummaryRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -80,10 +83,12 @@ function writeReadShareGroupStateSummaryRequestReadStateSummaryData(w: Writer, v
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateSummaryRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateSummaryRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -188,6 +193,7 @@ function writeReadShareGroupStateSummaryResponse(w: Writer, v: number, m: Input<
   const flex = true
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateSummaryResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -236,10 +242,12 @@ function writeReadShareGroupStateSummaryResponseReadStateSummaryResult(w: Writer
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateSummaryResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateSummaryResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

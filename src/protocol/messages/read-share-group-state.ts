@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface ReadShareGroupStateRequest {
@@ -26,10 +27,12 @@ function writeReadShareGroupStateRequest(w: Writer, v: number, m: Input<ReadShar
   const flex = true
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -80,10 +83,12 @@ function writeReadShareGroupStateRequestReadStateData(w: Writer, v: number, m: I
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -187,6 +192,7 @@ function writeReadShareGroupStateResponse(w: Writer, v: number, m: Input<ReadSha
   const flex = true
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -235,10 +241,12 @@ function writeReadShareGroupStateResponseReadStateResult(w: Writer, v: number, m
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -321,6 +329,7 @@ function writeReadShareGroupStateResponsePartitionResult(w: Writer, v: number, m
   }
   {
     const x = (m.stateBatches === undefined ? [] : m.stateBatches)
+    if (x === null) throw new ProtocolEncodeError('ReadShareGroupStateResponse.stateBatches is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readNullableString, readTaggedFields, readUuid, writeNullableString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface RemoveRaftVoterRequest {
@@ -37,6 +38,7 @@ function writeRemoveRaftVoterRequest(w: Writer, _v: number, m: Input<RemoveRaftV
   }
   {
     const x = (m.voterDirectoryId === undefined ? ZERO_UUID : m.voterDirectoryId)
+    if (x === null) throw new ProtocolEncodeError('RemoveRaftVoterRequest.voterDirectoryId is not nullable')
     writeUuid(w, x as string)
   }
   if (flex) {

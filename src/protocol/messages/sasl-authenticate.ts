@@ -4,6 +4,7 @@
 
 import { EMPTY_BYTES, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readBytes, readNullableString, readTaggedFields, writeBytes, writeNullableString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -27,6 +28,7 @@ function writeSaslAuthenticateRequest(w: Writer, v: number, m: Input<SaslAuthent
   const flex = v >= 2
   {
     const x = (m.authBytes === undefined ? EMPTY_BYTES : m.authBytes)
+    if (x === null) throw new ProtocolEncodeError('SaslAuthenticateRequest.authBytes is not nullable')
     writeBytes(w, flex, x)
   }
   if (flex) {
@@ -87,6 +89,7 @@ function writeSaslAuthenticateResponse(w: Writer, v: number, m: Input<SaslAuthen
   }
   {
     const x = (m.authBytes === undefined ? EMPTY_BYTES : m.authBytes)
+    if (x === null) throw new ProtocolEncodeError('SaslAuthenticateResponse.authBytes is not nullable')
     writeBytes(w, flex, x)
   }
   if (v >= 1) {

@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, writeArrayLength, writeString } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -28,6 +29,7 @@ export function defaultSaslHandshakeRequest(): SaslHandshakeRequest {
 function writeSaslHandshakeRequest(w: Writer, _v: number, m: Input<SaslHandshakeRequest>): void {
   {
     const x = (m.mechanism === undefined ? "" : m.mechanism)
+    if (x === null) throw new ProtocolEncodeError('SaslHandshakeRequest.mechanism is not nullable')
     writeString(w, false, x as string)
   }
 }
@@ -69,6 +71,7 @@ function writeSaslHandshakeResponse(w: Writer, _v: number, m: Input<SaslHandshak
   }
   {
     const x = (m.mechanisms === undefined ? [] : m.mechanisms)
+    if (x === null) throw new ProtocolEncodeError('SaslHandshakeResponse.mechanisms is not nullable')
     {
       const a = x!
       writeArrayLength(w, false, a.length)

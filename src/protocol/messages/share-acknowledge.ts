@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -49,6 +50,7 @@ function writeShareAcknowledgeRequest(w: Writer, v: number, m: Input<ShareAcknow
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -103,10 +105,12 @@ function writeShareAcknowledgeRequestAcknowledgeTopic(w: Writer, v: number, m: I
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -161,6 +165,7 @@ function writeShareAcknowledgeRequestAcknowledgePartition(w: Writer, v: number, 
   }
   {
     const x = (m.acknowledgementBatches === undefined ? [] : m.acknowledgementBatches)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeRequest.acknowledgementBatches is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -222,6 +227,7 @@ function writeShareAcknowledgeRequestAcknowledgementBatch(w: Writer, _v: number,
   }
   {
     const x = (m.acknowledgeTypes === undefined ? [] : m.acknowledgeTypes)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeRequest.acknowledgeTypes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -309,6 +315,7 @@ function writeShareAcknowledgeResponse(w: Writer, v: number, m: Input<ShareAckno
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeResponse.responses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -319,6 +326,7 @@ function writeShareAcknowledgeResponse(w: Writer, v: number, m: Input<ShareAckno
   }
   {
     const x = (m.nodeEndpoints === undefined ? [] : m.nodeEndpoints)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeResponse.nodeEndpoints is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -375,10 +383,12 @@ function writeShareAcknowledgeResponseShareAcknowledgeTopicResponse(w: Writer, v
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -447,6 +457,7 @@ function writeShareAcknowledgeResponsePartitionData(w: Writer, v: number, m: Inp
   }
   {
     const x = (m.currentLeader === undefined ? defaultShareAcknowledgeResponseLeaderIdAndEpoch() : m.currentLeader)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeResponse.currentLeader is not nullable')
     writeShareAcknowledgeResponseLeaderIdAndEpoch(w, v, x!)
   }
   if (flex) {
@@ -553,6 +564,7 @@ function writeShareAcknowledgeResponseNodeEndpoint(w: Writer, _v: number, m: Inp
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('ShareAcknowledgeResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   {

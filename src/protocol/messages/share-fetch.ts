@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableBytes, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeBytes, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -73,6 +74,7 @@ function writeShareFetchRequest(w: Writer, v: number, m: Input<ShareFetchRequest
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -83,6 +85,7 @@ function writeShareFetchRequest(w: Writer, v: number, m: Input<ShareFetchRequest
   }
   {
     const x = (m.forgottenTopicsData === undefined ? [] : m.forgottenTopicsData)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchRequest.forgottenTopicsData is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -145,10 +148,12 @@ function writeShareFetchRequestFetchTopic(w: Writer, v: number, m: Input<ShareFe
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -210,6 +215,7 @@ function writeShareFetchRequestFetchPartition(w: Writer, v: number, m: Input<Sha
   }
   {
     const x = (m.acknowledgementBatches === undefined ? [] : m.acknowledgementBatches)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchRequest.acknowledgementBatches is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -273,6 +279,7 @@ function writeShareFetchRequestAcknowledgementBatch(w: Writer, _v: number, m: In
   }
   {
     const x = (m.acknowledgeTypes === undefined ? [] : m.acknowledgeTypes)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchRequest.acknowledgeTypes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -325,10 +332,12 @@ function writeShareFetchRequestForgottenTopic(w: Writer, _v: number, m: Input<Sh
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -415,6 +424,7 @@ function writeShareFetchResponse(w: Writer, v: number, m: Input<ShareFetchRespon
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchResponse.responses is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -425,6 +435,7 @@ function writeShareFetchResponse(w: Writer, v: number, m: Input<ShareFetchRespon
   }
   {
     const x = (m.nodeEndpoints === undefined ? [] : m.nodeEndpoints)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchResponse.nodeEndpoints is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -481,10 +492,12 @@ function writeShareFetchResponseShareFetchableTopicResponse(w: Writer, v: number
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -573,6 +586,7 @@ function writeShareFetchResponsePartitionData(w: Writer, v: number, m: Input<Sha
   }
   {
     const x = (m.currentLeader === undefined ? defaultShareFetchResponseLeaderIdAndEpoch() : m.currentLeader)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchResponse.currentLeader is not nullable')
     writeShareFetchResponseLeaderIdAndEpoch(w, v, x!)
   }
   {
@@ -581,6 +595,7 @@ function writeShareFetchResponsePartitionData(w: Writer, v: number, m: Input<Sha
   }
   {
     const x = (m.acquiredRecords === undefined ? [] : m.acquiredRecords)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchResponse.acquiredRecords is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -758,6 +773,7 @@ function writeShareFetchResponseNodeEndpoint(w: Writer, _v: number, m: Input<Sha
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('ShareFetchResponse.host is not nullable')
     writeString(w, flex, x as string)
   }
   {

@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -31,6 +32,7 @@ function writeShareGroupDescribeRequest(w: Writer, _v: number, m: Input<ShareGro
   const flex = true
   {
     const x = (m.groupIds === undefined ? [] : m.groupIds)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeRequest.groupIds is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -99,6 +101,7 @@ function writeShareGroupDescribeResponse(w: Writer, v: number, m: Input<ShareGro
   }
   {
     const x = (m.groups === undefined ? [] : m.groups)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.groups is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -152,14 +155,17 @@ function writeShareGroupDescribeResponseTopicPartitions(w: Writer, _v: number, m
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.topicName === undefined ? "" : m.topicName)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.topicName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -209,6 +215,7 @@ function writeShareGroupDescribeResponseAssignment(w: Writer, v: number, m: Inpu
   const flex = true
   {
     const x = (m.topicPartitions === undefined ? [] : m.topicPartitions)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.topicPartitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -286,10 +293,12 @@ function writeShareGroupDescribeResponseDescribedGroup(w: Writer, v: number, m: 
   }
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.groupState === undefined ? "" : m.groupState)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.groupState is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -302,10 +311,12 @@ function writeShareGroupDescribeResponseDescribedGroup(w: Writer, v: number, m: 
   }
   {
     const x = (m.assignorName === undefined ? "" : m.assignorName)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.assignorName is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.members === undefined ? [] : m.members)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.members is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -389,6 +400,7 @@ function writeShareGroupDescribeResponseMember(w: Writer, v: number, m: Input<Sh
   const flex = true
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -401,14 +413,17 @@ function writeShareGroupDescribeResponseMember(w: Writer, v: number, m: Input<Sh
   }
   {
     const x = (m.clientId === undefined ? "" : m.clientId)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.clientId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.clientHost === undefined ? "" : m.clientHost)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.clientHost is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.subscribedTopicNames === undefined ? [] : m.subscribedTopicNames)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.subscribedTopicNames is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -419,6 +434,7 @@ function writeShareGroupDescribeResponseMember(w: Writer, v: number, m: Input<Sh
   }
   {
     const x = (m.assignment === undefined ? defaultShareGroupDescribeResponseAssignment() : m.assignment)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupDescribeResponse.assignment is not nullable')
     writeShareGroupDescribeResponseAssignment(w, v, x!)
   }
   if (flex) {

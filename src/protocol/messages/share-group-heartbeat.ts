@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readNullMarker, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeNullMarker, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -40,10 +41,12 @@ function writeShareGroupHeartbeatRequest(w: Writer, _v: number, m: Input<ShareGr
   const flex = true
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupHeartbeatRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupHeartbeatRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -220,10 +223,12 @@ function writeShareGroupHeartbeatResponseTopicPartitions(w: Writer, _v: number, 
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupHeartbeatResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupHeartbeatResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -271,6 +276,7 @@ function writeShareGroupHeartbeatResponseAssignment(w: Writer, v: number, m: Inp
   const flex = true
   {
     const x = (m.topicPartitions === undefined ? [] : m.topicPartitions)
+    if (x === null) throw new ProtocolEncodeError('ShareGroupHeartbeatResponse.topicPartitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -50,6 +50,7 @@ function writeSyncGroupRequest(w: Writer, v: number, m: Input<SyncGroupRequest>)
   const flex = v >= 4
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('SyncGroupRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -58,6 +59,7 @@ function writeSyncGroupRequest(w: Writer, v: number, m: Input<SyncGroupRequest>)
   }
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('SyncGroupRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.groupInstanceId !== undefined && m.groupInstanceId !== null) throw new ProtocolEncodeError('SyncGroupRequest.groupInstanceId is not supported in version ' + v)
@@ -75,6 +77,7 @@ function writeSyncGroupRequest(w: Writer, v: number, m: Input<SyncGroupRequest>)
   }
   {
     const x = (m.assignments === undefined ? [] : m.assignments)
+    if (x === null) throw new ProtocolEncodeError('SyncGroupRequest.assignments is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -135,10 +138,12 @@ function writeSyncGroupRequestAssignment(w: Writer, v: number, m: Input<SyncGrou
   const flex = v >= 4
   {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('SyncGroupRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.assignment === undefined ? EMPTY_BYTES : m.assignment)
+    if (x === null) throw new ProtocolEncodeError('SyncGroupRequest.assignment is not nullable')
     writeBytes(w, flex, x)
   }
   if (flex) {
@@ -216,6 +221,7 @@ function writeSyncGroupResponse(w: Writer, v: number, m: Input<SyncGroupResponse
   }
   {
     const x = (m.assignment === undefined ? EMPTY_BYTES : m.assignment)
+    if (x === null) throw new ProtocolEncodeError('SyncGroupResponse.assignment is not nullable')
     writeBytes(w, flex, x)
   }
   if (flex) {

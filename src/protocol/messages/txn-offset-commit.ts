@@ -55,10 +55,12 @@ function writeTxnOffsetCommitRequest(w: Writer, v: number, m: Input<TxnOffsetCom
   const flex = v >= 3
   {
     const x = (m.transactionalId === undefined ? "" : m.transactionalId)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.transactionalId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -77,6 +79,7 @@ function writeTxnOffsetCommitRequest(w: Writer, v: number, m: Input<TxnOffsetCom
   if (!(v >= 3) && m.memberId !== undefined && m.memberId !== "") throw new ProtocolEncodeError('TxnOffsetCommitRequest.memberId is not supported in version ' + v)
   if (v >= 3) {
     const x = (m.memberId === undefined ? "" : m.memberId)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.memberId is not nullable')
     writeString(w, flex, x as string)
   }
   if (!(v >= 3) && m.groupInstanceId !== undefined && m.groupInstanceId !== null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.groupInstanceId is not supported in version ' + v)
@@ -86,6 +89,7 @@ function writeTxnOffsetCommitRequest(w: Writer, v: number, m: Input<TxnOffsetCom
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -148,10 +152,12 @@ function writeTxnOffsetCommitRequestTopic(w: Writer, v: number, m: Input<TxnOffs
   const flex = v >= 3
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -279,6 +285,7 @@ function writeTxnOffsetCommitResponse(w: Writer, v: number, m: Input<TxnOffsetCo
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -329,10 +336,12 @@ function writeTxnOffsetCommitResponseTopic(w: Writer, v: number, m: Input<TxnOff
   const flex = v >= 3
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

@@ -38,6 +38,7 @@ function writeUpdateFeaturesRequest(w: Writer, v: number, m: Input<UpdateFeature
   }
   {
     const x = (m.featureUpdates === undefined ? [] : m.featureUpdates)
+    if (x === null) throw new ProtocolEncodeError('UpdateFeaturesRequest.featureUpdates is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -101,6 +102,7 @@ function writeUpdateFeaturesRequestFeatureUpdateKey(w: Writer, v: number, m: Inp
   const flex = true
   {
     const x = (m.feature === undefined ? "" : m.feature)
+    if (x === null) throw new ProtocolEncodeError('UpdateFeaturesRequest.feature is not nullable')
     writeString(w, flex, x as string)
   }
   {
@@ -181,6 +183,7 @@ function writeUpdateFeaturesResponse(w: Writer, v: number, m: Input<UpdateFeatur
   }
   if (v <= 1) {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('UpdateFeaturesResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -238,6 +241,7 @@ function writeUpdateFeaturesResponseUpdatableFeatureResult(w: Writer, _v: number
   const flex = true
   {
     const x = (m.feature === undefined ? "" : m.feature)
+    if (x === null) throw new ProtocolEncodeError('UpdateFeaturesResponse.feature is not nullable')
     writeString(w, flex, x as string)
   }
   {

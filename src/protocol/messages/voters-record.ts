@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField } from '../api.js'
 import { readArray, readString, readTaggedFields, readUuid, writeArrayLength, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface VotersRecord {
@@ -30,6 +31,7 @@ function writeVotersRecord(w: Writer, v: number, m: Input<VotersRecord>): void {
   }
   {
     const x = (m.voters === undefined ? [] : m.voters)
+    if (x === null) throw new ProtocolEncodeError('VotersRecord.voters is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -90,10 +92,12 @@ function writeVotersRecordVoter(w: Writer, v: number, m: Input<VotersRecordVoter
   }
   {
     const x = (m.voterDirectoryId === undefined ? ZERO_UUID : m.voterDirectoryId)
+    if (x === null) throw new ProtocolEncodeError('VotersRecord.voterDirectoryId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.endpoints === undefined ? [] : m.endpoints)
+    if (x === null) throw new ProtocolEncodeError('VotersRecord.endpoints is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -104,6 +108,7 @@ function writeVotersRecordVoter(w: Writer, v: number, m: Input<VotersRecordVoter
   }
   {
     const x = (m.kRaftVersionFeature === undefined ? defaultVotersRecordKRaftVersionFeature() : m.kRaftVersionFeature)
+    if (x === null) throw new ProtocolEncodeError('VotersRecord.kRaftVersionFeature is not nullable')
     writeVotersRecordKRaftVersionFeature(w, v, x!)
   }
   if (flex) {
@@ -155,10 +160,12 @@ function writeVotersRecordEndpoint(w: Writer, _v: number, m: Input<VotersRecordE
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('VotersRecord.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.host === undefined ? "" : m.host)
+    if (x === null) throw new ProtocolEncodeError('VotersRecord.host is not nullable')
     writeString(w, flex, x as string)
   }
   {

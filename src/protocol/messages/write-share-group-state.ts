@@ -4,6 +4,7 @@
 
 import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 export interface WriteShareGroupStateRequest {
@@ -26,10 +27,12 @@ function writeWriteShareGroupStateRequest(w: Writer, v: number, m: Input<WriteSh
   const flex = true
   {
     const x = (m.groupId === undefined ? "" : m.groupId)
+    if (x === null) throw new ProtocolEncodeError('WriteShareGroupStateRequest.groupId is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('WriteShareGroupStateRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -80,10 +83,12 @@ function writeWriteShareGroupStateRequestWriteStateData(w: Writer, v: number, m:
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('WriteShareGroupStateRequest.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('WriteShareGroupStateRequest.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -159,6 +164,7 @@ function writeWriteShareGroupStateRequestPartitionData(w: Writer, v: number, m: 
   }
   {
     const x = (m.stateBatches === undefined ? [] : m.stateBatches)
+    if (x === null) throw new ProtocolEncodeError('WriteShareGroupStateRequest.stateBatches is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -287,6 +293,7 @@ function writeWriteShareGroupStateResponse(w: Writer, v: number, m: Input<WriteS
   const flex = true
   {
     const x = (m.results === undefined ? [] : m.results)
+    if (x === null) throw new ProtocolEncodeError('WriteShareGroupStateResponse.results is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -335,10 +342,12 @@ function writeWriteShareGroupStateResponseWriteStateResult(w: Writer, v: number,
   const flex = true
   {
     const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('WriteShareGroupStateResponse.topicId is not nullable')
     writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('WriteShareGroupStateResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)

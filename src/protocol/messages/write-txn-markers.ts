@@ -4,6 +4,7 @@
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
 import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
@@ -27,6 +28,7 @@ function writeWriteTxnMarkersRequest(w: Writer, v: number, m: Input<WriteTxnMark
   const flex = true
   {
     const x = (m.markers === undefined ? [] : m.markers)
+    if (x === null) throw new ProtocolEncodeError('WriteTxnMarkersRequest.markers is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -96,6 +98,7 @@ function writeWriteTxnMarkersRequestWritableTxnMarker(w: Writer, v: number, m: I
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('WriteTxnMarkersRequest.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -156,10 +159,12 @@ function writeWriteTxnMarkersRequestWritableTxnMarkerTopic(w: Writer, _v: number
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('WriteTxnMarkersRequest.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitionIndexes === undefined ? [] : m.partitionIndexes)
+    if (x === null) throw new ProtocolEncodeError('WriteTxnMarkersRequest.partitionIndexes is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -211,6 +216,7 @@ function writeWriteTxnMarkersResponse(w: Writer, v: number, m: Input<WriteTxnMar
   const flex = true
   {
     const x = (m.markers === undefined ? [] : m.markers)
+    if (x === null) throw new ProtocolEncodeError('WriteTxnMarkersResponse.markers is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -263,6 +269,7 @@ function writeWriteTxnMarkersResponseWritableTxnMarkerResult(w: Writer, v: numbe
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
+    if (x === null) throw new ProtocolEncodeError('WriteTxnMarkersResponse.topics is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
@@ -313,10 +320,12 @@ function writeWriteTxnMarkersResponseWritableTxnMarkerTopicResult(w: Writer, v: 
   const flex = true
   {
     const x = (m.name === undefined ? "" : m.name)
+    if (x === null) throw new ProtocolEncodeError('WriteTxnMarkersResponse.name is not nullable')
     writeString(w, flex, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
+    if (x === null) throw new ProtocolEncodeError('WriteTxnMarkersResponse.partitions is not nullable')
     {
       const a = x!
       writeArrayLength(w, flex, a.length)
