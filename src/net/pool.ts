@@ -1,0 +1,184 @@
+// Connections per broker, one per workload (produce, fetch, group, admin), opened lazily on first
+// use. Separate workloads never share a socket, so a Fetch long poll or a JoinGroup that waits for
+// a rebalance never delays a Produce or a Metadata request behind it (franz-go keeps separate
+// produce/fetch/group/slow/normal connections for the same reason; kafkajs shares one and stalls).
+
+import { Connection, type ConnectionOptions, type TlsConfig } from './connection.js'
+import { ClosedError, abortErrorFor } from './errors.js'
+import { authenticate, type SaslConfig } from './sasl.js'
+import { negotiateApiVersions, type ApiVersionTable } from './versions.js'
+
+export type Workload = 'produce' | 'fetch' | 'group' | 'admin'
+
+export interface BrokerEndpoint {
+  /** Node id, or a negative id for a bootstrap address whose id is not known yet. */
+  nodeId: number
+  host: string
+  port: number
+}
+
+export interface PoolOptions {
+  clientId: string | null
+  tls?: TlsConfig | undefined
+  sasl?: SaslConfig | undefined
+  connectTimeoutMs?: number | undefined
+  requestTimeoutMs?: number | undefined
+  /** Requests in flight per connection, per workload (default 5 each). */
+  maxInFlight?: Partial<Record<Workload, number>> | undefined
+  socketFactory?: ConnectionOptions['socketFactory'] | undefined
+}
+
+/** A connection that has negotiated versions (and authenticated), with its version table. */
+export interface ReadyConnection {
+  connection: Connection
+  versions: ApiVersionTable
+}
+
+interface Entry {
+  ready: ReadyConnection | null
+  dialing: Promise<ReadyConnection> | null
+}
+
+/** Replace a SASL session this long before the broker would cut it (KIP-368). */
+const REAUTH_MARGIN_MS = 10_000
+
+export class ConnectionPool {
+  readonly #options: PoolOptions
+  readonly #entries = new Map<string, Entry>()
+  #closed = false
+  /** Dials made and their total duration, for stats. */
+  dials = 0
+  dialTimeMs = 0
+  /** Called after every successful dial with its duration (ms). */
+  onDial: ((ms: number) => void) | undefined
+
+  constructor(options: PoolOptions) {
+    this.#options = options
+  }
+
+  /** A ready connection to `broker` for `workload`, dialling one if there is none (or it broke). */
+  get(broker: BrokerEndpoint, workload: Workload, signal?: AbortSignal): Promise<ReadyConnection> {
+    if (this.#closed) return Promise.reject(new ClosedError('connection pool'))
+    if (signal?.aborted) return Promise.reject(abortErrorFor(signal, 'connect'))
+    const key = `${broker.host}:${broker.port}/${workload}`
+    let entry = this.#entries.get(key)
+    if (entry === undefined) this.#entries.set(key, (entry = { ready: null, dialing: null }))
+
+    const ready = entry.ready
+    if (ready !== null) {
+      const connection = ready.connection
+      if (connection.isReady && connection.sessionExpiresAt - Date.now() > REAUTH_MARGIN_MS)
+        return Promise.resolve(ready)
+      entry.ready = null
+      // Let an expiring session finish what it has in flight; new requests go to a new connection.
+      if (connection.isReady) void connection.close().catch(() => {})
+    }
+    if (entry.dialing === null) {
+      const dialing = this.#dial(broker, workload)
+      entry.dialing = dialing
+      const owner = entry
+      dialing.then(
+        (result) => {
+          if (owner.dialing !== dialing) return
+          owner.dialing = null
+          if (this.#closed) result.connection.destroy()
+          else owner.ready = result
+        },
+        () => {
+          if (owner.dialing === dialing) owner.dialing = null
+        },
+      )
+    }
+    // The dial is shared, so one caller's abort must not cancel it for the others.
+    return raceAbort(entry.dialing, signal)
+  }
+
+  /** Every open connection, for callers that want to look (tests, stats). */
+  connections(): Connection[] {
+    const out: Connection[] = []
+    for (const entry of this.#entries.values()) if (entry.ready !== null) out.push(entry.ready.connection)
+    return out
+  }
+
+  /** Drops every connection to a broker address (e.g. after it left the cluster). */
+  closeBroker(host: string, port: number): void {
+    const prefix = `${host}:${port}/`
+    for (const [key, entry] of this.#entries) {
+      if (!key.startsWith(prefix)) continue
+      entry.ready?.connection.destroy()
+      this.#entries.delete(key)
+    }
+  }
+
+  /** Closes every connection gracefully (pending requests finish first), within `timeoutMs`. */
+  async close(timeoutMs?: number): Promise<void> {
+    this.#closed = true
+    const closing: Promise<void>[] = []
+    for (const entry of this.#entries.values()) {
+      if (entry.ready !== null) closing.push(entry.ready.connection.close(timeoutMs))
+      if (entry.dialing !== null)
+        closing.push(
+          entry.dialing.then(
+            (r) => r.connection.destroy(),
+            () => {},
+          ),
+        )
+    }
+    this.#entries.clear()
+    await Promise.allSettled(closing)
+  }
+
+  /** Closes every connection at once; pending requests fail. */
+  destroy(error?: Error): void {
+    this.#closed = true
+    for (const entry of this.#entries.values()) entry.ready?.connection.destroy(error)
+    this.#entries.clear()
+  }
+
+  async #dial(broker: BrokerEndpoint, workload: Workload): Promise<ReadyConnection> {
+    const options = this.#options
+    const started = Date.now()
+    const connectionOptions: ConnectionOptions = { host: broker.host, port: broker.port, clientId: options.clientId }
+    if (broker.nodeId >= 0) connectionOptions.nodeId = broker.nodeId
+    if (options.tls !== undefined) connectionOptions.tls = options.tls
+    if (options.connectTimeoutMs !== undefined) connectionOptions.connectTimeoutMs = options.connectTimeoutMs
+    if (options.requestTimeoutMs !== undefined) connectionOptions.requestTimeoutMs = options.requestTimeoutMs
+    const maxInFlight = options.maxInFlight?.[workload]
+    if (maxInFlight !== undefined) connectionOptions.maxInFlight = maxInFlight
+    if (options.socketFactory !== undefined) connectionOptions.socketFactory = options.socketFactory
+
+    const connection = await Connection.connect(connectionOptions)
+    try {
+      const versions = await negotiateApiVersions(connection)
+      if (options.sasl !== undefined) await authenticate(connection, versions, options.sasl)
+      const ms = Date.now() - started
+      this.dials++
+      this.dialTimeMs += ms
+      this.onDial?.(ms)
+      return { connection, versions }
+    } catch (err) {
+      connection.destroy()
+      throw err
+    }
+  }
+}
+
+/** `promise`, or an AbortError as soon as `signal` fires (the promise itself goes on). */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what = 'operation'): Promise<T> {
+  if (signal === undefined) return promise
+  if (signal.aborted) return Promise.reject(abortErrorFor(signal, what))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortErrorFor(signal, what))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}

@@ -1,0 +1,168 @@
+// API version negotiation, per broker connection (franz-go's broker.loadVersions; platformatic
+// asks one bootstrap broker for the whole cluster, which breaks during rolling upgrades).
+//
+// The broker's ApiVersions answer gives a range per API; we use min(our max, its max) and never a
+// version it did not offer. Our own floor per API sits above the broker's where Kafka 4.0 lies:
+// it advertises Produce from v0 but rejects v0-v2 (KIP-896, KAFKA-18659).
+
+import { KafkaError } from '../errors.js'
+import type { ApiDefinition } from '../protocol/api.js'
+import { ErrorCode } from '../protocol/error-codes.js'
+import { readResponseFrame } from '../protocol/frame.js'
+import { ApiKey, ApiVersions, type ApiVersionsResponse } from '../protocol/messages/index.js'
+import type { Connection, RequestOptions } from './connection.js'
+import { UnsupportedVersionError, type BrokerAddress } from './errors.js'
+
+export const CLIENT_SOFTWARE_NAME = 'kafkats'
+export const CLIENT_SOFTWARE_VERSION = '0.1.0'
+
+/**
+ * The lowest version of each API this client sends: the KIP-896 floor of Kafka 4.0 (so we never
+ * send what 4.0 rejects even when it is advertised), raised where the client relies on a field
+ * (Metadata v1: a null topic list means "all"; SaslHandshake v1: SaslAuthenticate framing).
+ */
+export const CLIENT_MIN_VERSIONS: ReadonlyMap<number, number> = new Map([
+  [ApiKey.Produce, 3],
+  [ApiKey.Fetch, 4],
+  [ApiKey.ListOffsets, 1],
+  [ApiKey.Metadata, 1],
+  [ApiKey.OffsetCommit, 2],
+  [ApiKey.OffsetFetch, 1],
+  [ApiKey.CreateTopics, 2],
+  [ApiKey.DeleteTopics, 1],
+  [ApiKey.OffsetForLeaderEpoch, 2],
+  [ApiKey.DescribeAcls, 1],
+  [ApiKey.CreateAcls, 1],
+  [ApiKey.DeleteAcls, 1],
+  [ApiKey.DescribeConfigs, 1],
+  [ApiKey.AlterReplicaLogDirs, 1],
+  [ApiKey.DescribeLogDirs, 1],
+  [ApiKey.CreateDelegationToken, 1],
+  [ApiKey.RenewDelegationToken, 1],
+  [ApiKey.ExpireDelegationToken, 1],
+  [ApiKey.DescribeDelegationToken, 1],
+  [ApiKey.SaslHandshake, 1],
+])
+
+/** What version negotiation needs to know about an API (any ApiDefinition has it). */
+export type ApiVersionInfo = Pick<
+  ApiDefinition<unknown, unknown>,
+  'apiKey' | 'name' | 'minVersion' | 'maxStableVersion'
+>
+
+export interface VersionRange {
+  min: number
+  max: number
+}
+
+export interface VersionBounds {
+  /** Lowest acceptable version (raises the client floor, e.g. a feature that needs v7+). */
+  min?: number | undefined
+  /** Highest version to use (lowers our maximum, e.g. logic not yet written for newer versions). */
+  max?: number | undefined
+}
+
+/** What one broker speaks, and the choice of version for each request to it. */
+export class ApiVersionTable {
+  readonly #ranges: ReadonlyMap<number, VersionRange>
+  readonly #broker: BrokerAddress | undefined
+
+  constructor(ranges: Iterable<{ apiKey: number; minVersion: number; maxVersion: number }>, broker?: BrokerAddress) {
+    const map = new Map<number, VersionRange>()
+    for (const r of ranges) map.set(r.apiKey, { min: r.minVersion, max: r.maxVersion })
+    this.#ranges = map
+    this.#broker = broker
+  }
+
+  /** The broker's advertised range for an API, or undefined when it does not serve it. */
+  range(apiKey: number): VersionRange | undefined {
+    return this.#ranges.get(apiKey)
+  }
+
+  /** Whether some version of `api` is usable with this broker. */
+  supports(api: ApiVersionInfo, bounds?: VersionBounds): boolean {
+    return this.#choose(api, bounds) >= 0
+  }
+
+  /** The version to send: the highest both sides speak, within bounds; throws UnsupportedVersionError otherwise. */
+  pick(api: ApiVersionInfo, bounds?: VersionBounds): number {
+    const version = this.#choose(api, bounds)
+    if (version >= 0) return version
+    const theirs = this.#ranges.get(api.apiKey)
+    const ours = ourRange(api, bounds)
+    const message =
+      theirs === undefined
+        ? 'the broker does not support this API'
+        : `the broker supports v${theirs.min}-v${theirs.max}, this client needs v${ours.min}-v${ours.max}`
+    throw new UnsupportedVersionError(api.name, message, this.#broker)
+  }
+
+  #choose(api: ApiVersionInfo, bounds: VersionBounds | undefined): number {
+    const theirs = this.#ranges.get(api.apiKey)
+    if (theirs === undefined) return -1
+    const ours = ourRange(api, bounds)
+    const max = Math.min(ours.max, theirs.max)
+    const min = Math.max(ours.min, theirs.min)
+    return max >= min ? max : -1
+  }
+}
+
+function ourRange(api: ApiVersionInfo, bounds: VersionBounds | undefined): VersionRange {
+  let min = Math.max(api.minVersion, CLIENT_MIN_VERSIONS.get(api.apiKey) ?? 0)
+  let max = api.maxStableVersion
+  if (bounds?.min !== undefined) min = Math.max(min, bounds.min)
+  if (bounds?.max !== undefined) max = Math.min(max, bounds.max)
+  return { min, max }
+}
+
+/**
+ * Asks the broker on `connection` which versions it speaks. Starts with the newest ApiVersions
+ * version we know; a broker that does not know it answers UNSUPPORTED_VERSION with a v0 body that
+ * lists the ApiVersions versions it does know (KIP-511), and we ask again with the highest.
+ */
+export async function negotiateApiVersions(connection: Connection, options?: RequestOptions): Promise<ApiVersionTable> {
+  let version = ApiVersions.maxStableVersion
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const frame = await connection.sendRaw(
+      ApiVersions,
+      version,
+      { clientSoftwareName: CLIENT_SOFTWARE_NAME, clientSoftwareVersion: CLIENT_SOFTWARE_VERSION },
+      options,
+    )
+    const response = decodeApiVersionsResponse(frame, version)
+    if (response.errorCode === ErrorCode.UNSUPPORTED_VERSION) {
+      const offered = response.apiKeys.find((k) => k.apiKey === ApiKey.ApiVersions)
+      const next = Math.min(offered?.maxVersion ?? 0, version - 1)
+      if (next < 0 || next >= version) break
+      version = next
+      continue
+    }
+    if (response.errorCode !== ErrorCode.NONE) {
+      throw KafkaError.fromCode(response.errorCode, withBroker({ apiName: 'ApiVersions' }, connection.nodeId))
+    }
+    const table = new ApiVersionTable(response.apiKeys, connection.address)
+    connection.apiVersions = table
+    return table
+  }
+  throw new UnsupportedVersionError(
+    'ApiVersions',
+    'the broker rejected every ApiVersions version this client can send',
+    connection.address,
+  )
+}
+
+/** Decodes at the version sent; a broker that did not understand it answers in v0 (KIP-511). */
+function decodeApiVersionsResponse(frame: Buffer, version: number): ApiVersionsResponse {
+  try {
+    return readResponseFrame(frame, ApiVersions, version).body
+  } catch (err) {
+    if (version === 0) throw err
+    const fallback = readResponseFrame(frame, ApiVersions, 0).body
+    if (fallback.errorCode === ErrorCode.NONE) throw err
+    return fallback
+  }
+}
+
+function withBroker<T extends object>(context: T, nodeId: number | undefined): T & { broker?: number } {
+  return nodeId === undefined ? context : { ...context, broker: nodeId }
+}

@@ -1,0 +1,60 @@
+// Errors of the Writer's own making (the broker's are KafkaError, the network's are in net/errors).
+
+import { KafkaTsError } from '../errors.js'
+
+/** A message the Writer cannot send as given (a topic on both Writer and message, none at all, bad types). */
+export class InvalidMessageError extends KafkaTsError {
+  readonly retriable = false
+
+  constructor(message: string) {
+    super('KAFKATS_INVALID_MESSAGE', message)
+  }
+}
+
+/** A message larger than batchBytes (Java's RecordTooLargeException for max.request.size). */
+export class MessageTooLargeError extends KafkaTsError {
+  readonly retriable = false
+  readonly size: number
+  readonly limit: number
+
+  constructor(size: number, limit: number) {
+    super('KAFKATS_MESSAGE_TOO_LARGE', `message of about ${size} bytes exceeds batchBytes (${limit})`)
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/** Records that waited longer than deliveryTimeout for a partition leader (Java's delivery.timeout.ms). */
+export class DeliveryTimeoutError extends KafkaTsError {
+  readonly retriable = false
+
+  constructor(topic: string, partition: number, timeoutMs: number, options?: { cause?: unknown }) {
+    super(
+      'KAFKATS_DELIVERY_TIMEOUT',
+      `records for ${topic}/${partition} were not delivered within ${timeoutMs} ms`,
+      options,
+    )
+  }
+}
+
+/**
+ * Some messages of a writeMessages call failed (kafka-go's WriteErrors). `errors[i]` is the error
+ * of the i-th message, or undefined when it was written; `cause` is the first error.
+ */
+export class WriteErrors extends KafkaTsError {
+  readonly retriable = false
+  readonly errors: readonly (Error | undefined)[]
+  readonly failed: number
+
+  constructor(errors: readonly (Error | undefined)[]) {
+    const failed = errors.filter((e) => e !== undefined)
+    const first = failed[0]
+    super(
+      'KAFKATS_WRITE_ERRORS',
+      `${failed.length} of ${errors.length} message(s) failed to write: ${first?.message ?? 'unknown error'}`,
+      { cause: first },
+    )
+    this.errors = errors
+    this.failed = failed.length
+  }
+}

@@ -1,0 +1,188 @@
+// Writer statistics: kafka-go's WriterStats (counters and summaries since the last stats() call,
+// which resets them, as kafka-go's Stats() does) plus the Java producer's headline rates computed
+// over that same window.
+
+/** kafka-go's DurationStats, in milliseconds. */
+export interface DurationStats {
+  avg: number
+  min: number
+  max: number
+  count: number
+  sum: number
+}
+
+/** kafka-go's SummaryStats. */
+export interface SummaryStats {
+  avg: number
+  min: number
+  max: number
+  count: number
+  sum: number
+}
+
+export interface WriterStats {
+  /** Batches written (one per partition per Produce request), as kafka-go counts writes. */
+  writes: number
+  /** Produce requests sent. */
+  requests: number
+  /** Messages acknowledged. */
+  messages: number
+  /** Bytes of keys and values acknowledged. */
+  bytes: number
+  /** Batches that failed for good. */
+  errors: number
+  /** Messages that failed for good. */
+  messageErrors: number
+  /** From a batch's first message to its first send. */
+  batchTime: DurationStats
+  /** From a batch being cut to it being written (waiting for the connection, retries' backoff). */
+  batchQueueTime: DurationStats
+  /** Produce request latency: written to answered. */
+  writeTime: DurationStats
+  /** Time writeMessages waited for buffer space (backpressure). */
+  waitTime: DurationStats
+  /** Batches sent again. */
+  retries: number
+  /** Messages per batch. */
+  batchSize: SummaryStats
+  /** Bytes per batch. */
+  batchBytes: SummaryStats
+  /** Connections opened, and how long opening took (connect, versions, SASL). */
+  dials: number
+  dialTime: DurationStats
+  /** Epoch bumps of the idempotent producer (KIP-360). */
+  epochBumps: number
+
+  // Configuration gauges, as in kafka-go.
+  maxAttempts: number
+  writeBackoffMin: number
+  writeBackoffMax: number
+  maxBatchSize: number
+  batchTimeout: number
+  readTimeout: number
+  writeTimeout: number
+  /** 0, 1 or -1. */
+  requiredAcks: number
+  async: boolean
+  topic: string
+  clientId: string
+
+  // Java-style rates over the window since the last stats() call.
+  /** Seconds covered by this snapshot. */
+  windowSeconds: number
+  /** record-send-rate: messages acknowledged per second. */
+  recordSendRate: number
+  /** record-error-rate: messages failed per second. */
+  recordErrorRate: number
+  /** request-latency-avg (ms). */
+  requestLatencyAvg: number
+  /** request-latency-max (ms). */
+  requestLatencyMax: number
+  /** batch-size-avg: bytes per batch. */
+  batchSizeAvg: number
+  /** byte-rate: bytes of keys and values acknowledged per second. */
+  byteRate: number
+  /** Bytes currently buffered (not yet acknowledged). */
+  bufferedBytes: number
+}
+
+class Summary {
+  count = 0
+  sum = 0
+  min = Infinity
+  max = -Infinity
+
+  observe(value: number): void {
+    this.count++
+    this.sum += value
+    if (value < this.min) this.min = value
+    if (value > this.max) this.max = value
+  }
+
+  snapshot(): SummaryStats {
+    if (this.count === 0) return { avg: 0, min: 0, max: 0, count: 0, sum: 0 }
+    return { avg: this.sum / this.count, min: this.min, max: this.max, count: this.count, sum: this.sum }
+  }
+}
+
+export interface StatsGauges {
+  maxAttempts: number
+  writeBackoffMin: number
+  writeBackoffMax: number
+  maxBatchSize: number
+  batchTimeout: number
+  readTimeout: number
+  writeTimeout: number
+  requiredAcks: number
+  async: boolean
+  topic: string
+  clientId: string
+}
+
+/** Collects the counters; `snapshot()` returns WriterStats and starts a new window. */
+export class StatsCollector {
+  writes = 0
+  requests = 0
+  messages = 0
+  bytes = 0
+  errors = 0
+  messageErrors = 0
+  retries = 0
+  batchTime = new Summary()
+  batchQueueTime = new Summary()
+  writeTime = new Summary()
+  waitTime = new Summary()
+  batchSize = new Summary()
+  batchBytes = new Summary()
+  dialTime = new Summary()
+  epochBumps = 0
+  #windowStart = Date.now()
+
+  snapshot(gauges: StatsGauges, bufferedBytes: number, now = Date.now()): WriterStats {
+    const seconds = Math.max((now - this.#windowStart) / 1000, 1e-3)
+    const writeTime = this.writeTime.snapshot()
+    const batchBytes = this.batchBytes.snapshot()
+    const stats: WriterStats = {
+      writes: this.writes,
+      requests: this.requests,
+      messages: this.messages,
+      bytes: this.bytes,
+      errors: this.errors,
+      messageErrors: this.messageErrors,
+      batchTime: this.batchTime.snapshot(),
+      batchQueueTime: this.batchQueueTime.snapshot(),
+      writeTime,
+      waitTime: this.waitTime.snapshot(),
+      retries: this.retries,
+      batchSize: this.batchSize.snapshot(),
+      batchBytes,
+      dials: this.dialTime.count,
+      dialTime: this.dialTime.snapshot(),
+      epochBumps: this.epochBumps,
+      ...gauges,
+      windowSeconds: seconds,
+      recordSendRate: this.messages / seconds,
+      recordErrorRate: this.messageErrors / seconds,
+      requestLatencyAvg: writeTime.avg,
+      requestLatencyMax: writeTime.max,
+      batchSizeAvg: batchBytes.avg,
+      byteRate: this.bytes / seconds,
+      bufferedBytes,
+    }
+    this.#reset(now)
+    return stats
+  }
+
+  #reset(now: number): void {
+    this.writes = this.requests = this.messages = this.bytes = this.errors = this.messageErrors = this.retries = 0
+    this.epochBumps = 0
+    this.batchTime = new Summary()
+    this.batchQueueTime = new Summary()
+    this.writeTime = new Summary()
+    this.waitTime = new Summary()
+    this.batchSize = new Summary()
+    this.batchBytes = new Summary()
+    this.dialTime = new Summary()
+    this.#windowStart = now
+  }
+}

@@ -1,0 +1,235 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { KafkaClient, parseBrokers } from '../../src/cluster/client.js'
+import { MetadataCache, type MetadataFetcher } from '../../src/cluster/metadata.js'
+import { ConfigError, KafkaError } from '../../src/errors.js'
+import { ConnectionError } from '../../src/net/errors.js'
+import type { BrokerEndpoint } from '../../src/net/pool.js'
+import { Metadata, type MetadataResponse } from '../../src/protocol/messages/index.js'
+import { ALL_VERSIONS, FakeBroker } from './fake-broker.js'
+
+function response(
+  topics: Record<string, { leader: number; epoch?: number; error?: number }[]>,
+  brokers = [1, 2, 3],
+): MetadataResponse {
+  return {
+    throttleTimeMs: 0,
+    brokers: brokers.map((id) => ({ nodeId: id, host: `b${id}`, port: 9092, rack: null })),
+    clusterId: 'cluster',
+    controllerId: 1,
+    clusterAuthorizedOperations: 0,
+    errorCode: 0,
+    topics: Object.entries(topics).map(([name, partitions]) => ({
+      errorCode: partitions.length === 0 ? 3 : 0,
+      name,
+      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      isInternal: false,
+      topicAuthorizedOperations: 0,
+      partitions: partitions.map((p, i) => ({
+        errorCode: p.error ?? 0,
+        partitionIndex: i,
+        leaderId: p.leader,
+        leaderEpoch: p.epoch ?? 0,
+        replicaNodes: [1, 2, 3],
+        isrNodes: [1, 2, 3],
+        offlineReplicas: [],
+      })),
+    })),
+  }
+}
+
+const bootstrap: BrokerEndpoint[] = [
+  { nodeId: -1, host: 'boot1', port: 9092 },
+  { nodeId: -2, host: 'boot2', port: 9092 },
+]
+
+function deferred<T>() {
+  let resolve!: (v: T) => void
+  let reject!: (e: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+describe('MetadataCache', () => {
+  it('merges concurrent refreshes into one request', async () => {
+    const calls: string[][] = []
+    const gate = deferred<void>()
+    const fetch: MetadataFetcher = async (_b, topics) => {
+      calls.push([...topics])
+      await gate.promise
+      return response({ a: [{ leader: 1 }, { leader: 2 }] })
+    }
+    const cache = new MetadataCache({ bootstrap, fetch })
+    const refreshes = [cache.refresh(['a']), cache.refresh(['a']), cache.refresh(), cache.ensure(['a'])]
+    gate.resolve()
+    await Promise.all(refreshes)
+    expect(calls).toEqual([['a']])
+    expect(cache.topic('a')!.partitionIds).toEqual([0, 1])
+    expect(cache.leaderFor('a', 1)).toMatchObject({ nodeId: 2, host: 'b2' })
+  })
+
+  it('queues one follow-up refresh for topics the running one does not cover', async () => {
+    const calls: string[][] = []
+    const gate = deferred<void>()
+    const fetch: MetadataFetcher = async (_b, topics) => {
+      calls.push([...topics].sort())
+      await gate.promise
+      return response(Object.fromEntries(topics.map((t) => [t, [{ leader: 1 }]])))
+    }
+    const cache = new MetadataCache({ bootstrap, fetch })
+    const first = cache.refresh(['a'])
+    const second = cache.refresh(['b'])
+    const third = cache.refresh(['c'])
+    gate.resolve()
+    await Promise.all([first, second, third])
+    expect(calls).toEqual([['a'], ['a', 'b', 'c']])
+    expect(cache.topic('c')).toBeDefined()
+  })
+
+  it('tries every known broker, then re-bootstraps, and fails with a retriable error when none answers', async () => {
+    const tried: string[] = []
+    let healthy = new Set(['boot1'])
+    const fetch: MetadataFetcher = async (b) => {
+      tried.push(b.host)
+      if (!healthy.has(b.host)) throw new ConnectionError(`${b.host} down`)
+      return response({ a: [{ leader: 1 }] })
+    }
+    const cache = new MetadataCache({ bootstrap, fetch })
+    await cache.refresh(['a'])
+    expect(tried).toEqual(['boot1'])
+    // Every known broker (b1..b3) fails: the bootstrap list is used again.
+    tried.length = 0
+    await cache.refresh()
+    expect(tried.slice(0, 3).sort()).toEqual(['b1', 'b2', 'b3'])
+    expect(tried[3]).toBe('boot1')
+    healthy = new Set()
+    const err = await cache.refresh().catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConnectionError)
+    expect((err as ConnectionError).retriable).toBe(true)
+  })
+
+  it('stops at a non-retriable answer', async () => {
+    let calls = 0
+    const fetch: MetadataFetcher = async () => {
+      calls++
+      throw KafkaError.fromCode(29) // TOPIC_AUTHORIZATION_FAILED
+    }
+    const cache = new MetadataCache({ bootstrap, fetch })
+    await expect(cache.refresh(['a'])).rejects.toBeInstanceOf(KafkaError)
+    expect(calls).toBe(1)
+  })
+
+  it('refreshes when marked stale, when expired, and not otherwise', async () => {
+    let calls = 0
+    const fetch: MetadataFetcher = async () => {
+      calls++
+      return response({ a: [{ leader: 1 }] })
+    }
+    const cache = new MetadataCache({ bootstrap, fetch, maxAgeMs: 50 })
+    await cache.ensure(['a'])
+    await cache.ensure(['a'])
+    expect(calls).toBe(1)
+    cache.markStale()
+    await cache.ensure(['a'])
+    expect(calls).toBe(2)
+    await new Promise((r) => setTimeout(r, 70))
+    cache.topic('a') // an expired cache refreshes in the background on use
+    await new Promise((r) => setTimeout(r, 10))
+    expect(calls).toBe(3)
+  })
+
+  it('keeps a newer leader epoch over an older answer from a lagging broker', async () => {
+    let answer = response({ a: [{ leader: 2, epoch: 5 }] })
+    const cache = new MetadataCache({ bootstrap, fetch: async () => answer })
+    await cache.refresh(['a'])
+    answer = response({ a: [{ leader: 1, epoch: 4 }] })
+    await cache.refresh(['a'])
+    expect(cache.partition('a', 0)).toMatchObject({ leader: 2, leaderEpoch: 5 })
+    answer = response({ a: [{ leader: 3, epoch: 6 }] })
+    await cache.refresh(['a'])
+    expect(cache.partition('a', 0)).toMatchObject({ leader: 3, leaderEpoch: 6 })
+  })
+
+  it('forgets a topic the answer no longer lists', async () => {
+    let answer = response({ a: [{ leader: 1 }] })
+    const cache = new MetadataCache({ bootstrap, fetch: async () => answer })
+    await cache.refresh(['a'])
+    answer = response({})
+    await cache.refresh(['a'])
+    expect(cache.topic('a')).toBeUndefined()
+  })
+})
+
+describe('parseBrokers', () => {
+  it('parses host:port lists, IPv6 and default ports', () => {
+    expect(parseBrokers('a:1, b ,[::1]:3')).toEqual([
+      { nodeId: -1, host: 'a', port: 1 },
+      { nodeId: -2, host: 'b', port: 9092 },
+      { nodeId: -3, host: '::1', port: 3 },
+    ])
+    expect(() => parseBrokers([])).toThrow(ConfigError)
+    expect(() => parseBrokers(['a:99999'])).toThrow(/invalid port/)
+  })
+})
+
+describe('KafkaClient', () => {
+  let broker: FakeBroker | undefined
+  afterEach(async () => {
+    await broker?.stop()
+    broker = undefined
+  })
+
+  it('bootstraps metadata, opens a connection per workload, and marks metadata stale on a broken connection', async () => {
+    let hang = false
+    broker = await FakeBroker.start((r) => {
+      if (r.api.name !== 'Metadata') return undefined
+      if (hang) return 'none'
+      return {
+        brokers: [{ nodeId: 7, host: '127.0.0.1', port: broker!.port, rack: null }],
+        clusterId: 'c',
+        controllerId: 7,
+        topics: (r.body.topics ?? []).map((t: { name: string }) => ({
+          errorCode: 0,
+          name: t.name,
+          partitions: [
+            { partitionIndex: 0, leaderId: 7, leaderEpoch: 1, replicaNodes: [7], isrNodes: [7], offlineReplicas: [] },
+          ],
+        })),
+      }
+    })
+    broker.apiVersions = ALL_VERSIONS.map((v) => (v.apiKey === 3 ? { ...v, maxVersion: 12 } : v))
+    const client = new KafkaClient({ brokers: [broker.address], clientId: 'unit' })
+    try {
+      await client.waitForTopics(['x'])
+      expect(client.metadata.leaderFor('x', 0)?.nodeId).toBe(7)
+      const metadataRequest = broker.received('Metadata')[0]!
+      expect(metadataRequest.version).toBe(12) // min(ours, the broker's)
+      expect(metadataRequest.body.allowAutoTopicCreation).toBe(false)
+      expect(metadataRequest.header.clientId).toBe('unit')
+      const { connection } = await client.connection(7, 'produce')
+      const { connection: admin } = await client.connection(7, 'admin')
+      expect(connection).not.toBe(admin) // one connection per workload
+      expect((await client.connection(7, 'produce')).connection).toBe(connection) // reused
+      expect(client.metadata.isStale).toBe(false)
+      hang = true
+      const pending = client.request(7, Metadata, { topics: [] }, { workload: 'produce' })
+      await new Promise((r) => setTimeout(r, 20))
+      broker.dropConnections()
+      await expect(pending).rejects.toBeInstanceOf(ConnectionError)
+      expect(client.metadata.isStale).toBe(true)
+      hang = false
+      // A new connection replaces the broken one on the next request.
+      await expect(client.request(7, Metadata, { topics: [] }, { workload: 'produce' })).resolves.toBeDefined()
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('validates its configuration', () => {
+    expect(() => new KafkaClient({ brokers: [] })).toThrow(ConfigError)
+    expect(() => new KafkaClient({ brokers: ['a:1'], requestTimeout: -5 })).toThrow(/requestTimeout/)
+    expect(() => new KafkaClient({ brokers: ['a:1'], clientId: 'x'.repeat(300) })).toThrow(/clientId/)
+  })
+})
