@@ -2,7 +2,9 @@
 // rules, retries in order, epoch bumps (KIP-360), request shape, timeouts and close.
 
 import { afterEach, describe, expect, it } from 'vitest'
-import { Writer, type WriterConfig, type Message } from '../../src/index.js'
+import type { Message } from '../../src/message.js'
+import type { WriterConfig } from '../../src/producer/config.js'
+import { Writer } from '../../src/producer/writer.js'
 import { RetriesExhaustedError } from '../../src/cluster/retry.js'
 import { KafkaError } from '../../src/errors.js'
 import { UnsupportedVersionError } from '../../src/net/errors.js'
