@@ -1,0 +1,164 @@
+// Producer throughput: messages/s and MB/s for 100 B and 1 KiB values, acks=all + idempotence
+// (the defaults), batched and one await per message.
+//
+// Run: npx tsx bench/producer.ts [--seconds 3]
+// Target: KAFKA_BOOTSTRAP when set; otherwise a 3-broker reference cluster in a child process,
+// so that the broker does not share the producer's event loop (and CPU core).
+
+import { fork, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { KafkaClient } from '../src/cluster/client.js'
+import { CreateTopics } from '../src/protocol/messages/index.js'
+import { Writer, type Message } from '../src/index.js'
+
+const SERVE_FLAG = '--serve-reference-cluster'
+
+if (process.argv.includes(SERVE_FLAG)) {
+  // Child: run the reference cluster until the parent goes away.
+  const { Cluster } = await import('../src/broker/index.js')
+  const cluster = await Cluster.start({ brokers: 3 })
+  process.send!({ bootstrap: cluster.bootstrapServers })
+  process.on('disconnect', () => void cluster.stop().then(() => process.exit(0)))
+} else {
+  await main()
+}
+
+interface Target {
+  brokers: string[]
+  name: string
+  stop(): void
+}
+
+async function startTarget(): Promise<Target> {
+  const bootstrap = process.env.KAFKA_BOOTSTRAP
+  if (bootstrap) return { brokers: bootstrap.split(','), name: `Kafka at ${bootstrap}`, stop: () => {} }
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [SERVE_FLAG], {
+    execArgv: ['--import', 'tsx'],
+    stdio: 'inherit',
+  })
+  const brokers = await new Promise<string[]>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { bootstrap: string[] }).bootstrap))
+    child.once('exit', (code) => reject(new Error(`reference cluster exited with ${code}`)))
+  })
+  return { brokers, name: 'reference cluster (3 brokers, child process)', stop: () => child.disconnect() }
+}
+
+async function createTopic(brokers: string[], name: string, partitions: number): Promise<void> {
+  const client = new KafkaClient({ brokers, clientId: 'bench-admin' })
+  try {
+    const response = await client.requestTo(client.bootstrap[0]!, CreateTopics, {
+      topics: [{ name, numPartitions: partitions, replicationFactor: Math.min(3, brokers.length) }],
+      timeoutMs: 30_000,
+    })
+    const code = response.topics[0]!.errorCode
+    if (code !== 0 && code !== 36) throw new Error(`CreateTopics failed with error ${code}`)
+    await client.waitForTopics([name])
+  } finally {
+    await client.close()
+  }
+}
+
+interface Result {
+  scenario: string
+  size: number
+  messages: number
+  seconds: number
+}
+
+/** Runs `lanes` loops that each write with `write` until `seconds` passed; counts messages. */
+async function timed(
+  seconds: number,
+  lanes: number,
+  write: () => Promise<number>,
+): Promise<{ messages: number; seconds: number }> {
+  const deadline = performance.now() + seconds * 1000
+  const started = performance.now()
+  let messages = 0
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < deadline) {
+        const written = await write() // (not `messages += await write()`: that reads `messages` before awaiting)
+        messages += written
+      }
+    }),
+  )
+  return { messages, seconds: (performance.now() - started) / 1000 }
+}
+
+async function main(): Promise<void> {
+  const secondsArg = process.argv.indexOf('--seconds')
+  const seconds = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 3
+  const target = await startTarget()
+  const results: Result[] = []
+  try {
+    console.log(`producer benchmark against the ${target.name}; acks=all, idempotent; ${seconds} s per scenario`)
+    for (const size of [100, 1024]) {
+      const value = randomBytes(size / 2).toString('hex') // incompressible-ish, exactly `size` bytes
+      const message = (i: number): Message => ({ key: `key-${i % 1000}`, value })
+      const batch = Array.from({ length: 1000 }, (_, i) => message(i))
+
+      const scenarios: [
+        string,
+        (w: Writer) => Promise<{ messages: number; seconds: number }>,
+        Partial<ConstructorParameters<typeof Writer>[0]>,
+      ][] = [
+        [
+          'batched: writeMessages(1000 msgs) x 4 lanes',
+          (w) => timed(seconds, 4, async () => (await w.writeMessages(batch), batch.length)),
+          { batchSize: 1000 },
+        ],
+        [
+          'async: writeMessages(1000 msgs), completion',
+          (w) => timed(seconds, 1, async () => (await w.writeMessages(batch), batch.length)),
+          { batchSize: 1000, async: true, completion: () => {} },
+        ],
+        [
+          'one await per message, 1 lane',
+          (w) => timed(seconds, 1, async () => (await w.writeMessages(message(0)), 1)),
+          {},
+        ],
+        [
+          'one await per message, 64 lanes',
+          (w) => timed(seconds, 64, async () => (await w.writeMessages(message(0)), 1)),
+          {},
+        ],
+      ]
+      const only = process.env.BENCH_ONLY // a substring of the scenario names to run
+      for (const [scenario, run, options] of scenarios.filter(([name]) => only === undefined || name.includes(only))) {
+        const topic = `bench-${size}-${randomBytes(3).toString('hex')}`
+        await createTopic(target.brokers, topic, 6)
+        const writer = new Writer({ brokers: target.brokers, topic, ...options })
+        await writer.writeMessages(message(0)) // connect, negotiate, get a producer id
+        const measured = await run(writer)
+        if (options.async) {
+          const flushStarted = performance.now()
+          await writer.flush() // count until acknowledged
+          measured.seconds += (performance.now() - flushStarted) / 1000
+        }
+        const stats = writer.stats()
+        await writer.close()
+        if (stats.errors > 0) throw new Error(`${scenario}: ${stats.errors} batches failed`)
+        results.push({ scenario, size, ...measured })
+        const r = results[results.length - 1]!
+        console.log(
+          `${String(size).padStart(5)} B  ${scenario.padEnd(46)} ${fmt(r.messages / r.seconds).padStart(10)} msg/s ${(
+            (r.messages * size) /
+            r.seconds /
+            1e6
+          )
+            .toFixed(1)
+            .padStart(
+              7,
+            )} MB/s   (latency avg ${stats.requestLatencyAvg.toFixed(1)} ms, ${stats.batchSize.avg.toFixed(0)} msgs/batch)`,
+        )
+      }
+    }
+  } finally {
+    target.stop()
+  }
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US')
+}

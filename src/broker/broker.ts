@@ -1,0 +1,216 @@
+// One broker node: its loopback listener, its connections, and request dispatch.
+//
+// Dispatch mirrors Kafka's SocketServer + KafkaApis:
+// - A request for an API this broker does not serve, or at a version outside the served range,
+//   closes the connection (SocketServer.parseRequestHeader throws InvalidRequestException
+//   "Received request api key ... which is not enabled"). ApiVersions is the exception
+//   (KIP-511): any version is accepted, and an unknown one is answered with a v0 body carrying
+//   UNSUPPORTED_VERSION and the ApiVersions range.
+// - A request body that does not parse closes the connection too (RequestContext.parseRequest).
+// - An unexpected failure inside a handler is answered with the request's error response and
+//   UNKNOWN_SERVER_ERROR (KafkaApis.handleError), never by crashing the process.
+
+import { createServer, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
+import type { ApiDefinition } from '../protocol/api.js'
+import { ErrorCode } from '../protocol/error-codes.js'
+import { readRequestFrame, writeResponseFrame } from '../protocol/frame.js'
+import { ApiVersions } from '../protocol/messages/api-versions.js'
+import { SaslAuthenticate } from '../protocol/messages/sasl-authenticate.js'
+import { SaslHandshake } from '../protocol/messages/sasl-handshake.js'
+import { Writer } from '../protocol/writer.js'
+import type { Cluster } from './cluster.js'
+import { Connection } from './connection.js'
+import { FetchSessionCache } from './fetch-sessions.js'
+import { HANDLERS } from './handlers/index.js'
+import { evaluateRawToken, saslSession } from './handlers/sasl.js'
+import type { RequestContext } from './handlers/types.js'
+import type { Log } from './logger.js'
+
+export class BrokerNode {
+  running = false
+  /** Fault: requests are read and never answered; connections stay open. */
+  blackholed = false
+  readonly connections = new Set<Connection>()
+  readonly fetchSessions = new FetchSessionCache()
+  private server: Server | undefined
+  private readonly log: Log
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly id: number,
+    readonly host: string,
+    public port: number,
+    readonly rack: string | null,
+  ) {
+    this.log = cluster.log.child(`broker ${id}`)
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`
+  }
+
+  /** Starts listening; the port chosen on the first start is kept for restarts. */
+  async start(): Promise<void> {
+    if (this.running) return
+    const tlsOptions = this.cluster.options.tls
+    const server: Server =
+      tlsOptions === undefined
+        ? createServer((socket) => this.accept(socket))
+        : createTlsServer(tlsOptions, (socket) => this.accept(socket))
+    // A TLS handshake that fails never reaches accept(); it must not crash the process.
+    server.on('tlsClientError', (err: Error) => this.log.debug(`TLS handshake failed: ${err.message}`))
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen({ host: this.host, port: this.port, exclusive: true }, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    server.on('error', (err) => this.log.error(`listener error: ${err.message}`))
+    const address = server.address()
+    if (address !== null && typeof address === 'object') this.port = address.port
+    this.server = server
+    this.running = true
+    this.log.info(`listening on ${this.address}`)
+  }
+
+  /** Stops listening and closes every connection (a crashed or stopped broker). */
+  async stop(): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    const server = this.server
+    this.server = undefined
+    this.dropConnections('broker stopped')
+    this.fetchSessions.clear()
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  /** Closes every client connection (the listener stays up). */
+  dropConnections(reason = 'connections dropped'): void {
+    for (const c of [...this.connections]) c.close(reason)
+  }
+
+  private accept(socket: Socket): void {
+    if (!this.running || !this.cluster.ready) {
+      socket.destroy()
+      return
+    }
+    const conn = new Connection(
+      socket,
+      this.cluster.options.maxRequestBytes,
+      (frame, c) => this.onFrame(frame, c),
+      this.log,
+      (c) => this.connections.delete(c),
+    )
+    this.connections.add(conn)
+  }
+
+  private async onFrame(frame: Buffer, conn: Connection): Promise<Buffer | null> {
+    if (this.blackholed) return this.never(conn)
+    if (this.cluster.options.sasl !== undefined) {
+      const session = saslSession(conn)
+      if (!session.authenticated) {
+        if (session.raw) return evaluateRawToken(session, frame)
+        // Before authentication only ApiVersions and the SASL requests are allowed (SaslServerAuthenticator).
+        const key = frame.length >= 2 ? frame.readInt16BE(0) : -1
+        if (
+          key !== ApiVersions.apiKey &&
+          key !== SaslHandshake.apiKey &&
+          !(key === SaslAuthenticate.apiKey && session.exchange !== undefined)
+        ) {
+          throw new Error(`Unexpected Kafka request of type ${key} during SASL handshake`)
+        }
+      }
+    }
+    const { header, api, body } = readRequestFrame(frame)
+    const version = header.requestApiVersion
+    const handler = HANDLERS.get(header.requestApiKey)
+    if (header.requestApiKey === ApiVersions.apiKey && body === undefined) {
+      // KIP-511: an ApiVersions version we do not know gets a v0 response with the supported range.
+      return encode(ApiVersions, 0, header.correlationId, {
+        errorCode: ErrorCode.UNSUPPORTED_VERSION,
+        apiKeys: [
+          { apiKey: ApiVersions.apiKey, minVersion: ApiVersions.minVersion, maxVersion: ApiVersions.maxStableVersion },
+        ],
+      })
+    }
+    if (api === undefined || handler === undefined || body === undefined) {
+      throw new Error(`Received request api key ${header.requestApiKey} with version ${version} which is not enabled`)
+    }
+    if (version < (handler.minVersion ?? api.minVersion) || version > api.maxStableVersion) {
+      throw new Error(`Received request api key ${api.name} with version ${version} which is not enabled`)
+    }
+    // stop() closes every connection, so the connection's signal also covers a broker stop.
+    const signal = conn.signal
+    const ctx: RequestContext = { cluster: this.cluster, broker: this, connection: conn, header, version, signal }
+    const fault = this.cluster.faults.take(this.id, api.apiKey, api.name)
+    if (fault.delayMs > 0) await sleep(fault.delayMs, signal)
+    if (signal.aborted) return null
+    if (this.blackholed) return this.never(conn)
+    let result: unknown
+    if (fault.errorCode !== undefined) {
+      this.log.debug(`injected ${fault.errorCode} for ${api.name}`)
+      result = handler.errorResponse(ctx, body, fault.errorCode)
+    } else {
+      try {
+        result = await handler.handle(ctx, body)
+      } catch (err) {
+        this.log.error(
+          `${api.name} v${version} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        )
+        result = handler.errorResponse(ctx, body, ErrorCode.UNKNOWN_SERVER_ERROR)
+      }
+    }
+    if (result === null || signal.aborted) return null
+    if (this.blackholed) return this.never(conn)
+    try {
+      return encode(api, version, header.correlationId, result)
+    } catch (err) {
+      // A response that does not encode at the request's version is a broker bug.
+      this.log.error(
+        `${api.name} v${version} response does not encode: ${err instanceof Error ? err.message : String(err)}`,
+      )
+      throw err
+    }
+  }
+
+  /** The API table ApiVersions advertises: every served API, lowest to highest stable version. */
+  advertisedApis(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+    return [...HANDLERS.values()]
+      .map((h) => ({
+        apiKey: h.api.apiKey,
+        minVersion: h.advertisedMinVersion ?? h.minVersion ?? h.api.minVersion,
+        maxVersion: h.api.maxStableVersion,
+      }))
+      .sort((a, b) => a.apiKey - b.apiKey)
+  }
+
+  /** A response that never comes: resolves (with nothing to send) only when the connection closes. */
+  private never(conn: Connection): Promise<null> {
+    return new Promise((resolve) => {
+      if (conn.closed) return resolve(null)
+      conn.signal.addEventListener('abort', () => resolve(null), { once: true })
+    })
+  }
+}
+
+function encode(api: ApiDefinition<unknown, unknown>, version: number, correlationId: number, body: unknown): Buffer {
+  const w = new Writer(256)
+  writeResponseFrame(w, api, version, correlationId, body as never)
+  return w.view()
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}

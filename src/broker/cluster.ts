@@ -1,0 +1,241 @@
+// The reference cluster: brokers sharing one in-process cluster state (what KRaft's metadata
+// log gives every Kafka broker): topics and their partitions, groups, producer ids and
+// transactions. Each broker has its own loopback listener, so clients see a real multi-broker
+// cluster: leaders, coordinators, NOT_LEADER_OR_FOLLOWER after a move, a broker going away.
+//
+//   const cluster = await Cluster.start({ brokers: 3 })
+//   cluster.bootstrapServers   // ['127.0.0.1:40001', ...]
+//   cluster.faults.stopBroker(1)
+//   await cluster.stop()
+
+import { BrokerNode } from './broker.js'
+import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './config.js'
+import { Faults } from './faults.js'
+import { GroupCoordinator } from './groups.js'
+import { Log } from './logger.js'
+import { loadState, savedClusterId, saveState } from './persistence.js'
+import { ScramCredentialCache } from './sasl.js'
+import { TopicRegistry, type Partition, type ReplicaEnv } from './topics.js'
+import { TransactionCoordinator } from './transactions.js'
+
+export class Cluster {
+  readonly options: ResolvedOptions
+  readonly log: Log
+  readonly brokers: BrokerNode[]
+  readonly topics: TopicRegistry
+  readonly groups: GroupCoordinator
+  readonly transactions: TransactionCoordinator
+  readonly faults: Faults
+  /** Dynamic broker-level topic defaults (IncrementalAlterConfigs on a BROKER resource). */
+  readonly dynamicTopicDefaults = new Map<string, string>()
+  private nextProducerId = 0n
+  private cleanerTimer: NodeJS.Timeout | undefined
+  private cleaning: Promise<void> | undefined
+  private stopped = false
+  /** Derived SCRAM credentials, per user and mechanism. */
+  readonly scramCredentials = new ScramCredentialCache()
+  /** False while a data dir is being loaded: connections are refused until the state is back. */
+  ready = false
+
+  private constructor(options: ResolvedOptions) {
+    this.options = options
+    this.log = new Log(options.logger)
+    const env: ReplicaEnv = {
+      isAlive: (id) => this.isAlive(id),
+      now: () => Date.now(),
+      topicDefault: (name) => this.dynamicTopicDefaults.get(name) ?? this.options.topicDefaults[name],
+    }
+    this.topics = new TopicRegistry(env, () => this.brokers.map((b) => b.id))
+    this.brokers = options.ports.map(
+      (port, id) => new BrokerNode(this, id, options.host, port, options.racks[id] ?? null),
+    )
+    this.groups = new GroupCoordinator(this)
+    this.transactions = new TransactionCoordinator(this)
+    this.faults = new Faults(this)
+  }
+
+  /** Starts a cluster whose brokers listen on loopback (ports chosen by the OS unless given). */
+  static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    const resolved = resolveOptions(options)
+    if (resolved.dataDir !== undefined) {
+      const saved = await savedClusterId(resolved.dataDir)
+      if (saved !== undefined && options.clusterId !== undefined && saved !== options.clusterId) {
+        throw new Error(
+          `The cluster id ${options.clusterId} does not match the id ${saved} saved in ${resolved.dataDir}`,
+        )
+      }
+      if (saved !== undefined) resolved.clusterId = saved
+    }
+    const cluster = new Cluster(resolved)
+    try {
+      for (const b of cluster.brokers) await b.start()
+      // Loaded once the brokers run, so every partition's preferred replica leads again.
+      if (resolved.dataDir !== undefined) await loadState(cluster, resolved.dataDir)
+      cluster.ready = true
+    } catch (err) {
+      await cluster.stop()
+      throw err
+    }
+    cluster.cleanerTimer = setInterval(() => void cluster.runLogCleaner(), cluster.options.retentionCheckIntervalMs)
+    cluster.cleanerTimer.unref()
+    return cluster
+  }
+
+  get clusterId(): string {
+    return this.options.clusterId
+  }
+
+  /** host:port of every running broker. */
+  get bootstrapServers(): string[] {
+    return this.brokers.filter((b) => b.running).map((b) => b.address)
+  }
+
+  /** The active controller reported to clients: the lowest running broker id. */
+  get controllerId(): number {
+    return this.brokers.find((b) => b.running)?.id ?? -1
+  }
+
+  isAlive(id: number): boolean {
+    return this.brokers[id]?.running === true
+  }
+
+  broker(id: number): BrokerNode {
+    const b = this.brokers[id]
+    if (b === undefined) throw new RangeError(`no broker ${id} (brokers 0..${this.brokers.length - 1})`)
+    return b
+  }
+
+  /**
+   * The coordinator of a group or transactional id: the leader of its partition of the internal
+   * offsets/transaction-state topic (Utils.abs(key.hashCode) % partitions). The internal topics
+   * are not materialised; their partition i is led by broker i mod n, or by the next running one.
+   */
+  coordinatorFor(key: string): BrokerNode | undefined {
+    const hash = javaStringHash(key)
+    // Kafka's Utils.abs maps Integer.MIN_VALUE to 0.
+    const partition = (hash === -0x80000000 ? 0 : Math.abs(hash)) % this.options.offsetsTopicPartitions
+    const n = this.brokers.length
+    for (let i = 0; i < n; i++) {
+      const b = this.brokers[(partition + i) % n]!
+      if (b.running) return b
+    }
+    return undefined
+  }
+
+  /**
+   * Creates a topic directly (test setup without a client). Throws TopicError with Kafka's error
+   * code, like CreateTopics would answer.
+   */
+  createTopic(
+    name: string,
+    opts: {
+      partitions?: number
+      replicationFactor?: number
+      configs?: Record<string, string>
+      assignments?: number[][]
+    } = {},
+  ): void {
+    const assignments = opts.assignments?.map((brokerIds, partitionIndex) => ({ partitionIndex, brokerIds }))
+    this.topics.create(
+      {
+        name,
+        numPartitions: assignments === undefined ? (opts.partitions ?? -1) : -1,
+        replicationFactor: assignments === undefined ? (opts.replicationFactor ?? -1) : -1,
+        ...(assignments === undefined ? {} : { assignments }),
+        configs: Object.entries(opts.configs ?? {}).map(([k, v]) => ({ name: k, value: v })),
+      },
+      { partitions: this.options.defaultPartitions, replicationFactor: this.options.defaultReplicationFactor },
+    )
+  }
+
+  allocateProducerId(): bigint {
+    return this.nextProducerId++
+  }
+
+  /** Makes sure future ids are above `id` (after loading persisted state). */
+  reserveProducerIds(id: bigint): void {
+    if (id >= this.nextProducerId) this.nextProducerId = id + 1n
+  }
+
+  get producerIdWatermark(): bigint {
+    return this.nextProducerId
+  }
+
+  async stopBroker(id: number): Promise<void> {
+    const b = this.broker(id)
+    if (!b.running) return
+    await b.stop()
+    for (const t of this.topics.all()) for (const p of t.partitions) p.onBrokerStopped(id)
+    this.groups.onCoordinatorsChanged()
+    this.log.info(`broker ${id} stopped`)
+  }
+
+  async startBroker(id: number): Promise<void> {
+    const b = this.broker(id)
+    if (b.running) return
+    await b.start()
+    for (const t of this.topics.all()) for (const p of t.partitions) p.onBrokerStarted(id)
+    this.groups.onCoordinatorsChanged()
+    this.log.info(`broker ${id} started`)
+  }
+
+  /** Every partition, for maintenance passes. */
+  *partitions(): IterableIterator<Partition> {
+    for (const t of this.topics.all()) yield* t.partitions
+  }
+
+  /**
+   * One pass of retention (cleanup.policy=delete: retention.ms, retention.bytes) and compaction
+   * (cleanup.policy=compact). Runs every log.retention.check.interval.ms; tests call it directly.
+   */
+  runLogCleaner(now = Date.now()): Promise<void> {
+    if (this.cleaning !== undefined) return this.cleaning
+    // `.finally` runs as a microtask, so `cleaning` is cleared only after it was assigned.
+    this.cleaning = this.cleanOnce(now).finally(() => {
+      this.cleaning = undefined
+    })
+    return this.cleaning
+  }
+
+  private async cleanOnce(now: number): Promise<void> {
+    try {
+      for (const t of this.topics.all()) {
+        for (const p of t.partitions) {
+          if (t.deleteRetention) {
+            const changed = p.log.applyRetention(
+              now,
+              t.configNumber('retention.ms'),
+              t.configNumber('retention.bytes'),
+              p.highWatermark,
+            )
+            if (changed) {
+              p.producers.removeBefore(p.log.logStartOffset)
+              p.notify()
+            }
+          }
+          if (t.compacted) await p.log.compact(p.highWatermark, now, t.configNumber('delete.retention.ms'))
+        }
+      }
+    } catch (err) {
+      this.log.error(`log cleaner failed: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+
+  /** Stops every broker and timer; with a data dir, the state is written there first. */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    if (this.cleanerTimer !== undefined) clearInterval(this.cleanerTimer)
+    this.groups.shutdown()
+    this.transactions.shutdown()
+    await Promise.all(this.brokers.map((b) => b.stop()))
+    if (this.options.dataDir !== undefined) await saveState(this, this.options.dataDir)
+  }
+}
+
+/** Java's String.hashCode (UTF-16 code units), which Kafka uses to place group ids. */
+export function javaStringHash(s: string): number {
+  let h = 0
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0
+  return h
+}

@@ -1,0 +1,166 @@
+// Fault injection: `cluster.faults`.
+//
+// Every fault is deterministic: it applies to exactly the requests or partitions named, in the
+// order requests arrive, and nothing happens on a timer of its own.
+//
+//   await faults.stopBroker(id)          the broker stops listening and drops its connections;
+//                                        it leaves every ISR (the last member stays, as in KRaft)
+//                                        and its partitions elect the next live ISR member.
+//   await faults.startBroker(id)         it listens again on the same port, catches up and
+//                                        rejoins the ISRs; offline partitions get a leader.
+//   faults.moveLeader(topic, p, broker)  makes `broker` (a replica, added to the ISR if needed)
+//                                        the leader, bumping the leader epoch. Clients see
+//                                        NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH after it.
+//   faults.shrinkIsr(topic, p, replicas) sets the ISR (the leader always stays in it); with
+//                                        fewer than min.insync.replicas, acks=-1 produce fails
+//                                        with NOT_ENOUGH_REPLICAS.
+//   faults.lagReplica(topic, p, broker, lagging = true)
+//                                        the follower stops copying but stays in the ISR, so the
+//                                        high watermark stops: acks=-1 produce waits (and times
+//                                        out) and consumers see no new data until it resumes.
+//   faults.dropConnections(brokerId)     closes every client connection of the broker.
+//   faults.failNext(api, count, code, { broker? })
+//                                        the next `count` requests of `api` (key or name, e.g.
+//                                        'Produce' or 0), on any broker or on `broker`, are
+//                                        answered with `code` in every error field (Kafka's
+//                                        error response for the request); nothing is applied.
+//   faults.delay(api, ms, { broker?, count? })
+//                                        requests of `api` wait `ms` before being handled
+//                                        (the next `count` ones, or all until clear()).
+//   faults.blackhole(brokerId, on = true) the broker reads requests and never answers them,
+//                                        without closing connections (a hung broker).
+//   faults.clear()                       removes failNext/delay/blackhole/lagging faults.
+
+import { apiByKey } from '../protocol/messages/index.js'
+import type { Cluster } from './cluster.js'
+
+interface FailRule {
+  apiKey: number
+  broker: number | undefined
+  remaining: number
+  errorCode: number
+}
+
+interface DelayRule {
+  apiKey: number
+  broker: number | undefined
+  /** Infinity for "until clear()". */
+  remaining: number
+  ms: number
+}
+
+export interface FaultDecision {
+  delayMs: number
+  errorCode?: number
+}
+
+const API_KEYS_BY_NAME = new Map<string, number>()
+for (let key = 0; key < 100; key++) {
+  const api = apiByKey(key)
+  if (api !== undefined) API_KEYS_BY_NAME.set(api.name.toLowerCase(), key)
+}
+
+function resolveApiKey(api: number | string): number {
+  if (typeof api === 'number') {
+    if (apiByKey(api) === undefined) throw new RangeError(`unknown API key ${api}`)
+    return api
+  }
+  const key = API_KEYS_BY_NAME.get(api.toLowerCase())
+  if (key === undefined) throw new RangeError(`unknown API name '${api}'`)
+  return key
+}
+
+export class Faults {
+  private fails: FailRule[] = []
+  private delays: DelayRule[] = []
+
+  constructor(private readonly cluster: Cluster) {}
+
+  async stopBroker(brokerId: number): Promise<void> {
+    await this.cluster.stopBroker(brokerId)
+  }
+
+  async startBroker(brokerId: number): Promise<void> {
+    await this.cluster.startBroker(brokerId)
+  }
+
+  moveLeader(topic: string, partition: number, toBroker: number): void {
+    const p = this.partition(topic, partition)
+    if (!p.replicas.includes(toBroker))
+      throw new RangeError(
+        `broker ${toBroker} is not a replica of ${topic}-${partition} (replicas ${p.replicas.join(',')})`,
+      )
+    if (!this.cluster.isAlive(toBroker)) throw new RangeError(`broker ${toBroker} is not running`)
+    if (!p.isr.includes(toBroker)) p.setIsr([...p.isr, toBroker])
+    p.setLeader(toBroker)
+  }
+
+  shrinkIsr(topic: string, partition: number, replicas: number[]): void {
+    this.partition(topic, partition).setIsr(replicas)
+  }
+
+  lagReplica(topic: string, partition: number, brokerId: number, lagging = true): void {
+    const p = this.partition(topic, partition)
+    if (lagging) p.lagging.add(brokerId)
+    else p.lagging.delete(brokerId)
+    p.replicate()
+  }
+
+  dropConnections(brokerId: number): void {
+    this.cluster.broker(brokerId).dropConnections('fault: dropConnections')
+  }
+
+  failNext(api: number | string, count: number, errorCode: number, opts: { broker?: number } = {}): void {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`)
+    this.fails.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: count, errorCode })
+  }
+
+  delay(api: number | string, ms: number, opts: { broker?: number; count?: number } = {}): void {
+    if (!(ms >= 0)) throw new RangeError(`ms must be >= 0, got ${ms}`)
+    this.delays.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: opts.count ?? Infinity, ms })
+  }
+
+  blackhole(brokerId: number, on = true): void {
+    this.cluster.broker(brokerId).blackholed = on
+  }
+
+  clear(): void {
+    this.fails = []
+    this.delays = []
+    for (const b of this.cluster.brokers) b.blackholed = false
+    for (const t of this.cluster.topics.all()) {
+      for (const p of t.partitions) {
+        if (p.lagging.size > 0) {
+          p.lagging.clear()
+          p.replicate()
+        }
+      }
+    }
+  }
+
+  /** Consumes the faults that apply to one request (called by the dispatcher). */
+  take(brokerId: number, apiKey: number, _apiName: string): FaultDecision {
+    const decision: FaultDecision = { delayMs: 0 }
+    const matches = (r: { apiKey: number; broker: number | undefined; remaining: number }): boolean =>
+      r.apiKey === apiKey && (r.broker === undefined || r.broker === brokerId) && r.remaining > 0
+    const delay = this.delays.find(matches)
+    if (delay !== undefined) {
+      decision.delayMs = delay.ms
+      delay.remaining--
+      if (delay.remaining <= 0) this.delays.splice(this.delays.indexOf(delay), 1)
+    }
+    const fail = this.fails.find(matches)
+    if (fail !== undefined) {
+      decision.errorCode = fail.errorCode
+      fail.remaining--
+      if (fail.remaining <= 0) this.fails.splice(this.fails.indexOf(fail), 1)
+    }
+    return decision
+  }
+
+  private partition(topic: string, partition: number) {
+    const p = this.cluster.topics.partition(topic, partition)
+    if (p === undefined) throw new RangeError(`unknown partition ${topic}-${partition}`)
+    return p
+  }
+}

@@ -1,0 +1,41 @@
+// ApiVersions (key 18): the APIs this broker serves and their version ranges.
+//
+// Only APIs with a handler are advertised, each from its lowest to its highest stable version
+// in Kafka 4.0's schemas; Produce is advertised from v0 although v0-2 are rejected, exactly as
+// Kafka 4.0 does for librdkafka's sake (KAFKA-18659). v3+ requests must carry a valid client
+// software name and version (KIP-511) or get INVALID_REQUEST.
+
+import { ErrorCode } from '../../protocol/error-codes.js'
+import { ApiVersions } from '../../protocol/messages/api-versions.js'
+import { defineHandler } from './types.js'
+
+const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/
+
+/** metadata.version 4.0-IV3 (the level a fresh Kafka 4.0 cluster finalizes). */
+const METADATA_VERSION = 25
+
+export const apiVersionsHandler = defineHandler({
+  api: ApiVersions,
+  handle(ctx, req) {
+    if (ctx.version >= 3) {
+      if (!SOFTWARE_PATTERN.test(req.clientSoftwareName) || !SOFTWARE_PATTERN.test(req.clientSoftwareVersion)) {
+        return { errorCode: ErrorCode.INVALID_REQUEST }
+      }
+      ctx.connection.attributes.set('clientSoftware', `${req.clientSoftwareName}/${req.clientSoftwareVersion}`)
+    }
+    const features = ctx.version >= 3
+    return {
+      errorCode: 0,
+      apiKeys: ctx.broker.advertisedApis(),
+      throttleTimeMs: 0,
+      supportedFeatures: features ? [{ name: 'metadata.version', minVersion: 7, maxVersion: METADATA_VERSION }] : [],
+      finalizedFeaturesEpoch: features ? 1n : -1n,
+      finalizedFeatures: features
+        ? [{ name: 'metadata.version', minVersionLevel: METADATA_VERSION, maxVersionLevel: METADATA_VERSION }]
+        : [],
+    }
+  },
+  errorResponse(_ctx, _req, errorCode) {
+    return { errorCode, apiKeys: [] }
+  },
+})

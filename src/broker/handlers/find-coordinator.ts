@@ -1,0 +1,54 @@
+// FindCoordinator (10), v0-6: the broker coordinating a group (key type 0) or a transactional
+// id (key type 1). v4+ batches keys. Share-group coordinators (type 2) are not served, which
+// Kafka answers with INVALID_REQUEST when share groups are off. With no live coordinator the
+// answer is COORDINATOR_NOT_AVAILABLE.
+
+import { ErrorCode, errorInfo } from '../../protocol/error-codes.js'
+import { FindCoordinator } from '../../protocol/messages/find-coordinator.js'
+import type { Cluster } from '../cluster.js'
+import { defineHandler, type RequestContext } from './types.js'
+
+const GROUP = 0
+const TRANSACTION = 1
+
+function locate(
+  cluster: Cluster,
+  keyType: number,
+  key: string,
+): { errorCode: number; nodeId: number; host: string; port: number } {
+  const none = (errorCode: number) => ({ errorCode, nodeId: -1, host: '', port: -1 })
+  if (keyType !== GROUP && keyType !== TRANSACTION) return none(ErrorCode.INVALID_REQUEST)
+  const b = cluster.coordinatorFor(key)
+  if (b === undefined) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE)
+  return { errorCode: 0, nodeId: b.id, host: b.host, port: b.port }
+}
+
+/** NOT_COORDINATOR unless this broker coordinates `key` (0 when it does). */
+export function coordinatorError(ctx: RequestContext, key: string): number {
+  const b = ctx.cluster.coordinatorFor(key)
+  if (b === undefined) return ErrorCode.COORDINATOR_NOT_AVAILABLE
+  return b.id === ctx.broker.id ? 0 : ErrorCode.NOT_COORDINATOR
+}
+
+export const findCoordinatorHandler = defineHandler({
+  api: FindCoordinator,
+  handle(ctx, req) {
+    const keyType = ctx.version >= 1 ? req.keyType : GROUP
+    if (ctx.version >= 4) {
+      return {
+        throttleTimeMs: 0,
+        coordinators: req.coordinatorKeys.map((key) => {
+          const r = locate(ctx.cluster, keyType, key)
+          return { key, ...r, errorMessage: r.errorCode === 0 ? null : errorInfo(r.errorCode).message }
+        }),
+      }
+    }
+    const r = locate(ctx.cluster, keyType, req.key)
+    return { throttleTimeMs: 0, ...r, errorMessage: r.errorCode === 0 ? null : errorInfo(r.errorCode).message }
+  },
+  errorResponse(ctx, req, errorCode) {
+    if (ctx.version >= 4)
+      return { coordinators: req.coordinatorKeys.map((key) => ({ key, errorCode, nodeId: -1, host: '', port: -1 })) }
+    return { errorCode, nodeId: -1, host: '', port: -1 }
+  },
+})

@@ -1,0 +1,127 @@
+// Metadata (key 3), v0-13.
+//
+// - A null topic list (v1+), or an empty one in v0, means every topic.
+// - v12+ may name topics by id only; an unknown id is UNKNOWN_TOPIC_ID.
+// - Auto-creation (auto.create.topics.enable and, v4+, allowAutoTopicCreation): like Kafka 4's
+//   KRaft brokers, the topic is created but the request that triggered it is answered with
+//   UNKNOWN_TOPIC_OR_PARTITION (AutoTopicCreationManager sends the creation to the controller
+//   and answers at once); the next Metadata request sees it. Invalid names get
+//   INVALID_TOPIC_EXCEPTION and are never created.
+// - A partition without a live leader is LEADER_NOT_AVAILABLE with leader -1.
+
+import { ZERO_UUID, type Input } from '../../protocol/api.js'
+import { ErrorCode } from '../../protocol/error-codes.js'
+import { Metadata, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/metadata.js'
+import type { Cluster } from '../cluster.js'
+import { TopicError, validateTopicName, type Topic } from '../topics.js'
+import { defineHandler } from './types.js'
+
+/** Kafka's AclOperation bits a fully authorized principal holds on a topic (READ..ALTER_CONFIGS). */
+export const TOPIC_AUTHORIZED_OPERATIONS =
+  (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11)
+/** ... and on the cluster (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE). */
+export const CLUSTER_AUTHORIZED_OPERATIONS =
+  (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12)
+const NOT_REQUESTED = -2147483648
+
+export function liveBrokers(cluster: Cluster, version: number): Input<MetadataResponse>['brokers'] {
+  return cluster.brokers
+    .filter((b) => b.running)
+    .map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: version >= 1 ? b.rack : null }))
+}
+
+export function topicMetadata(topic: Topic, version: number, includeOps: boolean): Input<MetadataResponseTopic> {
+  return {
+    errorCode: 0,
+    name: topic.name,
+    topicId: version >= 10 ? topic.id : ZERO_UUID,
+    isInternal: topic.internal,
+    partitions: topic.partitions.map((p) => ({
+      errorCode: p.leader < 0 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
+      partitionIndex: p.index,
+      leaderId: p.leader,
+      leaderEpoch: version >= 7 ? p.leaderEpoch : -1,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: version >= 5 ? p.offlineReplicas() : [],
+    })),
+    topicAuthorizedOperations:
+      version >= 8 ? (includeOps ? TOPIC_AUTHORIZED_OPERATIONS : NOT_REQUESTED) : NOT_REQUESTED,
+  }
+}
+
+export const metadataHandler = defineHandler({
+  api: Metadata,
+  handle(ctx, req) {
+    const { cluster, version } = ctx
+    const includeOps = version >= 8 && req.includeTopicAuthorizedOperations
+    const all = req.topics === null || (version === 0 && req.topics.length === 0)
+    const topics: Input<MetadataResponseTopic>[] = []
+    if (all) {
+      for (const t of cluster.topics.all()) topics.push(topicMetadata(t, version, includeOps))
+    } else {
+      const autoCreate = cluster.options.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation)
+      for (const rt of req.topics ?? []) {
+        if (rt.name === null) {
+          const t = version >= 10 ? cluster.topics.getById(rt.topicId) : undefined
+          if (t === undefined)
+            topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] })
+          else topics.push(topicMetadata(t, version, includeOps))
+          continue
+        }
+        const t = cluster.topics.get(rt.name)
+        if (t !== undefined) {
+          topics.push(topicMetadata(t, version, includeOps))
+          continue
+        }
+        const invalid = validateTopicName(rt.name) !== undefined
+        let errorCode: number = invalid ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        if (autoCreate && !invalid) {
+          try {
+            cluster.topics.create(
+              { name: rt.name, numPartitions: -1, replicationFactor: -1 },
+              {
+                partitions: cluster.options.defaultPartitions,
+                replicationFactor: cluster.options.defaultReplicationFactor,
+              },
+            )
+            ctx.cluster.log.info(`auto-created topic ${rt.name}`)
+          } catch (err) {
+            if (err instanceof TopicError)
+              errorCode =
+                err.errorCode === ErrorCode.INVALID_REPLICATION_FACTOR
+                  ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                  : err.errorCode
+            else throw err
+          }
+        }
+        topics.push({ errorCode, name: rt.name, partitions: [] })
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: liveBrokers(cluster, version),
+      clusterId: cluster.clusterId,
+      controllerId: cluster.controllerId,
+      topics,
+      clusterAuthorizedOperations:
+        version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations
+          ? CLUSTER_AUTHORIZED_OPERATIONS
+          : NOT_REQUESTED,
+      errorCode: 0,
+    }
+  },
+  errorResponse(ctx, req, errorCode) {
+    // Kafka's MetadataRequest.getErrorResponse: every requested topic carries the error (v13 also top-level).
+    return {
+      brokers: [],
+      topics: (req.topics ?? []).map((t) => ({
+        errorCode,
+        name: t.name,
+        topicId: ctx.version >= 10 ? t.topicId : ZERO_UUID,
+        partitions: [],
+      })),
+      errorCode: ctx.version >= 13 ? errorCode : 0,
+    }
+  },
+})

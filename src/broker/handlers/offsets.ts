@@ -1,0 +1,311 @@
+// Committed offsets: OffsetCommit (8, v2-9), OffsetFetch (9, v1-9), OffsetDelete (47, v0),
+// TxnOffsetCommit (28, v0-5). Validation follows KafkaApis + OffsetMetadataManager (4.0):
+// unknown topics/partitions are UNKNOWN_TOPIC_OR_PARTITION per partition; a commit to a group
+// that does not exist creates a "simple" group when the generation is -1, else it is
+// GROUP_ID_NOT_FOUND (v9+) or ILLEGAL_GENERATION (older); metadata above
+// offset.metadata.max.bytes (4096) is OFFSET_METADATA_TOO_LARGE. Fetching a group that does not
+// exist gives -1 offsets, not an error; with RequireStable (v7+) a partition with a pending
+// transactional commit is UNSTABLE_OFFSET_COMMIT.
+
+import { ErrorCode } from '../../protocol/error-codes.js'
+import { ConsumerProtocolSubscription } from '../../protocol/messages/consumer-protocol-subscription.js'
+import { OffsetCommit } from '../../protocol/messages/offset-commit.js'
+import { OffsetDelete } from '../../protocol/messages/offset-delete.js'
+import { OffsetFetch } from '../../protocol/messages/offset-fetch.js'
+import { TxnOffsetCommit } from '../../protocol/messages/txn-offset-commit.js'
+import { Reader } from '../../protocol/reader.js'
+import { offsetKey, splitOffsetKey, type Group } from '../groups.js'
+import { coordinatorError } from './find-coordinator.js'
+import { defineHandler, type RequestContext } from './types.js'
+
+const MAX_METADATA_BYTES = 4096
+
+interface CommitPartition {
+  partitionIndex: number
+  committedOffset: bigint
+  committedLeaderEpoch: number
+  committedMetadata: string | null
+}
+
+/** Per-partition errors that do not depend on the group: unknown topics/partitions, metadata size. */
+function partitionError(ctx: RequestContext, topic: string, p: CommitPartition): number {
+  if (ctx.cluster.topics.partition(topic, p.partitionIndex) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+  if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > MAX_METADATA_BYTES)
+    return ErrorCode.OFFSET_METADATA_TOO_LARGE
+  return 0
+}
+
+/** Runs a commit: group-level errors apply to every valid partition. */
+function commitAll(
+  ctx: RequestContext,
+  topics: { name: string; partitions: CommitPartition[] }[],
+  groupLevel: () => { errorCode: number; group?: Group },
+  store: (group: Group, topic: string, p: CommitPartition) => void,
+) {
+  const level = groupLevel()
+  return topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => {
+      const pe = partitionError(ctx, t.name, p)
+      if (pe !== 0) return { partitionIndex: p.partitionIndex, errorCode: pe }
+      if (level.errorCode !== 0 || level.group === undefined)
+        return { partitionIndex: p.partitionIndex, errorCode: level.errorCode }
+      store(level.group, t.name, p)
+      return { partitionIndex: p.partitionIndex, errorCode: 0 }
+    }),
+  }))
+}
+
+export const offsetCommitHandler = defineHandler({
+  api: OffsetCommit,
+  handle(ctx, req) {
+    const { cluster, version } = ctx
+    const now = Date.now()
+    const topics = commitAll(
+      ctx,
+      req.topics,
+      () => {
+        if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID }
+        const coord = coordinatorError(ctx, req.groupId)
+        if (coord !== 0) return { errorCode: coord }
+        let group = cluster.groups.get(req.groupId)
+        if (group === undefined) {
+          if (req.generationIdOrMemberEpoch >= 0)
+            return { errorCode: version >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION }
+          group = cluster.groups.getOrCreate(req.groupId)
+        }
+        const instanceId = version >= 7 ? req.groupInstanceId : null
+        const error = cluster.groups.validateCommit(
+          group,
+          req.generationIdOrMemberEpoch,
+          req.memberId,
+          instanceId,
+          false,
+        )
+        if (error !== 0) return { errorCode: error }
+        cluster.groups.touch(group, req.memberId)
+        return { errorCode: 0, group }
+      },
+      (group, topic, p) =>
+        cluster.groups.commit(group, topic, p.partitionIndex, {
+          offset: p.committedOffset,
+          leaderEpoch: version >= 6 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata ?? '',
+          commitTimestamp: now,
+        }),
+    )
+    return { throttleTimeMs: 0, topics }
+  },
+  errorResponse(_ctx, req, errorCode) {
+    return {
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+      })),
+    }
+  },
+})
+
+export const txnOffsetCommitHandler = defineHandler({
+  api: TxnOffsetCommit,
+  handle(ctx, req) {
+    const { cluster, version } = ctx
+    const now = Date.now()
+    const topics = commitAll(
+      ctx,
+      req.topics,
+      () => {
+        if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID }
+        const coord = coordinatorError(ctx, req.groupId)
+        if (coord !== 0) return { errorCode: coord }
+        // The producer must be the transactional id's current one, in a transaction holding the group.
+        const txn = cluster.transactions.txns.get(req.transactionalId)
+        if (txn === undefined || txn.producerId !== req.producerId)
+          return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING }
+        if (txn.producerEpoch !== req.producerEpoch)
+          return { errorCode: version < 3 ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.PRODUCER_FENCED }
+        if (txn.state !== 'Ongoing' || !txn.groups.has(req.groupId)) return { errorCode: ErrorCode.INVALID_TXN_STATE }
+        const group = cluster.groups.getOrCreate(req.groupId)
+        // KIP-447 (v3+): a commit carrying a member id and generation is fenced like a normal commit.
+        const generation = version >= 3 ? req.generationId : -1
+        const memberId = version >= 3 ? req.memberId : ''
+        const instanceId = version >= 3 ? req.groupInstanceId : null
+        const error = cluster.groups.validateCommit(group, generation, memberId, instanceId, true)
+        if (error !== 0) return { errorCode: error }
+        return { errorCode: 0, group }
+      },
+      (group, topic, p) =>
+        cluster.groups.commitTransactional(group, req.producerId, topic, p.partitionIndex, {
+          offset: p.committedOffset,
+          leaderEpoch: version >= 2 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata ?? '',
+          commitTimestamp: now,
+        }),
+    )
+    return { throttleTimeMs: 0, topics }
+  },
+  errorResponse(_ctx, req, errorCode) {
+    return {
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+      })),
+    }
+  },
+})
+
+interface FetchedPartition {
+  partitionIndex: number
+  committedOffset: bigint
+  committedLeaderEpoch: number
+  metadata: string | null
+  errorCode: number
+}
+
+/** The offsets of one group (OffsetMetadataManager.fetchOffsets / fetchAllOffsets). */
+function fetchGroup(
+  ctx: RequestContext,
+  groupId: string,
+  topics: { name: string; partitionIndexes: number[] }[] | null,
+  requireStable: boolean,
+): { errorCode: number; topics: { name: string; partitions: FetchedPartition[] }[] } {
+  const error = groupId === '' && ctx.version >= 8 ? ErrorCode.INVALID_GROUP_ID : coordinatorError(ctx, groupId)
+  if (error !== 0) return { errorCode: error, topics: [] }
+  const group = ctx.cluster.groups.get(groupId)
+  const entry = (topic: string, partitionIndex: number): FetchedPartition => {
+    if (group !== undefined && requireStable && ctx.cluster.groups.hasPendingTxnOffset(group, topic, partitionIndex)) {
+      return {
+        partitionIndex,
+        committedOffset: -1n,
+        committedLeaderEpoch: -1,
+        metadata: '',
+        errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+      }
+    }
+    const o = group?.offsets.get(offsetKey(topic, partitionIndex))
+    if (o === undefined)
+      return { partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: 0 }
+    return {
+      partitionIndex,
+      committedOffset: o.offset,
+      committedLeaderEpoch: ctx.version >= 5 ? o.leaderEpoch : -1,
+      metadata: o.metadata,
+      errorCode: 0,
+    }
+  }
+  if (topics === null) {
+    const byTopic = new Map<string, FetchedPartition[]>()
+    for (const key of group?.offsets.keys() ?? []) {
+      const { topic, partition } = splitOffsetKey(key)
+      let list = byTopic.get(topic)
+      if (list === undefined) byTopic.set(topic, (list = []))
+      list.push(entry(topic, partition))
+    }
+    return {
+      errorCode: 0,
+      topics: [...byTopic].map(([name, partitions]) => ({
+        name,
+        partitions: partitions.sort((a, b) => a.partitionIndex - b.partitionIndex),
+      })),
+    }
+  }
+  return {
+    errorCode: 0,
+    topics: topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => entry(t.name, p)) })),
+  }
+}
+
+export const offsetFetchHandler = defineHandler({
+  api: OffsetFetch,
+  handle(ctx, req) {
+    const requireStable = ctx.version >= 7 && req.requireStable
+    if (ctx.version >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: req.groups.map((g) => {
+          const r = fetchGroup(ctx, g.groupId, g.topics, requireStable)
+          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics }
+        }),
+      }
+    }
+    const r = fetchGroup(ctx, req.groupId, ctx.version >= 2 ? req.topics : (req.topics ?? []), requireStable)
+    if (r.errorCode !== 0 && ctx.version < 2) {
+      // v1 has no top-level error code: every requested partition carries it.
+      return {
+        topics: (req.topics ?? []).map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((p) => ({
+            partitionIndex: p,
+            committedOffset: -1n,
+            metadata: '',
+            errorCode: r.errorCode,
+          })),
+        })),
+      }
+    }
+    return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode }
+  },
+  errorResponse(ctx, req, errorCode) {
+    if (ctx.version >= 8) return { groups: req.groups.map((g) => ({ groupId: g.groupId, errorCode, topics: [] })) }
+    if (ctx.version < 2) {
+      return {
+        topics: (req.topics ?? []).map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((p) => ({
+            partitionIndex: p,
+            committedOffset: -1n,
+            metadata: '',
+            errorCode,
+          })),
+        })),
+      }
+    }
+    return { errorCode, topics: [] }
+  },
+})
+
+/** Topics the members of a consumer-protocol group subscribe to. */
+function subscribedTopics(group: Group): Set<string> {
+  const out = new Set<string>()
+  for (const m of group.members.values()) {
+    const metadata = m.protocols.find((p) => p.name === group.protocolName)?.metadata ?? m.protocols[0]?.metadata
+    if (metadata === undefined || metadata.length < 2) continue
+    const r = new Reader(metadata)
+    const version = r.int16()
+    if (version < 0) continue
+    const sub = ConsumerProtocolSubscription.decode(r, Math.min(version, ConsumerProtocolSubscription.maxVersion))
+    if (r.ok) for (const t of sub.topics) out.add(t)
+  }
+  return out
+}
+
+export const offsetDeleteHandler = defineHandler({
+  api: OffsetDelete,
+  handle(ctx, req) {
+    const error = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : coordinatorError(ctx, req.groupId)
+    if (error !== 0) return { errorCode: error, topics: [] }
+    const group = ctx.cluster.groups.get(req.groupId)
+    if (group === undefined || group.state === 'Dead') return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] }
+    const consumer = group.protocolType === 'consumer'
+    if (group.hasMembers && !consumer) return { errorCode: ErrorCode.NON_EMPTY_GROUP, topics: [] }
+    const subscribed = group.hasMembers ? subscribedTopics(group) : new Set<string>()
+    return {
+      errorCode: 0,
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          if (subscribed.has(t.name))
+            return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
+          if (ctx.cluster.topics.partition(t.name, p.partitionIndex) === undefined)
+            return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
+          group.offsets.delete(offsetKey(t.name, p.partitionIndex))
+          return { partitionIndex: p.partitionIndex, errorCode: 0 }
+        }),
+      })),
+    }
+  },
+  errorResponse(_ctx, _req, errorCode) {
+    return { errorCode, topics: [] }
+  },
+})

@@ -1,0 +1,110 @@
+// Transactional APIs on the transaction coordinator: AddPartitionsToTxn (24, v0-5),
+// AddOffsetsToTxn (25, v0-4), EndTxn (26, v0-5). The logic is in ../transactions.ts.
+// PRODUCER_FENCED becomes INVALID_PRODUCER_EPOCH for versions below 2, as in KafkaApis.
+// TxnOffsetCommit is a group-coordinator request and lives in offsets.ts.
+
+import { ErrorCode } from '../../protocol/error-codes.js'
+import { AddOffsetsToTxn } from '../../protocol/messages/add-offsets-to-txn.js'
+import { AddPartitionsToTxn } from '../../protocol/messages/add-partitions-to-txn.js'
+import { EndTxn } from '../../protocol/messages/end-txn.js'
+import { coordinatorError } from './find-coordinator.js'
+import { defineHandler, type RequestContext } from './types.js'
+
+function legacyFenced(ctx: RequestContext, errorCode: number): number {
+  return ctx.version < 2 && errorCode === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode
+}
+
+function topicResults(result: Map<string, Map<number, number>>, ctx: RequestContext) {
+  return [...result].map(([name, partitions]) => ({
+    name,
+    resultsByPartition: [...partitions].map(([partitionIndex, code]) => ({
+      partitionIndex,
+      partitionErrorCode: legacyFenced(ctx, code),
+    })),
+  }))
+}
+
+function uniform(topics: { name: string; partitions: number[] }[], code: number): Map<string, Map<number, number>> {
+  return new Map(topics.map((t) => [t.name, new Map(t.partitions.map((p) => [p, code]))]))
+}
+
+export const addPartitionsToTxnHandler = defineHandler({
+  api: AddPartitionsToTxn,
+  handle(ctx, req) {
+    const { cluster } = ctx
+    if (ctx.version <= 3) {
+      const coord = coordinatorError(ctx, req.v3AndBelowTransactionalId)
+      const result =
+        coord !== 0
+          ? uniform(req.v3AndBelowTopics, coord)
+          : cluster.transactions.addPartitions(
+              req.v3AndBelowTransactionalId,
+              req.v3AndBelowProducerId,
+              req.v3AndBelowProducerEpoch,
+              req.v3AndBelowTopics,
+              false,
+            )
+      return { throttleTimeMs: 0, resultsByTopicV3AndBelow: topicResults(result, ctx) }
+    }
+    // v4+: brokers batching transactions (verifyOnly checks membership, KIP-890).
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      resultsByTransaction: req.transactions.map((t) => {
+        const coord = coordinatorError(ctx, t.transactionalId)
+        const result =
+          coord !== 0
+            ? uniform(t.topics, coord)
+            : cluster.transactions.addPartitions(
+                t.transactionalId,
+                t.producerId,
+                t.producerEpoch,
+                t.topics,
+                t.verifyOnly,
+              )
+        return { transactionalId: t.transactionalId, topicResults: topicResults(result, ctx) }
+      }),
+    }
+  },
+  errorResponse(ctx, req, errorCode) {
+    if (ctx.version <= 3)
+      return { resultsByTopicV3AndBelow: topicResults(uniform(req.v3AndBelowTopics, errorCode), ctx) }
+    return { errorCode }
+  },
+})
+
+export const addOffsetsToTxnHandler = defineHandler({
+  api: AddOffsetsToTxn,
+  handle(ctx, req) {
+    const coord = coordinatorError(ctx, req.transactionalId)
+    if (coord !== 0) return { throttleTimeMs: 0, errorCode: coord }
+    return {
+      throttleTimeMs: 0,
+      errorCode: legacyFenced(
+        ctx,
+        ctx.cluster.transactions.addOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId),
+      ),
+    }
+  },
+  errorResponse(_ctx, _req, errorCode) {
+    return { errorCode }
+  },
+})
+
+export const endTxnHandler = defineHandler({
+  api: EndTxn,
+  handle(ctx, req) {
+    const coord = coordinatorError(ctx, req.transactionalId)
+    if (coord !== 0) return { throttleTimeMs: 0, errorCode: coord, producerId: -1n, producerEpoch: -1 }
+    const r = ctx.cluster.transactions.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed)
+    return {
+      throttleTimeMs: 0,
+      errorCode: legacyFenced(ctx, r.errorCode),
+      producerId: ctx.version >= 5 ? r.producerId : -1n,
+      producerEpoch: ctx.version >= 5 ? r.producerEpoch : -1,
+    }
+  },
+  errorResponse(_ctx, _req, errorCode) {
+    return { errorCode, producerId: -1n, producerEpoch: -1 }
+  },
+})

@@ -1,0 +1,194 @@
+// dataDir: logs, topics, committed offsets and producer state survive a cluster restart.
+
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Cluster } from '../../src/broker/index.js'
+import { AddPartitionsToTxn } from '../../src/protocol/messages/add-partitions-to-txn.js'
+import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
+import { DeleteRecords } from '../../src/protocol/messages/delete-records.js'
+import { EndTxn } from '../../src/protocol/messages/end-txn.js'
+import { Fetch } from '../../src/protocol/messages/fetch.js'
+import { InitProducerId } from '../../src/protocol/messages/init-producer-id.js'
+import { Metadata } from '../../src/protocol/messages/metadata.js'
+import { OffsetCommit } from '../../src/protocol/messages/offset-commit.js'
+import { OffsetFetch } from '../../src/protocol/messages/offset-fetch.js'
+import { Produce } from '../../src/protocol/messages/produce.js'
+import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
+import { makeBatch, run, TestClient } from './helpers.js'
+
+describe('dataDir persistence', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kafkats-broker-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const produce = async (c: TestClient, topic: string, records: Buffer, transactionalId: string | null = null) =>
+    (
+      await c.send(Produce, 9, {
+        transactionalId,
+        acks: -1,
+        timeoutMs: 1000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+      })
+    ).responses[0]!.partitionResponses[0]!
+
+  it('restores topics, batches, offsets, producer state and transactions', async () => {
+    const first = await Cluster.start({ brokers: 2, dataDir: dir })
+    const clusterId = first.clusterId
+    let c = await TestClient.connect(first.bootstrapServers[0]!)
+    await c.send(CreateTopics, 7, {
+      topics: [
+        {
+          name: 'kept',
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: [{ partitionIndex: 0, brokerIds: [0, 1] }],
+          configs: [{ name: 'retention.ms', value: '123456' }],
+        },
+      ],
+    })
+    const topicId = first.topics.get('kept')!.id
+    for (let i = 0; i < 3; i++) await produce(c, 'kept', await makeBatch(4, { valuePrefix: `plain${i}` }))
+    const { producerId: pid } = await c.send(InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 1000 })
+    const idem = await makeBatch(2, { producerId: pid, producerEpoch: 0, baseSequence: 0 })
+    const idemOffset = (await produce(c, 'kept', idem)).baseOffset
+    // An aborted transaction.
+    const coord = await TestClient.connect(first.coordinatorFor('persist-txn')!.address)
+    const txn = await coord.send(InitProducerId, 4, { transactionalId: 'persist-txn', transactionTimeoutMs: 60_000 })
+    expect(txn.errorCode).toBe(0)
+    await coord.send(AddPartitionsToTxn, 3, {
+      v3AndBelowTransactionalId: 'persist-txn',
+      v3AndBelowProducerId: txn.producerId,
+      v3AndBelowProducerEpoch: txn.producerEpoch,
+      v3AndBelowTopics: [{ name: 'kept', partitions: [0] }],
+    })
+    await produce(
+      c,
+      'kept',
+      await makeBatch(1, {
+        producerId: txn.producerId,
+        producerEpoch: txn.producerEpoch,
+        baseSequence: 0,
+        transactional: true,
+      }),
+      'persist-txn',
+    )
+    await coord.send(EndTxn, 3, {
+      transactionalId: 'persist-txn',
+      producerId: txn.producerId,
+      producerEpoch: txn.producerEpoch,
+      committed: false,
+    })
+    await c.send(DeleteRecords, 2, {
+      topics: [{ name: 'kept', partitions: [{ partitionIndex: 0, offset: 4n }] }],
+      timeoutMs: 1000,
+    })
+    const gc = await TestClient.connect(first.coordinatorFor('pg')!.address)
+    await gc.send(OffsetCommit, 9, {
+      groupId: 'pg',
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      topics: [{ name: 'kept', partitions: [{ partitionIndex: 0, committedOffset: 9n, committedMetadata: 'm' }] }],
+    })
+    const endBefore = first.topics.partition('kept', 0)!.log.endOffset
+    c.close()
+    coord.close()
+    gc.close()
+    await first.stop()
+
+    const second = await Cluster.start({ brokers: 2, dataDir: dir })
+    try {
+      expect(second.clusterId).toBe(clusterId)
+      c = await TestClient.connect(second.bootstrapServers[0]!)
+      const md = await c.send(Metadata, 12, { topics: [{ name: 'kept' }] })
+      expect(md.topics[0]).toMatchObject({ errorCode: 0, topicId })
+      expect(md.topics[0]!.partitions[0]).toMatchObject({ leaderId: 0, replicaNodes: [0, 1], isrNodes: [0, 1] })
+      const p = second.topics.partition('kept', 0)!
+      expect(second.topics.get('kept')!.config('retention.ms')).toBe('123456')
+      expect(p.log.endOffset).toBe(endBefore)
+      expect(p.logStartOffset).toBe(4)
+      expect(p.highWatermark).toBe(endBefore)
+      // The idempotent producer's retry is still recognised as a duplicate.
+      expect((await produce(c, 'kept', idem)).baseOffset).toBe(idemOffset)
+      // Producer ids are not reused.
+      expect(
+        (await c.send(InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 1000 })).producerId,
+      ).toBeGreaterThan(txn.producerId)
+      // read_committed still skips the aborted transaction.
+      const f = await c.send(Fetch, 12, {
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 1,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic: 'kept', partitions: [{ partition: 0, fetchOffset: 4n, partitionMaxBytes: 1 << 20 }] }],
+      })
+      const part = f.responses[0]!.partitions[0]!
+      expect(part.abortedTransactions).toEqual([{ producerId: txn.producerId, firstOffset: 14n }])
+      expect((await decodeRecordBatches(part.records)).map((b) => b.baseOffset)[0]).toBe(4n)
+      const gc2 = await TestClient.connect(second.coordinatorFor('pg')!.address)
+      const offsets = await gc2.send(OffsetFetch, 7, {
+        groupId: 'pg',
+        topics: [{ name: 'kept', partitionIndexes: [0] }],
+      })
+      expect(offsets.topics[0]!.partitions[0]).toMatchObject({ committedOffset: 9n, metadata: 'm' })
+      gc2.close()
+      // The transactional id continues with a bumped epoch.
+      const coord2 = await TestClient.connect(second.coordinatorFor('persist-txn')!.address)
+      const again = await coord2.send(InitProducerId, 4, {
+        transactionalId: 'persist-txn',
+        transactionTimeoutMs: 60_000,
+      })
+      coord2.close()
+      expect(again).toMatchObject({ producerId: txn.producerId, producerEpoch: txn.producerEpoch + 1 })
+      c.close()
+    } finally {
+      await second.stop()
+    }
+    await expect(Cluster.start({ dataDir: dir, clusterId: 'AAAAAAAAAAAAAAAAAAAAAQ' })).rejects.toThrow(/does not match/)
+  })
+
+  it('kcat resumes a consumer group from committed offsets after a cluster restart', async () => {
+    const kdir = await mkdtemp(join(tmpdir(), 'kafkats-broker-kcat-'))
+    try {
+      const lines = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}-${i}`).join('\n') + '\n'
+      let cluster = await Cluster.start({ dataDir: kdir, groupInitialRebalanceDelayMs: 0 })
+      let b = cluster.bootstrapServers.join(',')
+      await run('/usr/bin/kcat', ['-b', b, '-P', '-t', 'restart'], { timeoutMs: 30_000, input: lines(200, 'before') })
+      const args = (bootstrap: string) => [
+        '-b',
+        bootstrap,
+        '-G',
+        'restart-g',
+        '-X',
+        'auto.offset.reset=earliest',
+        '-e',
+        '-q',
+        'restart',
+      ]
+      const first = await run('/usr/bin/kcat', args(b), { timeoutMs: 60_000 })
+      expect(first.stdout.split('\n').filter((l) => l !== '')).toHaveLength(200)
+      await cluster.stop()
+
+      cluster = await Cluster.start({ dataDir: kdir, groupInitialRebalanceDelayMs: 0 })
+      b = cluster.bootstrapServers.join(',')
+      await run('/usr/bin/kcat', ['-b', b, '-P', '-t', 'restart'], { timeoutMs: 30_000, input: lines(30, 'after') })
+      const second = await run('/usr/bin/kcat', args(b), { timeoutMs: 60_000 })
+      expect(
+        second.stdout
+          .split('\n')
+          .filter((l) => l !== '')
+          .sort(),
+      ).toEqual(lines(30, 'after').trim().split('\n').sort())
+      await cluster.stop()
+    } finally {
+      await rm(kdir, { recursive: true, force: true })
+    }
+  })
+})
