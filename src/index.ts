@@ -1,0 +1,79 @@
+// The kafkats package entry. Each role adds its section (the Reader goes under "Consumer").
+
+// Messages
+export type { Bytes, Header, Message } from './message.js'
+
+// Producer
+export { Writer, type WriteOptions } from './producer/writer.js'
+export {
+  RequireAll,
+  RequireNone,
+  RequireOne,
+  type CompletionHandler,
+  type RequiredAcks,
+  type WriterConfig,
+} from './producer/config.js'
+export type { DurationStats, SummaryStats, WriterStats } from './producer/stats.js'
+export {
+  BalancerFunc,
+  CRC32Balancer,
+  Hash,
+  LeastBytes,
+  Murmur2Balancer,
+  ReferenceHash,
+  RoundRobin,
+  Sticky,
+  type Balancer,
+  type ConsistentOptions,
+  type HashOptions,
+  type Hasher32,
+  type RandomSource,
+  type RoundRobinOptions,
+  type StickyOptions,
+} from './producer/balancers.js'
+export type { CompressionCodec } from './protocol/compression/index.js'
+
+// Consumer (assignors; the Reader lands next)
+export {
+  CooperativeStickyGroupBalancer,
+  RangeGroupBalancer,
+  RoundRobinGroupBalancer,
+  type GroupAssignment,
+  type GroupBalancer,
+  type GroupMember,
+  type TopicPartitions,
+} from './consumer/assignors.js'
+// Client core: shared configuration, for custom tools
+export { KafkaClient, type ClientConfig } from './cluster/client.js'
+export { DEFAULT_RETRY_POLICY, RetriesExhaustedError, type RetryPolicy } from './cluster/retry.js'
+export type { TlsConfig } from './net/connection.js'
+export type {
+  OAuthBearerToken,
+  SaslConfig,
+  SaslOAuthBearerConfig,
+  SaslPlainConfig,
+  SaslScramConfig,
+} from './net/sasl.js'
+
+// Errors
+export {
+  CodecUnavailableError,
+  ConfigError,
+  CorruptRecordError,
+  KafkaError,
+  KafkaTsError,
+  ProtocolDecodeError,
+  ProtocolEncodeError,
+  isRetriable,
+  type KafkaErrorContext,
+} from './errors.js'
+export {
+  AbortError,
+  ClosedError,
+  ConnectionError,
+  RequestTimeoutError,
+  SaslAuthenticationError,
+  UnsupportedVersionError,
+} from './net/errors.js'
+export { DeliveryTimeoutError, InvalidMessageError, MessageTooLargeError, WriteErrors } from './producer/errors.js'
+export { ErrorCode, errorInfo, type ErrorCodeInfo, type ErrorCodeName } from './protocol/error-codes.js'
