@@ -79,17 +79,22 @@ const SKIPPABLE_MASK = 0xfffffff0
 const SKIPPABLE_MAGIC = 0x184d2a50
 const MAX_BLOCK = 128 * 1024
 
-/**
- * Walk the frames (and skippable frames) of `data`, checking that each one is complete.
- * Returns the total content size the frames declare, or -1 when some frame does not say.
- */
-function scanFrames(data: Buffer): number {
+interface FrameScan {
+  /** Total content size the frames declare, or -1 when some frame does not say. */
+  declared: number
+  /** [start, end) of each data frame; skippable frames are left out. */
+  frames: [number, number][]
+}
+
+/** Walk the frames (and skippable frames) of `data`, checking that each one is complete. */
+function scanFrames(data: Buffer): FrameScan {
   const fail = (message: string, at: number): never => {
     throw corrupt('zstd', `${message} at byte ${at}`)
   }
   if (data.length === 0) fail('empty input', 0)
   let at = 0
   let declared = 0
+  const frames: [number, number][] = []
   while (at < data.length) {
     if (data.length - at < 4) fail('truncated frame magic', at)
     const magic = data.readUInt32LE(at)
@@ -144,24 +149,34 @@ function scanFrames(data: Buffer): number {
       if (data.length - at < 4) fail('truncated content checksum', at)
       at += 4
     }
+    frames.push([frameStart, at])
   }
-  return declared
+  return { declared, frames }
 }
 
 export async function zstdDecompress(data: Buffer, maxOutputBytes: number): Promise<Buffer> {
-  const declared = scanFrames(data)
+  const { declared, frames } = scanFrames(data)
   if (declared > maxOutputBytes) throw tooLarge('zstd', maxOutputBytes)
   if (zlibDecompress !== undefined) {
-    const limit = Math.min(Math.max(maxOutputBytes, 1), bufferConstants.MAX_LENGTH)
-    let out: Buffer
-    try {
-      out = await zlibDecompress(data, { maxOutputLength: limit })
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('zstd', maxOutputBytes)
-      throw corrupt('zstd', (err as Error).message, err)
+    // node:zlib stops after the first frame, so concatenated frames (and skippable ones between
+    // them) are decoded one by one, each within what is left of the budget.
+    const parts: Buffer[] = []
+    let total = 0
+    for (const [start, end] of frames) {
+      const budget = maxOutputBytes - total
+      const limit = Math.min(Math.max(budget, 1), bufferConstants.MAX_LENGTH)
+      let out: Buffer
+      try {
+        out = await zlibDecompress(data.subarray(start, end), { maxOutputLength: limit })
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('zstd', maxOutputBytes)
+        throw corrupt('zstd', (err as Error).message, err)
+      }
+      if (out.length > budget) throw tooLarge('zstd', maxOutputBytes)
+      total += out.length
+      parts.push(out)
     }
-    if (out.length > maxOutputBytes) throw tooLarge('zstd', maxOutputBytes)
-    return out
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total)
   }
 
   const zstd = await pkg.load()
