@@ -33,7 +33,14 @@ export {
 } from './producer/balancers.js'
 export type { CompressionCodec } from './protocol/compression/index.js'
 
-// Consumer (assignors; the Reader lands next)
+// Consumer
+export { Reader, type IterateOptions, type ReadOptions } from './consumer/reader.js'
+export type { PartitionsCallback, ReaderConfig, TopicPartition } from './consumer/config.js'
+export type { ReaderStats } from './consumer/stats.js'
+export type { PartitionLag } from './consumer/fetcher.js'
+export type { MessageBatch } from './consumer/queue.js'
+export type { FetchedHeader, FetchedMessage, IsolationLevel } from './consumer/fetch-result.js'
+export { FirstOffset, LastOffset, type StartOffset } from './consumer/offsets.js'
 export {
   CooperativeStickyGroupBalancer,
   RangeGroupBalancer,
@@ -43,6 +50,13 @@ export {
   type GroupMember,
   type TopicPartitions,
 } from './consumer/assignors.js'
+export {
+  CommitRejectedError,
+  ReaderStateError,
+  type CommitRejectReason,
+  type TopicPartitionOffset,
+} from './consumer/errors.js'
+
 // Client core: shared configuration, for custom tools
 export { KafkaClient, type ClientConfig } from './cluster/client.js'
 export { DEFAULT_RETRY_POLICY, RetriesExhaustedError, type RetryPolicy } from './cluster/retry.js'

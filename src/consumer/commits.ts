@@ -1,0 +1,515 @@
+// Offset commits and committed-offset lookups for a group member.
+//
+// Commits go through one pipeline: at most one OffsetCommit is in flight, and offsets that arrive
+// meanwhile are merged (highest per partition) into the next one. That keeps commits in order
+// even across retries: a retried commit of offset 10 can never land after a commit of 12 and
+// rewind the group. On top of that, an offset at or below the last one this member committed
+// for a partition is never sent, and a partition this member does not own (revoked, never
+// assigned, or lost when the member was fenced) is rejected with CommitRejectedError without
+// touching the group's offset. Every commit carries the generation and member id, so the
+// coordinator also rejects a member that was removed (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID).
+
+import { backoffDelay, sleep, type RetryPolicy } from '../cluster/retry.js'
+import { KafkaError, isRetriable } from '../errors.js'
+import { abortErrorFor } from '../net/errors.js'
+import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
+import { OffsetCommit, OffsetFetch, type OffsetCommitResponse } from '../protocol/messages/index.js'
+import type { TopicPartition } from './config.js'
+import type { Coordinator } from './coordinator.js'
+import type { Ownership } from './group.js'
+import { partitionKey } from './cursor.js'
+import { CommitRejectedError, type TopicPartitionOffset } from './errors.js'
+import type { ReaderStatsCollector } from './stats.js'
+
+/** What the committer needs to know about the membership. */
+export interface MembershipView {
+  readonly groupId: string
+  /** Generation and member id of the current (or last) join. */
+  readonly generationId: number
+  readonly memberId: string
+  readonly groupInstanceId: string | null
+  /** This member's current ownership of the partition; undefined when not owned (or fenced). */
+  ownership(topic: string, partition: number): Ownership | undefined
+  /** The coordinator fenced this member; it has not rejoined yet. */
+  readonly isFenced: boolean
+  /** The coordinator does not know this generation/member: rejoin, and the partitions are lost. */
+  fenced(errorCode: number, generationId: number, memberId: string): void
+  /** The group is rebalancing: rejoin. */
+  requestRejoin(reason: string): void
+  /** Resolves once the member is stable in a generation (after a rebalance). */
+  waitStable(signal: AbortSignal): Promise<void>
+}
+
+type Outcome = { ok: true } | { ok: false; error: Error; rejected?: CommitRejectedError['reason'] }
+
+/** An offset to commit, under the ownership it was made in. */
+interface Entry extends TopicPartitionOffset {
+  ownership: Ownership
+}
+
+interface Waiter {
+  offsets: TopicPartitionOffset[]
+  resolve: () => void
+  reject: (error: Error) => void
+}
+
+interface CommitOptions {
+  signal?: AbortSignal | undefined
+}
+
+export class OffsetCommitter {
+  readonly #coordinator: Coordinator
+  readonly #view: MembershipView
+  readonly #policy: RetryPolicy
+  readonly #stats: ReaderStatsCollector
+  readonly #requestTimeout: number
+  /** Offsets waiting for the next OffsetCommit, highest per partition. */
+  #pending = new Map<string, Entry>()
+  /** Marked offsets whose commit failed for a reason a retry may fix: sent with the next flush. */
+  #deferred = new Map<string, Entry>()
+  #waiters: Waiter[] = []
+  #running: Promise<void> | null = null
+  /** Highest offset this member committed (or found committed) per owned partition. */
+  readonly #committed = new Map<string, bigint>()
+  /** Aborts commits in flight when the Reader closes for good. */
+  readonly #stop = new AbortController()
+
+  constructor(
+    coordinator: Coordinator,
+    view: MembershipView,
+    policy: RetryPolicy,
+    stats: ReaderStatsCollector,
+    requestTimeout: number,
+  ) {
+    this.#coordinator = coordinator
+    this.#view = view
+    this.#policy = policy
+    this.#stats = stats
+    this.#requestTimeout = requestTimeout
+  }
+
+  /** Offsets marked but not yet committed. */
+  get pendingCount(): number {
+    return this.#pending.size + this.#deferred.size
+  }
+
+  /** The last offset committed for a partition by this member (or found committed when assigned). */
+  committed(topic: string, partition: number): bigint | undefined {
+    return this.#committed.get(partitionKey(topic, partition))
+  }
+
+  /** Remembers the committed offsets found for newly assigned partitions. */
+  setCommitted(topic: string, partition: number, offset: bigint): void {
+    const key = partitionKey(topic, partition)
+    const current = this.#committed.get(key)
+    if (current === undefined || offset > current) this.#committed.set(key, offset)
+  }
+
+  /** Forgets revoked partitions: their pending offsets and their committed floor. */
+  forget(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) {
+      const key = partitionKey(tp.topic, tp.partition)
+      this.#committed.delete(key)
+      this.#pending.delete(key)
+      this.#deferred.delete(key)
+    }
+  }
+
+  /**
+   * Commits the offsets and resolves once the coordinator accepted them. Partitions not owned
+   * are rejected (CommitRejectedError 'not-owned') after the owned ones are committed.
+   */
+  async commit(offsets: readonly TopicPartitionOffset[], options: CommitOptions = {}): Promise<void> {
+    const { owned, rejected } = this.#split(offsets)
+    if (owned.length > 0) {
+      const done = new Promise<void>((resolve, reject) => this.#waiters.push({ offsets: owned, resolve, reject }))
+      this.#undefer()
+      this.#merge(owned)
+      this.#pump()
+      await raceSignal(done, options.signal, 'commitMessages')
+    }
+    if (rejected.length > 0) throw this.#notOwned(rejected)
+  }
+
+  /** Marks offsets to be committed by the next flush (periodic commits); rejects unowned ones at once. */
+  mark(offsets: readonly TopicPartitionOffset[]): void {
+    const { owned, rejected } = this.#split(offsets)
+    this.#merge(owned)
+    if (rejected.length > 0) throw this.#notOwned(rejected)
+  }
+
+  /** Commits everything marked; resolves when done (errors of marked offsets are counted, not thrown). */
+  async flush(options: CommitOptions = {}): Promise<void> {
+    this.#undefer()
+    if (this.#pending.size === 0) {
+      if (this.#running !== null) await raceSignal(this.#running, options.signal, 'commit flush')
+      return
+    }
+    const offsets = [...this.#pending.values()]
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ offsets, resolve, reject }))
+    this.#pump()
+    await raceSignal(
+      done.catch(() => {}),
+      options.signal,
+      'commit flush',
+    )
+  }
+
+  /** Fails pending commits and stops; used when the Reader closes. */
+  stop(): void {
+    this.#stop.abort()
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters)
+      w.reject(new CommitRejectedError('closed', w.offsets, 'the Reader closed before the commit was sent'))
+    this.#pending.clear()
+    this.#deferred.clear()
+  }
+
+  /** Puts deferred offsets back in line (those still owned). */
+  #undefer(): void {
+    if (this.#deferred.size === 0) return
+    const deferred = [...this.#deferred.values()].filter((e) => e.ownership.valid)
+    this.#deferred.clear()
+    this.#merge(deferred)
+  }
+
+  #notOwned(partitions: TopicPartitionOffset[]): CommitRejectedError {
+    const reason = this.#view.isFenced ? 'fenced' : 'not-owned'
+    return new CommitRejectedError(reason, partitions, describe(reason))
+  }
+
+  #split(offsets: readonly TopicPartitionOffset[]): { owned: Entry[]; rejected: TopicPartitionOffset[] } {
+    const owned: Entry[] = []
+    const rejected: TopicPartitionOffset[] = []
+    for (const o of offsets) {
+      const ownership = this.#view.ownership(o.topic, o.partition)
+      if (ownership === undefined) rejected.push(o)
+      else owned.push({ topic: o.topic, partition: o.partition, offset: o.offset, ownership })
+    }
+    return { owned, rejected }
+  }
+
+  #merge(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      const key = partitionKey(e.topic, e.partition)
+      const current = this.#pending.get(key)
+      // An entry of an older ownership is superseded by any entry of the current one.
+      if (current === undefined || current.ownership !== e.ownership || e.offset > current.offset)
+        this.#pending.set(key, e)
+    }
+  }
+
+  #pump(): void {
+    if (this.#running !== null) return
+    const run = (async () => {
+      // Waiters without pending offsets still need settling (their partitions were revoked).
+      while ((this.#pending.size > 0 || this.#waiters.length > 0) && !this.#stop.signal.aborted) {
+        const batch = this.#pending
+        const waiters = this.#waiters
+        this.#pending = new Map()
+        this.#waiters = []
+        const outcomes = await this.#send(batch)
+        this.#settle(batch, waiters, outcomes)
+      }
+    })()
+    this.#running = run
+    void run.finally(() => {
+      if (this.#running === run) this.#running = null
+      if ((this.#pending.size > 0 || this.#waiters.length > 0) && !this.#stop.signal.aborted) this.#pump()
+    })
+  }
+
+  #settle(batch: Map<string, Entry>, waiters: Waiter[], outcomes: Map<string, Outcome>): void {
+    for (const [key, outcome] of outcomes) {
+      if (outcome.ok) continue
+      this.#stats.errors++
+      // A marked offset whose commit failed for a reason a retry may fix waits for the next
+      // flush (not this drain loop: a coordinator that keeps failing must not spin it).
+      const entry = batch.get(key)!
+      if (outcome.rejected === undefined && isRetriable(outcome.error) && entry.ownership.valid) {
+        const current = this.#deferred.get(key)
+        if (current === undefined || current.offset < entry.offset) this.#deferred.set(key, entry)
+      }
+    }
+    for (const waiter of waiters) {
+      const rejected = new Map<CommitRejectedError['reason'], TopicPartitionOffset[]>()
+      let error: Error | null = null
+      for (const o of waiter.offsets) {
+        // No outcome: the partition was revoked (forget) before its offset was sent.
+        const outcome = outcomes.get(partitionKey(o.topic, o.partition)) ?? rejectedOutcome('not-owned', o)
+        if (outcome.ok) continue
+        if (outcome.rejected !== undefined) {
+          const list = rejected.get(outcome.rejected)
+          if (list === undefined) rejected.set(outcome.rejected, [o])
+          else list.push(o)
+        } else {
+          error ??= outcome.error
+        }
+      }
+      const first = [...rejected][0]
+      if (first !== undefined) {
+        const [reason, list] = first
+        const cause = outcomes.get(partitionKey(list[0]!.topic, list[0]!.partition))
+        waiter.reject(
+          new CommitRejectedError(
+            reason,
+            list,
+            describe(reason),
+            cause !== undefined && !cause.ok ? { cause: cause.error } : undefined,
+          ),
+        )
+      } else if (error !== null) {
+        waiter.reject(error)
+      } else {
+        waiter.resolve()
+      }
+    }
+  }
+
+  /** Sends one batch, retrying what a retry may fix; returns the outcome per partition. */
+  async #send(batch: Map<string, Entry>): Promise<Map<string, Outcome>> {
+    const outcomes = new Map<string, Outcome>()
+    let remaining = new Map(batch)
+    const signal = this.#stop.signal
+    for (let attempt = 1; remaining.size > 0; attempt++) {
+      const view = this.#view
+      for (const [key, o] of remaining) {
+        if (view.isFenced || !o.ownership.valid) {
+          outcomes.set(key, rejectedOutcome(view.isFenced || o.ownership.lost ? 'fenced' : 'not-owned', o))
+          remaining.delete(key)
+          continue
+        }
+        const floor = this.#committed.get(key)
+        // Never move the group's offset backwards from what this member committed.
+        if (floor !== undefined && o.offset <= floor) {
+          outcomes.set(key, { ok: true })
+          remaining.delete(key)
+        }
+      }
+      if (remaining.size === 0) break
+
+      const generationId = view.generationId
+      const memberId = view.memberId
+      const instanceId = view.groupInstanceId
+      const byTopic = new Map<string, Entry[]>()
+      for (const o of remaining.values()) {
+        const list = byTopic.get(o.topic)
+        if (list === undefined) byTopic.set(o.topic, [o])
+        else list.push(o)
+      }
+      const started = Date.now()
+      let response: OffsetCommitResponse
+      try {
+        response = await this.#coordinator.send(
+          OffsetCommit,
+          (version) => ({
+            groupId: view.groupId,
+            generationIdOrMemberEpoch: generationId,
+            memberId,
+            ...(version >= 7 && instanceId !== null ? { groupInstanceId: instanceId } : {}),
+            topics: [...byTopic].map(([name, list]) => ({
+              name,
+              partitions: list.map((o) => ({
+                partitionIndex: o.partition,
+                committedOffset: o.offset,
+                committedLeaderEpoch: -1,
+                committedMetadata: '',
+              })),
+            })),
+          }),
+          { signal, timeoutMs: this.#requestTimeout },
+        )
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err))
+        if (signal.aborted || !isRetriable(err) || attempt >= this.#policy.maxAttempts) {
+          for (const [key, o] of remaining)
+            outcomes.set(key, signal.aborted ? rejectedOutcome('closed', o) : { ok: false, error })
+          break
+        }
+        await sleep(backoffDelay(this.#policy, attempt), signal).catch(() => {})
+        continue
+      }
+      this.#stats.commits++
+      this.#stats.commitTime.observe(Date.now() - started)
+
+      const retry = new Map<string, Entry>()
+      let waitForRebalance = false
+      let lastError: KafkaError | null = null
+      for (const t of response.topics) {
+        for (const p of t.partitions) {
+          const key = partitionKey(t.name, p.partitionIndex)
+          const o = remaining.get(key)
+          if (o === undefined) continue
+          remaining.delete(key)
+          const code = p.errorCode
+          if (code === ErrorCode.NONE) {
+            this.setCommitted(o.topic, o.partition, o.offset)
+            outcomes.set(key, { ok: true })
+            continue
+          }
+          const error = KafkaError.fromCode(code, {
+            apiName: 'OffsetCommit',
+            groupId: view.groupId,
+            topic: o.topic,
+            partition: o.partition,
+          })
+          if (
+            code === ErrorCode.UNKNOWN_MEMBER_ID ||
+            code === ErrorCode.ILLEGAL_GENERATION ||
+            code === ErrorCode.FENCED_INSTANCE_ID
+          ) {
+            if (
+              (view.generationId !== generationId || view.memberId !== memberId) &&
+              o.ownership.valid &&
+              !view.isFenced
+            ) {
+              // The member rejoined while this was in flight and kept the partition throughout
+              // (cooperative): commit again in the new generation.
+              retry.set(key, o)
+              waitForRebalance = true
+            } else if (view.generationId !== generationId || view.memberId !== memberId) {
+              outcomes.set(key, {
+                ok: false,
+                error,
+                rejected: o.ownership.lost || view.isFenced ? 'fenced' : 'not-owned',
+              })
+            } else {
+              view.fenced(code, generationId, memberId)
+              outcomes.set(key, { ok: false, error, rejected: 'fenced' })
+            }
+          } else if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
+            // Java's RebalanceInProgressException: commit again once the rebalance completes,
+            // if the partition is still ours then (cooperative rebalancing keeps it).
+            view.requestRejoin('a commit found the group rebalancing')
+            retry.set(key, o)
+            waitForRebalance = true
+          } else if (this.#coordinator.checkCoordinatorError(code) || errorInfo(code).retriable) {
+            retry.set(key, o)
+            lastError = error
+          } else {
+            outcomes.set(key, { ok: false, error })
+          }
+        }
+      }
+      // Partitions the response left out: retry them.
+      for (const [key, o] of remaining) retry.set(key, o)
+      remaining = retry
+      if (remaining.size === 0) break
+      if (attempt >= this.#policy.maxAttempts) {
+        const error =
+          lastError ??
+          KafkaError.fromCode(ErrorCode.REBALANCE_IN_PROGRESS, { apiName: 'OffsetCommit', groupId: view.groupId })
+        for (const [key] of remaining) outcomes.set(key, { ok: false, error })
+        break
+      }
+      if (waitForRebalance) {
+        try {
+          await view.waitStable(signal)
+        } catch {
+          for (const [key, o] of remaining) outcomes.set(key, rejectedOutcome('closed', o))
+          break
+        }
+      } else {
+        await sleep(backoffDelay(this.#policy, attempt), signal).catch(() => {})
+      }
+    }
+    return outcomes
+  }
+
+  /**
+   * The committed offsets of `partitions` (null where none is committed), with
+   * requireStable so offsets of a pending transaction are waited for (KIP-447). Retries
+   * retriable errors, finding the coordinator again when it moved.
+   */
+  async fetchCommitted(
+    partitions: readonly TopicPartition[],
+    signal: AbortSignal,
+  ): Promise<Map<string, bigint | null>> {
+    const groupId = this.#view.groupId
+    const byTopic = new Map<string, number[]>()
+    for (const tp of partitions) {
+      const list = byTopic.get(tp.topic)
+      if (list === undefined) byTopic.set(tp.topic, [tp.partition])
+      else list.push(tp.partition)
+    }
+    const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) throw abortErrorFor(signal, 'OffsetFetch')
+      let failure: unknown
+      try {
+        const response = await this.#coordinator.send(
+          OffsetFetch,
+          (version) =>
+            version >= 8
+              ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: true }
+              : { groupId, topics, ...(version >= 7 ? { requireStable: true } : {}) },
+          { signal, timeoutMs: this.#requestTimeout },
+        )
+        const group = response.groups[0]
+        const groupError = group !== undefined ? group.errorCode : response.errorCode
+        const answers = group !== undefined ? group.topics : response.topics
+        if (groupError !== ErrorCode.NONE) {
+          this.#coordinator.checkCoordinatorError(groupError)
+          throw KafkaError.fromCode(groupError, { apiName: 'OffsetFetch', groupId })
+        }
+        const out = new Map<string, bigint | null>()
+        for (const t of answers) {
+          for (const p of t.partitions) {
+            if (p.errorCode !== ErrorCode.NONE) {
+              throw KafkaError.fromCode(p.errorCode, {
+                apiName: 'OffsetFetch',
+                groupId,
+                topic: t.name,
+                partition: p.partitionIndex,
+              })
+            }
+            out.set(partitionKey(t.name, p.partitionIndex), p.committedOffset >= 0n ? p.committedOffset : null)
+          }
+        }
+        return out
+      } catch (err) {
+        failure = err
+      }
+      if (signal.aborted) throw abortErrorFor(signal, 'OffsetFetch')
+      this.#stats.errors++
+      if (!isRetriable(failure) || attempt >= this.#policy.maxAttempts) throw failure
+      await sleep(backoffDelay(this.#policy, attempt), signal)
+    }
+  }
+}
+
+function rejectedOutcome(reason: CommitRejectedError['reason'], o: TopicPartitionOffset): Outcome {
+  return { ok: false, error: new CommitRejectedError(reason, [o], describe(reason)), rejected: reason }
+}
+
+function describe(reason: CommitRejectedError['reason']): string {
+  switch (reason) {
+    case 'not-owned':
+      return 'this member does not own the partition (it was revoked in a rebalance or never assigned); its messages will be read again by the owner'
+    case 'fenced':
+      return 'the group coordinator no longer accepts this member (session expired or the group moved on without it); it rejoins and its partitions are lost'
+    case 'closed':
+      return 'the Reader closed first'
+  }
+}
+
+/** `promise`, or an AbortError when `signal` fires first (the work itself goes on). */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (signal === undefined) return promise
+  if (signal.aborted) return Promise.reject(abortErrorFor(signal, what))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortErrorFor(signal, what))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
+}

@@ -1,0 +1,379 @@
+// Reader options: the type users fill in, the defaults in one place, and one validation pass
+// (table-driven for single options, then the cross-field rules) that throws a ConfigError naming
+// the option and why. Each option documents its kafka-go name and its Java-consumer equivalent.
+
+import type { ClientConfig } from '../cluster/client.js'
+import { ConfigError } from '../errors.js'
+import { CooperativeStickyGroupBalancer, RangeGroupBalancer, type GroupBalancer } from './assignors.js'
+import type { IsolationLevel } from './fetch-result.js'
+import { FirstOffset, startOffsetTimestamp, type StartOffset } from './offsets.js'
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+/** Called with the partitions gained or lost in a rebalance; the rebalance waits for it. */
+export type PartitionsCallback = (partitions: TopicPartition[]) => void | Promise<void>
+
+export interface ReaderConfig extends ClientConfig {
+  /**
+   * Consumer group (Java's group.id). With a group, the Reader joins it and reads the partitions
+   * the group assigns it, and commits its progress there. Without one, it reads `topic` +
+   * `partition` directly (no commits).
+   */
+  groupId?: string
+  /** The topic: the one partition read directly (with `partition`), or the group's only topic. */
+  topic?: string
+  /** Direct mode only: the partition to read (kafka-go Partition). Default 0. */
+  partition?: number
+  /** Group mode: the topics to subscribe to (kafka-go GroupTopics); use instead of `topic`. */
+  groupTopics?: readonly string[]
+  /**
+   * Where to start when the group has no committed offset for a partition, and where to go
+   * after OFFSET_OUT_OF_RANGE (Java's auto.offset.reset; kafka-go StartOffset): FirstOffset,
+   * LastOffset, or a Date / epoch milliseconds (the first record at or after that time).
+   * Default FirstOffset, as in kafka-go: a new group reads what is already there. (Java defaults
+   * to 'latest', which silently skips everything written before the group's first join.)
+   */
+  startOffset?: StartOffset | bigint
+  /** The broker answers a fetch once it has this many bytes (Java fetch.min.bytes; kafka-go MinBytes). Default 1. */
+  minBytes?: number
+  /**
+   * Bytes per fetch response, over every partition of one broker (Java fetch.max.bytes; kafka-go
+   * MaxBytes). A record batch larger than this is still returned whole (KIP-74). Default 16 MiB.
+   */
+  maxBytes?: number
+  /** Bytes per partition in one fetch response (Java max.partition.fetch.bytes). Default 1 MiB. */
+  partitionMaxBytes?: number
+  /**
+   * How long the broker may hold a fetch waiting for minBytes (ms). Java's fetch.max.wait.ms
+   * (500) rather than kafka-go's MaxWait (10 s): it bounds how soon a newly assigned partition,
+   * or a resumed one, starts being fetched from a broker whose long poll is in flight. Default 500.
+   */
+  maxWait?: number
+  /**
+   * Prefetch bound: bytes of fetched, not yet consumed messages (keys, values, headers) held in
+   * the Reader. Fetching stops while the queue is this full (backpressure). Default 32 MiB.
+   * Memory in use stays within this plus one fetch response per broker.
+   */
+  queueCapacityBytes?: number
+  /**
+   * 0 (default): commitMessages and readMessage commit synchronously before they resolve
+   * (kafka-go's default). > 0: offsets are marked and committed every commitInterval ms, and on
+   * rebalance and close (Java's auto.commit.interval.ms with manual marking).
+   */
+  commitInterval?: number
+  /** Heartbeat period (ms); Java heartbeat.interval.ms, kafka-go HeartbeatInterval. Default 3000. */
+  heartbeatInterval?: number
+  /** The coordinator removes the member when no heartbeat arrives for this long (ms); Java session.timeout.ms (4.x default 45 000). */
+  sessionTimeout?: number
+  /**
+   * How long the coordinator waits for every member to rejoin during a rebalance (ms); Java uses
+   * max.poll.interval.ms (300 000), kafka-go RebalanceTimeout (30 000). Default 60 000.
+   */
+  rebalanceTimeout?: number
+  /**
+   * How often the subscribed topics' partition counts are checked (ms); a change triggers a
+   * rebalance (kafka-go PartitionWatchInterval; Java checks on every metadata refresh,
+   * metadata.max.age.ms). Default 5000.
+   */
+  partitionWatchInterval?: number
+  /**
+   * Assignment strategies offered to the group, preferred first (Java partition.assignment.strategy).
+   * Default [Range, CooperativeSticky], Java 4.x's default: the group agrees on 'range' with
+   * today's Java and kafka-go members. As in Java, rebalancing is cooperative (incremental) only
+   * when every balancer listed is cooperative; otherwise every rebalance revokes everything first.
+   */
+  groupBalancers?: readonly GroupBalancer[]
+  /** Static membership (KIP-345; Java group.instance.id): restarts within sessionTimeout cause no rebalance. */
+  groupInstanceId?: string
+  /**
+   * 'read_committed' (default) or 'read_uncommitted' (Java isolation.level). read_committed
+   * returns only committed transactional data and stops at the last stable offset; for topics
+   * without transactions the two are the same. The default is librdkafka's rather than Java's
+   * or kafka-go's (read_uncommitted): kafkats writes transactions, and a reader that shows
+   * aborted records by default breaks exactly-once pipelines silently.
+   */
+  isolationLevel?: IsolationLevel
+  /** First backoff after a failed fetch (ms); kafka-go ReadBackoffMin, Java retry.backoff.ms. Default 100. */
+  readBackoffMin?: number
+  /** Backoff cap (ms); kafka-go ReadBackoffMax, Java retry.backoff.max.ms. Default 1000. */
+  readBackoffMax?: number
+  /** Attempts for offset lookups and commits, the first included. Default 10. */
+  maxAttempts?: number
+  /** close() gives up on committing and leaving the group after this long (ms). Default 30 000 (Java's close timeout). */
+  closeTimeout?: number
+  /** Called after a rebalance with the partitions gained, before they are fetched (Java onPartitionsAssigned). */
+  onAssign?: PartitionsCallback
+  /**
+   * Called with the partitions about to be taken away, before they are (Java onPartitionsRevoked,
+   * and onPartitionsLost). Commits made inside it for those partitions are still accepted, unless
+   * the partitions were lost (the member was fenced).
+   */
+  onRevoke?: PartitionsCallback
+  /** Aborting it closes the Reader. */
+  signal?: AbortSignal
+}
+
+export interface ResolvedReaderConfig {
+  client: ClientConfig
+  groupId: string | undefined
+  /** Direct mode: the one partition. */
+  direct: TopicPartition | undefined
+  /** Group mode: the subscription, sorted. */
+  topics: string[]
+  startOffset: bigint
+  minBytes: number
+  maxBytes: number
+  partitionMaxBytes: number
+  maxWait: number
+  queueCapacityBytes: number
+  commitInterval: number
+  heartbeatInterval: number
+  sessionTimeout: number
+  rebalanceTimeout: number
+  partitionWatchInterval: number
+  groupBalancers: readonly GroupBalancer[]
+  /** 'cooperative' only when every balancer is cooperative (Java's rule). */
+  rebalanceProtocol: 'eager' | 'cooperative'
+  groupInstanceId: string | null
+  isolationLevel: IsolationLevel
+  readBackoffMin: number
+  readBackoffMax: number
+  maxAttempts: number
+  requestTimeout: number
+  closeTimeout: number
+  onAssign: PartitionsCallback | undefined
+  onRevoke: PartitionsCallback | undefined
+  signal: AbortSignal | undefined
+}
+
+export const READER_DEFAULTS = {
+  startOffset: FirstOffset,
+  minBytes: 1,
+  maxBytes: 16 * 1024 * 1024,
+  partitionMaxBytes: 1024 * 1024,
+  maxWait: 500,
+  queueCapacityBytes: 32 * 1024 * 1024,
+  commitInterval: 0,
+  heartbeatInterval: 3000,
+  sessionTimeout: 45_000,
+  rebalanceTimeout: 60_000,
+  partitionWatchInterval: 5000,
+  isolationLevel: 'read_committed' as IsolationLevel,
+  readBackoffMin: 100,
+  readBackoffMax: 1000,
+  maxAttempts: 10,
+  requestTimeout: 30_000,
+  closeTimeout: 30_000,
+}
+
+const INT32_MAX = 0x7fffffff
+
+type Check = (value: unknown) => string | null
+
+const integerIn =
+  (min: number, max: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
+      ? null
+      : `must be an integer in [${min}, ${max}], got ${show(v)}`
+
+/** Durations go on the wire as int32 milliseconds, so they must fit. */
+const milliseconds =
+  (min: number): Check =>
+  (v) =>
+    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= INT32_MAX
+      ? null
+      : `must be a number of milliseconds in [${min}, ${INT32_MAX}], got ${show(v)}`
+
+const topicName: Check = (v) =>
+  typeof v === 'string' && /^[a-zA-Z0-9._-]{1,249}$/.test(v) && v !== '.' && v !== '..'
+    ? null
+    : `must be a topic name (1-249 of [a-zA-Z0-9._-]), got ${show(v)}`
+
+const isFunction: Check = (v) =>
+  typeof v === 'function' ? null : 'must be a function (partitions) => void | Promise<void>'
+
+const RULES: Record<string, Check> = {
+  groupId: (v) => (typeof v === 'string' && v.length > 0 ? null : `must be a non-empty string, got ${show(v)}`),
+  topic: topicName,
+  partition: integerIn(0, INT32_MAX),
+  groupTopics: (v) => {
+    if (!Array.isArray(v) || v.length === 0) return 'must be a non-empty array of topic names'
+    for (const t of v) {
+      const problem = topicName(t)
+      if (problem !== null) return `entry ${show(t)} ${problem}`
+    }
+    return null
+  },
+  minBytes: integerIn(0, INT32_MAX),
+  maxBytes: integerIn(1, INT32_MAX),
+  partitionMaxBytes: integerIn(1, INT32_MAX),
+  maxWait: milliseconds(0),
+  queueCapacityBytes: integerIn(1024, Number.MAX_SAFE_INTEGER),
+  commitInterval: milliseconds(0),
+  heartbeatInterval: milliseconds(1),
+  sessionTimeout: milliseconds(1),
+  rebalanceTimeout: milliseconds(1),
+  partitionWatchInterval: milliseconds(1),
+  groupBalancers: (v) => {
+    if (!Array.isArray(v) || v.length === 0) return 'must be a non-empty array of GroupBalancers'
+    const names = new Set<string>()
+    for (const b of v) {
+      if (
+        typeof b !== 'object' ||
+        b === null ||
+        typeof b.name !== 'string' ||
+        b.name === '' ||
+        typeof b.assign !== 'function'
+      ) {
+        return 'every entry must be a GroupBalancer { name, assign(members, partitionsPerTopic) }'
+      }
+      if (names.has(b.name)) return `lists the balancer '${b.name}' twice`
+      names.add(b.name)
+    }
+    return null
+  },
+  groupInstanceId: (v) =>
+    typeof v === 'string' && v.length > 0 && v.length <= 249
+      ? null
+      : `must be a non-empty string of at most 249 characters, got ${show(v)}`,
+  isolationLevel: (v) =>
+    v === 'read_committed' || v === 'read_uncommitted'
+      ? null
+      : `must be 'read_committed' or 'read_uncommitted', got ${show(v)}`,
+  readBackoffMin: milliseconds(0),
+  readBackoffMax: milliseconds(0),
+  maxAttempts: integerIn(1, 1_000_000),
+  closeTimeout: milliseconds(0),
+  onAssign: isFunction,
+  onRevoke: isFunction,
+  signal: (v) => (v instanceof AbortSignal ? null : 'must be an AbortSignal'),
+}
+
+const REMOVED: Record<string, string> = {
+  groupID: 'use groupId',
+  autoOffsetReset: 'use startOffset: FirstOffset | LastOffset',
+  autoCommit: 'use commitInterval (0 = commit synchronously in commitMessages/readMessage)',
+  queueCapacity: 'use queueCapacityBytes: the prefetch queue is bounded in bytes',
+  maxPollInterval: 'not supported: the Reader heartbeats on its own timer; use rebalanceTimeout',
+  sessionTimeoutMs: 'use sessionTimeout (ms)',
+  fetchMaxWaitMs: 'use maxWait (ms)',
+}
+
+/** Validates and fills in defaults; never mutates `config`. */
+export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig {
+  if (typeof config !== 'object' || config === null)
+    throw new ConfigError('config', 'the Reader needs an options object')
+  for (const [option, hint] of Object.entries(REMOVED)) {
+    if (option in config) throw new ConfigError(option, `is not a Reader option; ${hint}`)
+  }
+  for (const [option, check] of Object.entries(RULES)) {
+    const value = (config as unknown as Record<string, unknown>)[option]
+    if (value === undefined) continue
+    const problem = check(value)
+    if (problem !== null) throw new ConfigError(option, problem)
+  }
+
+  const groupId = config.groupId
+  let direct: TopicPartition | undefined
+  let topics: string[] = []
+  if (groupId === undefined) {
+    if (config.groupTopics !== undefined)
+      throw new ConfigError('groupTopics', 'needs a groupId (without a group, read one topic + partition)')
+    if (config.topic === undefined)
+      throw new ConfigError(
+        'topic',
+        'is required: set topic (+ partition) to read directly, or groupId + groupTopics to join a group',
+      )
+    for (const option of ['groupInstanceId', 'onAssign', 'onRevoke'] as const) {
+      if (config[option] !== undefined) throw new ConfigError(option, 'only applies to a consumer group; set groupId')
+    }
+    direct = { topic: config.topic, partition: config.partition ?? 0 }
+  } else {
+    if (config.partition !== undefined) {
+      throw new ConfigError(
+        'partition',
+        'cannot be set with groupId: the group assigns partitions (as in kafka-go, set either partition or groupId)',
+      )
+    }
+    if (config.topic !== undefined && config.groupTopics !== undefined)
+      throw new ConfigError('groupTopics', 'set either topic or groupTopics, not both')
+    topics = [...new Set(config.groupTopics ?? (config.topic === undefined ? [] : [config.topic]))].sort()
+    if (topics.length === 0) throw new ConfigError('groupTopics', 'a group Reader needs topic or groupTopics')
+  }
+
+  const startOffset = startOffsetTimestamp(config.startOffset ?? READER_DEFAULTS.startOffset)
+  const minBytes = config.minBytes ?? READER_DEFAULTS.minBytes
+  const maxBytes = config.maxBytes ?? READER_DEFAULTS.maxBytes
+  if (minBytes > maxBytes) throw new ConfigError('minBytes', `must not exceed maxBytes (${maxBytes}), got ${minBytes}`)
+  const partitionMaxBytes = config.partitionMaxBytes ?? Math.min(READER_DEFAULTS.partitionMaxBytes, maxBytes)
+  const sessionTimeout = config.sessionTimeout ?? READER_DEFAULTS.sessionTimeout
+  const heartbeatInterval =
+    config.heartbeatInterval ?? Math.min(READER_DEFAULTS.heartbeatInterval, Math.floor(sessionTimeout / 3))
+  // Java's rule: heartbeats must come well within the session, or one lost heartbeat ends it.
+  if (heartbeatInterval >= sessionTimeout) {
+    throw new ConfigError(
+      'heartbeatInterval',
+      `must be below sessionTimeout (${sessionTimeout}), got ${heartbeatInterval}; a third of it is usual`,
+    )
+  }
+  const readBackoffMin = config.readBackoffMin ?? READER_DEFAULTS.readBackoffMin
+  const readBackoffMax = config.readBackoffMax ?? Math.max(READER_DEFAULTS.readBackoffMax, readBackoffMin)
+  if (readBackoffMax < readBackoffMin)
+    throw new ConfigError(
+      'readBackoffMax',
+      `must be at least readBackoffMin (${readBackoffMin}), got ${readBackoffMax}`,
+    )
+  const maxWait = config.maxWait ?? READER_DEFAULTS.maxWait
+  const requestTimeout = config.requestTimeout ?? READER_DEFAULTS.requestTimeout
+  const queueCapacityBytes = config.queueCapacityBytes ?? READER_DEFAULTS.queueCapacityBytes
+  const groupBalancers = config.groupBalancers ?? [new RangeGroupBalancer(), new CooperativeStickyGroupBalancer()]
+  const rebalanceProtocol = groupBalancers.every((b) => b.protocol === 'cooperative') ? 'cooperative' : 'eager'
+  const maxAttempts = config.maxAttempts ?? READER_DEFAULTS.maxAttempts
+
+  const client: ClientConfig = {
+    ...config,
+    requestTimeout,
+    retry: { maxAttempts, backoffMs: readBackoffMin, backoffMaxMs: readBackoffMax },
+  }
+  return {
+    client,
+    groupId,
+    direct,
+    topics,
+    startOffset,
+    minBytes,
+    maxBytes,
+    partitionMaxBytes,
+    maxWait,
+    queueCapacityBytes,
+    commitInterval: config.commitInterval ?? READER_DEFAULTS.commitInterval,
+    heartbeatInterval,
+    sessionTimeout,
+    rebalanceTimeout: config.rebalanceTimeout ?? READER_DEFAULTS.rebalanceTimeout,
+    partitionWatchInterval: config.partitionWatchInterval ?? READER_DEFAULTS.partitionWatchInterval,
+    groupBalancers,
+    rebalanceProtocol,
+    groupInstanceId: config.groupInstanceId ?? null,
+    isolationLevel: config.isolationLevel ?? READER_DEFAULTS.isolationLevel,
+    readBackoffMin,
+    readBackoffMax,
+    maxAttempts,
+    requestTimeout,
+    closeTimeout: config.closeTimeout ?? READER_DEFAULTS.closeTimeout,
+    onAssign: config.onAssign,
+    onRevoke: config.onRevoke,
+    signal: config.signal,
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object'
+  return String(value)
+}

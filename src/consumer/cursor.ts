@@ -1,0 +1,80 @@
+// The Reader's state for one partition it reads: where the next fetch starts, where the
+// application is (the consumer position), the leader it is fetched from, and the watermarks the
+// last fetch response reported (for lag). Java keeps the same in SubscriptionState's
+// TopicPartitionState; franz-go calls it a cursor.
+
+import type { IsolationLevel } from './fetch-result.js'
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
+
+export class PartitionCursor {
+  readonly topic: string
+  readonly partition: number
+  readonly key: string
+
+  /** Next offset to fetch; -1n while it is being resolved (see resetTo). */
+  fetchOffset = -1n
+  /** Next offset to hand to the application (Java's position); -1n until known. */
+  position = -1n
+  /**
+   * A ListOffsets timestamp (FirstOffset -2n, LastOffset -1n, or a time) that the fetch position
+   * must be looked up from before fetching; null when fetchOffset is known.
+   */
+  resetTo: bigint | null = null
+  /** Node id of the leader it is fetched from; -1 when not known (metadata is refreshed). */
+  leader = -1
+  /** The leader epoch from metadata, sent as currentLeaderEpoch so a stale leader is detected (KIP-320). */
+  leaderEpoch = -1
+  /** Included in a fetch or ListOffsets in flight. */
+  inFlight = false
+  paused = false
+  /** No longer assigned: answers for it are dropped. */
+  removed = false
+  /** A non-retriable failure (corrupt data, authorization): not fetched again until a seek. */
+  failed: Error | null = null
+  /** Not fetched again before this time (ms since the epoch), after an error. */
+  backoffUntil = 0
+  /** Consecutive failures, for the backoff. */
+  failures = 0
+  /** Bumped on every seek/pause, so answers to requests sent before it are dropped. */
+  epoch = 0
+  /** Chunks of this partition waiting in the queue. */
+  queuedChunks = 0
+
+  highWatermark = -1n
+  lastStableOffset = -1n
+  logStartOffset = -1n
+
+  constructor(topic: string, partition: number) {
+    this.topic = topic
+    this.partition = partition
+    this.key = partitionKey(topic, partition)
+  }
+
+  /** Moves the fetch position (and the consumer position): a seek, a reset, or the start. */
+  setPosition(offset: bigint): void {
+    this.fetchOffset = offset
+    this.position = offset
+    this.resetTo = null
+  }
+
+  /** Forget the position and look it up with ListOffsets at `timestamp`. */
+  resetToTimestamp(timestamp: bigint): void {
+    this.fetchOffset = -1n
+    this.resetTo = timestamp
+  }
+
+  /**
+   * Messages after the position: Java's records-lag, from the last stable offset under
+   * read_committed (records past it cannot be read yet) and from the high watermark otherwise.
+   * Null until a fetch response and a position are known.
+   */
+  lag(isolation: IsolationLevel): bigint | null {
+    const end =
+      isolation === 'read_committed' && this.lastStableOffset >= 0n ? this.lastStableOffset : this.highWatermark
+    if (end < 0n || this.position < 0n) return null
+    return end > this.position ? end - this.position : 0n
+  }
+}

@@ -1,0 +1,54 @@
+// Errors the Reader throws on its own account (broker error codes arrive as KafkaError).
+
+import { KafkaTsError, type KafkaTsErrorOptions } from '../errors.js'
+
+export interface TopicPartitionOffset {
+  topic: string
+  partition: number
+  /** The offset that was to be committed (the next offset to read). */
+  offset: bigint
+}
+
+/**
+ * Why a commit was refused:
+ * - 'not-owned': this member does not own the partition (it was revoked in a rebalance, or was
+ *   never assigned). Committing it could overwrite the progress of the member that owns it now.
+ * - 'fenced': the group coordinator no longer knows this member or its generation
+ *   (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID): it was removed from the group
+ *   (session timeout) or the group rebalanced without it. The member rejoins; its partitions are
+ *   lost.
+ * - 'closed': the Reader closed before the commit could be sent.
+ */
+export type CommitRejectReason = 'not-owned' | 'fenced' | 'closed'
+
+/**
+ * A commit that was not applied, for the partitions listed (Java's CommitFailedException).
+ * Nothing was written for them: a rejected commit never moves the group's offset. Not retriable
+ * as such: the messages will be delivered again to whichever member owns the partition.
+ */
+export class CommitRejectedError extends KafkaTsError {
+  readonly retriable = false
+  readonly reason: CommitRejectReason
+  readonly partitions: readonly TopicPartitionOffset[]
+
+  constructor(
+    reason: CommitRejectReason,
+    partitions: readonly TopicPartitionOffset[],
+    detail: string,
+    options?: KafkaTsErrorOptions,
+  ) {
+    const list = partitions.map((p) => `${p.topic}-${p.partition}@${p.offset}`).join(', ')
+    super('KAFKATS_COMMIT_REJECTED', `commit rejected (${reason}) for ${list}: ${detail}`, options)
+    this.reason = reason
+    this.partitions = partitions
+  }
+}
+
+/** A call that does not fit the Reader's mode or state (commit without a group, seek of an unassigned partition). */
+export class ReaderStateError extends KafkaTsError {
+  readonly retriable = false
+
+  constructor(message: string) {
+    super('KAFKATS_READER_STATE', message)
+  }
+}

@@ -1,0 +1,564 @@
+// Fetching: one loop per broker, each sending one Fetch for every readable partition that broker
+// leads (franz-go's `source`). The loops are independent, so a slow or dead broker never stalls
+// the others (kafkajs's single fetch barrier is the anti-pattern this avoids). Each loop also
+// resolves the starting offsets of its partitions with ListOffsets (FirstOffset, LastOffset, a
+// time, or a reset after OFFSET_OUT_OF_RANGE).
+//
+// Fetched messages go to the byte-bounded MessageQueue; a loop stops fetching while the queue is
+// full and asks for no more than the room left (a response may overshoot by one record batch,
+// KIP-74). Leader changes (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, a broken connection...)
+// send the partition back to the metadata: it is refreshed and the partition moves to its new
+// leader's loop. Answers for partitions revoked, paused or sought while the request was in flight
+// are dropped (each request remembers the cursor epoch it was built with).
+//
+// Fetch sessions (KIP-227) are not used: every Fetch is a full fetch (sessionId 0, epoch -1).
+// That costs request bytes proportional to the partitions led by the broker, which is small for
+// the partition counts one Reader owns, and removes a class of session-eviction bugs.
+
+import type { KafkaClient } from '../cluster/client.js'
+import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
+import { KafkaError, isRetriable } from '../errors.js'
+import { AbortError, RequestTimeoutError } from '../net/errors.js'
+import { ZERO_UUID, type Input } from '../protocol/api.js'
+import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
+import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } from '../protocol/messages/index.js'
+import { PartitionCursor, partitionKey } from './cursor.js'
+import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
+import { LastOffset } from './offsets.js'
+import type { MessageQueue } from './queue.js'
+import type { ReaderStatsCollector } from './stats.js'
+import { Notifier } from './wait.js'
+
+export interface FetcherOptions {
+  client: KafkaClient
+  queue: MessageQueue
+  stats: ReaderStatsCollector
+  isolationLevel: IsolationLevel
+  minBytes: number
+  maxBytes: number
+  partitionMaxBytes: number
+  maxWait: number
+  requestTimeout: number
+  /** The offset reset policy after OFFSET_OUT_OF_RANGE (a ListOffsets timestamp). */
+  resetTo: bigint
+  backoff: RetryPolicy
+}
+
+/** Where to start a newly assigned partition. */
+export interface StartPosition {
+  topic: string
+  partition: number
+  /** A known offset (a committed one), or null to look it up with `resetTo`. */
+  offset: bigint | null
+  /** The ListOffsets timestamp when `offset` is null. */
+  resetTo: bigint
+}
+
+export interface PartitionLag {
+  topic: string
+  partition: number
+  /** Next offset the application gets (-1 when not known yet). */
+  position: bigint
+  highWatermark: bigint
+  lastStableOffset: bigint
+  /** Messages not read yet; -1 when not known yet (no fetch answered). */
+  lag: bigint
+}
+
+/** Errors in a partition that mean "ask the metadata who leads it now". */
+const RELOCATE = new Set<number>([
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.REPLICA_NOT_AVAILABLE,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
+])
+
+/** Extra time allowed for a long-poll Fetch beyond the broker's maxWait. */
+const FETCH_TIMEOUT_SLACK_MS = 5000
+
+export class Fetcher {
+  readonly #o: FetcherOptions
+  readonly #cursors = new Map<string, PartitionCursor>()
+  readonly #loops = new Map<number, Promise<void>>()
+  readonly #wake = new Notifier()
+  readonly #stop = new AbortController()
+  #relocating: Promise<void> | null = null
+  /** Rotates the partition order of fetch requests so no partition is always cut by maxBytes. */
+  #rotation = 0
+
+  constructor(options: FetcherOptions) {
+    this.#o = options
+  }
+
+  get stopped(): boolean {
+    return this.#stop.signal.aborted
+  }
+
+  cursor(topic: string, partition: number): PartitionCursor | undefined {
+    return this.#cursors.get(partitionKey(topic, partition))
+  }
+
+  cursors(): IterableIterator<PartitionCursor> {
+    return this.#cursors.values()
+  }
+
+  /** Starts reading partitions (a new assignment). Already assigned ones are left as they are. */
+  assign(starts: readonly StartPosition[]): void {
+    if (this.stopped) return
+    for (const start of starts) {
+      const key = partitionKey(start.topic, start.partition)
+      if (this.#cursors.has(key)) continue
+      const cursor = new PartitionCursor(start.topic, start.partition)
+      if (start.offset !== null && start.offset >= 0n) cursor.setPosition(start.offset)
+      else cursor.resetToTimestamp(start.resetTo)
+      this.#cursors.set(key, cursor)
+      this.#locate(cursor)
+    }
+    this.#kick()
+  }
+
+  /** Stops reading partitions and drops what is queued of them. */
+  revoke(partitions: readonly { topic: string; partition: number }[]): void {
+    for (const tp of partitions) {
+      const key = partitionKey(tp.topic, tp.partition)
+      const cursor = this.#cursors.get(key)
+      if (cursor === undefined) continue
+      cursor.removed = true
+      this.#cursors.delete(key)
+      this.#o.queue.drop(cursor)
+    }
+  }
+
+  revokeAll(): void {
+    this.revoke([...this.#cursors.values()])
+  }
+
+  /**
+   * Moves a partition's position: an offset, FirstOffset/LastOffset, or (`timestamp`) the first
+   * record at or after a time. What is queued of it is dropped; answers in flight are ignored.
+   */
+  seek(cursor: PartitionCursor, offset: bigint, byTimestamp = false): void {
+    cursor.epoch++
+    this.#o.queue.drop(cursor)
+    cursor.failed = null
+    cursor.failures = 0
+    cursor.backoffUntil = 0
+    if (byTimestamp || offset < 0n) cursor.resetToTimestamp(offset)
+    else cursor.setPosition(offset)
+    this.#kick()
+  }
+
+  /** Waits until a partition's position is known (after a seek by time, or at the start). */
+  async resolved(cursor: PartitionCursor, signal: AbortSignal): Promise<void> {
+    while (cursor.resetTo !== null && !cursor.removed && cursor.failed === null) {
+      await this.#wake.wait(signal, 200, 'waiting for the partition offset')
+    }
+    if (cursor.failed !== null) throw cursor.failed
+  }
+
+  pause(cursor: PartitionCursor): void {
+    if (cursor.paused) return
+    cursor.paused = true
+    // Java keeps what it fetched of a paused partition; we drop it and fetch again from the
+    // position on resume, so a long pause holds no memory and cannot fill the queue.
+    cursor.epoch++
+    this.#o.queue.drop(cursor)
+    if (cursor.resetTo === null && cursor.position >= 0n) cursor.fetchOffset = cursor.position
+  }
+
+  resume(cursor: PartitionCursor): void {
+    if (!cursor.paused) return
+    cursor.paused = false
+    this.#kick()
+  }
+
+  lag(): PartitionLag[] {
+    const out: PartitionLag[] = []
+    for (const c of this.#cursors.values()) {
+      out.push({
+        topic: c.topic,
+        partition: c.partition,
+        position: c.position,
+        highWatermark: c.highWatermark,
+        lastStableOffset: c.lastStableOffset,
+        lag: c.lag(this.#o.isolationLevel) ?? -1n,
+      })
+    }
+    return out
+  }
+
+  /** Stops every loop; resolves once they have ended (in-flight requests are aborted). */
+  async stop(): Promise<void> {
+    this.#stop.abort()
+    this.#wake.notify()
+    await Promise.allSettled([...this.#loops.values(), this.#relocating ?? Promise.resolve()])
+  }
+
+  // --- placement: which broker loop fetches a partition ----------------------------------------
+
+  /** Sets the cursor's leader from cached metadata, or schedules a refresh. */
+  #locate(cursor: PartitionCursor): void {
+    const info = this.#o.client.metadata.partition(cursor.topic, cursor.partition)
+    if (info !== undefined && info.leader >= 0 && this.#o.client.metadata.broker(info.leader) !== undefined) {
+      cursor.leader = info.leader
+      cursor.leaderEpoch = info.leaderEpoch
+      this.#ensureLoop(info.leader)
+    } else {
+      cursor.leader = -1
+      this.#relocate()
+    }
+  }
+
+  /** The partition's leader is no longer known: look it up again. */
+  #lostLeader(cursor: PartitionCursor): void {
+    cursor.leader = -1
+    this.#o.client.metadata.markStale()
+    this.#relocate()
+  }
+
+  /** One task at a time refreshes metadata until every partition has a leader (with backoff). */
+  #relocate(): void {
+    if (this.#relocating !== null || this.stopped) return
+    this.#relocating = (async () => {
+      const signal = this.#stop.signal
+      let attempt = 0
+      try {
+        while (!signal.aborted) {
+          const homeless = [...this.#cursors.values()].filter((c) => c.leader < 0)
+          if (homeless.length === 0) return
+          attempt++
+          try {
+            await this.#o.client.metadata.refresh([...new Set(homeless.map((c) => c.topic))], signal)
+          } catch {
+            if (signal.aborted) return
+            this.#o.stats.errors++
+          }
+          let missing = 0
+          for (const c of homeless) {
+            if (c.removed) continue
+            const info = this.#o.client.metadata.partition(c.topic, c.partition)
+            if (info !== undefined && info.leader >= 0 && this.#o.client.metadata.broker(info.leader) !== undefined) {
+              c.leader = info.leader
+              c.leaderEpoch = info.leaderEpoch
+              this.#ensureLoop(info.leader)
+            } else {
+              missing++
+            }
+          }
+          this.#kick()
+          if (missing > 0) {
+            this.#o.client.metadata.markStale()
+            // Its own timer: the shared wake-up fires on every assignment or seek.
+            await sleepQuietly(backoffDelay(this.#o.backoff, attempt), signal)
+          }
+        }
+      } finally {
+        this.#relocating = null
+        // A partition may have lost its leader while this pass was finishing.
+        if (!signal.aborted && [...this.#cursors.values()].some((c) => c.leader < 0)) this.#relocate()
+      }
+    })()
+  }
+
+  #ensureLoop(nodeId: number): void {
+    if (this.#loops.has(nodeId) || this.stopped) return
+    const loop: Promise<void> = this.#runBroker(nodeId).finally(() => {
+      if (this.#loops.get(nodeId) === loop) this.#loops.delete(nodeId)
+    })
+    this.#loops.set(nodeId, loop)
+  }
+
+  #kick(): void {
+    this.#wake.notify()
+  }
+
+  // --- one broker's loop -----------------------------------------------------------------------
+
+  async #runBroker(nodeId: number): Promise<void> {
+    const signal = this.#stop.signal
+    let failures = 0
+    let idleSince = Date.now()
+    while (!signal.aborted) {
+      const now = Date.now()
+      let led = 0
+      let nextWake = Infinity
+      const resets: PartitionCursor[] = []
+      const fetchable: PartitionCursor[] = []
+      for (const c of this.#cursors.values()) {
+        if (c.leader !== nodeId) continue
+        led++
+        if (c.inFlight || c.paused || c.failed !== null) continue
+        if (c.backoffUntil > now) {
+          nextWake = Math.min(nextWake, c.backoffUntil)
+          continue
+        }
+        if (c.resetTo !== null) resets.push(c)
+        else if (c.fetchOffset >= 0n) fetchable.push(c)
+      }
+      if (led === 0) {
+        // Nothing led by this broker for a while: end the loop (it restarts when needed). The
+        // entry goes now, not in a later tick, so an assignment arriving meanwhile starts a new loop.
+        if (now - idleSince > 30_000) {
+          this.#loops.delete(nodeId)
+          return
+        }
+      } else {
+        idleSince = now
+      }
+      try {
+        if (resets.length > 0) {
+          await this.#listOffsets(nodeId, resets, signal)
+          failures = 0
+          continue
+        }
+        if (fetchable.length === 0 || this.#o.queue.full) {
+          const waitFor = fetchable.length === 0 ? this.#wake : this.#o.queue.space
+          const timeout = Number.isFinite(nextWake) ? nextWake - now : 1000
+          await waitFor.wait(signal, timeout, 'fetch')
+          continue
+        }
+        await this.#fetch(nodeId, fetchable, signal)
+        failures = 0
+      } catch (err) {
+        if (signal.aborted || err instanceof AbortError) return
+        failures++
+        this.#o.stats.errors++
+        if (err instanceof RequestTimeoutError) this.#o.stats.timeouts++
+        const delay = backoffDelay(this.#o.backoff, failures)
+        // A broken connection or an unknown broker: the partitions may have moved.
+        for (const c of [...resets, ...fetchable]) {
+          c.backoffUntil = Date.now() + delay
+          if (!c.removed && c.leader === nodeId) this.#lostLeader(c)
+        }
+        if (!isRetriable(err)) {
+          // Not something a retry fixes (an unsupported version, authorization): tell the application.
+          for (const c of fetchable) this.#fail(c, err as Error)
+        }
+        await sleepQuietly(delay, signal)
+      }
+    }
+  }
+
+  #fail(cursor: PartitionCursor, error: Error): void {
+    if (cursor.removed || cursor.failed !== null) return
+    cursor.failed = error
+    this.#o.stats.errors++
+    this.#o.queue.pushError(cursor, error)
+  }
+
+  /** A per-partition error: relocate, reset, back off, or give up on the partition. */
+  #partitionError(cursor: PartitionCursor, code: number, apiName: string, nodeId: number): void {
+    if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      // Java's auto.offset.reset: the position fell off the log (retention) or past its end.
+      cursor.resetToTimestamp(this.#o.resetTo)
+      return
+    }
+    this.#o.stats.errors++
+    cursor.failures++
+    cursor.backoffUntil = Date.now() + backoffDelay(this.#o.backoff, cursor.failures)
+    if (RELOCATE.has(code) || errorInfo(code).staleMetadata === true) {
+      this.#lostLeader(cursor)
+      return
+    }
+    if (errorInfo(code).retriable) return // OFFSET_NOT_AVAILABLE, UNKNOWN_LEADER_EPOCH, ...: try again later
+    this.#fail(
+      cursor,
+      KafkaError.fromCode(code, { topic: cursor.topic, partition: cursor.partition, apiName, broker: nodeId }),
+    )
+  }
+
+  // --- ListOffsets -------------------------------------------------------------------------------
+
+  async #listOffsets(nodeId: number, cursors: PartitionCursor[], signal: AbortSignal): Promise<void> {
+    const sent = cursors.map((c) => ({ cursor: c, epoch: c.epoch, timestamp: c.resetTo! }))
+    const byTopic = groupBy(sent, (s) => s.cursor.topic)
+    for (const c of cursors) c.inFlight = true
+    let response
+    try {
+      response = await this.#o.client.request(
+        nodeId,
+        ListOffsets,
+        (version) => ({
+          replicaId: -1,
+          // The field exists from v2; v1 always reads up to the high watermark.
+          ...(version >= 2 ? { isolationLevel: this.#o.isolationLevel === 'read_committed' ? 1 : 0 } : {}),
+          topics: [...byTopic].map(([name, list]) => ({
+            name,
+            partitions: list.map((s) => ({
+              partitionIndex: s.cursor.partition,
+              currentLeaderEpoch: s.cursor.leaderEpoch,
+              timestamp: s.timestamp,
+            })),
+          })),
+          timeoutMs: this.#o.requestTimeout,
+        }),
+        { signal, workload: 'fetch' },
+      )
+    } finally {
+      for (const c of cursors) c.inFlight = false
+    }
+    const answers = new Map<string, { errorCode: number; offset: bigint }>()
+    for (const t of response.topics)
+      for (const p of t.partitions) answers.set(partitionKey(t.name, p.partitionIndex), p)
+    for (const { cursor, epoch, timestamp } of sent) {
+      if (cursor.removed || cursor.epoch !== epoch || cursor.resetTo !== timestamp) continue
+      const answer = answers.get(cursor.key)
+      if (answer === undefined) {
+        this.#partitionError(cursor, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'ListOffsets', nodeId)
+        continue
+      }
+      if (answer.errorCode !== ErrorCode.NONE) {
+        // OFFSET_OUT_OF_RANGE cannot happen here; anything else is handled like a fetch error.
+        this.#partitionError(cursor, answer.errorCode, 'ListOffsets', nodeId)
+        continue
+      }
+      if (answer.offset < 0n) {
+        // No record at or after that time: start at the end, as kafka-go's SetOffsetAt does.
+        cursor.resetTo = LastOffset
+        continue
+      }
+      cursor.failures = 0
+      cursor.fetchOffset = answer.offset
+      cursor.resetTo = null
+      // Queued messages (before a reset) still move the position forward as they are read.
+      if (cursor.queuedChunks === 0) cursor.position = answer.offset
+    }
+    this.#wake.notify()
+  }
+
+  // --- Fetch -------------------------------------------------------------------------------------
+
+  async #fetch(nodeId: number, cursors: PartitionCursor[], signal: AbortSignal): Promise<void> {
+    const o = this.#o
+    // Rotate so the partition cut short by maxBytes is not always the same one.
+    const start = this.#rotation++ % cursors.length
+    const ordered = cursors.slice(start).concat(cursors.slice(0, start))
+    const sent = ordered.map((c) => ({ cursor: c, epoch: c.epoch, offset: c.fetchOffset }))
+    const byTopic = groupBy(sent, (s) => s.cursor.topic)
+
+    // Fetch v13+ names topics by id; use it only when the metadata has ids for all of them.
+    const ids = new Map<string, string>()
+    let useIds = true
+    for (const topic of byTopic.keys()) {
+      const id = o.client.metadata.topic(topic)?.topicId
+      if (id === undefined || id === ZERO_UUID) useIds = false
+      else ids.set(topic, id)
+    }
+    const names = new Map([...ids].map(([name, id]) => [id, name]))
+    // Ask for no more than the queue has room for (at least something, or nothing moves).
+    const maxBytes = Math.max(1, Math.min(o.maxBytes, o.queue.room))
+    const body = (version: number) => ({
+      replicaId: -1,
+      maxWaitMs: o.maxWait,
+      minBytes: o.minBytes,
+      maxBytes,
+      isolationLevel: o.isolationLevel === 'read_committed' ? 1 : 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [...byTopic].map(([topic, list]): Input<FetchRequestFetchTopic> => ({
+        ...(version >= 13 ? { topicId: ids.get(topic)! } : { topic }),
+        partitions: list.map((s) => ({
+          partition: s.cursor.partition,
+          currentLeaderEpoch: s.cursor.leaderEpoch,
+          fetchOffset: s.offset,
+          partitionMaxBytes: o.partitionMaxBytes,
+        })),
+      })),
+    })
+
+    for (const c of cursors) c.inFlight = true
+    const started = Date.now()
+    let response: FetchResponse
+    try {
+      response = await o.client.request(nodeId, Fetch, body, {
+        signal,
+        workload: 'fetch',
+        timeoutMs: o.requestTimeout + o.maxWait + FETCH_TIMEOUT_SLACK_MS,
+        versions: useIds ? undefined : { max: 12 },
+      })
+    } finally {
+      for (const c of cursors) c.inFlight = false
+    }
+    o.stats.readTime.observe(Date.now() - started)
+    o.stats.fetches++
+    if (response.errorCode !== ErrorCode.NONE) {
+      // A request-level error (fetch sessions, which we do not use, or a throttle): back off.
+      throw KafkaError.fromCode(response.errorCode, { apiName: 'Fetch', broker: nodeId })
+    }
+
+    const bySent = new Map(sent.map((s) => [s.cursor.key, s]))
+    let messages = 0
+    let bytes = 0
+    for (const t of response.responses) {
+      const topic = t.topic !== '' ? t.topic : names.get(t.topicId)
+      if (topic === undefined) continue
+      for (const p of t.partitions) {
+        const s = bySent.get(partitionKey(topic, p.partitionIndex))
+        if (s === undefined) continue
+        bySent.delete(s.cursor.key)
+        const cursor = s.cursor
+        // Revoked, paused or sought while in flight: this answer is for a position no longer wanted.
+        if (cursor.removed || cursor.epoch !== s.epoch || cursor.fetchOffset !== s.offset || cursor.paused) continue
+        if (p.errorCode !== ErrorCode.NONE) {
+          this.#partitionError(cursor, p.errorCode, 'Fetch', nodeId)
+          continue
+        }
+        cursor.highWatermark = p.highWatermark
+        if (p.lastStableOffset >= 0n) cursor.lastStableOffset = p.lastStableOffset
+        if (p.logStartOffset >= 0n) cursor.logStartOffset = p.logStartOffset
+        let result
+        try {
+          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel)
+        } catch (err) {
+          // Corrupt or undecodable data at the position: the application must decide (seek past it).
+          this.#fail(cursor, err instanceof Error ? err : new Error(String(err)))
+          continue
+        }
+        // A seek or revocation may have happened while decompressing.
+        if (cursor.removed || cursor.epoch !== s.epoch || cursor.fetchOffset !== s.offset) continue
+        cursor.failures = 0
+        cursor.fetchOffset = result.nextOffset
+        if (result.messages.length > 0) {
+          o.queue.push(cursor, result.messages, result.bytes, result.nextOffset)
+          messages += result.messages.length
+          bytes += result.bytes
+        } else if (cursor.queuedChunks === 0 && result.nextOffset > cursor.position) {
+          // Only control records or aborted data: nothing to hand out, but the position moves.
+          cursor.position = result.nextOffset
+        } else if (result.nextOffset > s.offset) {
+          o.queue.push(cursor, [], 0, result.nextOffset)
+        }
+      }
+    }
+    o.stats.fetchSize.observe(messages)
+    o.stats.fetchBytes.observe(bytes)
+  }
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>()
+  for (const item of items) {
+    const k = key(item)
+    const list = out.get(k)
+    if (list === undefined) out.set(k, [item])
+    else list.push(item)
+  }
+  return out
+}
+
+function sleepQuietly(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

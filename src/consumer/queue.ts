@@ -1,0 +1,193 @@
+// The prefetch queue: fetch responses waiting for the application, one chunk per partition per
+// response, handed out in arrival order (as kafka-go's single message channel does). It is
+// bounded in bytes of keys, values and headers; the fetch loops stop fetching while it is full,
+// which is the backpressure that reaches the brokers. Chunks of a partition that is revoked,
+// paused or sought elsewhere are dropped at once, so nothing of it is handed out afterwards.
+
+import type { PartitionCursor } from './cursor.js'
+import type { FetchedMessage } from './fetch-result.js'
+import { Notifier } from './wait.js'
+
+interface Chunk {
+  cursor: PartitionCursor
+  /** cursor.epoch when fetched: a seek since then makes the chunk stale. */
+  epoch: number
+  messages: FetchedMessage[]
+  index: number
+  bytes: number
+  /** Where the partition's position goes once every message of the chunk is handed out. */
+  nextOffset: bigint
+  /** Delivered instead of messages: a failure of this partition the application must see. */
+  error: Error | null
+}
+
+/** Messages of one partition from one fetch response. */
+export interface MessageBatch {
+  topic: string
+  partition: number
+  messages: FetchedMessage[]
+  /** The partition's high watermark when the batch was fetched. */
+  highWatermark: bigint
+}
+
+export class MessageQueue {
+  readonly capacityBytes: number
+  /** Notified when messages (or an error) arrive. */
+  readonly readable = new Notifier()
+  /** Notified when bytes are released. */
+  readonly space = new Notifier()
+  #chunks: Chunk[] = []
+  #head = 0
+  #bytes = 0
+  #length = 0
+
+  constructor(capacityBytes: number) {
+    this.capacityBytes = capacityBytes
+  }
+
+  /** Bytes of messages waiting. */
+  get bytes(): number {
+    return this.#bytes
+  }
+
+  /** Messages waiting. */
+  get length(): number {
+    return this.#length
+  }
+
+  get full(): boolean {
+    return this.#bytes >= this.capacityBytes
+  }
+
+  /** Room left before the queue is full (0 when full). */
+  get room(): number {
+    return Math.max(0, this.capacityBytes - this.#bytes)
+  }
+
+  push(cursor: PartitionCursor, messages: FetchedMessage[], bytes: number, nextOffset: bigint): void {
+    this.#append({ cursor, epoch: cursor.epoch, messages, index: 0, bytes, nextOffset, error: null })
+    this.#bytes += bytes
+    this.#length += messages.length
+  }
+
+  /** Queues an error for the application, in order after the partition's messages. */
+  pushError(cursor: PartitionCursor, error: Error): void {
+    this.#append({ cursor, epoch: cursor.epoch, messages: [], index: 0, bytes: 0, nextOffset: -1n, error })
+  }
+
+  #append(chunk: Chunk): void {
+    chunk.cursor.queuedChunks++
+    this.#chunks.push(chunk)
+    this.readable.notify()
+  }
+
+  /**
+   * The next message, advancing its partition's position; undefined when none is waiting.
+   * Throws a queued partition error (once).
+   */
+  shift(): FetchedMessage | undefined {
+    for (;;) {
+      const chunk = this.#front()
+      if (chunk === undefined) return undefined
+      if (chunk.error !== null) {
+        this.#finish(chunk)
+        throw chunk.error
+      }
+      const message = chunk.messages[chunk.index++]
+      if (message !== undefined) {
+        this.#length--
+        chunk.cursor.position = message.offset + 1n
+      }
+      if (chunk.index >= chunk.messages.length) this.#finish(chunk)
+      if (message !== undefined) return message
+    }
+  }
+
+  /** Every remaining message of the next chunk (one partition); undefined when none is waiting. */
+  shiftBatch(): MessageBatch | undefined {
+    for (;;) {
+      const chunk = this.#front()
+      if (chunk === undefined) return undefined
+      if (chunk.error !== null) {
+        this.#finish(chunk)
+        throw chunk.error
+      }
+      const messages = chunk.index === 0 ? chunk.messages : chunk.messages.slice(chunk.index)
+      this.#length -= messages.length
+      chunk.index = chunk.messages.length
+      this.#finish(chunk)
+      if (messages.length > 0) {
+        const cursor = chunk.cursor
+        return { topic: cursor.topic, partition: cursor.partition, messages, highWatermark: cursor.highWatermark }
+      }
+    }
+  }
+
+  /** Drops every waiting chunk of a partition (revoked, paused, sought). */
+  drop(cursor: PartitionCursor): void {
+    if (cursor.queuedChunks === 0) return
+    const kept: Chunk[] = []
+    for (let i = this.#head; i < this.#chunks.length; i++) {
+      const chunk = this.#chunks[i]!
+      if (chunk.cursor === cursor) this.#release(chunk)
+      else kept.push(chunk)
+    }
+    this.#chunks = kept
+    this.#head = 0
+    cursor.queuedChunks = 0
+    this.space.notify()
+  }
+
+  /** Drops everything (close). */
+  clear(): void {
+    for (let i = this.#head; i < this.#chunks.length; i++) {
+      const chunk = this.#chunks[i]!
+      this.#release(chunk)
+      chunk.cursor.queuedChunks = 0
+    }
+    this.#chunks = []
+    this.#head = 0
+    this.space.notify()
+  }
+
+  /** The first chunk that is still current, dropping stale ones on the way. */
+  #front(): Chunk | undefined {
+    while (this.#head < this.#chunks.length) {
+      const chunk = this.#chunks[this.#head]!
+      const cursor = chunk.cursor
+      if (!cursor.removed && chunk.epoch === cursor.epoch) return chunk
+      this.#release(chunk)
+      cursor.queuedChunks--
+      this.#advance()
+      this.space.notify()
+    }
+    return undefined
+  }
+
+  #finish(chunk: Chunk): void {
+    const cursor = chunk.cursor
+    // Control records and aborted transactions after the last message move the position too.
+    if (chunk.error === null && chunk.nextOffset > cursor.position) cursor.position = chunk.nextOffset
+    this.#bytes -= chunk.bytes
+    cursor.queuedChunks--
+    this.#advance()
+    this.space.notify()
+  }
+
+  #release(chunk: Chunk): void {
+    this.#bytes -= chunk.bytes
+    this.#length -= chunk.messages.length - chunk.index
+  }
+
+  #advance(): void {
+    this.#chunks[this.#head] = undefined as unknown as Chunk
+    this.#head++
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = []
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head)
+      this.#head = 0
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// `kafkats demo` (src/cli/demo.ts) runs end to end and closes everything it started.
+
+import { describe, expect, it } from 'vitest'
+import { runDemo } from '../../src/cli/demo.js'
+
+describe('runDemo', () => {
+  it('writes, reads every message with a group of manually committing Readers, prints stats, and exits', async () => {
+    const lines: string[] = []
+    await runDemo({ messages: 3000, readers: 2, out: (line) => lines.push(line) })
+    expect(lines[0]).toMatch(/^cluster: 3 brokers at /)
+    expect(lines.some((l) => l.startsWith('all 3000 messages read in'))).toBe(true)
+    expect(lines.some((l) => l.startsWith('writer: 3000 messages'))).toBe(true)
+    expect(lines.filter((l) => /^reader \d: \d+ messages/.test(l))).toHaveLength(2)
+    expect(lines.at(-1)).toBe('closed: readers, writer and cluster')
+  }, 60_000)
+
+  it('rejects nonsense options', async () => {
+    await expect(runDemo({ readers: 0, out: () => {} })).rejects.toThrow(RangeError)
+  })
+})
