@@ -38,6 +38,9 @@ export class ConnectionError extends KafkaTsError {
 /** No response arrived within the request timeout (Java's request.timeout.ms). Retriable. */
 export class RequestTimeoutError extends KafkaTsError {
   readonly retriable = true
+  // A broker that stops answering may have lost leadership (or be hung while others took over):
+  // refresh metadata before retrying, as the Java client does, or retries keep hitting it.
+  readonly staleMetadata = true
   readonly timeoutMs: number
 
   constructor(what: string, timeoutMs: number, broker?: BrokerAddress) {

@@ -1,0 +1,178 @@
+// The Writer under faults that only the reference cluster can inject (cluster.faults): errors
+// answered to chosen requests, a broker that reads requests and never answers, answers that come
+// after the client gave up. Real Kafka has no switch for these, so this suite always runs on a
+// 3-broker reference cluster, whatever KAFKA_BOOTSTRAP says; it is not part of `npm run
+// test:kafka` (no @integration marker). Broker restarts and leader moves, which real Kafka can do
+// too, are tested on both targets in writer.test.ts.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Hash, KafkaError, RetriesExhaustedError, Writer, type Message, type WriterConfig } from '../../src/index.js'
+import { ErrorCode } from '../../src/protocol/error-codes.js'
+import {
+  checkExactlyOnceInOrder,
+  createTopic,
+  leaders,
+  readAll,
+  startReferenceCluster,
+  uniqueTopic,
+} from './helpers.js'
+
+type Cluster = Awaited<ReturnType<typeof startReferenceCluster>>
+
+describe.sequential('Writer under injected faults (reference cluster)', () => {
+  let cluster: Cluster
+  let bootstrap: string[]
+  const writers: Writer[] = []
+
+  beforeAll(async () => {
+    cluster = await startReferenceCluster()
+    bootstrap = cluster.bootstrapServers
+  })
+
+  afterAll(async () => {
+    await Promise.allSettled(writers.map((w) => w.close()))
+    await cluster?.stop()
+  })
+
+  function writer(config: Omit<WriterConfig, 'brokers'>): Writer {
+    const w = new Writer({ brokers: bootstrap, ...config })
+    writers.push(w)
+    return w
+  }
+
+  function keyedMessages(count: number, keys = 10, from = 0): Message[] {
+    return Array.from({ length: count }, (_, j) => {
+      const i = from + j
+      return { key: `k${i % keys}`, value: `k${i % keys}:${i}` }
+    })
+  }
+
+  it('retries retriable broker errors (failNext) and counts each retry', async () => {
+    const topic = uniqueTopic('failnext')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, writeBackoffMin: 10 })
+    await w.writeMessages({ value: 'warm-up' })
+    w.stats()
+    cluster.faults.failNext('Produce', 2, ErrorCode.NOT_ENOUGH_REPLICAS)
+    await w.writeMessages({ value: 'after two failures' })
+    expect(w.stats().retries).toBe(2)
+    expect((await readAll(bootstrap, topic, 2)).map((r) => r.value)).toEqual(['warm-up', 'after two failures'])
+  })
+
+  it('gives up after maxAttempts with every attempt’s error', async () => {
+    const topic = uniqueTopic('exhausted')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, maxAttempts: 4, writeBackoffMin: 10 })
+    await w.writeMessages({ value: 'warm-up' })
+    cluster.faults.failNext('Produce', 4, ErrorCode.NOT_ENOUGH_REPLICAS)
+    const error = await w.writeMessages({ value: 'never written' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RetriesExhaustedError)
+    expect((error as RetriesExhaustedError).attempts).toBe(4)
+    expect((error as RetriesExhaustedError).errors.map((e) => (e as KafkaError).errorName)).toEqual(
+      Array(4).fill('NOT_ENOUGH_REPLICAS'),
+    )
+    // The failed batch left a hole in the sequence numbers: the Writer renumbers under a new epoch.
+    await w.writeMessages({ value: 'after the failure' })
+    expect(w.stats().epochBumps).toBe(1)
+    expect((await readAll(bootstrap, topic, 2)).map((r) => r.value)).toEqual(['warm-up', 'after the failure'])
+  })
+
+  it('fails a batch at once on a non-retriable error and keeps writing after it', async () => {
+    const topic = uniqueTopic('fatal')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, writeBackoffMin: 10 })
+    await w.writeMessages({ value: 'before' })
+    w.stats()
+    cluster.faults.failNext('Produce', 1, ErrorCode.INVALID_RECORD)
+    const error = await w.writeMessages({ value: 'rejected' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(KafkaError)
+    expect((error as KafkaError).errorName).toBe('INVALID_RECORD')
+    await w.writeMessages({ value: 'after' })
+    const stats = w.stats()
+    expect(stats.retries).toBe(0)
+    expect(stats.errors).toBe(1)
+    expect((await readAll(bootstrap, topic, 2)).map((r) => r.value)).toEqual(['before', 'after'])
+  })
+
+  it('bumps the epoch on OUT_OF_ORDER_SEQUENCE_NUMBER and writes everything exactly once', async () => {
+    const topic = uniqueTopic('ooo')
+    await createTopic(bootstrap, topic, { partitions: 3 })
+    const w = writer({ topic, balancer: new Hash(), batchSize: 20, writeBackoffMin: 10 })
+    const messages = keyedMessages(600)
+    await w.writeMessages(messages.slice(0, 200))
+    cluster.faults.failNext('Produce', 1, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
+    await w.writeMessages(messages.slice(200))
+    expect(w.stats().epochBumps).toBe(1)
+    const records = await readAll(bootstrap, topic, 600)
+    expect(
+      checkExactlyOnceInOrder(
+        records,
+        messages.map((m) => m.value as string),
+      ),
+    ).toEqual({ missing: [], duplicated: [], reordered: [] })
+  })
+
+  it('a Produce answered after the request timeout is not written twice', async () => {
+    const topic = uniqueTopic('late')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, requestTimeout: 500, writeBackoffMin: 10 })
+    await w.writeMessages({ value: 'k:0' })
+    // The broker handles the next Produce after 1.5 s: the client has timed out and resent by then.
+    cluster.faults.delay('Produce', 1500, { count: 1 })
+    await w.writeMessages({ value: 'k:1' })
+    await w.writeMessages({ value: 'k:2' })
+    expect(w.stats().retries).toBeGreaterThan(0)
+    expect((await readAll(bootstrap, topic, 3)).map((r) => r.value)).toEqual(['k:0', 'k:1', 'k:2'])
+  })
+
+  it('survives the broker closing its connections mid-stream', async () => {
+    const topic = uniqueTopic('dropped')
+    await createTopic(bootstrap, topic, { partitions: 3 })
+    const w = writer({ topic, balancer: new Hash(), batchSize: 20, writeBackoffMin: 10, maxAttempts: 30 })
+    const messages = keyedMessages(2000, 12)
+    let drops = 0
+    for (let i = 0; i < messages.length; i += 100) {
+      const writing = w.writeMessages(messages.slice(i, i + 100))
+      // Every few chunks, a broker drops its connections while this chunk's requests are in flight.
+      if ((i / 100) % 2 === 1) {
+        await new Promise((r) => setTimeout(r, 1))
+        cluster.faults.dropConnections(drops++ % 3)
+      }
+      await writing
+    }
+    const records = await readAll(bootstrap, topic, 2000)
+    expect(
+      checkExactlyOnceInOrder(
+        records,
+        messages.map((m) => m.value as string),
+      ),
+    ).toEqual({ missing: [], duplicated: [], reordered: [] })
+    expect(w.stats().errors).toBe(0)
+  })
+
+  it('leaves a hung leader once the partition moves: nothing lost or duplicated', async () => {
+    const topic = uniqueTopic('hung')
+    await createTopic(bootstrap, topic, { partitions: 1, replicationFactor: 3 })
+    const w = writer({ topic, requestTimeout: 500, writeBackoffMin: 10, maxAttempts: 50 })
+    const messages = keyedMessages(200, 5)
+    await w.writeMessages(messages.slice(0, 100))
+    const hung = (await leaders(bootstrap, topic)).get(0)!
+    cluster.faults.blackhole(hung)
+    try {
+      const writing = w.writeMessages(messages.slice(100))
+      await new Promise((r) => setTimeout(r, 800)) // at least one request timed out on the hung broker
+      cluster.faults.moveLeader(topic, 0, (hung + 1) % 3)
+      await writing
+    } finally {
+      cluster.faults.blackhole(hung, false)
+    }
+    expect(w.stats().retries).toBeGreaterThan(0)
+    const records = await readAll(bootstrap, topic, 200)
+    expect(
+      checkExactlyOnceInOrder(
+        records,
+        messages.map((m) => m.value as string),
+      ),
+    ).toEqual({ missing: [], duplicated: [], reordered: [] })
+  })
+})
