@@ -2,11 +2,12 @@
 # Installs what the test suite runs besides Node: third-party peers whose bytes our codec and
 # broker are checked against. Safe to run repeatedly; does nothing when all is present.
 #   - kcat (librdkafka), lz4 and zstd command-line tools: Debian packages (needs root for apt)
+#   - openssl: the Writer suite makes the certificates of its mutual-TLS reference cluster with it
 #   - Apache Kafka's Java client jars (kafka-clients and its codecs) from Maven Central into ~/.m2
 set -euo pipefail
 
 missing=()
-for tool in kcat lz4 zstd gzip; do
+for tool in kcat lz4 zstd gzip openssl; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -9,10 +9,13 @@ export default class SummaryReporter implements Reporter {
     let failed = 0
     let skipped = 0
     for (const module of testModules) {
+      // When a file's setup (beforeAll) fails, vitest marks its tests skipped; they did not pass,
+      // so they count as failed here.
+      const moduleFailed = module.state() === 'failed'
       for (const test of module.children.allTests()) {
         const state = test.result().state
         if (state === 'passed') passed++
-        else if (state === 'failed') failed++
+        else if (state === 'failed' || moduleFailed) failed++
         else skipped++
       }
       // A file that failed to load has no tests but must count as a failure.

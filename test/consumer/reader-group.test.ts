@@ -1,3 +1,4 @@
+// @integration: also runs against real Kafka (npm run test:kafka selects files with this marker).
 // Consumer groups against a 3-broker reference cluster, or real Kafka when KAFKA_BOOTSTRAP is
 // set: restarts resuming from committed offsets (100k messages), members joining and leaving
 // with disjoint assignments and no loss, a slow handler keeping its membership, commits from a

@@ -1,3 +1,4 @@
+// @integration: also runs against real Kafka (npm run test:kafka selects files with this marker).
 // The Reader against a 3-broker reference cluster, or real Kafka when KAFKA_BOOTSTRAP is set:
 // direct partition reading, positions (seek, setOffset, setOffsetAt), pause/resume, lag,
 // AbortSignal and close, compression, backpressure, and the basics of a group (commits,
