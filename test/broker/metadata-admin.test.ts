@@ -54,6 +54,18 @@ describe('Metadata and topic administration', () => {
     expect(bad.topics[0]!.errorCode).toBe(ErrorCode.INVALID_TOPIC_EXCEPTION)
   })
 
+  it('says isInternal for the internal topic names even when they do not exist (Topic.isInternal)', async () => {
+    const r = await c.send(Metadata, 12, {
+      topics: [{ name: '__consumer_offsets' }, { name: '__transaction_state' }, { name: 'not-internal' }],
+      allowAutoTopicCreation: false,
+    })
+    expect(r.topics.map((t) => [t.name, t.errorCode, t.isInternal])).toEqual([
+      ['__consumer_offsets', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, true],
+      ['__transaction_state', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, true],
+      ['not-internal', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, false],
+    ])
+  })
+
   it('looks topics up by id in v12+ and answers UNKNOWN_TOPIC_ID', async () => {
     await c.send(CreateTopics, 7, { topics: [{ name: 'by-id', numPartitions: 2, replicationFactor: 1 }] })
     const id = cluster.topics.get('by-id')!.id

@@ -116,8 +116,8 @@ describe('Produce', () => {
 
     const big = await makeBatch(20)
     const tooLarge = await produce(c, 'small', 0, big, { version: 9 })
-    expect(tooLarge.errorCode).toBe(ErrorCode.MESSAGE_TOO_LARGE)
-    expect(tooLarge.errorMessage).toContain('exceeds the maximum')
+    // RecordTooLargeException: no message, no log start offset (ReplicaManager.handleAppendError).
+    expect(tooLarge).toMatchObject({ errorCode: ErrorCode.MESSAGE_TOO_LARGE, errorMessage: null, logStartOffset: -1n })
 
     expect((await produce(c, 'nope', 0, await makeBatch(1))).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
     expect((await produce(c, 'p', 9, await makeBatch(1))).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -136,7 +136,13 @@ describe('Produce', () => {
       version: 9,
     })
     expect(r.errorCode).toBe(ErrorCode.INVALID_RECORD)
-    expect(r.recordErrors.map((e) => e.batchIndex)).toEqual([1])
+    const keyError = 'Compacted topic cannot accept message without key in topic partition compacted-0.'
+    expect(r.recordErrors).toEqual([{ batchIndex: 1, batchIndexErrorMessage: keyError }])
+    // LogValidator.processRecordErrors' message (a RecordValidationException's is sent as is).
+    expect(r.errorMessage).toBe(
+      `One or more records have been rejected due to 1 record errors in total, and only showing the first three errors at most: [RecordError(batchIndex=1, message='${keyError}')]`,
+    )
+    expect(r.logStartOffset).toBe(0n)
     expect((await produce(c, 'compacted', 0, await makeBatch(3, { key: (i) => `k${i}` }))).errorCode).toBe(0)
   })
 
@@ -148,6 +154,86 @@ describe('Produce', () => {
     const [batch] = await decodeRecordBatches(stored.data)
     expect(batch!.timestampType).toBe('log-append')
     expect(batch!.records.every((rec) => rec.timestamp === r.logAppendTimeMs)).toBe(true)
+  })
+
+  it("answers partition errors with Kafka's errorMessage, recordErrors and logStartOffset", async () => {
+    await c.send(CreateTopics, 7, {
+      topics: [
+        {
+          name: 'errs',
+          numPartitions: 1,
+          replicationFactor: 1,
+          configs: [{ name: 'message.timestamp.before.max.ms', value: '60000' }],
+        },
+      ],
+    })
+    expect((await produce(c, 'errs', 0, await makeBatch(3))).errorCode).toBe(0)
+    const del = await c.send(DeleteRecords, 2, {
+      topics: [{ name: 'errs', partitions: [{ partitionIndex: 0, offset: 2n }] }],
+      timeoutMs: 5000,
+    })
+    expect(del.topics[0]!.partitions[0]!.errorCode).toBe(0)
+
+    // INVALID_TIMESTAMP (LogValidator.validateTimestamp per record, processRecordErrors).
+    const old = Date.now() - 3_600_000
+    const ts = await produce(c, 'errs', 0, await makeBatch(2, { timestamp: old }))
+    expect(ts).toMatchObject({
+      errorCode: ErrorCode.INVALID_TIMESTAMP,
+      errorMessage: 'One or more records have been rejected due to invalid timestamp',
+      logStartOffset: 2n,
+      baseOffset: -1n,
+    })
+    expect(ts.recordErrors.map((e) => e.batchIndex)).toEqual([0, 1])
+    expect(ts.recordErrors[1]!.batchIndexErrorMessage).toMatch(
+      new RegExp(
+        `^Timestamp ${old} of message with offset 1 is out of range\\. The timestamp should be within \\[\\d+, \\d+\\]$`,
+      ),
+    )
+
+    // OUT_OF_ORDER_SEQUENCE_NUMBER and INVALID_PRODUCER_EPOCH: no message, the log start offset.
+    const pid = 9090n
+    const batch = (seq: number, epoch: number) =>
+      makeBatch(1, { producerId: pid, producerEpoch: epoch, baseSequence: seq })
+    expect((await produce(c, 'errs', 0, await batch(0, 1))).errorCode).toBe(0)
+    expect(await produce(c, 'errs', 0, await batch(5, 1))).toMatchObject({
+      errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      errorMessage: null,
+      logStartOffset: 2n,
+    })
+    expect(await produce(c, 'errs', 0, await batch(1, 0))).toMatchObject({
+      errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+      errorMessage: null,
+      logStartOffset: 2n,
+    })
+    // NOT_ENOUGH_REPLICAS (a plain exception from Partition.appendRecordsToLeader): same.
+    await c.send(IncrementalAlterConfigs, 1, {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'errs',
+          configs: [{ name: 'min.insync.replicas', configOperation: 0, value: '2' }],
+        },
+      ],
+      validateOnly: false,
+    })
+    expect(await produce(c, 'errs', 0, await makeBatch(1))).toMatchObject({
+      errorCode: ErrorCode.NOT_ENOUGH_REPLICAS,
+      errorMessage: null,
+      logStartOffset: 2n,
+    })
+  })
+
+  it("answers a duplicate batch with the original batch's max timestamp as logAppendTimeMs", async () => {
+    const stamp = Date.now() - 5000
+    const batch = await makeBatch(2, { producerId: 5151n, producerEpoch: 0, baseSequence: 0, timestamp: stamp })
+    const first = await produce(c, 'p', 0, batch)
+    expect(first).toMatchObject({ errorCode: 0, logAppendTimeMs: -1n })
+    // UnifiedLog.append: appendInfo.setLogAppendTime(duplicate.timestamp) for a CreateTime topic too.
+    expect(await produce(c, 'p', 0, batch)).toMatchObject({
+      errorCode: 0,
+      baseOffset: first.baseOffset,
+      logAppendTimeMs: BigInt(stamp),
+    })
   })
 
   it('acks=0 gets no response; a failed acks=0 produce closes the connection', async () => {

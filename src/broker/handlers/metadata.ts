@@ -16,6 +16,13 @@ import type { Cluster } from '../cluster.js'
 import { TopicError, validateTopicName, type Topic } from '../topics.js'
 import { defineHandler } from './types.js'
 
+/**
+ * Kafka's Topic.INTERNAL_TOPICS: an answer for a topic that does not exist (yet) still says
+ * `isInternal` for these names (KafkaApis.getTopicMetadata / AutoTopicCreationManager use
+ * Topic.isInternal(name)).
+ */
+const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state'])
+
 /** Kafka's AclOperation bits a fully authorized principal holds on a topic (READ..ALTER_CONFIGS). */
 export const TOPIC_AUTHORIZED_OPERATIONS =
   (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11)
@@ -95,7 +102,7 @@ export const metadataHandler = defineHandler({
             else throw err
           }
         }
-        topics.push({ errorCode, name: rt.name, partitions: [] })
+        topics.push({ errorCode, name: rt.name, isInternal: INTERNAL_TOPICS.has(rt.name), partitions: [] })
       }
     }
     return {

@@ -48,15 +48,26 @@ interface Appended {
 
 const MAGIC_OFFSET = 16
 
-function failure(index: number, errorCode: number, errorMessage: string | null = null, version = 0): PartitionResponse {
+function failure(
+  index: number,
+  errorCode: number,
+  errorMessage: string | null = null,
+  version = 0,
+  logStartOffset = -1,
+): PartitionResponse {
   return {
     index,
     errorCode,
     baseOffset: -1n,
     logAppendTimeMs: -1n,
-    logStartOffset: -1n,
+    logStartOffset: BigInt(logStartOffset),
     errorMessage: version >= 8 ? errorMessage : null,
   }
+}
+
+/** Java's `RecordError.toString()`, as listed in LogValidator.processRecordErrors' message. */
+function recordErrorString(e: { batchIndex: number; message: string }): string {
+  return `RecordError(batchIndex=${e.batchIndex}, message='${e.message}')`
 }
 
 /** Validates and appends one partition's records; returns the response (and what acks=-1 waits for). */
@@ -80,117 +91,110 @@ async function appendPartition(
   }
   const p = lookup.partition
   const topic = p.topic
+  // What Kafka sends on a partition error (ReplicaManager.appendToLocalLog / handleAppendError):
+  // - errors ProduceRequest.validateRecords (KafkaApis) or the RecordTooLarge / CorruptRecord
+  //   cases catch: no message, logStartOffset -1 (LogAppendInfo.UNKNOWN_LOG_APPEND_INFO);
+  // - any other exception from Partition.appendRecordsToLeader / UnifiedLog.append (batch-level
+  //   INVALID_RECORD, NOT_ENOUGH_REPLICAS, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH,
+  //   INVALID_TXN_STATE): no message (hasCustomErrorMessage = false), the log start offset;
+  // - a RecordValidationException (LogValidator's per-record errors): its message, the record
+  //   errors and the log start offset.
   const fail = (code: number, message: string | null = null): { response: PartitionResponse } => ({
     response: failure(index, code, message, version),
+  })
+  const failInLog = (code: number): { response: PartitionResponse } => ({
+    response: failure(index, code, null, version, p.logStartOffset),
   })
 
   // 2. ProduceRequest.validateRecords
   let batches: Buffer[]
   try {
     batches = records === null ? [] : splitBatches(records)
-  } catch (err) {
-    return fail(ErrorCode.CORRUPT_MESSAGE, (err as Error).message)
+  } catch {
+    return fail(ErrorCode.CORRUPT_MESSAGE)
   }
-  if (batches.length === 0)
-    return fail(
-      ErrorCode.INVALID_RECORD,
-      `Produce requests with version ${version} must have at least one record batch per partition`,
-    )
+  // KafkaApis answers these with `new PartitionResponse(Errors.forException(e))`: no message.
+  if (batches.length === 0) return fail(ErrorCode.INVALID_RECORD)
   const data = batches[0]!
-  if (data.length <= MAGIC_OFFSET || data[MAGIC_OFFSET] !== 2) {
-    return fail(
-      ErrorCode.INVALID_RECORD,
-      `Produce requests with version ${version} are only allowed to contain record batches with magic version 2`,
-    )
-  }
-  if (batches.length > 1)
-    return fail(
-      ErrorCode.INVALID_RECORD,
-      `Produce requests with version ${version} are only allowed to contain exactly one record batch per partition`,
-    )
+  if (data.length <= MAGIC_OFFSET || data[MAGIC_OFFSET] !== 2) return fail(ErrorCode.INVALID_RECORD)
+  if (batches.length > 1) return fail(ErrorCode.INVALID_RECORD)
 
   // 3. Structure, CRC, size
   let h: RecordBatchHeader
   try {
     h = readBatchHeader(data)
     verifyBatchCrc(data)
-  } catch (err) {
-    return fail(ErrorCode.CORRUPT_MESSAGE, (err as Error).message)
+  } catch {
+    return fail(ErrorCode.CORRUPT_MESSAGE)
   }
-  if (version < 7 && h.compression === 'zstd')
-    return fail(
-      ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
-      `Produce requests with version ${version} are not allowed to use ZStandard compression`,
-    )
-  const maxMessageBytes = topic.configNumber('max.message.bytes')
-  if (h.size > maxMessageBytes) {
-    return fail(
-      ErrorCode.MESSAGE_TOO_LARGE,
-      `The record batch size in the append to ${topicName}-${index} is ${h.size} bytes which exceeds the maximum configured value of ${maxMessageBytes}.`,
-    )
-  }
+  if (version < 7 && h.compression === 'zstd') return fail(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE)
+  if (h.size > topic.configNumber('max.message.bytes')) return fail(ErrorCode.MESSAGE_TOO_LARGE)
 
-  // 4. LogValidator.validateBatch
+  // 4. LogValidator.validateBatch: InvalidRecordException, answered without a message.
+  if (h.lastOffsetDelta < 0 || h.recordCount <= 0 || h.lastOffsetDelta + 1 !== h.recordCount || h.isControl)
+    return failInLog(ErrorCode.INVALID_RECORD)
+  if (h.producerId >= 0n && h.baseSequence < 0) return failInLog(ErrorCode.INVALID_RECORD)
+  if (h.isTransactional && h.producerId < 0n) return failInLog(ErrorCode.INVALID_RECORD)
   const tp = `${topicName}-${index}`
-  if (h.lastOffsetDelta < 0)
-    return fail(
-      ErrorCode.INVALID_RECORD,
-      `Batch has an invalid offset range: [0, ${h.lastOffsetDelta}] in topic partition ${tp}.`,
-    )
-  if (h.recordCount <= 0)
-    return fail(
-      ErrorCode.INVALID_RECORD,
-      `Invalid reported count for record batch: ${h.recordCount} in topic partition ${tp}.`,
-    )
-  if (h.lastOffsetDelta + 1 !== h.recordCount) {
-    return fail(
-      ErrorCode.INVALID_RECORD,
-      `Inconsistent batch offset range [0, ${h.lastOffsetDelta}] and count of records ${h.recordCount} in topic partition ${tp}.`,
-    )
-  }
-  if (h.isControl)
-    return fail(ErrorCode.INVALID_RECORD, `Clients are not allowed to write control records in topic partition ${tp}.`)
-  if (h.producerId >= 0n && h.baseSequence < 0) {
-    return fail(
-      ErrorCode.INVALID_RECORD,
-      `Invalid sequence number ${h.baseSequence} in record batch with producerId ${h.producerId} in topic partition ${tp}.`,
-    )
-  }
-  if (h.isTransactional && h.producerId < 0n)
-    return fail(ErrorCode.INVALID_RECORD, `Transactional record batch without a producer id in topic partition ${tp}.`)
   const now = Date.now()
   const logAppendTime = topic.config('message.timestamp.type') === 'LogAppendTime'
-  if (!logAppendTime) {
-    const before = Number(topic.config('message.timestamp.before.max.ms'))
-    const after = Number(topic.config('message.timestamp.after.max.ms'))
-    // Kafka checks each record; the header's first and largest timestamps bound them.
-    if (now - Number(h.baseTimestamp) > before || Number(h.maxTimestamp) - now > after) {
+  // LogValidator.validateRecord, per record: a null key on a compacted topic, else a CreateTime
+  // timestamp beyond message.timestamp.{before,after}.max.ms. The header's first and largest
+  // timestamps tell whether any record can be out of range; only then are the records decoded.
+  const before = Number(topic.config('message.timestamp.before.max.ms'))
+  const after = Number(topic.config('message.timestamp.after.max.ms'))
+  const checkTimestamps =
+    !logAppendTime && (now - Number(h.baseTimestamp) > before || Number(h.maxTimestamp) - now > after)
+  if (topic.compacted || checkTimestamps) {
+    let decoded
+    try {
+      decoded = await decodeRecordBatch(data, { verifyCrc: false })
+    } catch {
+      return fail(ErrorCode.CORRUPT_MESSAGE)
+    }
+    const errors: { batchIndex: number; message: string; timestamp: boolean }[] = []
+    decoded.records.forEach((r, i) => {
+      if (topic.compacted && r.key === null) {
+        errors.push({
+          batchIndex: i,
+          message: `Compacted topic cannot accept message without key in topic partition ${tp}.`,
+          timestamp: false,
+        })
+        return
+      }
+      const ts = Number(r.timestamp)
+      if (!logAppendTime && ts !== -1 && (now - ts > before || ts - now > after)) {
+        errors.push({
+          batchIndex: i,
+          message: `Timestamp ${ts} of message with offset ${r.offset} is out of range. The timestamp should be within [${now - before}, ${now + after}]`,
+          timestamp: true,
+        })
+      }
+    })
+    if (errors.length > 0) {
+      // LogValidator.processRecordErrors: a RecordValidationException, its message sent as is.
+      const invalidTimestamp = errors.some((e) => e.timestamp)
+      const message = invalidTimestamp
+        ? 'One or more records have been rejected due to invalid timestamp'
+        : `One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${errors
+            .slice(0, 3)
+            .map(recordErrorString)
+            .join(', ')}]`
       const r = failure(
         index,
-        ErrorCode.INVALID_TIMESTAMP,
-        `Timestamp of a record in ${tp} is out of range (message.timestamp.before.max.ms/after.max.ms)`,
+        invalidTimestamp ? ErrorCode.INVALID_TIMESTAMP : ErrorCode.INVALID_RECORD,
+        message,
         version,
+        p.logStartOffset,
       )
-      if (version >= 8) r.recordErrors = [{ batchIndex: 0, batchIndexErrorMessage: null }]
+      if (version >= 8)
+        r.recordErrors = errors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }))
       return { response: r }
     }
   }
-  if (topic.compacted) {
-    try {
-      const decoded = await decodeRecordBatch(data, { verifyCrc: false })
-      const bad = decoded.records.map((r, i) => (r.key === null ? i : -1)).filter((i) => i >= 0)
-      if (bad.length > 0) {
-        const message = `Compacted topic cannot accept message without key in topic partition ${tp}.`
-        const r = failure(index, ErrorCode.INVALID_RECORD, message, version)
-        if (version >= 8) r.recordErrors = bad.map((i) => ({ batchIndex: i, batchIndexErrorMessage: message }))
-        return { response: r }
-      }
-    } catch (err) {
-      return fail(ErrorCode.CORRUPT_MESSAGE, (err as Error).message)
-    }
-  }
 
-  // 5. Transactions
+  // 5. Transactions (ReplicaManager's KIP-890 verification: INVALID_TXN_STATE carries a message
+  // and no log start offset; ProducerAppendInfo's own check is a plain exception)
   if (h.isTransactional) {
     const code = cluster.transactions.verifyProduce(
       req.transactionalId,
@@ -203,26 +207,23 @@ async function appendPartition(
       return fail(code, code === ErrorCode.INVALID_TXN_STATE ? 'Partition was not added to the transaction' : null)
   }
   const txnState = p.producers.checkTxnState(h)
-  if (txnState !== undefined) return fail(txnState.errorCode, txnState.message)
+  if (txnState !== undefined) return failInLog(txnState.errorCode)
 
   // 6. min.insync.replicas
-  const minIsr = topic.configNumber('min.insync.replicas')
-  if (req.acks === -1 && p.isr.length < minIsr) {
-    return fail(
-      ErrorCode.NOT_ENOUGH_REPLICAS,
-      `The size of the current ISR ${p.isr.length} is insufficient to satisfy the min.isr requirement of ${minIsr} for partition ${tp}`,
-    )
-  }
+  if (req.acks === -1 && p.isr.length < topic.configNumber('min.insync.replicas'))
+    return failInLog(ErrorCode.NOT_ENOUGH_REPLICAS)
 
-  // 7. Idempotence
+  // 7. Idempotence. A duplicate is answered like UnifiedLog.append does: the original offsets and,
+  // as logAppendTime, the original batch's max timestamp (BatchMetadata.timestamp), whatever the
+  // topic's timestamp type.
   const check = p.producers.check(h)
-  if (check.kind === 'error') return fail(check.errorCode, check.message)
+  if (check.kind === 'error') return failInLog(check.errorCode)
   if (check.kind === 'duplicate') {
     const response: PartitionResponse = {
       index,
       errorCode: 0,
       baseOffset: BigInt(check.batch.firstOffset),
-      logAppendTimeMs: -1n,
+      logAppendTimeMs: BigInt(check.batch.timestamp),
       logStartOffset: BigInt(p.logStartOffset),
     }
     return { response, appended: { partition: p, response, requiredOffset: check.batch.lastOffset + 1 } }
@@ -232,7 +233,8 @@ async function appendPartition(
   const owned = Buffer.allocUnsafeSlow(data.length)
   data.copy(owned)
   const stored = p.log.append(owned, h, p.leaderEpoch, now, logAppendTime)
-  p.producers.onAppend(h, stored.baseOffset, stored.lastOffset, now)
+  // Kafka keeps the batch's max timestamp (the append time for LogAppendTime) in the producer state.
+  p.producers.onAppend(h, stored.baseOffset, stored.lastOffset, logAppendTime ? now : Number(h.maxTimestamp))
   p.replicate()
   p.notify()
   const response: PartitionResponse = {
