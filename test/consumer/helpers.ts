@@ -1,5 +1,7 @@
 // The target of the consumer integration suites: real Kafka when KAFKA_BOOTSTRAP is set (e.g.
 // `eval "$(scripts/kafka.sh env)"`), otherwise a 3-broker reference cluster started in-process.
+// Both targets can stop and restart a broker and move a partition leader (real Kafka: the
+// shared control in test/helpers/real-kafka.ts, as for the Writer suite; reference: cluster.faults).
 // Topics are created through the client core (CreateTopics), test data is written with the
 // Writer, and committed offsets are read back with a raw OffsetFetch, so assertions about the
 // group's offsets do not go through the Reader under test.
@@ -18,12 +20,23 @@ import {
 } from '../../src/protocol/messages/index.js'
 import { Writer } from '../../src/producer/writer.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
+import { brokerIdsOf, realKafkaFaults, waitForLeader } from '../helpers/real-kafka.js'
+
+export { isr, leaders } from '../helpers/real-kafka.js'
 
 export interface Target {
   bootstrap: string[]
   real: boolean
   /** Reference cluster only (undefined against real Kafka). */
   cluster: ReferenceCluster | undefined
+  /** Node ids of the live brokers (reference: 0..2; scripts/kafka.sh: 1..3). */
+  brokerIds: number[]
+  /** Stops a broker (real Kafka: a controlled shutdown) and resolves once it is down. */
+  stopBroker(id: number): Promise<void>
+  /** Restarts a stopped broker and resolves once it serves again. */
+  startBroker(id: number): Promise<void>
+  /** Makes `toBroker` (a replica) the leader of the partition; resolves once metadata says so. */
+  moveLeader(topic: string, partition: number, toBroker: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -53,17 +66,33 @@ export const targetName = process.env.KAFKA_BOOTSTRAP
 export async function startTarget(options: { reference?: boolean } = {}): Promise<Target> {
   const bootstrap = options.reference === true ? undefined : process.env.KAFKA_BOOTSTRAP
   if (bootstrap !== undefined && bootstrap !== '') {
-    return { bootstrap: bootstrap.split(','), real: true, cluster: undefined, stop: async () => {} }
+    const brokers = bootstrap.split(',')
+    return {
+      bootstrap: brokers,
+      real: true,
+      cluster: undefined,
+      brokerIds: await brokerIdsOf(brokers),
+      ...realKafkaFaults(brokers),
+      stop: async () => {},
+    }
   }
   // The reference broker is test infrastructure: only tests import it, never the client.
   const { Cluster } = await import('../../src/broker/index.js')
   // No initial rebalance delay (Kafka's default is 3 s; the real test cluster runs with 0 too),
   // and short sessions allowed for the reference-only expiry tests.
   const cluster = await Cluster.start({ brokers: 3, groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 1000 })
+  const reference = cluster as unknown as ReferenceCluster
   return {
     bootstrap: cluster.bootstrapServers,
     real: false,
-    cluster: cluster as unknown as ReferenceCluster,
+    cluster: reference,
+    brokerIds: [0, 1, 2],
+    stopBroker: (id) => reference.faults.stopBroker(id),
+    startBroker: (id) => reference.faults.startBroker(id),
+    moveLeader: async (topic, partition, to) => {
+      reference.faults.moveLeader(topic, partition, to)
+      await waitForLeader(cluster.bootstrapServers, topic, partition, to)
+    },
     stop: () => cluster.stop(),
   }
 }
@@ -140,14 +169,6 @@ async function waitForLeaders(client: KafkaClient, name: string, partitions: num
   )
 }
 
-/** The leader of each partition, by partition id. */
-export async function leaders(bootstrap: string[], topic: string): Promise<Map<number, number>> {
-  return withClient(bootstrap, async (client) => {
-    await client.metadata.refresh([topic])
-    return new Map(client.metadata.topic(topic)!.partitions.map((p) => [p.partition, p.leader]))
-  })
-}
-
 /**
  * Writes `count` messages with values `${prefix}${i}` (i from `from`), keyless (spread over
  * partitions by the Writer's RoundRobin) unless `partition` pins them via a key-less balancer.
@@ -206,6 +227,11 @@ async function coordinatorOf(
     },
     { what: 'FindCoordinator' },
   )
+}
+
+/** The node id of the group's coordinator (FindCoordinator). */
+export async function coordinatorId(bootstrap: string[], groupId: string): Promise<number> {
+  return withClient(bootstrap, async (client) => (await coordinatorOf(client, groupId)).nodeId)
 }
 
 /** The group's committed offsets for a topic (partition → offset; partitions without one are left out). */

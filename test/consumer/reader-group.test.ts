@@ -3,7 +3,9 @@
 // set: restarts resuming from committed offsets (100k messages), members joining and leaving
 // with disjoint assignments and no loss, a slow handler keeping its membership, commits from a
 // member that lost its partition or was fenced, cooperative rebalancing, partitions added to a
-// subscribed topic, and static membership.
+// subscribed topic, static membership, and a member consuming through partition leader moves and
+// through a partition leader's broker crashing and coming back (both targets: real Kafka's nodes
+// are stopped with scripts/kafka.sh and leaders moved with reassignment + ElectLeaders).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CooperativeStickyGroupBalancer } from '../../src/consumer/assignors.js'
@@ -16,7 +18,10 @@ import { AbortError, ClosedError } from '../../src/net/errors.js'
 import {
   addPartitions,
   committedOffsets,
+  coordinatorId,
   createTopic,
+  isr,
+  leaders,
   produce,
   sleep,
   startTarget,
@@ -51,6 +56,52 @@ function coversDisjointly(readers: Reader[], partitions: number): boolean {
     }
   }
   return seen.size === partitions
+}
+
+/**
+ * Every read of a group member that commits each batch after processing it. A value read again
+ * after one of its reads was committed is a broken promise (`rereadAfterCommit`); one read again
+ * whose earlier reads never committed is an allowed duplicate.
+ */
+class Reads {
+  readonly counts: Uint8Array
+  private readonly committed: Uint8Array
+  readonly rereadAfterCommit: number[] = []
+  distinct = 0
+
+  constructor(readonly total: number) {
+    this.counts = new Uint8Array(total)
+    this.committed = new Uint8Array(total)
+  }
+
+  /** Fetches and commits batches until `goal` distinct values are read; `onProgress` after each batch. */
+  async consume(reader: Reader, goal: number, signal: AbortSignal, onProgress?: (distinct: number) => void) {
+    while (this.distinct < goal) {
+      const batch = await reader.fetchBatch({ signal })
+      const values = batch.messages.map((m) => Number(valueOf(m)))
+      for (const v of values) {
+        if (this.committed[v] === 1) this.rereadAfterCommit.push(v)
+        if (this.counts[v]!++ === 0) this.distinct++
+      }
+      try {
+        await reader.commitMessages(...batch.messages)
+        for (const v of values) this.committed[v] = 1
+      } catch (err) {
+        if (!(err instanceof CommitRejectedError)) throw err
+      }
+      onProgress?.(this.distinct)
+    }
+  }
+
+  check(): { missing: number[]; duplicates: number; rereadAfterCommit: number[] } {
+    const missing: number[] = []
+    let duplicates = 0
+    this.counts.forEach((c, i) => {
+      if (c === 0) missing.push(i)
+      else duplicates += c - 1
+    })
+    return { missing: missing.slice(0, 20), duplicates, rereadAfterCommit: this.rereadAfterCommit.slice(0, 20) }
+  }
 }
 
 describe.sequential(`Reader groups against ${targetName}`, () => {
@@ -395,4 +446,115 @@ describe.sequential(`Reader groups against ${targetName}`, () => {
       await b.close()
     }
   }, 60_000)
+  it('a group member follows partition leaders moved while it consumes: none lost, nothing committed read again', async () => {
+    const topic = unique('moved')
+    const groupId = unique('moved-g')
+    await createTopic(target.bootstrap, topic, 3, 3)
+    const total = 20_000
+    const half = total / 2
+    await produce(target.bootstrap, topic, half, { batchSize: 50 })
+    const before = await leaders(target.bootstrap, topic)
+    const ids = target.brokerIds
+    const next = (b: number): number => ids[(ids.indexOf(b) + 1) % ids.length]!
+    const reads = new Reads(total)
+    const reader = new Reader({
+      brokers: target.bootstrap,
+      groupId,
+      topic,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+      partitionMaxBytes: 8 * 1024,
+    })
+    const signal = AbortSignal.timeout(100_000)
+    let moving: Promise<unknown> | undefined
+    try {
+      // A quarter of the way into the first half, every partition's leader moves to the next broker.
+      await reads.consume(reader, half, signal, (distinct) => {
+        if (moving === undefined && distinct >= half / 4)
+          moving = Promise.all([...before].map(([p, leader]) => target.moveLeader(topic, p, next(leader))))
+      })
+      await moving
+      const after = await leaders(target.bootstrap, topic)
+      for (const [p, leader] of before) expect(after.get(p)).toBe(next(leader))
+      // The second half exists only on the new leaders' watch.
+      await produce(target.bootstrap, topic, half, { from: half, batchSize: 50 })
+      await reads.consume(reader, total, signal)
+    } finally {
+      await moving?.catch(() => {})
+      await reader.close()
+    }
+    expect(moving).toBeDefined()
+    const result = reads.check()
+    expect(result.missing).toEqual([])
+    expect(result.rereadAfterCommit).toEqual([])
+    // One member committing every batch before the next fetch: nothing uncommitted to read again.
+    expect(result.duplicates).toBe(0)
+    const committed = await committedOffsets(target.bootstrap, groupId, topic, 3)
+    expect([...committed.values()].reduce((a, b) => a + b, 0n)).toBe(BigInt(total))
+  }, 150_000)
+
+  it("a group member keeps reading when a partition leader's broker crashes, and after it comes back", async () => {
+    const topic = unique('crash')
+    const groupId = unique('crash-g')
+    await createTopic(target.bootstrap, topic, 3, 3)
+    const total = 20_000
+    const quarter = total / 4
+    await produce(target.bootstrap, topic, 2 * quarter, { batchSize: 50 })
+    // Crash a broker that leads a partition but does not coordinate the group (the coordinator
+    // crashing is reader-faults.test.ts's business).
+    const coordinator = await coordinatorId(target.bootstrap, groupId)
+    const leading = [...(await leaders(target.bootstrap, topic)).values()].find((b) => b !== coordinator)
+    const victim = leading ?? target.brokerIds.find((b) => b !== coordinator)!
+    if (leading === undefined) await target.moveLeader(topic, 0, victim)
+    const led = [...(await leaders(target.bootstrap, topic))].filter(([, b]) => b === victim).map(([p]) => p)
+    const reads = new Reads(total)
+    const reader = new Reader({
+      brokers: target.bootstrap,
+      groupId,
+      topic,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 500,
+      partitionMaxBytes: 8 * 1024,
+    })
+    const signal = AbortSignal.timeout(150_000)
+    let stopping: Promise<void> | undefined
+    let restarted = false
+    try {
+      await reads.consume(reader, 2 * quarter, signal, (distinct) => {
+        if (stopping === undefined && distinct >= quarter / 2) stopping = target.stopBroker(victim)
+      })
+      await stopping
+      await waitFor(
+        async () => ![...(await leaders(target.bootstrap, topic)).values()].includes(victim),
+        30_000,
+        `broker ${victim} to lead nothing`,
+      )
+      // Written and read while the broker is down.
+      await produce(target.bootstrap, topic, quarter, { from: 2 * quarter, batchSize: 50 })
+      await reads.consume(reader, 3 * quarter, signal)
+
+      await target.startBroker(victim)
+      restarted = true
+      // Back in sync, it leads its partition again, and the rest is read from it.
+      const p = led[0]!
+      await waitFor(
+        async () => (await isr(target.bootstrap, topic, p)).includes(victim),
+        60_000,
+        `broker ${victim} back in the ISR of ${topic}-${p}`,
+      )
+      await target.moveLeader(topic, p, victim)
+      await produce(target.bootstrap, topic, quarter, { from: 3 * quarter, batchSize: 50 })
+      await reads.consume(reader, total, signal)
+    } finally {
+      await stopping?.catch(() => {})
+      if (stopping !== undefined && !restarted) await target.startBroker(victim).catch(() => {})
+      await reader.close()
+    }
+    const result = reads.check()
+    expect(result.missing).toEqual([])
+    expect(result.rereadAfterCommit).toEqual([])
+    expect(result.duplicates).toBe(0)
+    const committed = await committedOffsets(target.bootstrap, groupId, topic, 3)
+    expect([...committed.values()].reduce((a, b) => a + b, 0n)).toBe(BigInt(total))
+  }, 240_000)
 })

@@ -5,37 +5,36 @@
 // in-process; `startTarget()` hides which. Everything it needs works on both: stopping and
 // restarting a broker (real Kafka: `scripts/kafka.sh stop-node/start-node`, or the commands in
 // KAFKA_STOP_NODE / KAFKA_START_NODE) and moving a partition leader (real Kafka: a reordering
-// AlterPartitionReassignments plus a preferred ElectLeaders, sent with the client core).
-// `startSecureTargets()` gives the SASL and TLS listeners: real Kafka's from the KAFKA_* env, or
+// AlterPartitionReassignments plus a preferred ElectLeaders, sent with the client core; both in
+// test/helpers/real-kafka.ts, shared with the consumer suites). `startSecureTargets()` gives the SASL and TLS listeners: real Kafka's from the KAFKA_* env, or
 // dedicated reference clusters with SASL users and with mutual TLS (certificates made here with
 // openssl). writer-faults.test.ts uses the reference cluster's fault injection directly.
 //
 // Topics are created through the client core (CreateTopics), and everything written is read back
 // with a third-party client (kcat, librdkafka) so the check does not trust our own decoder.
 
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import { KafkaClient, type ClientConfig } from '../../src/cluster/client.js'
 import { KafkaError } from '../../src/errors.js'
-import type { BrokerEndpoint } from '../../src/net/pool.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
-import { AlterPartitionReassignments, CreateTopics, ElectLeaders, Metadata } from '../../src/protocol/messages/index.js'
+import { CreateTopics, Metadata } from '../../src/protocol/messages/index.js'
 import { runKcat } from '../helpers/kcat.js'
+import {
+  brokerIdsOf,
+  liveBroker,
+  realKafka,
+  realKafkaFaults,
+  waitFor,
+  waitForLeader,
+  withAdmin,
+  type Auth,
+} from '../helpers/real-kafka.js'
 
-const run = promisify(execFile)
-const KAFKA_SH = fileURLToPath(new URL('../../scripts/kafka.sh', import.meta.url))
-
-/** True when the suites target the cluster named by KAFKA_BOOTSTRAP. */
-export const realKafka = process.env.KAFKA_BOOTSTRAP !== undefined && process.env.KAFKA_BOOTSTRAP !== ''
+export { isr, leaders, realKafka, waitFor, type Auth } from '../helpers/real-kafka.js'
 export const targetName = realKafka ? `Kafka at ${process.env.KAFKA_BOOTSTRAP}` : 'the reference cluster'
-
-/** Client options for a secured listener (SASL and/or TLS), used to create topics there. */
-export type Auth = Pick<ClientConfig, 'sasl' | 'tls'>
 
 export interface Target {
   bootstrap: string[]
@@ -57,26 +56,14 @@ const MIN_BROKERS = 3
 export async function startTarget(): Promise<Target> {
   if (realKafka) {
     const bootstrap = process.env.KAFKA_BOOTSTRAP!.split(',')
-    const brokerIds = await withAdmin(bootstrap, undefined, async (client) => {
-      await client.metadata.refresh([])
-      return [...client.metadata.brokers.keys()].sort((a, b) => a - b)
-    })
+    const brokerIds = await brokerIdsOf(bootstrap)
     if (brokerIds.length < MIN_BROKERS) {
       throw new Error(
         `the Kafka at KAFKA_BOOTSTRAP=${bootstrap.join(',')} has ${brokerIds.length} broker(s); the integration ` +
           `suites need ${MIN_BROKERS} (start one with \`scripts/kafka.sh start --nodes 3\`, or \`npm run test:kafka\`)`,
       )
     }
-    const control = nodeControl(bootstrap)
-    return {
-      bootstrap,
-      real: true,
-      brokerIds,
-      stopBroker: (id) => control.stop(id),
-      startBroker: (id) => control.start(id),
-      moveLeader: (topic, partition, to) => moveLeaderWithAdminApi(bootstrap, topic, partition, to),
-      stop: async () => {},
-    }
+    return { bootstrap, real: true, brokerIds, ...realKafkaFaults(bootstrap), stop: async () => {} }
   }
   const cluster = await startReferenceCluster()
   return {
@@ -98,110 +85,6 @@ export async function startReferenceCluster(options: Record<string, unknown> = {
   // The reference broker is test infrastructure: only tests import it, never the client.
   const { Cluster } = await import('../../src/broker/index.js')
   return Cluster.start({ brokers: 3, ...options })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Stopping and starting real Kafka nodes
-
-interface NodeControl {
-  stop(id: number): Promise<void>
-  start(id: number): Promise<void>
-}
-
-/**
- * How to stop and start a node of the real cluster: KAFKA_STOP_NODE / KAFKA_START_NODE (shell
- * commands, `{id}` replaced by the node id; e.g. `docker compose -f docker/compose.yml stop
- * kafka-{id}`), else scripts/kafka.sh when the cluster it runs (KAFKATS_KAFKA_STATE) is the one at
- * KAFKA_BOOTSTRAP. Anything else fails the test that needs it, saying so.
- */
-function nodeControl(bootstrap: string[]): NodeControl {
-  const stopCommand = process.env.KAFKA_STOP_NODE
-  const startCommand = process.env.KAFKA_START_NODE
-  if (stopCommand && startCommand) {
-    const sh = async (command: string, id: number, timeout: number) =>
-      void (await run('sh', ['-c', command.replaceAll('{id}', String(id))], { timeout }))
-    return { stop: (id) => sh(stopCommand, id, 90_000), start: (id) => sh(startCommand, id, 180_000) }
-  }
-  let checked: Promise<void> | undefined
-  const check = () =>
-    (checked ??= (async () => {
-      const status = await run('bash', [KAFKA_SH, 'status'], { timeout: 30_000 }).catch((e: unknown) => e)
-      const listed = await run('bash', [KAFKA_SH, 'bootstrap'], { timeout: 30_000 }).then(
-        (r) => r.stdout.trim(),
-        () => '',
-      )
-      if (status instanceof Error || listed !== bootstrap.join(',')) {
-        const state = process.env.KAFKATS_KAFKA_STATE ?? '/tmp/kafkats-kafka'
-        throw new Error(
-          `this test stops and restarts a broker of the Kafka at KAFKA_BOOTSTRAP=${bootstrap.join(',')}, but that ` +
-            `cluster is not the one scripts/kafka.sh runs from ${state} (${status instanceof Error ? 'no cluster runs there' : `that one is at ${listed}`}). Run the suites ` +
-            'with `npm run test:kafka`, point KAFKATS_KAFKA_STATE at the cluster’s state dir, or set ' +
-            'KAFKA_STOP_NODE and KAFKA_START_NODE to shell commands (with {id}) that stop and start a node.',
-        )
-      }
-    })())
-  return {
-    stop: async (id) => {
-      await check()
-      await run('bash', [KAFKA_SH, 'stop-node', String(id)], { timeout: 90_000 })
-    },
-    start: async (id) => {
-      await check()
-      await run('bash', [KAFKA_SH, 'start-node', String(id)], { timeout: 180_000 })
-    },
-  }
-}
-
-/**
- * Real Kafka has no "move this leader" switch: reorder the replicas so `toBroker` comes first
- * (a reassignment that moves no data), then run a preferred leader election. Brokers forward
- * both requests to the KRaft controller.
- */
-async function moveLeaderWithAdminApi(bootstrap: string[], topic: string, partition: number, to: number) {
-  await withAdmin(bootstrap, undefined, async (client) => {
-    await client.metadata.refresh([topic])
-    const replicas = client.metadata.partition(topic, partition)?.replicas ?? []
-    if (!replicas.includes(to)) throw new Error(`broker ${to} is not a replica of ${topic}-${partition} (${replicas})`)
-    const broker = await liveBroker(client)
-    const reassigned = await client.requestTo(broker, AlterPartitionReassignments, {
-      timeoutMs: 30_000,
-      topics: [
-        {
-          name: topic,
-          partitions: [{ partitionIndex: partition, replicas: [to, ...replicas.filter((r) => r !== to)] }],
-        },
-      ],
-    })
-    const code = reassigned.errorCode || (reassigned.responses[0]?.partitions[0]?.errorCode ?? 0)
-    if (code !== 0) throw KafkaError.fromCode(code, { topic, apiName: 'AlterPartitionReassignments' })
-    await waitFor(
-      async () => {
-        await client.metadata.refresh([topic])
-        return client.metadata.partition(topic, partition)?.replicas[0] === to
-      },
-      30_000,
-      `${topic}-${partition} replicas reordered with ${to} first`,
-    )
-    const elected = await client.requestTo(broker, ElectLeaders, {
-      electionType: 0, // PREFERRED
-      topicPartitions: [{ topic, partitions: [partition] }],
-      timeoutMs: 30_000,
-    })
-    const result = elected.errorCode || (elected.replicaElectionResults[0]?.partitionResult[0]?.errorCode ?? 0)
-    // ELECTION_NOT_NEEDED: the controller's own preferred-leader balancing was quicker.
-    if (result !== 0 && result !== ErrorCode.ELECTION_NOT_NEEDED) {
-      throw KafkaError.fromCode(result, { topic, apiName: 'ElectLeaders' })
-    }
-  })
-  await waitForLeader(bootstrap, topic, partition, to)
-}
-
-async function waitForLeader(bootstrap: string[], topic: string, partition: number, leader: number): Promise<void> {
-  await waitFor(
-    async () => (await leaders(bootstrap, topic)).get(partition) === leader,
-    30_000,
-    `${topic}-${partition} led by ${leader}`,
-  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,48 +261,6 @@ function makeCertificates(dir: string) {
 // ---------------------------------------------------------------------------------------------
 // Topics, metadata, reading back
 
-async function withAdmin<T>(
-  bootstrap: string[],
-  auth: Auth | undefined,
-  fn: (client: KafkaClient) => Promise<T>,
-): Promise<T> {
-  const client = new KafkaClient({ brokers: bootstrap, clientId: 'test-admin', ...auth })
-  try {
-    return await fn(client)
-  } finally {
-    await client.close()
-  }
-}
-
-/** A broker that answers now (a stopped one drops out of the metadata). */
-async function liveBroker(client: KafkaClient): Promise<BrokerEndpoint> {
-  await client.metadata.refresh([])
-  return client.anyBroker()
-}
-
-/** Polls `condition` every 100 ms until it holds, or throws after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    let last: unknown
-    try {
-      if (await condition()) return
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
-      )
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 export function uniqueTopic(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`
 }
@@ -465,22 +306,6 @@ export async function createTopic(
       30_000,
       `every broker to know ${name} and its leaders`,
     )
-  })
-}
-
-/** The in-sync replicas of a partition. */
-export async function isr(bootstrap: string[], topic: string, partition: number): Promise<readonly number[]> {
-  return withAdmin(bootstrap, undefined, async (client) => {
-    await client.metadata.refresh([topic])
-    return client.metadata.partition(topic, partition)?.isr ?? []
-  })
-}
-
-/** The leader of each partition, by partition id. */
-export async function leaders(bootstrap: string[], topic: string): Promise<Map<number, number>> {
-  return withAdmin(bootstrap, undefined, async (client) => {
-    await client.metadata.refresh([topic])
-    return new Map(client.metadata.topic(topic)!.partitions.map((p) => [p.partition, p.leader]))
   })
 }
 
