@@ -3,7 +3,7 @@
 // the same window (records-consumed-rate, bytes-consumed-rate, records-lag(-max),
 // fetch-latency-avg/max, commit-latency-avg/max).
 
-import type { DurationStats, SummaryStats } from '../producer/stats.js'
+import { Summary, type DurationStats, type SummaryStats } from '../metrics/summary.js'
 
 export type { DurationStats, SummaryStats }
 
@@ -70,25 +70,6 @@ export interface ReaderStats {
   /** commit-latency-avg / commit-latency-max (ms). */
   commitLatencyAvg: number
   commitLatencyMax: number
-}
-
-export class Summary {
-  count = 0
-  sum = 0
-  min = Infinity
-  max = -Infinity
-
-  observe(value: number): void {
-    this.count++
-    this.sum += value
-    if (value < this.min) this.min = value
-    if (value > this.max) this.max = value
-  }
-
-  snapshot(): SummaryStats {
-    if (this.count === 0) return { avg: 0, min: 0, max: 0, count: 0, sum: 0 }
-    return { avg: this.sum / this.count, min: this.min, max: this.max, count: this.count, sum: this.sum }
-  }
 }
 
 export interface ReaderGauges {

@@ -2,23 +2,9 @@
 // which resets them, as kafka-go's Stats() does) plus the Java producer's headline rates computed
 // over that same window.
 
-/** kafka-go's DurationStats, in milliseconds. */
-export interface DurationStats {
-  avg: number
-  min: number
-  max: number
-  count: number
-  sum: number
-}
+import { Summary, type DurationStats, type SummaryStats } from '../metrics/summary.js'
 
-/** kafka-go's SummaryStats. */
-export interface SummaryStats {
-  avg: number
-  min: number
-  max: number
-  count: number
-  sum: number
-}
+export type { DurationStats, SummaryStats }
 
 export interface WriterStats {
   /** Batches written (one per partition per Produce request), as kafka-go counts writes. */
@@ -84,25 +70,6 @@ export interface WriterStats {
   byteRate: number
   /** Bytes currently buffered (not yet acknowledged). */
   bufferedBytes: number
-}
-
-class Summary {
-  count = 0
-  sum = 0
-  min = Infinity
-  max = -Infinity
-
-  observe(value: number): void {
-    this.count++
-    this.sum += value
-    if (value < this.min) this.min = value
-    if (value > this.max) this.max = value
-  }
-
-  snapshot(): SummaryStats {
-    if (this.count === 0) return { avg: 0, min: 0, max: 0, count: 0, sum: 0 }
-    return { avg: this.sum / this.count, min: this.min, max: this.max, count: this.count, sum: this.sum }
-  }
 }
 
 export interface StatsGauges {
