@@ -12,6 +12,7 @@
 import { backoffDelay, sleep, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError, isRetriable } from '../errors.js'
 import { abortErrorFor } from '../net/errors.js'
+import { raceAbort } from '../net/pool.js'
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
 import { OffsetCommit, OffsetFetch, type OffsetCommitResponse } from '../protocol/messages/index.js'
 import type { TopicPartition } from './config.js'
@@ -126,7 +127,7 @@ export class OffsetCommitter {
       this.#undefer()
       this.#merge(owned)
       this.#pump()
-      await raceSignal(done, options.signal, 'commitMessages')
+      await raceAbort(done, options.signal, 'commitMessages')
     }
     if (rejected.length > 0) throw this.#notOwned(rejected)
   }
@@ -142,13 +143,13 @@ export class OffsetCommitter {
   async flush(options: CommitOptions = {}): Promise<void> {
     this.#undefer()
     if (this.#pending.size === 0) {
-      if (this.#running !== null) await raceSignal(this.#running, options.signal, 'commit flush')
+      if (this.#running !== null) await raceAbort(this.#running, options.signal, 'commit flush')
       return
     }
     const offsets = [...this.#pending.values()]
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ offsets, resolve, reject }))
     this.#pump()
-    await raceSignal(
+    await raceAbort(
       done.catch(() => {}),
       options.signal,
       'commit flush',
@@ -492,24 +493,4 @@ function describe(reason: CommitRejectedError['reason']): string {
     case 'closed':
       return 'the Reader closed first'
   }
-}
-
-/** `promise`, or an AbortError when `signal` fires first (the work itself goes on). */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) return Promise.reject(abortErrorFor(signal, what))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortErrorFor(signal, what))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
 }

@@ -3,6 +3,15 @@
 // the option and why. Each option documents its kafka-go name and its Java-consumer equivalent.
 
 import type { ClientConfig } from '../cluster/client.js'
+import {
+  INT32_MAX,
+  checkOptions,
+  integerIn,
+  isAbortSignal,
+  milliseconds,
+  show,
+  type Check,
+} from '../config-rules.js'
 import { ConfigError } from '../errors.js'
 import { CooperativeStickyGroupBalancer, RangeGroupBalancer, type GroupBalancer } from './assignors.js'
 import type { IsolationLevel } from './fetch-result.js'
@@ -169,25 +178,6 @@ export const READER_DEFAULTS = {
   closeTimeout: 30_000,
 }
 
-const INT32_MAX = 0x7fffffff
-
-type Check = (value: unknown) => string | null
-
-const integerIn =
-  (min: number, max: number): Check =>
-  (v) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
-      ? null
-      : `must be an integer in [${min}, ${max}], got ${show(v)}`
-
-/** Durations go on the wire as int32 milliseconds, so they must fit. */
-const milliseconds =
-  (min: number): Check =>
-  (v) =>
-    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= INT32_MAX
-      ? null
-      : `must be a number of milliseconds in [${min}, ${INT32_MAX}], got ${show(v)}`
-
 const topicName: Check = (v) =>
   typeof v === 'string' && /^[a-zA-Z0-9._-]{1,249}$/.test(v) && v !== '.' && v !== '..'
     ? null
@@ -250,7 +240,7 @@ const RULES: Record<string, Check> = {
   closeTimeout: milliseconds(0),
   onAssign: isFunction,
   onRevoke: isFunction,
-  signal: (v) => (v instanceof AbortSignal ? null : 'must be an AbortSignal'),
+  signal: isAbortSignal,
 }
 
 const REMOVED: Record<string, string> = {
@@ -265,17 +255,7 @@ const REMOVED: Record<string, string> = {
 
 /** Validates and fills in defaults; never mutates `config`. */
 export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig {
-  if (typeof config !== 'object' || config === null)
-    throw new ConfigError('config', 'the Reader needs an options object')
-  for (const [option, hint] of Object.entries(REMOVED)) {
-    if (option in config) throw new ConfigError(option, `is not a Reader option; ${hint}`)
-  }
-  for (const [option, check] of Object.entries(RULES)) {
-    const value = (config as unknown as Record<string, unknown>)[option]
-    if (value === undefined) continue
-    const problem = check(value)
-    if (problem !== null) throw new ConfigError(option, problem)
-  }
+  checkOptions('Reader', config, RULES, REMOVED)
 
   const groupId = config.groupId
   let direct: TopicPartition | undefined
@@ -368,12 +348,4 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     onRevoke: config.onRevoke,
     signal: config.signal,
   }
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'bigint') return `${value}n`
-  if (typeof value === 'function') return 'a function'
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object'
-  return String(value)
 }

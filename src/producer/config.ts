@@ -2,6 +2,16 @@
 // (table-driven for single options, then the cross-field rules) that throws a ConfigError naming
 // the option and why. Each option documents its kafka-go name and its Java-client equivalent.
 
+import {
+  INT32_MAX,
+  checkOptions,
+  integerIn,
+  isAbortSignal,
+  isBoolean,
+  milliseconds,
+  show,
+  type Check,
+} from '../config-rules.js'
 import { ConfigError } from '../errors.js'
 import type { Message } from '../message.js'
 import type { CompressionCodec } from '../protocol/compression/index.js'
@@ -106,25 +116,7 @@ export const WRITER_DEFAULTS = {
 /** The most batches in flight per partition that idempotent produce allows (the broker caches 5). */
 export const MAX_IDEMPOTENT_IN_FLIGHT = 5
 
-const INT32_MAX = 0x7fffffff
 const CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
-
-type Check = (value: unknown) => string | null
-
-const integerIn =
-  (min: number, max: number): Check =>
-  (v) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
-      ? null
-      : `must be an integer in [${min}, ${max}], got ${show(v)}`
-
-/** Durations go on the wire as int32 milliseconds in places, so they must fit. */
-const milliseconds =
-  (min: number): Check =>
-  (v) =>
-    typeof v === 'number' && Number.isFinite(v) && v >= min && v <= INT32_MAX
-      ? null
-      : `must be a number of milliseconds in [${min}, ${INT32_MAX}], got ${show(v)}`
 
 const RULES: Record<string, Check> = {
   topic: (v) =>
@@ -139,7 +131,7 @@ const RULES: Record<string, Check> = {
     v === 'none' || v === 'leader' || v === 'all' || v === 0 || v === 1 || v === -1
       ? null
       : `must be 'none', 'leader' or 'all' (or 0, 1, -1), got ${show(v)}`,
-  idempotent: (v) => (typeof v === 'boolean' ? null : `must be a boolean, got ${show(v)}`),
+  idempotent: isBoolean,
   maxAttempts: integerIn(1, 1_000_000),
   writeBackoffMin: milliseconds(0),
   writeBackoffMax: milliseconds(0),
@@ -148,14 +140,14 @@ const RULES: Record<string, Check> = {
   batchTimeout: milliseconds(0),
   compression: (v) =>
     CODECS.includes(v as CompressionCodec) ? null : `must be one of ${CODECS.join(', ')}, got ${show(v)}`,
-  async: (v) => (typeof v === 'boolean' ? null : `must be a boolean, got ${show(v)}`),
+  async: isBoolean,
   completion: (v) => (typeof v === 'function' ? null : 'must be a function (messages, error) => void'),
   bufferMaxBytes: integerIn(1024, Number.MAX_SAFE_INTEGER),
   deliveryTimeout: milliseconds(1),
   closeTimeout: milliseconds(0),
   maxInFlightRequests: integerIn(1, 1000),
-  allowAutoTopicCreation: (v) => (typeof v === 'boolean' ? null : `must be a boolean, got ${show(v)}`),
-  signal: (v) => (v instanceof AbortSignal ? null : 'must be an AbortSignal'),
+  allowAutoTopicCreation: isBoolean,
+  signal: isAbortSignal,
 }
 
 const REMOVED: Record<string, string> = {
@@ -168,17 +160,7 @@ const REMOVED: Record<string, string> = {
 
 /** Validates and fills in defaults; never mutates `config`. */
 export function resolveWriterConfig(config: WriterConfig): ResolvedWriterConfig {
-  if (typeof config !== 'object' || config === null)
-    throw new ConfigError('config', 'the Writer needs an options object')
-  for (const [option, hint] of Object.entries(REMOVED)) {
-    if (option in config) throw new ConfigError(option, `is not a Writer option; ${hint}`)
-  }
-  for (const [option, check] of Object.entries(RULES)) {
-    const value = (config as unknown as Record<string, unknown>)[option]
-    if (value === undefined) continue
-    const problem = check(value)
-    if (problem !== null) throw new ConfigError(option, problem)
-  }
+  checkOptions('Writer', config, RULES, REMOVED)
 
   const acks = normalizeAcks(config.requiredAcks ?? 'all')
   const maxInFlightRequests = config.maxInFlightRequests ?? WRITER_DEFAULTS.maxInFlightRequests
@@ -257,11 +239,4 @@ function normalizeAcks(value: RequiredAcks | 0 | 1 | -1): RequiredAcks {
   if (value === 1) return 'leader'
   if (value === -1) return 'all'
   return value
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object'
-  return String(value)
 }
