@@ -3,15 +3,7 @@
 // the option and why. Each option documents its kafka-go name and its Java-consumer equivalent.
 
 import type { ClientConfig } from '../cluster/client.js'
-import {
-  INT32_MAX,
-  checkOptions,
-  integerIn,
-  isAbortSignal,
-  milliseconds,
-  show,
-  type Check,
-} from '../config-rules.js'
+import { INT32_MAX, checkOptions, integerIn, isAbortSignal, milliseconds, show, type Check } from '../config-rules.js'
 import { ConfigError } from '../errors.js'
 import { CooperativeStickyGroupBalancer, RangeGroupBalancer, type GroupBalancer } from './assignors.js'
 import type { IsolationLevel } from './fetch-result.js'
