@@ -12,4 +12,12 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // Plain .mjs/.cjs scripts a user of the installed package would write (run by tarball.test.ts).
+    files: ['test/package/scratch-app/**'],
+    languageOptions: {
+      globals: { AbortSignal: 'readonly', console: 'readonly', process: 'readonly', require: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 )
