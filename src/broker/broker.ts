@@ -162,6 +162,11 @@ export class BrokerNode {
         result = handler.errorResponse(ctx, body, ErrorCode.UNKNOWN_SERVER_ERROR)
       }
     }
+    if (fault.dropResponse === true) {
+      // Applied, answer lost: the client only sees its connection go away.
+      conn.close(`fault: dropResponse after ${api.name} was applied`)
+      return null
+    }
     if (result === null || signal.aborted) return null
     if (this.blackholed) return this.never(conn)
     try {

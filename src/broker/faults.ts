@@ -29,7 +29,16 @@
 //                                        (the next `count` ones, or all until clear()).
 //   faults.blackhole(brokerId, on = true) the broker reads requests and never answers them,
 //                                        without closing connections (a hung broker).
-//   faults.clear()                       removes failNext/delay/blackhole/lagging faults.
+//   faults.dropResponse(api, count, { broker? })
+//                                        the next `count` requests of `api` are handled in full
+//                                        (a Produce is appended and replicated as its acks ask,
+//                                        an OffsetCommit stored...) and then the connection is
+//                                        closed instead of answering: the response was lost after
+//                                        the request was applied, as when a Kafka broker's reply
+//                                        dies with its connection or the client times out first.
+//                                        A retry must be recognised as a duplicate.
+//   faults.clear()                       removes failNext/delay/dropResponse/blackhole/lagging
+//                                        faults.
 
 import { apiByKey } from '../protocol/messages/index.js'
 import type { Cluster } from './cluster.js'
@@ -49,9 +58,17 @@ interface DelayRule {
   ms: number
 }
 
+interface DropRule {
+  apiKey: number
+  broker: number | undefined
+  remaining: number
+}
+
 export interface FaultDecision {
   delayMs: number
   errorCode?: number
+  /** Handle the request, then close the connection instead of answering. */
+  dropResponse?: boolean
 }
 
 const API_KEYS_BY_NAME = new Map<string, number>()
@@ -73,6 +90,7 @@ function resolveApiKey(api: number | string): number {
 export class Faults {
   private fails: FailRule[] = []
   private delays: DelayRule[] = []
+  private drops: DropRule[] = []
 
   constructor(private readonly cluster: Cluster) {}
 
@@ -115,6 +133,11 @@ export class Faults {
     this.fails.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: count, errorCode })
   }
 
+  dropResponse(api: number | string, count: number, opts: { broker?: number } = {}): void {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`)
+    this.drops.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: count })
+  }
+
   delay(api: number | string, ms: number, opts: { broker?: number; count?: number } = {}): void {
     if (!(ms >= 0)) throw new RangeError(`ms must be >= 0, got ${ms}`)
     this.delays.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: opts.count ?? Infinity, ms })
@@ -127,6 +150,7 @@ export class Faults {
   clear(): void {
     this.fails = []
     this.delays = []
+    this.drops = []
     for (const b of this.cluster.brokers) b.blackholed = false
     for (const t of this.cluster.topics.all()) {
       for (const p of t.partitions) {
@@ -154,6 +178,13 @@ export class Faults {
       decision.errorCode = fail.errorCode
       fail.remaining--
       if (fail.remaining <= 0) this.fails.splice(this.fails.indexOf(fail), 1)
+    }
+    // An injected error is a response too: a request that fails is not also dropped.
+    const drop = decision.errorCode === undefined ? this.drops.find(matches) : undefined
+    if (drop !== undefined) {
+      decision.dropResponse = true
+      drop.remaining--
+      if (drop.remaining <= 0) this.drops.splice(this.drops.indexOf(drop), 1)
     }
     return decision
   }
