@@ -37,8 +37,15 @@
 //                                        the request was applied, as when a Kafka broker's reply
 //                                        dies with its connection or the client times out first.
 //                                        A retry must be recognised as a duplicate.
-//   faults.clear()                       removes failNext/delay/dropResponse/blackhole/lagging
-//                                        faults.
+//   faults.failPartition(topic, p, code, { count?, api?, broker? })
+//                                        inside the next `count` (default 1) Produce requests (or
+//                                        Fetch, with api: 'Fetch') that name topic-p, only that
+//                                        partition is answered with `code` and nothing of it is
+//                                        applied; the request's other partitions are handled as
+//                                        usual. Kafka answers per partition (ReplicaManager), so
+//                                        one partition of a multi-partition request can fail alone.
+//   faults.clear()                       removes failNext/delay/dropResponse/failPartition/
+//                                        blackhole/lagging faults.
 
 import { apiByKey } from '../protocol/messages/index.js'
 import type { Cluster } from './cluster.js'
@@ -63,6 +70,18 @@ interface DropRule {
   broker: number | undefined
   remaining: number
 }
+
+interface PartitionRule {
+  apiKey: number
+  broker: number | undefined
+  topic: string
+  partition: number
+  remaining: number
+  errorCode: number
+}
+
+/** The APIs whose partitions failPartition can fail one by one. */
+const PARTITION_FAULT_APIS = new Set(['produce', 'fetch'])
 
 export interface FaultDecision {
   delayMs: number
@@ -91,6 +110,7 @@ export class Faults {
   private fails: FailRule[] = []
   private delays: DelayRule[] = []
   private drops: DropRule[] = []
+  private partitionFails: PartitionRule[] = []
 
   constructor(private readonly cluster: Cluster) {}
 
@@ -138,6 +158,47 @@ export class Faults {
     this.drops.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: count })
   }
 
+  failPartition(
+    topic: string,
+    partition: number,
+    errorCode: number,
+    opts: { count?: number; api?: 'Produce' | 'Fetch'; broker?: number } = {},
+  ): void {
+    const count = opts.count ?? 1
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`)
+    if (!Number.isInteger(partition) || partition < 0)
+      throw new RangeError(`partition must be a non-negative integer, got ${partition}`)
+    const apiName = opts.api ?? 'Produce'
+    if (!PARTITION_FAULT_APIS.has(String(apiName).toLowerCase()))
+      throw new RangeError(`failPartition applies to Produce or Fetch, not '${String(apiName)}'`)
+    this.partitionFails.push({
+      apiKey: resolveApiKey(apiName),
+      broker: opts.broker,
+      topic,
+      partition,
+      remaining: count,
+      errorCode,
+    })
+  }
+
+  /**
+   * The error to answer for one partition of a request (called by the Produce and Fetch
+   * handlers), consuming one use of the matching failPartition fault; undefined for none.
+   */
+  takePartition(brokerId: number, apiKey: number, topic: string, partition: number): number | undefined {
+    const rule = this.partitionFails.find(
+      (r) =>
+        r.apiKey === apiKey &&
+        r.topic === topic &&
+        r.partition === partition &&
+        (r.broker === undefined || r.broker === brokerId),
+    )
+    if (rule === undefined) return undefined
+    rule.remaining--
+    if (rule.remaining <= 0) this.partitionFails.splice(this.partitionFails.indexOf(rule), 1)
+    return rule.errorCode
+  }
+
   delay(api: number | string, ms: number, opts: { broker?: number; count?: number } = {}): void {
     if (!(ms >= 0)) throw new RangeError(`ms must be >= 0, got ${ms}`)
     this.delays.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: opts.count ?? Infinity, ms })
@@ -151,6 +212,7 @@ export class Faults {
     this.fails = []
     this.delays = []
     this.drops = []
+    this.partitionFails = []
     for (const b of this.cluster.brokers) b.blackholed = false
     for (const t of this.cluster.topics.all()) {
       for (const p of t.partitions) {

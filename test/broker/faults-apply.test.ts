@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from '../../src/broker/index.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
+import { Fetch } from '../../src/protocol/messages/fetch.js'
 import { FindCoordinator } from '../../src/protocol/messages/find-coordinator.js'
 import { InitProducerId } from '../../src/protocol/messages/init-producer-id.js'
 import { OffsetCommit } from '../../src/protocol/messages/offset-commit.js'
@@ -120,5 +121,84 @@ describe('faults inside a request', () => {
     expect(answered.responses[0]!.partitionResponses[0]!.errorCode).toBe(0)
     expect(() => cluster.faults.dropResponse('Produce', 0)).toThrow(RangeError)
     expect(() => cluster.faults.dropResponse('NoSuchApi', 1)).toThrow(RangeError)
+  })
+
+  // Kafka handles each partition of a Produce on its own (ReplicaManager.appendToLocalLog catches
+  // per partition), so one partition can fail (a leader moving, a full disk, a record error)
+  // while the others of the same request are appended.
+  it('failPartition fails one partition of a multi-partition Produce; the others are appended', async () => {
+    const c = await connect(0)
+    const { producerId, producerEpoch } = await c.send(InitProducerId, 4, {
+      transactionalId: null,
+      transactionTimeoutMs: 1000,
+    })
+    const batch = (baseSequence: number) => makeBatch(2, { producerId, producerEpoch, baseSequence })
+    const request = async (indexes: number[]) => ({
+      acks: -1,
+      timeoutMs: 2000,
+      topicData: [
+        {
+          name: 'multi',
+          partitionData: await Promise.all(indexes.map(async (index) => ({ index, records: await batch(0) }))),
+        },
+      ],
+    })
+    cluster.faults.failPartition('multi', 1, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    const r = await c.send(Produce, 11, await request([0, 1, 2]))
+    expect(r.responses[0]!.partitionResponses.map((p) => [p.index, p.errorCode, p.baseOffset])).toEqual([
+      [0, 0, 0n],
+      [1, ErrorCode.NOT_LEADER_OR_FOLLOWER, -1n],
+      [2, 0, 0n],
+    ])
+    expect([0, 1, 2].map((i) => cluster.topics.partition('multi', i)!.log.endOffset)).toEqual([2, 0, 2])
+    // Nothing of partition 1 was applied: its producer state is untouched, so the retry of the
+    // same batch (sequence 0) is a first append, not a duplicate; count 1 means it succeeds.
+    const retry = await c.send(Produce, 11, await request([1]))
+    expect(retry.responses[0]!.partitionResponses[0]).toMatchObject({ index: 1, errorCode: 0, baseOffset: 0n })
+    expect(cluster.topics.partition('multi', 1)!.log.endOffset).toBe(2)
+  })
+
+  // Fetch is answered per partition too (ReplicaManager.readFromLog): one partition's error
+  // leaves the others' records in the same response, and an error answers a long poll at once.
+  it('failPartition with api Fetch fails one partition of a Fetch; the others return records', async () => {
+    const c = await connect(0)
+    cluster.faults.failPartition('multi', 2, ErrorCode.KAFKA_STORAGE_ERROR, { api: 'Fetch', count: 2 })
+    const fetch = () =>
+      c.send(Fetch, 12, {
+        maxWaitMs: 5000,
+        minBytes: 1 << 20,
+        maxBytes: 1 << 20,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic: 'multi',
+            partitions: [0, 1, 2].map((partition) => ({ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20 })),
+          },
+        ],
+      })
+    const t0 = Date.now()
+    for (let i = 0; i < 2; i++) {
+      const parts = (await fetch()).responses[0]!.partitions
+      expect(parts.map((p) => p.errorCode)).toEqual([0, 0, ErrorCode.KAFKA_STORAGE_ERROR])
+      expect(parts[0]!.records?.length).toBeGreaterThan(0)
+      expect(parts[1]!.records?.length).toBeGreaterThan(0)
+      expect(parts[2]!.records?.length ?? 0).toBe(0)
+    }
+    expect(Date.now() - t0).toBeLessThan(4000)
+    const after = (
+      await c.send(Fetch, 12, {
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic: 'multi', partitions: [{ partition: 2, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+      })
+    ).responses[0]!.partitions[0]!
+    expect(after.errorCode).toBe(0)
+    expect(after.records?.length).toBeGreaterThan(0)
+    expect(() => cluster.faults.failPartition('multi', 0, 6, { api: 'Metadata' as 'Fetch' })).toThrow(RangeError)
+    expect(() => cluster.faults.failPartition('multi', -1, 6)).toThrow(RangeError)
   })
 })
