@@ -139,9 +139,12 @@ export class Faults {
 
   lagReplica(topic: string, partition: number, brokerId: number, lagging = true): void {
     const p = this.partition(topic, partition)
+    // Lagging starts at once (no fetch round first); resuming is a fetch round now.
     if (lagging) p.lagging.add(brokerId)
-    else p.lagging.delete(brokerId)
-    p.replicate()
+    else {
+      p.lagging.delete(brokerId)
+      p.replicate()
+    }
   }
 
   dropConnections(brokerId: number): void {

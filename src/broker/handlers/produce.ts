@@ -238,7 +238,7 @@ async function appendPartition(
   const stored = p.log.append(owned, h, p.leaderEpoch, now, logAppendTime)
   // Kafka keeps the batch's max timestamp (the append time for LogAppendTime) in the producer state.
   p.producers.onAppend(h, stored.baseOffset, stored.lastOffset, logAppendTime ? now : Number(h.maxTimestamp))
-  p.replicate()
+  p.scheduleReplication()
   p.notify()
   const response: PartitionResponse = {
     index,
