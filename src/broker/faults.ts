@@ -44,11 +44,18 @@
 //                                        applied; the request's other partitions are handled as
 //                                        usual. Kafka answers per partition (ReplicaManager), so
 //                                        one partition of a multi-partition request can fail alone.
+//   faults.lagMetadata(brokerId, on = true)
+//                                        the broker answers Metadata from the view it had when
+//                                        the fault was set (leaders, leader epochs, ISRs, brokers,
+//                                        topics created or deleted since), until turned off or
+//                                        cleared: a KRaft broker behind on the metadata log.
+//                                        Other requests use the current state.
 //   faults.clear()                       removes failNext/delay/dropResponse/failPartition/
-//                                        blackhole/lagging faults.
+//                                        lagMetadata/blackhole/lagging faults.
 
 import { apiByKey } from '../protocol/messages/index.js'
 import type { Cluster } from './cluster.js'
+import { captureMetadataView } from './metadata-view.js'
 
 interface FailRule {
   apiKey: number
@@ -207,6 +214,11 @@ export class Faults {
     this.delays.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: opts.count ?? Infinity, ms })
   }
 
+  lagMetadata(brokerId: number, on = true): void {
+    const broker = this.cluster.broker(brokerId)
+    broker.metadataView = on ? captureMetadataView(this.cluster) : undefined
+  }
+
   blackhole(brokerId: number, on = true): void {
     this.cluster.broker(brokerId).blackholed = on
   }
@@ -216,7 +228,10 @@ export class Faults {
     this.delays = []
     this.drops = []
     this.partitionFails = []
-    for (const b of this.cluster.brokers) b.blackholed = false
+    for (const b of this.cluster.brokers) {
+      b.blackholed = false
+      b.metadataView = undefined
+    }
     for (const t of this.cluster.topics.all()) {
       for (const p of t.partitions) {
         if (p.lagging.size > 0) {
