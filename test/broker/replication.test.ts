@@ -8,6 +8,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { Fetch } from '../../src/protocol/messages/fetch.js'
 import { ListOffsets } from '../../src/protocol/messages/list-offsets.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
+import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { makeBatch, sleep, TestClient, waitFor } from './helpers.js'
 
 describe('replication', () => {
@@ -18,12 +19,12 @@ describe('replication', () => {
     clients.push(c)
     return c
   }
-  const produce = async (c: TestClient, topic: string, acks: number) =>
+  const produce = async (c: TestClient, topic: string, acks: number, valuePrefix = 'value') =>
     (
       await c.send(Produce, 11, {
         acks,
         timeoutMs: 2000,
-        topicData: [{ name: topic, partitionData: [{ index: 0, records: await makeBatch(2) }] }],
+        topicData: [{ name: topic, partitionData: [{ index: 0, records: await makeBatch(2, { valuePrefix }) }] }],
       })
     ).responses[0]!.partitionResponses[0]!
   const fetch = async (c: TestClient, topic: string, offset: number) =>
@@ -135,14 +136,18 @@ describe('replication', () => {
       off()
       crashed = cluster.faults.stopBroker(0)
     })
-    await expect(produce(c0, 'lost', 1)).rejects.toThrow('connection closed')
+    await expect(produce(c0, 'lost', 1, 'lost')).rejects.toThrow('connection closed')
     await crashed
     expect(p.leader).toBe(1)
     expect(p.log.endOffset).toBe(2)
     const c1 = await connect(1)
-    expect((await produce(c1, 'lost', 1)).baseOffset).toBe(2n)
+    expect((await produce(c1, 'lost', 1, 'kept')).baseOffset).toBe(2n)
     await cluster.faults.startBroker(0)
     await waitFor(() => p.highWatermark === 4, 2000, 'the returning broker to catch up')
     expect(p.isr).toEqual([0, 1, 2])
+    // Offsets 2-3 hold the new leader's batch; the returning broker truncated the lost one.
+    const batches = await decodeRecordBatches((await fetch(c1, 'lost', 0)).records ?? null)
+    const values = batches.flatMap((b) => b.records.map((r) => r.value?.toString()))
+    expect(values).toEqual(['value-0', 'value-1', 'kept-0', 'kept-1'])
   })
 })
