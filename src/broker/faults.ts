@@ -1,7 +1,8 @@
 // Fault injection: `cluster.faults`.
 //
 // Every fault is deterministic: it applies to exactly the requests or partitions named, in the
-// order requests arrive, and nothing happens on a timer of its own.
+// order requests arrive, and nothing happens on a timer of its own. Without faults, followers
+// already copy asynchronously, one event-loop turn after an append (see topics.ts).
 //
 //   await faults.stopBroker(id)          the broker stops listening and drops its connections;
 //                                        it leaves every ISR (the last member stays, as in KRaft)
@@ -15,9 +16,13 @@
 //                                        fewer than min.insync.replicas, acks=-1 produce fails
 //                                        with NOT_ENOUGH_REPLICAS.
 //   faults.lagReplica(topic, p, broker, lagging = true)
-//                                        the follower stops copying but stays in the ISR, so the
-//                                        high watermark stops: acks=-1 produce waits (and times
-//                                        out) and consumers see no new data until it resumes.
+//                                        the follower stops fetching (at once, not after a round)
+//                                        but stays in the ISR, so the high watermark stops:
+//                                        acks=-1 produce waits (and times out) and consumers see
+//                                        no new data until it resumes (a fetch round at once). A
+//                                        lagging follower elected leader keeps the older high
+//                                        watermark it last heard, and does not count a lagging
+//                                        follower until it fetches again.
 //   faults.dropConnections(brokerId)     closes every client connection of the broker.
 //   faults.failNext(api, count, code, { broker? })
 //                                        the next `count` requests of `api` (key or name, e.g.
@@ -40,7 +45,8 @@
 //   faults.failPartition(topic, p, code, { count?, api?, broker? })
 //                                        inside the next `count` (default 1) Produce requests (or
 //                                        Fetch, with api: 'Fetch') that name topic-p, only that
-//                                        partition is answered with `code` and nothing of it is
+//                                        partition (for Fetch: on its leader) is answered with
+//                                        `code` and nothing of it is
 //                                        applied; the request's other partitions are handled as
 //                                        usual. Kafka answers per partition (ReplicaManager), so
 //                                        one partition of a multi-partition request can fail alone.
@@ -49,7 +55,8 @@
 //                                        the fault was set (leaders, leader epochs, ISRs, brokers,
 //                                        topics created or deleted since), until turned off or
 //                                        cleared: a KRaft broker behind on the metadata log.
-//                                        Other requests use the current state.
+//                                        Setting it again freezes a newer view. Other requests
+//                                        (Produce, Fetch...) use the current state.
 //   faults.clear()                       removes failNext/delay/dropResponse/failPartition/
 //                                        lagMetadata/blackhole/lagging faults.
 
