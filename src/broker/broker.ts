@@ -26,6 +26,7 @@ import { HANDLERS } from './handlers/index.js'
 import { evaluateRawToken, saslSession } from './handlers/sasl.js'
 import type { RequestContext } from './handlers/types.js'
 import type { Log } from './logger.js'
+import type { MetadataView } from './metadata-view.js'
 
 export class BrokerNode {
   running = false
@@ -33,6 +34,8 @@ export class BrokerNode {
   blackholed = false
   readonly connections = new Set<Connection>()
   readonly fetchSessions = new FetchSessionCache()
+  /** Fault: Metadata is answered from this frozen view (faults.lagMetadata) instead of the cluster's. */
+  metadataView: MetadataView | undefined
   private server: Server | undefined
   private readonly log: Log
 
@@ -161,6 +164,11 @@ export class BrokerNode {
         )
         result = handler.errorResponse(ctx, body, ErrorCode.UNKNOWN_SERVER_ERROR)
       }
+    }
+    if (fault.dropResponse === true) {
+      // Applied, answer lost: the client only sees its connection go away.
+      conn.close(`fault: dropResponse after ${api.name} was applied`)
+      return null
     }
     if (result === null || signal.aborted) return null
     if (this.blackholed) return this.never(conn)

@@ -1,7 +1,8 @@
 // Fault injection: `cluster.faults`.
 //
 // Every fault is deterministic: it applies to exactly the requests or partitions named, in the
-// order requests arrive, and nothing happens on a timer of its own.
+// order requests arrive, and nothing happens on a timer of its own. Without faults, followers
+// already copy asynchronously, one event-loop turn after an append (see topics.ts).
 //
 //   await faults.stopBroker(id)          the broker stops listening and drops its connections;
 //                                        it leaves every ISR (the last member stays, as in KRaft)
@@ -15,9 +16,13 @@
 //                                        fewer than min.insync.replicas, acks=-1 produce fails
 //                                        with NOT_ENOUGH_REPLICAS.
 //   faults.lagReplica(topic, p, broker, lagging = true)
-//                                        the follower stops copying but stays in the ISR, so the
-//                                        high watermark stops: acks=-1 produce waits (and times
-//                                        out) and consumers see no new data until it resumes.
+//                                        the follower stops fetching (at once, not after a round)
+//                                        but stays in the ISR, so the high watermark stops:
+//                                        acks=-1 produce waits (and times out) and consumers see
+//                                        no new data until it resumes (a fetch round at once). A
+//                                        lagging follower elected leader keeps the older high
+//                                        watermark it last heard, and does not count a lagging
+//                                        follower until it fetches again.
 //   faults.dropConnections(brokerId)     closes every client connection of the broker.
 //   faults.failNext(api, count, code, { broker? })
 //                                        the next `count` requests of `api` (key or name, e.g.
@@ -29,10 +34,35 @@
 //                                        (the next `count` ones, or all until clear()).
 //   faults.blackhole(brokerId, on = true) the broker reads requests and never answers them,
 //                                        without closing connections (a hung broker).
-//   faults.clear()                       removes failNext/delay/blackhole/lagging faults.
+//   faults.dropResponse(api, count, { broker? })
+//                                        the next `count` requests of `api` are handled in full
+//                                        (a Produce is appended and replicated as its acks ask,
+//                                        an OffsetCommit stored...) and then the connection is
+//                                        closed instead of answering: the response was lost after
+//                                        the request was applied, as when a Kafka broker's reply
+//                                        dies with its connection or the client times out first.
+//                                        A retry must be recognised as a duplicate.
+//   faults.failPartition(topic, p, code, { count?, api?, broker? })
+//                                        inside the next `count` (default 1) Produce requests (or
+//                                        Fetch, with api: 'Fetch') that name topic-p, only that
+//                                        partition (for Fetch: on its leader) is answered with
+//                                        `code` and nothing of it is
+//                                        applied; the request's other partitions are handled as
+//                                        usual. Kafka answers per partition (ReplicaManager), so
+//                                        one partition of a multi-partition request can fail alone.
+//   faults.lagMetadata(brokerId, on = true)
+//                                        the broker answers Metadata from the view it had when
+//                                        the fault was set (leaders, leader epochs, ISRs, brokers,
+//                                        topics created or deleted since), until turned off or
+//                                        cleared: a KRaft broker behind on the metadata log.
+//                                        Setting it again freezes a newer view. Other requests
+//                                        (Produce, Fetch...) use the current state.
+//   faults.clear()                       removes failNext/delay/dropResponse/failPartition/
+//                                        lagMetadata/blackhole/lagging faults.
 
 import { apiByKey } from '../protocol/messages/index.js'
 import type { Cluster } from './cluster.js'
+import { captureMetadataView } from './metadata-view.js'
 
 interface FailRule {
   apiKey: number
@@ -49,9 +79,29 @@ interface DelayRule {
   ms: number
 }
 
+interface DropRule {
+  apiKey: number
+  broker: number | undefined
+  remaining: number
+}
+
+interface PartitionRule {
+  apiKey: number
+  broker: number | undefined
+  topic: string
+  partition: number
+  remaining: number
+  errorCode: number
+}
+
+/** The APIs whose partitions failPartition can fail one by one. */
+const PARTITION_FAULT_APIS = new Set(['produce', 'fetch'])
+
 export interface FaultDecision {
   delayMs: number
   errorCode?: number
+  /** Handle the request, then close the connection instead of answering. */
+  dropResponse?: boolean
 }
 
 const API_KEYS_BY_NAME = new Map<string, number>()
@@ -73,6 +123,8 @@ function resolveApiKey(api: number | string): number {
 export class Faults {
   private fails: FailRule[] = []
   private delays: DelayRule[] = []
+  private drops: DropRule[] = []
+  private partitionFails: PartitionRule[] = []
 
   constructor(private readonly cluster: Cluster) {}
 
@@ -101,9 +153,12 @@ export class Faults {
 
   lagReplica(topic: string, partition: number, brokerId: number, lagging = true): void {
     const p = this.partition(topic, partition)
+    // Lagging starts at once (no fetch round first); resuming is a fetch round now.
     if (lagging) p.lagging.add(brokerId)
-    else p.lagging.delete(brokerId)
-    p.replicate()
+    else {
+      p.lagging.delete(brokerId)
+      p.replicate()
+    }
   }
 
   dropConnections(brokerId: number): void {
@@ -115,9 +170,60 @@ export class Faults {
     this.fails.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: count, errorCode })
   }
 
+  dropResponse(api: number | string, count: number, opts: { broker?: number } = {}): void {
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`)
+    this.drops.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: count })
+  }
+
+  failPartition(
+    topic: string,
+    partition: number,
+    errorCode: number,
+    opts: { count?: number; api?: 'Produce' | 'Fetch'; broker?: number } = {},
+  ): void {
+    const count = opts.count ?? 1
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`)
+    if (!Number.isInteger(partition) || partition < 0)
+      throw new RangeError(`partition must be a non-negative integer, got ${partition}`)
+    const apiName = opts.api ?? 'Produce'
+    if (!PARTITION_FAULT_APIS.has(String(apiName).toLowerCase()))
+      throw new RangeError(`failPartition applies to Produce or Fetch, not '${String(apiName)}'`)
+    this.partitionFails.push({
+      apiKey: resolveApiKey(apiName),
+      broker: opts.broker,
+      topic,
+      partition,
+      remaining: count,
+      errorCode,
+    })
+  }
+
+  /**
+   * The error to answer for one partition of a request (called by the Produce and Fetch
+   * handlers), consuming one use of the matching failPartition fault; undefined for none.
+   */
+  takePartition(brokerId: number, apiKey: number, topic: string, partition: number): number | undefined {
+    const rule = this.partitionFails.find(
+      (r) =>
+        r.apiKey === apiKey &&
+        r.topic === topic &&
+        r.partition === partition &&
+        (r.broker === undefined || r.broker === brokerId),
+    )
+    if (rule === undefined) return undefined
+    rule.remaining--
+    if (rule.remaining <= 0) this.partitionFails.splice(this.partitionFails.indexOf(rule), 1)
+    return rule.errorCode
+  }
+
   delay(api: number | string, ms: number, opts: { broker?: number; count?: number } = {}): void {
     if (!(ms >= 0)) throw new RangeError(`ms must be >= 0, got ${ms}`)
     this.delays.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: opts.count ?? Infinity, ms })
+  }
+
+  lagMetadata(brokerId: number, on = true): void {
+    const broker = this.cluster.broker(brokerId)
+    broker.metadataView = on ? captureMetadataView(this.cluster) : undefined
   }
 
   blackhole(brokerId: number, on = true): void {
@@ -127,7 +233,12 @@ export class Faults {
   clear(): void {
     this.fails = []
     this.delays = []
-    for (const b of this.cluster.brokers) b.blackholed = false
+    this.drops = []
+    this.partitionFails = []
+    for (const b of this.cluster.brokers) {
+      b.blackholed = false
+      b.metadataView = undefined
+    }
     for (const t of this.cluster.topics.all()) {
       for (const p of t.partitions) {
         if (p.lagging.size > 0) {
@@ -154,6 +265,13 @@ export class Faults {
       decision.errorCode = fail.errorCode
       fail.remaining--
       if (fail.remaining <= 0) this.fails.splice(this.fails.indexOf(fail), 1)
+    }
+    // An injected error is a response too: a request that fails is not also dropped.
+    const drop = decision.errorCode === undefined ? this.drops.find(matches) : undefined
+    if (drop !== undefined) {
+      decision.dropResponse = true
+      drop.remaining--
+      if (drop.remaining <= 0) this.drops.splice(this.drops.indexOf(drop), 1)
     }
     return decision
   }

@@ -1,13 +1,23 @@
 // Topics, partitions and the in-process replication model.
 //
 // Each partition has one log (the leader's; "the leader's log is the source") plus, for every
-// follower replica, the offset up to which it has copied it (its log end offset). Followers in
-// the ISR on a running broker copy synchronously on every append, so the high watermark — the
-// smallest log end offset in the ISR — follows the leader at once, as a healthy Kafka cluster
-// does within a fetch round trip. Faults make followers lag (they stop copying but stay in the
-// ISR, holding the high watermark back), shrink the ISR, or stop brokers (which leave the ISR;
-// a stopped leader hands leadership to the next live ISR member and the log is truncated to
-// that member's end, as Kafka's followers truncate to a new leader's log).
+// follower replica, the offset up to which it has copied it (its log end offset) and the high
+// watermark it last heard from the leader. Replication is asynchronous, as on Kafka, but
+// bounded and deterministic: an append schedules a fetch round on the next event-loop turn
+// (setImmediate, no timer), in which every live in-sync follower copies the leader's log and
+// learns the leader's high watermark as it was before the round; the leader's high watermark —
+// the smallest log end offset in the ISR — then advances, and the followers learn it in the
+// following round. So acks=-1 waits a turn, the high watermark trails the log end briefly, and
+// a follower's high watermark trails the leader's by one more round.
+//
+// A follower elected leader starts from its OWN high watermark (Kafka's Partition.makeLeader),
+// which may be below the old leader's: consumers can see the high watermark move backwards until
+// the followers' next round, and ListOffsets for the latest offset answers OFFSET_NOT_AVAILABLE
+// while the high watermark is below the new epoch's start offset. Faults make followers lag
+// (they stop fetching but stay in the ISR, holding the high watermark back), shrink the ISR, or
+// stop brokers (which leave the ISR; a stopped leader hands leadership to the next live ISR
+// member and the log is truncated to that member's end, as Kafka's followers truncate to a new
+// leader's log: acks=1 data not yet copied is lost).
 
 import { randomBytes } from 'node:crypto'
 import { ErrorCode } from '../protocol/error-codes.js'
@@ -69,6 +79,16 @@ export class Partition {
   highWatermark = 0
   /** Log end offset of each follower replica. */
   readonly followerEnd = new Map<number, number>()
+  /** The high watermark each follower last heard from the leader (what it starts from if elected). */
+  readonly followerHw = new Map<number, number>()
+  /** The log end offset when the current leader's epoch began (Partition.leaderEpochStartOffsetOpt). */
+  epochStartOffset = 0
+  /**
+   * Followers that fetched from the current leader: a new leader does not know the others' log
+   * end offsets (Kafka resets them in makeLeader), so until they fetch the high watermark stays.
+   */
+  private readonly fetchedFromLeader = new Set<number>()
+  private roundScheduled = false
   /** Followers that stopped copying (fault injection) but are still in the ISR. */
   readonly lagging = new Set<number>()
   private readonly listeners = new Set<Listener>()
@@ -86,7 +106,11 @@ export class Partition {
     this.isr = replicas.filter((r) => env.isAlive(r))
     if (this.isr.length === 0) this.isr = [...replicas]
     this.leader = this.isr.find((r) => env.isAlive(r)) ?? -1
-    for (const r of replicas) if (r !== this.leader) this.followerEnd.set(r, 0)
+    for (const r of replicas) {
+      if (r === this.leader) continue
+      this.followerEnd.set(r, 0)
+      this.followerHw.set(r, 0)
+    }
     if (this.leader >= 0) this.log.assignEpoch(0, 0)
   }
 
@@ -105,18 +129,47 @@ export class Partition {
     return this.replicas.filter((r) => !this.env.isAlive(r))
   }
 
-  /** Copies the leader's log to live, non-lagging ISR followers and recomputes the high watermark. */
-  replicate(): void {
-    const end = this.log.endOffset
-    for (const r of this.isr) {
-      if (r === this.leader) continue
-      if (this.env.isAlive(r) && !this.lagging.has(r)) this.followerEnd.set(r, end)
-    }
-    this.updateHighWatermark()
+  /** After an append: the followers fetch it on the next event-loop turn. */
+  scheduleReplication(): void {
+    if (this.roundScheduled || this.leader < 0) return
+    this.roundScheduled = true
+    setImmediate(() => {
+      this.roundScheduled = false
+      this.replicate()
+    }).unref()
   }
 
+  /**
+   * One fetch round, now: every live, non-lagging ISR follower copies the leader's log and learns
+   * the high watermark the leader had before the round; then the leader's high watermark moves.
+   * While anything changed another round is scheduled, so followers learn the new high watermark
+   * on the next turn and rounds stop once nothing moves (at most two turns after an append).
+   */
+  replicate(): void {
+    if (this.leader < 0 || !this.env.isAlive(this.leader)) return
+    const end = this.log.endOffset
+    const leaderHw = this.highWatermark
+    let changed = false
+    for (const r of this.isr) {
+      if (r === this.leader || !this.env.isAlive(r) || this.lagging.has(r)) continue
+      if (this.followerEnd.get(r) !== end) {
+        this.followerEnd.set(r, end)
+        changed = true
+      }
+      if (this.followerHw.get(r) !== leaderHw) {
+        this.followerHw.set(r, leaderHw)
+        changed = true
+      }
+      this.fetchedFromLeader.add(r)
+    }
+    this.updateHighWatermark()
+    if (changed) this.scheduleReplication()
+  }
+
+  /** A replica's log end offset as the leader knows it (-1 before a follower's first fetch). */
   private replicaEnd(r: number): number {
-    return r === this.leader ? this.log.endOffset : (this.followerEnd.get(r) ?? 0)
+    if (r === this.leader) return this.log.endOffset
+    return this.fetchedFromLeader.has(r) ? (this.followerEnd.get(r) ?? 0) : -1
   }
 
   updateHighWatermark(): void {
@@ -159,6 +212,8 @@ export class Partition {
   setLeader(leader: number): void {
     if (leader === this.leader) return
     const previous = this.leader
+    // What the new leader knew as a follower (a leader elected from nothing keeps the current view).
+    const ownHw = this.followerHw.get(leader) ?? this.highWatermark
     if (leader >= 0) {
       const end = this.followerEnd.get(leader) ?? this.log.endOffset
       if (end < this.log.endOffset) {
@@ -166,19 +221,35 @@ export class Partition {
         this.producers.truncateTo(this.log.endOffset)
       }
     }
-    if (previous >= 0) this.followerEnd.set(previous, this.log.endOffset)
+    const end = this.log.endOffset
+    if (previous >= 0) {
+      this.followerEnd.set(previous, end)
+      this.followerHw.set(previous, Math.min(this.highWatermark, end))
+    }
+    // Followers truncate to the new leader's log (KIP-101/KIP-279) before fetching on.
+    for (const [r, e] of this.followerEnd) if (e > end) this.followerEnd.set(r, end)
+    for (const [r, hw] of this.followerHw) if (hw > end) this.followerHw.set(r, end)
     this.followerEnd.delete(leader)
+    this.followerHw.delete(leader)
+    this.fetchedFromLeader.clear()
     this.leader = leader
     this.leaderEpoch++
     this.partitionEpoch++
     this.lagging.delete(leader)
     if (leader >= 0) {
-      this.log.assignEpoch(this.leaderEpoch, this.log.endOffset)
-      // A new leader's high watermark starts at what it knows and catches up as followers fetch.
-      this.highWatermark = Math.min(this.highWatermark, this.log.endOffset)
-      this.replicate()
+      this.log.assignEpoch(this.leaderEpoch, end)
+      this.epochStartOffset = end
+      // Kafka's makeLeader: the high watermark is the new leader's own, which may be behind the
+      // old leader's; it moves once the followers have fetched from the new leader.
+      this.highWatermark = Math.max(this.log.logStartOffset, Math.min(ownHw, end))
+      this.scheduleReplication()
     }
     this.notify()
+  }
+
+  /** The leader's high watermark is below the start of its epoch (ListOffsets: OFFSET_NOT_AVAILABLE). */
+  get highWatermarkLagging(): boolean {
+    return this.epochStartOffset > this.highWatermark
   }
 
   /** A broker stopped: it leaves the ISR (keeping at least one member, as KRaft does) and leadership moves. */
@@ -207,6 +278,8 @@ export class Partition {
     for (const r of this.replicas) {
       if (r === this.leader || !this.env.isAlive(r) || this.isr.includes(r) || this.lagging.has(r)) continue
       this.followerEnd.set(r, this.log.endOffset)
+      this.followerHw.set(r, this.highWatermark)
+      this.fetchedFromLeader.add(r)
       this.isr = this.replicas.filter((x) => x === r || this.isr.includes(x))
       changed = true
     }
@@ -218,7 +291,12 @@ export class Partition {
   /** Sets the ISR (fault injection); the leader always stays in it. */
   setIsr(isr: number[]): void {
     const next = this.replicas.filter((r) => isr.includes(r) || r === this.leader)
-    for (const r of next) if (!this.isr.includes(r) && r !== this.leader) this.followerEnd.set(r, this.log.endOffset)
+    for (const r of next) {
+      if (this.isr.includes(r) || r === this.leader) continue
+      this.followerEnd.set(r, this.log.endOffset)
+      this.followerHw.set(r, this.highWatermark)
+      this.fetchedFromLeader.add(r)
+    }
     this.isr = next
     this.partitionEpoch++
     this.replicate()

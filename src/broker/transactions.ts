@@ -297,7 +297,7 @@ export class TransactionCoordinator {
         })
         const stored = p.log.append(data, readBatchHeader(data), p.leaderEpoch, now, false)
         p.producers.onMarker(txn.producerId, markerEpoch, commit, stored.baseOffset, 0, now)
-        p.replicate()
+        p.scheduleReplication()
         p.notify()
       }
     }

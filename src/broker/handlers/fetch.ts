@@ -98,7 +98,9 @@ function readAll(
       continue
     }
     const p = resolved.p
-    const epochError = checkLeaderEpoch(p, t.currentLeaderEpoch)
+    // faults.failPartition: this partition alone answers the injected error (and at once).
+    const injected = ctx.cluster.faults.takePartition(ctx.broker.id, Fetch.apiKey, p.topic.name, t.partition)
+    const epochError = injected ?? checkLeaderEpoch(p, t.currentLeaderEpoch)
     if (epochError !== 0) {
       out.push({ target: t, data: errorData(t.partition, epochError), bytes: 0, urgent: true })
       continue

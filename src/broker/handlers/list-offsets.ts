@@ -9,6 +9,9 @@
 //   t >= 0                → the first record with timestamp >= t below the fetchable bound, else -1
 // Only the leader answers (NOT_LEADER_OR_FOLLOWER), and the current leader epoch is checked
 // (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH). A partition listed twice is INVALID_REQUEST.
+// Just after an election the new leader's high watermark may trail the start offset of its
+// epoch; a consumer (replica id -1) asking for the latest offset then gets OFFSET_NOT_AVAILABLE
+// (Partition.fetchOffsetForTimestamp, KIP-207), so offsets it sees never go backwards.
 
 import type { Input } from '../../protocol/api.js'
 import { ErrorCode } from '../../protocol/error-codes.js'
@@ -67,6 +70,8 @@ export const listOffsetsHandler = defineHandler({
         const ts = rp.timestamp
         if (ts === EARLIEST || ts === EARLIEST_LOCAL)
           partitions.push(ok(p.logStartOffset, -1, p.log.epochAt(p.logStartOffset)))
+        else if (ts === LATEST && req.replicaId === -1 && p.highWatermarkLagging)
+          partitions.push(failure(rp.partitionIndex, ErrorCode.OFFSET_NOT_AVAILABLE))
         else if (ts === LATEST) partitions.push(ok(fetchable, -1, p.leaderEpoch))
         else if (ts === LATEST_TIERED) partitions.push(ok(-1, -1, -1))
         else if (ts === MAX_TIMESTAMP) {

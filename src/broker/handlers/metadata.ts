@@ -8,12 +8,15 @@
 //   and answers at once); the next Metadata request sees it. Invalid names get
 //   INVALID_TOPIC_EXCEPTION and are never created.
 // - A partition without a live leader is LEADER_NOT_AVAILABLE with leader -1.
+// - A broker under faults.lagMetadata answers from its frozen view (metadata-view.ts): stale
+//   leaders, epochs, ISRs and brokers; topics created since are UNKNOWN_TOPIC_OR_PARTITION
+//   (auto-creation still reaches the controller), topics deleted since are still listed.
 
 import { ZERO_UUID, type Input } from '../../protocol/api.js'
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { Metadata, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/metadata.js'
-import type { Cluster } from '../cluster.js'
-import { TopicError, validateTopicName, type Topic } from '../topics.js'
+import { liveBrokerViews, viewTopic, type BrokerView, type TopicView } from '../metadata-view.js'
+import { TopicError, validateTopicName } from '../topics.js'
 import { defineHandler } from './types.js'
 
 /**
@@ -31,13 +34,11 @@ export const CLUSTER_AUTHORIZED_OPERATIONS =
   (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12)
 const NOT_REQUESTED = -2147483648
 
-export function liveBrokers(cluster: Cluster, version: number): Input<MetadataResponse>['brokers'] {
-  return cluster.brokers
-    .filter((b) => b.running)
-    .map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: version >= 1 ? b.rack : null }))
+function brokerList(brokers: BrokerView[], version: number): Input<MetadataResponse>['brokers'] {
+  return brokers.map((b) => ({ ...b, rack: version >= 1 ? b.rack : null }))
 }
 
-export function topicMetadata(topic: Topic, version: number, includeOps: boolean): Input<MetadataResponseTopic> {
+export function topicMetadata(topic: TopicView, version: number, includeOps: boolean): Input<MetadataResponseTopic> {
   return {
     errorCode: 0,
     name: topic.name,
@@ -50,7 +51,7 @@ export function topicMetadata(topic: Topic, version: number, includeOps: boolean
       leaderEpoch: version >= 7 ? p.leaderEpoch : -1,
       replicaNodes: p.replicas,
       isrNodes: p.isr,
-      offlineReplicas: version >= 5 ? p.offlineReplicas() : [],
+      offlineReplicas: version >= 5 ? p.offlineReplicas : [],
     })),
     topicAuthorizedOperations:
       version >= 8 ? (includeOps ? TOPIC_AUTHORIZED_OPERATIONS : NOT_REQUESTED) : NOT_REQUESTED,
@@ -63,27 +64,41 @@ export const metadataHandler = defineHandler({
     const { cluster, version } = ctx
     const includeOps = version >= 8 && req.includeTopicAuthorizedOperations
     const all = req.topics === null || (version === 0 && req.topics.length === 0)
+    // This broker's view: the cluster's current state, or the one frozen by faults.lagMetadata.
+    const stale = ctx.broker.metadataView
+    const byName = (name: string): TopicView | undefined => {
+      if (stale !== undefined) return stale.byName.get(name)
+      const t = cluster.topics.get(name)
+      return t === undefined ? undefined : viewTopic(t)
+    }
+    const byId = (id: string): TopicView | undefined => {
+      if (stale !== undefined) return stale.byId.get(id)
+      const t = cluster.topics.getById(id)
+      return t === undefined ? undefined : viewTopic(t)
+    }
     const topics: Input<MetadataResponseTopic>[] = []
     if (all) {
-      for (const t of cluster.topics.all()) topics.push(topicMetadata(t, version, includeOps))
+      const every = stale !== undefined ? [...stale.byName.values()] : cluster.topics.all().map(viewTopic)
+      for (const t of every) topics.push(topicMetadata(t, version, includeOps))
     } else {
       const autoCreate = cluster.options.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation)
       for (const rt of req.topics ?? []) {
         if (rt.name === null) {
-          const t = version >= 10 ? cluster.topics.getById(rt.topicId) : undefined
+          const t = version >= 10 ? byId(rt.topicId) : undefined
           if (t === undefined)
             topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] })
           else topics.push(topicMetadata(t, version, includeOps))
           continue
         }
-        const t = cluster.topics.get(rt.name)
+        const t = byName(rt.name)
         if (t !== undefined) {
           topics.push(topicMetadata(t, version, includeOps))
           continue
         }
         const invalid = validateTopicName(rt.name) !== undefined
         let errorCode: number = invalid ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-        if (autoCreate && !invalid) {
+        // A lagging broker forwards the creation too; the controller knows the topic may exist.
+        if (autoCreate && !invalid && cluster.topics.get(rt.name) === undefined) {
           try {
             cluster.topics.create(
               { name: rt.name, numPartitions: -1, replicationFactor: -1 },
@@ -107,9 +122,9 @@ export const metadataHandler = defineHandler({
     }
     return {
       throttleTimeMs: 0,
-      brokers: liveBrokers(cluster, version),
+      brokers: brokerList(stale?.brokers ?? liveBrokerViews(cluster), version),
       clusterId: cluster.clusterId,
-      controllerId: cluster.controllerId,
+      controllerId: stale?.controllerId ?? cluster.controllerId,
       topics,
       clusterAuthorizedOperations:
         version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations

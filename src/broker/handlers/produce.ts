@@ -80,6 +80,9 @@ async function appendPartition(
   endpoints: Set<number>,
 ): Promise<{ response: PartitionResponse; appended?: Appended }> {
   const { version, cluster } = ctx
+  // faults.failPartition: this partition alone fails, before anything of it is applied.
+  const injected = cluster.faults.takePartition(ctx.broker.id, Produce.apiKey, topicName, index)
+  if (injected !== undefined) return { response: failure(index, injected, null, version) }
   const lookup = leaderFor(ctx, topicName, index)
   if (!lookup.ok) {
     const r = failure(index, lookup.errorCode, null, version)
@@ -235,7 +238,7 @@ async function appendPartition(
   const stored = p.log.append(owned, h, p.leaderEpoch, now, logAppendTime)
   // Kafka keeps the batch's max timestamp (the append time for LogAppendTime) in the producer state.
   p.producers.onAppend(h, stored.baseOffset, stored.lastOffset, logAppendTime ? now : Number(h.maxTimestamp))
-  p.replicate()
+  p.scheduleReplication()
   p.notify()
   const response: PartitionResponse = {
     index,
