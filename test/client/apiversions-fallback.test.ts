@@ -1,0 +1,92 @@
+// ApiVersions negotiation against bytes a real broker implementation sent: librdkafka 2.0.2's
+// mock cluster (test/fixtures/librdkafka-mock/, README there says how they were captured). It
+// serves ApiVersions v0-v2 only, and answers v3/v4 with error 35 (UNSUPPORTED_VERSION) in a
+// layout that is neither the requested one nor v0: a one-byte compact-array count (1 = empty)
+// followed by a classic ApiVersions entry and a throttle time, with no tagged fields.
+
+import { readFileSync } from 'node:fs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ProtocolDecodeError } from '../../src/errors.js'
+import { Connection } from '../../src/net/connection.js'
+import { UnsupportedVersionError } from '../../src/net/errors.js'
+import { negotiateApiVersions } from '../../src/net/versions.js'
+import { readResponseFrame } from '../../src/protocol/frame.js'
+import { ApiVersions, Fetch, Metadata, Produce } from '../../src/protocol/messages/index.js'
+import { FakeBroker, type ReceivedRequest } from './fake-broker.js'
+
+const FIXTURES = new URL('../fixtures/librdkafka-mock/', import.meta.url)
+
+/** The one frame (hex line) in a fixture file; `#` lines are comments. */
+function fixture(name: string): Buffer {
+  const lines = readFileSync(new URL(name, FIXTURES), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+  expect(lines).toHaveLength(1)
+  return Buffer.from(lines[0]!, 'hex')
+}
+
+const mockAnswerToV4 = fixture('apiversions-v4-response.hex')
+const mockAnswerToV0 = fixture('apiversions-v0-response.hex')
+
+/** Writes a captured response frame as the answer to `r`, with `r`'s correlation id. */
+function replay(r: ReceivedRequest, captured: Buffer): 'none' {
+  const frame = Buffer.alloc(4 + captured.length)
+  frame.writeInt32BE(captured.length, 0)
+  captured.copy(frame, 4)
+  frame.writeInt32BE(r.header.correlationId, 4)
+  r.socket.write(frame)
+  return 'none'
+}
+
+let broker: FakeBroker | undefined
+afterEach(async () => {
+  await broker?.stop()
+  broker = undefined
+})
+
+async function negotiateWith(answer: (r: ReceivedRequest) => unknown) {
+  broker = await FakeBroker.start((r) => (r.api.name === 'ApiVersions' ? answer(r) : 'none'))
+  const c = await Connection.connect({ host: '127.0.0.1', port: broker.port, clientId: 'x' })
+  try {
+    return await negotiateApiVersions(c, { timeoutMs: 5000 })
+  } finally {
+    c.destroy()
+  }
+}
+
+describe("librdkafka mock cluster's ApiVersions answers (captured bytes)", () => {
+  it('the answer to v4 parses in neither the v4 nor the v0 layout (why a fallback is needed)', () => {
+    expect(mockAnswerToV4.readInt16BE(4)).toBe(35) // the error code, first field of every version
+    expect(() => readResponseFrame(mockAnswerToV4, ApiVersions, 4)).toThrow(ProtocolDecodeError)
+    expect(() => readResponseFrame(mockAnswerToV4, ApiVersions, 0)).toThrow(ProtocolDecodeError)
+  })
+
+  it('the answer to v0 is a plain v0 body with what the mock serves', () => {
+    const body = readResponseFrame(mockAnswerToV0, ApiVersions, 0).body
+    expect(body.errorCode).toBe(0)
+    expect(body.apiKeys.find((k) => k.apiKey === ApiVersions.apiKey)).toMatchObject({ minVersion: 0, maxVersion: 2 })
+  })
+
+  it('falls back to v0 when the UNSUPPORTED_VERSION answer parses in no layout, and negotiates', async () => {
+    const table = await negotiateWith((r) => replay(r, r.version === 0 ? mockAnswerToV0 : mockAnswerToV4))
+    expect(broker!.received('ApiVersions').map((r) => r.version)).toEqual([ApiVersions.maxStableVersion, 0])
+    // The mock's own ranges (from the captured v0 answer): Metadata v0-2, Produce v0-7, Fetch v0-11.
+    expect(table.pick(Metadata)).toBe(2)
+    expect(table.pick(Produce)).toBe(7)
+    expect(table.pick(Fetch)).toBe(11)
+  })
+
+  it('gives up with UnsupportedVersionError, after a bounded number of tries, if even v0 gets that answer', async () => {
+    const err = await negotiateWith((r) => replay(r, mockAnswerToV4)).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UnsupportedVersionError)
+    expect(broker!.received('ApiVersions').map((r) => r.version)).toEqual([ApiVersions.maxStableVersion, 0])
+  })
+
+  it('still fails with ProtocolDecodeError when the unparsable answer does not say UNSUPPORTED_VERSION', async () => {
+    const garbled = Buffer.from(mockAnswerToV4)
+    garbled.writeInt16BE(0, 4) // error NONE, same unparsable rest
+    const err = await negotiateWith((r) => replay(r, garbled)).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ProtocolDecodeError)
+    expect(broker!.received('ApiVersions').map((r) => r.version)).toEqual([ApiVersions.maxStableVersion])
+  })
+})
