@@ -68,12 +68,20 @@ export interface DecodedRequest {
   api: ApiDefinition<unknown, unknown> | undefined
   /** The decoded body, or undefined when the API or version is unknown (answer UNSUPPORTED_VERSION). */
   body: unknown
+  /** Bytes after the body, ignored as Kafka ignores them (see readRequestFrame). */
+  trailingBytes: number
 }
 
 /**
  * Decodes a request frame (without the size prefix). The API key and version come first, so the
  * header version can be chosen; unknown APIs or versions still yield the header so the broker
  * can answer with an error that carries the correlation id.
+ *
+ * Bytes after a whole body are ignored, for every API, as Apache Kafka does: RequestHeader.parse
+ * reads the header as a prefix, then RequestContext.parseRequest -> AbstractRequest.parseRequest
+ * -> <Api>Request.parse reads the generated message from the rest and never checks what remains
+ * (clients/.../common/requests/, Kafka 3.x-4.x). librdkafka 2.15 relies on it: its all-topics
+ * Metadata v13 ends with 3 extra bytes. A header or body that runs short is still an error.
  */
 export function readRequestFrame(frame: Uint8Array): DecodedRequest {
   if (frame.length < 8) throw new ProtocolDecodeError(`request frame of ${frame.length} bytes is shorter than a header`)
@@ -86,8 +94,8 @@ export function readRequestFrame(frame: Uint8Array): DecodedRequest {
   // the fields every header version starts with.
   const header = RequestHeader.decode(r, known ? requestHeaderVersion(api, version) : 1)
   r.check()
-  if (!known) return { header, api, body: undefined }
+  if (!known) return { header, api, body: undefined, trailingBytes: 0 }
   const body = api.decodeRequest(r, version)
-  r.finish(`${api.name} v${version} request`)
-  return { header, api, body }
+  r.check()
+  return { header, api, body, trailingBytes: r.remaining }
 }
