@@ -160,8 +160,9 @@ type ApiVersionsAnswer = Pick<ApiVersionsResponse, 'errorCode' | 'apiKeys'>
  * Some answer UNSUPPORTED_VERSION in neither layout: librdkafka's mock cluster (2.0.2) writes a
  * one-byte compact count, classic entries and no tagged fields. Java copes because it ignores
  * trailing bytes: ApiVersionsResponse.parse reads the requested version (else v0), finds an empty
- * api_keys list, and NetworkClient.handleApiVersionsResponse then retries at v0. We keep our
- * strict decode and read just the error code, the first field of every version, to do the same.
+ * api_keys list, and NetworkClient.handleApiVersionsResponse then retries at v0. We decode
+ * strictly here (a lenient read could take a KIP-511 v0 body for an empty newer one), and when
+ * neither layout fits read just the error code, the first field of every version, to do the same.
  */
 function decodeApiVersionsResponse(frame: Buffer, version: number): ApiVersionsAnswer {
   let error: unknown

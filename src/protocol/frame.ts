@@ -49,16 +49,23 @@ export function peekCorrelationId(frame: Uint8Array): number {
   return (frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]! | 0
 }
 
-/** Decodes a response frame body (without the size prefix) sent for `api` at `version`. */
+/**
+ * Decodes a response frame body (without the size prefix) sent for `api` at `version`. Strict by
+ * default: bytes after the body are an error, which is how tests hold the reference broker to
+ * exact answers. `ignoreTrailingBytes` reads like Kafka's Java client, whose
+ * AbstractResponse.parseResponse never checks what remains after the body; the client uses it.
+ */
 export function readResponseFrame<Res>(
   frame: Uint8Array,
   api: ApiDefinition<unknown, Res>,
   version: number,
+  options?: { ignoreTrailingBytes?: boolean },
 ): { correlationId: number; body: Res } {
   const r = new Reader(frame)
   const header = ResponseHeader.decode(r, responseHeaderVersion(api, version))
   const body = api.decodeResponse(r, version)
-  r.finish(`${api.name} v${version} response`)
+  if (options?.ignoreTrailingBytes === true) r.check()
+  else r.finish(`${api.name} v${version} response`)
   return { correlationId: header.correlationId, body }
 }
 

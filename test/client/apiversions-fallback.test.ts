@@ -90,3 +90,30 @@ describe("librdkafka mock cluster's ApiVersions answers (captured bytes)", () =>
     expect(broker!.received('ApiVersions').map((r) => r.version)).toEqual([ApiVersions.maxStableVersion])
   })
 })
+
+describe('Connection: bytes after a response body are ignored, as by the Java client', () => {
+  // Java's AbstractResponse.parseResponse reads the header and the generated body and never checks
+  // what remains; read as v4, the mock's answer is a whole v4 body followed by 5 bytes.
+  async function sendV4(answer: Buffer) {
+    broker = await FakeBroker.start((r) => (r.api.name === 'ApiVersions' ? replay(r, answer) : 'none'))
+    const c = await Connection.connect({ host: '127.0.0.1', port: broker.port, clientId: 'x' })
+    try {
+      return await c.send(ApiVersions, 4, {}, { timeoutMs: 5000 })
+    } finally {
+      c.destroy()
+    }
+  }
+
+  it("reads the mock's answer to v4 as Java does: UNSUPPORTED_VERSION, no api keys", async () => {
+    const body = await sendV4(mockAnswerToV4)
+    expect(body.errorCode).toBe(35)
+    expect(body.apiKeys).toEqual([])
+    expect(body.throttleTimeMs).toBe(0x00120000)
+  })
+
+  it('still rejects a body cut short with ProtocolDecodeError', async () => {
+    // correlation id, error code, count 1 (empty), then only 3 of throttle_time_ms' 4 bytes
+    const err = await sendV4(mockAnswerToV4.subarray(0, 10)).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ProtocolDecodeError)
+  })
+})
