@@ -1,8 +1,8 @@
-// ApiVersions negotiation against bytes a real broker implementation sent: librdkafka 2.0.2's
-// mock cluster (test/fixtures/librdkafka-mock/, README there says how they were captured). It
-// serves ApiVersions v0-v2 only, and answers v3/v4 with error 35 (UNSUPPORTED_VERSION) in a
-// layout that is neither the requested one nor v0: a one-byte compact-array count (1 = empty)
-// followed by a classic ApiVersions entry and a throttle time, with no tagged fields.
+// ApiVersions negotiation against bytes a real broker implementation sent: librdkafka's mock
+// cluster, 2.0.2 (Debian) and 2.15.1 (bundled by @confluentinc/kafka-javascript 1.10.1), see
+// test/fixtures/librdkafka-mock/README.md. Both serve ApiVersions v0-v2 only, and answer v4 with
+// error 35 (UNSUPPORTED_VERSION) in a layout that is neither v4 nor v0: a one-byte compact-array
+// count (1 = empty) followed by a classic ApiVersions entry and a throttle time, no tagged fields.
 
 import { readFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -25,8 +25,10 @@ function fixture(name: string): Buffer {
   return Buffer.from(lines[0]!, 'hex')
 }
 
-const mockAnswerToV4 = fixture('apiversions-v4-response.hex')
-const mockAnswerToV0 = fixture('apiversions-v0-response.hex')
+const mockAnswerToV4 = fixture('apiversions-v4-response-2.0.2.hex')
+const mockAnswerToV0 = fixture('apiversions-v0-response-2.0.2.hex')
+const newerMockAnswerToV4 = fixture('apiversions-v4-response-2.15.1.hex')
+const newerMockAnswerToV0 = fixture('apiversions-v0-response-2.15.1.hex')
 
 /** Writes a captured response frame as the answer to `r`, with `r`'s correlation id. */
 function replay(r: ReceivedRequest, captured: Buffer): 'none' {
@@ -61,20 +63,39 @@ describe("librdkafka mock cluster's ApiVersions answers (captured bytes)", () =>
     expect(() => readResponseFrame(mockAnswerToV4, ApiVersions, 0)).toThrow(ProtocolDecodeError)
   })
 
-  it('the answer to v0 is a plain v0 body with what the mock serves', () => {
-    const body = readResponseFrame(mockAnswerToV0, ApiVersions, 0).body
-    expect(body.errorCode).toBe(0)
-    expect(body.apiKeys.find((k) => k.apiKey === ApiVersions.apiKey)).toMatchObject({ minVersion: 0, maxVersion: 2 })
+  it('librdkafka 2.15.1 sends the same bytes as 2.0.2', () => {
+    expect(newerMockAnswerToV4.toString('hex')).toBe(mockAnswerToV4.toString('hex'))
   })
 
-  it('falls back to v0 when the UNSUPPORTED_VERSION answer parses in no layout, and negotiates', async () => {
-    const table = await negotiateWith((r) => replay(r, r.version === 0 ? mockAnswerToV0 : mockAnswerToV4))
-    expect(broker!.received('ApiVersions').map((r) => r.version)).toEqual([ApiVersions.maxStableVersion, 0])
-    // The mock's own ranges (from the captured v0 answer): Metadata v0-2, Produce v0-7, Fetch v0-11.
-    expect(table.pick(Metadata)).toBe(2)
-    expect(table.pick(Produce)).toBe(7)
-    expect(table.pick(Fetch)).toBe(11)
+  it('the answers to v0 are plain v0 bodies with what each mock serves', () => {
+    for (const answer of [mockAnswerToV0, newerMockAnswerToV0]) {
+      const body = readResponseFrame(answer, ApiVersions, 0).body
+      expect(body.errorCode).toBe(0)
+      expect(body.apiKeys.find((k) => k.apiKey === ApiVersions.apiKey)).toMatchObject({ minVersion: 0, maxVersion: 2 })
+    }
   })
+
+  // The mocks' own ranges, from the captured v0 answers.
+  const mocks = [
+    { librdkafka: '2.0.2', toV4: mockAnswerToV4, toV0: mockAnswerToV0, metadata: 2, produce: 7, fetch: 11 },
+    {
+      librdkafka: '2.15.1',
+      toV4: newerMockAnswerToV4,
+      toV0: newerMockAnswerToV0,
+      metadata: 12,
+      produce: 10,
+      fetch: 16,
+    },
+  ]
+  for (const mock of mocks) {
+    it(`falls back to v0 when the UNSUPPORTED_VERSION answer parses in no layout, and negotiates (${mock.librdkafka})`, async () => {
+      const table = await negotiateWith((r) => replay(r, r.version === 0 ? mock.toV0 : mock.toV4))
+      expect(broker!.received('ApiVersions').map((r) => r.version)).toEqual([ApiVersions.maxStableVersion, 0])
+      expect(table.pick(Metadata)).toBe(mock.metadata)
+      expect(table.pick(Produce)).toBe(mock.produce)
+      expect(table.pick(Fetch)).toBe(mock.fetch)
+    })
+  }
 
   it('gives up with UnsupportedVersionError, after a bounded number of tries, if even v0 gets that answer', async () => {
     const err = await negotiateWith((r) => replay(r, mockAnswerToV4)).catch((e: unknown) => e)
