@@ -64,6 +64,22 @@ describe('librdkafka 2.15.1 request frames (captured), decoded', () => {
       expect(`${decoded.api?.name} v${decoded.header.requestApiVersion}`).toBe(label)
     }
   })
+
+  it('bytes after the body are ignored for every API, classic and flexible versions alike', () => {
+    const apisSeen = new Set<string>()
+    const layouts = new Set<string>()
+    for (const { label, frame } of SESSION) {
+      const decoded = readRequestFrame(frame)
+      const padded = readRequestFrame(Buffer.concat([frame, Buffer.from([1, 0, 0])]))
+      expect(padded.body, label).toEqual(decoded.body)
+      expect(padded.trailingBytes, label).toBe(decoded.trailingBytes + 3)
+      apisSeen.add(decoded.api!.name)
+      layouts.add(decoded.header.requestApiVersion >= decoded.api!.flexibleFrom ? 'flexible' : 'classic')
+    }
+    // Produce, Fetch, ListOffsets, Metadata, CreateTopics, the group and offset APIs...
+    expect(apisSeen.size).toBeGreaterThanOrEqual(12)
+    expect([...layouts].sort()).toEqual(['classic', 'flexible'])
+  })
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -71,7 +87,7 @@ describe('librdkafka 2.15.1 request frames (captured), decoded', () => {
 
 class RawConnection {
   private pending = Buffer.alloc(0)
-  private readonly waiting = new Map<number, (frame: Buffer) => void>()
+  private readonly waiting = new Map<number, (answer: Buffer | string) => void>()
   closed = false
 
   private constructor(private readonly socket: Socket) {
@@ -84,7 +100,10 @@ class RawConnection {
       }
     })
     socket.on('error', () => {})
-    socket.on('close', () => (this.closed = true))
+    socket.on('close', () => {
+      this.closed = true
+      for (const answer of [...this.waiting.values()]) answer('connection closed by the broker')
+    })
   }
 
   static open(address: string): Promise<RawConnection> {
@@ -106,7 +125,6 @@ class RawConnection {
         resolve(result)
       }
       const timer = setTimeout(() => done(`no answer within ${timeoutMs} ms`), timeoutMs)
-      this.socket.once('close', () => done('connection closed by the broker'))
       this.waiting.set(correlationId, done)
       const size = Buffer.alloc(4)
       size.writeInt32BE(frame.length)
