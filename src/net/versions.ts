@@ -161,8 +161,8 @@ type ApiVersionsAnswer = Pick<ApiVersionsResponse, 'errorCode' | 'apiKeys'>
  * one-byte compact count, classic entries and no tagged fields. Java copes because it ignores
  * trailing bytes: ApiVersionsResponse.parse reads the requested version (else v0), finds an empty
  * api_keys list, and NetworkClient.handleApiVersionsResponse then retries at v0. We decode
- * strictly here (a lenient read could take a KIP-511 v0 body for an empty newer one), and when
- * neither layout fits read just the error code, the first field of every version, to do the same.
+ * strictly, so a layout is taken only when it fits exactly, and when neither fits we read just
+ * the error code, the first field of every version: UNSUPPORTED_VERSION retries at v0 as well.
  */
 function decodeApiVersionsResponse(frame: Buffer, version: number): ApiVersionsAnswer {
   let error: unknown
