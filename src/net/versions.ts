@@ -157,7 +157,7 @@ type ApiVersionsAnswer = Pick<ApiVersionsResponse, 'errorCode' | 'apiKeys'>
 
 /**
  * Decodes at the version sent; a broker that did not understand it answers in v0 (KIP-511).
- * Some answer UNSUPPORTED_VERSION in neither layout: librdkafka's mock cluster (2.0.2) writes a
+ * Some answer UNSUPPORTED_VERSION in neither layout: librdkafka's mock cluster (2.0.2, 2.15.1) writes a
  * one-byte compact count, classic entries and no tagged fields. Java copes because it ignores
  * trailing bytes: ApiVersionsResponse.parse reads the requested version (else v0), finds an empty
  * api_keys list, and NetworkClient.handleApiVersionsResponse then retries at v0. We decode

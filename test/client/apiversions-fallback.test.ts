@@ -114,7 +114,8 @@ describe("librdkafka mock cluster's ApiVersions answers (captured bytes)", () =>
 
 describe('Connection: bytes after a response body are ignored, as by the Java client', () => {
   // Java's AbstractResponse.parseResponse reads the header and the generated body and never checks
-  // what remains; read as v4, the mock's answer is a whole v4 body followed by 5 bytes.
+  // what remains; read as v4, the mock's answer is a whole v4 body followed by 5 bytes. kafka-clients
+  // 4.0.0 logged exactly this against the live mock: errorCode=35, apiKeys=[], throttleTimeMs=1179648.
   async function sendV4(answer: Buffer) {
     broker = await FakeBroker.start((r) => (r.api.name === 'ApiVersions' ? replay(r, answer) : 'none'))
     const c = await Connection.connect({ host: '127.0.0.1', port: broker.port, clientId: 'x' })
