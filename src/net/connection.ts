@@ -518,7 +518,8 @@ export class Connection {
     }
     let body: unknown
     try {
-      body = readResponseFrame(frame, request.api, request.version).body
+      // Bytes after the body are ignored, as by Kafka's Java client (a too-short body still fails).
+      body = readResponseFrame(frame, request.api, request.version, { ignoreTrailingBytes: true }).body
     } catch (err) {
       request.reject(err as Error)
       return
