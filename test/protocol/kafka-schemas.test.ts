@@ -18,7 +18,8 @@ import { join } from 'node:path'
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { ensureKafkaSchemas, KafkaSchemasError, kafkaSchemaDir, schemaCacheDir } from '../../scripts/kafka-schemas.js'
+import { ensureKafkaSchemas, kafkaSchemaDir, schemaCacheDir } from '../../scripts/kafka-schemas.js'
+import { MavenCacheError } from '../../scripts/maven-cache.js'
 
 const saved = { ...process.env }
 let work: string
@@ -69,7 +70,7 @@ describe('scripts/kafka-schemas.ts', () => {
     expect(kafkaSchemaDir()).toBe(join(work, 'mine'))
   })
 
-  it('without Maven: a KafkaSchemasError that says how to get it, and nothing left in the cache', () => {
+  it('without Maven: a MavenCacheError that says how to get it, and nothing left in the cache', () => {
     const empty = join(work, 'empty')
     mkdirSync(empty)
     process.env.PATH = empty
@@ -79,7 +80,7 @@ describe('scripts/kafka-schemas.ts', () => {
     } catch (err) {
       error = err
     }
-    expect(error).toBeInstanceOf(KafkaSchemasError)
+    expect(error).toBeInstanceOf(MavenCacheError)
     expect(String(error)).toMatch(/Maven \(mvn\) is needed .*npm run test:setup/)
     expect(readdirSync(join(work, 'cache', 'kafka-schemas'))).toEqual([])
   })
@@ -108,6 +109,6 @@ describe('scripts/kafka-schemas.ts', () => {
   })
 
   it('rejects a version that is not one', () => {
-    expect(() => ensureKafkaSchemas('../../etc', quiet)).toThrow(KafkaSchemasError)
+    expect(() => ensureKafkaSchemas('../../etc', quiet)).toThrow(MavenCacheError)
   })
 })
