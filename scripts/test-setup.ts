@@ -114,17 +114,25 @@ function missingPrograms(): Program[] {
   return PROGRAMS.filter((p) => p.commands.some((c) => which(c) === undefined))
 }
 
+/** Where the setup runs (the real machine, or a pretend one in its tests). */
+export interface Host {
+  platform: NodeJS.Platform
+  root: boolean
+}
+
+const THIS_HOST: Host = { platform: process.platform, root: process.getuid?.() === 0 }
+
 /** Why apt-get cannot install here, or undefined when it can. */
-function whyNoApt(): string | undefined {
-  if (process.platform === 'darwin') return 'macOS'
-  if (process.platform !== 'linux') return `${process.platform} is not Debian/Ubuntu`
+function whyNoApt(host: Host): string | undefined {
+  if (host.platform === 'darwin') return 'macOS'
+  if (host.platform !== 'linux') return `${host.platform} is not Debian/Ubuntu`
   if (which('apt-get') === undefined) return 'no apt-get: not Debian/Ubuntu'
-  if (process.getuid?.() !== 0) return 'not root'
+  if (!host.root) return 'not root'
   return undefined
 }
 
-function report(missing: Program[], why: string): string {
-  const mac = process.platform === 'darwin'
+function report(missing: Program[], why: string, host: Host): string {
+  const mac = host.platform === 'darwin'
   const lines = missing.map((p) => {
     const how = mac
       ? `brew install ${p.brew}`
@@ -185,14 +193,14 @@ function aptInstall(missing: Program[], log: (line: string) => void): void {
  * Makes every peer of the test suites available, or throws TestSetupError naming all that is
  * missing. Silent when nothing had to be done.
  */
-export function setupTestPeers(log = (line: string) => console.error(line)): void {
+export function setupTestPeers(log = (line: string) => console.error(line), host = THIS_HOST): void {
   let missing = missingPrograms()
   if (missing.length > 0) {
-    const why = whyNoApt()
-    if (why !== undefined) throw new TestSetupError(report(missing, why))
+    const why = whyNoApt(host)
+    if (why !== undefined) throw new TestSetupError(report(missing, why, host))
     aptInstall(missing, log)
     missing = missingPrograms()
-    if (missing.length > 0) throw new TestSetupError(report(missing, 'apt-get did not provide them'))
+    if (missing.length > 0) throw new TestSetupError(report(missing, 'apt-get did not provide them', host))
   }
   ensureKafkaSchemas(KAFKA_SCHEMAS_VERSION, log)
   ensureJavaClient(log)
