@@ -4,9 +4,17 @@
 // file on a fresh machine works too; with everything present it costs a few PATH lookups.
 // KAFKATS_TEST_SETUP=skip leaves it out (single suites that need no peer, on a machine without them).
 
-import { setupTestPeers } from '../scripts/test-setup.js'
+import { MavenCacheError } from '../scripts/maven-cache.js'
+import { setupTestPeers, TestSetupError } from '../scripts/test-setup.js'
 
 export default function setup(): void {
   if (process.env.KAFKATS_TEST_SETUP === 'skip') return
-  setupTestPeers()
+  try {
+    setupTestPeers()
+  } catch (err) {
+    // The message says what to do; vitest's stack trace and code frame would only bury it.
+    if (!(err instanceof TestSetupError || err instanceof MavenCacheError)) throw err
+    console.error(`\n${err.message}\n`)
+    process.exit(1)
+  }
 }
