@@ -1,5 +1,5 @@
 // Kafka record batches, magic v2 (the only format Kafka 4.0 reads or writes), as described in
-// /work/shared/kafka-protocol/README.md "Record batch format (magic v2)":
+// Kafka's documentation, "Message Format" / "Record Batch" (kafka.apache.org/documentation):
 //
 //   0 baseOffset int64 | 8 batchLength int32 | 12 partitionLeaderEpoch int32 | 16 magic int8
 //   17 crc uint32 (CRC-32C of bytes 21..end) | 21 attributes int16 | 23 lastOffsetDelta int32

@@ -16,6 +16,7 @@ import { OffsetCommit } from '../../src/protocol/messages/offset-commit.js'
 import { OffsetFetch } from '../../src/protocol/messages/offset-fetch.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
 import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
+import { peer } from '../helpers/peers.js'
 import { makeBatch, run, TestClient } from './helpers.js'
 
 describe('dataDir persistence', () => {
@@ -160,7 +161,7 @@ describe('dataDir persistence', () => {
       const lines = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}-${i}`).join('\n') + '\n'
       let cluster = await Cluster.start({ dataDir: kdir, groupInitialRebalanceDelayMs: 0 })
       let b = cluster.bootstrapServers.join(',')
-      await run('/usr/bin/kcat', ['-b', b, '-P', '-t', 'restart'], { timeoutMs: 30_000, input: lines(200, 'before') })
+      await run(peer('kcat'), ['-b', b, '-P', '-t', 'restart'], { timeoutMs: 30_000, input: lines(200, 'before') })
       const args = (bootstrap: string) => [
         '-b',
         bootstrap,
@@ -172,14 +173,14 @@ describe('dataDir persistence', () => {
         '-q',
         'restart',
       ]
-      const first = await run('/usr/bin/kcat', args(b), { timeoutMs: 60_000 })
+      const first = await run(peer('kcat'), args(b), { timeoutMs: 60_000 })
       expect(first.stdout.split('\n').filter((l) => l !== '')).toHaveLength(200)
       await cluster.stop()
 
       cluster = await Cluster.start({ dataDir: kdir, groupInitialRebalanceDelayMs: 0 })
       b = cluster.bootstrapServers.join(',')
-      await run('/usr/bin/kcat', ['-b', b, '-P', '-t', 'restart'], { timeoutMs: 30_000, input: lines(30, 'after') })
-      const second = await run('/usr/bin/kcat', args(b), { timeoutMs: 60_000 })
+      await run(peer('kcat'), ['-b', b, '-P', '-t', 'restart'], { timeoutMs: 30_000, input: lines(30, 'after') })
+      const second = await run(peer('kcat'), args(b), { timeoutMs: 60_000 })
       expect(
         second.stdout
           .split('\n')

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
 import { brokerOptionsFromArgs, readSaslUsers } from '../../src/cli/broker-command.js'
+import { peer } from '../helpers/peers.js'
 
 const children: ChildProcess[] = []
 afterEach(() => {
@@ -39,7 +40,7 @@ async function startBroker(args: string[]): Promise<{ child: ChildProcess; boots
 }
 
 function kcat(args: string[]): string {
-  return execFileSync('kcat', args, { encoding: 'utf8', timeout: 20_000 })
+  return execFileSync(peer('kcat'), args, { encoding: 'utf8', timeout: 20_000 })
 }
 
 describe('kafkats broker', () => {
