@@ -6,6 +6,7 @@
 // fails, the bootstrap list is tried again (re-bootstrap).
 
 import { isRetriable } from '../errors.js'
+import { ZERO_UUID } from '../protocol/api.js'
 import type { MetadataResponse } from '../protocol/messages/index.js'
 import { ConnectionError } from '../net/errors.js'
 import { raceAbort, type BrokerEndpoint } from '../net/pool.js'
@@ -216,6 +217,12 @@ export class MetadataCache {
     for (const t of response.topics) {
       if (t.name === null) continue
       const previous = this.#topics.get(t.name)
+      // Without ids on both sides (old brokers, old Metadata versions) it is taken as the same topic.
+      const sameTopic =
+        previous === undefined ||
+        previous.topicId === ZERO_UUID ||
+        t.topicId === ZERO_UUID ||
+        previous.topicId === t.topicId
       const partitions = t.partitions
         .map((p): PartitionInfo => {
           const info: PartitionInfo = {
@@ -229,9 +236,13 @@ export class MetadataCache {
             errorCode: p.errorCode,
           }
           // A lagging broker can answer with an older leader epoch than one already seen; keep
-          // the newer view (Java's Metadata.updateLatestMetadata does the same).
-          const old = previous?.partitions.find((x) => x.partition === p.partitionIndex)
-          if (old !== undefined && p.leaderEpoch >= 0 && old.leaderEpoch > p.leaderEpoch) return old
+          // the newer view (Java's Metadata.updateLatestMetadata does the same). A new topic id
+          // means the topic was deleted and recreated: its epochs start again, so the old one
+          // says nothing (Java resets the last seen epoch when the topic id changes).
+          if (sameTopic) {
+            const old = previous?.partitions.find((x) => x.partition === p.partitionIndex)
+            if (old !== undefined && p.leaderEpoch >= 0 && old.leaderEpoch > p.leaderEpoch) return old
+          }
           return info
         })
         .sort((a, b) => a.partition - b.partition)

@@ -292,6 +292,7 @@ export class Fetcher {
         if (c.leader !== nodeId) continue
         led++
         if (c.inFlight || c.paused || c.failed !== null) continue
+        this.#followRecreation(c)
         if (c.backoffUntil > now) {
           nextWake = Math.min(nextWake, c.backoffUntil)
           continue
@@ -341,6 +342,19 @@ export class Fetcher {
         await sleepQuietly(delay, signal)
       }
     }
+  }
+
+  /**
+   * A topic deleted and recreated under the same name has a new id and a new log: a position in
+   * the old one means nothing there (offset 5 of the old log is not "after" offset 0..4 of the
+   * new), so the partition starts again from the reset policy, as after OFFSET_OUT_OF_RANGE.
+   */
+  #followRecreation(cursor: PartitionCursor): void {
+    const id = this.#o.client.metadata.topic(cursor.topic)?.topicId
+    if (id === undefined || id === ZERO_UUID || id === cursor.topicId) return
+    const recreated = cursor.topicId !== null
+    cursor.topicId = id
+    if (recreated) cursor.resetToTimestamp(this.#o.resetTo)
   }
 
   #fail(cursor: PartitionCursor, error: Error): void {

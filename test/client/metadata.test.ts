@@ -10,6 +10,7 @@ import { ALL_VERSIONS, FakeBroker } from './fake-broker.js'
 function response(
   topics: Record<string, { leader: number; epoch?: number; error?: number }[]>,
   brokers = [1, 2, 3],
+  topicId = 'AAAAAAAAAAAAAAAAAAAAAA',
 ): MetadataResponse {
   return {
     throttleTimeMs: 0,
@@ -21,7 +22,7 @@ function response(
     topics: Object.entries(topics).map(([name, partitions]) => ({
       errorCode: partitions.length === 0 ? 3 : 0,
       name,
-      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      topicId,
       isInternal: false,
       topicAuthorizedOperations: 0,
       partitions: partitions.map((p, i) => ({
@@ -150,6 +151,26 @@ describe('MetadataCache', () => {
     answer = response({ a: [{ leader: 3, epoch: 6 }] })
     await cache.refresh(['a'])
     expect(cache.partition('a', 0)).toMatchObject({ leader: 3, leaderEpoch: 6 })
+  })
+
+  it('takes a lower leader epoch when the topic id changed (topic deleted and recreated)', async () => {
+    // Java's Metadata.updateLatestMetadata: "Resetting the last seen epoch of partition ... since
+    // the associated topicId changed"; a recreated topic starts again from a low epoch.
+    const oldId = 'CCCCCCCCCCCCCCCCCCCCCC'
+    const newId = 'BBBBBBBBBBBBBBBBBBBBBB'
+    let answer = response({ a: [{ leader: 1, epoch: 3 }] }, [1, 2, 3], oldId)
+    const cache = new MetadataCache({ bootstrap, fetch: async () => answer })
+    await cache.refresh(['a'])
+    answer = response({ a: [{ leader: 2, epoch: 0 }] }, [1, 2, 3], newId)
+    await cache.refresh(['a'])
+    expect(cache.topic('a')!.topicId).toBe(newId)
+    expect(cache.partition('a', 0)).toMatchObject({ leader: 2, leaderEpoch: 0 })
+    // Under the same id a lower epoch is a lagging broker again: the newer view stays.
+    answer = response({ a: [{ leader: 3, epoch: 2 }] }, [1, 2, 3], newId)
+    await cache.refresh(['a'])
+    answer = response({ a: [{ leader: 2, epoch: 1 }] }, [1, 2, 3], newId)
+    await cache.refresh(['a'])
+    expect(cache.partition('a', 0)).toMatchObject({ leader: 3, leaderEpoch: 2 })
   })
 
   it('forgets a topic the answer no longer lists', async () => {
