@@ -7,7 +7,7 @@ import { ConfigError, KafkaError, isRetriable } from '../errors.js'
 import type { ApiDefinition, Input } from '../protocol/api.js'
 import { Metadata, type MetadataResponse } from '../protocol/messages/index.js'
 import type { TlsConfig, ConnectionOptions } from '../net/connection.js'
-import { ConnectionError } from '../net/errors.js'
+import { ConnectionError, RequestTimeoutError } from '../net/errors.js'
 import { ConnectionPool, type BrokerEndpoint, type ReadyConnection, type Workload } from '../net/pool.js'
 import { validateSaslConfig, type SaslConfig } from '../net/sasl.js'
 import type { ApiVersionInfo, VersionBounds } from '../net/versions.js'
@@ -144,7 +144,7 @@ export class KafkaClient {
     try {
       await connection.sendNoResponse(api, version, input, { signal: options.signal, timeoutMs: options.timeoutMs })
     } catch (err) {
-      this.#noteFailure(err)
+      this.#noteFailure(err, connection, api.apiKey)
       throw err
     }
   }
@@ -210,17 +210,22 @@ export class KafkaClient {
     try {
       return await connection.send(api, version, input, { signal: options.signal, timeoutMs: options.timeoutMs })
     } catch (err) {
-      this.#noteFailure(err)
+      this.#noteFailure(err, connection, api.apiKey)
       throw err
     }
   }
 
-  #noteFailure(err: unknown): void {
+  #noteFailure(err: unknown, connection: ReadyConnection['connection'], apiKey: number): void {
     if (
       (err as { staleMetadata?: unknown }).staleMetadata === true ||
       (isRetriable(err) && err instanceof ConnectionError)
     ) {
       this.metadata.markStale()
+    }
+    // A broker that hung or dropped us is asked for metadata last for a while (the metadata
+    // cache penalises its own failed Metadata requests itself).
+    if (apiKey !== Metadata.apiKey && (err instanceof RequestTimeoutError || err instanceof ConnectionError)) {
+      this.metadata.penalize({ nodeId: connection.nodeId ?? -1, host: connection.host, port: connection.port })
     }
   }
 

@@ -8,7 +8,7 @@
 import { isRetriable } from '../errors.js'
 import { ZERO_UUID } from '../protocol/api.js'
 import type { MetadataResponse } from '../protocol/messages/index.js'
-import { ConnectionError } from '../net/errors.js'
+import { ConnectionError, RequestTimeoutError } from '../net/errors.js'
 import { raceAbort, type BrokerEndpoint } from '../net/pool.js'
 
 export interface BrokerInfo extends BrokerEndpoint {
@@ -53,6 +53,14 @@ export interface MetadataCacheOptions {
   maxAgeMs?: number
 }
 
+/** How long a broker that failed is asked for metadata last: 10 s, doubling up to 5 min. */
+const PENALTY_BASE_MS = 10_000
+const PENALTY_MAX_MS = 300_000
+
+function addressOf(broker: BrokerEndpoint): string {
+  return `${broker.host}:${broker.port}`
+}
+
 interface Refresh {
   promise: Promise<void>
   topics: ReadonlySet<string>
@@ -76,6 +84,8 @@ export class MetadataCache {
   #next: Refresh | null = null
   /** Rotates the broker a refresh starts with, to spread the load. */
   #cursor = 0
+  /** Brokers (by address) that failed lately, and until when they are asked only as a last resort. */
+  readonly #penalties = new Map<string, { failures: number; until: number }>()
   /** Completed refreshes, for tests and stats. */
   refreshes = 0
 
@@ -176,23 +186,51 @@ export class MetadataCache {
     }
   }
 
-  /** Known brokers first (rotating), then the bootstrap list when all of them failed. */
+  /**
+   * A broker timed out or its connection failed: it is asked for metadata only after every other
+   * broker, for a while that doubles with each consecutive failure. A hung broker would otherwise
+   * cost a full request timeout each time the rotation comes back to it.
+   */
+  penalize(broker: BrokerEndpoint, now = Date.now()): void {
+    const key = addressOf(broker)
+    const failures = (this.#penalties.get(key)?.failures ?? 0) + 1
+    const ms = Math.min(PENALTY_MAX_MS, PENALTY_BASE_MS * 2 ** Math.min(failures - 1, 16))
+    this.#penalties.set(key, { failures, until: now + ms })
+  }
+
+  /** True while `broker` is asked for metadata only as a last resort. */
+  isPenalized(broker: BrokerEndpoint, now = Date.now()): boolean {
+    return (this.#penalties.get(addressOf(broker))?.until ?? 0) > now
+  }
+
+  /**
+   * Known brokers first (rotating), then the bootstrap list when all of them failed; brokers that
+   * failed lately go last, the one whose penalty ends first before the others.
+   */
   async #fetchFromAnyBroker(topics: readonly string[]): Promise<void> {
     const known = [...this.#brokers.values()]
-    const order: BrokerEndpoint[] = []
+    const rotated: BrokerEndpoint[] = []
     if (known.length > 0) {
       const start = this.#cursor++ % known.length
-      for (let i = 0; i < known.length; i++) order.push(known[(start + i) % known.length]!)
+      for (let i = 0; i < known.length; i++) rotated.push(known[(start + i) % known.length]!)
     }
-    for (const b of this.#bootstrap) order.push(b)
+    for (const b of this.#bootstrap) rotated.push(b)
+    const now = Date.now()
+    const until = (b: BrokerEndpoint): number => this.#penalties.get(addressOf(b))?.until ?? 0
+    const order = [
+      ...rotated.filter((b) => until(b) <= now),
+      ...rotated.filter((b) => until(b) > now).sort((a, b) => until(a) - until(b)),
+    ]
     const errors: unknown[] = []
     for (const broker of order) {
       try {
         const response = await this.#fetch(broker, topics, undefined)
+        this.#penalties.delete(addressOf(broker))
         this.#apply(response, topics)
         return
       } catch (err) {
         errors.push(err)
+        if (err instanceof ConnectionError || err instanceof RequestTimeoutError) this.penalize(broker)
         // A non-retriable answer (authorization, unsupported version) will not differ elsewhere.
         if (!isRetriable(err)) throw err
       }

@@ -2,9 +2,11 @@
 // real-Kafka equivalent): a topic deleted and recreated at a lower leader epoch (review S1), and a
 // hung broker that must not be asked for metadata again while another one answers.
 
+import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import { Writer } from '../../src/producer/writer.js'
+import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { startReferenceCluster, uniqueTopic } from '../producer/helpers.js'
 
 type Cluster = Awaited<ReturnType<typeof startReferenceCluster>>
@@ -57,4 +59,59 @@ describe.sequential('metadata that follows the cluster (reference cluster)', () 
     const second = await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) })
     expect([second.offset, second.value?.toString()]).toEqual([0n, 'after-0'])
   })
+
+  it('does not ask a hung broker for metadata again while another one answers', async () => {
+    const topic = uniqueTopic('hung-meta')
+    cluster.createTopic(topic, { assignments: [[0, 1, 2]] })
+    const hung = 1
+    const hungPort = Number(bootstrap[hung]!.split(':')[1])
+    // Counts the requests the Writer sends to the hung broker (ApiVersions on each dial included).
+    let toHung = 0
+    const socketFactory = (o: { host: string; port: number }): net.Socket => {
+      const socket = net.connect({ host: o.host, port: o.port })
+      if (o.port === hungPort) {
+        const write = socket.write.bind(socket) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean
+        socket.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
+          toHung += countFrames(Buffer.from(chunk))
+          return write(chunk, cb)
+        }) as typeof socket.write
+      }
+      return socket
+    }
+    const requestTimeout = 500
+    const writer = new Writer({
+      brokers: [bootstrap[0]!],
+      topic,
+      requestTimeout,
+      writeBackoffMin: 10,
+      writeBackoffMax: 20,
+      socketFactory,
+    })
+    closers.push(() => writer.close())
+    await writer.writeMessages({ value: 'warm-up' })
+    cluster.faults.blackhole(hung)
+    toHung = 0
+    try {
+      const started = Date.now()
+      // Each write is told NOT_LEADER_OR_FOLLOWER once, so each refreshes the metadata: nine
+      // refreshes rotating over three brokers would start at the hung one three times.
+      for (let i = 0; i < 9; i++) {
+        cluster.faults.failNext('Produce', 1, ErrorCode.NOT_LEADER_OR_FOLLOWER, { broker: 0 })
+        await writer.writeMessages({ value: `m${i}` })
+      }
+      const elapsed = Date.now() - started
+      expect(toHung).toBeLessThanOrEqual(1)
+      // One request timeout at most, not one per visit of the rotation.
+      expect(elapsed).toBeLessThan(3 * requestTimeout)
+    } finally {
+      cluster.faults.blackhole(hung, false)
+    }
+  })
 })
+
+/** Request frames (size-prefixed) in one buffer the client wrote. */
+function countFrames(bytes: Buffer): number {
+  let frames = 0
+  for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readInt32BE(at)) frames++
+  return frames
+}

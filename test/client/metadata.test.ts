@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { KafkaClient, parseBrokers } from '../../src/cluster/client.js'
 import { MetadataCache, type MetadataFetcher } from '../../src/cluster/metadata.js'
 import { ConfigError, KafkaError } from '../../src/errors.js'
-import { ConnectionError } from '../../src/net/errors.js'
+import { ConnectionError, RequestTimeoutError } from '../../src/net/errors.js'
 import type { BrokerEndpoint } from '../../src/net/pool.js'
-import { Metadata, type MetadataResponse } from '../../src/protocol/messages/index.js'
+import { InitProducerId, Metadata, type MetadataResponse } from '../../src/protocol/messages/index.js'
 import { ALL_VERSIONS, FakeBroker } from './fake-broker.js'
 
 function response(
@@ -111,6 +111,50 @@ describe('MetadataCache', () => {
     expect((err as ConnectionError).retriable).toBe(true)
   })
 
+  it('does not ask a broker that timed out again while another one answers', async () => {
+    const tried: string[] = []
+    const fetch: MetadataFetcher = async (b) => {
+      tried.push(b.host)
+      if (b.host === 'b2') throw new RequestTimeoutError('Metadata v12 request', 30_000, b)
+      return response({ a: [{ leader: 1 }] })
+    }
+    const cache = new MetadataCache({ bootstrap, fetch })
+    await cache.refresh(['a'])
+    tried.length = 0
+    for (let i = 0; i < 9; i++) await cache.refresh()
+    // Rotating over b1..b3 would start at b2 three times in nine refreshes: 3 timeouts of 30 s.
+    expect(tried.filter((h) => h === 'b2')).toEqual(['b2'])
+    expect(tried.length).toBe(10)
+  })
+
+  it('asks a penalised broker last, and again once it answered', async () => {
+    const tried: string[] = []
+    const down = new Set(['b2'])
+    const fetch: MetadataFetcher = async (b) => {
+      tried.push(b.host)
+      if (down.has(b.host)) throw new ConnectionError(`${b.host} down`)
+      return response({ a: [{ leader: 1 }] })
+    }
+    const cache = new MetadataCache({ bootstrap, fetch })
+    await cache.refresh(['a']) // boot1 answers: b1..b3 known
+    await cache.refresh() // starts at b1
+    await cache.refresh() // starts at b2: fails, b3 answers
+    // Everyone but b2 is down now: b2 is still tried, after every other broker.
+    for (const h of ['b1', 'b3', 'boot1', 'boot2']) down.add(h)
+    down.delete('b2')
+    tried.length = 0
+    await cache.refresh()
+    expect(tried[tried.length - 1]).toBe('b2')
+    expect(tried.slice(0, -1).sort()).toEqual(['b1', 'b3', 'boot1', 'boot2'])
+    // b2 answered, so its penalty is gone; the brokers that just failed are the ones asked last now.
+    down.clear()
+    tried.length = 0
+    for (let i = 0; i < 3; i++) await cache.refresh()
+    expect(tried).toEqual(['b2', 'b2', 'b2'])
+    expect(cache.isPenalized(bootstrap[0]!)).toBe(true)
+    expect(cache.isPenalized(bootstrap[0]!, Date.now() + 10_001)).toBe(false)
+  })
+
   it('stops at a non-retriable answer', async () => {
     let calls = 0
     const fetch: MetadataFetcher = async () => {
@@ -203,10 +247,8 @@ describe('KafkaClient', () => {
   })
 
   it('bootstraps metadata, opens a connection per workload, and marks metadata stale on a broken connection', async () => {
-    let hang = false
     broker = await FakeBroker.start((r) => {
       if (r.api.name !== 'Metadata') return undefined
-      if (hang) return 'none'
       return {
         brokers: [{ nodeId: 7, host: '127.0.0.1', port: broker!.port, rack: null }],
         clusterId: 'c',
@@ -234,13 +276,19 @@ describe('KafkaClient', () => {
       expect(connection).not.toBe(admin) // one connection per workload
       expect((await client.connection(7, 'produce')).connection).toBe(connection) // reused
       expect(client.metadata.isStale).toBe(false)
-      hang = true
-      const pending = client.request(7, Metadata, { topics: [] }, { workload: 'produce' })
+      // The fake broker never answers InitProducerId.
+      const pending = client.request(
+        7,
+        InitProducerId,
+        { transactionalId: null, transactionTimeoutMs: -1 },
+        { workload: 'produce' },
+      )
       await new Promise((r) => setTimeout(r, 20))
       broker.dropConnections()
       await expect(pending).rejects.toBeInstanceOf(ConnectionError)
       expect(client.metadata.isStale).toBe(true)
-      hang = false
+      // The broker that broke the connection is now asked for metadata last.
+      expect(client.metadata.isPenalized({ nodeId: 7, host: '127.0.0.1', port: broker.port })).toBe(true)
       // A new connection replaces the broken one on the next request.
       await expect(client.request(7, Metadata, { topics: [] }, { workload: 'produce' })).resolves.toBeDefined()
     } finally {
