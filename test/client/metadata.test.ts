@@ -300,5 +300,8 @@ describe('KafkaClient', () => {
     expect(() => new KafkaClient({ brokers: [] })).toThrow(ConfigError)
     expect(() => new KafkaClient({ brokers: ['a:1'], requestTimeout: -5 })).toThrow(/requestTimeout/)
     expect(() => new KafkaClient({ brokers: ['a:1'], clientId: 'x'.repeat(300) })).toThrow(/clientId/)
+    expect(() => new KafkaClient({ brokers: ['a:1'], connectionsMaxIdle: 0 })).toThrow(/connectionsMaxIdle/)
+    expect(new KafkaClient({ brokers: ['a:1'], connectionsMaxIdle: 30_000 }).pool.connectionsMaxIdleMs).toBe(30_000)
+    expect(new KafkaClient({ brokers: ['a:1'] }).pool.connectionsMaxIdleMs).toBe(540_000)
   })
 })
