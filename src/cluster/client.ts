@@ -7,7 +7,7 @@ import { ConfigError, KafkaError, isRetriable } from '../errors.js'
 import type { ApiDefinition, Input } from '../protocol/api.js'
 import { Metadata, type MetadataResponse } from '../protocol/messages/index.js'
 import type { TlsConfig, ConnectionOptions } from '../net/connection.js'
-import { ConnectionError, RequestTimeoutError } from '../net/errors.js'
+import { ConnectionError } from '../net/errors.js'
 import { ConnectionPool, type BrokerEndpoint, type ReadyConnection, type Workload } from '../net/pool.js'
 import { validateSaslConfig, type SaslConfig } from '../net/sasl.js'
 import type { ApiVersionInfo, VersionBounds } from '../net/versions.js'
@@ -96,6 +96,9 @@ export class KafkaClient {
       maxAgeMs: metadataMaxAge,
       fetch: (broker, topics, signal) => this.#fetchMetadata(broker, topics, signal),
     })
+    // A broker that hung, dropped us or could not be reached, whichever role's request found out,
+    // is asked for metadata (and cluster-wide requests) last for a while.
+    this.pool.onBrokerFailure = (broker) => this.metadata.penalize(broker)
   }
 
   get closed(): boolean {
@@ -152,7 +155,7 @@ export class KafkaClient {
     try {
       await connection.sendNoResponse(api, version, input, { signal: options.signal, timeoutMs: options.timeoutMs })
     } catch (err) {
-      this.#noteFailure(err, connection, api.apiKey)
+      this.#noteFailure(err)
       throw err
     }
   }
@@ -163,10 +166,16 @@ export class KafkaClient {
     return versions.pick(api, bounds)
   }
 
-  /** A broker to send a cluster-wide request to (any known one, else the first bootstrap address). */
+  /**
+   * A broker to send a cluster-wide request to: any known one that has not failed lately (as
+   * Java's leastLoadedNode skips nodes in backoff), else any known one, else the first bootstrap
+   * address.
+   */
   anyBroker(): BrokerEndpoint {
     const known = [...this.metadata.brokers.values()]
-    if (known.length > 0) return known[Math.floor(Math.random() * known.length)]!
+    const healthy = known.filter((b) => !this.metadata.isPenalized(b))
+    const candidates = healthy.length > 0 ? healthy : known
+    if (candidates.length > 0) return candidates[Math.floor(Math.random() * candidates.length)]!
     return this.bootstrap[0]!
   }
 
@@ -218,22 +227,17 @@ export class KafkaClient {
     try {
       return await connection.send(api, version, input, { signal: options.signal, timeoutMs: options.timeoutMs })
     } catch (err) {
-      this.#noteFailure(err, connection, api.apiKey)
+      this.#noteFailure(err)
       throw err
     }
   }
 
-  #noteFailure(err: unknown, connection: ReadyConnection['connection'], apiKey: number): void {
+  #noteFailure(err: unknown): void {
     if (
       (err as { staleMetadata?: unknown }).staleMetadata === true ||
       (isRetriable(err) && err instanceof ConnectionError)
     ) {
       this.metadata.markStale()
-    }
-    // A broker that hung or dropped us is asked for metadata last for a while (the metadata
-    // cache penalises its own failed Metadata requests itself).
-    if (apiKey !== Metadata.apiKey && (err instanceof RequestTimeoutError || err instanceof ConnectionError)) {
-      this.metadata.penalize({ nodeId: connection.nodeId ?? -1, host: connection.host, port: connection.port })
     }
   }
 

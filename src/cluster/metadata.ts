@@ -56,6 +56,8 @@ export interface MetadataCacheOptions {
 /** How long a broker that failed is asked for metadata last: 10 s, doubling up to 5 min. */
 const PENALTY_BASE_MS = 10_000
 const PENALTY_MAX_MS = 300_000
+/** Failures of one broker reported within this time are taken as one. */
+const SAME_FAILURE_MS = 1000
 
 function addressOf(broker: BrokerEndpoint): string {
   return `${broker.host}:${broker.port}`
@@ -85,7 +87,7 @@ export class MetadataCache {
   /** Rotates the broker a refresh starts with, to spread the load. */
   #cursor = 0
   /** Brokers (by address) that failed lately, and until when they are asked only as a last resort. */
-  readonly #penalties = new Map<string, { failures: number; until: number }>()
+  readonly #penalties = new Map<string, { failures: number; since: number; until: number }>()
   /** Completed refreshes, for tests and stats. */
   refreshes = 0
 
@@ -193,9 +195,12 @@ export class MetadataCache {
    */
   penalize(broker: BrokerEndpoint, now = Date.now()): void {
     const key = addressOf(broker)
-    const failures = (this.#penalties.get(key)?.failures ?? 0) + 1
+    const previous = this.#penalties.get(key)
+    // One failure may be reported twice (the Metadata request and its broken connection).
+    if (previous !== undefined && now - previous.since < SAME_FAILURE_MS) return
+    const failures = (previous?.failures ?? 0) + 1
     const ms = Math.min(PENALTY_MAX_MS, PENALTY_BASE_MS * 2 ** Math.min(failures - 1, 16))
-    this.#penalties.set(key, { failures, until: now + ms })
+    this.#penalties.set(key, { failures, since: now, until: now + ms })
   }
 
   /** True while `broker` is asked for metadata only as a last resort. */

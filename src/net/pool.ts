@@ -77,6 +77,11 @@ export class ConnectionPool {
   dialTimeMs = 0
   /** Called after every successful dial with its duration (ms). */
   onDial: ((ms: number) => void) | undefined
+  /**
+   * Called when a dial to a broker fails or one of its connections breaks (a timeout, a reset,
+   * garbage), whichever role's request saw it; the client asks that broker for metadata last.
+   */
+  onBrokerFailure: ((broker: BrokerEndpoint, error: Error) => void) | undefined
 
   constructor(options: PoolOptions) {
     this.#options = options
@@ -112,10 +117,15 @@ export class ConnectionPool {
           else {
             owner.ready = result
             this.#startIdleSweep()
+            // A graceful close (ours, idle or re-authentication) passes null: not a failure.
+            result.connection.onClose((error) => {
+              if (error !== null && !this.#closed) this.onBrokerFailure?.(broker, error)
+            })
           }
         },
-        () => {
+        (error: unknown) => {
           if (owner.dialing === dialing) owner.dialing = null
+          if (!this.#closed) this.onBrokerFailure?.(broker, error instanceof Error ? error : new Error(String(error)))
         },
       )
     }

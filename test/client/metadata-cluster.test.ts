@@ -107,6 +107,57 @@ describe.sequential('metadata that follows the cluster (reference cluster)', () 
       cluster.faults.blackhole(hung, false)
     }
   })
+
+  it('a hung leader delays a write by one request timeout once its partition moves, not more', async () => {
+    const topic = uniqueTopic('hung-leader')
+    cluster.createTopic(topic, { assignments: [[1, 2, 0]] })
+    const hung = 1
+    const hungPort = Number(bootstrap[hung]!.split(':')[1])
+    const sent: string[] = []
+    const socketFactory = (o: { host: string; port: number }): net.Socket => {
+      const socket = net.connect({ host: o.host, port: o.port })
+      if (o.port === hungPort) {
+        const write = socket.write.bind(socket) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean
+        socket.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
+          sent.push(...apiKeysOf(Buffer.from(chunk)).map(String))
+          return write(chunk, cb)
+        }) as typeof socket.write
+      }
+      return socket
+    }
+    const requestTimeout = 1000
+    const writer = new Writer({
+      brokers: [bootstrap[0]!],
+      topic,
+      requestTimeout,
+      writeBackoffMin: 10,
+      writeBackoffMax: 50,
+      socketFactory,
+    })
+    closers.push(() => writer.close())
+    await writer.writeMessages({ value: 'warm-up' })
+    // Three rounds, so the metadata rotation would start at the hung broker in one of them.
+    for (let round = 0; round < 3; round++) {
+      cluster.faults.moveLeader(topic, 0, hung)
+      await writer.writeMessages({ value: `before ${round}` })
+      cluster.faults.blackhole(hung)
+      sent.length = 0
+      try {
+        const started = Date.now()
+        const writing = writer.writeMessages({ value: `during hang ${round}` })
+        // The cluster moves the leader away soon after the node hangs (Kafka: once its session expires).
+        await new Promise((r) => setTimeout(r, 100))
+        cluster.faults.moveLeader(topic, 0, 2)
+        await writing
+        const elapsed = Date.now() - started
+        // The Produce in flight has to time out; after that nothing more goes to the hung broker.
+        expect(sent).toEqual(['0'])
+        expect(elapsed).toBeLessThan(1.5 * requestTimeout)
+      } finally {
+        cluster.faults.blackhole(hung, false)
+      }
+    }
+  })
 })
 
 /** Request frames (size-prefixed) in one buffer the client wrote. */
@@ -114,4 +165,11 @@ function countFrames(bytes: Buffer): number {
   let frames = 0
   for (let at = 0; at + 4 <= bytes.length; at += 4 + bytes.readInt32BE(at)) frames++
   return frames
+}
+
+/** The API key of each request frame in one buffer the client wrote. */
+function apiKeysOf(bytes: Buffer): number[] {
+  const keys: number[] = []
+  for (let at = 0; at + 6 <= bytes.length; at += 4 + bytes.readInt32BE(at)) keys.push(bytes.readInt16BE(at + 4))
+  return keys
 }

@@ -296,6 +296,32 @@ describe('KafkaClient', () => {
     }
   })
 
+  it('sends cluster-wide requests to a broker that has not failed lately', async () => {
+    broker = await FakeBroker.start((r) =>
+      r.api.name === 'Metadata'
+        ? {
+            brokers: [1, 2, 3].map((nodeId) => ({ nodeId, host: `b${nodeId}`, port: 9092, rack: null })),
+            clusterId: 'c',
+            controllerId: 1,
+            topics: [],
+          }
+        : undefined,
+    )
+    const client = new KafkaClient({ brokers: [broker.address] })
+    try {
+      await client.metadata.refresh()
+      const picked = (): Set<string> => new Set(Array.from({ length: 60 }, () => client.anyBroker().host))
+      expect(picked()).toEqual(new Set(['b1', 'b2', 'b3']))
+      client.metadata.penalize(client.metadata.broker(1)!)
+      client.metadata.penalize(client.metadata.broker(3)!)
+      expect(picked()).toEqual(new Set(['b2']))
+      client.metadata.penalize(client.metadata.broker(2)!)
+      expect(picked()).toEqual(new Set(['b1', 'b2', 'b3'])) // all failed lately: any of them
+    } finally {
+      await client.close()
+    }
+  })
+
   it('validates its configuration', () => {
     expect(() => new KafkaClient({ brokers: [] })).toThrow(ConfigError)
     expect(() => new KafkaClient({ brokers: ['a:1'], requestTimeout: -5 })).toThrow(/requestTimeout/)
