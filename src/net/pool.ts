@@ -70,6 +70,8 @@ export class ConnectionPool {
   /** Per broker address: consecutive failed dials, and when the next dial may start. */
   readonly #dialFailures = new Map<string, { failures: number; notBefore: number }>()
   readonly connectionsMaxIdleMs: number
+  /** Dials sleeping out their backoff: ended at once by close/destroy. */
+  readonly #backoffs = new Set<() => void>()
   #idleSweep: ReturnType<typeof setInterval> | null = null
   #closed = false
   /** Dials made and their total duration, for stats. */
@@ -171,6 +173,7 @@ export class ConnectionPool {
   #stopIdleSweep(): void {
     if (this.#idleSweep !== null) clearInterval(this.#idleSweep)
     this.#idleSweep = null
+    for (const done of [...this.#backoffs]) done()
   }
 
   /** Closes every connection gracefully (pending requests finish first), within `timeoutMs`. */
@@ -203,7 +206,7 @@ export class ConnectionPool {
   async #dial(broker: BrokerEndpoint, workload: Workload): Promise<ReadyConnection> {
     const address = `${broker.host}:${broker.port}`
     const wait = (this.#dialFailures.get(address)?.notBefore ?? 0) - Date.now()
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    if (wait > 0) await this.#backoff(wait)
     if (this.#closed) throw new ClosedError('connection pool')
     try {
       const ready = await this.#connect(broker, workload)
@@ -214,6 +217,19 @@ export class ConnectionPool {
       this.#dialFailures.set(address, { failures, notBefore: Date.now() + reconnectBackoff(failures) })
       throw err
     }
+  }
+
+  /** Sleeps out a reconnect backoff; closing the pool ends it at once. */
+  #backoff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#backoffs.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.#backoffs.add(done)
+    })
   }
 
   async #connect(broker: BrokerEndpoint, workload: Workload): Promise<ReadyConnection> {

@@ -93,6 +93,17 @@ describe('ConnectionPool', () => {
     pool.destroy()
   })
 
+  it('ends a dial waiting out its backoff when the pool closes', async () => {
+    const pool = new ConnectionPool({ clientId: 'p' })
+    const down = { nodeId: 1, host: '127.0.0.1', port: 1 } // nothing listens on port 1
+    for (let i = 0; i < 6; i++) await expect(pool.get(down, 'admin')).rejects.toBeInstanceOf(ConnectionError)
+    const waiting = pool.get(down, 'admin') // waits ~1 s before dialling
+    const started = performance.now()
+    await pool.close()
+    await expect(waiting).rejects.toBeInstanceOf(ClosedError)
+    expect(performance.now() - started).toBeLessThan(200)
+  })
+
   it('keeps the backoff per broker, and forgets it once a dial succeeds', async () => {
     broker = await FakeBroker.start()
     const attempts: number[] = []
