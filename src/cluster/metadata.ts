@@ -189,6 +189,40 @@ export class MetadataCache {
   }
 
   /**
+   * KIP-951: a NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH answer (Fetch v12+, Produce v10+)
+   * may name the partition's current leader, with the addresses of brokers the client may not
+   * know. As in Java's Metadata.updatePartitionLeadership, the hint is taken only when its epoch
+   * is newer than the cached one and the leader's address is known; then the caller can move the
+   * partition without a metadata round trip. Returns whether it was taken.
+   */
+  applyLeaderHint(
+    topic: string,
+    partition: number,
+    hint: { leaderId: number; leaderEpoch: number },
+    endpoints: readonly { nodeId: number; host: string; port: number; rack: string | null }[] = [],
+  ): boolean {
+    if (hint.leaderId < 0 || hint.leaderEpoch < 0) return false
+    const info = this.#topics.get(topic)
+    const index = info?.partitions.findIndex((p) => p.partition === partition) ?? -1
+    const old = info?.partitions[index]
+    if (info === undefined || old === undefined || hint.leaderEpoch <= old.leaderEpoch) return false
+    if (!this.#brokers.has(hint.leaderId)) {
+      const e = endpoints.find((x) => x.nodeId === hint.leaderId)
+      if (e === undefined) return false
+      this.#brokers = new Map(this.#brokers).set(e.nodeId, {
+        nodeId: e.nodeId,
+        host: e.host,
+        port: e.port,
+        rack: e.rack,
+      })
+    }
+    const partitions = [...info.partitions]
+    partitions[index] = { ...old, leader: hint.leaderId, leaderEpoch: hint.leaderEpoch }
+    this.#topics.set(topic, { ...info, partitions })
+    return true
+  }
+
+  /**
    * A broker timed out or its connection failed: it is asked for metadata only after every other
    * broker, for a while that doubles with each consecutive failure. A hung broker would otherwise
    * cost a full request timeout each time the rotation comes back to it.

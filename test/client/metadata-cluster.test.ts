@@ -158,6 +158,33 @@ describe.sequential('metadata that follows the cluster (reference cluster)', () 
       }
     }
   })
+
+  it('the Reader follows a moved leader from the KIP-951 hint, without asking for metadata', async () => {
+    const topic = uniqueTopic('hinted')
+    cluster.createTopic(topic, { assignments: [[0, 1, 2]] })
+    const keys: number[] = []
+    const socketFactory = (o: { host: string; port: number }): net.Socket => {
+      const socket = net.connect({ host: o.host, port: o.port })
+      const write = socket.write.bind(socket) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean
+      socket.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
+        keys.push(...apiKeysOf(Buffer.from(chunk)))
+        return write(chunk, cb)
+      }) as typeof socket.write
+      return socket
+    }
+    const writer = new Writer({ brokers: bootstrap, topic, writeBackoffMin: 10 })
+    closers.push(() => writer.close())
+    const reader = new Reader({ brokers: bootstrap, topic, partition: 0, socketFactory, readBackoffMin: 10 })
+    closers.push(() => reader.close())
+    await writer.writeMessages({ value: 'on broker 0' })
+    expect((await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) })).value?.toString()).toBe('on broker 0')
+    keys.length = 0
+    cluster.faults.moveLeader(topic, 0, 1)
+    await writer.writeMessages({ value: 'on broker 1' })
+    expect((await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) })).value?.toString()).toBe('on broker 1')
+    expect(keys.filter((k) => k === 3)).toEqual([]) // no Metadata request
+    expect(keys).toContain(1) // Fetch
+  })
 })
 
 /** Request frames (size-prefixed) in one buffer the client wrote. */

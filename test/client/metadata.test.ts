@@ -217,6 +217,25 @@ describe('MetadataCache', () => {
     expect(cache.partition('a', 0)).toMatchObject({ leader: 3, leaderEpoch: 2 })
   })
 
+  it('takes a KIP-951 leader hint only when it is newer and its leader can be reached', async () => {
+    const cache = new MetadataCache({ bootstrap, fetch: async () => response({ a: [{ leader: 1, epoch: 4 }] }) })
+    await cache.refresh(['a'])
+    // Not newer than what the cache holds, or no leader: ignored.
+    expect(cache.applyLeaderHint('a', 0, { leaderId: 2, leaderEpoch: 4 })).toBe(false)
+    expect(cache.applyLeaderHint('a', 0, { leaderId: -1, leaderEpoch: -1 })).toBe(false)
+    expect(cache.applyLeaderHint('b', 0, { leaderId: 2, leaderEpoch: 5 })).toBe(false)
+    // A broker the cache does not know, without its address: ignored; with it: taken.
+    expect(cache.applyLeaderHint('a', 0, { leaderId: 9, leaderEpoch: 5 })).toBe(false)
+    const endpoint = { nodeId: 9, host: 'b9', port: 9093, rack: null }
+    expect(cache.applyLeaderHint('a', 0, { leaderId: 9, leaderEpoch: 5 }, [endpoint])).toBe(true)
+    expect(cache.partition('a', 0)).toMatchObject({ leader: 9, leaderEpoch: 5 })
+    expect(cache.leaderFor('a', 0)).toMatchObject({ host: 'b9', port: 9093 })
+    // A known broker needs no endpoint.
+    expect(cache.applyLeaderHint('a', 0, { leaderId: 2, leaderEpoch: 6 })).toBe(true)
+    expect(cache.leaderFor('a', 0)).toMatchObject({ nodeId: 2, host: 'b2' })
+    expect(cache.isStale).toBe(false)
+  })
+
   it('forgets a topic the answer no longer lists', async () => {
     let answer = response({ a: [{ leader: 1 }] })
     const cache = new MetadataCache({ bootstrap, fetch: async () => answer })
