@@ -230,6 +230,7 @@ const RULES: Record<string, Check> = {
   readBackoffMax: milliseconds(0),
   maxAttempts: integerIn(1, 1_000_000),
   closeTimeout: milliseconds(0),
+  connectionsMaxIdle: milliseconds(1),
   onAssign: isFunction,
   onRevoke: isFunction,
   signal: isAbortSignal,

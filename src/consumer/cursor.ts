@@ -27,6 +27,8 @@ export class PartitionCursor {
   leader = -1
   /** The leader epoch from metadata, sent as currentLeaderEpoch so a stale leader is detected (KIP-320). */
   leaderEpoch = -1
+  /** The topic id the position belongs to (null until metadata gave a non-zero one). */
+  topicId: string | null = null
   /** Included in a fetch or ListOffsets in flight. */
   inFlight = false
   paused = false

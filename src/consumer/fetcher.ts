@@ -292,6 +292,7 @@ export class Fetcher {
         if (c.leader !== nodeId) continue
         led++
         if (c.inFlight || c.paused || c.failed !== null) continue
+        this.#followRecreation(c)
         if (c.backoffUntil > now) {
           nextWake = Math.min(nextWake, c.backoffUntil)
           continue
@@ -341,6 +342,39 @@ export class Fetcher {
         await sleepQuietly(delay, signal)
       }
     }
+  }
+
+  /**
+   * KIP-951: a leader change answered with the new leader (and its address) moves the partition
+   * to that broker's loop at once, without a metadata refresh, as Java's consumer does.
+   */
+  #followLeaderHint(
+    cursor: PartitionCursor,
+    code: number,
+    hint: { leaderId: number; leaderEpoch: number },
+    endpoints: FetchResponse['nodeEndpoints'],
+  ): boolean {
+    if (code !== ErrorCode.NOT_LEADER_OR_FOLLOWER && code !== ErrorCode.FENCED_LEADER_EPOCH) return false
+    if (!this.#o.client.metadata.applyLeaderHint(cursor.topic, cursor.partition, hint, endpoints)) return false
+    this.#o.stats.errors++ // still an error answer, even if it needs no metadata refresh
+    cursor.leader = hint.leaderId
+    cursor.leaderEpoch = hint.leaderEpoch
+    this.#ensureLoop(hint.leaderId)
+    this.#kick()
+    return true
+  }
+
+  /**
+   * A topic deleted and recreated under the same name has a new id and a new log: a position in
+   * the old one means nothing there (offset 5 of the old log is not "after" offset 0..4 of the
+   * new), so the partition starts again from the reset policy, as after OFFSET_OUT_OF_RANGE.
+   */
+  #followRecreation(cursor: PartitionCursor): void {
+    const id = this.#o.client.metadata.topic(cursor.topic)?.topicId
+    if (id === undefined || id === ZERO_UUID || id === cursor.topicId) return
+    const recreated = cursor.topicId !== null
+    cursor.topicId = id
+    if (recreated) cursor.resetToTimestamp(this.#o.resetTo)
   }
 
   #fail(cursor: PartitionCursor, error: Error): void {
@@ -504,6 +538,7 @@ export class Fetcher {
         // Revoked, paused or sought while in flight: this answer is for a position no longer wanted.
         if (cursor.removed || cursor.epoch !== s.epoch || cursor.fetchOffset !== s.offset || cursor.paused) continue
         if (p.errorCode !== ErrorCode.NONE) {
+          if (this.#followLeaderHint(cursor, p.errorCode, p.currentLeader, response.nodeEndpoints)) continue
           this.#partitionError(cursor, p.errorCode, 'Fetch', nodeId)
           continue
         }

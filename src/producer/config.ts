@@ -146,6 +146,7 @@ const RULES: Record<string, Check> = {
   deliveryTimeout: milliseconds(1),
   closeTimeout: milliseconds(0),
   maxInFlightRequests: integerIn(1, 1000),
+  connectionsMaxIdle: milliseconds(1),
   allowAutoTopicCreation: isBoolean,
   signal: isAbortSignal,
 }

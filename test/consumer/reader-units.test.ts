@@ -47,6 +47,7 @@ describe('Reader configuration', () => {
     ['a tiny queue', { topic: 't', queueCapacityBytes: 10 }, 'queueCapacityBytes'],
     ['a removed option', { topic: 't', autoCommit: true }, 'autoCommit'],
     ['maxWait beyond int32', { topic: 't', maxWait: 2 ** 31 }, 'maxWait'],
+    ['an idle limit of zero', { topic: 't', connectionsMaxIdle: 0 }, 'connectionsMaxIdle'],
   ]
   for (const [what, config, option] of bad) {
     it(`rejects ${what} with a ConfigError naming ${option}`, () => {

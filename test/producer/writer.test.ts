@@ -73,6 +73,7 @@ describe('Writer configuration', () => {
     ],
     ['a balancer without balance()', { balancer: {} as Balancer }, /balancer: must be an object with a balance/],
     ['no brokers', { brokers: [] }, /brokers: must list at least one/],
+    ['an idle limit of zero', { connectionsMaxIdle: 0 }, /connectionsMaxIdle: must be a number of milliseconds/],
   ]
   for (const [what, config, message] of cases) {
     it(`rejects ${what} with a ConfigError naming the option`, () => {
