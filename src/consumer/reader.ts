@@ -14,14 +14,15 @@ import type { RetryPolicy } from '../cluster/retry.js'
 import { KafkaTsError } from '../errors.js'
 import type { Message } from '../message.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
-import { OffsetCommitter } from './commits.js'
+import { OffsetCommitter, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
-import { CommitRejectedError, ReaderStateError, type TopicPartitionOffset } from './errors.js'
+import { CommitRejectedError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { GroupMembership } from './group.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
+import { ownershipOf } from './ownership.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
 import { ReaderStatsCollector, type ReaderStats } from './stats.js'
 import { anySignal, deadlineSignal } from './wait.js'
@@ -111,6 +112,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
           stats: this.#stats,
           onAssign: c.onAssign,
           onRevoke: c.onRevoke,
+          onLost: c.onLost,
         },
         {
           assign: (starts) => this.#fetcher.assign(starts),
@@ -530,9 +532,12 @@ export class Reader implements AsyncIterable<FetchedMessage> {
   }
 }
 
-/** For each partition, the highest offset + 1 among the messages (what a commit records). */
-function highestPerPartition(messages: readonly Message[]): TopicPartitionOffset[] {
-  const out = new Map<string, TopicPartitionOffset>()
+/**
+ * For each partition, the highest offset + 1 among the messages (what a commit records), per
+ * ownership the messages were fetched under: the committer refuses those of a replaced one.
+ */
+function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
+  const out = new Map<unknown, Map<string, CommitOffset>>()
   for (const [i, m] of messages.entries()) {
     if (typeof m?.topic !== 'string' || typeof m.partition !== 'number' || typeof m.offset !== 'bigint') {
       throw new KafkaTsError(
@@ -540,13 +545,16 @@ function highestPerPartition(messages: readonly Message[]): TopicPartitionOffset
         `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
       )
     }
+    const ownership = ownershipOf(m)
+    let byPartition = out.get(ownership)
+    if (byPartition === undefined) out.set(ownership, (byPartition = new Map()))
     const key = `${m.topic}\u0000${m.partition}`
     const next = m.offset + 1n
-    const current = out.get(key)
+    const current = byPartition.get(key)
     if (current === undefined || next > current.offset)
-      out.set(key, { topic: m.topic, partition: m.partition, offset: next })
+      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, ownership })
   }
-  return [...out.values()]
+  return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }
 
 function raceDeadline(promise: Promise<void>, deadline: AbortSignal): Promise<void> {

@@ -10,7 +10,7 @@ import type { Coordinator } from '../../src/consumer/coordinator.js'
 import { PartitionCursor } from '../../src/consumer/cursor.js'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
-import type { Ownership } from '../../src/consumer/group.js'
+import type { Ownership } from '../../src/consumer/ownership.js'
 import { FirstOffset, LastOffset } from '../../src/consumer/offsets.js'
 import { MessageQueue } from '../../src/consumer/queue.js'
 import { ReaderStatsCollector } from '../../src/consumer/stats.js'
@@ -272,6 +272,63 @@ describe('OffsetCommitter', () => {
     expect(error).toBeInstanceOf(CommitRejectedError)
     expect((error as CommitRejectedError).reason).toBe('not-owned')
     expect(sent.map((s) => s.offsets)).toEqual([[['t-1', 3n]]])
+  })
+
+  it('refuses an offset fetched under a replaced ownership, though the partition is owned again', async () => {
+    const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.NONE)
+    const view = new FakeView([['t', 0]])
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const before = view.owned.get('t-0')!
+    // An eager rebalance gives the partition up and back: a new ownership.
+    before.valid = false
+    const after: Ownership = { topic: 't', partition: 0, valid: true, lost: false }
+    view.owned.set('t-0', after)
+    const error = await committer
+      .commit([{ topic: 't', partition: 0, offset: 9n, ownership: before }])
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CommitRejectedError)
+    expect((error as CommitRejectedError).reason).toBe('not-owned')
+    expect((error as CommitRejectedError).partitions).toEqual([{ topic: 't', partition: 0, offset: 9n }])
+    // Marked offsets too, and a lost ownership says 'fenced'.
+    before.lost = true
+    expect(() => committer.mark([{ topic: 't', partition: 0, offset: 9n, ownership: before }])).toThrow(
+      expect.objectContaining({ reason: 'fenced' }),
+    )
+    await committer.flush()
+    expect(sent).toEqual([])
+    // The current ownership's offsets go out.
+    await committer.commit([{ topic: 't', partition: 0, offset: 4n, ownership: after }])
+    expect(sent.map((s) => s.offsets)).toEqual([[['t-0', 4n]]])
+  })
+
+  it('never sends an in-flight commit again under a newer generation, even for a partition kept', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const view = new FakeView([['t', 0]])
+    const { coordinator, sent } = scriptedCoordinator(async (_req, n) => {
+      if (n === 0) {
+        await gate
+        return ErrorCode.ILLEGAL_GENERATION
+      }
+      return ErrorCode.NONE
+    })
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const inFlight = committer.commit([{ topic: 't', partition: 0, offset: 5n }]).catch((e: unknown) => e)
+    await new Promise((r) => setTimeout(r, 10))
+    // The member rejoins (cooperative: it keeps the partition) before the answer arrives.
+    view.generationId = 2
+    release()
+    const error = await inFlight
+    expect(error).toBeInstanceOf(CommitRejectedError)
+    expect((error as CommitRejectedError).reason).toBe('rebalanced')
+    expect(sent.length).toBe(1)
+    expect(view.fencedCalls).toEqual([])
+    // A new commit in the new generation goes out normally.
+    await committer.commit([{ topic: 't', partition: 0, offset: 6n }])
+    expect(sent.map((s) => [s.offsets, s.generation])).toEqual([
+      [[['t-0', 5n]], 1],
+      [[['t-0', 6n]], 2],
+    ])
   })
 
   it('ILLEGAL_GENERATION fences the member and rejects the commit', async () => {
