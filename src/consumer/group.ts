@@ -342,8 +342,14 @@ export class GroupMembership implements MembershipView {
           continue
         case ErrorCode.UNKNOWN_MEMBER_ID:
         case ErrorCode.ILLEGAL_GENERATION:
+          // The coordinator dropped this member or its generation: another member may own its
+          // partitions by now. They are lost (Java's onJoinPrepare: "Giving away all assigned
+          // partitions as lost since generation/memberID has been reset"): nothing marked or in
+          // flight for them is committed, and the rejoin claims none of them.
           this.memberId = code === ErrorCode.UNKNOWN_MEMBER_ID ? '' : this.memberId
           this.generationId = DEFAULT_GENERATION
+          this.#ownedGeneration = DEFAULT_GENERATION
+          await this.#giveUp([...this.#owned.values()], signal, true)
           continue
         default:
           if (o.coordinator.checkCoordinatorError(code))
