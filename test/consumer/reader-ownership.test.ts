@@ -94,4 +94,67 @@ describe.sequential(`commit fencing by ownership against ${targetName}`, () => {
       await a.close()
     }
   }, 90_000)
+
+  it('for await with periodic commits: the batch held across the rebalance is not marked, nothing committed is read again', async () => {
+    const topic = unique('stale-iter')
+    const groupId = unique('stale-iter-g')
+    const total = 30
+    await createTopic(target.bootstrap, topic, 1)
+    await produce(target.bootstrap, topic, total)
+    const config: ReaderConfig = {
+      brokers: target.bootstrap,
+      groupId,
+      topic,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 300,
+      commitInterval: 60_000, // marks; flushCommits commits them
+    }
+    const a = new Reader(config)
+    let b: Reader | undefined
+    try {
+      const signal = AbortSignal.timeout(60_000)
+      const batches = a.batches({ signal })
+      const first = await batches.next()
+      expect(first.done).toBe(false)
+      const generation = a.generationId
+
+      // While the loop body "processes" the first batch, an eager rebalance replaces A's ownership.
+      b = new Reader(config)
+      await waitFor(() => b!.generationId > generation, 30_000, 'B to join')
+      await b.close()
+      b = undefined
+      await waitFor(
+        () => a.generationId > generation + 1 && a.assignment().length === 1,
+        30_000,
+        'A to own the partition again after B left',
+      )
+
+      // Asking for the next batch marks the first one, which is refused (quietly, as Java's
+      // auto-commit does): A delivers those messages again, from the committed offset (none).
+      const second = await batches.next()
+      expect(second.done).toBe(false)
+      expect(second.value!.messages[0]!.offset).toBe(first.value!.messages[0]!.offset)
+      await a.flushCommits()
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBeUndefined()
+
+      // The rest is read once; leaving the loop marks nothing, so the last batch is committed by hand.
+      const seen = new Set<string>(second.value!.messages.map(valueOf))
+      let last = second.value!
+      while (seen.size < total) {
+        const next = await batches.next()
+        last = next.value!
+        for (const m of last.messages) {
+          expect(seen.has(valueOf(m))).toBe(false)
+          seen.add(valueOf(m))
+        }
+      }
+      await batches.return?.()
+      await a.commitMessages(...last.messages)
+      await a.flushCommits()
+    } finally {
+      await b?.close()
+      await a.close()
+    }
+    expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(BigInt(total))
+  }, 90_000)
 })
