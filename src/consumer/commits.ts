@@ -33,6 +33,8 @@ export interface MembershipView {
   readonly groupInstanceId: string | null
   /** This member's current ownership of the partition; undefined when not owned (or fenced). */
   ownership(topic: string, partition: number): Ownership | undefined
+  /** The ownership with this id was lost (rather than revoked); false when not known. */
+  wasLost(ownershipId: number): boolean
   /** The coordinator fenced this member; it has not rejoined yet. */
   readonly isFenced: boolean
   /** The coordinator does not know this generation/member: rejoin, and the partitions are lost. */
@@ -45,9 +47,9 @@ export interface MembershipView {
 
 type Outcome = { ok: true } | { ok: false; error: Error; rejected?: CommitRejectedError['reason'] }
 
-/** An offset to commit, with the ownership its message was fetched under (if known). */
+/** An offset to commit, with the ownership its message was fetched under (0 or unset: not known). */
 export interface CommitOffset extends TopicPartitionOffset {
-  ownership?: Ownership | undefined
+  assignment?: number | undefined
 }
 
 /** An offset to commit, under the ownership it was made in. */
@@ -198,8 +200,9 @@ export class OffsetCommitter {
   }
 
   /**
-   * Owned: the offset's ownership (its message's, or the current one for an offset without one)
-   * is the partition's current, valid ownership. Everything else is rejected.
+   * Owned: the partition's current ownership is valid and is the one the offset's message was
+   * fetched under (an offset without one, from a message built by hand, takes the current one).
+   * Everything else is rejected.
    */
   #split(offsets: readonly CommitOffset[]): {
     owned: Entry[]
@@ -209,11 +212,11 @@ export class OffsetCommitter {
     const rejected: { offset: TopicPartitionOffset; lost: boolean }[] = []
     for (const o of offsets) {
       const current = this.#view.ownership(o.topic, o.partition)
-      const ownership = o.ownership ?? current
+      const stamped = o.assignment !== undefined && o.assignment > 0
       const plain = { topic: o.topic, partition: o.partition, offset: o.offset }
-      if (ownership === undefined || !ownership.valid || ownership !== current)
-        rejected.push({ offset: plain, lost: ownership?.lost === true })
-      else owned.push({ ...plain, ownership })
+      if (current === undefined || !current.valid || (stamped && o.assignment !== current.id))
+        rejected.push({ offset: plain, lost: stamped ? this.#view.wasLost(o.assignment!) : current?.lost === true })
+      else owned.push({ ...plain, ownership: current })
     }
     return { owned, rejected }
   }

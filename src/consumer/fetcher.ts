@@ -25,7 +25,7 @@ import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } f
 import { PartitionCursor, partitionKey } from './cursor.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
 import { LastOffset } from './offsets.js'
-import { stampOwnership, type Ownership } from './ownership.js'
+import { stampAssignment, type Ownership } from './ownership.js'
 import type { MessageQueue } from './queue.js'
 import type { ReaderStatsCollector } from './stats.js'
 import { Notifier } from './wait.js'
@@ -527,7 +527,7 @@ export class Fetcher {
         cursor.failures = 0
         cursor.fetchOffset = result.nextOffset
         if (result.messages.length > 0) {
-          if (cursor.owner !== null) stampOwnership(result.messages, cursor.owner)
+          if (cursor.owner !== null) stampAssignment(result.messages, cursor.owner)
           o.queue.push(cursor, result.messages, result.bytes, result.nextOffset)
           messages += result.messages.length
           bytes += result.bytes

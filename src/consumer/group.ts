@@ -93,6 +93,10 @@ export class GroupMembership implements MembershipView {
   #state: State = 'unjoined'
   /** Partitions owned in the current generation. */
   readonly #owned = new Map<string, Ownership>()
+  /** Ownerships created so far (their ids). */
+  #ownerships = 0
+  /** Ids of recently lost ownerships, oldest first (bounded), for CommitRejectedError's reason. */
+  readonly #lostIds = new Set<number>()
   /** Generation of the last completed assignment (sent with owned partitions, cooperative). */
   #ownedGeneration = DEFAULT_GENERATION
   /** Set by a response that fenced this member; the partitions are lost. */
@@ -133,6 +137,10 @@ export class GroupMembership implements MembershipView {
 
   ownership(topic: string, partition: number): Ownership | undefined {
     return this.#fencedCode === null ? this.#owned.get(partitionKey(topic, partition)) : undefined
+  }
+
+  wasLost(ownershipId: number): boolean {
+    return this.#lostIds.has(ownershipId)
   }
 
   get isFenced(): boolean {
@@ -272,6 +280,10 @@ export class GroupMembership implements MembershipView {
     for (const o of owned) {
       o.valid = false
       o.lost = lost
+      if (lost) {
+        this.#lostIds.add(o.id)
+        if (this.#lostIds.size > 1024) this.#lostIds.delete(this.#lostIds.values().next().value!)
+      }
       const key = partitionKey(o.topic, o.partition)
       if (this.#owned.get(key) === o) this.#owned.delete(key)
     }
@@ -473,7 +485,13 @@ export class GroupMembership implements MembershipView {
     if (this.#fencedCode !== null || this.#state !== 'stable') return
     const starts: StartPosition[] = []
     for (const tp of added) {
-      const owner: Ownership = { topic: tp.topic, partition: tp.partition, valid: true, lost: false }
+      const owner: Ownership = {
+        topic: tp.topic,
+        partition: tp.partition,
+        id: ++this.#ownerships,
+        valid: true,
+        lost: false,
+      }
       this.#owned.set(partitionKey(tp.topic, tp.partition), owner)
       const offset = committed.get(partitionKey(tp.topic, tp.partition)) ?? null
       if (offset !== null) this.#committer.setCommitted(tp.topic, tp.partition, offset)

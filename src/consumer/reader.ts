@@ -22,7 +22,6 @@ import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { GroupMembership } from './group.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
-import { ownershipOf } from './ownership.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
 import { ReaderStatsCollector, type ReaderStats } from './stats.js'
 import { anySignal, deadlineSignal } from './wait.js'
@@ -545,14 +544,14 @@ function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
         `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
       )
     }
-    const ownership = ownershipOf(m)
-    let byPartition = out.get(ownership)
-    if (byPartition === undefined) out.set(ownership, (byPartition = new Map()))
+    const assignment = (m as Partial<FetchedMessage>).assignment
+    let byPartition = out.get(assignment)
+    if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
     const key = `${m.topic}\u0000${m.partition}`
     const next = m.offset + 1n
     const current = byPartition.get(key)
     if (current === undefined || next > current.offset)
-      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, ownership })
+      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment })
   }
   return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }

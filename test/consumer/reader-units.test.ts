@@ -87,7 +87,7 @@ describe('Reader configuration', () => {
 })
 
 function message(topic: string, partition: number, offset: bigint, value = 'x'): FetchedMessage {
-  return { topic, partition, offset, key: null, value: Buffer.from(value), headers: [], timestamp: 0 }
+  return { topic, partition, offset, key: null, value: Buffer.from(value), headers: [], timestamp: 0, assignment: 0 }
 }
 
 describe('MessageQueue', () => {
@@ -178,10 +178,20 @@ class FakeView implements MembershipView {
   groupInstanceId = null
   isFenced = false
   owned = new Map<string, Ownership>()
+  lostIds = new Set<number>()
   fencedCalls: number[] = []
+  #ids = 0
   constructor(partitions: [string, number][]) {
-    for (const [topic, partition] of partitions)
-      this.owned.set(`${topic}-${partition}`, { topic, partition, valid: true, lost: false })
+    for (const [topic, partition] of partitions) this.own(topic, partition)
+  }
+  /** A new ownership of the partition (as an assignment creates). */
+  own(topic: string, partition: number): Ownership {
+    const o = { topic, partition, id: ++this.#ids, valid: true, lost: false }
+    this.owned.set(`${topic}-${partition}`, o)
+    return o
+  }
+  wasLost(id: number): boolean {
+    return this.lostIds.has(id)
   }
   ownership(topic: string, partition: number): Ownership | undefined {
     return this.isFenced ? undefined : this.owned.get(`${topic}-${partition}`)
@@ -265,7 +275,7 @@ describe('OffsetCommitter', () => {
     const old = view.owned.get('t-0')!
     old.valid = false
     committer.forget([{ topic: 't', partition: 0 }])
-    view.owned.set('t-0', { topic: 't', partition: 0, valid: true, lost: false })
+    view.own('t', 0)
     release()
     await inFlight
     const error = await queued
@@ -281,23 +291,22 @@ describe('OffsetCommitter', () => {
     const before = view.owned.get('t-0')!
     // An eager rebalance gives the partition up and back: a new ownership.
     before.valid = false
-    const after: Ownership = { topic: 't', partition: 0, valid: true, lost: false }
-    view.owned.set('t-0', after)
+    const after = view.own('t', 0)
     const error = await committer
-      .commit([{ topic: 't', partition: 0, offset: 9n, ownership: before }])
+      .commit([{ topic: 't', partition: 0, offset: 9n, assignment: before.id }])
       .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CommitRejectedError)
     expect((error as CommitRejectedError).reason).toBe('not-owned')
     expect((error as CommitRejectedError).partitions).toEqual([{ topic: 't', partition: 0, offset: 9n }])
     // Marked offsets too, and a lost ownership says 'fenced'.
-    before.lost = true
-    expect(() => committer.mark([{ topic: 't', partition: 0, offset: 9n, ownership: before }])).toThrow(
+    view.lostIds.add(before.id)
+    expect(() => committer.mark([{ topic: 't', partition: 0, offset: 9n, assignment: before.id }])).toThrow(
       expect.objectContaining({ reason: 'fenced' }),
     )
     await committer.flush()
     expect(sent).toEqual([])
     // The current ownership's offsets go out.
-    await committer.commit([{ topic: 't', partition: 0, offset: 4n, ownership: after }])
+    await committer.commit([{ topic: 't', partition: 0, offset: 4n, assignment: after.id }])
     expect(sent.map((s) => s.offsets)).toEqual([[['t-0', 4n]]])
   })
 
