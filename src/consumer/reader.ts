@@ -308,8 +308,10 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    * plus one (the next message to read). With commitInterval 0 it resolves once the coordinator
    * has them; otherwise they are marked and committed by the next periodic commit.
    *
-   * A partition this member does not own (revoked in a rebalance, or lost because the member was
-   * fenced) is rejected with CommitRejectedError, and the group's offset for it is left alone.
+   * A message is only committed if this member has owned its partition without a break since
+   * the message was fetched (`message.assignment` says under which assignment it was): otherwise
+   * (revoked in a rebalance, even one that gave the partition back; lost because the member was
+   * fenced) it is rejected with CommitRejectedError, and the group's offset is left alone.
    * An offset at or below what this member already committed for a partition is not sent, so a
    * commit never moves the group backwards. `commitMessages([m1, m2], { signal })` stops waiting
    * when the signal fires (the commit itself still goes out).
