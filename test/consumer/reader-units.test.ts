@@ -44,6 +44,8 @@ describe('Reader configuration', () => {
       'groupBalancers',
     ],
     ['onRevoke without a group', { topic: 't', onRevoke: () => {} }, 'onRevoke'],
+    ['onLost without a group', { topic: 't', onLost: () => {} }, 'onLost'],
+    ['an onLost that is not a function', { groupId: 'g', topic: 't', onLost: 'x' as never }, 'onLost'],
     ['a tiny queue', { topic: 't', queueCapacityBytes: 10 }, 'queueCapacityBytes'],
     ['a removed option', { topic: 't', autoCommit: true }, 'autoCommit'],
     ['maxWait beyond int32', { topic: 't', maxWait: 2 ** 31 }, 'maxWait'],
