@@ -203,7 +203,11 @@ class FakeView implements MembershipView {
     this.isFenced = true
   }
   requestRejoin(): void {}
-  async waitStable(): Promise<void> {}
+  /** What a rebalance completing does to the view (default: nothing changes). */
+  onStable: () => void = () => {}
+  async waitStable(): Promise<void> {
+    this.onStable()
+  }
 }
 
 const policy = { maxAttempts: 5, backoffMs: 1, backoffMaxMs: 2, jitter: 0 }
@@ -340,6 +344,17 @@ describe('OffsetCommitter', () => {
       [[['t-0', 5n]], 1],
       [[['t-0', 6n]], 2],
     ])
+  })
+
+  it('after REBALANCE_IN_PROGRESS, commits again only if the generation it was sent in is still current', async () => {
+    const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.REBALANCE_IN_PROGRESS)
+    const view = new FakeView([['t', 0]])
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    // Another rebalance completes before this one's commit could go out again.
+    view.onStable = () => void (view.generationId = 2)
+    const error = await committer.commit([{ topic: 't', partition: 0, offset: 5n }]).catch((e: unknown) => e)
+    expect((error as CommitRejectedError).reason).toBe('rebalanced')
+    expect(sent.map((s) => s.generation)).toEqual([1])
   })
 
   it('ILLEGAL_GENERATION fences the member and rejects the commit', async () => {
