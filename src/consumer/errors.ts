@@ -18,7 +18,8 @@ export interface TopicPartitionOffset {
  * - 'fenced': the group coordinator no longer knows this member or its generation
  *   (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID): it was removed from the group
  *   (session timeout) or the group rebalanced without it. The member rejoins; its partitions are
- *   lost.
+ *   lost (onLost). Also the reason for messages fetched before such a loss, committed after the
+ *   member rejoined, even if it owns the partition again.
  * - 'rebalanced': the group moved to a new generation while the commit was in flight, and the
  *   coordinator refused it under the old one (ILLEGAL_GENERATION). It is never sent again under
  *   the new generation, even when the member kept the partition (cooperative rebalancing).
