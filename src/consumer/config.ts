@@ -108,11 +108,19 @@ export interface ReaderConfig extends ClientConfig {
   /** Called after a rebalance with the partitions gained, before they are fetched (Java onPartitionsAssigned). */
   onAssign?: PartitionsCallback
   /**
-   * Called with the partitions about to be taken away, before they are (Java onPartitionsRevoked,
-   * and onPartitionsLost). Commits made inside it for those partitions are still accepted, unless
-   * the partitions were lost (the member was fenced).
+   * Called with the partitions about to be taken away in a rebalance, before they are (Java
+   * onPartitionsRevoked). Commits made inside it for those partitions are still accepted. Also
+   * called for lost partitions when onLost is not set (as Java's default onPartitionsLost does).
    */
   onRevoke?: PartitionsCallback
+  /**
+   * Called with partitions lost, after they were taken away (Java onPartitionsLost): the
+   * coordinator fenced this member or reset its member id or generation (UNKNOWN_MEMBER_ID,
+   * ILLEGAL_GENERATION on Heartbeat, JoinGroup, SyncGroup or OffsetCommit), so another member
+   * may own them already. Nothing can be committed for them any more: commits of messages
+   * fetched before are refused with CommitRejectedError ('fenced'). Default: onRevoke.
+   */
+  onLost?: PartitionsCallback
   /** Aborting it closes the Reader. */
   signal?: AbortSignal
 }
@@ -147,6 +155,7 @@ export interface ResolvedReaderConfig {
   closeTimeout: number
   onAssign: PartitionsCallback | undefined
   onRevoke: PartitionsCallback | undefined
+  onLost: PartitionsCallback | undefined
   signal: AbortSignal | undefined
 }
 
@@ -233,6 +242,7 @@ const RULES: Record<string, Check> = {
   connectionsMaxIdle: milliseconds(1),
   onAssign: isFunction,
   onRevoke: isFunction,
+  onLost: isFunction,
   signal: isAbortSignal,
 }
 
@@ -261,7 +271,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
         'topic',
         'is required: set topic (+ partition) to read directly, or groupId + groupTopics to join a group',
       )
-    for (const option of ['groupInstanceId', 'onAssign', 'onRevoke'] as const) {
+    for (const option of ['groupInstanceId', 'onAssign', 'onRevoke', 'onLost'] as const) {
       if (config[option] !== undefined) throw new ConfigError(option, 'only applies to a consumer group; set groupId')
     }
     direct = { topic: config.topic, partition: config.partition ?? 0 }
@@ -339,6 +349,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     closeTimeout: config.closeTimeout ?? READER_DEFAULTS.closeTimeout,
     onAssign: config.onAssign,
     onRevoke: config.onRevoke,
+    onLost: config.onLost,
     signal: config.signal,
   }
 }

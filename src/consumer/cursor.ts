@@ -4,6 +4,7 @@
 // TopicPartitionState; franz-go calls it a cursor.
 
 import type { IsolationLevel } from './fetch-result.js'
+import type { Ownership } from './ownership.js'
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`
@@ -44,6 +45,8 @@ export class PartitionCursor {
   epoch = 0
   /** Chunks of this partition waiting in the queue. */
   queuedChunks = 0
+  /** Group mode: the ownership the partition is read under, stamped on every message fetched. */
+  owner: Ownership | null = null
 
   highWatermark = -1n
   lastStableOffset = -1n

@@ -33,6 +33,14 @@ export interface FetchedMessage extends Message {
   headers: FetchedHeader[]
   /** Milliseconds since the epoch (CreateTime, or LogAppendTime when the topic uses it); -1 if none. */
   timestamp: number
+  /**
+   * Group mode: which assignment of the partition to this member the message was fetched under
+   * (an id that changes whenever the partition is assigned to the member anew); 0 in direct
+   * mode. commitMessages refuses messages of an assignment that was revoked or lost since, even
+   * if the partition was assigned back (it restarted from the committed offset, so they are
+   * delivered again). Keep it when copying a message to commit (`{ ...message }` does).
+   */
+  assignment: number
 }
 
 /** The parts of a FetchResponse partition this needs (FetchResponsePartitionData fits). */
@@ -175,6 +183,7 @@ export async function recordsToMessages(
         value,
         headers,
         timestamp: Number(record.timestamp),
+        assignment: 0,
       })
     }
     // v2 batches keep their last offset even when compaction removed the last records: continue

@@ -25,6 +25,7 @@ import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } f
 import { PartitionCursor, partitionKey } from './cursor.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
 import { LastOffset } from './offsets.js'
+import { stampAssignment, type Ownership } from './ownership.js'
 import type { MessageQueue } from './queue.js'
 import type { ReaderStatsCollector } from './stats.js'
 import { Notifier } from './wait.js'
@@ -52,6 +53,8 @@ export interface StartPosition {
   offset: bigint | null
   /** The ListOffsets timestamp when `offset` is null. */
   resetTo: bigint
+  /** Group mode: the ownership the partition is read under (stamped on its messages). */
+  owner?: Ownership
 }
 
 export interface PartitionLag {
@@ -113,6 +116,7 @@ export class Fetcher {
       const key = partitionKey(start.topic, start.partition)
       if (this.#cursors.has(key)) continue
       const cursor = new PartitionCursor(start.topic, start.partition)
+      cursor.owner = start.owner ?? null
       if (start.offset !== null && start.offset >= 0n) cursor.setPosition(start.offset)
       else cursor.resetToTimestamp(start.resetTo)
       this.#cursors.set(key, cursor)
@@ -558,6 +562,7 @@ export class Fetcher {
         cursor.failures = 0
         cursor.fetchOffset = result.nextOffset
         if (result.messages.length > 0) {
+          if (cursor.owner !== null) stampAssignment(result.messages, cursor.owner)
           o.queue.push(cursor, result.messages, result.bytes, result.nextOffset)
           messages += result.messages.length
           bytes += result.bytes

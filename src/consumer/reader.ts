@@ -14,10 +14,10 @@ import type { RetryPolicy } from '../cluster/retry.js'
 import { KafkaTsError } from '../errors.js'
 import type { Message } from '../message.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
-import { OffsetCommitter } from './commits.js'
+import { OffsetCommitter, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
-import { CommitRejectedError, ReaderStateError, type TopicPartitionOffset } from './errors.js'
+import { CommitRejectedError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { GroupMembership } from './group.js'
@@ -111,6 +111,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
           stats: this.#stats,
           onAssign: c.onAssign,
           onRevoke: c.onRevoke,
+          onLost: c.onLost,
         },
         {
           assign: (starts) => this.#fetcher.assign(starts),
@@ -307,8 +308,10 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    * plus one (the next message to read). With commitInterval 0 it resolves once the coordinator
    * has them; otherwise they are marked and committed by the next periodic commit.
    *
-   * A partition this member does not own (revoked in a rebalance, or lost because the member was
-   * fenced) is rejected with CommitRejectedError, and the group's offset for it is left alone.
+   * A message is only committed if this member has owned its partition without a break since
+   * the message was fetched (`message.assignment` says under which assignment it was): otherwise
+   * (revoked in a rebalance, even one that gave the partition back; lost because the member was
+   * fenced) it is rejected with CommitRejectedError, and the group's offset is left alone.
    * An offset at or below what this member already committed for a partition is not sent, so a
    * commit never moves the group backwards. `commitMessages([m1, m2], { signal })` stops waiting
    * when the signal fires (the commit itself still goes out).
@@ -530,9 +533,12 @@ export class Reader implements AsyncIterable<FetchedMessage> {
   }
 }
 
-/** For each partition, the highest offset + 1 among the messages (what a commit records). */
-function highestPerPartition(messages: readonly Message[]): TopicPartitionOffset[] {
-  const out = new Map<string, TopicPartitionOffset>()
+/**
+ * For each partition, the highest offset + 1 among the messages (what a commit records), per
+ * ownership the messages were fetched under: the committer refuses those of a replaced one.
+ */
+function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
+  const out = new Map<unknown, Map<string, CommitOffset>>()
   for (const [i, m] of messages.entries()) {
     if (typeof m?.topic !== 'string' || typeof m.partition !== 'number' || typeof m.offset !== 'bigint') {
       throw new KafkaTsError(
@@ -540,13 +546,16 @@ function highestPerPartition(messages: readonly Message[]): TopicPartitionOffset
         `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
       )
     }
+    const assignment = (m as Partial<FetchedMessage>).assignment
+    let byPartition = out.get(assignment)
+    if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
     const key = `${m.topic}\u0000${m.partition}`
     const next = m.offset + 1n
-    const current = out.get(key)
+    const current = byPartition.get(key)
     if (current === undefined || next > current.offset)
-      out.set(key, { topic: m.topic, partition: m.partition, offset: next })
+      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment })
   }
-  return [...out.values()]
+  return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }
 
 function raceDeadline(promise: Promise<void>, deadline: AbortSignal): Promise<void> {

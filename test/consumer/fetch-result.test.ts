@@ -97,6 +97,7 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v0'),
         headers: [{ key: 'h', value: Buffer.from('0') }],
         timestamp: T0,
+        assignment: 0,
       },
       {
         topic: 'events',
@@ -106,6 +107,7 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v1'),
         headers: [],
         timestamp: T0 + 1,
+        assignment: 0,
       },
       {
         topic: 'events',
@@ -115,6 +117,7 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v2'),
         headers: [{ key: 'h', value: Buffer.from('2') }],
         timestamp: T0 + 2,
+        assignment: 0,
       },
     ])
     // keys 2+2, values 2+2+2, headers (1+1)+(1+1)
