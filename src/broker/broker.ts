@@ -162,6 +162,8 @@ export class BrokerNode {
         result = handler.errorResponse(ctx, body, ErrorCode.UNKNOWN_SERVER_ERROR)
       }
     }
+    // With a data dir, what the response acknowledges is on disk first (throws: no response).
+    this.cluster.persist(api.apiKey)
     if (result === null || signal.aborted) return null
     if (this.blackholed) return this.never(conn)
     try {

@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from './config.js'
+import type { Journal } from './journal.js'
 import { PartitionLog } from './log.js'
 import { PartitionProducers } from './producers.js'
 
@@ -21,6 +22,8 @@ export interface ReplicaEnv {
   now(): number
   /** Broker-level defaults for topic configs (dynamic or from the options). */
   topicDefault(name: string): string | undefined
+  /** The data dir's files, when the cluster has one. */
+  readonly journal?: Journal
 }
 
 export class Topic {
@@ -88,6 +91,13 @@ export class Partition {
     this.leader = this.isr.find((r) => env.isAlive(r)) ?? -1
     for (const r of replicas) if (r !== this.leader) this.followerEnd.set(r, 0)
     if (this.leader >= 0) this.log.assignEpoch(0, 0)
+    const journal = env.journal
+    if (journal !== undefined) {
+      this.log.observer = {
+        appending: (batch) => journal.appendBatch(topic.id, index, batch),
+        rewritten: () => journal.rewriteLog(topic.id, index, this.log.batches()),
+      }
+    }
   }
 
   /** The last stable offset: below the first ongoing transaction, never above the high watermark. */
@@ -466,6 +476,8 @@ export class TopicRegistry {
     this.byId.delete(topic.id)
     for (const p of topic.partitions) {
       p.leader = -1
+      p.log.observer = undefined
+      this.env.journal?.removeLog(topic.id, p.index)
       p.notify()
     }
   }

@@ -1,6 +1,6 @@
 // dataDir: logs, topics, committed offsets and producer state survive a cluster restart.
 
-import { mkdtemp, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -152,6 +152,66 @@ describe('dataDir persistence', () => {
       await second.stop()
     }
     await expect(Cluster.start({ dataDir: dir, clusterId: 'AAAAAAAAAAAAAAAAAAAAAQ' })).rejects.toThrow(/does not match/)
+  })
+
+  it('has every acknowledged write on disk without stop() (as after kill -9); a torn batch at a log end is cut', async () => {
+    const cdir = await mkdtemp(join(tmpdir(), 'kafkats-broker-crash-'))
+    const crashed = await Cluster.start({ dataDir: cdir })
+    try {
+      const c = await TestClient.connect(crashed.bootstrapServers[0]!)
+      await c.send(CreateTopics, 7, { topics: [{ name: 'crash', numPartitions: 1, replicationFactor: 1 }] })
+      const batches = [await makeBatch(3), await makeBatch(2), await makeBatch(4)]
+      expect((await produce(c, 'crash', batches[0]!)).errorCode).toBe(0)
+      // DeleteRecords rewrites the log and state.json; what follows is only appended.
+      await c.send(DeleteRecords, 2, {
+        topics: [{ name: 'crash', partitions: [{ partitionIndex: 0, offset: 1n }] }],
+        timeoutMs: 1000,
+      })
+      for (const b of batches.slice(1)) expect((await produce(c, 'crash', b)).errorCode).toBe(0)
+      const commit = (offset: bigint) =>
+        c.send(OffsetCommit, 9, {
+          groupId: 'crash-g',
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          topics: [
+            { name: 'crash', partitions: [{ partitionIndex: 0, committedOffset: offset, committedMetadata: '' }] },
+          ],
+        })
+      await commit(2n)
+      // Only offsets.log changes here: nothing else about the group or topics does.
+      await commit(7n)
+      c.close()
+      // A crash in the middle of writing a batch leaves part of it at the end of the file.
+      const file = join(cdir, 'logs', `${crashed.topics.get('crash')!.id}-0.log`)
+      const whole = (await stat(file)).size
+      expect(whole).toBe(batches.reduce((n, b) => n + b.length, 0))
+      await appendFile(file, (await readFile(file)).subarray(0, 40))
+
+      // Another cluster on the same directory sees exactly what the files hold (the page cache
+      // is all a killed process leaves behind); the crashed one is never stopped before.
+      const restarted = await Cluster.start({ dataDir: cdir })
+      try {
+        const p = restarted.topics.partition('crash', 0)!
+        expect({ start: p.logStartOffset, end: p.log.endOffset, hw: p.highWatermark }).toEqual({
+          start: 1,
+          end: 9,
+          hw: 9,
+        })
+        expect((await stat(file)).size).toBe(whole)
+        const gc = await TestClient.connect(restarted.coordinatorFor('crash-g')!.address)
+        const offsets = await gc.send(OffsetFetch, 7, {
+          groupId: 'crash-g',
+          topics: [{ name: 'crash', partitionIndexes: [0] }],
+        })
+        gc.close()
+        expect(offsets.topics[0]!.partitions[0]!.committedOffset).toBe(7n)
+      } finally {
+        await restarted.stop()
+      }
+    } finally {
+      await crashed.stop()
+      await rm(cdir, { recursive: true, force: true })
+    }
   })
 
   it('kcat resumes a consumer group from committed offsets after a cluster restart', async () => {
