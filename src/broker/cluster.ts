@@ -256,14 +256,15 @@ export class Cluster {
     this.groups.shutdown()
     this.transactions.shutdown()
     await Promise.all(this.brokers.map((b) => b.stop()))
-    if (this.journal !== undefined) {
+    // Not after a failed load: that would overwrite the state it could not read.
+    if (this.journal !== undefined && this.ready) {
       // Everything is on disk already; this folds offsets.log into state.json.
       try {
         saveState(this, this.journal, true)
       } finally {
         this.journal.close()
       }
-    }
+    } else this.journal?.close()
   }
 }
 

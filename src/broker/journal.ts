@@ -116,7 +116,8 @@ export class Journal {
     this.markDirty()
   }
 
-  private markDirty(): void {
+  /** state.json must be rewritten soon (before the next response at the latest). */
+  markDirty(): void {
     this.metaDirty = true
     if (this.dirtyScheduled || this.onDirty === undefined) return
     this.dirtyScheduled = true
@@ -131,12 +132,11 @@ export class Journal {
     })
   }
 
-  /** Removes log files no topic owns (a topic deleted while the broker was down mid-way). */
-  removeLogsExcept(keep: Set<string>): void {
-    for (const name of readdirSync(join(this.dir, 'logs'))) {
-      const file = join(this.dir, 'logs', name)
-      if (!keep.has(file)) this.guard(() => rmSync(file, { force: true }))
-    }
+  /** Log files no topic owns (left by a crash during a topic deletion): reported, never deleted. */
+  strayLogs(known: Set<string>): string[] {
+    return readdirSync(join(this.dir, 'logs'))
+      .map((name) => join(this.dir, 'logs', name))
+      .filter((file) => !known.has(file))
   }
 
   /** Appends one committed-offset change to offsets.log. */

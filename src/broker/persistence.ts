@@ -230,7 +230,7 @@ async function loadSnapshot(cluster: Cluster, journal: Journal, state: SavedStat
       p.replicate()
     }
   }
-  journal.removeLogsExcept(keep)
+  for (const file of journal.strayLogs(keep)) cluster.log.warn(`${file}: no topic has this log; ignored`)
   for (const g of state.groups) {
     const group = cluster.groups.getOrCreate(g.groupId)
     group.protocolType = g.protocolType

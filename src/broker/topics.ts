@@ -375,6 +375,8 @@ export class TopicRegistry {
     replicaLists.forEach((replicas, i) => topic.partitions.push(new Partition(topic, i, replicas, this.env)))
     this.byName.set(topic.name, topic)
     this.byId.set(topic.id, topic)
+    // On disk before anything is appended to its logs (a Produce response alone does not save state.json).
+    this.env.journal?.markDirty()
     return topic
   }
 
@@ -469,6 +471,7 @@ export class TopicRegistry {
     if (validateOnly) return
     for (const replicas of lists)
       topic.partitions.push(new Partition(topic, topic.partitions.length, replicas, this.env))
+    this.env.journal?.markDirty()
   }
 
   delete(topic: Topic): void {

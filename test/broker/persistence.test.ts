@@ -1,10 +1,11 @@
 // dataDir: logs, topics, committed offsets and producer state survive a cluster restart.
 
-import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from '../../src/broker/index.js'
+import { ConfigError } from '../../src/errors.js'
 import { AddPartitionsToTxn } from '../../src/protocol/messages/add-partitions-to-txn.js'
 import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
 import { DeleteRecords } from '../../src/protocol/messages/delete-records.js'
@@ -180,6 +181,9 @@ describe('dataDir persistence', () => {
       await commit(2n)
       // Only offsets.log changes here: nothing else about the group or topics does.
       await commit(7n)
+      // A topic made through the API (no request to save state.json after it) and written to at once.
+      crashed.createTopic('direct', { partitions: 1 })
+      expect((await produce(c, 'direct', await makeBatch(5))).errorCode).toBe(0)
       c.close()
       // A crash in the middle of writing a batch leaves part of it at the end of the file.
       const file = join(cdir, 'logs', `${crashed.topics.get('crash')!.id}-0.log`)
@@ -198,6 +202,7 @@ describe('dataDir persistence', () => {
           hw: 9,
         })
         expect((await stat(file)).size).toBe(whole)
+        expect(restarted.topics.partition('direct', 0)!.log.endOffset).toBe(5)
         const gc = await TestClient.connect(restarted.coordinatorFor('crash-g')!.address)
         const offsets = await gc.send(OffsetFetch, 7, {
           groupId: 'crash-g',
@@ -211,6 +216,22 @@ describe('dataDir persistence', () => {
     } finally {
       await crashed.stop()
       await rm(cdir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses a state.json it cannot read with a ConfigError, and leaves it as it was', async () => {
+    const bad = await mkdtemp(join(tmpdir(), 'kafkats-broker-bad-'))
+    try {
+      await writeFile(join(bad, 'state.json'), '{"version":1, truncated')
+      const error = await Cluster.start({ dataDir: bad }).then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      expect(error).toBeInstanceOf(ConfigError)
+      expect(String(error)).toMatch(/state\.json is not a kafkats state file/)
+      expect(await readFile(join(bad, 'state.json'), 'utf8')).toBe('{"version":1, truncated')
+    } finally {
+      await rm(bad, { recursive: true, force: true })
     }
   })
 
