@@ -11,10 +11,13 @@ import { connect } from 'node:net'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 
 const started: ChildProcess[] = []
+/** Processes under npx, killed after a failed test so that no broker outlives it. */
+const trees: number[] = []
 afterEach(() => {
   for (const child of started.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   }
+  for (const pid of trees.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL')
 })
 
 beforeAll(() => {
@@ -103,6 +106,7 @@ describe('stopping kafkats broker', () => {
     async (_name, stop) => {
       const { child, port } = await start('npx', ['--no-install', 'kafkats', 'broker', '--port', '0'])
       const tree = descendants(child.pid!)
+      trees.push(...tree)
       expect(tree.length).toBeGreaterThan(0)
       const exited = once(child, 'exit')
       stop(child)
