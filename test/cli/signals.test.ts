@@ -3,11 +3,13 @@
 // whole process tree must be gone and the port closed after SIGTERM to npx, after Ctrl-C (SIGINT
 // to the process group, as a terminal sends it), and after SIGINT to the broker itself.
 //
-// `npx kafkats` runs the package's bin, dist/cli/main.js, so dist/ is rebuilt first.
+// `npx kafkats` runs the package's bin, dist/cli/main.js, so a stale dist/ is rebuilt first.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
+import { join } from 'node:path'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 
 const started: ChildProcess[] = []
@@ -20,7 +22,21 @@ afterEach(() => {
   for (const pid of trees.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL')
 })
 
+/** The newest modification time of any file under `dir`. */
+function newest(dir: string): number {
+  let max = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    max = Math.max(max, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
+  }
+  return max
+}
+
+// Rebuilt only when src/ changed since (CI's `npm install` builds it first), so this test never
+// rewrites dist/ under another test that reads it.
 beforeAll(() => {
+  const bin = 'dist/cli/main.js'
+  if (existsSync(bin) && statSync(bin).mtimeMs >= newest('src')) return
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
     stdio: 'inherit',
     timeout: 240_000,
