@@ -80,6 +80,7 @@ export class Cluster {
       if (journal !== undefined) {
         await loadState(cluster, journal)
         journal.onDirty = () => cluster.persist()
+        journal.onFailure = (err) => cluster.log.error(err.message)
         // The cluster id (and anything else new) is on disk before the first client connects.
         saveState(cluster, journal)
       }

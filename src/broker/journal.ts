@@ -63,6 +63,8 @@ export class Journal {
   metaDirty = false
   /** Called (once per event-loop turn) when metaDirty is set, to write state.json soon. */
   onDirty: (() => void) | undefined
+  /** Told once, when a write fails. */
+  onFailure: ((err: Error) => void) | undefined
   private dirtyScheduled = false
 
   private constructor(readonly dir: string) {}
@@ -205,9 +207,12 @@ export class Journal {
     try {
       write()
     } catch (err) {
-      this.failure = new Error(
-        `data dir ${this.dir}: a write failed (${(err as Error).message}); the broker acknowledges nothing more`,
-      )
+      if (this.failure === undefined) {
+        this.failure = new Error(
+          `data dir ${this.dir}: a write failed (${(err as Error).message}); the broker acknowledges nothing more`,
+        )
+        this.onFailure?.(this.failure)
+      }
       throw this.failure
     }
   }

@@ -57,14 +57,10 @@ export function brokerOptionsFromArgs(args: string[]): ClusterOptions {
   } else if (values['tls-ca'] !== undefined) {
     throw new UsageError('--tls-ca', 'needs --tls-cert and --tls-key')
   }
-  if (values.verbose === true) {
-    options.logger = {
-      debug: () => {},
-      info: (m: string) => console.error(m),
-      warn: (m: string) => console.error(m),
-      error: (m: string) => console.error(m),
-    }
-  }
+  // Errors (e.g. a data dir write that failed) always reach stderr; --verbose adds the rest.
+  const print = (m: string): void => console.error(m)
+  const verbose = values.verbose === true
+  options.logger = { debug: () => {}, info: verbose ? print : () => {}, warn: verbose ? print : () => {}, error: print }
   return options
 }
 

@@ -235,6 +235,33 @@ describe('dataDir persistence', () => {
     }
   })
 
+  it('acknowledges nothing once a data dir write fails, and says so once', async () => {
+    const fdir = await mkdtemp(join(tmpdir(), 'kafkats-broker-fail-'))
+    const errors: string[] = []
+    const cluster = await Cluster.start({
+      dataDir: fdir,
+      logger: { error: (m) => errors.push(m) },
+    })
+    try {
+      cluster.createTopic('doomed', { partitions: 1 })
+      // The partition's file cannot be created once its directory is gone.
+      await rm(join(fdir, 'logs'), { recursive: true })
+      const c = await TestClient.connect(cluster.bootstrapServers[0]!)
+      await expect(produce(c, 'doomed', await makeBatch(2))).rejects.toThrow()
+      c.close()
+      expect(cluster.topics.partition('doomed', 0)!.log.endOffset).toBe(0)
+      const again = await TestClient.connect(cluster.bootstrapServers[0]!)
+      await expect(again.send(Metadata, 12, { topics: [{ name: 'doomed' }] })).rejects.toThrow()
+      again.close()
+      expect(errors.filter((m) => m.startsWith('data dir'))).toEqual([
+        expect.stringMatching(/^data dir .* a write failed \(ENOENT.*the broker acknowledges nothing more$/),
+      ])
+    } finally {
+      await cluster.stop().catch(() => {})
+      await rm(fdir, { recursive: true, force: true })
+    }
+  })
+
   it('kcat resumes a consumer group from committed offsets after a cluster restart', async () => {
     const kdir = await mkdtemp(join(tmpdir(), 'kafkats-broker-kcat-'))
     try {
