@@ -149,17 +149,23 @@ function readState(dir: string): SavedState | undefined {
   return state
 }
 
-/** offsets.log records newer than `afterSeq`; a torn last line (crash mid-write) is ignored. */
+/**
+ * offsets.log records newer than `afterSeq`. A torn last line (a crash mid-write) is cut off the
+ * file, so that the next record starts on a line of its own.
+ */
 function readOffsetRecords(dir: string, afterSeq: number): { records: OffsetRecord[]; lines: number } {
-  let text: string
+  const file = join(dir, OFFSETS_FILE)
+  let data: Buffer
   try {
-    text = readFileSync(join(dir, OFFSETS_FILE), 'utf8')
+    data = readFileSync(file)
   } catch {
     return { records: [], lines: 0 }
   }
+  const whole = data.lastIndexOf(0x0a) + 1
+  if (whole < data.length) truncateSync(file, whole)
   const records: OffsetRecord[] = []
   let lines = 0
-  for (const line of text.split('\n')) {
+  for (const line of data.subarray(0, whole).toString('utf8').split('\n')) {
     if (line === '') continue
     let record: OffsetRecord
     try {

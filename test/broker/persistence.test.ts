@@ -169,6 +169,9 @@ describe('dataDir persistence', () => {
         timeoutMs: 1000,
       })
       for (const b of batches.slice(1)) expect((await produce(c, 'crash', b)).errorCode).toBe(0)
+      // A topic made through the API (no request to save state.json after it) and written to at once.
+      crashed.createTopic('direct', { partitions: 1 })
+      expect((await produce(c, 'direct', await makeBatch(5))).errorCode).toBe(0)
       const commit = (offset: bigint) =>
         c.send(OffsetCommit, 9, {
           groupId: 'crash-g',
@@ -181,15 +184,14 @@ describe('dataDir persistence', () => {
       await commit(2n)
       // Only offsets.log changes here: nothing else about the group or topics does.
       await commit(7n)
-      // A topic made through the API (no request to save state.json after it) and written to at once.
-      crashed.createTopic('direct', { partitions: 1 })
-      expect((await produce(c, 'direct', await makeBatch(5))).errorCode).toBe(0)
       c.close()
       // A crash in the middle of writing a batch leaves part of it at the end of the file.
       const file = join(cdir, 'logs', `${crashed.topics.get('crash')!.id}-0.log`)
       const whole = (await stat(file)).size
       expect(whole).toBe(batches.reduce((n, b) => n + b.length, 0))
       await appendFile(file, (await readFile(file)).subarray(0, 40))
+      const offsetsLog = join(cdir, 'offsets.log')
+      await appendFile(offsetsLog, '{"s":99,"g":"crash-g","t":"cra')
 
       // Another cluster on the same directory sees exactly what the files hold (the page cache
       // is all a killed process leaves behind); the crashed one is never stopped before.
@@ -202,6 +204,8 @@ describe('dataDir persistence', () => {
           hw: 9,
         })
         expect((await stat(file)).size).toBe(whole)
+        // The torn offsets.log line is cut too, so the next commit starts a line of its own.
+        expect(await readFile(offsetsLog, 'utf8')).toMatch(/^(\{[^\n]*\}\n)+$/)
         expect(restarted.topics.partition('direct', 0)!.log.endOffset).toBe(5)
         const gc = await TestClient.connect(restarted.coordinatorFor('crash-g')!.address)
         const offsets = await gc.send(OffsetFetch, 7, {
