@@ -172,6 +172,10 @@ describe('dataDir persistence', () => {
       // A topic made through the API (no request to save state.json after it) and written to at once.
       crashed.createTopic('direct', { partitions: 1 })
       expect((await produce(c, 'direct', await makeBatch(5))).errorCode).toBe(0)
+      // An idempotent producer's batch: its retry after the restart must be seen as a duplicate.
+      const { producerId: pid } = await c.send(InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 1000 })
+      const idem = await makeBatch(2, { producerId: pid, producerEpoch: 0, baseSequence: 0 })
+      expect((await produce(c, 'direct', idem)).baseOffset).toBe(5n)
       const commit = (offset: bigint) =>
         c.send(OffsetCommit, 9, {
           groupId: 'crash-g',
@@ -206,7 +210,13 @@ describe('dataDir persistence', () => {
         expect((await stat(file)).size).toBe(whole)
         // The torn offsets.log line is cut too, so the next commit starts a line of its own.
         expect(await readFile(offsetsLog, 'utf8')).toMatch(/^(\{[^\n]*\}\n)+$/)
-        expect(restarted.topics.partition('direct', 0)!.log.endOffset).toBe(5)
+        expect(restarted.topics.partition('direct', 0)!.log.endOffset).toBe(7)
+        const rc = await TestClient.connect(restarted.bootstrapServers[0]!)
+        expect(await produce(rc, 'direct', idem)).toMatchObject({ errorCode: 0, baseOffset: 5n })
+        expect(restarted.topics.partition('direct', 0)!.log.endOffset).toBe(7)
+        const next = await rc.send(InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 1000 })
+        expect(next.producerId).toBeGreaterThan(pid)
+        rc.close()
         const gc = await TestClient.connect(restarted.coordinatorFor('crash-g')!.address)
         const offsets = await gc.send(OffsetFetch, 7, {
           groupId: 'crash-g',
