@@ -168,6 +168,8 @@ export class BrokerNode {
         result = handler.errorResponse(ctx, body, ErrorCode.UNKNOWN_SERVER_ERROR)
       }
     }
+    // With a data dir, what the response acknowledges is on disk first (throws: no response).
+    this.cluster.persist(api.apiKey)
     if (fault.dropResponse === true) {
       // Applied, answer lost: the client only sees its connection go away.
       conn.close(`fault: dropResponse after ${api.name} was applied`)
