@@ -113,6 +113,16 @@ export const WRITER_DEFAULTS = {
   requestTimeout: 30_000,
 }
 
+/**
+ * The broker-side timeout a Produce request carries (how long the leader waits for acks=all):
+ * shorter than the client's request timeout, so the broker's REQUEST_TIMED_OUT answer arrives
+ * before the client gives up and drops a connection that other requests are pipelined on
+ * (franz-go keeps a 10 s margin; Java sends request.timeout.ms for both). 30 s → 25 s.
+ */
+export function produceTimeoutMs(requestTimeout: number): number {
+  return Math.max(1, requestTimeout - Math.min(5_000, Math.floor(requestTimeout / 5)))
+}
+
 /** The most batches in flight per partition that idempotent produce allows (the broker caches 5). */
 export const MAX_IDEMPOTENT_IN_FLIGHT = 5
 

@@ -10,6 +10,7 @@ import {
   ClosedError,
   ConfigError,
   CRC32Balancer,
+  DeliveryTimeoutError,
   Hash,
   InvalidMessageError,
   KafkaError,
@@ -420,13 +421,19 @@ describe.sequential(`Writer against ${targetName}`, () => {
         60_000,
         `broker ${follower} to leave the ISR`,
       )
-      const all = writer({ topic, maxAttempts: 3, writeBackoffMin: 20 })
+      // Idempotent (the default): retried until deliveryTimeout, whatever maxAttempts says.
+      const all = writer({ topic, maxAttempts: 3, writeBackoffMin: 20, deliveryTimeout: 1_500 })
       const error = await all.writeMessages({ value: 'needs 3 replicas' }).catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(RetriesExhaustedError)
-      const cause = (error as RetriesExhaustedError).cause
+      expect(error).toBeInstanceOf(DeliveryTimeoutError)
+      const cause = (error as DeliveryTimeoutError).cause
       expect(cause).toBeInstanceOf(KafkaError)
       expect((cause as KafkaError).errorName).toBe('NOT_ENOUGH_REPLICAS')
-      expect((error as RetriesExhaustedError).attempts).toBe(3)
+      expect((error as DeliveryTimeoutError).maybeWritten).toBe(false)
+      // Without idempotence, maxAttempts ends it.
+      const counted = writer({ topic, maxAttempts: 3, writeBackoffMin: 20, idempotent: false })
+      const exhausted = await counted.writeMessages({ value: 'needs 3 replicas' }).catch((e: unknown) => e)
+      expect(exhausted).toBeInstanceOf(RetriesExhaustedError)
+      expect((exhausted as RetriesExhaustedError).attempts).toBe(3)
       const one = writer({ topic, requiredAcks: 'leader' })
       await one.writeMessages({ value: 'one replica is enough' })
     } finally {
