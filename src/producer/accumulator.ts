@@ -16,6 +16,8 @@ export interface PendingRecord {
   /** Bytes of key + value, as kafka-go counts message bytes. */
   payloadBytes: number
   message: Message
+  /** The Writer's flush generation when it was handed over (flush() waits for older ones). */
+  flushEpoch: number
   /** Called once: null on success with the record's offset (-1n when unknown: acks=0, duplicates). */
   settle: (error: Error | null, offset: bigint) => void
 }

@@ -65,6 +65,10 @@ export class Writer {
   #metadataRefreshing = false
   #lastMetadataRefresh = 0
   #idleWaiters: (() => void)[] = []
+  /** flush(): records not yet settled per flush generation, oldest first, and who waits for them. */
+  #flushEpoch = 0
+  readonly #unsettled = new Map<number, number>()
+  #flushWaiters: { epoch: number; resolve: () => void }[] = []
 
   constructor(config: WriterConfig) {
     this.#config = resolveWriterConfig(config)
@@ -124,11 +128,16 @@ export class Writer {
     return this.#write(messages, options.signal)
   }
 
-  /** Sends everything buffered now and resolves once it is all acknowledged (or failed). */
-  async flush(): Promise<void> {
+  /**
+   * Sends what is buffered now and resolves once each of those messages is acknowledged or
+   * failed (Java's flush()). Messages written after the call do not hold it up.
+   */
+  flush(): Promise<void> {
     for (const state of this.#active) state.flushRequested = true
     this.#scheduleDrain()
-    await this.#whenIdle()
+    const epoch = ++this.#flushEpoch
+    if (this.#flushedBefore(epoch)) return Promise.resolve()
+    return new Promise((resolve) => this.#flushWaiters.push({ epoch, resolve }))
   }
 
   /** Statistics since the last call (kafka-go's Stats resets its counters the same way). */
@@ -198,8 +207,10 @@ export class Writer {
           size: p.size,
           payloadBytes: p.payloadBytes,
           message: messages[i]!,
+          flushEpoch: this.#flushEpoch,
           settle: tracker === null ? noop : tracker.settler(i),
         }
+        this.#unsettled.set(this.#flushEpoch, (this.#unsettled.get(this.#flushEpoch) ?? 0) + 1)
         state.append(record, Date.now())
         this.#active.add(state)
         touched.add(state)
@@ -563,6 +574,7 @@ export class Writer {
     const records = batch.records
     for (let i = 0; i < records.length; i++) records[i]!.settle(null, baseOffset >= 0n ? baseOffset + BigInt(i) : -1n)
     this.#report(batch, null, baseOffset)
+    this.#flushSettled(records)
     this.#checkIdle()
   }
 
@@ -572,6 +584,7 @@ export class Writer {
     this.#stats.messageErrors += batch.count
     for (const r of batch.records) r.settle(error, -1n)
     this.#report(batch, error, -1n)
+    this.#flushSettled(batch.records)
     this.#checkIdle()
   }
 
@@ -694,6 +707,25 @@ export class Writer {
       },
       Math.max(0, at - Date.now()),
     )
+  }
+
+  /** True when no record handed over before flush generation `epoch` is unsettled. */
+  #flushedBefore(epoch: number): boolean {
+    // Generations only grow, so the map's first key is the oldest unsettled one.
+    for (const oldest of this.#unsettled.keys()) return oldest >= epoch
+    return true
+  }
+
+  #flushSettled(records: readonly PendingRecord[]): void {
+    for (const r of records) {
+      const left = (this.#unsettled.get(r.flushEpoch) ?? 1) - 1
+      if (left > 0) this.#unsettled.set(r.flushEpoch, left)
+      else this.#unsettled.delete(r.flushEpoch)
+    }
+    if (this.#flushWaiters.length === 0) return
+    const waiting = this.#flushWaiters
+    this.#flushWaiters = waiting.filter((w) => !this.#flushedBefore(w.epoch))
+    for (const w of waiting) if (this.#flushedBefore(w.epoch)) w.resolve()
   }
 
   #whenIdle(): Promise<void> {
