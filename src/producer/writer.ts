@@ -6,34 +6,28 @@
 // which order and under which sequence numbers; the Writer does the I/O and reports outcomes.
 
 import { KafkaTsError, KafkaError, isRetriable } from '../errors.js'
-import type { Bytes, Header, Message } from '../message.js'
-import { toBytes } from '../message.js'
+import type { Message } from '../message.js'
 import type { Input } from '../protocol/api.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { InitProducerId, Produce, type ProduceRequest, type ProduceResponse } from '../protocol/messages/index.js'
-import {
-  RECORD_BATCH_OVERHEAD,
-  encodeRecordBatch,
-  type RecordHeader,
-  type RecordInput,
-} from '../protocol/record-batch.js'
+import { RECORD_BATCH_OVERHEAD, encodeRecordBatch } from '../protocol/record-batch.js'
 import { KafkaClient } from '../cluster/client.js'
 import { RetriesExhaustedError, backoffDelay, retry, type RetryPolicy } from '../cluster/retry.js'
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
 import { produceTimeoutMs, resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
-import { DeliveryTimeoutError, InvalidMessageError, MessageTooLargeError, WriteErrors } from './errors.js'
+import { DeliveryTimeoutError } from './errors.js'
+import { prepareMessage } from './prepare.js'
 import { ProducerIdManager, initProducerIdError, type ProducerIdentity } from './idempotence.js'
 import { outcomeOfCode, type Outcome, type SequencerOptions, type Settlement } from './sequencer.js'
 import { StatsCollector, type WriterStats } from './stats.js'
+import { WriteTracker, noop, raceAbortOwned, type WriteResult } from './tracker.js'
 
 export interface WriteOptions {
   /** Stops waiting (for metadata, buffer space or acknowledgements); messages already handed over may still be written. */
   signal?: AbortSignal
 }
 
-/** Per-record bytes beyond key, value and headers: the varints of a record, at their largest. */
-const RECORD_OVERHEAD = 21
 /** Batches per partition in one drain pass: each goes into its own Produce request (one batch per partition per request). */
 const MAX_ROUNDS = 5
 const INT32_MAX = 0x7fffffff
@@ -108,15 +102,16 @@ export class Writer {
   }
 
   /**
-   * Writes messages. Synchronous mode (the default) resolves once every message is acknowledged
-   * and sends them at once rather than waiting for the linger; a failure rejects with the error
-   * (one message) or WriteErrors (several). With `async: true` it resolves once the messages are
-   * buffered and reports each batch to `completion`. Either way it waits while the buffer is
+   * Writes messages. Synchronous mode (the default) resolves once every message is acknowledged,
+   * with each message's topic, partition and offset (in the order given), and sends them at once
+   * rather than waiting for the linger; a failure rejects with the error (one message) or
+   * WriteErrors (several). With `async: true` it resolves with an empty array once the messages
+   * are buffered and reports each batch to `completion`. Either way it waits while the buffer is
    * full (backpressure).
    */
-  writeMessages(...messages: Message[]): Promise<void>
-  writeMessages(messages: readonly Message[], options?: WriteOptions): Promise<void>
-  writeMessages(...args: unknown[]): Promise<void> {
+  writeMessages(...messages: Message[]): Promise<WriteResult[]>
+  writeMessages(messages: readonly Message[], options?: WriteOptions): Promise<WriteResult[]>
+  writeMessages(...args: unknown[]): Promise<WriteResult[]> {
     let messages: readonly Message[]
     let options: WriteOptions = {}
     if (Array.isArray(args[0])) {
@@ -172,11 +167,13 @@ export class Writer {
 
   // --- writing ------------------------------------------------------------------------------------
 
-  async #write(messages: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
+  async #write(messages: readonly Message[], signal: AbortSignal | undefined): Promise<WriteResult[]> {
     if (this.#state !== 'open') throw new ClosedError('Writer')
     if (signal?.aborted) throw abortErrorFor(signal, 'writeMessages')
-    if (messages.length === 0) return
-    const prepared = messages.map((m, i) => this.#prepare(m, i, messages.length))
+    if (messages.length === 0) return []
+    const prepared = messages.map((m, i) =>
+      prepareMessage(m, i, messages.length, this.#config.topic, this.#config.batchBytes),
+    )
     const topics = [...new Set(prepared.map((p) => p.topic))]
     await this.#client.waitForTopics(topics, signal, this.#policy)
 
@@ -208,7 +205,7 @@ export class Writer {
           payloadBytes: p.payloadBytes,
           message: messages[i]!,
           flushEpoch: this.#flushEpoch,
-          settle: tracker === null ? noop : tracker.settler(i),
+          settle: tracker === null ? noop : tracker.settler(i, state.topic, state.partition),
         }
         this.#unsettled.set(this.#flushEpoch, (this.#unsettled.get(this.#flushEpoch) ?? 0) + 1)
         state.append(record, Date.now())
@@ -227,54 +224,11 @@ export class Writer {
     }
     if (tracker === null) {
       this.#scheduleDrain()
-      return
+      return []
     }
     for (const state of touched) state.flushRequested = true
     this.#scheduleDrain()
-    await (signal === undefined ? tracker.promise : raceAbortOwned(tracker, signal))
-  }
-
-  /** Checks and encodes one message; throws InvalidMessageError / MessageTooLargeError. */
-  #prepare(
-    message: Message,
-    index: number,
-    count: number,
-  ): { topic: string; record: RecordInput; size: number; payloadBytes: number } {
-    const which = count === 1 ? 'message' : `message ${index}`
-    if (typeof message !== 'object' || message === null) throw new InvalidMessageError(`${which} is not an object`)
-    const writerTopic = this.#config.topic
-    if (writerTopic !== undefined && message.topic !== undefined) {
-      throw new InvalidMessageError(
-        `${which}: the topic is set on both the Writer ('${writerTopic}') and the message ('${message.topic}'); set it in one place`,
-      )
-    }
-    const topic = writerTopic ?? message.topic
-    if (typeof topic !== 'string' || topic === '')
-      throw new InvalidMessageError(`${which} has no topic, and the Writer has none`)
-    const key = bytesOf(message.key, `${which}: key`)
-    const value = bytesOf(message.value, `${which}: value`)
-    let size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0)
-    let headers: RecordHeader[] | undefined
-    if (message.headers !== undefined) {
-      if (!Array.isArray(message.headers))
-        throw new InvalidMessageError(`${which}: headers must be an array of { key, value }`)
-      headers = message.headers.map((h: Header, j) => {
-        if (typeof h?.key !== 'string') throw new InvalidMessageError(`${which}: header ${j} needs a string key`)
-        const v = bytesOf(h.value, `${which}: header '${h.key}' value`)
-        size += Buffer.byteLength(h.key) + (v?.length ?? 0) + 10
-        return { key: h.key, value: v }
-      })
-    }
-    let timestamp: number
-    if (message.timestamp === undefined) timestamp = Date.now()
-    else if (message.timestamp instanceof Date) timestamp = message.timestamp.getTime()
-    else timestamp = message.timestamp
-    if (!Number.isSafeInteger(timestamp) || timestamp < -1)
-      throw new InvalidMessageError(`${which}: timestamp must be milliseconds since the epoch or a Date`)
-    if (size + RECORD_BATCH_OVERHEAD > this.#config.batchBytes)
-      throw new MessageTooLargeError(size + RECORD_BATCH_OVERHEAD, this.#config.batchBytes)
-    const record: RecordInput = headers === undefined ? { key, value, timestamp } : { key, value, headers, timestamp }
-    return { topic, record, size, payloadBytes: (key?.length ?? 0) + (value?.length ?? 0) }
+    return signal === undefined ? tracker.promise : raceAbortOwned(tracker, signal)
   }
 
   /** The partition state a message goes to, chosen by the balancer among the topic's partitions. */
@@ -765,63 +719,6 @@ export class Writer {
   }
 }
 
-/** Collects the outcome of each message of one synchronous writeMessages call. */
-class WriteTracker {
-  readonly promise: Promise<void>
-  #resolve!: () => void
-  #reject!: (err: Error) => void
-  #remaining: number
-  readonly #errors: (Error | undefined)[]
-  #failed = 0
-
-  constructor(count: number) {
-    this.#remaining = count
-    this.#errors = new Array<Error | undefined>(count)
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve
-      this.#reject = reject
-    })
-  }
-
-  settler(index: number): (error: Error | null) => void {
-    return (error) => {
-      if (error !== null) {
-        this.#errors[index] = error
-        this.#failed++
-      }
-      if (--this.#remaining > 0) return
-      if (this.#failed === 0) this.#resolve()
-      else if (this.#errors.length === 1) this.#reject(this.#errors[0]!)
-      else this.#reject(new WriteErrors(this.#errors))
-    }
-  }
-
-  /** Nobody will await the promise: keep a late rejection from being reported as unhandled. */
-  abandon(): void {
-    this.promise.catch(noop)
-  }
-}
-
-/** Awaits the tracker unless the signal fires first; either way its late outcome is handled. */
-function raceAbortOwned(tracker: WriteTracker, signal: AbortSignal): Promise<void> {
-  tracker.abandon()
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(abortErrorFor(signal, 'writeMessages'))
-    if (signal.aborted) return onAbort()
-    signal.addEventListener('abort', onAbort, { once: true })
-    tracker.promise.then(
-      () => {
-        signal.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
-}
-
 /** One Produce request for batches of distinct partitions, grouped by topic. */
 function produceRequest(batches: readonly ProducerBatch[], acks: number, timeoutMs: number): Input<ProduceRequest> {
   const byTopic = new Map<string, { index: number; records: Buffer }[]>()
@@ -838,14 +735,6 @@ function produceRequest(batches: readonly ProducerBatch[], acks: number, timeout
   }
 }
 
-function bytesOf(value: Bytes | undefined, what: string): Buffer | null {
-  if (value === undefined || value === null || typeof value === 'string' || value instanceof Uint8Array)
-    return toBytes(value)
-  throw new InvalidMessageError(`${what} must be a string, a Uint8Array/Buffer or null`)
-}
-
 function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))
 }
-
-function noop(): void {}

@@ -261,6 +261,26 @@ describe.sequential(`Writer against ${targetName}`, () => {
     expect((await readAll(target.bootstrap, topic, 1000)).length).toBe(1000)
   })
 
+  it('synchronous writes resolve with where Kafka put each message', async () => {
+    const topic = uniqueTopic('offsets')
+    await createTopic(target.bootstrap, topic, { partitions: 3 })
+    const w = writer({ topic, balancer: new Hash() })
+    const messages = keyedMessages(30, 7)
+    const first = await w.writeMessages(messages.slice(0, 12))
+    const second = await w.writeMessages(messages.slice(12))
+    const results = [...first, ...second]
+    expect(results.length).toBe(30)
+    // kcat (librdkafka) reads what the broker stored: each value at the partition and offset we returned.
+    const stored = new Map((await readAll(target.bootstrap, topic, 30)).map((r) => [r.value, r]))
+    results.forEach((r, i) => {
+      const record = stored.get(messages[i]!.value as string)
+      expect(r.topic).toBe(topic)
+      expect([r.partition, r.offset]).toEqual([record?.partition, BigInt(record?.offset ?? -2)])
+    })
+    const async = writer({ topic, async: true, completion: () => {} })
+    expect(await async.writeMessages({ value: 'buffered' })).toEqual([])
+  })
+
   it('synchronous writes do not wait out the linger', async () => {
     const topic = uniqueTopic('linger')
     await createTopic(target.bootstrap, topic, { partitions: 1 })
