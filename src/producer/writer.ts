@@ -321,6 +321,9 @@ export class Writer {
       return state.pendingCount > 0 || seq.retries.length > 0 ? 'no-leader' : null
     }
     if (!seq.canSend(leader)) return null
+    // Never more requests for a broker than its connection puts on the wire: one waiting inside
+    // the connection could time out there while a later one of the same partition goes ahead.
+    if ((this.#brokerInFlight.get(leader) ?? 0) >= this.#config.maxInFlightRequests) return null
     const idem = this.#idempotence
     if (idem !== null && seq.identity === null) seq.adopt(idem.identity!)
     const bumps = seq.bumps

@@ -4,7 +4,7 @@
 // (fault injection); the log is read back with kcat, not with our own decoder.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Writer, type Message, type WriterConfig } from '../../src/index.js'
+import { BalancerFunc, Writer, type Message, type WriterConfig } from '../../src/index.js'
 import { DeliveryTimeoutError } from '../../src/producer/errors.js'
 import { createTopic, leaders, readAll, startReferenceCluster, uniqueTopic } from './helpers.js'
 
@@ -162,5 +162,56 @@ describe.sequential('idempotent Writer with unknown outcomes (reference cluster)
     // follows them (under a bumped epoch if the last of them was missing).
     expect(log).toEqual(['warm', 'm0', 'm1', 'm2', 'm3'].filter((v) => log.includes(v)))
     expect(log[log.length - 1]).toBe('m3')
+  }, 30_000)
+})
+
+describe.sequential('Writer request pipelining (reference cluster)', () => {
+  let cluster: Cluster
+
+  beforeAll(async () => {
+    cluster = await startReferenceCluster()
+  })
+
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+
+  it('never queues a Produce request inside the connection, where it could time out behind a later one', async () => {
+    const bootstrap = cluster.bootstrapServers
+    const topic = uniqueTopic('pipeline')
+    await createTopic(bootstrap, topic, { partitions: 6, replicationFactor: 1 })
+    const byLeader = new Map<number, number[]>()
+    for (const [p, leader] of await leaders(bootstrap, topic))
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p])
+    const [leader, partitions] = [...byLeader].find(([, ps]) => ps.length >= 2)!
+    const [pa, pb] = partitions as [number, number]
+    const w = new Writer({
+      brokers: bootstrap,
+      topic,
+      async: true,
+      completion: () => {},
+      batchSize: 1,
+      maxInFlightRequests: 2,
+      balancer: new BalancerFunc((m) => (String(m.value).startsWith('a') ? pa : pb)),
+    })
+    try {
+      await w.writeMessages({ value: 'a-warm' }, { value: 'b-warm' })
+      await w.flush()
+      const { connection } = await w.client.connection(leader, 'produce')
+      cluster.faults.delay('Produce', 100)
+      let maxQueued = 0
+      const watch = setInterval(() => (maxQueued = Math.max(maxQueued, connection.queued)), 1)
+      // Two requests for pa fill the connection; pb's batches must wait in the Writer, not in it.
+      await w.writeMessages(['a0', 'a1', 'a2', 'a3'].map((value) => ({ value })))
+      await new Promise((r) => setTimeout(r, 10))
+      await w.writeMessages(['b0', 'b1', 'b2', 'b3'].map((value) => ({ value })))
+      await w.flush()
+      clearInterval(watch)
+      expect(connection.inFlight).toBe(0)
+      expect(maxQueued).toBe(0)
+    } finally {
+      cluster.faults.clear()
+      await w.close()
+    }
   }, 30_000)
 })
