@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BalancerFunc, Writer, type Message, type WriterConfig } from '../../src/index.js'
 import { DeliveryTimeoutError } from '../../src/producer/errors.js'
+import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { createTopic, leaders, readAll, startReferenceCluster, uniqueTopic } from './helpers.js'
 
 type Cluster = Awaited<ReturnType<typeof startReferenceCluster>>
@@ -163,6 +164,27 @@ describe.sequential('idempotent Writer with unknown outcomes (reference cluster)
     expect(log).toEqual(['warm', 'm0', 'm1', 'm2', 'm3'].filter((v) => log.includes(v)))
     expect(log[log.length - 1]).toBe('m3')
   }, 30_000)
+
+  it('with the defaults, a leader that answers NOT_LEADER_OR_FOLLOWER for 15 s fails no write', async () => {
+    const topic = uniqueTopic('election')
+    await createTopic(bootstrap, topic, { partitions: 1, replicationFactor: 3 })
+    const w = writer({ topic })
+    await w.writeMessages({ value: 'before' })
+    // What a client sees while Kafka moves a leader off a killed node (about 9 s on Kafka 4.4).
+    cluster.faults.failNext('Produce', 1_000_000, ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    const elected = setTimeout(() => cluster.faults.clear(), 15_000)
+    try {
+      const started = Date.now()
+      const results = await w.writeMessages({ value: 'during' }, { value: 'after' })
+      expect(Date.now() - started).toBeGreaterThan(14_000)
+      expect(results.map((r) => r.offset)).toEqual([1n, 2n])
+    } finally {
+      clearTimeout(elected)
+      cluster.faults.clear()
+    }
+    expect(w.stats().retries).toBeGreaterThan(10) // more than maxAttempts (10) would have allowed
+    expect((await readAll(bootstrap, topic, 3)).map((r) => r.value)).toEqual(['before', 'during', 'after'])
+  }, 60_000)
 })
 
 describe.sequential('Writer request pipelining (reference cluster)', () => {
