@@ -187,6 +187,15 @@ describe('idempotent Writer', () => {
 })
 
 describe('Writer produce requests', () => {
+  it('asks the broker to wait less than the client waits (Produce timeoutMs below requestTimeout)', async () => {
+    const w = await setup({ requestTimeout: 2_000 })
+    await w.writeMessages({ value: 'x' })
+    const defaults = new Writer({ brokers: [mini!.address], topic: 't' })
+    writers.push(defaults)
+    await defaults.writeMessages({ value: 'y' })
+    expect(mini!.broker.received('Produce').map((r) => r.body.timeoutMs)).toEqual([1_600, 25_000])
+  })
+
   it('sends acks=0 without waiting for a response', async () => {
     const w = await setup({ requiredAcks: 'none' })
     await w.writeMessages(values(0, 3)) // resolves once written: no response will come
