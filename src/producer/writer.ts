@@ -483,14 +483,11 @@ export class Writer {
   /** Hands one attempt's outcome to the partition's sequencer and reports what it settled. */
   #outcome(state: PartitionState, batch: ProducerBatch, outcome: Outcome, error: Error | null): void {
     if (error !== null) batch.errors.push(error)
-    let retryAt = Date.now() + backoffDelay(this.#policy, Math.max(1, batch.attempts))
-    // Closed: nothing will be sent again, so a retry ends the batch now.
-    if (this.#state === 'closed' && outcome.kind !== 'written') {
-      outcome = batch.maybeWritten || outcome.kind !== 'rejected' ? { kind: 'lost' } : outcome
-      retryAt = Infinity
-    }
+    // Closed: nothing will be sent again, so whatever would be retried ends now.
+    const closed = this.#state === 'closed'
+    const retryAt = closed ? Infinity : Date.now() + backoffDelay(this.#policy, Math.max(1, batch.attempts))
     state.seq.onOutcome(batch, outcome, retryAt)
-    if (this.#state === 'closed') state.seq.failWaiting('error')
+    if (closed) state.seq.failWaiting('error')
     if (error !== null && (error as { staleMetadata?: unknown }).staleMetadata === true)
       void this.#refreshMetadataSoon(Date.now())
     this.#settle(state)
