@@ -7,18 +7,18 @@
 
 import { KafkaTsError, KafkaError, isRetriable } from '../errors.js'
 import type { Message } from '../message.js'
-import type { Input } from '../protocol/api.js'
 import { ErrorCode } from '../protocol/error-codes.js'
-import { InitProducerId, Produce, type ProduceRequest, type ProduceResponse } from '../protocol/messages/index.js'
+import { Produce, type ProduceResponse } from '../protocol/messages/index.js'
 import { RECORD_BATCH_OVERHEAD, encodeRecordBatch } from '../protocol/record-batch.js'
 import { KafkaClient } from '../cluster/client.js'
-import { RetriesExhaustedError, backoffDelay, retry, type RetryPolicy } from '../cluster/retry.js'
+import { RetriesExhaustedError, backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
 import { produceTimeoutMs, resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
 import { DeliveryTimeoutError } from './errors.js'
 import { prepareMessage } from './prepare.js'
-import { ProducerIdManager, initProducerIdError, type ProducerIdentity } from './idempotence.js'
+import { ProducerIdManager } from './idempotence.js'
+import { initProducerId, partitionResults, produceRequest } from './requests.js'
 import { outcomeOfCode, type Outcome, type SequencerOptions, type Settlement } from './sequencer.js'
 import { StatsCollector, type WriterStats } from './stats.js'
 import { WriteTracker, noop, raceAbortOwned, type WriteResult } from './tracker.js'
@@ -30,7 +30,6 @@ export interface WriteOptions {
 
 /** Batches per partition in one drain pass: each goes into its own Produce request (one batch per partition per request). */
 const MAX_ROUNDS = 5
-const INT32_MAX = 0x7fffffff
 
 type WriterState = 'open' | 'closing' | 'closed'
 
@@ -77,7 +76,7 @@ export class Writer {
     }
     this.#limits = { batchSize: c.batchSize, batchBytes: c.batchBytes, lingerMs: c.batchTimeout }
     this.#budget = new ByteBudget(c.bufferMaxBytes)
-    this.#idempotence = c.idempotent ? new ProducerIdManager(() => this.#initProducerId()) : null
+    this.#idempotence = c.idempotent ? new ProducerIdManager(() => initProducerId(this.#client, this.#policy)) : null
     this.#sequencing = {
       idempotent: c.idempotent,
       maxAttempts: c.maxAttempts,
@@ -428,11 +427,7 @@ export class Writer {
     this.#requestDone(broker)
     const now = Date.now()
     this.#stats.writeTime.observe(now - sentAt)
-    const results = new Map<string, ProduceResponse['responses'][number]['partitionResponses'][number]>()
-    if (response !== null) {
-      for (const t of response.responses)
-        for (const p of t.partitionResponses) results.set(`${t.name}\u0000${p.index}`, p)
-    }
+    const results = partitionResults(response)
     for (const batch of batches) {
       const state = this.#stateOf(batch)
       if (response === null) {
@@ -586,26 +581,6 @@ export class Writer {
     )
   }
 
-  /** InitProducerId without a transactional id: always a new producer id at epoch 0. The retry owner of that request. */
-  #initProducerId(): Promise<ProducerIdentity> {
-    return retry(
-      this.#policy,
-      async () => {
-        const response = await this.#client.requestTo(
-          this.#client.anyBroker(),
-          InitProducerId,
-          // Java's idempotent producer sends Integer.MAX_VALUE: there is no transaction to time out.
-          { transactionalId: null, transactionTimeoutMs: INT32_MAX, producerId: -1n, producerEpoch: -1 },
-          { workload: 'admin' },
-        )
-        const error = initProducerIdError(response.errorCode)
-        if (error !== null) throw error
-        return { producerId: response.producerId, producerEpoch: response.producerEpoch }
-      },
-      { what: 'InitProducerId' },
-    )
-  }
-
   /** Fails everything of a partition that is not in flight: its records, retries and unresolved batches. */
   #failWaiting(state: PartitionState, error: Error): void {
     for (const b of state.seq.retries) b.errors.push(error)
@@ -716,22 +691,6 @@ export class Writer {
       this.#client.pool.destroy(error)
     }
     await this.#client.close(Math.min(this.#config.closeTimeout, 5_000))
-  }
-}
-
-/** One Produce request for batches of distinct partitions, grouped by topic. */
-function produceRequest(batches: readonly ProducerBatch[], acks: number, timeoutMs: number): Input<ProduceRequest> {
-  const byTopic = new Map<string, { index: number; records: Buffer }[]>()
-  for (const b of batches) {
-    let list = byTopic.get(b.topic)
-    if (list === undefined) byTopic.set(b.topic, (list = []))
-    list.push({ index: b.partition, records: b.encoded! })
-  }
-  return {
-    transactionalId: null,
-    acks,
-    timeoutMs: Math.min(timeoutMs, INT32_MAX),
-    topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
   }
 }
 
