@@ -463,7 +463,8 @@ export class Writer {
     if ((error as { staleMetadata?: unknown }).staleMetadata === true) this.#client.metadata.markStale()
     // Later batches of a partition follow earlier ones, so handle them in creation order. The
     // request may have reached the broker: a retriable failure leaves the outcome unknown.
-    const outcome: Outcome = isRetriable(error) ? { kind: 'lost' } : { kind: 'fatal' }
+    // A ClosedError comes from close() destroying connections with requests on the wire.
+    const outcome: Outcome = isRetriable(error) || error instanceof ClosedError ? { kind: 'lost' } : { kind: 'fatal' }
     for (const batch of [...batches].sort((a, b) => a.order - b.order))
       this.#outcome(this.#stateOf(batch), batch, outcome, error)
     this.#scheduleDrain()
