@@ -449,10 +449,21 @@ export class Writer {
         errorMessage:
           result === undefined ? 'the Produce response did not mention this partition' : result.errorMessage,
       })
-      if (error.staleMetadata) this.#client.metadata.markStale()
+      // KIP-951: a NOT_LEADER_OR_FOLLOWER that names a newer leader moves the partition without
+      // a metadata round trip; anything else marks the metadata stale.
+      const hinted =
+        code === ErrorCode.NOT_LEADER_OR_FOLLOWER &&
+        result !== undefined &&
+        this.#client.metadata.applyLeaderHint(
+          batch.topic,
+          batch.partition,
+          result.currentLeader,
+          response.nodeEndpoints,
+        )
+      if (error.staleMetadata && !hinted) this.#client.metadata.markStale()
       // A response without our partition says nothing about whether it was appended.
       const outcome = result === undefined ? { kind: 'lost' as const } : outcomeOfCode(code, error.retriable, -1n)
-      this.#outcome(state, batch, outcome, error)
+      this.#outcome(state, batch, outcome, error, hinted)
     }
     this.#scheduleDrain()
   }
@@ -477,14 +488,14 @@ export class Writer {
   }
 
   /** Hands one attempt's outcome to the partition's sequencer and reports what it settled. */
-  #outcome(state: PartitionState, batch: ProducerBatch, outcome: Outcome, error: Error | null): void {
+  #outcome(state: PartitionState, batch: ProducerBatch, outcome: Outcome, error: Error | null, hinted = false): void {
     if (error !== null) batch.errors.push(error)
     // Closed: nothing will be sent again, so whatever would be retried ends now.
     const closed = this.#state === 'closed'
     const retryAt = closed ? Infinity : Date.now() + backoffDelay(this.#policy, Math.max(1, batch.attempts))
     state.seq.onOutcome(batch, outcome, retryAt)
     if (closed) state.seq.failWaiting('error')
-    if (error !== null && (error as { staleMetadata?: unknown }).staleMetadata === true)
+    if (!hinted && error !== null && (error as { staleMetadata?: unknown }).staleMetadata === true)
       void this.#refreshMetadataSoon(Date.now())
     this.#settle(state)
   }

@@ -185,6 +185,31 @@ describe.sequential('metadata that follows the cluster (reference cluster)', () 
     expect(keys.filter((k) => k === 3)).toEqual([]) // no Metadata request
     expect(keys).toContain(1) // Fetch
   })
+
+  it('follows a moved leader from the Produce currentLeader hint, without asking for metadata', async () => {
+    const topic = uniqueTopic('writer-hinted')
+    cluster.createTopic(topic, { assignments: [[0, 1, 2]] })
+    const keys: number[] = []
+    const socketFactory = (o: { host: string; port: number }): net.Socket => {
+      const socket = net.connect({ host: o.host, port: o.port })
+      const write = socket.write.bind(socket) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean
+      socket.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
+        keys.push(...apiKeysOf(Buffer.from(chunk)))
+        return write(chunk, cb)
+      }) as typeof socket.write
+      return socket
+    }
+    const writer = new Writer({ brokers: bootstrap, topic, socketFactory, writeBackoffMin: 10 })
+    closers.push(() => writer.close())
+    const [first] = await writer.writeMessages({ value: 'on broker 0' })
+    expect(first).toMatchObject({ partition: 0, offset: 0n })
+    keys.length = 0
+    cluster.faults.moveLeader(topic, 0, 1)
+    const [second] = await writer.writeMessages({ value: 'on broker 1' })
+    expect(second).toMatchObject({ partition: 0, offset: 1n })
+    expect(keys.filter((k) => k === 0).length).toBe(2) // Produce: refused by broker 0, then on broker 1
+    expect(keys.filter((k) => k === 3)).toEqual([]) // no Metadata request
+  })
 })
 
 /** Request frames (size-prefixed) in one buffer the client wrote. */
