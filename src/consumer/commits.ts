@@ -3,8 +3,9 @@
 // Commits go through one pipeline: at most one OffsetCommit is in flight, and offsets that arrive
 // meanwhile are merged (highest per partition) into the next one. That keeps commits in order
 // even across retries: a retried commit of offset 10 can never land after a commit of 12 and
-// rewind the group. On top of that, an offset at or below the last one this member committed
-// for a partition is never sent, and an offset is only sent under the ownership its message was
+// rewind the group. On top of that, an offset below the last one this member committed (or
+// marked) for a partition is refused ('rewind') unless the caller allows it, one equal to it is
+// not sent again, and an offset is only sent under the ownership its message was
 // fetched in (ownership.ts): one revoked or lost since (even if the partition was assigned back),
 // or a partition never assigned, is rejected with CommitRejectedError without touching the
 // group's offset. Every commit carries the generation and member id, so the coordinator also
@@ -55,6 +56,8 @@ export interface CommitOffset extends TopicPartitionOffset {
 /** An offset to commit, under the ownership it was made in. */
 interface Entry extends TopicPartitionOffset {
   ownership: Ownership
+  /** Asked for with allowRewind: sent even below the committed offset, which it then replaces. */
+  rewind?: boolean
   /** The generation it was first sent in: it is never sent under another one. */
   sentGeneration?: number
 }
@@ -67,6 +70,11 @@ interface Waiter {
 
 interface CommitOptions {
   signal?: AbortSignal | undefined
+}
+
+export interface MarkOptions {
+  /** Accept an offset below the one committed (or marked) before: it moves the group's offset back. */
+  allowRewind?: boolean | undefined
 }
 
 export class OffsetCommitter {
@@ -131,8 +139,9 @@ export class OffsetCommitter {
    * Commits the offsets and resolves once the coordinator accepted them. Partitions not owned
    * are rejected (CommitRejectedError 'not-owned') after the owned ones are committed.
    */
-  async commit(offsets: readonly CommitOffset[], options: CommitOptions = {}): Promise<void> {
+  async commit(offsets: readonly CommitOffset[], options: CommitOptions & MarkOptions = {}): Promise<void> {
     const { owned, rejected } = this.#split(offsets)
+    this.#checkRewind(owned, options, false)
     if (owned.length > 0) {
       const done = new Promise<void>((resolve, reject) => this.#waiters.push({ offsets: owned, resolve, reject }))
       this.#undefer()
@@ -144,8 +153,9 @@ export class OffsetCommitter {
   }
 
   /** Marks offsets to be committed by the next flush (periodic commits); rejects unowned ones at once. */
-  mark(offsets: readonly CommitOffset[]): void {
+  mark(offsets: readonly CommitOffset[], options: MarkOptions = {}): void {
     const { owned, rejected } = this.#split(offsets)
+    this.#checkRewind(owned, options, true)
     this.#merge(owned)
     if (rejected.length > 0) throw this.#notOwned(rejected)
   }
@@ -176,6 +186,30 @@ export class OffsetCommitter {
       w.reject(new CommitRejectedError('closed', w.offsets, 'the Reader closed before the commit was sent'))
     this.#pending.clear()
     this.#deferred.clear()
+  }
+
+  /**
+   * A commit below what this member committed (or, for a mark, marked) would silently do nothing
+   * or move the group back: refuse it, unless allowed, before anything is sent or marked.
+   * Concurrent commit() calls are not compared with each other: they merge (highest wins).
+   */
+  #checkRewind(owned: Entry[], options: MarkOptions, againstMarks: boolean): void {
+    const below: TopicPartitionOffset[] = []
+    for (const e of owned) {
+      const key = partitionKey(e.topic, e.partition)
+      if (options.allowRewind === true) {
+        e.rewind = true
+        continue
+      }
+      const pending = againstMarks ? this.#pending.get(key) : undefined
+      const floor = this.#committed.get(key)
+      if (
+        (floor !== undefined && e.offset < floor) ||
+        (pending !== undefined && pending.ownership === e.ownership && e.offset < pending.offset)
+      )
+        below.push({ topic: e.topic, partition: e.partition, offset: e.offset })
+    }
+    if (below.length > 0) throw new CommitRejectedError('rewind', below, describe('rewind'))
   }
 
   /** Puts deferred offsets back in line (those still owned, in the generation they were sent in). */
@@ -226,7 +260,7 @@ export class OffsetCommitter {
       const key = partitionKey(e.topic, e.partition)
       const current = this.#pending.get(key)
       // An entry of an older ownership is superseded by any entry of the current one.
-      if (current === undefined || current.ownership !== e.ownership || e.offset > current.offset)
+      if (current === undefined || current.ownership !== e.ownership || e.offset > current.offset || e.rewind === true)
         this.#pending.set(key, e)
     }
   }
@@ -321,8 +355,9 @@ export class OffsetCommitter {
           continue
         }
         const floor = this.#committed.get(key)
-        // Never move the group's offset backwards from what this member committed.
-        if (floor !== undefined && o.offset <= floor) {
+        // Never move the group's offset backwards from what this member committed, unless asked
+        // to (a lower offset that raced with a higher one was superseded by it: nothing to send).
+        if (floor !== undefined && (o.rewind === true ? o.offset === floor : o.offset <= floor)) {
           outcomes.set(key, { ok: true })
           remaining.delete(key)
         }
@@ -383,7 +418,8 @@ export class OffsetCommitter {
           remaining.delete(key)
           const code = p.errorCode
           if (code === ErrorCode.NONE) {
-            this.setCommitted(o.topic, o.partition, o.offset)
+            if (o.rewind === true) this.#committed.set(key, o.offset)
+            else this.setCommitted(o.topic, o.partition, o.offset)
             outcomes.set(key, { ok: true })
             continue
           }
@@ -525,5 +561,7 @@ function describe(reason: CommitRejectedError['reason']): string {
       return 'the group rebalanced while the commit was in flight and the coordinator refused it under the old generation; it is not sent again under the new one, so these messages may be read again'
     case 'closed':
       return 'the Reader closed first'
+    case 'rewind':
+      return 'the offset is below the one this member committed or marked for the partition; pass { allowRewind: true } to move the group back'
   }
 }

@@ -24,8 +24,10 @@ export interface TopicPartitionOffset {
  *   coordinator refused it under the old one (ILLEGAL_GENERATION). It is never sent again under
  *   the new generation, even when the member kept the partition (cooperative rebalancing).
  * - 'closed': the Reader closed before the commit could be sent.
+ * - 'rewind': the offset is below the one this member last committed (or found committed, or
+ *   marked) for the partition; pass `{ allowRewind: true }` to move the group's offset back.
  */
-export type CommitRejectReason = 'not-owned' | 'fenced' | 'rebalanced' | 'closed'
+export type CommitRejectReason = 'not-owned' | 'fenced' | 'rebalanced' | 'closed' | 'rewind'
 
 /**
  * A commit that was not applied, for the partitions listed (Java's CommitFailedException).

@@ -123,6 +123,15 @@ export class MessageQueue {
     }
   }
 
+  /**
+   * True when the next message handed out starts a chunk (or none is waiting): the last one
+   * handed out ended its fetched batch. The for-await loop commits at such boundaries.
+   */
+  get atChunkStart(): boolean {
+    const chunk = this.#front()
+    return chunk === undefined || chunk.index === 0
+  }
+
   /** Drops every waiting chunk of a partition (revoked, paused, sought). */
   drop(cursor: PartitionCursor): void {
     if (cursor.queuedChunks === 0) return

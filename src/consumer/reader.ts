@@ -31,12 +31,24 @@ export interface ReadOptions {
   signal?: AbortSignal
 }
 
+export interface CommitOptions extends ReadOptions {
+  /**
+   * Commit even below the offset this member last committed (or marked, or found committed when
+   * the partition was assigned), moving the group's offset back (e.g. to reprocess after a seek
+   * backwards). Without it such a commit is refused with CommitRejectedError ('rewind').
+   */
+  allowRewind?: boolean
+}
+
 export interface IterateOptions extends ReadOptions {
   /**
    * Group mode: mark each message (batch) for commit once the loop asks for the next one
    * (default true). Leaving the loop does not mark the last one: it is read again after a
    * restart or by the partition's next owner (at-least-once). With commitInterval 0 the marks
-   * are committed synchronously; otherwise on the interval, on rebalance and on close.
+   * are committed once per fetched batch (when the loop moves past a batch's last message or
+   * would wait for more), when the loop is left, on rebalance and on close; otherwise on the
+   * interval, on rebalance and on close. A mark that is refused (the partition was revoked) or a
+   * commit that fails is logged, not thrown: the loop goes on.
    */
   autoCommit?: boolean
 }
@@ -266,15 +278,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       next: async (): Promise<IteratorResult<T>> => {
         if (done) return { done: true, value: undefined }
         // The loop asked for more: the previous item was processed.
-        if (previous !== null && autoCommit) {
-          try {
-            await this.#markRead(messagesOf(previous), options.signal)
-          } catch (err) {
-            // Revoked or fenced meanwhile: the partition's owner reads it again; the loop goes on
-            // (Java's auto-commit logs such failures the same way).
-            if (!(err instanceof CommitRejectedError)) throw err
-          }
-        }
+        if (previous !== null && autoCommit) await this.#iterated(messagesOf(previous), options.signal)
         previous = null
         try {
           const item = await next()
@@ -292,6 +296,9 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       return: async (): Promise<IteratorResult<T>> => {
         done = true
         previous = null
+        // What was processed before the item the loop left with is still owed.
+        if (autoCommit && this.#config.commitInterval === 0 && this.#state === 'open')
+          await this.#committer?.flush(options).catch(() => {})
         return { done: true, value: undefined }
       },
       [Symbol.asyncIterator]() {
@@ -312,18 +319,19 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    * the message was fetched (`message.assignment` says under which assignment it was): otherwise
    * (revoked in a rebalance, even one that gave the partition back; lost because the member was
    * fenced) it is rejected with CommitRejectedError, and the group's offset is left alone.
-   * An offset at or below what this member already committed for a partition is not sent, so a
-   * commit never moves the group backwards. `commitMessages([m1, m2], { signal })` stops waiting
-   * when the signal fires (the commit itself still goes out).
+   * An offset below what this member already committed or marked for a partition is refused
+   * with CommitRejectedError ('rewind') unless `{ allowRewind: true }` is passed; one equal to it
+   * resolves without sending anything (it is committed already). `commitMessages([m1, m2],
+   * { signal })` stops waiting when the signal fires (the commit itself still goes out).
    */
   commitMessages(...messages: Message[]): Promise<void>
-  commitMessages(messages: readonly Message[], options?: ReadOptions): Promise<void>
+  commitMessages(messages: readonly Message[], options?: CommitOptions): Promise<void>
   async commitMessages(...args: unknown[]): Promise<void> {
     let messages: readonly Message[]
-    let options: ReadOptions = {}
+    let options: CommitOptions = {}
     if (Array.isArray(args[0])) {
       messages = args[0] as readonly Message[]
-      options = (args[1] as ReadOptions | undefined) ?? {}
+      options = (args[1] as CommitOptions | undefined) ?? {}
     } else {
       messages = args as Message[]
     }
@@ -333,13 +341,35 @@ export class Reader implements AsyncIterable<FetchedMessage> {
     if (this.#state === 'closed') throw new ClosedError('Reader')
     const offsets = highestPerPartition(messages)
     if (offsets.length === 0) return
-    if (this.#config.commitInterval > 0) this.#committer.mark(offsets)
-    else await this.#committer.commit(offsets, { signal: options.signal })
+    const allowRewind = options.allowRewind === true
+    if (this.#config.commitInterval > 0) this.#committer.mark(offsets, { allowRewind })
+    else await this.#committer.commit(offsets, { signal: options.signal, allowRewind })
   }
 
   /** Commits what is marked now (periodic mode) and waits for it. */
   async flushCommits(options: ReadOptions = {}): Promise<void> {
     await this.#committer?.flush(options)
+  }
+
+  /**
+   * The loop asked for the next item, so these were processed: mark them. With commitInterval 0
+   * the marks are committed when a fetched batch is used up or the loop would wait (and by
+   * return() and close()), not once per message: one OffsetCommit per batch (review W3).
+   */
+  async #iterated(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {
+    const committer = this.#committer
+    if (committer === null) return
+    try {
+      committer.mark(highestPerPartition(messages))
+    } catch (err) {
+      // Revoked or fenced meanwhile: the partition's owner reads it again; the loop goes on
+      // (Java's auto-commit logs such failures the same way).
+      if (!(err instanceof CommitRejectedError)) throw err
+      return
+    }
+    if (this.#config.commitInterval > 0 || !this.#queue.atChunkStart) return
+    // Failures stay marked and go with the next commit; close() commits what is left.
+    await committer.flush({ signal }).catch(() => {})
   }
 
   async #markRead(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {

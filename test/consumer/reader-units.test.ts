@@ -236,12 +236,13 @@ describe('OffsetCommitter', () => {
     expect(committer.committed('t', 0)).toBe(12n)
   })
 
-  it('never sends an offset at or below what was committed', async () => {
+  it('refuses an offset below what was committed (rewind) and does not resend an equal one', async () => {
     const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.NONE)
     const view = new FakeView([['t', 0]])
     const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
     committer.setCommitted('t', 0, 50n) // found committed when assigned
-    await committer.commit([{ topic: 't', partition: 0, offset: 20n }])
+    const error = await committer.commit([{ topic: 't', partition: 0, offset: 20n }]).catch((e: unknown) => e)
+    expect((error as CommitRejectedError).reason).toBe('rewind')
     await committer.commit([{ topic: 't', partition: 0, offset: 50n }])
     expect(sent).toEqual([])
     await committer.commit([{ topic: 't', partition: 0, offset: 51n }])

@@ -1,0 +1,148 @@
+// Commit rules of the Reader on the reference cluster (issue 11, item 6; review W3): a commit
+// below this member's last commit is refused unless allowed, and `for await` commits per fetched
+// batch rather than one synchronous OffsetCommit per message. Committed offsets are read back
+// with a raw OffsetFetch (helpers.committedOffsets), and OffsetCommit requests are counted on the
+// wire (API key 8), so neither check goes through the code under test.
+
+import * as net from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CommitRejectedError } from '../../src/consumer/errors.js'
+import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
+import { Reader } from '../../src/consumer/reader.js'
+import { committedOffsets, createTopic, produce, startTarget, unique, type Target } from './helpers.js'
+
+let target: Target
+
+beforeAll(async () => {
+  target = await startTarget({ reference: true })
+}, 60_000)
+
+afterAll(async () => {
+  await target?.stop()
+})
+
+/** A socketFactory that records the API key of every request frame the client writes. */
+function countingSockets(): { keys: number[]; socketFactory: (o: { host: string; port: number }) => net.Socket } {
+  const keys: number[] = []
+  const socketFactory = (o: { host: string; port: number }): net.Socket => {
+    const socket = net.connect({ host: o.host, port: o.port })
+    const write = socket.write.bind(socket) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean
+    socket.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
+      const bytes = Buffer.from(chunk)
+      for (let at = 0; at + 6 <= bytes.length; at += 4 + bytes.readInt32BE(at)) keys.push(bytes.readInt16BE(at + 4))
+      return write(chunk, cb)
+    }) as typeof socket.write
+    return socket
+  }
+  return { keys, socketFactory }
+}
+
+const OFFSET_COMMIT = 8
+
+describe.sequential('Reader commit rules (reference cluster)', () => {
+  it('refuses a commit below the last one (reason rewind) unless allowRewind is passed', async () => {
+    const topic = unique('rewind')
+    const groupId = unique('rewind-g')
+    await createTopic(target.bootstrap, topic, 1)
+    await produce(target.bootstrap, topic, 10)
+    const reader = new Reader({ brokers: target.bootstrap, groupId, topic })
+    try {
+      const signal = AbortSignal.timeout(30_000)
+      const read: FetchedMessage[] = []
+      while (read.length < 10) read.push(await reader.fetchMessage({ signal }))
+      await reader.commitMessages(read[7]!)
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(8n)
+
+      const error = await reader.commitMessages(read[2]!).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(CommitRejectedError)
+      expect((error as CommitRejectedError).reason).toBe('rewind')
+      expect((error as CommitRejectedError).partitions).toEqual([{ topic, partition: 0, offset: 3n }])
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(8n)
+
+      // The same offset again is no rewind: it is committed already.
+      await reader.commitMessages(read[7]!)
+
+      await reader.commitMessages([read[2]!], { allowRewind: true })
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(3n)
+      // The floor moved down with it: going forward again works.
+      await reader.commitMessages(read[4]!)
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(5n)
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  it('refuses marking below a marked offset with commitInterval > 0 unless allowRewind is passed', async () => {
+    const topic = unique('rewind-mark')
+    const groupId = unique('rewind-mark-g')
+    await createTopic(target.bootstrap, topic, 1)
+    await produce(target.bootstrap, topic, 5)
+    const reader = new Reader({ brokers: target.bootstrap, groupId, topic, commitInterval: 60_000 })
+    try {
+      const signal = AbortSignal.timeout(30_000)
+      const read: FetchedMessage[] = []
+      while (read.length < 5) read.push(await reader.fetchMessage({ signal }))
+      await reader.commitMessages(read[3]!)
+      const error = await reader.commitMessages(read[1]!).catch((e: unknown) => e)
+      expect((error as CommitRejectedError).reason).toBe('rewind')
+      await reader.flushCommits()
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(4n)
+      await reader.commitMessages([read[1]!], { allowRewind: true })
+      await reader.flushCommits()
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(2n)
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  it('for await with commitInterval 0 commits per fetched batch, not per message, and what was processed on break', async () => {
+    const topic = unique('per-batch')
+    const groupId = unique('per-batch-g')
+    await createTopic(target.bootstrap, topic, 1)
+    await produce(target.bootstrap, topic, 100) // one record batch, so one fetched chunk
+    const { keys, socketFactory } = countingSockets()
+    const reader = new Reader({ brokers: target.bootstrap, groupId, topic, socketFactory })
+    try {
+      let seen = 0
+      for await (const m of reader) {
+        expect(m.offset).toBe(BigInt(seen))
+        if (++seen === 100) break
+      }
+      // Message 99 was not processed (the loop left with it); 0..98 were: offset 99.
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(99n)
+      // One commit for the batch; the message-per-commit loop sent 99.
+      expect(keys.filter((k) => k === OFFSET_COMMIT).length).toBeLessThanOrEqual(2)
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  it('for await commits the end of a batch before it waits for more', async () => {
+    const topic = unique('before-wait')
+    const groupId = unique('before-wait-g')
+    await createTopic(target.bootstrap, topic, 1)
+    await produce(target.bootstrap, topic, 20)
+    const { keys, socketFactory } = countingSockets()
+    const reader = new Reader({ brokers: target.bootstrap, groupId, topic, socketFactory })
+    try {
+      let seen = 0
+      const loop = (async () => {
+        for await (const m of reader) {
+          seen++
+          void m
+        }
+      })()
+      // The loop processed all 20 and now waits for a 21st: all 20 are committed meanwhile.
+      const deadline = Date.now() + 20_000
+      while ((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0) !== 20n) {
+        if (Date.now() > deadline) throw new Error(`offset 20 not committed (read ${seen})`)
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      expect(keys.filter((k) => k === OFFSET_COMMIT).length).toBeLessThanOrEqual(2)
+      await reader.close()
+      await loop
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+})
