@@ -315,7 +315,8 @@ describe.sequential(`Reader in a group, basics, against ${targetName}`, () => {
     try {
       const messages = await read(reader, 20)
       await reader.commitMessages(messages[15]!)
-      await reader.commitMessages(messages[3]!) // lower: not sent
+      // Lower: refused ('rewind'), nothing sent.
+      await expect(reader.commitMessages(messages[3]!)).rejects.toMatchObject({ reason: 'rewind' })
       expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(16n)
       await reader.commitMessages([messages[3]!, messages[19]!], { signal: AbortSignal.timeout(10_000) }) // the highest per partition counts
       expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(20n)
