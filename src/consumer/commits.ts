@@ -14,6 +14,7 @@
 
 import { backoffDelay, sleep, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError, isRetriable } from '../errors.js'
+import type { Logger } from '../logger.js'
 import { abortErrorFor } from '../net/errors.js'
 import { raceAbort } from '../net/pool.js'
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
@@ -83,6 +84,7 @@ export class OffsetCommitter {
   readonly #policy: RetryPolicy
   readonly #stats: ReaderStatsCollector
   readonly #requestTimeout: number
+  readonly #logger: Logger | undefined
   /** Offsets waiting for the next OffsetCommit, highest per partition. */
   #pending = new Map<string, Entry>()
   /** Marked offsets whose commit failed for a reason a retry may fix: sent with the next flush. */
@@ -100,7 +102,9 @@ export class OffsetCommitter {
     policy: RetryPolicy,
     stats: ReaderStatsCollector,
     requestTimeout: number,
+    logger?: Logger,
   ) {
+    this.#logger = logger
     this.#coordinator = coordinator
     this.#view = view
     this.#policy = policy
@@ -292,6 +296,10 @@ export class OffsetCommitter {
       // A marked offset whose commit failed for a reason a retry may fix waits for the next
       // flush (not this drain loop: a coordinator that keeps failing must not spin it).
       const entry = batch.get(key)!
+      // Refusals are the caller's answer (and routine in a rebalance); failures are trouble.
+      const fields = { err: outcome.error, topic: entry.topic, partition: entry.partition, offset: entry.offset }
+      if (outcome.rejected === undefined) this.#logger?.warn(fields, 'offset commit failed')
+      else if (outcome.rejected !== 'closed') this.#logger?.info(fields, 'offset commit refused')
       if (outcome.rejected === undefined && isRetriable(outcome.error) && entry.ownership.valid) {
         const current = this.#deferred.get(key)
         if (current === undefined || current.offset < entry.offset) this.#deferred.set(key, entry)

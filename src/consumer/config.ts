@@ -5,6 +5,7 @@
 import type { ClientConfig } from '../cluster/client.js'
 import { INT32_MAX, checkOptions, integerIn, isAbortSignal, milliseconds, show, type Check } from '../config-rules.js'
 import { ConfigError } from '../errors.js'
+import type { Logger } from '../logger.js'
 import { CooperativeStickyGroupBalancer, RangeGroupBalancer, type GroupBalancer } from './assignors.js'
 import type { IsolationLevel } from './fetch-result.js'
 import { FirstOffset, startOffsetTimestamp, type StartOffset } from './offsets.js'
@@ -123,6 +124,19 @@ export interface ReaderConfig extends ClientConfig {
   onLost?: PartitionsCallback
   /** Aborting it closes the Reader. */
   signal?: AbortSignal
+  /**
+   * Where retriable trouble is reported (unreachable brokers, no coordinator, failed metadata
+   * refreshes and heartbeats, a missing topic, a balancer that threw): pino-compatible
+   * (`warn({ fields }, 'message')`, `child`). Default: warnings on stderr, each cause at most once
+   * a minute (createDefaultLogger); `silentLogger` for none. Credentials are never logged.
+   */
+  logger?: Logger
+  /**
+   * How long a read waits for its topic or partition to exist (ms) before it rejects with
+   * UnknownTopicError (direct Reader); a group Reader logs a warning and keeps waiting, as Java's
+   * consumer does. Java's default.api.timeout.ms: default 60 000.
+   */
+  metadataTimeout?: number
 }
 
 export interface ResolvedReaderConfig {
@@ -157,6 +171,8 @@ export interface ResolvedReaderConfig {
   onRevoke: PartitionsCallback | undefined
   onLost: PartitionsCallback | undefined
   signal: AbortSignal | undefined
+  logger: Logger | undefined
+  metadataTimeout: number
 }
 
 export const READER_DEFAULTS = {
@@ -177,6 +193,7 @@ export const READER_DEFAULTS = {
   maxAttempts: 10,
   requestTimeout: 30_000,
   closeTimeout: 30_000,
+  metadataTimeout: 60_000,
 }
 
 const topicName: Check = (v) =>
@@ -244,6 +261,13 @@ const RULES: Record<string, Check> = {
   onRevoke: isFunction,
   onLost: isFunction,
   signal: isAbortSignal,
+  logger: (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+      ? null
+      : 'must be a logger with debug, info, warn and error methods (pino-compatible)',
+  metadataTimeout: milliseconds(1),
 }
 
 const REMOVED: Record<string, string> = {
@@ -351,5 +375,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     onRevoke: config.onRevoke,
     onLost: config.onLost,
     signal: config.signal,
+    logger: config.logger,
+    metadataTimeout: config.metadataTimeout ?? READER_DEFAULTS.metadataTimeout,
   }
 }

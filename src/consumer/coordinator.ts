@@ -4,6 +4,7 @@
 // leave) goes to it over the 'group' connection, so a long JoinGroup or a commit never waits
 // behind a Fetch long poll.
 
+import type { Logger } from '../logger.js'
 import type { KafkaClient } from '../cluster/client.js'
 import { retry, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError } from '../errors.js'
@@ -23,8 +24,10 @@ export class Coordinator {
   readonly #policy: RetryPolicy
   #node: BrokerEndpoint | null = null
   #finding: Promise<BrokerEndpoint> | null = null
+  readonly #logger: Logger | undefined
 
-  constructor(client: KafkaClient, groupId: string, policy: RetryPolicy) {
+  constructor(client: KafkaClient, groupId: string, policy: RetryPolicy, logger?: Logger) {
+    this.#logger = logger
     this.#client = client
     this.#groupId = groupId
     this.#policy = policy
@@ -46,6 +49,7 @@ export class Coordinator {
     if (this.#finding === null) {
       const finding = retry(this.#policy, () => this.#lookup(), {
         what: `FindCoordinator for group '${this.#groupId}'`,
+        onRetry: (err, attempt) => this.#logger?.warn({ err, attempt }, 'group coordinator not found; retrying'),
       })
       this.#finding = finding
       const clear = (): void => {

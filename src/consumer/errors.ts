@@ -60,3 +60,24 @@ export class ReaderStateError extends KafkaTsError {
     super('KAFKATS_READER_STATE', message)
   }
 }
+
+/**
+ * The topic (or the partition) a direct Reader reads does not exist, and did not appear within
+ * metadataTimeout. Reads reject with it while that lasts; they go on once the topic exists
+ * (created, or auto-created with allowAutoTopicCreation).
+ */
+export class UnknownTopicError extends KafkaTsError {
+  readonly retriable = true
+  readonly topic: string
+  readonly partition: number | undefined
+
+  constructor(topic: string, partition: number | undefined, waitedMs: number) {
+    const what = partition === undefined ? `topic '${topic}'` : `partition ${topic}-${partition}`
+    super(
+      'KAFKATS_UNKNOWN_TOPIC',
+      `${what} does not exist (waited ${waitedMs} ms, metadataTimeout); create it, or set allowAutoTopicCreation if the brokers allow it`,
+    )
+    this.topic = topic
+    this.partition = partition
+  }
+}

@@ -15,6 +15,7 @@
 // That costs request bytes proportional to the partitions led by the broker, which is small for
 // the partition counts one Reader owns, and removes a class of session-eviction bugs.
 
+import type { Logger } from '../logger.js'
 import type { KafkaClient } from '../cluster/client.js'
 import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError, isRetriable } from '../errors.js'
@@ -43,6 +44,8 @@ export interface FetcherOptions {
   /** The offset reset policy after OFFSET_OUT_OF_RANGE (a ListOffsets timestamp). */
   resetTo: bigint
   backoff: RetryPolicy
+  /** Failed fetches and metadata refreshes, partitions without a leader. */
+  logger?: Logger | undefined
 }
 
 /** Where to start a newly assigned partition. */
@@ -237,9 +240,10 @@ export class Fetcher {
           attempt++
           try {
             await this.#o.client.metadata.refresh([...new Set(homeless.map((c) => c.topic))], signal)
-          } catch {
+          } catch (err) {
             if (signal.aborted) return
             this.#o.stats.errors++
+            this.#o.logger?.warn({ err, attempt }, 'metadata refresh failed; retrying')
           }
           let missing = 0
           for (const c of homeless) {
@@ -255,6 +259,11 @@ export class Fetcher {
           }
           this.#kick()
           if (missing > 0) {
+            const parts = homeless.filter((c) => !c.removed && c.leader < 0).map((c) => `${c.topic}-${c.partition}`)
+            this.#o.logger?.warn(
+              { partitions: parts.slice(0, 10), count: missing },
+              'partitions without a known leader',
+            )
             this.#o.client.metadata.markStale()
             // Its own timer: the shared wake-up fires on every assignment or seek.
             await sleepQuietly(backoffDelay(this.#o.backoff, attempt), signal)
@@ -330,6 +339,7 @@ export class Fetcher {
         failures = 0
       } catch (err) {
         if (signal.aborted || err instanceof AbortError) return
+        this.#o.logger?.warn({ err, broker: nodeId, failures: failures + 1 }, 'fetch failed; retrying')
         failures++
         this.#o.stats.errors++
         if (err instanceof RequestTimeoutError) this.#o.stats.timeouts++

@@ -12,6 +12,7 @@
 // Heartbeats run on their own timer while the member is stable, so a slow message handler never
 // costs the membership (the session only needs heartbeats; there is no max.poll.interval here).
 
+import type { Logger } from '../logger.js'
 import type { KafkaClient } from '../cluster/client.js'
 import { backoffDelay, sleep, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError, KafkaTsError, isRetriable } from '../errors.js'
@@ -59,6 +60,8 @@ export interface GroupOptions {
   onRevoke: PartitionsCallback | undefined
   /** Called for partitions lost (the member was fenced or reset); onRevoke when unset. */
   onLost: PartitionsCallback | undefined
+  /** Failed joins (coordinator not found, a balancer that threw), heartbeats, metadata checks. */
+  logger?: Logger | undefined
 }
 
 /** What the membership drives in the rest of the Reader. */
@@ -233,6 +236,7 @@ export class GroupMembership implements MembershipView {
         if (signal.aborted) break
         if (err instanceof Rejoin) continue
         if (isFatal(err)) {
+          this.#o.logger?.error({ err, groupId: this.groupId }, 'group membership failed for good; the Reader stops')
           this.#state = 'closed'
           this.#stableChanged.notify()
           this.#hooks.fail(err as Error)
@@ -240,6 +244,7 @@ export class GroupMembership implements MembershipView {
         }
         failures++
         this.#o.stats.errors++
+        this.#o.logger?.warn({ err, failures }, 'joining the group failed; retrying')
         await sleep(backoffDelay(this.#o.backoff, failures), signal).catch(() => {})
       }
     }
@@ -512,7 +517,9 @@ export class GroupMembership implements MembershipView {
         continue
       }
       this.#lastWatch = Date.now()
-      await this.#watchPartitions(signal).catch(() => {})
+      await this.#watchPartitions(signal).catch((err: unknown) => {
+        if (!signal.aborted) this.#o.logger?.warn({ err }, 'metadata refresh for the partition watch failed')
+      })
     }
   }
 
@@ -588,12 +595,14 @@ export class GroupMembership implements MembershipView {
           return
         } else {
           o.coordinator.checkCoordinatorError(code)
+          o.logger?.warn({ errorCode: code, failures: failures + 1 }, 'heartbeat failed; retrying')
           failures++
           delay = Math.min(delay, backoffDelay(o.backoff, failures))
         }
-      } catch {
+      } catch (err) {
         if (signal.aborted) return
         // Connection trouble: the coordinator was forgotten; find it again soon.
+        o.logger?.warn({ err, failures: failures + 1 }, 'heartbeat failed; retrying')
         failures++
         delay = Math.min(delay, backoffDelay(o.backoff, failures))
       }

@@ -10,17 +10,19 @@
 //   await reader.close()
 
 import { KafkaClient } from '../cluster/client.js'
-import type { RetryPolicy } from '../cluster/retry.js'
+import { sleep, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaTsError } from '../errors.js'
+import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
 import { OffsetCommitter, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
-import { CommitRejectedError, ReaderStateError } from './errors.js'
+import { CommitRejectedError, ReaderStateError, UnknownTopicError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { GroupMembership } from './group.js'
+import { ErrorCode } from '../protocol/error-codes.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
 import { ReaderStatsCollector, type ReaderStats } from './stats.js'
@@ -55,7 +57,26 @@ export interface IterateOptions extends ReadOptions {
 
 type ReaderState = 'open' | 'closing' | 'closed'
 
-export class Reader implements AsyncIterable<FetchedMessage> {
+/**
+ * Dispatched on the Reader ('error') for trouble it retries on its own: the same causes the
+ * logger gets as warnings or errors, with the error. Nothing is thrown when no one listens;
+ * a listener must not throw (Node reports that as an uncaught exception).
+ */
+export class ReaderErrorEvent extends Event {
+  readonly error: Error
+
+  constructor(error: Error) {
+    super('error')
+    this.error = error
+  }
+}
+
+/**
+ * An EventTarget: `reader.addEventListener('error', (e) => (e as ReaderErrorEvent).error)` sees
+ * retriable trouble as it happens (see the `logger` option); reads still only reject for what
+ * ends them.
+ */
+export class Reader extends EventTarget implements AsyncIterable<FetchedMessage> {
   readonly #config: ResolvedReaderConfig
   readonly #client: KafkaClient
   readonly #queue: MessageQueue
@@ -72,9 +93,17 @@ export class Reader implements AsyncIterable<FetchedMessage> {
   /** Errors to throw once from the next read (a rebalance callback failed). */
   #reported: Error[] = []
   #commitTimer: NodeJS.Timeout | null = null
+  readonly #log: Logger
+  /** Direct mode: the topic or partition is missing past metadataTimeout; reads reject with it. */
+  #unknownTopic: UnknownTopicError | null = null
 
   constructor(config: ReaderConfig) {
+    super()
     const c = (this.#config = resolveReaderConfig(config))
+    this.#log = safeLogger(c.logger ?? createDefaultLogger(), (fields) => this.#dispatchError(fields)).child({
+      client: 'reader',
+      ...(c.groupId !== undefined ? { groupId: c.groupId } : {}),
+    })
     this.#client = new KafkaClient(c.client)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     const backoff: RetryPolicy = {
@@ -96,6 +125,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       requestTimeout: c.requestTimeout,
       resetTo: c.startOffset,
       backoff,
+      logger: this.#log,
     })
 
     if (c.direct !== undefined) {
@@ -103,7 +133,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       this.#fetcher.assign([{ ...c.direct, offset: null, resetTo: c.startOffset }])
     } else {
       this.#client.metadata.addTopics(c.topics)
-      const coordinator = new Coordinator(this.#client, c.groupId!, backoff)
+      const coordinator = new Coordinator(this.#client, c.groupId!, backoff, this.#log)
       const group = new GroupMembership(
         {
           client: this.#client,
@@ -124,6 +154,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
           onAssign: c.onAssign,
           onRevoke: c.onRevoke,
           onLost: c.onLost,
+          logger: this.#log,
         },
         {
           assign: (starts) => this.#fetcher.assign(starts),
@@ -136,7 +167,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
         },
       )
       this.#group = group
-      this.#committer = new OffsetCommitter(coordinator, group, backoff, this.#stats, c.requestTimeout)
+      this.#committer = new OffsetCommitter(coordinator, group, backoff, this.#stats, c.requestTimeout, this.#log)
       group.start(this.#committer)
       if (c.commitInterval > 0) {
         this.#commitTimer = setInterval(() => void this.#committer?.flush().catch(() => {}), c.commitInterval)
@@ -144,6 +175,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       }
     }
 
+    void this.#watchTopics()
     const signal = c.signal
     if (signal !== undefined) {
       if (signal.aborted) void this.close()
@@ -365,6 +397,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       // Revoked or fenced meanwhile: the partition's owner reads it again; the loop goes on
       // (Java's auto-commit logs such failures the same way).
       if (!(err instanceof CommitRejectedError)) throw err
+      this.#log.info({ err }, 'a processed message was not marked for commit')
       return
     }
     if (this.#config.commitInterval > 0 || !this.#queue.atChunkStart) return
@@ -516,6 +549,78 @@ export class Reader implements AsyncIterable<FetchedMessage> {
     this.#queue.readable.notify()
   }
 
+  /** warn/error lines carrying an Error become 'error' events. */
+  #dispatchError(fields: LogFields | undefined): void {
+    const err = fields?.err
+    if (err instanceof Error) this.dispatchEvent(new ReaderErrorEvent(err))
+  }
+
+  /**
+   * Watches that the topics read exist (the cache the fetcher and the group refresh). Missing
+   * (a broker answered UNKNOWN_TOPIC_OR_PARTITION, or the partition is not there): a warning, and
+   * after metadataTimeout a direct Reader's reads reject with UnknownTopicError until it appears.
+   * A group Reader only warns (again every metadataTimeout): as in Java, it waits for the topic.
+   * Ends once every topic was seen.
+   */
+  async #watchTopics(): Promise<void> {
+    const c = this.#config
+    const signal = this.#closed.signal
+    const timeout = c.metadataTimeout
+    const poll = Math.min(500, Math.max(10, Math.floor(timeout / 4)))
+    let since: number | null = null
+    let warned = 0
+    while (!signal.aborted) {
+      const missing = this.#missingTopics()
+      const now = Date.now()
+      if (missing.length === 0) {
+        if (this.#unknownTopic !== null) this.#log.info({ topic: c.direct?.topic }, 'the topic exists now')
+        this.#unknownTopic = null
+        since = null
+        if (this.#allKnown()) return
+      } else {
+        since ??= now
+        const direct = c.direct
+        if (direct !== undefined && this.#unknownTopic === null && now - since >= timeout) {
+          const partition =
+            this.#client.metadata.topic(direct.topic)?.errorCode === ErrorCode.NONE ? direct.partition : undefined
+          this.#unknownTopic = new UnknownTopicError(direct.topic, partition, now - since)
+          this.#log.error({ err: this.#unknownTopic }, 'reads reject: the topic or partition does not exist')
+          this.#queue.readable.notify()
+        } else if (now - warned >= timeout) {
+          warned = now
+          this.#log.warn(
+            { topics: missing, err: new UnknownTopicError(missing[0]!, undefined, now - since) },
+            'topic does not exist; waiting for it',
+          )
+        }
+      }
+      await sleep(poll, signal).catch(() => {})
+    }
+  }
+
+  /** Every topic read (direct: the partition too) is in the metadata. */
+  #allKnown(): boolean {
+    const c = this.#config
+    const metadata = this.#client.metadata
+    if (c.direct !== undefined) return metadata.partition(c.direct.topic, c.direct.partition) !== undefined
+    return c.topics.every((t) => metadata.topic(t)?.errorCode === ErrorCode.NONE)
+  }
+
+  /** Topics (direct: the partition's topic) a broker said do not exist. */
+  #missingTopics(): string[] {
+    const c = this.#config
+    const metadata = this.#client.metadata
+    if (c.direct !== undefined) {
+      const info = metadata.topic(c.direct.topic)
+      if (info === undefined) return []
+      if (info.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return [c.direct.topic]
+      if (info.errorCode === ErrorCode.NONE && metadata.partition(c.direct.topic, c.direct.partition) === undefined)
+        return [c.direct.topic]
+      return []
+    }
+    return c.topics.filter((t) => metadata.topic(t)?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+  }
+
   #throwIfClosed(): void {
     if (this.#state !== 'open') throw new ClosedError('Reader')
   }
@@ -523,6 +628,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
   #throwIfUnusable(): void {
     this.#throwIfClosed()
     if (this.#fatal !== null) throw this.#fatal
+    if (this.#unknownTopic !== null) throw this.#unknownTopic
     const reported = this.#reported.shift()
     if (reported !== undefined) throw reported
   }

@@ -1,0 +1,172 @@
+// Nothing is silent (issue 11, item 4; review S4): retriable trouble reaches the `logger` option
+// and the Reader's 'error' event, a missing topic ends a direct read after metadataTimeout with
+// UnknownTopicError, and a group Reader waits for it with a warning. On the reference cluster.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { UnknownTopicError } from '../../src/consumer/errors.js'
+import type { ReaderErrorEvent } from '../../src/consumer/reader.js'
+import { Reader } from '../../src/consumer/reader.js'
+import { AbortError } from '../../src/net/errors.js'
+import type { LogFields, Logger } from '../../src/logger.js'
+import { startReferenceCluster, uniqueTopic } from '../producer/helpers.js'
+import { produce } from './helpers.js'
+
+type Cluster = Awaited<ReturnType<typeof startReferenceCluster>>
+
+interface Line {
+  level: string
+  fields: LogFields
+  message: string
+}
+
+/** A pino-shaped logger that records every call, bindings merged in. */
+function recorder(lines: Line[] = [], bindings: LogFields = {}): Logger & { lines: Line[] } {
+  const at =
+    (level: string) =>
+    (a: LogFields | string, b?: string): void => {
+      lines.push(
+        typeof a === 'string'
+          ? { level, fields: { ...bindings }, message: a }
+          : { level, fields: { ...bindings, ...a }, message: b ?? '' },
+      )
+    }
+  return {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => recorder(lines, { ...bindings, ...more }),
+  }
+}
+
+let cluster: Cluster
+let bootstrap: string[]
+
+beforeAll(async () => {
+  cluster = await startReferenceCluster({ groupInitialRebalanceDelayMs: 0 })
+  bootstrap = cluster.bootstrapServers
+}, 60_000)
+
+afterAll(async () => {
+  await cluster?.stop()
+})
+
+describe.sequential('Reader logging and missing topics (reference cluster)', () => {
+  it('a direct read of a missing topic rejects with UnknownTopicError after metadataTimeout, and reads once it exists', async () => {
+    const topic = uniqueTopic('missing-direct')
+    const log = recorder()
+    const reader = new Reader({ brokers: bootstrap, topic, metadataTimeout: 800, logger: log, readBackoffMax: 100 })
+    const events: Error[] = []
+    reader.addEventListener('error', (e) => events.push((e as ReaderErrorEvent).error))
+    try {
+      const started = Date.now()
+      const error = await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(UnknownTopicError)
+      expect((error as UnknownTopicError).topic).toBe(topic)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(800)
+      expect(log.lines.some((l) => l.level === 'error' && l.fields.err === error)).toBe(true)
+      expect(log.lines.find((l) => l.level === 'error')?.fields).toMatchObject({ client: 'reader' })
+      expect(events).toContain(error)
+
+      cluster.createTopic(topic, { partitions: 1 })
+      await produce(bootstrap, topic, 1, { prefix: 'there' })
+      // Reads reject while the Reader has not seen the topic yet, then go on.
+      const signal = AbortSignal.timeout(10_000)
+      let m
+      while (m === undefined) {
+        m = await reader.fetchMessage({ signal }).catch((e: unknown) => {
+          if (!(e instanceof UnknownTopicError)) throw e
+          return new Promise<undefined>((r) => setTimeout(() => r(undefined), 20))
+        })
+      }
+      expect(m.value?.toString()).toBe('there0')
+    } finally {
+      await reader.close()
+    }
+  }, 30_000)
+
+  it('a direct read of a partition the topic does not have rejects the same way', async () => {
+    const topic = uniqueTopic('missing-partition')
+    cluster.createTopic(topic, { partitions: 1 })
+    const reader = new Reader({ brokers: bootstrap, topic, partition: 5, metadataTimeout: 500, logger: recorder() })
+    try {
+      const error = await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(UnknownTopicError)
+      expect((error as UnknownTopicError).partition).toBe(5)
+    } finally {
+      await reader.close()
+    }
+  }, 30_000)
+
+  it('a group Reader on a missing topic warns and keeps waiting (as Java does)', async () => {
+    const topic = uniqueTopic('missing-group')
+    const log = recorder()
+    const reader = new Reader({ brokers: bootstrap, groupId: `${topic}-g`, topic, metadataTimeout: 300, logger: log })
+    try {
+      const error = await reader.fetchMessage({ signal: AbortSignal.timeout(2000) }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(AbortError)
+      const warning = log.lines.find((l) => l.level === 'warn' && l.message.includes('does not exist'))
+      expect(warning?.fields).toMatchObject({ topics: [topic], groupId: `${topic}-g` })
+    } finally {
+      await reader.close()
+    }
+  }, 30_000)
+
+  it('logs unreachable brokers as warnings with the error, never the SASL password', async () => {
+    const log = recorder()
+    const reader = new Reader({
+      brokers: ['127.0.0.1:1'],
+      groupId: 'unreachable-g',
+      topic: 'unreachable',
+      logger: log,
+      sasl: { mechanism: 'plain', username: 'u', password: 'hunter2-secret' },
+      readBackoffMin: 10,
+      readBackoffMax: 50,
+    })
+    const events: Error[] = []
+    reader.addEventListener('error', (e) => events.push((e as ReaderErrorEvent).error))
+    try {
+      await expect(reader.fetchMessage({ signal: AbortSignal.timeout(2000) })).rejects.toBeInstanceOf(AbortError)
+      const warnings = log.lines.filter((l) => l.level === 'warn')
+      expect(warnings.length).toBeGreaterThan(0)
+      expect(warnings.some((l) => l.fields.err instanceof Error)).toBe(true)
+      expect(events.length).toBeGreaterThan(0)
+      const text = log.lines.map(
+        (l) =>
+          `${l.message} ${JSON.stringify(l.fields, (_k, v: unknown) => (v instanceof Error ? `${v.message} ${String(v.cause)}` : v))}`,
+      )
+      expect(text.join('\n')).not.toContain('hunter2')
+    } finally {
+      await reader.close()
+    }
+  }, 30_000)
+
+  it('reports a group balancer that throws: logged as an error, and reads reject with it', async () => {
+    const topic = uniqueTopic('bad-balancer')
+    cluster.createTopic(topic, { partitions: 2 })
+    const log = recorder()
+    const boom = new Error('balancer bug')
+    const reader = new Reader({
+      brokers: bootstrap,
+      groupId: `${topic}-g`,
+      topic,
+      logger: log,
+      groupBalancers: [
+        {
+          name: 'broken',
+          assign: () => {
+            throw boom
+          },
+        },
+      ],
+    })
+    try {
+      const error = await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e)
+      expect(error).toBe(boom)
+      expect(log.lines.some((l) => l.level === 'error' && l.fields.err === boom)).toBe(true)
+    } finally {
+      await reader.close()
+    }
+  }, 30_000)
+})
