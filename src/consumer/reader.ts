@@ -21,7 +21,9 @@ import { Coordinator } from './coordinator.js'
 import { CommitRejectedError, ReaderStateError, UnknownTopicError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
+import { partitionKey } from './cursor.js'
 import { GroupMembership } from './group.js'
+import { listOffsets, type ListedOffset, type ListOffsetsContext } from './list-offsets.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
@@ -94,6 +96,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   #reported: Error[] = []
   #commitTimer: NodeJS.Timeout | null = null
   readonly #log: Logger
+  readonly #backoff: RetryPolicy
   /** Direct mode: the topic or partition is missing past metadataTimeout; reads reject with it. */
   #unknownTopic: UnknownTopicError | null = null
 
@@ -112,6 +115,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       backoffMaxMs: c.readBackoffMax,
       jitter: 0.2,
     }
+    this.#backoff = backoff
     this.#queue = new MessageQueue(c.queueCapacityBytes)
     this.#fetcher = new Fetcher({
       client: this.#client,
@@ -475,6 +479,102 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   /** The partitions paused now. */
   paused(): TopicPartition[] {
     return [...this.#fetcher.cursors()].filter((c) => c.paused).map((c) => ({ topic: c.topic, partition: c.partition }))
+  }
+
+  // --- introspection (the Java consumer's names) ---------------------------------------------------
+
+  /**
+   * The group's committed offsets (OffsetFetch, waiting for pending transactional offsets) for
+   * `partitions` (default: the assignment), in that order; offset null where none is committed.
+   * Any partition may be asked for, assigned or not. Group mode only.
+   */
+  async committed(
+    partitions?: readonly (TopicPartition | number)[],
+    options: ReadOptions = {},
+  ): Promise<{ topic: string; partition: number; offset: bigint | null }[]> {
+    this.#throwIfClosed()
+    if (this.#committer === null)
+      throw new ReaderStateError('committed needs a consumer group (groupId); a direct Reader has no committed offsets')
+    const list = partitions === undefined ? this.assignment() : this.#partitionsOf(partitions, 'committed')
+    if (list.length === 0) return []
+    const found = await this.#committer.fetchCommitted(list, anySignal(options.signal, this.#closed.signal))
+    return list.map((tp) => ({ ...tp, offset: found.get(partitionKey(tp.topic, tp.partition)) ?? null }))
+  }
+
+  /**
+   * The offset of the next message this Reader hands out from an assigned partition (Java's
+   * position): waits while it is still being looked up (a reset or a new assignment).
+   */
+  async position(topic: string, partition: number, options: ReadOptions = {}): Promise<bigint> {
+    this.#throwIfClosed()
+    const cursor = this.#cursorFor(topic, partition, 'position')
+    await this.#fetcher.resolved(cursor, anySignal(options.signal, this.#closed.signal))
+    return cursor.position
+  }
+
+  /** The first offset of each partition (log start offset), in the order asked. Any partition, assigned or not. */
+  async beginningOffsets(
+    partitions: readonly (TopicPartition | number)[],
+    options: ReadOptions = {},
+  ): Promise<{ topic: string; partition: number; offset: bigint }[]> {
+    return this.#endOffsets(partitions, FirstOffset, 'beginningOffsets', options)
+  }
+
+  /**
+   * The end offset of each partition: the offset the next message written will get (under
+   * read_committed, the last stable offset), in the order asked. Any partition, assigned or not.
+   */
+  async endOffsets(
+    partitions: readonly (TopicPartition | number)[],
+    options: ReadOptions = {},
+  ): Promise<{ topic: string; partition: number; offset: bigint }[]> {
+    return this.#endOffsets(partitions, LastOffset, 'endOffsets', options)
+  }
+
+  /**
+   * For each partition, the first message with a timestamp at or after `timestamp` (a Date or
+   * epoch ms): its offset and timestamp, both null when there is none (Java's offsetsForTimes).
+   * Each partition at most once per call.
+   */
+  async offsetsForTimes(
+    queries: readonly { topic: string; partition: number; timestamp: Date | number }[],
+    options: ReadOptions = {},
+  ): Promise<ListedOffset[]> {
+    this.#throwIfClosed()
+    const asked = queries.map((q) => {
+      const t = q.timestamp instanceof Date ? q.timestamp.getTime() : q.timestamp
+      if (!Number.isSafeInteger(t) || t < 0)
+        throw new ReaderStateError(
+          `offsetsForTimes: the timestamp of ${q.topic}-${q.partition} must be a Date or epoch milliseconds >= 0, got ${String(q.timestamp)}`,
+        )
+      return { topic: q.topic, partition: q.partition, timestamp: BigInt(t) }
+    })
+    // One ListOffsets names a partition once (Java takes a Map): ask twice for two times.
+    if (new Set(asked.map((q) => partitionKey(q.topic, q.partition))).size !== asked.length)
+      throw new ReaderStateError('offsetsForTimes: a partition is listed twice; one time per partition and call')
+    return listOffsets(this.#listContext(), asked, anySignal(options.signal, this.#closed.signal))
+  }
+
+  async #endOffsets(
+    partitions: readonly (TopicPartition | number)[],
+    timestamp: bigint,
+    what: string,
+    options: ReadOptions,
+  ): Promise<{ topic: string; partition: number; offset: bigint }[]> {
+    this.#throwIfClosed()
+    const asked = this.#partitionsOf(partitions, what).map((tp) => ({ ...tp, timestamp }))
+    const found = await listOffsets(this.#listContext(), asked, anySignal(options.signal, this.#closed.signal))
+    return found.map((f) => ({ topic: f.topic, partition: f.partition, offset: f.offset ?? 0n }))
+  }
+
+  #listContext(): ListOffsetsContext {
+    const c = this.#config
+    return {
+      client: this.#client,
+      isolationLevel: c.isolationLevel,
+      requestTimeout: c.requestTimeout,
+      policy: this.#backoff,
+    }
   }
 
   /** Per partition read: position, high watermark and lag (from the last fetch response). */
