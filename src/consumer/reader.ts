@@ -10,7 +10,7 @@
 //   await reader.close()
 
 import { KafkaClient } from '../cluster/client.js'
-import { sleep, type RetryPolicy } from '../cluster/retry.js'
+import type { RetryPolicy } from '../cluster/retry.js'
 import { KafkaTsError } from '../errors.js'
 import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
@@ -18,13 +18,14 @@ import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
 import { OffsetCommitter, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
-import { CommitRejectedError, ReaderStateError, UnknownTopicError } from './errors.js'
+import type { UnknownTopicError } from './errors.js';
+import { CommitRejectedError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { partitionKey } from './cursor.js'
+import { watchTopics } from './topic-watch.js'
 import { GroupMembership } from './group.js'
 import { listOffsets, type ListedOffset, type ListOffsetsContext } from './list-offsets.js'
-import { ErrorCode } from '../protocol/error-codes.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
 import { ReaderStatsCollector, type ReaderStats } from './stats.js'
@@ -179,7 +180,18 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       }
     }
 
-    void this.#watchTopics()
+    void watchTopics({
+      client: this.#client,
+      direct: c.direct,
+      topics: c.topics,
+      metadataTimeout: c.metadataTimeout,
+      logger: this.#log,
+      signal: this.#closed.signal,
+      setUnknown: (error) => {
+        this.#unknownTopic = error
+        if (error !== null) this.#queue.readable.notify()
+      },
+    })
     const signal = c.signal
     if (signal !== undefined) {
       if (signal.aborted) void this.close()
@@ -653,72 +665,6 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   #dispatchError(fields: LogFields | undefined): void {
     const err = fields?.err
     if (err instanceof Error) this.dispatchEvent(new ReaderErrorEvent(err))
-  }
-
-  /**
-   * Watches that the topics read exist (the cache the fetcher and the group refresh). Missing
-   * (a broker answered UNKNOWN_TOPIC_OR_PARTITION, or the partition is not there): a warning, and
-   * after metadataTimeout a direct Reader's reads reject with UnknownTopicError until it appears.
-   * A group Reader only warns (again every metadataTimeout): as in Java, it waits for the topic.
-   * Ends once every topic was seen.
-   */
-  async #watchTopics(): Promise<void> {
-    const c = this.#config
-    const signal = this.#closed.signal
-    const timeout = c.metadataTimeout
-    const poll = Math.min(500, Math.max(10, Math.floor(timeout / 4)))
-    let since: number | null = null
-    let warned = 0
-    while (!signal.aborted) {
-      const missing = this.#missingTopics()
-      const now = Date.now()
-      if (missing.length === 0) {
-        if (this.#unknownTopic !== null) this.#log.info({ topic: c.direct?.topic }, 'the topic exists now')
-        this.#unknownTopic = null
-        since = null
-        if (this.#allKnown()) return
-      } else {
-        since ??= now
-        const direct = c.direct
-        if (direct !== undefined && this.#unknownTopic === null && now - since >= timeout) {
-          const partition =
-            this.#client.metadata.topic(direct.topic)?.errorCode === ErrorCode.NONE ? direct.partition : undefined
-          this.#unknownTopic = new UnknownTopicError(direct.topic, partition, now - since)
-          this.#log.error({ err: this.#unknownTopic }, 'reads reject: the topic or partition does not exist')
-          this.#queue.readable.notify()
-        } else if (now - warned >= timeout) {
-          warned = now
-          this.#log.warn(
-            { topics: missing, err: new UnknownTopicError(missing[0]!, undefined, now - since) },
-            'topic does not exist; waiting for it',
-          )
-        }
-      }
-      await sleep(poll, signal).catch(() => {})
-    }
-  }
-
-  /** Every topic read (direct: the partition too) is in the metadata. */
-  #allKnown(): boolean {
-    const c = this.#config
-    const metadata = this.#client.metadata
-    if (c.direct !== undefined) return metadata.partition(c.direct.topic, c.direct.partition) !== undefined
-    return c.topics.every((t) => metadata.topic(t)?.errorCode === ErrorCode.NONE)
-  }
-
-  /** Topics (direct: the partition's topic) a broker said do not exist. */
-  #missingTopics(): string[] {
-    const c = this.#config
-    const metadata = this.#client.metadata
-    if (c.direct !== undefined) {
-      const info = metadata.topic(c.direct.topic)
-      if (info === undefined) return []
-      if (info.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return [c.direct.topic]
-      if (info.errorCode === ErrorCode.NONE && metadata.partition(c.direct.topic, c.direct.partition) === undefined)
-        return [c.direct.topic]
-      return []
-    }
-    return c.topics.filter((t) => metadata.topic(t)?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   }
 
   #throwIfClosed(): void {
