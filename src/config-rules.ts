@@ -41,6 +41,14 @@ export const isAbortSignal: Check = (v) => (v instanceof AbortSignal ? null : 'm
  * Checks `config` against `rules` (options left undefined are not checked) after refusing the
  * `removed` names with their hint. `role` names the class in messages ("the Writer").
  */
+/** The `logger` option: pino-compatible (debug, info, warn, error; child optional). */
+export const isLogger: Check = (v) =>
+  typeof v === 'object' &&
+  v !== null &&
+  ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+    ? null
+    : 'must be a logger with debug, info, warn and error methods (pino-compatible)'
+
 export function checkOptions(
   role: 'Writer' | 'Reader',
   config: object,

@@ -3,7 +3,16 @@
 // the option and why. Each option documents its kafka-go name and its Java-consumer equivalent.
 
 import type { ClientConfig } from '../cluster/client.js'
-import { INT32_MAX, checkOptions, integerIn, isAbortSignal, milliseconds, show, type Check } from '../config-rules.js'
+import {
+  INT32_MAX,
+  checkOptions,
+  integerIn,
+  isAbortSignal,
+  isLogger,
+  milliseconds,
+  show,
+  type Check,
+} from '../config-rules.js'
 import { ConfigError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { CooperativeStickyGroupBalancer, RangeGroupBalancer, type GroupBalancer } from './assignors.js'
@@ -261,12 +270,7 @@ const RULES: Record<string, Check> = {
   onRevoke: isFunction,
   onLost: isFunction,
   signal: isAbortSignal,
-  logger: (v) =>
-    typeof v === 'object' &&
-    v !== null &&
-    ['debug', 'info', 'warn', 'error'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
-      ? null
-      : 'must be a logger with debug, info, warn and error methods (pino-compatible)',
+  logger: isLogger,
   metadataTimeout: milliseconds(1),
 }
 

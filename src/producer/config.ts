@@ -8,11 +8,13 @@ import {
   integerIn,
   isAbortSignal,
   isBoolean,
+  isLogger,
   milliseconds,
   show,
   type Check,
 } from '../config-rules.js'
 import { ConfigError } from '../errors.js'
+import type { Logger } from '../logger.js'
 import type { Message } from '../message.js'
 import type { CompressionCodec } from '../protocol/compression/index.js'
 import type { ClientConfig } from '../cluster/client.js'
@@ -78,6 +80,8 @@ export interface WriterConfig extends ClientConfig {
   maxInFlightRequests?: number
   /** Aborting it closes the Writer. */
   signal?: AbortSignal
+  /** Where the Writer reports trouble it handles itself (pino-compatible); see the Reader's `logger`. */
+  logger?: Logger
 }
 
 export interface ResolvedWriterConfig {
@@ -103,6 +107,7 @@ export interface ResolvedWriterConfig {
   maxInFlightRequests: number
   requestTimeout: number
   signal: AbortSignal | undefined
+  logger: Logger | undefined
 }
 
 export const WRITER_DEFAULTS = {
@@ -166,6 +171,7 @@ const RULES: Record<string, Check> = {
   connectionsMaxIdle: milliseconds(1),
   allowAutoTopicCreation: isBoolean,
   signal: isAbortSignal,
+  logger: isLogger,
 }
 
 const REMOVED: Record<string, string> = {
@@ -249,6 +255,7 @@ export function resolveWriterConfig(config: WriterConfig): ResolvedWriterConfig 
     maxInFlightRequests,
     requestTimeout,
     signal: config.signal,
+    logger: config.logger,
   }
 }
 

@@ -6,6 +6,7 @@
 // which order and under which sequence numbers; the Writer does the I/O and reports outcomes.
 
 import { KafkaTsError, KafkaError, isRetriable } from '../errors.js'
+import { createDefaultLogger, safeLogger, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { Produce, type ProduceResponse } from '../protocol/messages/index.js'
@@ -35,6 +36,7 @@ type WriterState = 'open' | 'closing' | 'closed'
 
 export class Writer {
   readonly #config: ResolvedWriterConfig
+  readonly #log: Logger
   readonly #client: KafkaClient
   readonly #policy: RetryPolicy
   readonly #limits: BatchLimits
@@ -65,6 +67,7 @@ export class Writer {
 
   constructor(config: WriterConfig) {
     this.#config = resolveWriterConfig(config)
+    this.#log = safeLogger(this.#config.logger ?? createDefaultLogger()).child({ client: 'writer' })
     this.#client = new KafkaClient(this.#config.client)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     const c = this.#config
@@ -373,11 +376,7 @@ export class Writer {
     // #dispatch handles its own failures; the catch only keeps a bug from breaking the chain.
     const next = previous
       .then(() => this.#dispatch(broker, batches))
-      .catch((err: unknown) =>
-        process.emitWarning(`kafkats Writer: produce dispatch failed: ${toError(err).message}`, {
-          code: 'KAFKATS_INTERNAL',
-        }),
-      )
+      .catch((err: unknown) => this.#log.error({ err: toError(err) }, 'produce dispatch failed (a kafkats bug)'))
     this.#sinks.set(broker, next)
   }
 
@@ -562,9 +561,7 @@ export class Writer {
       completion(messages, error)
     } catch (err) {
       // A throwing callback must not break the Writer's bookkeeping.
-      process.emitWarning(`kafkats Writer completion callback threw: ${toError(err).message}`, {
-        code: 'KAFKATS_COMPLETION_THREW',
-      })
+      this.#log.error({ err: toError(err) }, 'the completion callback threw')
     }
   }
 
