@@ -35,7 +35,22 @@ export {
 export type { CompressionCodec } from './protocol/compression/index.js'
 
 // Consumer
-export { Reader, type IterateOptions, type ReadOptions } from './consumer/reader.js'
+export {
+  Reader,
+  ReaderErrorEvent,
+  type CommitOptions,
+  type IterateOptions,
+  type ReadOptions,
+} from './consumer/reader.js'
+export type { ListedOffset } from './consumer/list-offsets.js'
+export {
+  createDefaultLogger,
+  silentLogger,
+  type DefaultLoggerOptions,
+  type LogFields,
+  type LogFn,
+  type Logger,
+} from './logger.js'
 export type { PartitionsCallback, ReaderConfig, TopicPartition } from './consumer/config.js'
 export type { ReaderStats } from './consumer/stats.js'
 export type { PartitionLag } from './consumer/fetcher.js'
@@ -54,6 +69,7 @@ export {
 export {
   CommitRejectedError,
   ReaderStateError,
+  UnknownTopicError,
   type CommitRejectReason,
   type TopicPartitionOffset,
 } from './consumer/errors.js'
