@@ -339,7 +339,12 @@ export class Fetcher {
         failures = 0
       } catch (err) {
         if (signal.aborted || err instanceof AbortError) return
-        this.#o.logger?.warn({ err, broker: nodeId, failures: failures + 1 }, 'fetch failed; retrying')
+        // One failure is routine (a leader moved); a second in a row is trouble worth a warning.
+        const log = this.#o.logger
+        log?.[failures === 0 ? 'info' : 'warn'](
+          { err, broker: nodeId, failures: failures + 1 },
+          'fetch failed; retrying',
+        )
         failures++
         this.#o.stats.errors++
         if (err instanceof RequestTimeoutError) this.#o.stats.timeouts++

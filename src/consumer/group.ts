@@ -244,7 +244,8 @@ export class GroupMembership implements MembershipView {
         }
         failures++
         this.#o.stats.errors++
-        this.#o.logger?.warn({ err, failures }, 'joining the group failed; retrying')
+        // One failure is routine (the coordinator moved); repeated ones are trouble.
+        this.#o.logger?.[failures > 1 ? 'warn' : 'info']({ err, failures }, 'joining the group failed; retrying')
         await sleep(backoffDelay(this.#o.backoff, failures), signal).catch(() => {})
       }
     }
@@ -304,13 +305,13 @@ export class GroupMembership implements MembershipView {
       await callback(partitions.map((tp) => ({ ...tp })))
     } catch (err) {
       // Java rethrows listener errors from poll(); the rebalance itself goes on.
-      this.#hooks.report(
-        new KafkaTsError(
-          'KAFKATS_REBALANCE_CALLBACK',
-          `a rebalance callback threw: ${err instanceof Error ? err.message : String(err)}`,
-          { cause: err },
-        ),
+      const error = new KafkaTsError(
+        'KAFKATS_REBALANCE_CALLBACK',
+        `a rebalance callback threw: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
       )
+      this.#o.logger?.warn({ err: error, partitions: partitions.length }, 'a rebalance callback threw')
+      this.#hooks.report(error)
     }
   }
 
@@ -595,14 +596,17 @@ export class GroupMembership implements MembershipView {
           return
         } else {
           o.coordinator.checkCoordinatorError(code)
-          o.logger?.warn({ errorCode: code, failures: failures + 1 }, 'heartbeat failed; retrying')
+          o.logger?.[failures > 0 ? 'warn' : 'info'](
+            { errorCode: code, failures: failures + 1 },
+            'heartbeat failed; retrying',
+          )
           failures++
           delay = Math.min(delay, backoffDelay(o.backoff, failures))
         }
       } catch (err) {
         if (signal.aborted) return
         // Connection trouble: the coordinator was forgotten; find it again soon.
-        o.logger?.warn({ err, failures: failures + 1 }, 'heartbeat failed; retrying')
+        o.logger?.[failures > 0 ? 'warn' : 'info']({ err, failures: failures + 1 }, 'heartbeat failed; retrying')
         failures++
         delay = Math.min(delay, backoffDelay(o.backoff, failures))
       }

@@ -169,4 +169,28 @@ describe.sequential('Reader logging and missing topics (reference cluster)', () 
       await reader.close()
     }
   }, 30_000)
+
+  it('logs a rebalance callback that threw, and the next read rejects with it once', async () => {
+    const topic = uniqueTopic('bad-callback')
+    cluster.createTopic(topic, { partitions: 1 })
+    const log = recorder()
+    const reader = new Reader({
+      brokers: bootstrap,
+      groupId: `${topic}-g`,
+      topic,
+      logger: log,
+      onAssign: () => {
+        throw new Error('onAssign bug')
+      },
+    })
+    try {
+      const error = await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'KAFKATS_REBALANCE_CALLBACK' })
+      const line = log.lines.find((l) => l.message === 'a rebalance callback threw')
+      expect(line?.level).toBe('warn')
+      expect(line?.fields.err).toBe(error)
+    } finally {
+      await reader.close()
+    }
+  }, 30_000)
 })
