@@ -260,7 +260,10 @@ export class Fetcher {
           this.#kick()
           if (missing > 0) {
             const parts = homeless.filter((c) => !c.removed && c.leader < 0).map((c) => `${c.topic}-${c.partition}`)
-            this.#o.logger?.warn(
+            // An election takes a moment: a warning after a few rounds, then now and then (a
+            // missing topic has its own warning, topic-watch.ts).
+            const level = attempt === 3 || attempt % 60 === 0 ? 'warn' : 'debug'
+            this.#o.logger?.[level](
               { partitions: parts.slice(0, 10), count: missing },
               'partitions without a known leader',
             )
