@@ -27,7 +27,7 @@ import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
 import { LastOffset } from './offsets.js'
 import type { MessageQueue } from './queue.js'
 import type { ReaderStatsCollector } from './stats.js'
-import { Notifier } from './wait.js'
+import { Notifier, type Signals } from './wait.js'
 
 export interface FetcherOptions {
   client: KafkaClient
@@ -153,9 +153,9 @@ export class Fetcher {
   }
 
   /** Waits until a partition's position is known (after a seek by time, or at the start). */
-  async resolved(cursor: PartitionCursor, signal: AbortSignal): Promise<void> {
+  async resolved(cursor: PartitionCursor, signals: Signals): Promise<void> {
     while (cursor.resetTo !== null && !cursor.removed && cursor.failed === null) {
-      await this.#wake.wait(signal, 200, 'waiting for the partition offset')
+      await this.#wake.wait(signals, 200, 'waiting for the partition offset')
     }
     if (cursor.failed !== null) throw cursor.failed
   }
