@@ -512,7 +512,12 @@ export class Fetcher {
         if (p.logStartOffset >= 0n) cursor.logStartOffset = p.logStartOffset
         let result
         try {
-          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel)
+          // Copies, so a queued message holds its own bytes rather than the whole response; and
+          // no more than the queue has room for (the rest is fetched again later).
+          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel, {
+            copy: true,
+            maxMemory: o.queue.room,
+          })
         } catch (err) {
           // Corrupt or undecodable data at the position: the application must decide (seek past it).
           this.#fail(cursor, err instanceof Error ? err : new Error(String(err)))
@@ -523,7 +528,7 @@ export class Fetcher {
         cursor.failures = 0
         cursor.fetchOffset = result.nextOffset
         if (result.messages.length > 0) {
-          o.queue.push(cursor, result.messages, result.bytes, result.nextOffset)
+          o.queue.push(cursor, result.messages, result.memory, result.nextOffset)
           messages += result.messages.length
           bytes += result.bytes
         } else if (cursor.queuedChunks === 0 && result.nextOffset > cursor.position) {

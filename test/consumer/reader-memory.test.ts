@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import { Notifier, deadlineSignal } from '../../src/consumer/wait.js'
 import { AbortError } from '../../src/net/errors.js'
-import { createTopic, startTarget, unique, type Target } from './helpers.js'
+import { createTopic, produce, startTarget, unique, type Target } from './helpers.js'
 
 // The test process runs without --expose-gc; this turns it on for the functions made from now on.
 setFlagsFromString('--expose-gc')
@@ -109,4 +109,40 @@ describe('Reader memory, against the reference cluster', () => {
       await reader.close()
     }
   }, 180_000)
+
+  it('a Reader that does not read holds about queueCapacityBytes of 300k tiny messages, and then reads them all', async () => {
+    const topic = unique('tiny')
+    await createTopic(target.bootstrap, topic, 1, 1)
+    const count = 300_000
+    await produce(target.bootstrap, topic, count, { prefix: 'value-' }) // 7 to 12-byte values
+    const capacity = 4 * MiB
+    const before = await liveBytes()
+    const reader = new Reader({ brokers: target.bootstrap, topic, partition: 0, queueCapacityBytes: capacity })
+    try {
+      // Start the fetch loop, then let it prefetch until the queue stops growing.
+      const first = await reader.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+      expect(first.offset).toBe(0n)
+      let queued = -1
+      while (reader.stats().queueLength !== queued) {
+        queued = reader.stats().queueLength
+        await new Promise((resolve) => setTimeout(resolve, 1000))
+      }
+      const growth = (await liveBytes()) - before
+      // Counting payload only, 4 MiB admitted all 300k messages: ~80 MB of heap.
+      expect(queued).toBeGreaterThan(1000)
+      expect(queued).toBeLessThan(count / 4)
+      expect(growth).toBeLessThan(4 * capacity)
+
+      // Budget cuts inside record batches lose and repeat nothing.
+      let next = 1n
+      while (next < BigInt(count)) {
+        const m = await reader.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+        expect(m.offset).toBe(next)
+        expect(m.value?.toString()).toBe(`value-${next}`)
+        next++
+      }
+    } finally {
+      await reader.close()
+    }
+  }, 300_000)
 })
