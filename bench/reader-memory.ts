@@ -65,7 +65,15 @@ async function measure(shape: Shape, copy: boolean): Promise<{ perMessage: numbe
   if (result.messages.length !== COUNT) throw new Error('lost messages')
   const payload = result.bytes / COUNT
   result = null
-  return { perMessage: (after - before) / COUNT, payload, rate: (COUNT / ms) * 1000 }
+  // Decode rate: best of 3 more runs (the machine is shared).
+  let best = ms
+  const again = await response(shape)
+  for (let i = 0; i < 3; i++) {
+    const t = process.hrtime.bigint()
+    await recordsToMessages('t', 0, data(again), 0n, 'read_uncommitted', { copy })
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6)
+  }
+  return { perMessage: (after - before) / COUNT, payload, rate: (COUNT / best) * 1000 }
 }
 
 console.log(`${COUNT} messages per shape, Node ${process.version}; live bytes per message kept (payload)`)

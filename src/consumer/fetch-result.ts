@@ -109,9 +109,8 @@ export async function recordsToMessages(
   const records = data.records
   if (records === null || records.length === 0) return result
 
-  const copy = options.copy === true
   const maxMemory = options.maxMemory ?? Infinity
-  const decodeOptions: DecodeOptions = {}
+  const decodeOptions: DecodeOptions = { copy: options.copy === true }
   if (options.verifyCrc !== undefined) decodeOptions.verifyCrc = options.verifyCrc
   if (options.maxDecompressedBytes !== undefined) decodeOptions.maxDecompressedBytes = options.maxDecompressedBytes
 
@@ -184,17 +183,9 @@ export async function recordsToMessages(
       }
       nextOffset = record.offset + 1n
       if (batch.isControl) continue // control records are never returned
-      const key = copy && record.key !== null ? Buffer.from(record.key) : record.key
-      const value = copy && record.value !== null ? Buffer.from(record.value) : record.value
+      const { key, value, headers } = record
       let size = (key?.length ?? 0) + (value?.length ?? 0)
-      const headers: FetchedHeader[] = record.headers
-      if (headers.length > 0) {
-        for (let i = 0; i < headers.length; i++) {
-          const h = headers[i]!
-          if (copy && h.value !== null) headers[i] = { key: h.key, value: Buffer.from(h.value) }
-          size += Buffer.byteLength(h.key, 'utf8') + (h.value?.length ?? 0)
-        }
-      }
+      for (const h of headers) size += Buffer.byteLength(h.key, 'utf8') + (h.value?.length ?? 0)
       result.bytes += size
       messages.push({
         topic,
