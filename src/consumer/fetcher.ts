@@ -79,6 +79,8 @@ const RELOCATE = new Set<number>([
 
 /** Extra time allowed for a long-poll Fetch beyond the broker's maxWait. */
 const FETCH_TIMEOUT_SLACK_MS = 5000
+/** Bytes a record takes on the wire besides its payload (length, attributes, deltas, lengths). */
+const RECORD_WIRE_OVERHEAD = 8
 
 export class Fetcher {
   readonly #o: FetcherOptions
@@ -89,6 +91,8 @@ export class Fetcher {
   #relocating: Promise<void> | null = null
   /** Rotates the partition order of fetch requests so no partition is always cut by maxBytes. */
   #rotation = 0
+  /** Queue memory per byte fetched, from the last messages decoded (asks for room / this). */
+  #expansion = 1
 
   constructor(options: FetcherOptions) {
     this.#o = options
@@ -449,8 +453,9 @@ export class Fetcher {
       else ids.set(topic, id)
     }
     const names = new Map([...ids].map(([name, id]) => [id, name]))
-    // Ask for no more than the queue has room for (at least something, or nothing moves).
-    const maxBytes = Math.max(1, Math.min(o.maxBytes, o.queue.room))
+    // Ask for no more than the queue has room for once decoded (small messages take ~15 times
+    // their wire size), so little is fetched only to be dropped; at least something, or nothing moves.
+    const maxBytes = Math.max(1, Math.min(o.maxBytes, Math.floor(o.queue.room / this.#expansion)))
     const body = (version: number) => ({
       replicaId: -1,
       maxWaitMs: o.maxWait,
@@ -528,6 +533,8 @@ export class Fetcher {
         cursor.failures = 0
         cursor.fetchOffset = result.nextOffset
         if (result.messages.length > 0) {
+          const wire = result.bytes + RECORD_WIRE_OVERHEAD * result.messages.length
+          this.#expansion = Math.max(1, result.memory / wire)
           o.queue.push(cursor, result.messages, result.memory, result.nextOffset)
           messages += result.messages.length
           bytes += result.bytes
