@@ -28,7 +28,7 @@ import { LastOffset } from './offsets.js'
 import { stampAssignment, type Ownership } from './ownership.js'
 import type { MessageQueue } from './queue.js'
 import type { ReaderStatsCollector } from './stats.js'
-import { Notifier } from './wait.js'
+import { Notifier, type Signals } from './wait.js'
 
 export interface FetcherOptions {
   client: KafkaClient
@@ -82,6 +82,8 @@ const RELOCATE = new Set<number>([
 
 /** Extra time allowed for a long-poll Fetch beyond the broker's maxWait. */
 const FETCH_TIMEOUT_SLACK_MS = 5000
+/** Bytes a record takes on the wire besides its payload (length, attributes, deltas, lengths). */
+const RECORD_WIRE_OVERHEAD = 8
 
 export class Fetcher {
   readonly #o: FetcherOptions
@@ -92,6 +94,8 @@ export class Fetcher {
   #relocating: Promise<void> | null = null
   /** Rotates the partition order of fetch requests so no partition is always cut by maxBytes. */
   #rotation = 0
+  /** Queue memory per byte fetched, from the last messages decoded (asks for room / this). */
+  #expansion = 1
 
   constructor(options: FetcherOptions) {
     this.#o = options
@@ -157,9 +161,9 @@ export class Fetcher {
   }
 
   /** Waits until a partition's position is known (after a seek by time, or at the start). */
-  async resolved(cursor: PartitionCursor, signal: AbortSignal): Promise<void> {
+  async resolved(cursor: PartitionCursor, signals: Signals): Promise<void> {
     while (cursor.resetTo !== null && !cursor.removed && cursor.failed === null) {
-      await this.#wake.wait(signal, 200, 'waiting for the partition offset')
+      await this.#wake.wait(signals, 200, 'waiting for the partition offset')
     }
     if (cursor.failed !== null) throw cursor.failed
   }
@@ -487,8 +491,9 @@ export class Fetcher {
       else ids.set(topic, id)
     }
     const names = new Map([...ids].map(([name, id]) => [id, name]))
-    // Ask for no more than the queue has room for (at least something, or nothing moves).
-    const maxBytes = Math.max(1, Math.min(o.maxBytes, o.queue.room))
+    // Ask for no more than the queue has room for once decoded (small messages take ~15 times
+    // their wire size), so little is fetched only to be dropped; at least something, or nothing moves.
+    const maxBytes = Math.max(1, Math.min(o.maxBytes, Math.floor(o.queue.room / this.#expansion)))
     const body = (version: number) => ({
       replicaId: -1,
       maxWaitMs: o.maxWait,
@@ -551,7 +556,12 @@ export class Fetcher {
         if (p.logStartOffset >= 0n) cursor.logStartOffset = p.logStartOffset
         let result
         try {
-          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel)
+          // Copies, so a queued message holds its own bytes rather than the whole response; and
+          // no more than the queue has room for (the rest is fetched again later).
+          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel, {
+            copy: true,
+            maxMemory: o.queue.room,
+          })
         } catch (err) {
           // Corrupt or undecodable data at the position: the application must decide (seek past it).
           this.#fail(cursor, err instanceof Error ? err : new Error(String(err)))
@@ -563,7 +573,9 @@ export class Fetcher {
         cursor.fetchOffset = result.nextOffset
         if (result.messages.length > 0) {
           if (cursor.owner !== null) stampAssignment(result.messages, cursor.owner)
-          o.queue.push(cursor, result.messages, result.bytes, result.nextOffset)
+          const wire = result.bytes + RECORD_WIRE_OVERHEAD * result.messages.length
+          this.#expansion = Math.max(1, result.memory / wire)
+          o.queue.push(cursor, result.messages, result.memory, result.nextOffset)
           messages += result.messages.length
           bytes += result.bytes
         } else if (cursor.queuedChunks === 0 && result.nextOffset > cursor.position) {

@@ -24,7 +24,7 @@ import { GroupMembership } from './group.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
 import { ReaderStatsCollector, type ReaderStats } from './stats.js'
-import { anySignal, deadlineSignal } from './wait.js'
+import { deadlineSignal } from './wait.js'
 
 export interface ReadOptions {
   /** Stops waiting for a message (rejects with AbortError); nothing is lost. */
@@ -185,7 +185,6 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    */
   async fetchMessage(options: ReadOptions = {}): Promise<FetchedMessage> {
     const started = Date.now()
-    let signal: AbortSignal | undefined
     for (;;) {
       this.#throwIfUnusable()
       const message = this.#queue.shift()
@@ -194,9 +193,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
         this.#countOne(message)
         return message
       }
-      // Only a read that has to wait pays for the combined signal.
-      signal ??= anySignal(options.signal, this.#closed.signal)
-      await this.#waitReadable(signal, options.signal, 'fetchMessage')
+      await this.#waitReadable(options.signal, 'fetchMessage')
     }
   }
 
@@ -218,7 +215,6 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
     const started = Date.now()
-    let signal: AbortSignal | undefined
     for (;;) {
       this.#throwIfUnusable()
       const batch = this.#queue.shiftBatch()
@@ -227,8 +223,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
         for (const m of batch.messages) this.#countOne(m)
         return batch
       }
-      signal ??= anySignal(options.signal, this.#closed.signal)
-      await this.#waitReadable(signal, options.signal, 'fetchBatch')
+      await this.#waitReadable(options.signal, 'fetchBatch')
     }
   }
 
@@ -390,10 +385,10 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       throw new ReaderStateError(
         'setOffsetAt needs a time (a Date or epoch milliseconds), not FirstOffset/LastOffset; use seek',
       )
-    const signal = anySignal(options.signal, this.#closed.signal)
+    const signals = [options.signal, this.#closed.signal]
     const cursors = this.assignment().map((tp) => this.#cursorFor(tp.topic, tp.partition, 'setOffsetAt'))
     for (const cursor of cursors) this.#fetcher.seek(cursor, timestamp, true)
-    for (const cursor of cursors) await this.#fetcher.resolved(cursor, signal)
+    for (const cursor of cursors) await this.#fetcher.resolved(cursor, signals)
   }
 
   /** Stops fetching partitions until resume() (Java's pause); what was fetched ahead is dropped. */
@@ -497,9 +492,9 @@ export class Reader implements AsyncIterable<FetchedMessage> {
     if (reported !== undefined) throw reported
   }
 
-  async #waitReadable(signal: AbortSignal, userSignal: AbortSignal | undefined, what: string): Promise<void> {
+  async #waitReadable(userSignal: AbortSignal | undefined, what: string): Promise<void> {
     try {
-      await this.#queue.readable.wait(signal, undefined, what)
+      await this.#queue.readable.wait([userSignal, this.#closed.signal], undefined, what)
     } catch (err) {
       if (err instanceof AbortError && userSignal?.aborted !== true) throw new ClosedError('Reader')
       if (userSignal?.aborted === true) throw abortErrorFor(userSignal, what)
