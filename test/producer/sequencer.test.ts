@@ -273,6 +273,35 @@ describe('Sequencer: other rules', () => {
     expect(a.baseSequence).toBe(0)
   })
 
+  it('keeps one batch in flight until the broker has acknowledged one under the current producer id and epoch', () => {
+    // Kafka 4 accepts any sequence from a producer it does not know (ProducerAppendInfo.checkSequence
+    // with no entry): had b (sequence 1) gone out behind a, and a been refused before the append
+    // (NOT_ENOUGH_REPLICAS), b would have been appended first and a's retry after it.
+    const s = new Sequencer<B>({ idempotent: true, maxAttempts: 3, deliveryTimeout: DELIVERY, maxInFlight: 5 })
+    s.adopt({ producerId: 7n, producerEpoch: 0 })
+    const [a, b, c] = [batch('a', 0, 0), batch('b', 1, 0), batch('c', 2, 0)]
+    expect(s.canSend(LEADER)).toBe(true)
+    s.send(a, LEADER)
+    expect(s.canSend(LEADER)).toBe(false)
+    s.onOutcome(a, { kind: 'rejected' }, 0)
+    expect(s.nextRetry(0)).toBe(a)
+    s.send(a, LEADER)
+    expect(s.canSend(LEADER)).toBe(false)
+    s.onOutcome(a, { kind: 'written', baseOffset: 0n }, 0)
+    expect(s.canSend(LEADER)).toBe(true) // anchored: now pipelined
+    s.send(b, LEADER)
+    expect(s.canSend(LEADER)).toBe(true)
+    s.send(c, LEADER)
+    // After a bump the new epoch is unknown to the broker's sequence checks until acknowledged.
+    s.onOutcome(b, { kind: 'written', baseOffset: 1n }, 0)
+    s.onOutcome(c, { kind: 'out-of-order' }, 0)
+    const retried = s.nextRetry(1)
+    expect(retried).toBe(c)
+    expect([c.producerEpoch, c.baseSequence]).toEqual([1, 0])
+    s.send(c, LEADER)
+    expect(s.canSend(LEADER)).toBe(false)
+  })
+
   it('without idempotence: no sequences, maxAttempts ends a batch, OUT_OF_ORDER is an error', () => {
     const s = new Sequencer<B>({ idempotent: false, maxAttempts: 2, deliveryTimeout: DELIVERY, maxInFlight: 5 })
     const a = batch('a', 0, 0)
