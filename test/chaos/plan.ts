@@ -77,6 +77,11 @@ export interface PlanOptions {
   moveLeaderNeedsAllUp?: boolean
   /** An undo event fires at most this long after its fault: drawn from [min, max] ms. */
   undoWithinMs?: readonly [number, number]
+  /**
+   * One undone fault in four lasts this long instead: an outage longer than a few retries but
+   * far below the Writer's deliveryTimeout (120 s), like a leader election after a kill -9.
+   */
+  longUndoWithinMs?: readonly [number, number]
 }
 
 /**
@@ -91,8 +96,9 @@ export function planFaults(o: PlanOptions): ScheduledFault[] {
   let down: number | undefined
   let restartAt = -1
   const pending: ScheduledFault[] = [] // undo events not yet reached
-  const [minMs, maxMs] = o.undoWithinMs ?? [1000, 5000]
   const undone = (fault: ScheduledFault, undo: ScheduledFault) => {
+    const long = o.longUndoWithinMs !== undefined && rand() < 0.25
+    const [minMs, maxMs] = (long ? o.longUndoWithinMs : o.undoWithinMs) ?? [1000, 5000]
     fault.undo = undo
     fault.undoWithinMs = minMs + Math.floor(rand() * (maxMs - minMs))
     schedule.push(fault)

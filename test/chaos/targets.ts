@@ -19,14 +19,19 @@ export interface ChaosTarget {
   moveLeaderNeedsAllUp: boolean
   /** How long a fault that is undone (crash, lagMetadata, shrinkIsr) may last at most, in ms. */
   undoWithinMs: readonly [number, number]
+  longUndoWithinMs?: readonly [number, number]
   apply(topic: string, event: FaultEvent): Promise<void>
   /** Lifts every fault and restarts stopped brokers, so the verifier reads a whole cluster. */
   heal(topic: string): Promise<void>
   stop(): Promise<void>
 }
 
-/** Reference faults last 0.5-4 s at most: brief outages the Writer's defaults must ride out. */
+/**
+ * Reference faults last 0.5-4 s at most, one in four 6-12 s: outages the Writer's defaults
+ * (deliveryTimeout 120 s) must ride out, the long ones as long as a Kafka leader election.
+ */
 const REFERENCE_UNDO_MS = [500, 4000] as const
+const REFERENCE_LONG_UNDO_MS = [6000, 12_000] as const
 
 /** Applies one fault to a reference cluster (shared by the in-process and child-process targets). */
 export async function applyReferenceFault(cluster: Cluster, topic: string, e: FaultEvent): Promise<void> {
@@ -83,6 +88,7 @@ export async function referenceTarget(): Promise<ChaosTarget> {
     kinds: REFERENCE_KINDS,
     moveLeaderNeedsAllUp: false,
     undoWithinMs: REFERENCE_UNDO_MS,
+    longUndoWithinMs: REFERENCE_LONG_UNDO_MS,
     apply: (topic, e) => applyReferenceFault(cluster, topic, e),
     heal: (topic) => healReference(cluster, topic),
     stop: () => cluster.stop(),
@@ -137,6 +143,7 @@ export async function referenceChildTarget(): Promise<ChaosTarget> {
     kinds: REFERENCE_KINDS,
     moveLeaderNeedsAllUp: false,
     undoWithinMs: REFERENCE_UNDO_MS,
+    longUndoWithinMs: REFERENCE_LONG_UNDO_MS,
     apply: (topic, event) => call({ op: 'apply', topic, event }),
     heal: (topic) => call({ op: 'heal', topic }),
     stop: async () => {

@@ -63,6 +63,7 @@ export async function runWriterChaos(target: ChaosTarget, o: ChaosOptions): Prom
     every: o.faultEvery ?? Math.max(500, Math.floor(o.messages / 40)),
     moveLeaderNeedsAllUp: target.moveLeaderNeedsAllUp,
     undoWithinMs: target.undoWithinMs,
+    ...(target.longUndoWithinMs === undefined ? {} : { longUndoWithinMs: target.longUndoWithinMs }),
   })
   log(`chaos writer: ${target.name}, topic ${topic}, seed ${o.seed}, ${o.messages} messages, ${schedule.length} faults`)
 
