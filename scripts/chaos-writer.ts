@@ -1,12 +1,14 @@
 // npm run chaos:writer -- [--messages 200000] [--seed 1] [--bootstrap host:port,...] [--partitions 6]
-//                         [--keys 64] [--fault-every N] [--time-limit-s 1800]
+//                         [--keys 64] [--fault-every N] [--rate MSGS_PER_S] [--time-limit-s 1800]
 //
 // The long Writer chaos run (issue 10, item 9; test/chaos/writer-chaos.ts): an idempotent Writer
 // with default settings writes numbered messages while a seeded schedule of faults hits the
 // cluster, then kcat reads every partition and the figures are printed (one summary line, a table
 // per partition). Without --bootstrap the 3-broker reference cluster runs in a child process, so
 // the Writer and the brokers do not share an event loop; with it (real Kafka started by
-// scripts/kafka.sh start --nodes 3) nodes are killed with SIGKILL and restarted, and leaders move.
+// scripts/kafka.sh start --nodes 3) nodes are killed with SIGKILL and restarted, and leaders move;
+// there the writes are paced (--rate, default 1000 messages/s) so the faults, which take seconds,
+// happen while messages are written rather than after.
 // Exit status 0 only when the run is clean: 0 lost, 0 duplicated, per-key order kept, 0 failed.
 
 import { parseArgs } from 'node:util'
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     partitions: { type: 'string', default: '6' },
     keys: { type: 'string', default: '64' },
     'fault-every': { type: 'string' },
+    rate: { type: 'string' },
     'time-limit-s': { type: 'string', default: '1800' },
     quiet: { type: 'boolean', default: false },
   },
@@ -40,10 +43,11 @@ const messages = int('messages', values.messages)
 const seed = int('seed', values.seed)
 const partitions = int('partitions', values.partitions)
 const bootstrap = values.bootstrap ?? process.env.KAFKA_BOOTSTRAP
-const target: ChaosTarget =
-  bootstrap === undefined || bootstrap === ''
-    ? await referenceChildTarget()
-    : await realKafkaTarget(bootstrap.split(','), partitions)
+const real = bootstrap !== undefined && bootstrap !== ''
+const rate = values.rate !== undefined ? int('rate', values.rate) : real ? 1000 : undefined
+const target: ChaosTarget = !real
+  ? await referenceChildTarget()
+  : await realKafkaTarget(bootstrap!.split(','), partitions)
 let exitCode = 1
 try {
   const result = await runWriterChaos(target, {
@@ -53,6 +57,7 @@ try {
     keys: int('keys', values.keys),
     ...(values['fault-every'] === undefined ? {} : { faultEvery: int('fault-every', values['fault-every']) }),
     timeLimitMs: int('time-limit-s', values['time-limit-s']) * 1000,
+    ...(rate === undefined ? {} : { rate }),
     ...(values.quiet ? {} : { log: (line: string) => console.error(line) }),
   })
   const f = result.figures

@@ -21,6 +21,11 @@ export interface ChaosOptions {
   /** Messages per writeMessages call, and how many calls are in flight at once. */
   chunk?: number
   window?: number
+  /**
+   * At most this many messages per second (default: as fast as the Writer goes). Real Kafka's
+   * faults take seconds (a restart, an election), so a paced run spreads them over the writes.
+   */
+  rate?: number
   /** Writing stops being started after this; what is still pending counts as unresolved. */
   timeLimitMs?: number
   log?: (line: string) => void
@@ -112,6 +117,10 @@ export async function runWriterChaos(target: ChaosTarget, o: ChaosOptions): Prom
       const to = Math.min(o.messages, from + chunk)
       while (nextFault < schedule.length && schedule[nextFault]!.at < to) {
         fire(schedule[nextFault++]!)
+      }
+      if (o.rate !== undefined) {
+        const due = started + (from / o.rate) * 1000
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()))
       }
       const batch = Array.from({ length: to - from }, (_, j) => valueOf(from + j, keys))
       const write = writer.writeMessages(batch).then(

@@ -20,6 +20,8 @@ const PARTITIONS = 6
 // Real Kafka: a node restart takes seconds, so fewer messages and faults spread wider.
 const MESSAGES = realKafka ? 20_000 : 30_000
 const FAULT_EVERY = realKafka ? 4_000 : 750
+// Real Kafka: paced, so a fault (seconds long) meets writes: 20k messages over about 40 s.
+const RATE = realKafka ? 500 : undefined
 
 describe.sequential('Writer chaos (default settings, kcat reads back)', () => {
   let target: ChaosTarget
@@ -42,6 +44,7 @@ describe.sequential('Writer chaos (default settings, kcat reads back)', () => {
         partitions: PARTITIONS,
         faultEvery: FAULT_EVERY,
         timeLimitMs: 180_000,
+        ...(RATE === undefined ? {} : { rate: RATE }),
       })
       const f = result.figures
       const errors = [...result.writeErrors].map(([name, n]) => `${name} x${n}`).join(', ')
