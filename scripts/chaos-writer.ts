@@ -63,7 +63,7 @@ try {
   const f = result.figures
   console.log(
     formatFigures(f, `${target.name}, seed ${seed}, ${(result.elapsedMs / 1000).toFixed(1)} s`) +
-      `\nfaults: ${faultCounts(result.schedule)}; writer: ${result.retries} retries, ${result.epochBumps} epoch bumps` +
+      `\nfaults: ${faultCounts(result.schedule)} (${result.applied} applied, ${result.skipped} after the writes skipped); writer: ${result.retries} retries, ${result.epochBumps} epoch bumps` +
       (result.writeErrors.size === 0
         ? ''
         : `\nwrite errors: ${[...result.writeErrors].map(([name, n]) => `${name} x${n}`).join(', ')}`) +

@@ -180,6 +180,8 @@ export async function realKafkaTarget(bootstrap: string[], partitions: number): 
     apply: async (topic, e) => {
       switch (e.kind) {
         case 'crash':
+          // A restart that failed leaves a node down: never take a second one.
+          if (down.size > 0) throw new Error(`node ${[...down].join(',')} is still down; not killing ${e.broker}`)
           down.add(e.broker)
           return faults.killBroker(e.broker)
         case 'restart':

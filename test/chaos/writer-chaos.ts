@@ -7,7 +7,7 @@
 
 import { Hash, Writer, WriteErrors } from '../../src/index.js'
 import { createTopic, uniqueTopic } from '../producer/helpers.js'
-import { describeFault, planFaults, type ScheduledFault } from './plan.js'
+import { describeFault, planFaults, type FaultEvent, type ScheduledFault } from './plan.js'
 import type { ChaosTarget } from './targets.js'
 import { readWithKcat, verify, valueOf, type Figures, type Outcome } from './verify.js'
 
@@ -35,6 +35,9 @@ export interface ChaosResult {
   topic: string
   figures: Figures
   schedule: ScheduledFault[]
+  /** Faults (and undo events) applied, and faults not applied because the writes were over. */
+  applied: number
+  skipped: number
   /** Faults that could not be applied (e.g. a real-Kafka leader move that timed out). */
   faultErrors: string[]
   /** The first error of each kind the Writer reported, by error name, with counts. */
@@ -77,16 +80,25 @@ export async function runWriterChaos(target: ChaosTarget, o: ChaosOptions): Prom
   const faultErrors: string[] = []
   let faults: Promise<void> = Promise.resolve()
   const fired = new Set<ScheduledFault>()
+  // Once every write has been answered, only undo events still run: a fault nobody writes through
+  // proves nothing and, on real Kafka, costs a node restart.
+  let writesDone = false
+  let applied = 0
+  let skipped = 0
   const undoTimers = new Set<NodeJS.Timeout>()
   const fire = (f: ScheduledFault, why = '') => {
     if (fired.has(f)) return // an undo that its timer fired already
     fired.add(f)
     faults = faults.then(async () => {
+      if (writesDone && !isUndo(f.event)) return void skipped++
       try {
         await target.apply(topic, f.event)
+        applied++
         log(`  @${f.at}${why} ${describeFault(f.event)}`)
       } catch (err) {
-        faultErrors.push(`@${f.at} ${describeFault(f.event)}: ${(err as Error).message}`)
+        const line = `@${f.at} ${describeFault(f.event)}: ${(err as Error).message}`
+        faultErrors.push(line)
+        log(`  fault failed: ${line}`)
       }
     })
     const undo = f.undo
@@ -145,6 +157,7 @@ export async function runWriterChaos(target: ChaosTarget, o: ChaosOptions): Prom
     while (nextFault < schedule.length) fire(schedule[nextFault++]!)
     for (const timer of undoTimers) clearTimeout(timer)
     await bounded(Promise.all(inFlight), deadline + GRACE_MS)
+    writesDone = true
     await bounded(faults, deadline + GRACE_MS)
   } finally {
     const stats = writer.stats()
@@ -155,7 +168,18 @@ export async function runWriterChaos(target: ChaosTarget, o: ChaosOptions): Prom
   await target.heal(topic)
   const records = await readWithKcat(target.bootstrap, topic, 5 * 60_000)
   const figures = verify(records, outcomes, partitions)
-  return { topic, figures, schedule, faultErrors, writeErrors, elapsedMs: Date.now() - started, epochBumps, retries }
+  return {
+    topic,
+    figures,
+    schedule,
+    applied,
+    skipped,
+    faultErrors,
+    writeErrors,
+    elapsedMs: Date.now() - started,
+    epochBumps,
+    retries,
+  }
 }
 
 /** How long past the time limit pending writes (deliveryTimeout: 120 s by default) may take. */
@@ -170,6 +194,10 @@ async function bounded(p: Promise<unknown>, until: number): Promise<void> {
   } finally {
     clearTimeout(timer)
   }
+}
+
+function isUndo(e: FaultEvent): boolean {
+  return e.kind === 'restart' || e.kind === 'restoreIsr' || (e.kind === 'lagMetadata' && !e.on)
 }
 
 function errorName(err: unknown): string {

@@ -49,7 +49,7 @@ describe.sequential('Writer chaos (default settings, kcat reads back)', () => {
       const f = result.figures
       const errors = [...result.writeErrors].map(([name, n]) => `${name} x${n}`).join(', ')
       console.log(
-        `${formatFigures(f, `${target.name}, seed ${seed}`)}\nfaults: ${faultCounts(result.schedule)}; ` +
+        `${formatFigures(f, `${target.name}, seed ${seed}`)}\nfaults: ${faultCounts(result.schedule)} (${result.applied} applied, ${result.skipped} skipped); ` +
           `writer: ${result.retries} retries, ${result.epochBumps} epoch bumps${errors ? `; write errors: ${errors}` : ''}`,
       )
       expect(result.faultErrors).toEqual([])
