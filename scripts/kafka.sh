@@ -685,6 +685,18 @@ kill_node() { # node
     sleep 0.1
   done
   node_pid "$1" >/dev/null && die "node $1 (pid $pid) survived SIGKILL for 30 s"
+  # A start-node right after this found the node's ports still answering (seen in the chaos run):
+  # wait until none does, so the restart does not fail its free-port check.
+  local p busy
+  for ((i = 0; i < 300; i++)); do
+    busy=0
+    for p in "$PORT_PLAINTEXT" "$PORT_SASL" "$PORT_SSL" "$PORT_SASL_SSL" "$PORT_CONTROLLER"; do
+      port_busy "$(port "$p" "$1")" && busy=1
+    done
+    ((busy)) || return 0
+    sleep 0.1
+  done
+  die "node $1's ports still answer 30 s after SIGKILL"
   rm -f "$(node_dir "$1")/kafka.pid"
 }
 
