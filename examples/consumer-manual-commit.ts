@@ -5,12 +5,12 @@
 //
 // Run: npx tsx examples/consumer-manual-commit.ts   (KAFKA_BOOTSTRAP or an in-process reference cluster)
 
-import { AbortError, CommitRejectedError, Reader, Writer, type FetchedMessage } from '../src/index.js'
+import { AbortError, CommitRejectedError, Reader, Writer, type FetchedMessage } from 'kafkats'
 
 async function kafka(): Promise<{ brokers: string[]; stop: () => Promise<void> }> {
   const bootstrap = process.env.KAFKA_BOOTSTRAP
   if (bootstrap) return { brokers: bootstrap.split(','), stop: async () => {} }
-  const { Cluster } = await import('../src/broker/index.js')
+  const { Cluster } = await import('kafkats/broker')
   const cluster = await Cluster.start({ brokers: 3, defaultPartitions: 3, groupInitialRebalanceDelayMs: 0 })
   return { brokers: cluster.bootstrapServers, stop: () => cluster.stop() }
 }

@@ -5,22 +5,14 @@
 //
 // Run: npx tsx examples/producer-acks-retries.ts   (KAFKA_BOOTSTRAP or an in-process reference cluster)
 
-import {
-  KafkaError,
-  RequireAll,
-  RequireNone,
-  RequireOne,
-  RetriesExhaustedError,
-  Writer,
-  WriteErrors,
-} from '../src/index.js'
+import { KafkaError, RequireAll, RequireNone, RequireOne, RetriesExhaustedError, Writer, WriteErrors } from 'kafkats'
 
 type Faults = { failNext: (api: string, count: number, errorCode: number) => void }
 
 async function kafka(): Promise<{ brokers: string[]; faults?: Faults; stop: () => Promise<void> }> {
   const bootstrap = process.env.KAFKA_BOOTSTRAP
   if (bootstrap) return { brokers: bootstrap.split(','), stop: async () => {} }
-  const { Cluster } = await import('../src/broker/index.js')
+  const { Cluster } = await import('kafkats/broker')
   const cluster = await Cluster.start({ brokers: 3, defaultPartitions: 3 })
   return { brokers: cluster.bootstrapServers, faults: cluster.faults, stop: () => cluster.stop() }
 }

@@ -6,12 +6,12 @@
 //      (uses KAFKA_BOOTSTRAP when set, e.g. KAFKA_BOOTSTRAP=localhost:9092; otherwise starts an
 //      in-process 3-broker reference cluster)
 
-import { Writer, Hash } from '../src/index.js'
+import { Writer, Hash } from 'kafkats'
 
 async function kafka(): Promise<{ brokers: string[]; stop: () => Promise<void> }> {
   const bootstrap = process.env.KAFKA_BOOTSTRAP
   if (bootstrap) return { brokers: bootstrap.split(','), stop: async () => {} }
-  const { Cluster } = await import('../src/broker/index.js')
+  const { Cluster } = await import('kafkats/broker')
   const cluster = await Cluster.start({ brokers: 3, defaultPartitions: 3 })
   return { brokers: cluster.bootstrapServers, stop: () => cluster.stop() }
 }

@@ -1,6 +1,6 @@
 // Generates src/protocol/messages/*.ts from Apache Kafka's JSON message definitions.
 //
-//   npm run generate                 (reads ../shared/kafka-protocol/messages-4.0.0)
+//   npm run generate                 (reads the pinned Kafka release's schemas, see below)
 //   npm run generate -- --check      (exits 1 when the committed files differ from a fresh run)
 //
 // One module per API holds the request and the response for every version: encoders and
@@ -10,9 +10,21 @@
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync, rmSync } from 'node:fs'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { kafkaSchemaDir } from './kafka-schemas.js'
+
+function schemaDirOrExit(): string {
+  try {
+    return kafkaSchemaDir()
+  } catch (err) {
+    console.error(`generate-protocol: ${err instanceof Error ? err.message : String(err)}`)
+    process.exit(1)
+  }
+}
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const specDir = process.env.KAFKA_PROTOCOL_DIR ?? resolve(root, '..', 'shared', 'kafka-protocol', 'messages-4.0.0')
+// Kafka's common/message/*.json from the kafka-clients jar of KAFKA_SCHEMAS_VERSION, fetched with
+// Maven into ~/.cache/kafkats on first use (scripts/kafka-schemas.ts); KAFKA_PROTOCOL_DIR overrides.
+const specDir = schemaDirOrExit()
 const outDir = join(root, 'src', 'protocol', 'messages')
 const check = process.argv.includes('--check')
 

@@ -5,6 +5,7 @@ export type { Bytes, Header, Message } from './message.js'
 
 // Producer
 export { Writer, type WriteOptions } from './producer/writer.js'
+export type { WriteResult } from './producer/tracker.js'
 export {
   RequireAll,
   RequireNone,

@@ -6,7 +6,8 @@
 //   "Received request api key ... which is not enabled"). ApiVersions is the exception
 //   (KIP-511): any version is accepted, and an unknown one is answered with a v0 body carrying
 //   UNSUPPORTED_VERSION and the ApiVersions range.
-// - A request body that does not parse closes the connection too (RequestContext.parseRequest).
+// - A request body that does not parse closes the connection too (RequestContext.parseRequest);
+//   bytes after a whole body are ignored, as Kafka does (readRequestFrame says where).
 // - An unexpected failure inside a handler is answered with the request's error response and
 //   UNKNOWN_SERVER_ERROR (KafkaApis.handleError), never by crashing the process.
 
@@ -126,8 +127,10 @@ export class BrokerNode {
         }
       }
     }
-    const { header, api, body } = readRequestFrame(frame)
+    const { header, api, body, trailingBytes } = readRequestFrame(frame)
     const version = header.requestApiVersion
+    if (trailingBytes > 0)
+      this.log.debug(`ignored ${trailingBytes} bytes after a ${api?.name} v${version} request body`)
     const handler = HANDLERS.get(header.requestApiKey)
     if (header.requestApiKey === ApiVersions.apiKey && body === undefined) {
       // KIP-511: an ApiVersions version we do not know gets a v0 response with the supported range.
@@ -165,6 +168,8 @@ export class BrokerNode {
         result = handler.errorResponse(ctx, body, ErrorCode.UNKNOWN_SERVER_ERROR)
       }
     }
+    // With a data dir, what the response acknowledges is on disk first (throws: no response).
+    this.cluster.persist(api.apiKey)
     if (fault.dropResponse === true) {
       // Applied, answer lost: the client only sees its connection go away.
       conn.close(`fault: dropResponse after ${api.name} was applied`)

@@ -13,6 +13,7 @@ import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './con
 import { Faults } from './faults.js'
 import { GroupCoordinator } from './groups.js'
 import { Log } from './logger.js'
+import { Journal } from './journal.js'
 import { loadState, savedClusterId, saveState } from './persistence.js'
 import { ScramCredentialCache } from './sasl.js'
 import { TopicRegistry, type Partition, type ReplicaEnv } from './topics.js'
@@ -36,14 +37,18 @@ export class Cluster {
   readonly scramCredentials = new ScramCredentialCache()
   /** False while a data dir is being loaded: connections are refused until the state is back. */
   ready = false
+  /** The data dir's files (continuous persistence), when `dataDir` is set. */
+  readonly journal: Journal | undefined
 
-  private constructor(options: ResolvedOptions) {
+  private constructor(options: ResolvedOptions, journal: Journal | undefined) {
     this.options = options
     this.log = new Log(options.logger)
+    this.journal = journal
     const env: ReplicaEnv = {
       isAlive: (id) => this.isAlive(id),
       now: () => Date.now(),
       topicDefault: (name) => this.dynamicTopicDefaults.get(name) ?? this.options.topicDefaults[name],
+      ...(journal !== undefined ? { journal } : {}),
     }
     this.topics = new TopicRegistry(env, () => this.brokers.map((b) => b.id))
     this.brokers = options.ports.map(
@@ -57,8 +62,10 @@ export class Cluster {
   /** Starts a cluster whose brokers listen on loopback (ports chosen by the OS unless given). */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     const resolved = resolveOptions(options)
+    // Checked first: an unusable data dir is a clear ConfigError before anything listens.
+    const journal = resolved.dataDir !== undefined ? Journal.open(resolved.dataDir) : undefined
     if (resolved.dataDir !== undefined) {
-      const saved = await savedClusterId(resolved.dataDir)
+      const saved = savedClusterId(resolved.dataDir)
       if (saved !== undefined && options.clusterId !== undefined && saved !== options.clusterId) {
         throw new Error(
           `The cluster id ${options.clusterId} does not match the id ${saved} saved in ${resolved.dataDir}`,
@@ -66,11 +73,17 @@ export class Cluster {
       }
       if (saved !== undefined) resolved.clusterId = saved
     }
-    const cluster = new Cluster(resolved)
+    const cluster = new Cluster(resolved, journal)
     try {
       for (const b of cluster.brokers) await b.start()
       // Loaded once the brokers run, so every partition's preferred replica leads again.
-      if (resolved.dataDir !== undefined) await loadState(cluster, resolved.dataDir)
+      if (journal !== undefined) {
+        await loadState(cluster, journal)
+        journal.onDirty = () => cluster.persist()
+        journal.onFailure = (err) => cluster.log.error(err.message)
+        // The cluster id (and anything else new) is on disk before the first client connects.
+        saveState(cluster, journal)
+      }
       cluster.ready = true
     } catch (err) {
       await cluster.stop()
@@ -179,6 +192,21 @@ export class Cluster {
     this.log.info(`broker ${id} started`)
   }
 
+  /**
+   * Writes state.json when the metadata changed. The dispatcher calls this after every request
+   * (before the response goes out), so what a response acknowledges is on disk; Produce and
+   * Fetch skip the check unless a log rewrite changed the metadata (their data is in the logs).
+   */
+  persist(apiKey?: number): void {
+    const journal = this.journal
+    if (journal === undefined || this.stopped) return
+    journal.check()
+    if (apiKey === 0 || apiKey === 1) {
+      if (!journal.metaDirty) return
+    }
+    saveState(this, journal)
+  }
+
   /** Every partition, for maintenance passes. */
   *partitions(): IterableIterator<Partition> {
     for (const t of this.topics.all()) yield* t.partitions
@@ -229,7 +257,15 @@ export class Cluster {
     this.groups.shutdown()
     this.transactions.shutdown()
     await Promise.all(this.brokers.map((b) => b.stop()))
-    if (this.options.dataDir !== undefined) await saveState(this, this.options.dataDir)
+    // Not after a failed load: that would overwrite the state it could not read.
+    if (this.journal !== undefined && this.ready) {
+      // Everything is on disk already; this folds offsets.log into state.json.
+      try {
+        saveState(this, this.journal, true)
+      } finally {
+        this.journal.close()
+      }
+    } else this.journal?.close()
   }
 }
 

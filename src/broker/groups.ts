@@ -751,7 +751,24 @@ export class GroupCoordinator {
   }
 
   commit(group: Group, topic: string, partition: number, value: CommittedOffset): void {
+    // On disk (with a data dir) before the commit is acknowledged.
+    this.cluster.journal?.appendOffset({
+      g: group.groupId,
+      t: topic,
+      p: partition,
+      o: value.offset.toString(),
+      e: value.leaderEpoch,
+      m: value.metadata,
+      ts: value.commitTimestamp,
+    })
     group.offsets.set(offsetKey(topic, partition), value)
+  }
+
+  /** OffsetDelete, and offsets of a deleted topic. */
+  deleteOffset(group: Group, topic: string, partition: number): void {
+    if (!group.offsets.has(offsetKey(topic, partition))) return
+    this.cluster.journal?.appendOffset({ g: group.groupId, t: topic, p: partition })
+    group.offsets.delete(offsetKey(topic, partition))
   }
 
   commitTransactional(
@@ -772,7 +789,11 @@ export class GroupCoordinator {
     const pending = group?.pendingTxnOffsets.get(producerId)
     if (group === undefined || pending === undefined) return
     group.pendingTxnOffsets.delete(producerId)
-    if (commit) for (const [k, v] of pending) group.offsets.set(k, v)
+    if (!commit) return
+    for (const [k, v] of pending) {
+      const { topic, partition } = splitOffsetKey(k)
+      this.commit(group, topic, partition, v)
+    }
   }
 
   hasPendingTxnOffset(group: Group, topic: string, partition: number): boolean {
@@ -783,7 +804,10 @@ export class GroupCoordinator {
 
   onTopicDeleted(topic: string): void {
     for (const g of this.groups.values()) {
-      for (const key of [...g.offsets.keys()]) if (splitOffsetKey(key).topic === topic) g.offsets.delete(key)
+      for (const key of [...g.offsets.keys()]) {
+        const at = splitOffsetKey(key)
+        if (at.topic === topic) this.deleteOffset(g, topic, at.partition)
+      }
     }
   }
 
@@ -792,6 +816,7 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId)
     if (group === undefined || group.state === 'Dead') return ErrorCode.GROUP_ID_NOT_FOUND
     if (group.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP
+    this.cluster.journal?.appendOffset({ g: groupId })
     group.state = 'Dead'
     this.groups.delete(groupId)
     return 0

@@ -62,8 +62,19 @@ export interface ReadResult {
   endOffset: number
 }
 
+/**
+ * Told about every change to the stored batches (the data dir's journal). `appending` runs
+ * before the batch is stored, so a failed write leaves the log as it was.
+ */
+export interface LogObserver {
+  appending(batch: StoredBatch): void
+  /** Batches were removed or rewritten (truncation, retention, DeleteRecords, compaction). */
+  rewritten(): void
+}
+
 export class PartitionLog {
   private segments: Segment[] = []
+  observer: LogObserver | undefined
   logStartOffset = 0
   /** Log end offset: the offset the next batch gets. */
   endOffset = 0
@@ -115,6 +126,7 @@ export class PartitionLog {
       isControl: header.isControl,
       leaderEpoch,
     }
+    this.observer?.appending(batch)
     this.push(batch, nowMs)
     return batch
   }
@@ -282,6 +294,7 @@ export class PartitionLog {
         : lastBatch.lastOffset + 1
     while (this.epochs.length > 0 && this.epochs[this.epochs.length - 1]!.startOffset >= this.endOffset)
       this.epochs.pop()
+    this.observer?.rewritten()
   }
 
   /**
@@ -304,6 +317,7 @@ export class PartitionLog {
     while (this.epochs.length > 1 && this.epochs[1]!.startOffset <= this.logStartOffset) this.epochs.shift()
     const first = this.epochs[0]
     if (first !== undefined && first.startOffset < this.logStartOffset) first.startOffset = this.logStartOffset
+    this.observer?.rewritten()
   }
 
   /**
@@ -499,6 +513,7 @@ export class PartitionLog {
       this.size += seg.bytes
     }
     this.segments = this.segments.filter((s, i) => s.batches.length > 0 || i === this.segments.length - 1)
+    if (removed > 0) this.observer?.rewritten()
     return removed
   }
 }

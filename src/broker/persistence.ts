@@ -1,18 +1,25 @@
-// `dataDir`: the cluster's state survives a restart. On stop() the cluster writes
-//   <dataDir>/state.json        cluster id, producer id watermark, topics (ids, configs, replica
-//                               lists, leader epochs, log start offsets), dynamic broker
-//                               configs, committed group offsets, transactional ids
-//   <dataDir>/logs/<topicId>-<partition>.log   the partition's batches, exactly as stored
-// and on start it reads them back: batches keep their offsets and leader epochs, producer state
-// (sequences, ongoing transactions, aborted transactions) is rebuilt by replaying the batches
-// like Kafka's log recovery, and every replica starts in sync (high watermark = log end).
+// `dataDir`: the cluster's state survives a restart, and a kill -9. journal.ts writes the files
+// as the cluster changes (what is where, and what survives what, is at its top); this module
+// says what the state is and reads it back on start: batches keep their offsets and leader
+// epochs, producer state (sequences, ongoing transactions, aborted transactions) is rebuilt by
+// replaying the batches like Kafka's log recovery, a torn batch at the end of a log (a crash
+// mid-write) is cut off, and every replica starts in sync (high watermark = log end).
 // Group membership is not kept (members rejoin, as after a coordinator failover); pending
 // transactional offset commits are dropped.
 
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
-import { decodeControlRecord, decodeRecordBatch, readBatchHeader, splitBatches } from '../protocol/record-batch.js'
+import { ConfigError } from '../errors.js'
+import {
+  decodeControlRecord,
+  decodeRecordBatch,
+  readBatchHeader,
+  splitBatches,
+  verifyBatchCrc,
+} from '../protocol/record-batch.js'
 import type { Cluster } from './cluster.js'
+import { offsetKey, type CommittedOffset } from './groups.js'
+import type { Journal, OffsetRecord } from './journal.js'
 import type { Partition } from './topics.js'
 
 interface SavedState {
@@ -24,14 +31,18 @@ interface SavedState {
     name: string
     id: string
     configs: Record<string, string>
-    partitions: { replicas: number[]; leaderEpoch: number; logStartOffset: number; endOffset: number }[]
+    /** endOffset: written by versions that saved on stop only; now the log file says. */
+    partitions: { replicas: number[]; leaderEpoch: number; logStartOffset: number; endOffset?: number }[]
   }[]
   groups: {
     groupId: string
     protocolType: string | null
     generationId: number
-    offsets: [string, number, string, number, string, number][]
+    /** topic, partition, offset, leader epoch, metadata, commit timestamp (absent in `meta`). */
+    offsets?: [string, number, string, number, string, number][]
   }[]
+  /** offsets.log lines up to this sequence number are already in `groups` (0 or absent: none). */
+  offsetsSeq?: number
   transactions: {
     transactionalId: string
     producerId: string
@@ -44,13 +55,10 @@ interface SavedState {
 }
 
 const STATE_FILE = 'state.json'
+const OFFSETS_FILE = 'offsets.log'
 
-function logFile(dir: string, topicId: string, partition: number): string {
-  return join(dir, 'logs', `${topicId}-${partition}.log`)
-}
-
-export async function saveState(cluster: Cluster, dir: string): Promise<void> {
-  await mkdir(join(dir, 'logs'), { recursive: true })
+/** The state without committed offsets (`withOffsets` false): what decides whether to rewrite. */
+function snapshot(cluster: Cluster, withOffsets: boolean, offsetsSeq: number): SavedState {
   const state: SavedState = {
     version: 1,
     clusterId: cluster.clusterId,
@@ -60,7 +68,6 @@ export async function saveState(cluster: Cluster, dir: string): Promise<void> {
     groups: [],
     transactions: [],
   }
-  const keep = new Set<string>()
   for (const t of cluster.topics.all()) {
     state.topics.push({
       name: t.name,
@@ -70,29 +77,17 @@ export async function saveState(cluster: Cluster, dir: string): Promise<void> {
         replicas: p.replicas,
         leaderEpoch: p.leaderEpoch,
         logStartOffset: p.logStartOffset,
-        endOffset: p.log.endOffset,
       })),
     })
-    for (const p of t.partitions) {
-      const file = logFile(dir, t.id, p.index)
-      keep.add(file)
-      await writeAtomically(file, Buffer.concat([...p.log.batches()].map((b) => b.data)))
-    }
   }
   for (const g of cluster.groups.groups.values()) {
-    const offsets: SavedState['groups'][number]['offsets'] = []
-    for (const [key, o] of g.offsets) {
-      const i = key.lastIndexOf('\u0000')
-      offsets.push([
-        key.slice(0, i),
-        Number(key.slice(i + 1)),
-        o.offset.toString(),
-        o.leaderEpoch,
-        o.metadata,
-        o.commitTimestamp,
-      ])
+    const saved: SavedState['groups'][number] = {
+      groupId: g.groupId,
+      protocolType: g.protocolType,
+      generationId: g.generationId,
     }
-    state.groups.push({ groupId: g.groupId, protocolType: g.protocolType, generationId: g.generationId, offsets })
+    if (withOffsets) saved.offsets = [...g.offsets].map(([key, o]) => offsetTuple(key, o))
+    state.groups.push(saved)
   }
   for (const txn of cluster.transactions.txns.values()) {
     state.transactions.push({
@@ -105,43 +100,121 @@ export async function saveState(cluster: Cluster, dir: string): Promise<void> {
       groups: [...txn.groups],
     })
   }
-  // Logs of deleted topics go.
-  for (const name of await readdir(join(dir, 'logs'))) {
-    const file = join(dir, 'logs', name)
-    if (!keep.has(file)) await rm(file, { force: true })
-  }
-  await writeAtomically(join(dir, STATE_FILE), Buffer.from(JSON.stringify(state)))
+  if (withOffsets) state.offsetsSeq = offsetsSeq
+  return state
 }
 
-async function writeAtomically(file: string, data: Buffer): Promise<void> {
-  const tmp = `${file}.tmp`
-  await writeFile(tmp, data)
-  await rename(tmp, file)
+function offsetTuple(key: string, o: CommittedOffset): NonNullable<SavedState['groups'][number]['offsets']>[number] {
+  const i = key.lastIndexOf('\u0000')
+  return [key.slice(0, i), Number(key.slice(i + 1)), o.offset.toString(), o.leaderEpoch, o.metadata, o.commitTimestamp]
+}
+
+/**
+ * Writes state.json if anything but the offsets changed since the last write (or `force`, on
+ * stop). Cheap when nothing changed: one JSON.stringify of the metadata, no write.
+ */
+export function saveState(cluster: Cluster, journal: Journal, force = false): void {
+  journal.saveState(
+    JSON.stringify(snapshot(cluster, false, 0)),
+    () => JSON.stringify(snapshot(cluster, true, journal.offsetsSeq)),
+    force,
+  )
 }
 
 /** The cluster id saved in `dir`, if any (a restarted cluster keeps its id). */
-export async function savedClusterId(dir: string): Promise<string | undefined> {
+export function savedClusterId(dir: string): string | undefined {
   try {
-    return (JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as SavedState).clusterId
+    return (JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8')) as SavedState).clusterId
   } catch {
     return undefined
   }
 }
 
-/** Reads the state back into a cluster whose brokers are running (so preferred leaders lead again). */
-export async function loadState(cluster: Cluster, dir: string): Promise<void> {
+function readState(dir: string): SavedState | undefined {
+  const file = join(dir, STATE_FILE)
   let text: string
   try {
-    text = await readFile(join(dir, STATE_FILE), 'utf8')
+    text = readFileSync(file, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw err
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new ConfigError('dataDir', `cannot read ${file} (${(err as Error).message})`)
   }
-  const state = JSON.parse(text) as SavedState
-  if (state.version !== 1) throw new Error(`${dir}: unknown state version ${String(state.version)}`)
+  let state: SavedState
+  try {
+    state = JSON.parse(text) as SavedState
+  } catch (err) {
+    throw new ConfigError('dataDir', `${file} is not a kafkats state file (${(err as Error).message})`)
+  }
+  if (state.version !== 1) throw new ConfigError('dataDir', `${file}: unknown state version ${String(state.version)}`)
+  return state
+}
+
+/**
+ * offsets.log records newer than `afterSeq`. A torn last line (a crash mid-write) is cut off the
+ * file, so that the next record starts on a line of its own.
+ */
+function readOffsetRecords(dir: string, afterSeq: number): { records: OffsetRecord[]; lines: number } {
+  const file = join(dir, OFFSETS_FILE)
+  let data: Buffer
+  try {
+    data = readFileSync(file)
+  } catch {
+    return { records: [], lines: 0 }
+  }
+  const whole = data.lastIndexOf(0x0a) + 1
+  if (whole < data.length) truncateSync(file, whole)
+  const records: OffsetRecord[] = []
+  let lines = 0
+  for (const line of data.subarray(0, whole).toString('utf8').split('\n')) {
+    if (line === '') continue
+    let record: OffsetRecord
+    try {
+      record = JSON.parse(line) as OffsetRecord
+    } catch {
+      continue
+    }
+    lines++
+    if (record.s > afterSeq) records.push(record)
+  }
+  return { records, lines }
+}
+
+/** Reads the state back into a cluster whose brokers are running (so preferred leaders lead again). */
+export async function loadState(cluster: Cluster, journal: Journal): Promise<void> {
+  const dir = journal.dir
+  const state = readState(dir)
+  const { records, lines } = readOffsetRecords(dir, state?.offsetsSeq ?? 0)
+  journal.loading = true
+  try {
+    if (state !== undefined) await loadSnapshot(cluster, journal, state)
+    // Offset changes made after state.json was written, in order.
+    for (const r of records) {
+      if (r.t === undefined || r.p === undefined) {
+        cluster.groups.groups.delete(r.g)
+        continue
+      }
+      const group = cluster.groups.getOrCreate(r.g)
+      if (r.o === undefined) group.offsets.delete(offsetKey(r.t, r.p))
+      else
+        group.offsets.set(offsetKey(r.t, r.p), {
+          offset: BigInt(r.o),
+          leaderEpoch: r.e ?? -1,
+          metadata: r.m ?? '',
+          commitTimestamp: r.ts ?? 0,
+        })
+    }
+  } finally {
+    journal.loading = false
+  }
+  const lastSeq = Math.max(state?.offsetsSeq ?? 0, ...records.map((r) => r.s))
+  journal.loaded(JSON.stringify(snapshot(cluster, false, 0)), lines, lastSeq)
+}
+
+async function loadSnapshot(cluster: Cluster, journal: Journal, state: SavedState): Promise<void> {
   cluster.reserveProducerIds(BigInt(state.nextProducerId) - 1n)
   for (const [k, v] of Object.entries(state.dynamicTopicDefaults)) cluster.dynamicTopicDefaults.set(k, v)
   const now = Date.now()
+  const keep = new Set<string>()
   for (const t of state.topics) {
     const topic = cluster.topics.restore(
       t.name,
@@ -151,30 +224,29 @@ export async function loadState(cluster: Cluster, dir: string): Promise<void> {
     )
     for (const [i, saved] of t.partitions.entries()) {
       const p = topic.partitions[i]!
-      let data: Buffer
-      try {
-        data = await readFile(logFile(dir, t.id, i))
-      } catch {
-        data = Buffer.alloc(0)
-      }
-      await replayLog(p, data, now)
-      p.log.resetOffsets(saved.logStartOffset, saved.endOffset)
+      const file = journal.logPath(t.id, i)
+      keep.add(file)
+      await replayLog(p, file, now, cluster)
+      p.log.resetOffsets(saved.logStartOffset, saved.endOffset ?? saved.logStartOffset)
       if (saved.logStartOffset > p.log.logStartOffset) p.log.advanceStartOffset(saved.logStartOffset)
-      p.leaderEpoch = saved.leaderEpoch
-      p.log.assignEpoch(saved.leaderEpoch, p.log.endOffset)
+      // Batches written after state.json may carry a newer leader epoch.
+      p.leaderEpoch = Math.max(saved.leaderEpoch, p.log.epochs[p.log.epochs.length - 1]?.epoch ?? 0)
+      p.log.assignEpoch(p.leaderEpoch, p.log.endOffset)
       p.highWatermark = 0
       p.replicate()
     }
   }
+  for (const file of journal.strayLogs(keep)) cluster.log.warn(`${file}: no topic has this log; ignored`)
   for (const g of state.groups) {
     const group = cluster.groups.getOrCreate(g.groupId)
     group.protocolType = g.protocolType
     group.generationId = g.generationId
-    for (const [topic, partition, offset, leaderEpoch, metadata, commitTimestamp] of g.offsets) {
-      cluster.groups.commit(group, topic, partition, { offset: BigInt(offset), leaderEpoch, metadata, commitTimestamp })
+    for (const [topic, partition, offset, leaderEpoch, metadata, commitTimestamp] of g.offsets ?? []) {
+      group.offsets.set(offsetKey(topic, partition), { offset: BigInt(offset), leaderEpoch, metadata, commitTimestamp })
     }
   }
   for (const s of state.transactions) {
+    const now = Date.now()
     cluster.transactions.txns.set(s.transactionalId, {
       transactionalId: s.transactionalId,
       producerId: BigInt(s.producerId),
@@ -192,10 +264,50 @@ export async function loadState(cluster: Cluster, dir: string): Promise<void> {
   }
 }
 
+/** The whole batches at the start of `data` that pass their CRC (Kafka's log recovery). */
+function validBatches(data: Buffer): Buffer[] {
+  const out: Buffer[] = []
+  let views: Buffer[]
+  try {
+    views = splitBatches(data)
+  } catch {
+    // A garbage length: keep what precedes it, found batch by batch.
+    views = []
+    let at = 0
+    while (data.length - at >= 61) {
+      const size = data.readInt32BE(at + 8) + 12
+      if (size < 61 || size > data.length - at) break
+      views.push(data.subarray(at, at + size))
+      at += size
+    }
+  }
+  for (const view of views) {
+    try {
+      verifyBatchCrc(view, 0)
+    } catch {
+      break
+    }
+    out.push(view)
+  }
+  return out
+}
+
 /** Re-adds a partition's batches and rebuilds its producer state (Kafka's log recovery). */
-async function replayLog(p: Partition, data: Buffer, now: number): Promise<void> {
-  if (data.length === 0) return
-  for (const view of splitBatches(data)) {
+async function replayLog(p: Partition, file: string, now: number, cluster: Cluster): Promise<void> {
+  let data: Buffer
+  try {
+    data = readFileSync(file)
+  } catch {
+    return
+  }
+  const batches = validBatches(data)
+  const valid = batches.reduce((n, b) => n + b.length, 0)
+  if (valid < data.length) {
+    // A batch torn by a crash mid-write was never acknowledged: cut it off, as Kafka's recovery does.
+    cluster.log.warn(`${file}: dropping ${data.length - valid} bytes after the last whole batch`)
+    truncateSync(file, valid)
+  }
+  for (const view of batches) {
     const batch = Buffer.allocUnsafeSlow(view.length)
     view.copy(batch)
     const h = readBatchHeader(batch)

@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { TOPIC_CONFIG_BY_NAME, validateTopicConfig } from './config.js'
+import type { Journal } from './journal.js'
 import { PartitionLog } from './log.js'
 import { PartitionProducers } from './producers.js'
 
@@ -31,6 +32,8 @@ export interface ReplicaEnv {
   now(): number
   /** Broker-level defaults for topic configs (dynamic or from the options). */
   topicDefault(name: string): string | undefined
+  /** The data dir's files, when the cluster has one. */
+  readonly journal?: Journal
 }
 
 export class Topic {
@@ -112,6 +115,13 @@ export class Partition {
       this.followerHw.set(r, 0)
     }
     if (this.leader >= 0) this.log.assignEpoch(0, 0)
+    const journal = env.journal
+    if (journal !== undefined) {
+      this.log.observer = {
+        appending: (batch) => journal.appendBatch(topic.id, index, batch),
+        rewritten: () => journal.rewriteLog(topic.id, index, this.log.batches()),
+      }
+    }
   }
 
   /** The last stable offset: below the first ongoing transaction, never above the high watermark. */
@@ -443,6 +453,8 @@ export class TopicRegistry {
     replicaLists.forEach((replicas, i) => topic.partitions.push(new Partition(topic, i, replicas, this.env)))
     this.byName.set(topic.name, topic)
     this.byId.set(topic.id, topic)
+    // On disk before anything is appended to its logs (a Produce response alone does not save state.json).
+    this.env.journal?.markDirty()
     return topic
   }
 
@@ -537,6 +549,7 @@ export class TopicRegistry {
     if (validateOnly) return
     for (const replicas of lists)
       topic.partitions.push(new Partition(topic, topic.partitions.length, replicas, this.env))
+    this.env.journal?.markDirty()
   }
 
   delete(topic: Topic): void {
@@ -544,6 +557,8 @@ export class TopicRegistry {
     this.byId.delete(topic.id)
     for (const p of topic.partitions) {
       p.leader = -1
+      p.log.observer = undefined
+      this.env.journal?.removeLog(topic.id, p.index)
       p.notify()
     }
   }

@@ -1,37 +1,36 @@
 // `kafkats broker`: a reference cluster for local development and other languages' tests.
 
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { Cluster } from '../broker/index.js'
 import type { ClusterOptions } from '../broker/index.js'
+import { ConfigError } from '../errors.js'
+import { intFlag as int, parseFlags, UsageError } from './args.js'
 
-function int(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a non-negative integer, got '${value}'`)
-  return n
-}
+export const BROKER_USAGE = `usage: kafkats broker [--brokers N] [--port P] [--host H] [--data-dir DIR] [--partitions N]
+                      [--sasl-users FILE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--verbose]
+  Runs a reference Kafka cluster on loopback and prints its bootstrap servers on stdout.
+  Broker i listens on port P+i (default 9092; 0 = chosen by the OS). --data-dir (created if
+  missing) keeps topics, logs, committed offsets and producer state: every acknowledged write
+  is in DIR before its response, so it survives the process being killed (kill -9).
+  --sasl-users FILE (lines of user:password) requires SASL PLAIN/SCRAM-SHA-256/512; --tls-*
+  serve TLS (with --tls-ca: mutual TLS). Stops cleanly on SIGINT/SIGTERM.`
 
 /** Parses the flags into cluster options (exported for tests). */
 export function brokerOptionsFromArgs(args: string[]): ClusterOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      brokers: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      partitions: { type: 'string' },
-      verbose: { type: 'boolean' },
-      'sasl-users': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'tls-ca': { type: 'string' },
-    },
-    strict: true,
+  const values = parseFlags(args, {
+    brokers: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    partitions: { type: 'string' },
+    verbose: { type: 'boolean' },
+    'sasl-users': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
   })
   const brokers = int('--brokers', values.brokers, 1)
-  if (brokers < 1) throw new Error('--brokers must be at least 1')
+  if (brokers < 1) throw new UsageError('--brokers', 'must be at least 1')
   const port = int('--port', values.port, 9092)
   const options: ClusterOptions = {
     brokers,
@@ -40,10 +39,13 @@ export function brokerOptionsFromArgs(args: string[]): ClusterOptions {
     defaultPartitions: int('--partitions', values.partitions, 1),
   }
   if (values.host !== undefined) options.host = values.host
-  if (values['data-dir'] !== undefined) options.dataDir = values['data-dir']
+  if (values['data-dir'] !== undefined) {
+    if (values['data-dir'] === '') throw new UsageError('--data-dir', 'must not be empty')
+    options.dataDir = values['data-dir']
+  }
   if (values['sasl-users'] !== undefined) options.sasl = { users: readSaslUsers(values['sasl-users']) }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
-    throw new Error('--tls-cert and --tls-key go together')
+    throw new UsageError('--tls-cert', 'needs --tls-key (they go together)')
   }
   if (values['tls-cert'] !== undefined && values['tls-key'] !== undefined) {
     options.tls = {
@@ -53,16 +55,12 @@ export function brokerOptionsFromArgs(args: string[]): ClusterOptions {
       ...(values['tls-ca'] !== undefined ? { ca: readFileSync(values['tls-ca']), requestCert: true } : {}),
     }
   } else if (values['tls-ca'] !== undefined) {
-    throw new Error('--tls-ca needs --tls-cert and --tls-key')
+    throw new UsageError('--tls-ca', 'needs --tls-cert and --tls-key')
   }
-  if (values.verbose === true) {
-    options.logger = {
-      debug: () => {},
-      info: (m: string) => console.error(m),
-      warn: (m: string) => console.error(m),
-      error: (m: string) => console.error(m),
-    }
-  }
+  // Errors (e.g. a data dir write that failed) always reach stderr; --verbose adds the rest.
+  const print = (m: string): void => console.error(m)
+  const verbose = values.verbose === true
+  options.logger = { debug: () => {}, info: verbose ? print : () => {}, warn: verbose ? print : () => {}, error: print }
   return options
 }
 
@@ -85,15 +83,57 @@ export function readSaslUsers(path: string): Record<string, string> {
 }
 
 export async function runBrokerCommand(args: string[]): Promise<number> {
-  const cluster = await Cluster.start(brokerOptionsFromArgs(args))
+  const options = brokerOptionsFromArgs(args)
+  // A signal during startup still stops the cluster once it is up (never an orphaned listener).
+  let signalled: NodeJS.Signals | undefined
+  let wake = (): void => {}
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // A second signal while stopping: give up on a clean stop (128 + signal number, like a shell).
+    if (signalled !== undefined) process.exit(signal === 'SIGINT' ? 130 : 143)
+    signalled = signal
+    wake()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  let cluster: Cluster
+  try {
+    cluster = await Cluster.start(options)
+  } catch (err) {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    // The library names the option (dataDir); the user typed the flag.
+    if (err instanceof ConfigError && err.option === 'dataDir')
+      throw new Error(`--data-dir ${err.message.slice('dataDir: '.length)}`)
+    throw err
+  }
   console.log(cluster.bootstrapServers.join(','))
   console.error(`kafkats: ${cluster.brokers.length} broker(s) running; Ctrl-C to stop`)
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-  })
+  const watch = underNpm() ? watchParent(() => onSignal('SIGTERM')) : undefined
+  if (signalled === undefined) await new Promise<void>((resolve) => (wake = resolve))
+  clearInterval(watch)
   await cluster.stop()
-  console.error('kafkats: stopped')
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  console.error(`kafkats: stopped (${signalled ?? 'signal'})`)
   return 0
+}
+
+/** Run by `npx kafkats` / `npm exec` / an npm script. */
+function underNpm(): boolean {
+  return process.env.npm_command !== undefined || process.env.npm_lifecycle_event !== undefined
+}
+
+/**
+ * npm runs a bin through `sh -c`, and forwards SIGTERM to that shell only: the shell exits and
+ * this process would live on as an orphan holding the ports. So under npm, a parent that goes
+ * away (we are re-parented) counts as SIGTERM. Not done otherwise, so `nohup kafkats broker &`
+ * keeps running after its shell exits.
+ */
+function watchParent(onGone: () => void): NodeJS.Timeout {
+  const parent = process.ppid
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) onGone()
+  }, 250)
+  timer.unref()
+  return timer
 }

@@ -29,6 +29,12 @@ export interface ClientConfig {
   metadataMaxAge?: number
   /** Ask brokers to create topics that metadata requests name and that do not exist. Default false. */
   allowAutoTopicCreation?: boolean
+  /**
+   * Connections with nothing in flight for this long are closed (ms); Java's client-side
+   * connections.max.idle.ms, default 540 000 (9 min, under the broker's 10 min, so the client
+   * closes first rather than having a request cut by the broker's reaper).
+   */
+  connectionsMaxIdle?: number
   /** Requests in flight per connection, per workload (default 5). */
   maxInFlight?: Partial<Record<Workload, number>>
   /** Retry policy for operations this client owns (waiting for metadata, ...). */
@@ -70,6 +76,7 @@ export class KafkaClient {
     const connectTimeout = positiveMs(config.connectTimeout, 'connectTimeout', 10_000)
     this.requestTimeoutMs = positiveMs(config.requestTimeout, 'requestTimeout', 30_000)
     const metadataMaxAge = positiveMs(config.metadataMaxAge, 'metadataMaxAge', 300_000)
+    const connectionsMaxIdle = positiveMs(config.connectionsMaxIdle, 'connectionsMaxIdle', 540_000)
     this.clientId = clientId
     this.bootstrap = bootstrap
     this.allowAutoTopicCreation = config.allowAutoTopicCreation ?? false
@@ -82,12 +89,16 @@ export class KafkaClient {
       requestTimeoutMs: this.requestTimeoutMs,
       maxInFlight: config.maxInFlight,
       socketFactory: config.socketFactory,
+      connectionsMaxIdleMs: connectionsMaxIdle,
     })
     this.metadata = new MetadataCache({
       bootstrap,
       maxAgeMs: metadataMaxAge,
       fetch: (broker, topics, signal) => this.#fetchMetadata(broker, topics, signal),
     })
+    // A broker that hung, dropped us or could not be reached, whichever role's request found out,
+    // is asked for metadata (and cluster-wide requests) last for a while.
+    this.pool.onBrokerFailure = (broker) => this.metadata.penalize(broker)
   }
 
   get closed(): boolean {
@@ -155,10 +166,16 @@ export class KafkaClient {
     return versions.pick(api, bounds)
   }
 
-  /** A broker to send a cluster-wide request to (any known one, else the first bootstrap address). */
+  /**
+   * A broker to send a cluster-wide request to: any known one that has not failed lately (as
+   * Java's leastLoadedNode skips nodes in backoff), else any known one, else the first bootstrap
+   * address.
+   */
   anyBroker(): BrokerEndpoint {
     const known = [...this.metadata.brokers.values()]
-    if (known.length > 0) return known[Math.floor(Math.random() * known.length)]!
+    const healthy = known.filter((b) => !this.metadata.isPenalized(b))
+    const candidates = healthy.length > 0 ? healthy : known
+    if (candidates.length > 0) return candidates[Math.floor(Math.random() * candidates.length)]!
     return this.bootstrap[0]!
   }
 

@@ -6,8 +6,9 @@
 // fails, the bootstrap list is tried again (re-bootstrap).
 
 import { isRetriable } from '../errors.js'
+import { ZERO_UUID } from '../protocol/api.js'
 import type { MetadataResponse } from '../protocol/messages/index.js'
-import { ConnectionError } from '../net/errors.js'
+import { ConnectionError, RequestTimeoutError } from '../net/errors.js'
 import { raceAbort, type BrokerEndpoint } from '../net/pool.js'
 
 export interface BrokerInfo extends BrokerEndpoint {
@@ -52,6 +53,16 @@ export interface MetadataCacheOptions {
   maxAgeMs?: number
 }
 
+/** How long a broker that failed is asked for metadata last: 10 s, doubling up to 5 min. */
+const PENALTY_BASE_MS = 10_000
+const PENALTY_MAX_MS = 300_000
+/** Failures of one broker reported within this time are taken as one. */
+const SAME_FAILURE_MS = 1000
+
+function addressOf(broker: BrokerEndpoint): string {
+  return `${broker.host}:${broker.port}`
+}
+
 interface Refresh {
   promise: Promise<void>
   topics: ReadonlySet<string>
@@ -75,6 +86,8 @@ export class MetadataCache {
   #next: Refresh | null = null
   /** Rotates the broker a refresh starts with, to spread the load. */
   #cursor = 0
+  /** Brokers (by address) that failed lately, and until when they are asked only as a last resort. */
+  readonly #penalties = new Map<string, { failures: number; since: number; until: number }>()
   /** Completed refreshes, for tests and stats. */
   refreshes = 0
 
@@ -175,23 +188,88 @@ export class MetadataCache {
     }
   }
 
-  /** Known brokers first (rotating), then the bootstrap list when all of them failed. */
+  /**
+   * KIP-951: a NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH answer (Fetch v12+, Produce v10+)
+   * may name the partition's current leader, with the addresses of brokers the client may not
+   * know. As in Java's Metadata.updatePartitionLeadership, the hint is taken only when its epoch
+   * is newer than the cached one and the leader's address is known; then the caller can move the
+   * partition without a metadata round trip. Returns whether it was taken.
+   */
+  applyLeaderHint(
+    topic: string,
+    partition: number,
+    hint: { leaderId: number; leaderEpoch: number },
+    endpoints: readonly { nodeId: number; host: string; port: number; rack: string | null }[] = [],
+  ): boolean {
+    if (hint.leaderId < 0 || hint.leaderEpoch < 0) return false
+    const info = this.#topics.get(topic)
+    const index = info?.partitions.findIndex((p) => p.partition === partition) ?? -1
+    const old = info?.partitions[index]
+    if (info === undefined || old === undefined || hint.leaderEpoch <= old.leaderEpoch) return false
+    if (!this.#brokers.has(hint.leaderId)) {
+      const e = endpoints.find((x) => x.nodeId === hint.leaderId)
+      if (e === undefined) return false
+      this.#brokers = new Map(this.#brokers).set(e.nodeId, {
+        nodeId: e.nodeId,
+        host: e.host,
+        port: e.port,
+        rack: e.rack,
+      })
+    }
+    const partitions = [...info.partitions]
+    partitions[index] = { ...old, leader: hint.leaderId, leaderEpoch: hint.leaderEpoch }
+    this.#topics.set(topic, { ...info, partitions })
+    return true
+  }
+
+  /**
+   * A broker timed out or its connection failed: it is asked for metadata only after every other
+   * broker, for a while that doubles with each consecutive failure. A hung broker would otherwise
+   * cost a full request timeout each time the rotation comes back to it.
+   */
+  penalize(broker: BrokerEndpoint, now = Date.now()): void {
+    const key = addressOf(broker)
+    const previous = this.#penalties.get(key)
+    // One failure may be reported twice (the Metadata request and its broken connection).
+    if (previous !== undefined && now - previous.since < SAME_FAILURE_MS) return
+    const failures = (previous?.failures ?? 0) + 1
+    const ms = Math.min(PENALTY_MAX_MS, PENALTY_BASE_MS * 2 ** Math.min(failures - 1, 16))
+    this.#penalties.set(key, { failures, since: now, until: now + ms })
+  }
+
+  /** True while `broker` is asked for metadata only as a last resort. */
+  isPenalized(broker: BrokerEndpoint, now = Date.now()): boolean {
+    return (this.#penalties.get(addressOf(broker))?.until ?? 0) > now
+  }
+
+  /**
+   * Known brokers first (rotating), then the bootstrap list when all of them failed; brokers that
+   * failed lately go last, the one whose penalty ends first before the others.
+   */
   async #fetchFromAnyBroker(topics: readonly string[]): Promise<void> {
     const known = [...this.#brokers.values()]
-    const order: BrokerEndpoint[] = []
+    const rotated: BrokerEndpoint[] = []
     if (known.length > 0) {
       const start = this.#cursor++ % known.length
-      for (let i = 0; i < known.length; i++) order.push(known[(start + i) % known.length]!)
+      for (let i = 0; i < known.length; i++) rotated.push(known[(start + i) % known.length]!)
     }
-    for (const b of this.#bootstrap) order.push(b)
+    for (const b of this.#bootstrap) rotated.push(b)
+    const now = Date.now()
+    const until = (b: BrokerEndpoint): number => this.#penalties.get(addressOf(b))?.until ?? 0
+    const order = [
+      ...rotated.filter((b) => until(b) <= now),
+      ...rotated.filter((b) => until(b) > now).sort((a, b) => until(a) - until(b)),
+    ]
     const errors: unknown[] = []
     for (const broker of order) {
       try {
         const response = await this.#fetch(broker, topics, undefined)
+        this.#penalties.delete(addressOf(broker))
         this.#apply(response, topics)
         return
       } catch (err) {
         errors.push(err)
+        if (err instanceof ConnectionError || err instanceof RequestTimeoutError) this.penalize(broker)
         // A non-retriable answer (authorization, unsupported version) will not differ elsewhere.
         if (!isRetriable(err)) throw err
       }
@@ -216,6 +294,12 @@ export class MetadataCache {
     for (const t of response.topics) {
       if (t.name === null) continue
       const previous = this.#topics.get(t.name)
+      // Without ids on both sides (old brokers, old Metadata versions) it is taken as the same topic.
+      const sameTopic =
+        previous === undefined ||
+        previous.topicId === ZERO_UUID ||
+        t.topicId === ZERO_UUID ||
+        previous.topicId === t.topicId
       const partitions = t.partitions
         .map((p): PartitionInfo => {
           const info: PartitionInfo = {
@@ -229,9 +313,13 @@ export class MetadataCache {
             errorCode: p.errorCode,
           }
           // A lagging broker can answer with an older leader epoch than one already seen; keep
-          // the newer view (Java's Metadata.updateLatestMetadata does the same).
-          const old = previous?.partitions.find((x) => x.partition === p.partitionIndex)
-          if (old !== undefined && p.leaderEpoch >= 0 && old.leaderEpoch > p.leaderEpoch) return old
+          // the newer view (Java's Metadata.updateLatestMetadata does the same). A new topic id
+          // means the topic was deleted and recreated: its epochs start again, so the old one
+          // says nothing (Java resets the last seen epoch when the topic id changes).
+          if (sameTopic) {
+            const old = previous?.partitions.find((x) => x.partition === p.partitionIndex)
+            if (old !== undefined && p.leaderEpoch >= 0 && old.leaderEpoch > p.leaderEpoch) return old
+          }
           return info
         })
         .sort((a, b) => a.partition - b.partition)

@@ -4,10 +4,12 @@
 // meanwhile are merged (highest per partition) into the next one. That keeps commits in order
 // even across retries: a retried commit of offset 10 can never land after a commit of 12 and
 // rewind the group. On top of that, an offset at or below the last one this member committed
-// for a partition is never sent, and a partition this member does not own (revoked, never
-// assigned, or lost when the member was fenced) is rejected with CommitRejectedError without
-// touching the group's offset. Every commit carries the generation and member id, so the
-// coordinator also rejects a member that was removed (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID).
+// for a partition is never sent, and an offset is only sent under the ownership its message was
+// fetched in (ownership.ts): one revoked or lost since (even if the partition was assigned back),
+// or a partition never assigned, is rejected with CommitRejectedError without touching the
+// group's offset. Every commit carries the generation and member id, so the coordinator also
+// rejects a member that was removed (ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID); an offset once sent
+// is never sent again under another generation (Java raises CommitFailedException there too).
 
 import { backoffDelay, sleep, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError, isRetriable } from '../errors.js'
@@ -17,8 +19,8 @@ import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
 import { OffsetCommit, OffsetFetch, type OffsetCommitResponse } from '../protocol/messages/index.js'
 import type { TopicPartition } from './config.js'
 import type { Coordinator } from './coordinator.js'
-import type { Ownership } from './group.js'
 import { partitionKey } from './cursor.js'
+import type { Ownership } from './ownership.js'
 import { CommitRejectedError, type TopicPartitionOffset } from './errors.js'
 import type { ReaderStatsCollector } from './stats.js'
 
@@ -31,6 +33,8 @@ export interface MembershipView {
   readonly groupInstanceId: string | null
   /** This member's current ownership of the partition; undefined when not owned (or fenced). */
   ownership(topic: string, partition: number): Ownership | undefined
+  /** The ownership with this id was lost (rather than revoked); false when not known. */
+  wasLost(ownershipId: number): boolean
   /** The coordinator fenced this member; it has not rejoined yet. */
   readonly isFenced: boolean
   /** The coordinator does not know this generation/member: rejoin, and the partitions are lost. */
@@ -43,9 +47,16 @@ export interface MembershipView {
 
 type Outcome = { ok: true } | { ok: false; error: Error; rejected?: CommitRejectedError['reason'] }
 
+/** An offset to commit, with the ownership its message was fetched under (0 or unset: not known). */
+export interface CommitOffset extends TopicPartitionOffset {
+  assignment?: number | undefined
+}
+
 /** An offset to commit, under the ownership it was made in. */
 interface Entry extends TopicPartitionOffset {
   ownership: Ownership
+  /** The generation it was first sent in: it is never sent under another one. */
+  sentGeneration?: number
 }
 
 interface Waiter {
@@ -120,7 +131,7 @@ export class OffsetCommitter {
    * Commits the offsets and resolves once the coordinator accepted them. Partitions not owned
    * are rejected (CommitRejectedError 'not-owned') after the owned ones are committed.
    */
-  async commit(offsets: readonly TopicPartitionOffset[], options: CommitOptions = {}): Promise<void> {
+  async commit(offsets: readonly CommitOffset[], options: CommitOptions = {}): Promise<void> {
     const { owned, rejected } = this.#split(offsets)
     if (owned.length > 0) {
       const done = new Promise<void>((resolve, reject) => this.#waiters.push({ offsets: owned, resolve, reject }))
@@ -133,7 +144,7 @@ export class OffsetCommitter {
   }
 
   /** Marks offsets to be committed by the next flush (periodic commits); rejects unowned ones at once. */
-  mark(offsets: readonly TopicPartitionOffset[]): void {
+  mark(offsets: readonly CommitOffset[]): void {
     const { owned, rejected } = this.#split(offsets)
     this.#merge(owned)
     if (rejected.length > 0) throw this.#notOwned(rejected)
@@ -167,26 +178,45 @@ export class OffsetCommitter {
     this.#deferred.clear()
   }
 
-  /** Puts deferred offsets back in line (those still owned). */
+  /** Puts deferred offsets back in line (those still owned, in the generation they were sent in). */
   #undefer(): void {
     if (this.#deferred.size === 0) return
-    const deferred = [...this.#deferred.values()].filter((e) => e.ownership.valid)
+    const generation = this.#view.generationId
+    const deferred = [...this.#deferred.values()].filter(
+      (e) => e.ownership.valid && (e.sentGeneration === undefined || e.sentGeneration === generation),
+    )
     this.#deferred.clear()
     this.#merge(deferred)
   }
 
-  #notOwned(partitions: TopicPartitionOffset[]): CommitRejectedError {
-    const reason = this.#view.isFenced ? 'fenced' : 'not-owned'
-    return new CommitRejectedError(reason, partitions, describe(reason))
+  /** 'fenced' when any of them was lost (or the member is fenced now), else 'not-owned'. */
+  #notOwned(partitions: { offset: TopicPartitionOffset; lost: boolean }[]): CommitRejectedError {
+    const reason = this.#view.isFenced || partitions.some((p) => p.lost) ? 'fenced' : 'not-owned'
+    return new CommitRejectedError(
+      reason,
+      partitions.map((p) => p.offset),
+      describe(reason),
+    )
   }
 
-  #split(offsets: readonly TopicPartitionOffset[]): { owned: Entry[]; rejected: TopicPartitionOffset[] } {
+  /**
+   * Owned: the partition's current ownership is valid and is the one the offset's message was
+   * fetched under (an offset without one, from a message built by hand, takes the current one).
+   * Everything else is rejected.
+   */
+  #split(offsets: readonly CommitOffset[]): {
+    owned: Entry[]
+    rejected: { offset: TopicPartitionOffset; lost: boolean }[]
+  } {
     const owned: Entry[] = []
-    const rejected: TopicPartitionOffset[] = []
+    const rejected: { offset: TopicPartitionOffset; lost: boolean }[] = []
     for (const o of offsets) {
-      const ownership = this.#view.ownership(o.topic, o.partition)
-      if (ownership === undefined) rejected.push(o)
-      else owned.push({ topic: o.topic, partition: o.partition, offset: o.offset, ownership })
+      const current = this.#view.ownership(o.topic, o.partition)
+      const stamped = o.assignment !== undefined && o.assignment > 0
+      const plain = { topic: o.topic, partition: o.partition, offset: o.offset }
+      if (current === undefined || !current.valid || (stamped && o.assignment !== current.id))
+        rejected.push({ offset: plain, lost: stamped ? this.#view.wasLost(o.assignment!) : current?.lost === true })
+      else owned.push({ ...plain, ownership: current })
     }
     return { owned, rejected }
   }
@@ -273,11 +303,20 @@ export class OffsetCommitter {
     const outcomes = new Map<string, Outcome>()
     let remaining = new Map(batch)
     const signal = this.#stop.signal
+    const view = this.#view
+    // Every attempt goes out under the generation of the first: one that answered, or may have
+    // answered, for an old generation is never repeated under a newer one.
+    const generationId = view.generationId
+    const memberId = view.memberId
     for (let attempt = 1; remaining.size > 0; attempt++) {
-      const view = this.#view
       for (const [key, o] of remaining) {
         if (view.isFenced || !o.ownership.valid) {
           outcomes.set(key, rejectedOutcome(view.isFenced || o.ownership.lost ? 'fenced' : 'not-owned', o))
+          remaining.delete(key)
+          continue
+        }
+        if (view.generationId !== generationId || view.memberId !== memberId) {
+          outcomes.set(key, rejectedOutcome('rebalanced', o))
           remaining.delete(key)
           continue
         }
@@ -290,9 +329,8 @@ export class OffsetCommitter {
       }
       if (remaining.size === 0) break
 
-      const generationId = view.generationId
-      const memberId = view.memberId
       const instanceId = view.groupInstanceId
+      for (const o of remaining.values()) o.sentGeneration ??= generationId
       const byTopic = new Map<string, Entry[]>()
       for (const o of remaining.values()) {
         const list = byTopic.get(o.topic)
@@ -360,28 +398,21 @@ export class OffsetCommitter {
             code === ErrorCode.ILLEGAL_GENERATION ||
             code === ErrorCode.FENCED_INSTANCE_ID
           ) {
-            if (
-              (view.generationId !== generationId || view.memberId !== memberId) &&
-              o.ownership.valid &&
-              !view.isFenced
-            ) {
-              // The member rejoined while this was in flight and kept the partition throughout
-              // (cooperative): commit again in the new generation.
-              retry.set(key, o)
-              waitForRebalance = true
-            } else if (view.generationId !== generationId || view.memberId !== memberId) {
-              outcomes.set(key, {
-                ok: false,
-                error,
-                rejected: o.ownership.lost || view.isFenced ? 'fenced' : 'not-owned',
-              })
-            } else {
+            if (view.generationId === generationId && view.memberId === memberId) {
               view.fenced(code, generationId, memberId)
               outcomes.set(key, { ok: false, error, rejected: 'fenced' })
+            } else {
+              // The member rejoined while this was in flight. It is not sent again in the new
+              // generation, even for a partition kept throughout (cooperative): an old
+              // generation's commit never crosses into a newer one.
+              const rejected =
+                o.ownership.lost || view.isFenced ? 'fenced' : o.ownership.valid ? 'rebalanced' : 'not-owned'
+              outcomes.set(key, { ok: false, error, rejected })
             }
           } else if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
-            // Java's RebalanceInProgressException: commit again once the rebalance completes,
-            // if the partition is still ours then (cooperative rebalancing keeps it).
+            // Java's RebalanceInProgressException: the commit carried the generation being
+            // completed; commit again once it is stable, if the partition is still ours then
+            // (cooperative rebalancing keeps it) and the generation did not move on again.
             view.requestRejoin('a commit found the group rebalancing')
             retry.set(key, o)
             waitForRebalance = true
@@ -487,9 +518,11 @@ function rejectedOutcome(reason: CommitRejectedError['reason'], o: TopicPartitio
 function describe(reason: CommitRejectedError['reason']): string {
   switch (reason) {
     case 'not-owned':
-      return 'this member does not own the partition (it was revoked in a rebalance or never assigned); its messages will be read again by the owner'
+      return 'this member has not owned the partition continuously since the message was fetched (it was revoked in a rebalance, perhaps assigned back since, or never assigned); its messages will be read again by the owner'
     case 'fenced':
       return 'the group coordinator no longer accepts this member (session expired or the group moved on without it); it rejoins and its partitions are lost'
+    case 'rebalanced':
+      return 'the group rebalanced while the commit was in flight and the coordinator refused it under the old generation; it is not sent again under the new one, so these messages may be read again'
     case 'closed':
       return 'the Reader closed first'
   }

@@ -54,9 +54,13 @@ export interface ReaderConfig extends ClientConfig {
    */
   maxWait?: number
   /**
-   * Prefetch bound: bytes of fetched, not yet consumed messages (keys, values, headers) held in
-   * the Reader. Fetching stops while the queue is this full (backpressure). Default 32 MiB.
-   * Memory in use stays within this plus one fetch response per broker.
+   * Prefetch bound: memory taken by fetched, not yet consumed messages, counted as their keys,
+   * values and headers plus a measured per-message overhead (about 160 bytes, plus about 100 per
+   * key, value and header value: see fetch-result.ts), so a 10-byte message counts ~270 bytes.
+   * Messages are copied out of the fetch response, so they never pin it. Fetching stops while
+   * the queue is this full (backpressure); a response is decoded only up to the room left (at
+   * least one message). Beyond this: the fetch responses in flight (at most the room left, or
+   * one record batch, per broker) while they are decoded. Default 32 MiB.
    */
   queueCapacityBytes?: number
   /**
@@ -108,11 +112,19 @@ export interface ReaderConfig extends ClientConfig {
   /** Called after a rebalance with the partitions gained, before they are fetched (Java onPartitionsAssigned). */
   onAssign?: PartitionsCallback
   /**
-   * Called with the partitions about to be taken away, before they are (Java onPartitionsRevoked,
-   * and onPartitionsLost). Commits made inside it for those partitions are still accepted, unless
-   * the partitions were lost (the member was fenced).
+   * Called with the partitions about to be taken away in a rebalance, before they are (Java
+   * onPartitionsRevoked). Commits made inside it for those partitions are still accepted. Also
+   * called for lost partitions when onLost is not set (as Java's default onPartitionsLost does).
    */
   onRevoke?: PartitionsCallback
+  /**
+   * Called with partitions lost, after they were taken away (Java onPartitionsLost): the
+   * coordinator fenced this member or reset its member id or generation (UNKNOWN_MEMBER_ID,
+   * ILLEGAL_GENERATION on Heartbeat, JoinGroup, SyncGroup or OffsetCommit), so another member
+   * may own them already. Nothing can be committed for them any more: commits of messages
+   * fetched before are refused with CommitRejectedError ('fenced'). Default: onRevoke.
+   */
+  onLost?: PartitionsCallback
   /** Aborting it closes the Reader. */
   signal?: AbortSignal
 }
@@ -147,6 +159,7 @@ export interface ResolvedReaderConfig {
   closeTimeout: number
   onAssign: PartitionsCallback | undefined
   onRevoke: PartitionsCallback | undefined
+  onLost: PartitionsCallback | undefined
   signal: AbortSignal | undefined
 }
 
@@ -230,8 +243,10 @@ const RULES: Record<string, Check> = {
   readBackoffMax: milliseconds(0),
   maxAttempts: integerIn(1, 1_000_000),
   closeTimeout: milliseconds(0),
+  connectionsMaxIdle: milliseconds(1),
   onAssign: isFunction,
   onRevoke: isFunction,
+  onLost: isFunction,
   signal: isAbortSignal,
 }
 
@@ -260,7 +275,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
         'topic',
         'is required: set topic (+ partition) to read directly, or groupId + groupTopics to join a group',
       )
-    for (const option of ['groupInstanceId', 'onAssign', 'onRevoke'] as const) {
+    for (const option of ['groupInstanceId', 'onAssign', 'onRevoke', 'onLost'] as const) {
       if (config[option] !== undefined) throw new ConfigError(option, 'only applies to a consumer group; set groupId')
     }
     direct = { topic: config.topic, partition: config.partition ?? 0 }
@@ -338,6 +353,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     closeTimeout: config.closeTimeout ?? READER_DEFAULTS.closeTimeout,
     onAssign: config.onAssign,
     onRevoke: config.onRevoke,
+    onLost: config.onLost,
     signal: config.signal,
   }
 }

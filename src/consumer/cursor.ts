@@ -4,6 +4,7 @@
 // TopicPartitionState; franz-go calls it a cursor.
 
 import type { IsolationLevel } from './fetch-result.js'
+import type { Ownership } from './ownership.js'
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`
@@ -27,6 +28,8 @@ export class PartitionCursor {
   leader = -1
   /** The leader epoch from metadata, sent as currentLeaderEpoch so a stale leader is detected (KIP-320). */
   leaderEpoch = -1
+  /** The topic id the position belongs to (null until metadata gave a non-zero one). */
+  topicId: string | null = null
   /** Included in a fetch or ListOffsets in flight. */
   inFlight = false
   paused = false
@@ -42,6 +45,8 @@ export class PartitionCursor {
   epoch = 0
   /** Chunks of this partition waiting in the queue. */
   queuedChunks = 0
+  /** Group mode: the ownership the partition is read under, stamped on every message fetched. */
+  owner: Ownership | null = null
 
   highWatermark = -1n
   lastStableOffset = -1n

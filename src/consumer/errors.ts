@@ -11,15 +11,21 @@ export interface TopicPartitionOffset {
 
 /**
  * Why a commit was refused:
- * - 'not-owned': this member does not own the partition (it was revoked in a rebalance, or was
- *   never assigned). Committing it could overwrite the progress of the member that owns it now.
+ * - 'not-owned': this member has not owned the partition continuously since the message was
+ *   fetched: it was revoked in a rebalance (perhaps assigned back since, and restarted from the
+ *   committed offset), or never assigned. Committing it could overwrite the progress of the
+ *   member that owns it now, or mark as done messages that are delivered again.
  * - 'fenced': the group coordinator no longer knows this member or its generation
  *   (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID): it was removed from the group
  *   (session timeout) or the group rebalanced without it. The member rejoins; its partitions are
- *   lost.
+ *   lost (onLost). Also the reason for messages fetched before such a loss, committed after the
+ *   member rejoined, even if it owns the partition again.
+ * - 'rebalanced': the group moved to a new generation while the commit was in flight, and the
+ *   coordinator refused it under the old one (ILLEGAL_GENERATION). It is never sent again under
+ *   the new generation, even when the member kept the partition (cooperative rebalancing).
  * - 'closed': the Reader closed before the commit could be sent.
  */
-export type CommitRejectReason = 'not-owned' | 'fenced' | 'closed'
+export type CommitRejectReason = 'not-owned' | 'fenced' | 'rebalanced' | 'closed'
 
 /**
  * A commit that was not applied, for the partitions listed (Java's CommitFailedException).

@@ -25,9 +25,10 @@ import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } f
 import { PartitionCursor, partitionKey } from './cursor.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
 import { LastOffset } from './offsets.js'
+import { stampAssignment, type Ownership } from './ownership.js'
 import type { MessageQueue } from './queue.js'
 import type { ReaderStatsCollector } from './stats.js'
-import { Notifier } from './wait.js'
+import { Notifier, type Signals } from './wait.js'
 
 export interface FetcherOptions {
   client: KafkaClient
@@ -52,6 +53,8 @@ export interface StartPosition {
   offset: bigint | null
   /** The ListOffsets timestamp when `offset` is null. */
   resetTo: bigint
+  /** Group mode: the ownership the partition is read under (stamped on its messages). */
+  owner?: Ownership
 }
 
 export interface PartitionLag {
@@ -79,6 +82,8 @@ const RELOCATE = new Set<number>([
 
 /** Extra time allowed for a long-poll Fetch beyond the broker's maxWait. */
 const FETCH_TIMEOUT_SLACK_MS = 5000
+/** Bytes a record takes on the wire besides its payload (length, attributes, deltas, lengths). */
+const RECORD_WIRE_OVERHEAD = 8
 
 export class Fetcher {
   readonly #o: FetcherOptions
@@ -89,6 +94,8 @@ export class Fetcher {
   #relocating: Promise<void> | null = null
   /** Rotates the partition order of fetch requests so no partition is always cut by maxBytes. */
   #rotation = 0
+  /** Queue memory per byte fetched, from the last messages decoded (asks for room / this). */
+  #expansion = 1
 
   constructor(options: FetcherOptions) {
     this.#o = options
@@ -113,6 +120,7 @@ export class Fetcher {
       const key = partitionKey(start.topic, start.partition)
       if (this.#cursors.has(key)) continue
       const cursor = new PartitionCursor(start.topic, start.partition)
+      cursor.owner = start.owner ?? null
       if (start.offset !== null && start.offset >= 0n) cursor.setPosition(start.offset)
       else cursor.resetToTimestamp(start.resetTo)
       this.#cursors.set(key, cursor)
@@ -153,9 +161,9 @@ export class Fetcher {
   }
 
   /** Waits until a partition's position is known (after a seek by time, or at the start). */
-  async resolved(cursor: PartitionCursor, signal: AbortSignal): Promise<void> {
+  async resolved(cursor: PartitionCursor, signals: Signals): Promise<void> {
     while (cursor.resetTo !== null && !cursor.removed && cursor.failed === null) {
-      await this.#wake.wait(signal, 200, 'waiting for the partition offset')
+      await this.#wake.wait(signals, 200, 'waiting for the partition offset')
     }
     if (cursor.failed !== null) throw cursor.failed
   }
@@ -292,6 +300,7 @@ export class Fetcher {
         if (c.leader !== nodeId) continue
         led++
         if (c.inFlight || c.paused || c.failed !== null) continue
+        this.#followRecreation(c)
         if (c.backoffUntil > now) {
           nextWake = Math.min(nextWake, c.backoffUntil)
           continue
@@ -341,6 +350,39 @@ export class Fetcher {
         await sleepQuietly(delay, signal)
       }
     }
+  }
+
+  /**
+   * KIP-951: a leader change answered with the new leader (and its address) moves the partition
+   * to that broker's loop at once, without a metadata refresh, as Java's consumer does.
+   */
+  #followLeaderHint(
+    cursor: PartitionCursor,
+    code: number,
+    hint: { leaderId: number; leaderEpoch: number },
+    endpoints: FetchResponse['nodeEndpoints'],
+  ): boolean {
+    if (code !== ErrorCode.NOT_LEADER_OR_FOLLOWER && code !== ErrorCode.FENCED_LEADER_EPOCH) return false
+    if (!this.#o.client.metadata.applyLeaderHint(cursor.topic, cursor.partition, hint, endpoints)) return false
+    this.#o.stats.errors++ // still an error answer, even if it needs no metadata refresh
+    cursor.leader = hint.leaderId
+    cursor.leaderEpoch = hint.leaderEpoch
+    this.#ensureLoop(hint.leaderId)
+    this.#kick()
+    return true
+  }
+
+  /**
+   * A topic deleted and recreated under the same name has a new id and a new log: a position in
+   * the old one means nothing there (offset 5 of the old log is not "after" offset 0..4 of the
+   * new), so the partition starts again from the reset policy, as after OFFSET_OUT_OF_RANGE.
+   */
+  #followRecreation(cursor: PartitionCursor): void {
+    const id = this.#o.client.metadata.topic(cursor.topic)?.topicId
+    if (id === undefined || id === ZERO_UUID || id === cursor.topicId) return
+    const recreated = cursor.topicId !== null
+    cursor.topicId = id
+    if (recreated) cursor.resetToTimestamp(this.#o.resetTo)
   }
 
   #fail(cursor: PartitionCursor, error: Error): void {
@@ -449,8 +491,9 @@ export class Fetcher {
       else ids.set(topic, id)
     }
     const names = new Map([...ids].map(([name, id]) => [id, name]))
-    // Ask for no more than the queue has room for (at least something, or nothing moves).
-    const maxBytes = Math.max(1, Math.min(o.maxBytes, o.queue.room))
+    // Ask for no more than the queue has room for once decoded (small messages take ~15 times
+    // their wire size), so little is fetched only to be dropped; at least something, or nothing moves.
+    const maxBytes = Math.max(1, Math.min(o.maxBytes, Math.floor(o.queue.room / this.#expansion)))
     const body = (version: number) => ({
       replicaId: -1,
       maxWaitMs: o.maxWait,
@@ -504,6 +547,7 @@ export class Fetcher {
         // Revoked, paused or sought while in flight: this answer is for a position no longer wanted.
         if (cursor.removed || cursor.epoch !== s.epoch || cursor.fetchOffset !== s.offset || cursor.paused) continue
         if (p.errorCode !== ErrorCode.NONE) {
+          if (this.#followLeaderHint(cursor, p.errorCode, p.currentLeader, response.nodeEndpoints)) continue
           this.#partitionError(cursor, p.errorCode, 'Fetch', nodeId)
           continue
         }
@@ -512,7 +556,12 @@ export class Fetcher {
         if (p.logStartOffset >= 0n) cursor.logStartOffset = p.logStartOffset
         let result
         try {
-          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel)
+          // Copies, so a queued message holds its own bytes rather than the whole response; and
+          // no more than the queue has room for (the rest is fetched again later).
+          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel, {
+            copy: true,
+            maxMemory: o.queue.room,
+          })
         } catch (err) {
           // Corrupt or undecodable data at the position: the application must decide (seek past it).
           this.#fail(cursor, err instanceof Error ? err : new Error(String(err)))
@@ -523,7 +572,10 @@ export class Fetcher {
         cursor.failures = 0
         cursor.fetchOffset = result.nextOffset
         if (result.messages.length > 0) {
-          o.queue.push(cursor, result.messages, result.bytes, result.nextOffset)
+          if (cursor.owner !== null) stampAssignment(result.messages, cursor.owner)
+          const wire = result.bytes + RECORD_WIRE_OVERHEAD * result.messages.length
+          this.#expansion = Math.max(1, result.memory / wire)
+          o.queue.push(cursor, result.messages, result.memory, result.nextOffset)
           messages += result.messages.length
           bytes += result.bytes
         } else if (cursor.queuedChunks === 0 && result.nextOffset > cursor.position) {

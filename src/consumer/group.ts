@@ -35,6 +35,7 @@ import type { PartitionsCallback, TopicPartition } from './config.js'
 import type { Coordinator } from './coordinator.js'
 import { partitionKey } from './cursor.js'
 import type { StartPosition } from './fetcher.js'
+import type { Ownership } from './ownership.js'
 import type { ReaderStatsCollector } from './stats.js'
 import { Notifier, deadlineSignal } from './wait.js'
 
@@ -56,6 +57,8 @@ export interface GroupOptions {
   stats: ReaderStatsCollector
   onAssign: PartitionsCallback | undefined
   onRevoke: PartitionsCallback | undefined
+  /** Called for partitions lost (the member was fenced or reset); onRevoke when unset. */
+  onLost: PartitionsCallback | undefined
 }
 
 /** What the membership drives in the rest of the Reader. */
@@ -68,19 +71,6 @@ export interface GroupHooks {
   fail(error: Error): void
   /** An error the application should see once (a rebalance callback threw); the Reader goes on. */
   report(error: Error): void
-}
-
-/**
- * One stretch of owning a partition: created when the partition is assigned, invalidated when
- * it is revoked or lost. A commit is only ever sent under the ownership it was made in, so a
- * partition revoked and assigned back in between does not carry old commits across.
- */
-export interface Ownership {
-  readonly topic: string
-  readonly partition: number
-  valid: boolean
-  /** Invalidated because the member was fenced (lost), rather than revoked in a rebalance. */
-  lost: boolean
 }
 
 /** Thrown inside the loop to start over at once (no backoff): the coordinator asked for it. */
@@ -103,6 +93,10 @@ export class GroupMembership implements MembershipView {
   #state: State = 'unjoined'
   /** Partitions owned in the current generation. */
   readonly #owned = new Map<string, Ownership>()
+  /** Ownerships created so far (their ids). */
+  #ownerships = 0
+  /** Ids of recently lost ownerships, oldest first (bounded), for CommitRejectedError's reason. */
+  readonly #lostIds = new Set<number>()
   /** Generation of the last completed assignment (sent with owned partitions, cooperative). */
   #ownedGeneration = DEFAULT_GENERATION
   /** Set by a response that fenced this member; the partitions are lost. */
@@ -145,6 +139,10 @@ export class GroupMembership implements MembershipView {
     return this.#fencedCode === null ? this.#owned.get(partitionKey(topic, partition)) : undefined
   }
 
+  wasLost(ownershipId: number): boolean {
+    return this.#lostIds.has(ownershipId)
+  }
+
   get isFenced(): boolean {
     return this.#fencedCode !== null
   }
@@ -165,10 +163,9 @@ export class GroupMembership implements MembershipView {
   }
 
   async waitStable(signal: AbortSignal): Promise<void> {
-    const combined = AbortSignal.any([signal, this.#stop.signal])
     while (this.#state !== 'stable' || this.#rejoinReason !== null) {
       if (this.#state === 'closed') throw new AbortError('waiting for the group to be stable')
-      await this.#stableChanged.wait(combined, this.#o.rebalanceTimeout, 'waiting for the rebalance')
+      await this.#stableChanged.wait([signal, this.#stop.signal], this.#o.rebalanceTimeout, 'waiting for the rebalance')
     }
   }
 
@@ -271,7 +268,9 @@ export class GroupMembership implements MembershipView {
 
   /**
    * Gives partitions up. Revoked: onRevoke first (commits inside it still count), then stop
-   * fetching them. Lost (fenced): nothing can be committed any more; stop, then tell onRevoke.
+   * fetching them. Lost (fenced or reset): nothing can be committed any more, and invalidating
+   * the ownership also refuses commits of every message fetched under it; stop, then tell
+   * onLost (onRevoke when there is no onLost, as Java's default onPartitionsLost does).
    */
   async #giveUp(owned: Ownership[], signal: AbortSignal, lost = false): Promise<void> {
     if (owned.length === 0) return
@@ -280,12 +279,17 @@ export class GroupMembership implements MembershipView {
     for (const o of owned) {
       o.valid = false
       o.lost = lost
+      if (lost) {
+        this.#lostIds.add(o.id)
+        if (this.#lostIds.size > 1024) this.#lostIds.delete(this.#lostIds.values().next().value!)
+      }
       const key = partitionKey(o.topic, o.partition)
       if (this.#owned.get(key) === o) this.#owned.delete(key)
     }
     this.#committer.forget(partitions)
     this.#hooks.revoke(partitions)
-    if (lost && this.#o.onRevoke !== undefined) await this.#callback(this.#o.onRevoke, partitions, signal)
+    const onLost = this.#o.onLost ?? this.#o.onRevoke
+    if (lost && onLost !== undefined) await this.#callback(onLost, partitions, signal)
   }
 
   async #callback(callback: PartitionsCallback, partitions: TopicPartition[], signal: AbortSignal): Promise<void> {
@@ -349,8 +353,14 @@ export class GroupMembership implements MembershipView {
           continue
         case ErrorCode.UNKNOWN_MEMBER_ID:
         case ErrorCode.ILLEGAL_GENERATION:
+          // The coordinator dropped this member or its generation: another member may own its
+          // partitions by now. They are lost (Java's onJoinPrepare: "Giving away all assigned
+          // partitions as lost since generation/memberID has been reset"): nothing marked or in
+          // flight for them is committed, and the rejoin claims none of them.
           this.memberId = code === ErrorCode.UNKNOWN_MEMBER_ID ? '' : this.memberId
           this.generationId = DEFAULT_GENERATION
+          this.#ownedGeneration = DEFAULT_GENERATION
+          await this.#giveUp([...this.#owned.values()], signal, true)
           continue
         default:
           if (o.coordinator.checkCoordinatorError(code))
@@ -474,15 +484,17 @@ export class GroupMembership implements MembershipView {
     if (this.#fencedCode !== null || this.#state !== 'stable') return
     const starts: StartPosition[] = []
     for (const tp of added) {
-      this.#owned.set(partitionKey(tp.topic, tp.partition), {
+      const owner: Ownership = {
         topic: tp.topic,
         partition: tp.partition,
+        id: ++this.#ownerships,
         valid: true,
         lost: false,
-      })
+      }
+      this.#owned.set(partitionKey(tp.topic, tp.partition), owner)
       const offset = committed.get(partitionKey(tp.topic, tp.partition)) ?? null
       if (offset !== null) this.#committer.setCommitted(tp.topic, tp.partition, offset)
-      starts.push({ topic: tp.topic, partition: tp.partition, offset, resetTo: o.startOffset })
+      starts.push({ topic: tp.topic, partition: tp.partition, offset, resetTo: o.startOffset, owner })
     }
     this.#hooks.assign(starts)
     // After the partitions are placed, so a seek inside onAssign wins (as in Java).

@@ -1,7 +1,8 @@
 // The prefetch queue: fetch responses waiting for the application, one chunk per partition per
 // response, handed out in arrival order (as kafka-go's single message channel does). It is
-// bounded in bytes of keys, values and headers; the fetch loops stop fetching while it is full,
-// which is the backpressure that reaches the brokers. Chunks of a partition that is revoked,
+// bounded in bytes of memory: payload plus a measured per-message overhead (FetchResult.memory),
+// so small messages cannot take ten times the capacity. The fetch loops stop fetching while it is
+// full, which is the backpressure that reaches the brokers. Chunks of a partition that is revoked,
 // paused or sought elsewhere are dropped at once, so nothing of it is handed out afterwards.
 
 import type { PartitionCursor } from './cursor.js'
@@ -45,7 +46,7 @@ export class MessageQueue {
     this.capacityBytes = capacityBytes
   }
 
-  /** Bytes of messages waiting. */
+  /** Memory taken by the messages waiting (what capacityBytes bounds). */
   get bytes(): number {
     return this.#bytes
   }

@@ -14,17 +14,17 @@ import type { RetryPolicy } from '../cluster/retry.js'
 import { KafkaTsError } from '../errors.js'
 import type { Message } from '../message.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
-import { OffsetCommitter } from './commits.js'
+import { OffsetCommitter, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
-import { CommitRejectedError, ReaderStateError, type TopicPartitionOffset } from './errors.js'
+import { CommitRejectedError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { GroupMembership } from './group.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
 import { ReaderStatsCollector, type ReaderStats } from './stats.js'
-import { anySignal, deadlineSignal } from './wait.js'
+import { deadlineSignal } from './wait.js'
 
 export interface ReadOptions {
   /** Stops waiting for a message (rejects with AbortError); nothing is lost. */
@@ -111,6 +111,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
           stats: this.#stats,
           onAssign: c.onAssign,
           onRevoke: c.onRevoke,
+          onLost: c.onLost,
         },
         {
           assign: (starts) => this.#fetcher.assign(starts),
@@ -184,7 +185,6 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    */
   async fetchMessage(options: ReadOptions = {}): Promise<FetchedMessage> {
     const started = Date.now()
-    let signal: AbortSignal | undefined
     for (;;) {
       this.#throwIfUnusable()
       const message = this.#queue.shift()
@@ -193,9 +193,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
         this.#countOne(message)
         return message
       }
-      // Only a read that has to wait pays for the combined signal.
-      signal ??= anySignal(options.signal, this.#closed.signal)
-      await this.#waitReadable(signal, options.signal, 'fetchMessage')
+      await this.#waitReadable(options.signal, 'fetchMessage')
     }
   }
 
@@ -217,7 +215,6 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
     const started = Date.now()
-    let signal: AbortSignal | undefined
     for (;;) {
       this.#throwIfUnusable()
       const batch = this.#queue.shiftBatch()
@@ -226,8 +223,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
         for (const m of batch.messages) this.#countOne(m)
         return batch
       }
-      signal ??= anySignal(options.signal, this.#closed.signal)
-      await this.#waitReadable(signal, options.signal, 'fetchBatch')
+      await this.#waitReadable(options.signal, 'fetchBatch')
     }
   }
 
@@ -307,8 +303,10 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    * plus one (the next message to read). With commitInterval 0 it resolves once the coordinator
    * has them; otherwise they are marked and committed by the next periodic commit.
    *
-   * A partition this member does not own (revoked in a rebalance, or lost because the member was
-   * fenced) is rejected with CommitRejectedError, and the group's offset for it is left alone.
+   * A message is only committed if this member has owned its partition without a break since
+   * the message was fetched (`message.assignment` says under which assignment it was): otherwise
+   * (revoked in a rebalance, even one that gave the partition back; lost because the member was
+   * fenced) it is rejected with CommitRejectedError, and the group's offset is left alone.
    * An offset at or below what this member already committed for a partition is not sent, so a
    * commit never moves the group backwards. `commitMessages([m1, m2], { signal })` stops waiting
    * when the signal fires (the commit itself still goes out).
@@ -387,10 +385,10 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       throw new ReaderStateError(
         'setOffsetAt needs a time (a Date or epoch milliseconds), not FirstOffset/LastOffset; use seek',
       )
-    const signal = anySignal(options.signal, this.#closed.signal)
+    const signals = [options.signal, this.#closed.signal]
     const cursors = this.assignment().map((tp) => this.#cursorFor(tp.topic, tp.partition, 'setOffsetAt'))
     for (const cursor of cursors) this.#fetcher.seek(cursor, timestamp, true)
-    for (const cursor of cursors) await this.#fetcher.resolved(cursor, signal)
+    for (const cursor of cursors) await this.#fetcher.resolved(cursor, signals)
   }
 
   /** Stops fetching partitions until resume() (Java's pause); what was fetched ahead is dropped. */
@@ -494,9 +492,9 @@ export class Reader implements AsyncIterable<FetchedMessage> {
     if (reported !== undefined) throw reported
   }
 
-  async #waitReadable(signal: AbortSignal, userSignal: AbortSignal | undefined, what: string): Promise<void> {
+  async #waitReadable(userSignal: AbortSignal | undefined, what: string): Promise<void> {
     try {
-      await this.#queue.readable.wait(signal, undefined, what)
+      await this.#queue.readable.wait([userSignal, this.#closed.signal], undefined, what)
     } catch (err) {
       if (err instanceof AbortError && userSignal?.aborted !== true) throw new ClosedError('Reader')
       if (userSignal?.aborted === true) throw abortErrorFor(userSignal, what)
@@ -530,9 +528,12 @@ export class Reader implements AsyncIterable<FetchedMessage> {
   }
 }
 
-/** For each partition, the highest offset + 1 among the messages (what a commit records). */
-function highestPerPartition(messages: readonly Message[]): TopicPartitionOffset[] {
-  const out = new Map<string, TopicPartitionOffset>()
+/**
+ * For each partition, the highest offset + 1 among the messages (what a commit records), per
+ * ownership the messages were fetched under: the committer refuses those of a replaced one.
+ */
+function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
+  const out = new Map<unknown, Map<string, CommitOffset>>()
   for (const [i, m] of messages.entries()) {
     if (typeof m?.topic !== 'string' || typeof m.partition !== 'number' || typeof m.offset !== 'bigint') {
       throw new KafkaTsError(
@@ -540,13 +541,16 @@ function highestPerPartition(messages: readonly Message[]): TopicPartitionOffset
         `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
       )
     }
+    const assignment = (m as Partial<FetchedMessage>).assignment
+    let byPartition = out.get(assignment)
+    if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
     const key = `${m.topic}\u0000${m.partition}`
     const next = m.offset + 1n
-    const current = out.get(key)
+    const current = byPartition.get(key)
     if (current === undefined || next > current.offset)
-      out.set(key, { topic: m.topic, partition: m.partition, offset: next })
+      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment })
   }
-  return [...out.values()]
+  return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }
 
 function raceDeadline(promise: Promise<void>, deadline: AbortSignal): Promise<void> {

@@ -13,6 +13,7 @@ import type { ApiDefinition, Input } from '../protocol/api.js'
 import { peekCorrelationId, readResponseFrame, writeRequestFrame } from '../protocol/frame.js'
 import { Writer } from '../protocol/writer.js'
 import { ClosedError, ConnectionError, RequestTimeoutError, abortErrorFor, type BrokerAddress } from './errors.js'
+import { clientThrottleMs } from './throttle.js'
 import { requestTimers, type TimerWheel, type WheelEntry } from './timer-wheel.js'
 import type { ApiVersionTable } from './versions.js'
 
@@ -134,6 +135,9 @@ export class Connection {
   /** Filled in by version negotiation, for callers that want to pick a version from the connection. */
   apiVersions: ApiVersionTable | undefined = undefined
   lastUsedAt = Date.now()
+  /** KIP-219: nothing is written before this time (ms since the epoch) after a throttled response. */
+  #throttledUntil = 0
+  #unthrottle: ReturnType<typeof setTimeout> | null = null
 
   private constructor(options: ConnectionOptions, socket: net.Socket) {
     this.host = options.host
@@ -232,6 +236,11 @@ export class Connection {
     return this.#queue.length - this.#queueHead
   }
 
+  /** When the broker's last throttle time ends (ms since the epoch); 0 when never throttled. */
+  get throttledUntil(): number {
+    return this.#throttledUntil
+  }
+
   /** Resolves once the socket is closed, whatever the reason. */
   get closed(): Promise<void> {
     return this.#closed
@@ -311,6 +320,7 @@ export class Connection {
     if (this.#state === ConnectionState.Closed) return
     this.#state = ConnectionState.Closed
     this.#closeError = error
+    if (this.#unthrottle !== null) clearTimeout(this.#unthrottle)
     this.#socket.destroy()
     this.#failAll(error ?? new ConnectionError('connection closed', { broker: this.address }))
     this.#chunks = []
@@ -363,11 +373,23 @@ export class Connection {
   #pump(): void {
     while (this.#state === ConnectionState.Ready || this.#state === ConnectionState.Closing) {
       if (this.inFlight >= this.maxInFlight) break
+      if (this.#throttled()) break
       const request = this.#dequeue()
       if (request === undefined) break
       this.#write(request)
     }
     this.#maybeFinishClosing()
+  }
+
+  /** True while muted by a throttle time; the pump runs again when it ends. */
+  #throttled(): boolean {
+    const wait = this.#throttledUntil - Date.now()
+    if (wait <= 0 || this.queued === 0) return false
+    this.#unthrottle ??= setTimeout(() => {
+      this.#unthrottle = null
+      this.#pump()
+    }, wait)
+    return true
   }
 
   #dequeue(): Pending | undefined {
@@ -518,11 +540,14 @@ export class Connection {
     }
     let body: unknown
     try {
-      body = readResponseFrame(frame, request.api, request.version).body
+      // Bytes after the body are ignored, as by Kafka's Java client (a too-short body still fails).
+      body = readResponseFrame(frame, request.api, request.version, { ignoreTrailingBytes: true }).body
     } catch (err) {
       request.reject(err as Error)
       return
     }
+    const throttleMs = clientThrottleMs(request.api, request.version, body)
+    if (throttleMs > 0) this.#throttledUntil = Math.max(this.#throttledUntil, Date.now() + throttleMs)
     request.resolve(body)
   }
 

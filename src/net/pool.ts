@@ -2,6 +2,12 @@
 // use. Separate workloads never share a socket, so a Fetch long poll or a JoinGroup that waits for
 // a rebalance never delays a Produce or a Metadata request behind it (franz-go keeps separate
 // produce/fetch/group/slow/normal connections for the same reason; kafkajs shares one and stalls).
+//
+// Hygiene, as in Java's NetworkClient/Selector: after a failed dial a broker is not dialled again
+// before a backoff (reconnect.backoff.ms 50 doubling to reconnect.backoff.max.ms 1000, ±20%
+// jitter), so a down broker is not hammered in a tight loop; and a connection with nothing in
+// flight for connectionsMaxIdleMs (Java's connections.max.idle.ms, 9 min) is closed by us before
+// the broker's own 10 min reaper cuts it, possibly just as a request goes out.
 
 import { Connection, type ConnectionOptions, type TlsConfig } from './connection.js'
 import { ClosedError, abortErrorFor } from './errors.js'
@@ -26,6 +32,8 @@ export interface PoolOptions {
   /** Requests in flight per connection, per workload (default 5 each). */
   maxInFlight?: Partial<Record<Workload, number>> | undefined
   socketFactory?: ConnectionOptions['socketFactory'] | undefined
+  /** Close connections with nothing in flight for this long (ms); default 540 000 (Java's). */
+  connectionsMaxIdleMs?: number | undefined
 }
 
 /** A connection that has negotiated versions (and authenticated), with its version table. */
@@ -42,18 +50,44 @@ interface Entry {
 /** Replace a SASL session this long before the broker would cut it (KIP-368). */
 const REAUTH_MARGIN_MS = 10_000
 
+/** Java's reconnect.backoff.ms and reconnect.backoff.max.ms, and its ±20% jitter. */
+const RECONNECT_BACKOFF_MS = 50
+const RECONNECT_BACKOFF_MAX_MS = 1000
+const RECONNECT_JITTER = 0.2
+
+/** Java's client-side connections.max.idle.ms (brokers use 10 min, so clients close first). */
+export const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 540_000
+
+/** The wait before the next dial after `failures` consecutive failed ones. */
+export function reconnectBackoff(failures: number, random = Math.random): number {
+  const exp = Math.min(RECONNECT_BACKOFF_MAX_MS, RECONNECT_BACKOFF_MS * 2 ** Math.min(failures - 1, 20))
+  return Math.min(RECONNECT_BACKOFF_MAX_MS, exp * (1 - RECONNECT_JITTER + 2 * RECONNECT_JITTER * random()))
+}
+
 export class ConnectionPool {
   readonly #options: PoolOptions
   readonly #entries = new Map<string, Entry>()
+  /** Per broker address: consecutive failed dials, and when the next dial may start. */
+  readonly #dialFailures = new Map<string, { failures: number; notBefore: number }>()
+  readonly connectionsMaxIdleMs: number
+  /** Dials sleeping out their backoff: ended at once by close/destroy. */
+  readonly #backoffs = new Set<() => void>()
+  #idleSweep: ReturnType<typeof setInterval> | null = null
   #closed = false
   /** Dials made and their total duration, for stats. */
   dials = 0
   dialTimeMs = 0
   /** Called after every successful dial with its duration (ms). */
   onDial: ((ms: number) => void) | undefined
+  /**
+   * Called when a dial to a broker fails or one of its connections breaks (a timeout, a reset,
+   * garbage), whichever role's request saw it; the client asks that broker for metadata last.
+   */
+  onBrokerFailure: ((broker: BrokerEndpoint, error: Error) => void) | undefined
 
   constructor(options: PoolOptions) {
     this.#options = options
+    this.connectionsMaxIdleMs = options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS
   }
 
   /** A ready connection to `broker` for `workload`, dialling one if there is none (or it broke). */
@@ -82,10 +116,18 @@ export class ConnectionPool {
           if (owner.dialing !== dialing) return
           owner.dialing = null
           if (this.#closed) result.connection.destroy()
-          else owner.ready = result
+          else {
+            owner.ready = result
+            this.#startIdleSweep()
+            // A graceful close (ours, idle or re-authentication) passes null: not a failure.
+            result.connection.onClose((error) => {
+              if (error !== null && !this.#closed) this.onBrokerFailure?.(broker, error)
+            })
+          }
         },
-        () => {
+        (error: unknown) => {
           if (owner.dialing === dialing) owner.dialing = null
+          if (!this.#closed) this.onBrokerFailure?.(broker, error instanceof Error ? error : new Error(String(error)))
         },
       )
     }
@@ -110,9 +152,34 @@ export class ConnectionPool {
     }
   }
 
+  /** Closes the connections nothing has used for connectionsMaxIdleMs (run by a timer). */
+  closeIdle(now = Date.now()): void {
+    for (const entry of this.#entries.values()) {
+      const c = entry.ready?.connection
+      if (c === undefined || c.inFlight > 0 || c.queued > 0 || now - c.lastUsedAt < this.connectionsMaxIdleMs) continue
+      entry.ready = null
+      void c.close().catch(() => {})
+    }
+  }
+
+  #startIdleSweep(): void {
+    if (this.#idleSweep !== null || this.#closed) return
+    // A quarter of the limit: a connection is closed at most 25% after it became idle too long.
+    const period = Math.max(10, Math.min(60_000, this.connectionsMaxIdleMs / 4))
+    this.#idleSweep = setInterval(() => this.closeIdle(), period)
+    this.#idleSweep.unref()
+  }
+
+  #stopIdleSweep(): void {
+    if (this.#idleSweep !== null) clearInterval(this.#idleSweep)
+    this.#idleSweep = null
+    for (const done of [...this.#backoffs]) done()
+  }
+
   /** Closes every connection gracefully (pending requests finish first), within `timeoutMs`. */
   async close(timeoutMs?: number): Promise<void> {
     this.#closed = true
+    this.#stopIdleSweep()
     const closing: Promise<void>[] = []
     for (const entry of this.#entries.values()) {
       if (entry.ready !== null) closing.push(entry.ready.connection.close(timeoutMs))
@@ -131,11 +198,41 @@ export class ConnectionPool {
   /** Closes every connection at once; pending requests fail. */
   destroy(error?: Error): void {
     this.#closed = true
+    this.#stopIdleSweep()
     for (const entry of this.#entries.values()) entry.ready?.connection.destroy(error)
     this.#entries.clear()
   }
 
   async #dial(broker: BrokerEndpoint, workload: Workload): Promise<ReadyConnection> {
+    const address = `${broker.host}:${broker.port}`
+    const wait = (this.#dialFailures.get(address)?.notBefore ?? 0) - Date.now()
+    if (wait > 0) await this.#backoff(wait)
+    if (this.#closed) throw new ClosedError('connection pool')
+    try {
+      const ready = await this.#connect(broker, workload)
+      this.#dialFailures.delete(address)
+      return ready
+    } catch (err) {
+      const failures = (this.#dialFailures.get(address)?.failures ?? 0) + 1
+      this.#dialFailures.set(address, { failures, notBefore: Date.now() + reconnectBackoff(failures) })
+      throw err
+    }
+  }
+
+  /** Sleeps out a reconnect backoff; closing the pool ends it at once. */
+  #backoff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#backoffs.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.#backoffs.add(done)
+    })
+  }
+
+  async #connect(broker: BrokerEndpoint, workload: Workload): Promise<ReadyConnection> {
     const options = this.#options
     const started = Date.now()
     const connectionOptions: ConnectionOptions = { host: broker.host, port: broker.port, clientId: options.clientId }

@@ -118,7 +118,8 @@ function ourRange(api: ApiVersionInfo, bounds: VersionBounds | undefined): Versi
 /**
  * Asks the broker on `connection` which versions it speaks. Starts with the newest ApiVersions
  * version we know; a broker that does not know it answers UNSUPPORTED_VERSION with a v0 body that
- * lists the ApiVersions versions it does know (KIP-511), and we ask again with the highest.
+ * lists the ApiVersions versions it does know (KIP-511), and we ask again with the highest (v0
+ * when it lists none, as Java's NetworkClient does). Each retry is a lower version: bounded.
  */
 export async function negotiateApiVersions(connection: Connection, options?: RequestOptions): Promise<ApiVersionTable> {
   let version = ApiVersions.maxStableVersion
@@ -151,16 +152,38 @@ export async function negotiateApiVersions(connection: Connection, options?: Req
   )
 }
 
-/** Decodes at the version sent; a broker that did not understand it answers in v0 (KIP-511). */
-function decodeApiVersionsResponse(frame: Buffer, version: number): ApiVersionsResponse {
+/** What negotiation reads from an ApiVersions answer. */
+type ApiVersionsAnswer = Pick<ApiVersionsResponse, 'errorCode' | 'apiKeys'>
+
+/**
+ * Decodes at the version sent; a broker that did not understand it answers in v0 (KIP-511).
+ * Some answer UNSUPPORTED_VERSION in neither layout: librdkafka's mock cluster (2.0.2, 2.15.1) writes a
+ * one-byte compact count, classic entries and no tagged fields. Java copes because it ignores
+ * trailing bytes: ApiVersionsResponse.parse reads the requested version (else v0), finds an empty
+ * api_keys list, and NetworkClient.handleApiVersionsResponse then retries at v0. We decode
+ * strictly, so a layout is taken only when it fits exactly, and when neither fits we read just
+ * the error code, the first field of every version: UNSUPPORTED_VERSION retries at v0 as well.
+ */
+function decodeApiVersionsResponse(frame: Buffer, version: number): ApiVersionsAnswer {
+  let error: unknown
   try {
     return readResponseFrame(frame, ApiVersions, version).body
   } catch (err) {
-    if (version === 0) throw err
-    const fallback = readResponseFrame(frame, ApiVersions, 0).body
-    if (fallback.errorCode === ErrorCode.NONE) throw err
-    return fallback
+    error = err
   }
+  if (version !== 0) {
+    try {
+      const fallback = readResponseFrame(frame, ApiVersions, 0).body
+      if (fallback.errorCode !== ErrorCode.NONE) return fallback
+    } catch {
+      // Neither layout: only the error code below can still tell us something.
+    }
+  }
+  // The header is always v0 (a 4-byte correlation id), then the int16 error code.
+  if (frame.length >= 6 && frame.readInt16BE(4) === ErrorCode.UNSUPPORTED_VERSION) {
+    return { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: [] }
+  }
+  throw error
 }
 
 function withBroker<T extends object>(context: T, nodeId: number | undefined): T & { broker?: number } {

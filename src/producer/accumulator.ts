@@ -6,6 +6,7 @@
 import type { Message } from '../message.js'
 import type { RecordInput } from '../protocol/record-batch.js'
 import { abortErrorFor } from '../net/errors.js'
+import { Sequencer, type SequencerOptions } from './sequencer.js'
 
 /** One message on its way: encoded fields, its size, and how to report its fate. */
 export interface PendingRecord {
@@ -15,6 +16,8 @@ export interface PendingRecord {
   /** Bytes of key + value, as kafka-go counts message bytes. */
   payloadBytes: number
   message: Message
+  /** The Writer's flush generation when it was handed over (flush() waits for older ones). */
+  flushEpoch: number
   /** Called once: null on success with the record's offset (-1n when unknown: acks=0, duplicates). */
   settle: (error: Error | null, offset: bigint) => void
 }
@@ -36,12 +39,12 @@ export class ProducerBatch {
   attempts = 0
   nextAttemptAt = 0
   sentAt = 0
-  /** Idempotence: assigned on first send, kept across retries (unless the partition is rewritten). */
+  /** Idempotence: assigned on first send, kept across retries (unless renumbered after a gap). */
   producerId = -1n
   producerEpoch = -1
   baseSequence = -1
-  /** The idempotence generation (bumps of the epoch) the sequence belongs to. */
-  generation = -1
+  /** Some attempt may have been appended (see sequencer.ts). */
+  maybeWritten = false
   /** The encoded batch, cached for retries while producer id, epoch and sequence stay the same. */
   encoded: Buffer | null = null
   readonly errors: unknown[] = []
@@ -86,24 +89,17 @@ export class PartitionState {
   oldestPendingAt = 0
   /** A synchronous write asked for the pending records to go now, without waiting for the linger. */
   flushRequested = false
-  /** Batches to send again, by creation order. */
-  readonly retries: ProducerBatch[] = []
-  /** Batches sent and not yet answered, in the order sent. */
-  readonly inFlight: ProducerBatch[] = []
-  /** The broker the in-flight batches went to. */
-  inFlightBroker = -1
+  /** In-flight order, retries and sequence numbers of the batches cut so far. */
+  readonly seq: Sequencer<ProducerBatch>
+  /** A new producer id is being fetched for this partition. */
+  renewing = false
   #nextOrder = 0
 
-  // Idempotence (see idempotence.ts).
-  nextSequence = 0
-  generation = -1
-  /** The broker lost or rejected our sequence state: renumber every unacknowledged batch from 0 after the bump. */
-  rewriteSequences = false
-
-  constructor(topic: string, partition: number) {
+  constructor(topic: string, partition: number, sequencing: SequencerOptions) {
     this.topic = topic
     this.partition = partition
     this.key = `${topic}\u0000${partition}`
+    this.seq = new Sequencer(sequencing)
   }
 
   get pendingCount(): number {
@@ -112,7 +108,7 @@ export class PartitionState {
 
   /** No records anywhere: nothing pending, to retry or in flight. */
   get idle(): boolean {
-    return this.pendingCount === 0 && this.retries.length === 0 && this.inFlight.length === 0
+    return this.pendingCount === 0 && this.seq.idle
   }
 
   append(record: PendingRecord, now: number): void {
@@ -177,25 +173,6 @@ export class PartitionState {
     this.pendingBytes = 0
     this.flushRequested = false
     return out
-  }
-
-  /** Queues a batch for another attempt, keeping creation order. */
-  addRetry(batch: ProducerBatch): void {
-    let i = this.retries.length
-    while (i > 0 && this.retries[i - 1]!.order > batch.order) i--
-    this.retries.splice(i, 0, batch)
-  }
-
-  removeInFlight(batch: ProducerBatch): void {
-    const i = this.inFlight.indexOf(batch)
-    if (i >= 0) this.inFlight.splice(i, 1)
-  }
-
-  /** Whether a batch created before `batch` is still unacknowledged (in flight or waiting to be retried). */
-  hasEarlierUnacknowledged(batch: ProducerBatch): boolean {
-    for (const b of this.inFlight) if (b.order < batch.order) return true
-    for (const b of this.retries) if (b.order < batch.order) return true
-    return false
   }
 }
 

@@ -44,7 +44,11 @@ export interface WriterConfig extends ClientConfig {
    * requests in flight. Default: on unless requiredAcks says otherwise (then off, as in Java).
    */
   idempotent?: boolean
-  /** Attempts per batch, the first included (kafka-go MaxAttempts, default 10; Java's retries + 1). */
+  /**
+   * Attempts per batch, the first included (kafka-go MaxAttempts, default 10; Java's retries + 1),
+   * when idempotence is off. Idempotent batches are retried until deliveryTimeout instead: giving
+   * up on an attempt count could leave a batch whose outcome is unknown.
+   */
   maxAttempts?: number
   /** First backoff between attempts (ms); kafka-go WriteBackoffMin, Java's retry.backoff.ms. Default 100. */
   writeBackoffMin?: number
@@ -63,7 +67,10 @@ export interface WriterConfig extends ClientConfig {
   completion?: CompletionHandler
   /** Bytes of messages buffered and not yet acknowledged; writeMessages waits for room beyond it (Java's buffer.memory). Default 32 MiB. */
   bufferMaxBytes?: number
-  /** Records waiting for a partition leader fail after this long (ms); Java's delivery.timeout.ms. Default 120 000. */
+  /**
+   * A batch not acknowledged this long after it was cut (ms) is not sent again; records waiting
+   * for a partition leader fail after it too. Java's delivery.timeout.ms. Default 120 000.
+   */
   deliveryTimeout?: number
   /** Time close() allows for flushing before failing what is left (ms). Default 30 000. */
   closeTimeout?: number
@@ -113,6 +120,16 @@ export const WRITER_DEFAULTS = {
   requestTimeout: 30_000,
 }
 
+/**
+ * The broker-side timeout a Produce request carries (how long the leader waits for acks=all):
+ * shorter than the client's request timeout, so the broker's REQUEST_TIMED_OUT answer arrives
+ * before the client gives up and drops a connection that other requests are pipelined on
+ * (franz-go keeps a 10 s margin; Java sends request.timeout.ms for both). 30 s → 25 s.
+ */
+export function produceTimeoutMs(requestTimeout: number): number {
+  return Math.max(1, requestTimeout - Math.min(5_000, Math.floor(requestTimeout / 5)))
+}
+
 /** The most batches in flight per partition that idempotent produce allows (the broker caches 5). */
 export const MAX_IDEMPOTENT_IN_FLIGHT = 5
 
@@ -146,6 +163,7 @@ const RULES: Record<string, Check> = {
   deliveryTimeout: milliseconds(1),
   closeTimeout: milliseconds(0),
   maxInFlightRequests: integerIn(1, 1000),
+  connectionsMaxIdle: milliseconds(1),
   allowAutoTopicCreation: isBoolean,
   signal: isAbortSignal,
 }

@@ -24,16 +24,29 @@ export class MessageTooLargeError extends KafkaTsError {
   }
 }
 
-/** Records that waited longer than deliveryTimeout for a partition leader (Java's delivery.timeout.ms). */
+/**
+ * Records not delivered within deliveryTimeout (Java's delivery.timeout.ms). `maybeWritten` is
+ * true when an attempt may have been appended and nothing could prove otherwise: the records may
+ * be in the log (as with Java's TimeoutException); false means they are not.
+ */
 export class DeliveryTimeoutError extends KafkaTsError {
   readonly retriable = false
+  readonly maybeWritten: boolean
 
-  constructor(topic: string, partition: number, timeoutMs: number, options?: { cause?: unknown }) {
+  constructor(
+    topic: string,
+    partition: number,
+    timeoutMs: number,
+    options: { cause?: unknown; maybeWritten?: boolean } = {},
+  ) {
+    const maybe = options.maybeWritten === true
     super(
       'KAFKATS_DELIVERY_TIMEOUT',
-      `records for ${topic}/${partition} were not delivered within ${timeoutMs} ms`,
-      options,
+      `records for ${topic}/${partition} were not delivered within ${timeoutMs} ms` +
+        (maybe ? ' (an attempt may have been written: the outcome is unknown)' : ''),
+      { cause: options.cause },
     )
+    this.maybeWritten = maybe
   }
 }
 

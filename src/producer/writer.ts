@@ -2,47 +2,34 @@
 // request per broker per flush, pipelined on the broker's produce connection.
 //
 // The Writer is the single retry owner of every batch: connections and the client below never
-// retry on their own. A retried batch keeps its place: nothing else of its partition is sent until
-// everything in flight is answered, then retries go out in their original order (see
-// idempotence.ts for the sequence-number rules that make retries exactly-once per partition).
+// retry on their own. Each partition's Sequencer (sequencer.ts) decides what may be sent, in
+// which order and under which sequence numbers; the Writer does the I/O and reports outcomes.
 
 import { KafkaTsError, KafkaError, isRetriable } from '../errors.js'
-import type { Bytes, Header, Message } from '../message.js'
-import { toBytes } from '../message.js'
-import type { Input } from '../protocol/api.js'
+import type { Message } from '../message.js'
 import { ErrorCode } from '../protocol/error-codes.js'
-import { InitProducerId, Produce, type ProduceRequest, type ProduceResponse } from '../protocol/messages/index.js'
-import {
-  RECORD_BATCH_OVERHEAD,
-  encodeRecordBatch,
-  type RecordHeader,
-  type RecordInput,
-} from '../protocol/record-batch.js'
+import { Produce, type ProduceResponse } from '../protocol/messages/index.js'
+import { RECORD_BATCH_OVERHEAD, encodeRecordBatch } from '../protocol/record-batch.js'
 import { KafkaClient } from '../cluster/client.js'
-import { RetriesExhaustedError, backoffDelay, retry, type RetryPolicy } from '../cluster/retry.js'
+import { RetriesExhaustedError, backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
-import { resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
-import { DeliveryTimeoutError, InvalidMessageError, MessageTooLargeError, WriteErrors } from './errors.js'
-import {
-  EPOCH_BUMP_ERRORS,
-  ProducerIdManager,
-  incrementSequence,
-  initProducerIdError,
-  type ProducerIdentity,
-} from './idempotence.js'
+import { produceTimeoutMs, resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
+import { DeliveryTimeoutError } from './errors.js'
+import { prepareMessage } from './prepare.js'
+import { ProducerIdManager } from './idempotence.js'
+import { initProducerId, partitionResults, produceRequest } from './requests.js'
+import { outcomeOfCode, type Outcome, type SequencerOptions, type Settlement } from './sequencer.js'
 import { StatsCollector, type WriterStats } from './stats.js'
+import { WriteTracker, noop, raceAbortOwned, type WriteResult } from './tracker.js'
 
 export interface WriteOptions {
   /** Stops waiting (for metadata, buffer space or acknowledgements); messages already handed over may still be written. */
   signal?: AbortSignal
 }
 
-/** Per-record bytes beyond key, value and headers: the varints of a record, at their largest. */
-const RECORD_OVERHEAD = 21
 /** Batches per partition in one drain pass: each goes into its own Produce request (one batch per partition per request). */
 const MAX_ROUNDS = 5
-const INT32_MAX = 0x7fffffff
 
 type WriterState = 'open' | 'closing' | 'closed'
 
@@ -54,6 +41,7 @@ export class Writer {
   readonly #budget: ByteBudget
   readonly #stats = new StatsCollector()
   readonly #idempotence: ProducerIdManager | null
+  readonly #sequencing: SequencerOptions
   readonly #partitions = new Map<string, PartitionState>()
   /** Partitions with anything pending, to retry or in flight. */
   readonly #active = new Set<PartitionState>()
@@ -70,6 +58,10 @@ export class Writer {
   #metadataRefreshing = false
   #lastMetadataRefresh = 0
   #idleWaiters: (() => void)[] = []
+  /** flush(): records not yet settled per flush generation, oldest first, and who waits for them. */
+  #flushEpoch = 0
+  readonly #unsettled = new Map<number, number>()
+  #flushWaiters: { epoch: number; resolve: () => void }[] = []
 
   constructor(config: WriterConfig) {
     this.#config = resolveWriterConfig(config)
@@ -84,7 +76,13 @@ export class Writer {
     }
     this.#limits = { batchSize: c.batchSize, batchBytes: c.batchBytes, lingerMs: c.batchTimeout }
     this.#budget = new ByteBudget(c.bufferMaxBytes)
-    this.#idempotence = c.idempotent ? new ProducerIdManager((current) => this.#initProducerId(current)) : null
+    this.#idempotence = c.idempotent ? new ProducerIdManager(() => initProducerId(this.#client, this.#policy)) : null
+    this.#sequencing = {
+      idempotent: c.idempotent,
+      maxAttempts: c.maxAttempts,
+      deliveryTimeout: c.deliveryTimeout,
+      maxInFlight: c.maxInFlightRequests,
+    }
     if (c.topic !== undefined) this.#client.metadata.addTopics([c.topic])
     const signal = c.signal
     if (signal !== undefined) {
@@ -103,15 +101,16 @@ export class Writer {
   }
 
   /**
-   * Writes messages. Synchronous mode (the default) resolves once every message is acknowledged
-   * and sends them at once rather than waiting for the linger; a failure rejects with the error
-   * (one message) or WriteErrors (several). With `async: true` it resolves once the messages are
-   * buffered and reports each batch to `completion`. Either way it waits while the buffer is
+   * Writes messages. Synchronous mode (the default) resolves once every message is acknowledged,
+   * with each message's topic, partition and offset (in the order given), and sends them at once
+   * rather than waiting for the linger; a failure rejects with the error (one message) or
+   * WriteErrors (several). With `async: true` it resolves with an empty array once the messages
+   * are buffered and reports each batch to `completion`. Either way it waits while the buffer is
    * full (backpressure).
    */
-  writeMessages(...messages: Message[]): Promise<void>
-  writeMessages(messages: readonly Message[], options?: WriteOptions): Promise<void>
-  writeMessages(...args: unknown[]): Promise<void> {
+  writeMessages(...messages: Message[]): Promise<WriteResult[]>
+  writeMessages(messages: readonly Message[], options?: WriteOptions): Promise<WriteResult[]>
+  writeMessages(...args: unknown[]): Promise<WriteResult[]> {
     let messages: readonly Message[]
     let options: WriteOptions = {}
     if (Array.isArray(args[0])) {
@@ -123,11 +122,16 @@ export class Writer {
     return this.#write(messages, options.signal)
   }
 
-  /** Sends everything buffered now and resolves once it is all acknowledged (or failed). */
-  async flush(): Promise<void> {
+  /**
+   * Sends what is buffered now and resolves once each of those messages is acknowledged or
+   * failed (Java's flush()). Messages written after the call do not hold it up.
+   */
+  flush(): Promise<void> {
     for (const state of this.#active) state.flushRequested = true
     this.#scheduleDrain()
-    await this.#whenIdle()
+    const epoch = ++this.#flushEpoch
+    if (this.#flushedBefore(epoch)) return Promise.resolve()
+    return new Promise((resolve) => this.#flushWaiters.push({ epoch, resolve }))
   }
 
   /** Statistics since the last call (kafka-go's Stats resets its counters the same way). */
@@ -162,11 +166,13 @@ export class Writer {
 
   // --- writing ------------------------------------------------------------------------------------
 
-  async #write(messages: readonly Message[], signal: AbortSignal | undefined): Promise<void> {
+  async #write(messages: readonly Message[], signal: AbortSignal | undefined): Promise<WriteResult[]> {
     if (this.#state !== 'open') throw new ClosedError('Writer')
     if (signal?.aborted) throw abortErrorFor(signal, 'writeMessages')
-    if (messages.length === 0) return
-    const prepared = messages.map((m, i) => this.#prepare(m, i, messages.length))
+    if (messages.length === 0) return []
+    const prepared = messages.map((m, i) =>
+      prepareMessage(m, i, messages.length, this.#config.topic, this.#config.batchBytes),
+    )
     const topics = [...new Set(prepared.map((p) => p.topic))]
     await this.#client.waitForTopics(topics, signal, this.#policy)
 
@@ -197,8 +203,10 @@ export class Writer {
           size: p.size,
           payloadBytes: p.payloadBytes,
           message: messages[i]!,
-          settle: tracker === null ? noop : tracker.settler(i),
+          flushEpoch: this.#flushEpoch,
+          settle: tracker === null ? noop : tracker.settler(i, state.topic, state.partition),
         }
+        this.#unsettled.set(this.#flushEpoch, (this.#unsettled.get(this.#flushEpoch) ?? 0) + 1)
         state.append(record, Date.now())
         this.#active.add(state)
         touched.add(state)
@@ -215,54 +223,11 @@ export class Writer {
     }
     if (tracker === null) {
       this.#scheduleDrain()
-      return
+      return []
     }
     for (const state of touched) state.flushRequested = true
     this.#scheduleDrain()
-    await (signal === undefined ? tracker.promise : raceAbortOwned(tracker, signal))
-  }
-
-  /** Checks and encodes one message; throws InvalidMessageError / MessageTooLargeError. */
-  #prepare(
-    message: Message,
-    index: number,
-    count: number,
-  ): { topic: string; record: RecordInput; size: number; payloadBytes: number } {
-    const which = count === 1 ? 'message' : `message ${index}`
-    if (typeof message !== 'object' || message === null) throw new InvalidMessageError(`${which} is not an object`)
-    const writerTopic = this.#config.topic
-    if (writerTopic !== undefined && message.topic !== undefined) {
-      throw new InvalidMessageError(
-        `${which}: the topic is set on both the Writer ('${writerTopic}') and the message ('${message.topic}'); set it in one place`,
-      )
-    }
-    const topic = writerTopic ?? message.topic
-    if (typeof topic !== 'string' || topic === '')
-      throw new InvalidMessageError(`${which} has no topic, and the Writer has none`)
-    const key = bytesOf(message.key, `${which}: key`)
-    const value = bytesOf(message.value, `${which}: value`)
-    let size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0)
-    let headers: RecordHeader[] | undefined
-    if (message.headers !== undefined) {
-      if (!Array.isArray(message.headers))
-        throw new InvalidMessageError(`${which}: headers must be an array of { key, value }`)
-      headers = message.headers.map((h: Header, j) => {
-        if (typeof h?.key !== 'string') throw new InvalidMessageError(`${which}: header ${j} needs a string key`)
-        const v = bytesOf(h.value, `${which}: header '${h.key}' value`)
-        size += Buffer.byteLength(h.key) + (v?.length ?? 0) + 10
-        return { key: h.key, value: v }
-      })
-    }
-    let timestamp: number
-    if (message.timestamp === undefined) timestamp = Date.now()
-    else if (message.timestamp instanceof Date) timestamp = message.timestamp.getTime()
-    else timestamp = message.timestamp
-    if (!Number.isSafeInteger(timestamp) || timestamp < -1)
-      throw new InvalidMessageError(`${which}: timestamp must be milliseconds since the epoch or a Date`)
-    if (size + RECORD_BATCH_OVERHEAD > this.#config.batchBytes)
-      throw new MessageTooLargeError(size + RECORD_BATCH_OVERHEAD, this.#config.batchBytes)
-    const record: RecordInput = headers === undefined ? { key, value, timestamp } : { key, value, headers, timestamp }
-    return { topic, record, size, payloadBytes: (key?.length ?? 0) + (value?.length ?? 0) }
+    return signal === undefined ? tracker.promise : raceAbortOwned(tracker, signal)
   }
 
   /** The partition state a message goes to, chosen by the balancer among the topic's partitions. */
@@ -282,7 +247,7 @@ export class Writer {
     }
     const key = `${topic}\u0000${partition}`
     let state = this.#partitions.get(key)
-    if (state === undefined) this.#partitions.set(key, (state = new PartitionState(topic, partition)))
+    if (state === undefined) this.#partitions.set(key, (state = new PartitionState(topic, partition, this.#sequencing)))
     return state
   }
 
@@ -302,7 +267,8 @@ export class Writer {
     const now = Date.now()
     let wakeAt = Infinity
     const idem = this.#idempotence
-    if (idem !== null && !idem.ready) {
+    if (idem !== null && idem.identity === null) {
+      // The first producer id: nothing idempotent can be numbered before it.
       if (this.#active.size > 0 && !idem.busy) {
         idem.ensure().then(
           () => this.#scheduleDrain(),
@@ -345,86 +311,58 @@ export class Writer {
     state: PartitionState,
     now: number,
   ): { batch: ProducerBatch; broker: number } | number | 'no-leader' | null {
-    const c = this.#config
     this.#expireOverdue(state, now)
     if (state.idle) return null
+    const seq = state.seq
     const info = this.#client.metadata.partition(state.topic, state.partition)
     const leader = info?.leader ?? -1
     if (leader < 0 || this.#client.metadata.broker(leader) === undefined) {
-      return state.pendingCount > 0 || state.retries.length > 0 ? 'no-leader' : null
+      return state.pendingCount > 0 || seq.retries.length > 0 ? 'no-leader' : null
     }
+    if (!seq.canSend(leader)) return null
+    // Never more requests for a broker than its connection puts on the wire: one waiting inside
+    // the connection could time out there while a later one of the same partition goes ahead.
+    if ((this.#brokerInFlight.get(leader) ?? 0) >= this.#config.maxInFlightRequests) return null
     const idem = this.#idempotence
-    const inFlight = state.inFlight.length
-    if (inFlight > 0) {
-      // Keep order: answers from the old leader first, every answer before a retry, and a cap.
-      if (state.inFlightBroker !== leader || state.retries.length > 0) return null
-      if (inFlight >= c.maxInFlightRequests) return null
+    if (idem !== null && seq.identity === null) seq.adopt(idem.identity!)
+    const bumps = seq.bumps
+    const retry = seq.nextRetry(now)
+    this.#stats.epochBumps += seq.bumps - bumps
+    this.#settle(state)
+    if (retry === 'wait') {
+      if (seq.needsProducerId && seq.inFlight.length === 0) this.#renewProducerId(state)
+      return null
     }
-    if (idem !== null && state.rewriteSequences) {
-      if (inFlight > 0) return null
-      // The broker lost or rejected our sequences for this partition: renumber everything not yet
-      // acknowledged, in order, under the current (bumped) epoch.
-      state.generation = idem.generation
-      state.nextSequence = 0
-      for (const batch of state.retries) this.#assignSequence(state, batch)
-      state.rewriteSequences = false
-    }
-
-    const busy = inFlight > 0 || (this.#brokerInFlight.get(leader) ?? 0) > 0
+    if (typeof retry === 'number') return retry
     let batch: ProducerBatch
-    if (state.retries.length > 0) {
-      const first = state.retries[0]!
-      if (first.nextAttemptAt > now) return first.nextAttemptAt
-      batch = state.retries.shift()!
-    } else if (state.hasReadyBatch(now, this.#limits, this.#flushAll, busy)) {
-      if (idem !== null && state.generation !== idem.generation) {
-        // Move to the current epoch only once the batches numbered under the old one are answered.
-        if (inFlight > 0) return null
-        state.generation = idem.generation
-        state.nextSequence = 0
+    if (retry !== null) {
+      batch = retry
+      this.#stats.retries++
+    } else {
+      const busy = seq.inFlight.length > 0 || (this.#brokerInFlight.get(leader) ?? 0) > 0
+      if (!state.hasReadyBatch(now, this.#limits, this.#flushAll, busy)) {
+        // Held back behind an in-flight request: its answer drains again, no timer needed.
+        return busy ? null : state.lingerDeadline(this.#limits)
       }
       batch = state.takeBatch(now, this.#limits, RECORD_BATCH_OVERHEAD)
       this.#stats.batchTime.observe(now - batch.createdAt)
-    } else {
-      // Held back behind an in-flight request: its answer drains again, no timer needed.
-      return busy ? null : state.lingerDeadline(this.#limits)
     }
-    if (idem !== null && batch.baseSequence < 0) this.#assignSequence(state, batch)
-    batch.attempts++
-    if (batch.attempts > 1) this.#stats.retries++
-    state.inFlight.push(batch)
-    state.inFlightBroker = leader
+    seq.send(batch, leader)
     return { batch, broker: leader }
   }
 
-  #assignSequence(state: PartitionState, batch: ProducerBatch): void {
-    const identity = this.#idempotence!.identity!
-    batch.producerId = identity.producerId
-    batch.producerEpoch = identity.producerEpoch
-    batch.generation = this.#idempotence!.generation
-    batch.baseSequence = state.nextSequence
-    batch.encoded = null
-    state.nextSequence = incrementSequence(state.nextSequence, batch.count)
-  }
-
-  /** Records and batches older than deliveryTimeout fail (a partition without a leader for that long). */
+  /** Batches and records older than deliveryTimeout end (see Sequencer.expire for those already sent). */
   #expireOverdue(state: PartitionState, now: number): void {
     const limit = this.#config.deliveryTimeout
-    if (state.inFlight.length > 0) return
-    const overdue = now - limit
-    while (state.retries.length > 0 && state.retries[0]!.createdAt < overdue) {
-      const batch = state.retries.shift()!
-      this.#fail(
-        state,
-        batch,
-        new DeliveryTimeoutError(state.topic, state.partition, limit, { cause: batch.errors[batch.errors.length - 1] }),
-      )
-    }
-    if (state.pendingCount > 0 && state.oldestPendingAt < overdue) {
+    state.seq.expire(now)
+    if (state.pendingCount > 0 && state.oldestPendingAt < now - limit) {
       const records = state.drainPending()
       const batch = new ProducerBatch(state.topic, state.partition, records, -1, state.oldestPendingAt)
-      this.#fail(state, batch, new DeliveryTimeoutError(state.topic, state.partition, limit))
+      this.#fail(batch, new DeliveryTimeoutError(state.topic, state.partition, limit))
     }
+    // Nothing later of this partition is left to prove an unresolved batch written.
+    if (state.pendingCount === 0) state.seq.settleDangling()
+    this.#settle(state)
   }
 
   #send(broker: number, batches: ProducerBatch[]): void {
@@ -450,7 +388,7 @@ export class Writer {
       await Promise.all(batches.map((b) => this.#encode(b)))
       const { connection, versions } = await this.#client.connection(broker, 'produce')
       const version = versions.pick(Produce, c.compression === 'zstd' ? { min: 7 } : undefined)
-      const body = produceRequest(batches, c.acksValue, c.requestTimeout)
+      const body = produceRequest(batches, c.acksValue, produceTimeoutMs(c.requestTimeout))
       const sentAt = Date.now()
       for (const b of batches) this.#stats.batchQueueTime.observe(sentAt - b.createdAt)
       // Not awaited: the chain only keeps the order in which requests reach the connection;
@@ -489,83 +427,57 @@ export class Writer {
     this.#requestDone(broker)
     const now = Date.now()
     this.#stats.writeTime.observe(now - sentAt)
-    const results = new Map<string, ProduceResponse['responses'][number]['partitionResponses'][number]>()
-    if (response !== null) {
-      for (const t of response.responses)
-        for (const p of t.partitionResponses) results.set(`${t.name}\u0000${p.index}`, p)
-    }
+    const results = partitionResults(response)
     for (const batch of batches) {
       const state = this.#stateOf(batch)
-      state.removeInFlight(batch)
       if (response === null) {
-        this.#complete(state, batch, -1n) // acks=0: written is all we will ever know
+        // acks=0: written is all we will ever know.
+        this.#outcome(state, batch, { kind: 'written', baseOffset: -1n }, null)
         continue
       }
       const result = results.get(state.key)
-      if (result === undefined) {
-        this.#fail(
-          state,
-          batch,
-          KafkaError.fromCode(ErrorCode.UNKNOWN_SERVER_ERROR, {
-            broker,
-            topic: batch.topic,
-            partition: batch.partition,
-            apiName: 'Produce',
-            errorMessage: 'the Produce response did not mention this partition',
-          }),
-        )
+      const code = result?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
+      if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+        this.#outcome(state, batch, outcomeOfCode(code, false, result?.baseOffset ?? -1n), null)
         continue
       }
-      this.#onPartitionResult(broker, state, batch, result.errorCode, result.baseOffset, result.errorMessage)
+      const error = KafkaError.fromCode(code, {
+        broker,
+        topic: batch.topic,
+        partition: batch.partition,
+        apiName: 'Produce',
+        errorMessage:
+          result === undefined ? 'the Produce response did not mention this partition' : result.errorMessage,
+      })
+      // KIP-951: a NOT_LEADER_OR_FOLLOWER that names a newer leader moves the partition without
+      // a metadata round trip; anything else marks the metadata stale.
+      const hinted =
+        code === ErrorCode.NOT_LEADER_OR_FOLLOWER &&
+        result !== undefined &&
+        this.#client.metadata.applyLeaderHint(
+          batch.topic,
+          batch.partition,
+          result.currentLeader,
+          response.nodeEndpoints,
+        )
+      if (error.staleMetadata && !hinted) this.#client.metadata.markStale()
+      // A response without our partition says nothing about whether it was appended.
+      const outcome = result === undefined ? { kind: 'lost' as const } : outcomeOfCode(code, error.retriable, -1n)
+      this.#outcome(state, batch, outcome, error, hinted)
     }
     this.#scheduleDrain()
-  }
-
-  #onPartitionResult(
-    broker: number,
-    state: PartitionState,
-    batch: ProducerBatch,
-    code: number,
-    baseOffset: bigint,
-    message: string | null,
-  ): void {
-    const idem = this.#idempotence
-    if (code === ErrorCode.NONE) return this.#complete(state, batch, baseOffset)
-    // The broker already has this batch: an earlier attempt was written and its answer lost.
-    if (code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER && idem !== null) return this.#complete(state, batch, -1n)
-    const error = KafkaError.fromCode(code, {
-      broker,
-      topic: batch.topic,
-      partition: batch.partition,
-      apiName: 'Produce',
-      errorMessage: message,
-    })
-    if (error.staleMetadata) this.#client.metadata.markStale()
-    if (idem !== null && EPOCH_BUMP_ERRORS.has(code)) {
-      // Out of order (or unknown to a broker that never saw our first batch) because an earlier
-      // batch failed: that one is resent first, then this one, in order; no bump needed.
-      const gapBehind = code !== ErrorCode.INVALID_PRODUCER_EPOCH && state.hasEarlierUnacknowledged(batch)
-      if (!gapBehind) {
-        state.rewriteSequences = true
-        this.#bumpEpoch(batch.generation)
-      }
-      return this.#retry(state, batch, error)
-    }
-    if (error.retriable) return this.#retry(state, batch, error)
-    this.#fail(state, batch, error)
   }
 
   #onRequestError(broker: number, batches: ProducerBatch[], err: unknown): void {
     this.#requestDone(broker)
     const error = toError(err)
     if ((error as { staleMetadata?: unknown }).staleMetadata === true) this.#client.metadata.markStale()
-    // Later batches of a partition follow earlier ones, so handle them in creation order.
-    for (const batch of [...batches].sort((a, b) => a.order - b.order)) {
-      const state = this.#stateOf(batch)
-      state.removeInFlight(batch)
-      if (isRetriable(error)) this.#retry(state, batch, error)
-      else this.#fail(state, batch, error)
-    }
+    // Later batches of a partition follow earlier ones, so handle them in creation order. The
+    // request may have reached the broker: a retriable failure leaves the outcome unknown.
+    // A ClosedError comes from close() destroying connections with requests on the wire.
+    const outcome: Outcome = isRetriable(error) || error instanceof ClosedError ? { kind: 'lost' } : { kind: 'fatal' }
+    for (const batch of [...batches].sort((a, b) => a.order - b.order))
+      this.#outcome(this.#stateOf(batch), batch, outcome, error)
     this.#scheduleDrain()
   }
 
@@ -575,23 +487,46 @@ export class Writer {
     else this.#brokerInFlight.delete(broker)
   }
 
-  /** Queues a batch for another attempt after a backoff, or fails it when its attempts ran out. */
-  #retry(state: PartitionState, batch: ProducerBatch, error: Error): void {
-    batch.errors.push(error)
-    if (this.#state === 'closed') return this.#fail(state, batch, error)
-    if (batch.attempts >= this.#config.maxAttempts) {
-      return this.#fail(
-        state,
-        batch,
-        new RetriesExhaustedError(`producing to ${batch.topic}/${batch.partition}`, batch.errors),
-      )
-    }
-    batch.nextAttemptAt = Date.now() + backoffDelay(this.#policy, Math.max(1, batch.attempts))
-    state.addRetry(batch)
-    if ((error as { staleMetadata?: unknown }).staleMetadata === true) void this.#refreshMetadataSoon(Date.now())
+  /** Hands one attempt's outcome to the partition's sequencer and reports what it settled. */
+  #outcome(state: PartitionState, batch: ProducerBatch, outcome: Outcome, error: Error | null, hinted = false): void {
+    if (error !== null) batch.errors.push(error)
+    // Closed: nothing will be sent again, so whatever would be retried ends now.
+    const closed = this.#state === 'closed'
+    const retryAt = closed ? Infinity : Date.now() + backoffDelay(this.#policy, Math.max(1, batch.attempts))
+    state.seq.onOutcome(batch, outcome, retryAt)
+    if (closed) state.seq.failWaiting('error')
+    if (!hinted && error !== null && (error as { staleMetadata?: unknown }).staleMetadata === true)
+      void this.#refreshMetadataSoon(Date.now())
+    this.#settle(state)
   }
 
-  #complete(state: PartitionState, batch: ProducerBatch, baseOffset: bigint): void {
+  /** Reports every batch the partition's sequencer settled. */
+  #settle(state: PartitionState): void {
+    const settled = state.seq.settled
+    if (settled.length === 0) return
+    for (const s of settled.splice(0)) {
+      if (s.written) this.#complete(s.batch, s.baseOffset)
+      else this.#fail(s.batch, this.#errorOf(s))
+    }
+    if (state.idle) this.#active.delete(state)
+  }
+
+  #errorOf(s: Settlement<ProducerBatch> & { written: false }): Error {
+    const batch = s.batch
+    const last = batch.errors[batch.errors.length - 1]
+    if (s.why === 'attempts')
+      return new RetriesExhaustedError(`producing to ${batch.topic}/${batch.partition}`, batch.errors)
+    if (s.why === 'expired' || !(last instanceof Error)) {
+      const limit = this.#config.deliveryTimeout
+      return new DeliveryTimeoutError(batch.topic, batch.partition, limit, {
+        cause: last,
+        maybeWritten: s.maybeWritten,
+      })
+    }
+    return last
+  }
+
+  #complete(batch: ProducerBatch, baseOffset: bigint): void {
     this.#budget.release(batch.bytes)
     this.#stats.messages += batch.count
     this.#stats.bytes += batch.payloadBytes
@@ -600,24 +535,17 @@ export class Writer {
     const records = batch.records
     for (let i = 0; i < records.length; i++) records[i]!.settle(null, baseOffset >= 0n ? baseOffset + BigInt(i) : -1n)
     this.#report(batch, null, baseOffset)
-    if (state.idle) this.#active.delete(state)
+    this.#flushSettled(records)
     this.#checkIdle()
   }
 
-  #fail(state: PartitionState, batch: ProducerBatch, error: Error): void {
+  #fail(batch: ProducerBatch, error: Error): void {
     this.#budget.release(batch.bytes)
     this.#stats.errors++
     this.#stats.messageErrors += batch.count
     for (const r of batch.records) r.settle(error, -1n)
     this.#report(batch, error, -1n)
-    // A numbered batch that will never be written leaves a gap in the partition's sequences; the
-    // broker would reject everything after it. Renumber the rest under a bumped epoch.
-    const idem = this.#idempotence
-    if (idem !== null && batch.baseSequence >= 0 && this.#state !== 'closed') {
-      state.rewriteSequences = true
-      this.#bumpEpoch(batch.generation)
-    }
-    if (state.idle) this.#active.delete(state)
+    this.#flushSettled(batch.records)
     this.#checkIdle()
   }
 
@@ -646,51 +574,40 @@ export class Writer {
 
   // --- idempotence --------------------------------------------------------------------------------
 
-  #bumpEpoch(generation: number): void {
-    const idem = this.#idempotence!
-    const before = idem.bumps
-    idem.requestBump(generation).then(
-      () => this.#scheduleDrain(),
-      (err: unknown) => this.#failAllWaiting(toError(err)),
-    )
-    if (idem.bumps !== before) this.#stats.epochBumps++
-  }
-
-  /** InitProducerId: a new producer id, or (KIP-360) our id with the epoch bumped. The retry owner of that request. */
-  #initProducerId(current: ProducerIdentity | null): Promise<ProducerIdentity> {
-    return retry(
-      this.#policy,
-      async () => {
-        const response = await this.#client.requestTo(
-          this.#client.anyBroker(),
-          InitProducerId,
-          (version) => ({
-            transactionalId: null,
-            // Java's idempotent producer sends Integer.MAX_VALUE: there is no transaction to time out.
-            transactionTimeoutMs: INT32_MAX,
-            // Bumping our own epoch needs v3+; an older broker gets asked for a fresh id instead.
-            producerId: current !== null && version >= 3 ? current.producerId : -1n,
-            producerEpoch: current !== null && version >= 3 ? current.producerEpoch : -1,
-          }),
-          { workload: 'admin' },
-        )
-        const error = initProducerIdError(response.errorCode)
-        if (error !== null) throw error
-        return { producerId: response.producerId, producerEpoch: response.producerEpoch }
+  /** The partition was fenced or ran out of epochs: it continues under a new producer id. */
+  #renewProducerId(state: PartitionState): void {
+    if (state.renewing) return
+    state.renewing = true
+    this.#idempotence!.renew(state.seq.identity!.producerId).then(
+      (identity) => {
+        state.renewing = false
+        state.seq.adopt(identity)
+        this.#settle(state)
+        this.#scheduleDrain()
       },
-      { what: 'InitProducerId' },
+      (err: unknown) => {
+        state.renewing = false
+        this.#failWaiting(state, toError(err))
+        this.#scheduleDrain()
+      },
     )
   }
 
-  /** Obtaining a producer id failed for good: fail everything not in flight. */
-  #failAllWaiting(error: Error): void {
-    for (const state of this.#active) {
-      while (state.retries.length > 0) this.#fail(state, state.retries.shift()!, error)
-      if (state.pendingCount > 0) {
-        const batch = new ProducerBatch(state.topic, state.partition, state.drainPending(), -1, state.oldestPendingAt)
-        this.#fail(state, batch, error)
-      }
+  /** Fails everything of a partition that is not in flight: its records, retries and unresolved batches. */
+  #failWaiting(state: PartitionState, error: Error): void {
+    for (const b of state.seq.retries) b.errors.push(error)
+    state.seq.failWaiting('error')
+    this.#settle(state)
+    if (state.pendingCount > 0) {
+      const batch = new ProducerBatch(state.topic, state.partition, state.drainPending(), -1, state.oldestPendingAt)
+      this.#fail(batch, error)
     }
+    if (state.idle) this.#active.delete(state)
+  }
+
+  /** Obtaining the first producer id failed for good: fail everything not in flight. */
+  #failAllWaiting(error: Error): void {
+    for (const state of this.#active) this.#failWaiting(state, error)
     this.#scheduleDrain()
   }
 
@@ -733,6 +650,25 @@ export class Writer {
     )
   }
 
+  /** True when no record handed over before flush generation `epoch` is unsettled. */
+  #flushedBefore(epoch: number): boolean {
+    // Generations only grow, so the map's first key is the oldest unsettled one.
+    for (const oldest of this.#unsettled.keys()) return oldest >= epoch
+    return true
+  }
+
+  #flushSettled(records: readonly PendingRecord[]): void {
+    for (const r of records) {
+      const left = (this.#unsettled.get(r.flushEpoch) ?? 1) - 1
+      if (left > 0) this.#unsettled.set(r.flushEpoch, left)
+      else this.#unsettled.delete(r.flushEpoch)
+    }
+    if (this.#flushWaiters.length === 0) return
+    const waiting = this.#flushWaiters
+    this.#flushWaiters = waiting.filter((w) => !this.#flushedBefore(w.epoch))
+    for (const w of waiting) if (this.#flushedBefore(w.epoch)) w.resolve()
+  }
+
   #whenIdle(): Promise<void> {
     if (this.#budget.used === 0) return Promise.resolve()
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
@@ -762,11 +698,7 @@ export class Writer {
     this.#wakeTimer = null
     if (timedOut) {
       const error = new ClosedError('Writer (close timed out before every message was acknowledged)')
-      for (const state of this.#active) {
-        while (state.retries.length > 0) this.#fail(state, state.retries.shift()!, error)
-        if (state.pendingCount > 0)
-          this.#fail(state, new ProducerBatch(state.topic, state.partition, state.drainPending(), -1, 0), error)
-      }
+      for (const state of this.#active) this.#failWaiting(state, error)
       // In-flight requests fail as their connections are destroyed below.
       this.#client.pool.destroy(error)
     }
@@ -774,87 +706,6 @@ export class Writer {
   }
 }
 
-/** Collects the outcome of each message of one synchronous writeMessages call. */
-class WriteTracker {
-  readonly promise: Promise<void>
-  #resolve!: () => void
-  #reject!: (err: Error) => void
-  #remaining: number
-  readonly #errors: (Error | undefined)[]
-  #failed = 0
-
-  constructor(count: number) {
-    this.#remaining = count
-    this.#errors = new Array<Error | undefined>(count)
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve
-      this.#reject = reject
-    })
-  }
-
-  settler(index: number): (error: Error | null) => void {
-    return (error) => {
-      if (error !== null) {
-        this.#errors[index] = error
-        this.#failed++
-      }
-      if (--this.#remaining > 0) return
-      if (this.#failed === 0) this.#resolve()
-      else if (this.#errors.length === 1) this.#reject(this.#errors[0]!)
-      else this.#reject(new WriteErrors(this.#errors))
-    }
-  }
-
-  /** Nobody will await the promise: keep a late rejection from being reported as unhandled. */
-  abandon(): void {
-    this.promise.catch(noop)
-  }
-}
-
-/** Awaits the tracker unless the signal fires first; either way its late outcome is handled. */
-function raceAbortOwned(tracker: WriteTracker, signal: AbortSignal): Promise<void> {
-  tracker.abandon()
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(abortErrorFor(signal, 'writeMessages'))
-    if (signal.aborted) return onAbort()
-    signal.addEventListener('abort', onAbort, { once: true })
-    tracker.promise.then(
-      () => {
-        signal.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
-}
-
-/** One Produce request for batches of distinct partitions, grouped by topic. */
-function produceRequest(batches: readonly ProducerBatch[], acks: number, timeoutMs: number): Input<ProduceRequest> {
-  const byTopic = new Map<string, { index: number; records: Buffer }[]>()
-  for (const b of batches) {
-    let list = byTopic.get(b.topic)
-    if (list === undefined) byTopic.set(b.topic, (list = []))
-    list.push({ index: b.partition, records: b.encoded! })
-  }
-  return {
-    transactionalId: null,
-    acks,
-    timeoutMs: Math.min(timeoutMs, INT32_MAX),
-    topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
-  }
-}
-
-function bytesOf(value: Bytes | undefined, what: string): Buffer | null {
-  if (value === undefined || value === null || typeof value === 'string' || value instanceof Uint8Array)
-    return toBytes(value)
-  throw new InvalidMessageError(`${what} must be a string, a Uint8Array/Buffer or null`)
-}
-
 function toError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err))
 }
-
-function noop(): void {}

@@ -49,16 +49,23 @@ export function peekCorrelationId(frame: Uint8Array): number {
   return (frame[0]! << 24) | (frame[1]! << 16) | (frame[2]! << 8) | frame[3]! | 0
 }
 
-/** Decodes a response frame body (without the size prefix) sent for `api` at `version`. */
+/**
+ * Decodes a response frame body (without the size prefix) sent for `api` at `version`. Strict by
+ * default: bytes after the body are an error, which is how tests hold the reference broker to
+ * exact answers. `ignoreTrailingBytes` reads like Kafka's Java client, whose
+ * AbstractResponse.parseResponse never checks what remains after the body; the client uses it.
+ */
 export function readResponseFrame<Res>(
   frame: Uint8Array,
   api: ApiDefinition<unknown, Res>,
   version: number,
+  options?: { ignoreTrailingBytes?: boolean },
 ): { correlationId: number; body: Res } {
   const r = new Reader(frame)
   const header = ResponseHeader.decode(r, responseHeaderVersion(api, version))
   const body = api.decodeResponse(r, version)
-  r.finish(`${api.name} v${version} response`)
+  if (options?.ignoreTrailingBytes === true) r.check()
+  else r.finish(`${api.name} v${version} response`)
   return { correlationId: header.correlationId, body }
 }
 
@@ -68,12 +75,20 @@ export interface DecodedRequest {
   api: ApiDefinition<unknown, unknown> | undefined
   /** The decoded body, or undefined when the API or version is unknown (answer UNSUPPORTED_VERSION). */
   body: unknown
+  /** Bytes after the body, ignored as Kafka ignores them (see readRequestFrame). */
+  trailingBytes: number
 }
 
 /**
  * Decodes a request frame (without the size prefix). The API key and version come first, so the
  * header version can be chosen; unknown APIs or versions still yield the header so the broker
  * can answer with an error that carries the correlation id.
+ *
+ * Bytes after a whole body are ignored, for every API, as Apache Kafka does: RequestHeader.parse
+ * reads the header as a prefix, then RequestContext.parseRequest -> AbstractRequest.parseRequest
+ * -> <Api>Request.parse reads the generated message from the rest and never checks what remains
+ * (clients/.../common/requests/, Kafka 3.x-4.x). librdkafka 2.15 relies on it: its all-topics
+ * Metadata v13 ends with 3 extra bytes. A header or body that runs short is still an error.
  */
 export function readRequestFrame(frame: Uint8Array): DecodedRequest {
   if (frame.length < 8) throw new ProtocolDecodeError(`request frame of ${frame.length} bytes is shorter than a header`)
@@ -86,8 +101,8 @@ export function readRequestFrame(frame: Uint8Array): DecodedRequest {
   // the fields every header version starts with.
   const header = RequestHeader.decode(r, known ? requestHeaderVersion(api, version) : 1)
   r.check()
-  if (!known) return { header, api, body: undefined }
+  if (!known) return { header, api, body: undefined, trailingBytes: 0 }
   const body = api.decodeRequest(r, version)
-  r.finish(`${api.name} v${version} request`)
-  return { header, api, body }
+  r.check()
+  return { header, api, body, trailingBytes: r.remaining }
 }

@@ -150,13 +150,16 @@ export interface RunResult {
   timedOut: boolean
 }
 
-/** Runs an external program with a hard timeout (SIGKILL), collecting its output. */
+/**
+ * Runs an external program (a path from `peer()`) with a hard timeout (SIGKILL), collecting its
+ * output. Rejects, naming the program, when it cannot be started.
+ */
 export function run(
   cmd: string,
   args: string[],
   opts: { timeoutMs: number; input?: string | Buffer; env?: NodeJS.ProcessEnv },
 ): Promise<RunResult> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env })
     const out: Buffer[] = []
     const err: Buffer[] = []
@@ -165,6 +168,10 @@ export function run(
       timedOut = true
       child.kill('SIGKILL')
     }, opts.timeoutMs)
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      reject(new Error(`could not start ${cmd}: ${e.message}`, { cause: e }))
+    })
     child.stdout.on('data', (c: Buffer) => out.push(c))
     child.stderr.on('data', (c: Buffer) => err.push(c))
     child.stdin.on('error', () => {})

@@ -3,9 +3,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from '../../src/broker/index.js'
+import { peer } from '../helpers/peers.js'
 import { run } from './helpers.js'
 
-const KCAT = '/usr/bin/kcat'
 const N = 10_000
 
 function lines(n: number, prefix: string): string {
@@ -13,7 +13,7 @@ function lines(n: number, prefix: string): string {
 }
 
 async function kcat(args: string[], input?: string, timeoutMs = 30_000) {
-  const r = await run(KCAT, args, input === undefined ? { timeoutMs } : { timeoutMs, input })
+  const r = await run(peer('kcat'), args, input === undefined ? { timeoutMs } : { timeoutMs, input })
   if (r.timedOut) throw new Error(`kcat ${args.join(' ')} timed out\n${r.stderr.slice(-2000)}`)
   return r
 }

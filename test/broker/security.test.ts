@@ -15,6 +15,7 @@ import { ApiVersions } from '../../src/protocol/messages/api-versions.js'
 import { Metadata } from '../../src/protocol/messages/metadata.js'
 import { SaslAuthenticate } from '../../src/protocol/messages/sasl-authenticate.js'
 import { SaslHandshake } from '../../src/protocol/messages/sasl-handshake.js'
+import { peer } from '../helpers/peers.js'
 import { run, TestClient, waitFor } from './helpers.js'
 
 const USERS = { alice: 'alice-secret', bob: 'b0b' }
@@ -142,17 +143,17 @@ describe('SASL', () => {
         'sasl.password=alice-secret',
       ]
       const topic = `sasl-${mechanism.toLowerCase()}`
-      const p = await run('/usr/bin/kcat', ['-b', b, ...sasl, '-P', '-t', topic], {
+      const p = await run(peer('kcat'), ['-b', b, ...sasl, '-P', '-t', topic], {
         timeoutMs: 30_000,
         input: 'one\ntwo\n',
       })
       expect(p.code, p.stderr).toBe(0)
-      const c = await run('/usr/bin/kcat', ['-b', b, ...sasl, '-C', '-t', topic, '-e', '-o', 'beginning', '-q'], {
+      const c = await run(peer('kcat'), ['-b', b, ...sasl, '-C', '-t', topic, '-e', '-o', 'beginning', '-q'], {
         timeoutMs: 30_000,
       })
       expect(c.stdout.trim().split('\n')).toEqual(['one', 'two'])
       const bad = await run(
-        '/usr/bin/kcat',
+        peer('kcat'),
         [
           '-b',
           b,
@@ -201,7 +202,7 @@ describe('TLS listeners', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kafkats-tls-'))
     execFileSync(
-      'openssl',
+      peer('openssl'),
       [
         'req',
         '-x509',
@@ -246,12 +247,12 @@ describe('TLS listeners', () => {
     const caFile = join(dir, 'cert.pem')
     const b = cluster.bootstrapServers.join(',')
     const ssl = ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${caFile}`]
-    const p = await run('/usr/bin/kcat', ['-b', b, ...ssl, '-P', '-t', 'tls-topic'], {
+    const p = await run(peer('kcat'), ['-b', b, ...ssl, '-P', '-t', 'tls-topic'], {
       timeoutMs: 30_000,
       input: 'secure\n',
     })
     expect(p.code, p.stderr).toBe(0)
-    const c = await run('/usr/bin/kcat', ['-b', b, ...ssl, '-C', '-t', 'tls-topic', '-e', '-o', 'beginning', '-q'], {
+    const c = await run(peer('kcat'), ['-b', b, ...ssl, '-C', '-t', 'tls-topic', '-e', '-o', 'beginning', '-q'], {
       timeoutMs: 30_000,
     })
     expect(c.stdout.trim()).toBe('secure')

@@ -9,7 +9,7 @@ import { RetriesExhaustedError } from '../../src/cluster/retry.js'
 import { KafkaError } from '../../src/errors.js'
 import { UnsupportedVersionError } from '../../src/net/errors.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
-import { WriteErrors } from '../../src/producer/errors.js'
+import { DeliveryTimeoutError, WriteErrors } from '../../src/producer/errors.js'
 import { incrementSequence } from '../../src/producer/idempotence.js'
 import { BalancerFunc } from '../../src/producer/balancers.js'
 import { MiniKafka } from './mini-kafka.js'
@@ -96,16 +96,15 @@ describe('idempotent Writer', () => {
     expect(w.stats().epochBumps).toBe(0)
   })
 
-  it('bumps the epoch after UNKNOWN_PRODUCER_ID (KIP-360) and renumbers from 0', async () => {
+  it('bumps the epoch locally after UNKNOWN_PRODUCER_ID (KIP-360) and renumbers from 0', async () => {
     const w = await setup()
     await w.writeMessages(values(0, 3))
     await w.writeMessages(values(3, 6))
     mini!.forgetProducers()
     await w.writeMessages(values(6, 9))
     expect(mini!.log('t', 0)).toEqual(names(0, 9))
-    const [first, bump] = mini!.initProducerIdRequests
-    expect(first).toEqual({ producerId: -1n, producerEpoch: -1 })
-    expect(bump).toEqual({ producerId: 1000n, producerEpoch: 0 })
+    // The bump is local (KIP-360 for an idempotent producer): same id, epoch + 1, no InitProducerId.
+    expect(mini!.initProducerIdRequests).toEqual([{ producerId: -1n, producerEpoch: -1 }])
     const last = mini!.attempts[mini!.attempts.length - 1]!
     expect(last).toMatchObject({ producerId: 1000n, producerEpoch: 1, baseSequence: 0 })
     expect(w.stats().epochBumps).toBe(1)
@@ -154,14 +153,26 @@ describe('idempotent Writer', () => {
     expect(mini!.attempts[1]).toMatchObject({ producerEpoch: 1, baseSequence: 0 })
   })
 
-  it("gives up after maxAttempts with every attempt's error", async () => {
-    const w = await setup({ maxAttempts: 3 })
+  it("without idempotence, gives up after maxAttempts with every attempt's error", async () => {
+    const w = await setup({ maxAttempts: 3, idempotent: false })
     mini!.produceHook = () => ErrorCode.NOT_ENOUGH_REPLICAS
     const err = await w.writeMessages({ value: 'x' }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(RetriesExhaustedError)
     expect((err as RetriesExhaustedError).attempts).toBe(3)
     expect(((err as RetriesExhaustedError).cause as KafkaError).errorName).toBe('NOT_ENOUGH_REPLICAS')
     expect(mini!.attempts.length).toBe(3)
+  })
+
+  it('with idempotence, retries beyond maxAttempts until deliveryTimeout, then fails as not written', async () => {
+    const w = await setup({ maxAttempts: 3, deliveryTimeout: 400 })
+    mini!.produceHook = () => ErrorCode.NOT_ENOUGH_REPLICAS
+    const started = Date.now()
+    const err = await w.writeMessages({ value: 'x' }).catch((e: unknown) => e)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400)
+    expect(err).toBeInstanceOf(DeliveryTimeoutError)
+    expect((err as DeliveryTimeoutError).maybeWritten).toBe(false) // NOT_ENOUGH_REPLICAS comes before the append
+    expect(((err as DeliveryTimeoutError).cause as KafkaError).errorName).toBe('NOT_ENOUGH_REPLICAS')
+    expect(mini!.attempts.length).toBeGreaterThan(3)
   })
 
   it('retries after a request timeout on a new connection without duplicating', async () => {
@@ -176,6 +187,15 @@ describe('idempotent Writer', () => {
 })
 
 describe('Writer produce requests', () => {
+  it('asks the broker to wait less than the client waits (Produce timeoutMs below requestTimeout)', async () => {
+    const w = await setup({ requestTimeout: 2_000 })
+    await w.writeMessages({ value: 'x' })
+    const defaults = new Writer({ brokers: [mini!.address], topic: 't' })
+    writers.push(defaults)
+    await defaults.writeMessages({ value: 'y' })
+    expect(mini!.broker.received('Produce').map((r) => r.body.timeoutMs)).toEqual([1_600, 25_000])
+  })
+
   it('sends acks=0 without waiting for a response', async () => {
     const w = await setup({ requiredAcks: 'none' })
     await w.writeMessages(values(0, 3)) // resolves once written: no response will come

@@ -5,7 +5,10 @@
 // go and the member never changes, none is read twice.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CooperativeStickyGroupBalancer } from '../../src/consumer/assignors.js'
+import type { TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
+import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import type { ReaderConfig } from '../../src/consumer/config.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
@@ -300,4 +303,82 @@ describe('group fencing (reference cluster: injected errors and delayed heartbea
       await reader.close()
     }
   }, 60_000)
+})
+
+describe('partitions lost to a reset member id or generation (reference cluster: injected errors)', () => {
+  // Review D2 / issue 11: after the coordinator answers UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION,
+  // another member may own the partitions already. The member gives them up as lost (Java's "Giving
+  // away all assigned partitions as lost"), commits nothing it had marked, and refuses commits of
+  // messages it fetched before, even once it owns the partition again in its new membership.
+  const cases: { name: string; api: string; code: number; trigger: boolean }[] = [
+    { name: 'JoinGroup UNKNOWN_MEMBER_ID', api: 'JoinGroup', code: ErrorCode.UNKNOWN_MEMBER_ID, trigger: true },
+    { name: 'JoinGroup ILLEGAL_GENERATION', api: 'JoinGroup', code: ErrorCode.ILLEGAL_GENERATION, trigger: true },
+    { name: 'SyncGroup ILLEGAL_GENERATION', api: 'SyncGroup', code: ErrorCode.ILLEGAL_GENERATION, trigger: true },
+    { name: 'Heartbeat UNKNOWN_MEMBER_ID', api: 'Heartbeat', code: ErrorCode.UNKNOWN_MEMBER_ID, trigger: false },
+  ]
+  for (const c of cases) {
+    it(`${c.name}: the partitions are lost, nothing marked is committed, old messages are refused`, async () => {
+      const topic = unique('lost')
+      const groupId = unique('lost-g')
+      await createTopic(target.bootstrap, topic, 1)
+      await produce(target.bootstrap, topic, 30)
+      const lost: TopicPartition[][] = []
+      const revoked: TopicPartition[][] = []
+      const reader = new Reader({
+        brokers: target.bootstrap,
+        groupId,
+        topic,
+        // Cooperative: the member keeps its partitions into JoinGroup, where D2 happened.
+        groupBalancers: [new CooperativeStickyGroupBalancer()],
+        // Marks only, until flushCommits.
+        commitInterval: 60_000,
+        // A member id given up leaves a ghost member in the group until its session expires.
+        sessionTimeout: 2000,
+        rebalanceTimeout: 5000,
+        heartbeatInterval: 200,
+        onLost: (p) => void lost.push(p),
+        onRevoke: (p) => void revoked.push(p),
+      })
+      try {
+        const signal = AbortSignal.timeout(30_000)
+        const before: FetchedMessage[] = []
+        for (let i = 0; i < 5; i++) before.push(await reader.fetchMessage({ signal }))
+        await reader.commitMessages(...before) // marked, not yet committed
+        const generation = reader.generationId
+
+        cluster.faults.failNext(c.api, 1, c.code)
+        if (c.trigger) cluster.faults.failNext('Heartbeat', 1, ErrorCode.REBALANCE_IN_PROGRESS)
+        await waitFor(
+          () => lost.length === 1 && reader.assignment().length === 1 && reader.generationId > generation,
+          20_000,
+          'the partition to be lost and assigned again',
+        )
+        expect(lost).toEqual([[{ topic, partition: 0 }]])
+        expect(revoked).toEqual([])
+
+        // What was marked before the loss is never committed.
+        await reader.flushCommits()
+        expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBeUndefined()
+        // Nor is a message fetched before the loss, though the partition is this member's again.
+        const error = await reader.commitMessages(before[4]!).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(CommitRejectedError)
+        expect((error as CommitRejectedError).reason).toBe('fenced')
+        await reader.flushCommits()
+        expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBeUndefined()
+
+        // The new membership reads from the committed offset (none: the first message) and its
+        // commits land; the old marks never rewind them.
+        const again: FetchedMessage[] = []
+        for (let i = 0; i < 3; i++) again.push(await reader.fetchMessage({ signal }))
+        expect(again.map((m) => m.offset)).toEqual([0n, 1n, 2n])
+        await reader.commitMessages(...again)
+        await reader.flushCommits()
+        expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(3n)
+      } finally {
+        cluster.faults.clear()
+        await reader.close()
+      }
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(3n)
+    }, 60_000)
+  }
 })

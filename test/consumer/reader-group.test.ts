@@ -325,8 +325,16 @@ describe.sequential(`Reader groups against ${targetName}`, () => {
         { topic, partition: moved, offset: stale.offset + 1n },
       ])
       expect((await committedOffsets(target.bootstrap, groupId, topic, 2)).get(moved)).toBe(before.get(moved))
-      // A's message from the partition it kept commits fine.
-      await a.commitMessages(kept.get(1 - moved)!)
+      // The eager rebalance took A's other partition away too and gave it back: A restarted it
+      // from the committed offset and delivers that message again, so its old copy is refused as
+      // well (issue 11), and the copy fetched now commits.
+      const keptError = await a.commitMessages(kept.get(1 - moved)!).catch((e: unknown) => e)
+      expect(keptError).toBeInstanceOf(CommitRejectedError)
+      expect((keptError as CommitRejectedError).reason).toBe('not-owned')
+      const fromA = await a.fetchMessage({ signal: AbortSignal.timeout(20_000) })
+      expect([fromA.partition, fromA.offset]).toEqual([1 - moved, kept.get(1 - moved)!.offset])
+      await a.commitMessages(fromA)
+      expect((await committedOffsets(target.bootstrap, groupId, topic, 2)).get(1 - moved)).toBe(fromA.offset + 1n)
 
       // B, the owner now, reads that message again (nobody committed it).
       const fromB = await b.fetchMessage({ signal: AbortSignal.timeout(20_000) })

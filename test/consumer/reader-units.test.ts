@@ -10,7 +10,7 @@ import type { Coordinator } from '../../src/consumer/coordinator.js'
 import { PartitionCursor } from '../../src/consumer/cursor.js'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
-import type { Ownership } from '../../src/consumer/group.js'
+import type { Ownership } from '../../src/consumer/ownership.js'
 import { FirstOffset, LastOffset } from '../../src/consumer/offsets.js'
 import { MessageQueue } from '../../src/consumer/queue.js'
 import { ReaderStatsCollector } from '../../src/consumer/stats.js'
@@ -44,9 +44,12 @@ describe('Reader configuration', () => {
       'groupBalancers',
     ],
     ['onRevoke without a group', { topic: 't', onRevoke: () => {} }, 'onRevoke'],
+    ['onLost without a group', { topic: 't', onLost: () => {} }, 'onLost'],
+    ['an onLost that is not a function', { groupId: 'g', topic: 't', onLost: 'x' as never }, 'onLost'],
     ['a tiny queue', { topic: 't', queueCapacityBytes: 10 }, 'queueCapacityBytes'],
     ['a removed option', { topic: 't', autoCommit: true }, 'autoCommit'],
     ['maxWait beyond int32', { topic: 't', maxWait: 2 ** 31 }, 'maxWait'],
+    ['an idle limit of zero', { topic: 't', connectionsMaxIdle: 0 }, 'connectionsMaxIdle'],
   ]
   for (const [what, config, option] of bad) {
     it(`rejects ${what} with a ConfigError naming ${option}`, () => {
@@ -87,7 +90,7 @@ describe('Reader configuration', () => {
 })
 
 function message(topic: string, partition: number, offset: bigint, value = 'x'): FetchedMessage {
-  return { topic, partition, offset, key: null, value: Buffer.from(value), headers: [], timestamp: 0 }
+  return { topic, partition, offset, key: null, value: Buffer.from(value), headers: [], timestamp: 0, assignment: 0 }
 }
 
 describe('MessageQueue', () => {
@@ -178,10 +181,20 @@ class FakeView implements MembershipView {
   groupInstanceId = null
   isFenced = false
   owned = new Map<string, Ownership>()
+  lostIds = new Set<number>()
   fencedCalls: number[] = []
+  #ids = 0
   constructor(partitions: [string, number][]) {
-    for (const [topic, partition] of partitions)
-      this.owned.set(`${topic}-${partition}`, { topic, partition, valid: true, lost: false })
+    for (const [topic, partition] of partitions) this.own(topic, partition)
+  }
+  /** A new ownership of the partition (as an assignment creates). */
+  own(topic: string, partition: number): Ownership {
+    const o = { topic, partition, id: ++this.#ids, valid: true, lost: false }
+    this.owned.set(`${topic}-${partition}`, o)
+    return o
+  }
+  wasLost(id: number): boolean {
+    return this.lostIds.has(id)
   }
   ownership(topic: string, partition: number): Ownership | undefined {
     return this.isFenced ? undefined : this.owned.get(`${topic}-${partition}`)
@@ -191,7 +204,11 @@ class FakeView implements MembershipView {
     this.isFenced = true
   }
   requestRejoin(): void {}
-  async waitStable(): Promise<void> {}
+  /** What a rebalance completing does to the view (default: nothing changes). */
+  onStable: () => void = () => {}
+  async waitStable(): Promise<void> {
+    this.onStable()
+  }
 }
 
 const policy = { maxAttempts: 5, backoffMs: 1, backoffMaxMs: 2, jitter: 0 }
@@ -265,13 +282,80 @@ describe('OffsetCommitter', () => {
     const old = view.owned.get('t-0')!
     old.valid = false
     committer.forget([{ topic: 't', partition: 0 }])
-    view.owned.set('t-0', { topic: 't', partition: 0, valid: true, lost: false })
+    view.own('t', 0)
     release()
     await inFlight
     const error = await queued
     expect(error).toBeInstanceOf(CommitRejectedError)
     expect((error as CommitRejectedError).reason).toBe('not-owned')
     expect(sent.map((s) => s.offsets)).toEqual([[['t-1', 3n]]])
+  })
+
+  it('refuses an offset fetched under a replaced ownership, though the partition is owned again', async () => {
+    const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.NONE)
+    const view = new FakeView([['t', 0]])
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const before = view.owned.get('t-0')!
+    // An eager rebalance gives the partition up and back: a new ownership.
+    before.valid = false
+    const after = view.own('t', 0)
+    const error = await committer
+      .commit([{ topic: 't', partition: 0, offset: 9n, assignment: before.id }])
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CommitRejectedError)
+    expect((error as CommitRejectedError).reason).toBe('not-owned')
+    expect((error as CommitRejectedError).partitions).toEqual([{ topic: 't', partition: 0, offset: 9n }])
+    // Marked offsets too, and a lost ownership says 'fenced'.
+    view.lostIds.add(before.id)
+    expect(() => committer.mark([{ topic: 't', partition: 0, offset: 9n, assignment: before.id }])).toThrow(
+      expect.objectContaining({ reason: 'fenced' }),
+    )
+    await committer.flush()
+    expect(sent).toEqual([])
+    // The current ownership's offsets go out.
+    await committer.commit([{ topic: 't', partition: 0, offset: 4n, assignment: after.id }])
+    expect(sent.map((s) => s.offsets)).toEqual([[['t-0', 4n]]])
+  })
+
+  it('never sends an in-flight commit again under a newer generation, even for a partition kept', async () => {
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const view = new FakeView([['t', 0]])
+    const { coordinator, sent } = scriptedCoordinator(async (_req, n) => {
+      if (n === 0) {
+        await gate
+        return ErrorCode.ILLEGAL_GENERATION
+      }
+      return ErrorCode.NONE
+    })
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const inFlight = committer.commit([{ topic: 't', partition: 0, offset: 5n }]).catch((e: unknown) => e)
+    await new Promise((r) => setTimeout(r, 10))
+    // The member rejoins (cooperative: it keeps the partition) before the answer arrives.
+    view.generationId = 2
+    release()
+    const error = await inFlight
+    expect(error).toBeInstanceOf(CommitRejectedError)
+    expect((error as CommitRejectedError).reason).toBe('rebalanced')
+    expect(sent.length).toBe(1)
+    expect(view.fencedCalls).toEqual([])
+    // A new commit in the new generation goes out normally.
+    await committer.commit([{ topic: 't', partition: 0, offset: 6n }])
+    expect(sent.map((s) => [s.offsets, s.generation])).toEqual([
+      [[['t-0', 5n]], 1],
+      [[['t-0', 6n]], 2],
+    ])
+  })
+
+  it('after REBALANCE_IN_PROGRESS, commits again only if the generation it was sent in is still current', async () => {
+    const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.REBALANCE_IN_PROGRESS)
+    const view = new FakeView([['t', 0]])
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    // Another rebalance completes before this one's commit could go out again.
+    view.onStable = () => void (view.generationId = 2)
+    const error = await committer.commit([{ topic: 't', partition: 0, offset: 5n }]).catch((e: unknown) => e)
+    expect((error as CommitRejectedError).reason).toBe('rebalanced')
+    expect(sent.map((s) => s.generation)).toEqual([1])
   })
 
   it('ILLEGAL_GENERATION fences the member and rejects the commit', async () => {

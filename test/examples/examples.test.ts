@@ -1,11 +1,18 @@
-// Every file in examples/ runs as a user runs it (`npx tsx examples/<file>`), against the
-// in-process reference cluster it starts when KAFKA_BOOTSTRAP is unset, and exits 0 having
-// printed what it promises.
+// Every file in examples/ is written as a user writes it (imports only from 'kafkats' and
+// 'kafkats/broker'), runs as a user runs it (`npx tsx examples/<file>`), against the in-process
+// reference cluster it starts when KAFKA_BOOTSTRAP is unset, and exits 0 having printed what it
+// promises.
+//
+// In this repository tsconfig.json `paths` maps 'kafkats' and 'kafkats/broker' to src/, and both
+// tsc and tsx honour it ahead of the package's self-reference (which would load dist/), so the
+// examples run against the current source and never a stale build.
 
 import { execFile } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { UserPartitioner } from '../../examples/custom-partitioner.js'
+import { Hash } from '../../src/index.js'
 
 const run = promisify(execFile)
 
@@ -27,6 +34,15 @@ describe('examples/', () => {
     expect(files.sort()).toEqual(Object.keys(expected).sort())
   })
 
+  it('imports only from the package (and node:), as a user would', () => {
+    for (const file of files) {
+      const source = readFileSync(`examples/${file}`, 'utf8')
+      const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!)
+      expect(specifiers.length, file).toBeGreaterThan(0)
+      for (const s of specifiers) expect(s, file).toMatch(/^(kafkats|kafkats\/broker|node:.+)$/)
+    }
+  })
+
   for (const file of files) {
     it(`${file} runs and exits cleanly`, async () => {
       const env: NodeJS.ProcessEnv = { ...process.env }
@@ -39,4 +55,17 @@ describe('examples/', () => {
       expect(stdout).toMatch(expected[file]!)
     }, 120_000)
   }
+})
+
+describe('examples/custom-partitioner.ts', () => {
+  it('places keys as the README says: unsigned FNV-1a, unlike Hash (signed, as kafka-go and Sarama)', () => {
+    const partitions = [0, 1, 2, 3, 4, 5]
+    const place = (key: string) => [
+      new UserPartitioner().balance({ key, value: null }, partitions),
+      new Hash().balance({ key, value: null }, partitions),
+    ]
+    // fnv1a32('user-1') = 0xf5537974: top bit set, so the two differ; 'order-42' (0x572446f4) agrees.
+    expect(place('user-1')).toEqual([4, 0])
+    expect(place('order-42')).toEqual([2, 2])
+  })
 })

@@ -1,7 +1,9 @@
 // Runs librdkafka's `kcat` (Debian package `kcat`) with a hard time limit. Tests that use it do
-// not skip when it is missing: `requireKcat()` throws with instructions instead.
+// not skip when it is missing: `requireKcat()` throws a MissingPeerError with instructions.
 
 import { spawn, spawnSync } from 'node:child_process'
+
+import { peer } from './peers.js'
 
 export interface KcatResult {
   /** Exit code, or null when kcat was killed. */
@@ -14,16 +16,14 @@ export interface KcatResult {
 
 let version: string | undefined
 
-/** kcat's `-V` banner; throws a clear error when kcat is not on PATH. */
+/** kcat's `-V` banner; throws a clear error when kcat is not on PATH or does not run. */
 export function requireKcat(): string {
+  const kcat = peer('kcat')
   if (version !== undefined) return version
-  const probe = spawnSync('kcat', ['-V'], { encoding: 'utf8', timeout: 10_000 })
+  const probe = spawnSync(kcat, ['-V'], { encoding: 'utf8', timeout: 10_000 })
   if (probe.error !== undefined || probe.status !== 0) {
     const why = probe.error !== undefined ? probe.error.message : `exit status ${probe.status}: ${probe.stderr}`
-    throw new Error(
-      `kcat (librdkafka's command-line client) is required by this test and could not be run (${why}). ` +
-        'Install it, e.g. `sudo apt-get install kcat` on Debian/Ubuntu; CI installs it. This test does not skip.',
-    )
+    throw new Error(`${kcat} -V failed (${why}); run \`npm run test:setup\`. This test does not skip.`)
   }
   version = `${probe.stdout}${probe.stderr}`
   return version
@@ -41,7 +41,7 @@ export function runKcat(
   requireKcat()
   const timeoutMs = options.timeoutMs ?? 20_000
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(peer('kcat'), args, { stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     let timedOut = false

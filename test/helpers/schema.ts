@@ -1,17 +1,19 @@
 // Test-only view of Apache Kafka's JSON message definitions, independent of the generator:
-//   - loads and parses the schemas (../shared/kafka-protocol/messages-4.0.0),
+//   - loads and parses the schemas (the pinned Kafka release's common/message/*.json, fetched from
+//     Maven Central into a cache by scripts/kafka-schemas.ts; KAFKA_PROTOCOL_DIR overrides),
 //   - builds seeded sample values in the generated code's shape (lowerCamelCase fields, int64 →
 //     bigint, uuid → 22-char base64url, bytes → Buffer),
 //   - encodes values with a reference encoder that interprets the schema directly, following the
-//     wire-encoding table of shared/kafka-protocol/README.md (classic vs compact encodings,
-//     nullable markers, tagged-field sections). It shares no code with src/protocol.
+//     wire-encoding rules of Kafka's protocol guide (classic vs compact encodings, nullable
+//     markers, tagged-field sections). It shares no code with src/protocol.
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+import { kafkaSchemaDir } from '../../scripts/kafka-schemas.js'
+
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-export const SPEC_DIR = resolve(REPO_ROOT, '..', 'shared', 'kafka-protocol', 'messages-4.0.0')
 
 // ---------------------------------------------------------------------------------------------
 // Schema model
@@ -84,13 +86,14 @@ export function parseSpecText(text: string): MessageSpec {
 
 let cache: Map<string, MessageSpec> | undefined
 
-/** Every message spec in the 4.0.0 directory, by name (e.g. `FetchRequest`). */
+/** Every message spec of the pinned Kafka release, by name (e.g. `FetchRequest`). */
 export function loadSpecs(): Map<string, MessageSpec> {
   if (cache) return cache
   const specs = new Map<string, MessageSpec>()
-  for (const file of readdirSync(SPEC_DIR).sort()) {
+  const dir = kafkaSchemaDir()
+  for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith('.json')) continue
-    const spec = parseSpecText(readFileSync(join(SPEC_DIR, file), 'utf8'))
+    const spec = parseSpecText(readFileSync(join(dir, file), 'utf8'))
     specs.set(spec.name, spec)
   }
   cache = specs

@@ -8,12 +8,14 @@ import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { builtinModules } from 'node:module'
@@ -44,6 +46,7 @@ interface PackageJson {
 }
 
 let tmp: string
+let source: string // the copy of the repository that is packed
 let app: string
 let installed: string // <app>/node_modules/kafkats
 let shipped: Set<string> // paths in the tarball, as npm pack lists them
@@ -56,8 +59,23 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'kafkats-tarball-'))
+  // Pack a copy of what the build reads: `npm pack` rebuilds dist/ (clearing it first), which
+  // must not happen under other test files that run the repository's own dist/ meanwhile.
+  source = join(tmp, 'source')
+  for (const f of [
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'README.md',
+    'DESIGN.md',
+    'LICENSE',
+    'src',
+  ]) {
+    cpSync(join(root, f), join(source, f), { recursive: true })
+  }
+  symlinkSync(join(root, 'node_modules'), join(source, 'node_modules'))
   const packed = await run('npm', ['pack', '--json', '--pack-destination', tmp], {
-    cwd: root,
+    cwd: source,
     env: cleanEnv(),
     maxBuffer: 16 << 20,
   })
@@ -114,14 +132,10 @@ describe('the packed tarball', () => {
         expect(['LICENSE', 'README.md', 'DESIGN.md', 'package.json'], `stray file ${path}`).toContain(path)
         continue
       }
-      expect(
-        path,
-        'only .js and .d.ts ship in dist/ (anything else is left over from an older build: rm -rf dist)',
-      ).toMatch(/\.(js|d\.ts)$/)
-      // A dist file without its source is left over from an older build (tsc never deletes):
-      // rm -rf dist and pack again.
-      const source = path.replace(/^dist\//, 'src/').replace(/\.js$|\.d\.ts$/, '.ts')
-      expect(existsSync(join(root, source)), `${path} has no ${source} (stale build output)`).toBe(true)
+      expect(path, 'only .js and .d.ts ship in dist/').toMatch(/\.(js|d\.ts)$/)
+      // Every dist file comes from a source file (the build clears dist/ first).
+      const from = path.replace(/^dist\//, 'src/').replace(/\.js$|\.d\.ts$/, '.ts')
+      expect(existsSync(join(root, from)), `${path} has no ${from} (stale build output)`).toBe(true)
     }
   })
 

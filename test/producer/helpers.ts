@@ -22,6 +22,7 @@ import { KafkaError } from '../../src/errors.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { CreateTopics, Metadata } from '../../src/protocol/messages/index.js'
 import { runKcat } from '../helpers/kcat.js'
+import { peer } from '../helpers/peers.js'
 import {
   brokerIdsOf,
   liveBroker,
@@ -181,7 +182,7 @@ export async function startSecureTargets(): Promise<SecureTargets> {
 function makeCertificates(dir: string) {
   const openssl = (...args: string[]) => {
     try {
-      execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 })
+      execFileSync(peer('openssl'), args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 })
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString() ?? ''
       throw new Error(`openssl ${args.join(' ')} failed (the TLS tests need openssl on PATH): ${stderr}`)

@@ -59,10 +59,10 @@ describe.sequential('Writer under injected faults (reference cluster)', () => {
     expect((await readAll(bootstrap, topic, 2)).map((r) => r.value)).toEqual(['warm-up', 'after two failures'])
   })
 
-  it('gives up after maxAttempts with every attempt’s error', async () => {
+  it('without idempotence, gives up after maxAttempts with every attempt’s error', async () => {
     const topic = uniqueTopic('exhausted')
     await createTopic(bootstrap, topic, { partitions: 1 })
-    const w = writer({ topic, maxAttempts: 4, writeBackoffMin: 10 })
+    const w = writer({ topic, maxAttempts: 4, writeBackoffMin: 10, idempotent: false })
     await w.writeMessages({ value: 'warm-up' })
     cluster.faults.failNext('Produce', 4, ErrorCode.NOT_ENOUGH_REPLICAS)
     const error = await w.writeMessages({ value: 'never written' }).catch((e: unknown) => e)
@@ -71,10 +71,22 @@ describe.sequential('Writer under injected faults (reference cluster)', () => {
     expect((error as RetriesExhaustedError).errors.map((e) => (e as KafkaError).errorName)).toEqual(
       Array(4).fill('NOT_ENOUGH_REPLICAS'),
     )
-    // The failed batch left a hole in the sequence numbers: the Writer renumbers under a new epoch.
     await w.writeMessages({ value: 'after the failure' })
-    expect(w.stats().epochBumps).toBe(1)
     expect((await readAll(bootstrap, topic, 2)).map((r) => r.value)).toEqual(['warm-up', 'after the failure'])
+  })
+
+  it('with idempotence, maxAttempts does not end a batch: only deliveryTimeout does', async () => {
+    const topic = uniqueTopic('budget')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, maxAttempts: 2, writeBackoffMin: 10, writeBackoffMax: 20 })
+    await w.writeMessages({ value: 'warm-up' })
+    w.stats()
+    cluster.faults.failNext('Produce', 6, ErrorCode.NOT_ENOUGH_REPLICAS)
+    await w.writeMessages({ value: 'after six failures' })
+    const stats = w.stats()
+    expect(stats.retries).toBe(6)
+    expect(stats.epochBumps).toBe(0)
+    expect((await readAll(bootstrap, topic, 2)).map((r) => r.value)).toEqual(['warm-up', 'after six failures'])
   })
 
   it('fails a batch at once on a non-retriable error and keeps writing after it', async () => {

@@ -10,6 +10,7 @@ import {
   ClosedError,
   ConfigError,
   CRC32Balancer,
+  DeliveryTimeoutError,
   Hash,
   InvalidMessageError,
   KafkaError,
@@ -73,6 +74,7 @@ describe('Writer configuration', () => {
     ],
     ['a balancer without balance()', { balancer: {} as Balancer }, /balancer: must be an object with a balance/],
     ['no brokers', { brokers: [] }, /brokers: must list at least one/],
+    ['an idle limit of zero', { connectionsMaxIdle: 0 }, /connectionsMaxIdle: must be a number of milliseconds/],
   ]
   for (const [what, config, message] of cases) {
     it(`rejects ${what} with a ConfigError naming the option`, () => {
@@ -260,6 +262,26 @@ describe.sequential(`Writer against ${targetName}`, () => {
     expect((await readAll(target.bootstrap, topic, 1000)).length).toBe(1000)
   })
 
+  it('synchronous writes resolve with where Kafka put each message', async () => {
+    const topic = uniqueTopic('offsets')
+    await createTopic(target.bootstrap, topic, { partitions: 3 })
+    const w = writer({ topic, balancer: new Hash() })
+    const messages = keyedMessages(30, 7)
+    const first = await w.writeMessages(messages.slice(0, 12))
+    const second = await w.writeMessages(messages.slice(12))
+    const results = [...first, ...second]
+    expect(results.length).toBe(30)
+    // kcat (librdkafka) reads what the broker stored: each value at the partition and offset we returned.
+    const stored = new Map((await readAll(target.bootstrap, topic, 30)).map((r) => [r.value, r]))
+    results.forEach((r, i) => {
+      const record = stored.get(messages[i]!.value as string)
+      expect(r.topic).toBe(topic)
+      expect([r.partition, r.offset]).toEqual([record?.partition, BigInt(record?.offset ?? -2)])
+    })
+    const async = writer({ topic, async: true, completion: () => {} })
+    expect(await async.writeMessages({ value: 'buffered' })).toEqual([])
+  })
+
   it('synchronous writes do not wait out the linger', async () => {
     const topic = uniqueTopic('linger')
     await createTopic(target.bootstrap, topic, { partitions: 1 })
@@ -420,13 +442,19 @@ describe.sequential(`Writer against ${targetName}`, () => {
         60_000,
         `broker ${follower} to leave the ISR`,
       )
-      const all = writer({ topic, maxAttempts: 3, writeBackoffMin: 20 })
+      // Idempotent (the default): retried until deliveryTimeout, whatever maxAttempts says.
+      const all = writer({ topic, maxAttempts: 3, writeBackoffMin: 20, deliveryTimeout: 1_500 })
       const error = await all.writeMessages({ value: 'needs 3 replicas' }).catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(RetriesExhaustedError)
-      const cause = (error as RetriesExhaustedError).cause
+      expect(error).toBeInstanceOf(DeliveryTimeoutError)
+      const cause = (error as DeliveryTimeoutError).cause
       expect(cause).toBeInstanceOf(KafkaError)
       expect((cause as KafkaError).errorName).toBe('NOT_ENOUGH_REPLICAS')
-      expect((error as RetriesExhaustedError).attempts).toBe(3)
+      expect((error as DeliveryTimeoutError).maybeWritten).toBe(false)
+      // Without idempotence, maxAttempts ends it.
+      const counted = writer({ topic, maxAttempts: 3, writeBackoffMin: 20, idempotent: false })
+      const exhausted = await counted.writeMessages({ value: 'needs 3 replicas' }).catch((e: unknown) => e)
+      expect(exhausted).toBeInstanceOf(RetriesExhaustedError)
+      expect((exhausted as RetriesExhaustedError).attempts).toBe(3)
       const one = writer({ topic, requiredAcks: 'leader' })
       await one.writeMessages({ value: 'one replica is enough' })
     } finally {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
-import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { homedir, tmpdir } from 'node:os'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +16,8 @@ import {
 import { OptionalPackage } from '../../src/protocol/compression/common.js'
 import { xxhash32 } from '../../src/protocol/compression/xxhash32.js'
 import { CodecUnavailableError, CorruptRecordError, KafkaTsError, ProtocolDecodeError } from '../../src/errors.js'
+import { JAVA_CLIENT_VERSION } from '../../scripts/test-setup.js'
+import { javaClientClasspath, peer } from '../helpers/peers.js'
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/compression/', import.meta.url))
 const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, name))
@@ -540,29 +542,14 @@ describe('hostile input', () => {
   })
 })
 
-// What we write must be what other clients read. These run the real tools when they exist here.
-const hasTool = (cmd: string, arg = '--version'): boolean => spawnSync(cmd, [arg], { stdio: 'ignore' }).status === 0
-const m2 = join(homedir(), '.m2', 'repository')
-const javaJars = [
-  'org/apache/kafka/kafka-clients/4.4.0/kafka-clients-4.4.0.jar',
-  'org/xerial/snappy/snappy-java/1.1.10.7/snappy-java-1.1.10.7.jar',
-  'at/yawk/lz4/lz4-java/1.11.2/lz4-java-1.11.2.jar',
-  'com/github/luben/zstd-jni/1.5.7-17/zstd-jni-1.5.7-17.jar',
-  'org/slf4j/slf4j-api/2.0.17/slf4j-api-2.0.17.jar',
-].map((jar) => join(m2, jar))
-// These peers are part of the test contract, so a missing one fails loudly instead of skipping.
-function requirePeer(present: boolean, what: string): void {
-  if (!present) throw new Error(`${what} is missing: run 'npm run test:setup' (scripts/test-setup.sh)`)
-}
-
+// What we write must be what other clients read. These peers are part of the test contract, so
+// a missing one fails loudly (MissingPeerError, see test/helpers/peers.ts) instead of skipping.
 describe('other readers accept our output', () => {
   const inputs = { text: multiBlockText(), random: randomBytes(300_000), empty: Buffer.alloc(0) }
 
-  it('the Java client (kafka-clients 4.4.0 wrapForInput) decodes every codec', async () => {
-    requirePeer(
-      hasTool('java', '-version') && javaJars.every((jar) => existsSync(jar)),
-      'Java 17 with kafka-clients 4.4.0 in ~/.m2',
-    )
+  it(`the Java client (kafka-clients ${JAVA_CLIENT_VERSION} wrapForInput) decodes every codec`, async () => {
+    const java = peer('java')
+    const classpath = javaClientClasspath()
     const dir = mkdtempSync(join(tmpdir(), 'kafkats-codecs-'))
     try {
       const args: string[] = []
@@ -576,7 +563,7 @@ describe('other readers accept our output', () => {
           expected.push([output, data])
         }
       }
-      execFileSync('java', ['-cp', javaJars.join(':'), join(FIXTURES, 'KafkaCodecs.java'), 'decode', ...args], {
+      execFileSync(java, ['-cp', classpath, join(FIXTURES, 'KafkaCodecs.java'), 'decode', ...args], {
         stdio: 'pipe',
       })
       for (const [output, data] of expected) expect(readFileSync(output).equals(data)).toBe(true)
@@ -591,9 +578,9 @@ describe('other readers accept our output', () => {
     ['zstd', 'zstd'],
   ] as const) {
     it(`the ${cmd} CLI decodes our ${codec}`, async () => {
-      requirePeer(hasTool(cmd), `the ${cmd} command`)
+      const tool = peer(cmd)
       for (const data of Object.values(inputs)) {
-        const out = execFileSync(cmd, ['-d', '-c'], { input: await compress(codec, data), maxBuffer: 64 * MiB })
+        const out = execFileSync(tool, ['-d', '-c'], { input: await compress(codec, data), maxBuffer: 64 * MiB })
         expect(out.equals(data)).toBe(true)
       }
     })

@@ -1,7 +1,7 @@
 // Every generated message codec, every version, request and response (plus the headers and the
 // `data` schemas) against the reference encoder in test/helpers/schema.ts, which interprets
 // Kafka's JSON definitions directly. Known-answer frames at the end are assembled by hand from
-// the wire-encoding tables in shared/kafka-protocol/README.md.
+// the wire-encoding tables of Kafka's protocol guide (https://kafka.apache.org/protocol).
 
 import { describe, expect, it } from 'vitest'
 

@@ -299,7 +299,7 @@ export const offsetDeleteHandler = defineHandler({
             return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
           if (ctx.cluster.topics.partition(t.name, p.partitionIndex) === undefined)
             return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
-          group.offsets.delete(offsetKey(t.name, p.partitionIndex))
+          ctx.cluster.groups.deleteOffset(group, t.name, p.partitionIndex)
           return { partitionIndex: p.partitionIndex, errorCode: 0 }
         }),
       })),
