@@ -171,6 +171,10 @@ export class Fetcher {
     // position on resume, so a long pause holds no memory and cannot fill the queue.
     cursor.epoch++
     this.#o.queue.drop(cursor)
+    // A failure is dropped with the queue: after resume the partition is fetched again, and
+    // raises the error again if it persists.
+    cursor.failed = null
+    cursor.failures = 0
     if (cursor.resetTo === null && cursor.position >= 0n) cursor.fetchOffset = cursor.position
   }
 
@@ -340,8 +344,9 @@ export class Fetcher {
           if (!c.removed && c.leader === nodeId) this.#lostLeader(c)
         }
         if (!isRetriable(err)) {
-          // Not something a retry fixes (an unsupported version, authorization): tell the application.
-          for (const c of fetchable) this.#fail(c, err as Error)
+          // Not something a retry fixes (an unsupported version, authorization): every read raises
+          // it until the application seeks or pauses the partition.
+          for (const c of [...resets, ...fetchable]) this.#fail(c, err as Error)
         }
         await sleepQuietly(delay, signal)
       }
@@ -385,7 +390,7 @@ export class Fetcher {
     if (cursor.removed || cursor.failed !== null) return
     cursor.failed = error
     this.#o.stats.errors++
-    this.#o.queue.pushError(cursor, error)
+    this.#o.queue.pushError(cursor, error, true)
   }
 
   /** A per-partition error: relocate, reset, back off, or give up on the partition. */

@@ -19,6 +19,8 @@ interface Chunk {
   nextOffset: bigint
   /** Delivered instead of messages: a failure of this partition the application must see. */
   error: Error | null
+  /** The error stays at the front, raised by every read, until the partition's chunks are dropped. */
+  sticky: boolean
 }
 
 /** Messages of one partition from one fetch response. */
@@ -65,14 +67,19 @@ export class MessageQueue {
   }
 
   push(cursor: PartitionCursor, messages: FetchedMessage[], bytes: number, nextOffset: bigint): void {
-    this.#append({ cursor, epoch: cursor.epoch, messages, index: 0, bytes, nextOffset, error: null })
+    this.#append({ cursor, epoch: cursor.epoch, messages, index: 0, bytes, nextOffset, error: null, sticky: false })
     this.#bytes += bytes
     this.#length += messages.length
   }
 
-  /** Queues an error for the application, in order after the partition's messages. */
-  pushError(cursor: PartitionCursor, error: Error): void {
-    this.#append({ cursor, epoch: cursor.epoch, messages: [], index: 0, bytes: 0, nextOffset: -1n, error })
+  /**
+   * Queues an error for the application, in order after the partition's messages. A sticky one
+   * is raised by every read from then on (Java rethrows from every poll() until the position
+   * moves), which blocks the other partitions too, until a seek, pause or revocation drops the
+   * partition's chunks; otherwise it is raised once and reading goes on.
+   */
+  pushError(cursor: PartitionCursor, error: Error, sticky: boolean): void {
+    this.#append({ cursor, epoch: cursor.epoch, messages: [], index: 0, bytes: 0, nextOffset: -1n, error, sticky })
   }
 
   #append(chunk: Chunk): void {
@@ -83,14 +90,14 @@ export class MessageQueue {
 
   /**
    * The next message, advancing its partition's position; undefined when none is waiting.
-   * Throws a queued partition error (once).
+   * Throws a queued partition error (see pushError).
    */
   shift(): FetchedMessage | undefined {
     for (;;) {
       const chunk = this.#front()
       if (chunk === undefined) return undefined
       if (chunk.error !== null) {
-        this.#finish(chunk)
+        if (!chunk.sticky) this.#finish(chunk)
         throw chunk.error
       }
       const message = chunk.messages[chunk.index++]
@@ -109,7 +116,7 @@ export class MessageQueue {
       const chunk = this.#front()
       if (chunk === undefined) return undefined
       if (chunk.error !== null) {
-        this.#finish(chunk)
+        if (!chunk.sticky) this.#finish(chunk)
         throw chunk.error
       }
       const messages = chunk.index === 0 ? chunk.messages : chunk.messages.slice(chunk.index)
