@@ -24,6 +24,7 @@ import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
 import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } from '../protocol/messages/index.js'
 import { PartitionCursor, partitionKey } from './cursor.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
+import { LogTruncatedError } from './errors.js'
 import { LastOffset } from './offsets.js'
 import { stampAssignment, type Ownership } from './ownership.js'
 import type { MessageQueue } from './queue.js'
@@ -175,7 +176,10 @@ export class Fetcher {
     // raises the error again if it persists.
     cursor.failed = null
     cursor.failures = 0
-    if (cursor.resetTo === null && cursor.position >= 0n) cursor.fetchOffset = cursor.position
+    if (cursor.resetTo === null && cursor.position >= 0n) {
+      cursor.fetchOffset = cursor.position
+      cursor.lastFetchedEpoch = cursor.positionEpoch
+    }
   }
 
   resume(cursor: PartitionCursor): void {
@@ -393,6 +397,34 @@ export class Fetcher {
     this.#o.queue.pushError(cursor, error, true)
   }
 
+  /**
+   * KIP-320: the leader says our log diverged from its log at `endOffset` (the end of our last
+   * fetched epoch in its log). What is queued of the partition is dropped and fetching resumes
+   * at the divergence point, or at the application's position if that is before it (Java's
+   * SubscriptionState.maybeCompleteValidation). Messages the application had read at or past the
+   * divergence are reported (LogTruncatedError, once); nothing is replayed from the start. An
+   * undefined answer (the leader knows nothing of the epoch) falls back to the reset policy,
+   * reported the same way.
+   */
+  #truncate(cursor: PartitionCursor, epoch: number, endOffset: bigint): void {
+    const position = cursor.position >= 0n ? cursor.position : cursor.fetchOffset
+    cursor.epoch++
+    this.#o.queue.drop(cursor)
+    cursor.failures = 0
+    this.#o.stats.errors++
+    if (epoch < 0 || endOffset < 0n) {
+      cursor.resetToTimestamp(this.#o.resetTo)
+      this.#o.queue.pushError(cursor, new LogTruncatedError(cursor.topic, cursor.partition, -1n, position), false)
+    } else if (endOffset < position) {
+      cursor.setPosition(endOffset, epoch)
+      this.#o.queue.pushError(cursor, new LogTruncatedError(cursor.topic, cursor.partition, endOffset, position), false)
+    } else {
+      // Only what was fetched ahead (not handed out) diverged: fetch again from the position.
+      cursor.setPosition(position, cursor.positionEpoch)
+    }
+    this.#kick()
+  }
+
   /** A per-partition error: relocate, reset, back off, or give up on the partition. */
   #partitionError(cursor: PartitionCursor, code: number, apiName: string, nodeId: number): void {
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -467,8 +499,12 @@ export class Fetcher {
       cursor.failures = 0
       cursor.fetchOffset = answer.offset
       cursor.resetTo = null
+      cursor.lastFetchedEpoch = -1
       // Queued messages (before a reset) still move the position forward as they are read.
-      if (cursor.queuedChunks === 0) cursor.position = answer.offset
+      if (cursor.queuedChunks === 0) {
+        cursor.position = answer.offset
+        cursor.positionEpoch = -1
+      }
     }
     this.#wake.notify()
   }
@@ -480,7 +516,12 @@ export class Fetcher {
     // Rotate so the partition cut short by maxBytes is not always the same one.
     const start = this.#rotation++ % cursors.length
     const ordered = cursors.slice(start).concat(cursors.slice(0, start))
-    const sent = ordered.map((c) => ({ cursor: c, epoch: c.epoch, offset: c.fetchOffset }))
+    const sent = ordered.map((c) => ({
+      cursor: c,
+      epoch: c.epoch,
+      offset: c.fetchOffset,
+      lastFetchedEpoch: c.lastFetchedEpoch,
+    }))
     const byTopic = groupBy(sent, (s) => s.cursor.topic)
 
     // Fetch v13+ names topics by id; use it only when the metadata has ids for all of them.
@@ -508,6 +549,8 @@ export class Fetcher {
           partition: s.cursor.partition,
           currentLeaderEpoch: s.cursor.leaderEpoch,
           fetchOffset: s.offset,
+          // KIP-320: the leader answers divergingEpoch when our last batch's epoch ends before fetchOffset in its log.
+          ...(version >= 12 ? { lastFetchedEpoch: s.lastFetchedEpoch } : {}),
           partitionMaxBytes: o.partitionMaxBytes,
         })),
       })),
@@ -551,6 +594,10 @@ export class Fetcher {
           this.#partitionError(cursor, p.errorCode, 'Fetch', nodeId)
           continue
         }
+        if (p.divergingEpoch.epoch >= 0 || p.divergingEpoch.endOffset >= 0n) {
+          this.#truncate(cursor, p.divergingEpoch.epoch, p.divergingEpoch.endOffset)
+          continue
+        }
         cursor.highWatermark = p.highWatermark
         if (p.lastStableOffset >= 0n) cursor.lastStableOffset = p.lastStableOffset
         if (p.logStartOffset >= 0n) cursor.logStartOffset = p.logStartOffset
@@ -566,16 +613,19 @@ export class Fetcher {
         if (cursor.removed || cursor.epoch !== s.epoch || cursor.fetchOffset !== s.offset) continue
         cursor.failures = 0
         cursor.fetchOffset = result.nextOffset
+        const lastEpoch = result.lastEpoch ?? -1
+        if (lastEpoch >= 0) cursor.lastFetchedEpoch = lastEpoch
         if (result.messages.length > 0) {
           if (cursor.owner !== null) stampAssignment(result.messages, cursor.owner)
-          o.queue.push(cursor, result.messages, result.bytes, result.nextOffset)
+          o.queue.push(cursor, result.messages, result.bytes, result.nextOffset, lastEpoch)
           messages += result.messages.length
           bytes += result.bytes
         } else if (cursor.queuedChunks === 0 && result.nextOffset > cursor.position) {
           // Only control records or aborted data: nothing to hand out, but the position moves.
           cursor.position = result.nextOffset
+          if (lastEpoch >= 0) cursor.positionEpoch = lastEpoch
         } else if (result.nextOffset > s.offset) {
-          o.queue.push(cursor, [], 0, result.nextOffset)
+          o.queue.push(cursor, [], 0, result.nextOffset, lastEpoch)
         }
       }
     }

@@ -17,6 +17,8 @@ interface Chunk {
   bytes: number
   /** Where the partition's position goes once every message of the chunk is handed out. */
   nextOffset: bigint
+  /** The leader epoch of the chunk's last batch (the position's epoch once it is handed out); -1 if unknown. */
+  lastEpoch: number
   /** Delivered instead of messages: a failure of this partition the application must see. */
   error: Error | null
   /** The error stays at the front, raised by every read, until the partition's chunks are dropped. */
@@ -66,8 +68,18 @@ export class MessageQueue {
     return Math.max(0, this.capacityBytes - this.#bytes)
   }
 
-  push(cursor: PartitionCursor, messages: FetchedMessage[], bytes: number, nextOffset: bigint): void {
-    this.#append({ cursor, epoch: cursor.epoch, messages, index: 0, bytes, nextOffset, error: null, sticky: false })
+  push(cursor: PartitionCursor, messages: FetchedMessage[], bytes: number, nextOffset: bigint, lastEpoch = -1): void {
+    this.#append({
+      cursor,
+      epoch: cursor.epoch,
+      messages,
+      index: 0,
+      bytes,
+      nextOffset,
+      lastEpoch,
+      error: null,
+      sticky: false,
+    })
     this.#bytes += bytes
     this.#length += messages.length
   }
@@ -79,7 +91,17 @@ export class MessageQueue {
    * partition's chunks; otherwise it is raised once and reading goes on.
    */
   pushError(cursor: PartitionCursor, error: Error, sticky: boolean): void {
-    this.#append({ cursor, epoch: cursor.epoch, messages: [], index: 0, bytes: 0, nextOffset: -1n, error, sticky })
+    this.#append({
+      cursor,
+      epoch: cursor.epoch,
+      messages: [],
+      index: 0,
+      bytes: 0,
+      nextOffset: -1n,
+      lastEpoch: -1,
+      error,
+      sticky,
+    })
   }
 
   #append(chunk: Chunk): void {
@@ -104,6 +126,7 @@ export class MessageQueue {
       if (message !== undefined) {
         this.#length--
         chunk.cursor.position = message.offset + 1n
+        chunk.cursor.positionEpoch = message.leaderEpoch
       }
       if (chunk.index >= chunk.messages.length) this.#finish(chunk)
       if (message !== undefined) return message
@@ -175,6 +198,7 @@ export class MessageQueue {
     const cursor = chunk.cursor
     // Control records and aborted transactions after the last message move the position too.
     if (chunk.error === null && chunk.nextOffset > cursor.position) cursor.position = chunk.nextOffset
+    if (chunk.error === null && chunk.lastEpoch >= 0) cursor.positionEpoch = chunk.lastEpoch
     this.#bytes -= chunk.bytes
     cursor.queuedChunks--
     this.#advance()

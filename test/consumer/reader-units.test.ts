@@ -90,7 +90,17 @@ describe('Reader configuration', () => {
 })
 
 function message(topic: string, partition: number, offset: bigint, value = 'x'): FetchedMessage {
-  return { topic, partition, offset, key: null, value: Buffer.from(value), headers: [], timestamp: 0, assignment: 0 }
+  return {
+    topic,
+    partition,
+    offset,
+    key: null,
+    value: Buffer.from(value),
+    headers: [],
+    timestamp: 0,
+    leaderEpoch: -1,
+    assignment: 0,
+  }
 }
 
 describe('MessageQueue', () => {

@@ -1,0 +1,82 @@
+// KIP-320 on the reference cluster: a Reader that read records its leader later lost (acks=1
+// data no follower had copied, then an unclean election) resumes at the point where the new
+// leader's log diverges from what it read, and reports the lost range (LogTruncatedError);
+// it never replays the partition from the start, nor silently skips the records the new leader
+// wrote at the lost offsets. The leader says where the logs diverge (Fetch v12+ divergingEpoch,
+// computed by the reference broker from its leader-epoch cache as Kafka's does).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Cluster } from '../../src/broker/index.js'
+import { LogTruncatedError } from '../../src/consumer/errors.js'
+import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
+import { Reader } from '../../src/consumer/reader.js'
+import { FirstOffset } from '../../src/consumer/offsets.js'
+import { produce, unique, valueOf, waitFor } from './helpers.js'
+
+let cluster: Cluster
+
+beforeAll(async () => {
+  cluster = await Cluster.start({ brokers: 3 })
+}, 60_000)
+
+afterAll(async () => {
+  await cluster?.stop()
+})
+
+async function read(reader: Reader, count: number): Promise<FetchedMessage[]> {
+  const out: FetchedMessage[] = []
+  const signal = AbortSignal.timeout(10_000)
+  while (out.length < count) out.push(await reader.fetchMessage({ signal }))
+  return out
+}
+
+describe('KIP-320 truncation detection', () => {
+  it('resumes at the divergence point after an unclean election and reports the lost offsets', async () => {
+    const topic = unique('trunc')
+    cluster.createTopic(topic, { assignments: [[0, 1, 2]], configs: { 'unclean.leader.election.enable': 'true' } })
+    const p = cluster.topics.partition(topic, 0)!
+    await produce(cluster.bootstrapServers, topic, 2, { prefix: 'a' }) // offsets 0-1, on every replica
+    await waitFor(() => p.highWatermark === 2, 5000, 'replication')
+    // The leader alone in the ISR: its writes are readable at once, and no follower copies them.
+    cluster.faults.shrinkIsr(topic, 0, [0])
+    await produce(cluster.bootstrapServers, topic, 2, { prefix: 'lost' }) // offsets 2-3, leader only
+    const reader = new Reader({
+      brokers: cluster.bootstrapServers,
+      topic,
+      partition: 0,
+      startOffset: FirstOffset,
+      maxWait: 100,
+    })
+    try {
+      const first = await read(reader, 4)
+      expect(first.map(valueOf)).toEqual(['a0', 'a1', 'lost0', 'lost1'])
+      expect(first.map((m) => m.leaderEpoch)).toEqual([0, 0, 0, 0])
+
+      // The leader crashes; a follower that never had offsets 2-3 is elected (unclean) and
+      // takes new writes at those offsets, in the next leader epoch.
+      await cluster.faults.stopBroker(0)
+      expect(p.leader).not.toBe(0)
+      expect(p.log.endOffset).toBe(2)
+      await produce(cluster.bootstrapServers, topic, 2, { prefix: 'kept' })
+
+      const error = await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(LogTruncatedError)
+      const t = error as LogTruncatedError
+      expect([t.topic, t.partition, t.firstLostOffset, t.endLostOffset, t.resumeOffset]).toEqual([topic, 0, 2n, 4n, 2n])
+      expect(t.code).toBe('KAFKATS_LOG_TRUNCATED')
+      // Reading goes on at the divergence point: the new leader's records, nothing replayed.
+      const after = await read(reader, 2)
+      expect(after.map((m) => [m.offset, valueOf(m), m.leaderEpoch])).toEqual([
+        [2n, 'kept0', p.leaderEpoch],
+        [3n, 'kept1', p.leaderEpoch],
+      ])
+
+      // The old leader returns (truncated to the new leader's log); reading goes on.
+      await cluster.faults.startBroker(0)
+      await produce(cluster.bootstrapServers, topic, 1, { prefix: 'later' })
+      expect((await read(reader, 1)).map(valueOf)).toEqual(['later0'])
+    } finally {
+      await reader.close()
+    }
+  })
+})
