@@ -50,11 +50,14 @@ type Outcome = { ok: true } | { ok: false; error: Error; rejected?: CommitReject
 /** An offset to commit, with the ownership its message was fetched under (0 or unset: not known). */
 export interface CommitOffset extends TopicPartitionOffset {
   assignment?: number | undefined
+  /** The leader epoch of the message committed (KIP-320), sent as committedLeaderEpoch; -1 or absent if unknown. */
+  leaderEpoch?: number | undefined
 }
 
 /** An offset to commit, under the ownership it was made in. */
 interface Entry extends TopicPartitionOffset {
   ownership: Ownership
+  leaderEpoch: number
   /** The generation it was first sent in: it is never sent under another one. */
   sentGeneration?: number
 }
@@ -216,7 +219,7 @@ export class OffsetCommitter {
       const plain = { topic: o.topic, partition: o.partition, offset: o.offset }
       if (current === undefined || !current.valid || (stamped && o.assignment !== current.id))
         rejected.push({ offset: plain, lost: stamped ? this.#view.wasLost(o.assignment!) : current?.lost === true })
-      else owned.push({ ...plain, ownership: current })
+      else owned.push({ ...plain, ownership: current, leaderEpoch: o.leaderEpoch ?? -1 })
     }
     return { owned, rejected }
   }
@@ -352,7 +355,8 @@ export class OffsetCommitter {
               partitions: list.map((o) => ({
                 partitionIndex: o.partition,
                 committedOffset: o.offset,
-                committedLeaderEpoch: -1,
+                // From v6; a reader starting from this offset checks the log was not truncated below it.
+                ...(version >= 6 ? { committedLeaderEpoch: o.leaderEpoch } : {}),
                 committedMetadata: '',
               })),
             })),

@@ -546,14 +546,14 @@ function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
         `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
       )
     }
-    const assignment = (m as Partial<FetchedMessage>).assignment
+    const { assignment, leaderEpoch } = m as Partial<FetchedMessage>
     let byPartition = out.get(assignment)
     if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
     const key = `${m.topic}\u0000${m.partition}`
     const next = m.offset + 1n
     const current = byPartition.get(key)
     if (current === undefined || next > current.offset)
-      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment })
+      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment, leaderEpoch })
   }
   return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }

@@ -11,7 +11,7 @@ import { LogTruncatedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { FirstOffset } from '../../src/consumer/offsets.js'
-import { produce, unique, valueOf, waitFor } from './helpers.js'
+import { committedLeaderEpochs, produce, unique, valueOf, waitFor } from './helpers.js'
 
 let cluster: Cluster
 
@@ -75,6 +75,27 @@ describe('KIP-320 truncation detection', () => {
       await cluster.faults.startBroker(0)
       await produce(cluster.bootstrapServers, topic, 1, { prefix: 'later' })
       expect((await read(reader, 1)).map(valueOf)).toEqual(['later0'])
+    } finally {
+      await reader.close()
+    }
+  })
+
+  it('commits carry the leader epoch of the message committed (committedLeaderEpoch)', async () => {
+    const topic = unique('epoch-commit')
+    const groupId = unique('epoch-commit-g')
+    cluster.createTopic(topic, { assignments: [[0, 1, 2]] })
+    const p = cluster.topics.partition(topic, 0)!
+    // Two leader changes: the partition is in epoch 2 when the messages are written.
+    cluster.faults.moveLeader(topic, 0, 1)
+    cluster.faults.moveLeader(topic, 0, 2)
+    expect(p.leaderEpoch).toBe(2)
+    await produce(cluster.bootstrapServers, topic, 3)
+    const reader = new Reader({ brokers: cluster.bootstrapServers, groupId, topic, maxWait: 100 })
+    try {
+      const messages = await read(reader, 3)
+      expect(messages.map((m) => m.leaderEpoch)).toEqual([2, 2, 2])
+      await reader.commitMessages(messages, { signal: AbortSignal.timeout(10_000) })
+      expect((await committedLeaderEpochs(cluster.bootstrapServers, groupId, topic, 1)).get(0)).toBe(2)
     } finally {
       await reader.close()
     }
