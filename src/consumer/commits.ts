@@ -78,6 +78,8 @@ export class OffsetCommitter {
   readonly #policy: RetryPolicy
   readonly #stats: ReaderStatsCollector
   readonly #requestTimeout: number
+  /** committedLeaderEpoch of the offsets fetchCommitted found (-1 or absent: none). */
+  readonly #committedEpochs = new Map<string, number>()
   /** Offsets waiting for the next OffsetCommit, highest per partition. */
   #pending = new Map<string, Entry>()
   /** Marked offsets whose commit failed for a reason a retry may fix: sent with the next flush. */
@@ -454,6 +456,14 @@ export class OffsetCommitter {
   }
 
   /**
+   * The leader epoch committed with the partition's offset, as the last fetchCommitted found it
+   * (-1 when none): a Reader starting from that offset validates it (KIP-320).
+   */
+  committedLeaderEpoch(topic: string, partition: number): number {
+    return this.#committedEpochs.get(partitionKey(topic, partition)) ?? -1
+  }
+
+  /**
    * The committed offsets of `partitions` (null where none is committed), with
    * requireStable so offsets of a pending transaction are waited for (KIP-447). Retries
    * retriable errors, finding the coordinator again when it moved.
@@ -500,7 +510,9 @@ export class OffsetCommitter {
                 partition: p.partitionIndex,
               })
             }
-            out.set(partitionKey(t.name, p.partitionIndex), p.committedOffset >= 0n ? p.committedOffset : null)
+            const key = partitionKey(t.name, p.partitionIndex)
+            out.set(key, p.committedOffset >= 0n ? p.committedOffset : null)
+            this.#committedEpochs.set(key, p.committedOffset >= 0n ? p.committedLeaderEpoch : -1)
           }
         }
         return out

@@ -35,6 +35,14 @@ export class PartitionCursor {
   lastFetchedEpoch = -1
   /** The leader epoch of the last message handed to the application (the position's epoch); -1 when unknown. */
   positionEpoch = -1
+  /**
+   * KIP-320: the position must be checked with OffsetForLeaderEpoch before fetching on (a leader
+   * change, a start from a committed offset with an epoch, OFFSET_OUT_OF_RANGE); Java's
+   * AWAIT_VALIDATION. Only meaningful while lastFetchedEpoch is known.
+   */
+  awaitingValidation = false
+  /** After OFFSET_OUT_OF_RANGE: if the validation finds no truncation, reset by the startOffset policy. */
+  resetIfValid = false
   /** The topic id the position belongs to (null until metadata gave a non-zero one). */
   topicId: string | null = null
   /** Included in a fetch or ListOffsets in flight. */

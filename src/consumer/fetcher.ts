@@ -26,6 +26,7 @@ import { PartitionCursor, partitionKey } from './cursor.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
 import { LogTruncatedError } from './errors.js'
 import { LastOffset } from './offsets.js'
+import { epochEndOffsets } from './validation.js'
 import { stampAssignment, type Ownership } from './ownership.js'
 import type { MessageQueue } from './queue.js'
 import type { ReaderStatsCollector } from './stats.js'
@@ -56,6 +57,8 @@ export interface StartPosition {
   resetTo: bigint
   /** Group mode: the ownership the partition is read under (stamped on its messages). */
   owner?: Ownership
+  /** The leader epoch committed with `offset` (committedLeaderEpoch): the start is validated against it. */
+  leaderEpoch?: number
 }
 
 export interface PartitionLag {
@@ -118,8 +121,14 @@ export class Fetcher {
       if (this.#cursors.has(key)) continue
       const cursor = new PartitionCursor(start.topic, start.partition)
       cursor.owner = start.owner ?? null
-      if (start.offset !== null && start.offset >= 0n) cursor.setPosition(start.offset)
-      else cursor.resetToTimestamp(start.resetTo)
+      if (start.offset !== null && start.offset >= 0n) {
+        const epoch = start.leaderEpoch ?? -1
+        cursor.setPosition(start.offset, epoch)
+        // KIP-320: the log may have been truncated below the committed offset since.
+        cursor.awaitingValidation = epoch >= 0
+      } else {
+        cursor.resetToTimestamp(start.resetTo)
+      }
       this.#cursors.set(key, cursor)
       this.#locate(cursor)
     }
@@ -217,12 +226,18 @@ export class Fetcher {
     const info = this.#o.client.metadata.partition(cursor.topic, cursor.partition)
     if (info !== undefined && info.leader >= 0 && this.#o.client.metadata.broker(info.leader) !== undefined) {
       cursor.leader = info.leader
-      cursor.leaderEpoch = info.leaderEpoch
+      this.#setLeaderEpoch(cursor, info.leaderEpoch)
       this.#ensureLoop(info.leader)
     } else {
       cursor.leader = -1
       this.#relocate()
     }
+  }
+
+  /** A newer leader epoch: the position is validated against the new leader's log first (KIP-320). */
+  #setLeaderEpoch(cursor: PartitionCursor, epoch: number): void {
+    if (epoch > cursor.leaderEpoch && cursor.leaderEpoch >= 0) cursor.awaitingValidation = true
+    cursor.leaderEpoch = epoch
   }
 
   /** The partition's leader is no longer known: look it up again. */
@@ -255,7 +270,7 @@ export class Fetcher {
             const info = this.#o.client.metadata.partition(c.topic, c.partition)
             if (info !== undefined && info.leader >= 0 && this.#o.client.metadata.broker(info.leader) !== undefined) {
               c.leader = info.leader
-              c.leaderEpoch = info.leaderEpoch
+              this.#setLeaderEpoch(c, info.leaderEpoch)
               this.#ensureLoop(info.leader)
             } else {
               missing++
@@ -298,6 +313,7 @@ export class Fetcher {
       const now = Date.now()
       let led = 0
       let nextWake = Infinity
+      const validations: PartitionCursor[] = []
       const resets: PartitionCursor[] = []
       const fetchable: PartitionCursor[] = []
       for (const c of this.#cursors.values()) {
@@ -309,7 +325,12 @@ export class Fetcher {
           nextWake = Math.min(nextWake, c.backoffUntil)
           continue
         }
-        if (c.resetTo !== null) resets.push(c)
+        if (c.awaitingValidation && (c.resetTo !== null || c.lastFetchedEpoch < 0)) {
+          c.awaitingValidation = false // nothing to validate: no position, or no epoch known for it
+          c.resetIfValid = false
+        }
+        if (c.awaitingValidation) validations.push(c)
+        else if (c.resetTo !== null) resets.push(c)
         else if (c.fetchOffset >= 0n) fetchable.push(c)
       }
       if (led === 0) {
@@ -323,6 +344,11 @@ export class Fetcher {
         idleSince = now
       }
       try {
+        if (validations.length > 0) {
+          await this.#validate(nodeId, validations, signal)
+          failures = 0
+          continue
+        }
         if (resets.length > 0) {
           await this.#listOffsets(nodeId, resets, signal)
           failures = 0
@@ -343,14 +369,14 @@ export class Fetcher {
         if (err instanceof RequestTimeoutError) this.#o.stats.timeouts++
         const delay = backoffDelay(this.#o.backoff, failures)
         // A broken connection or an unknown broker: the partitions may have moved.
-        for (const c of [...resets, ...fetchable]) {
+        for (const c of [...validations, ...resets, ...fetchable]) {
           c.backoffUntil = Date.now() + delay
           if (!c.removed && c.leader === nodeId) this.#lostLeader(c)
         }
         if (!isRetriable(err)) {
           // Not something a retry fixes (an unsupported version, authorization): every read raises
           // it until the application seeks or pauses the partition.
-          for (const c of [...resets, ...fetchable]) this.#fail(c, err as Error)
+          for (const c of [...validations, ...resets, ...fetchable]) this.#fail(c, err as Error)
         }
         await sleepQuietly(delay, signal)
       }
@@ -371,7 +397,7 @@ export class Fetcher {
     if (!this.#o.client.metadata.applyLeaderHint(cursor.topic, cursor.partition, hint, endpoints)) return false
     this.#o.stats.errors++ // still an error answer, even if it needs no metadata refresh
     cursor.leader = hint.leaderId
-    cursor.leaderEpoch = hint.leaderEpoch
+    this.#setLeaderEpoch(cursor, hint.leaderEpoch)
     this.#ensureLoop(hint.leaderId)
     this.#kick()
     return true
@@ -428,8 +454,16 @@ export class Fetcher {
   /** A per-partition error: relocate, reset, back off, or give up on the partition. */
   #partitionError(cursor: PartitionCursor, code: number, apiName: string, nodeId: number): void {
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-      // Java's auto.offset.reset: the position fell off the log (retention) or past its end.
-      cursor.resetToTimestamp(this.#o.resetTo)
+      // A position whose epoch we know may be past the end of a truncated log: ask where the
+      // epoch ends first and resume there. Otherwise (it fell off the log by retention, or no
+      // epoch is known) Java's auto.offset.reset: the startOffset policy.
+      if (cursor.lastFetchedEpoch >= 0 && !cursor.resetIfValid) {
+        cursor.awaitingValidation = true
+        cursor.resetIfValid = true
+      } else {
+        cursor.resetIfValid = false
+        cursor.resetToTimestamp(this.#o.resetTo)
+      }
       return
     }
     this.#o.stats.errors++
@@ -444,6 +478,46 @@ export class Fetcher {
       cursor,
       KafkaError.fromCode(code, { topic: cursor.topic, partition: cursor.partition, apiName, broker: nodeId }),
     )
+  }
+
+  // --- OffsetForLeaderEpoch (KIP-320 validation) ---------------------------------------------------
+
+  async #validate(nodeId: number, cursors: PartitionCursor[], signal: AbortSignal): Promise<void> {
+    const sent = cursors.map((c) => ({ cursor: c, epoch: c.epoch, offset: c.fetchOffset, asked: c.lastFetchedEpoch }))
+    for (const c of cursors) c.inFlight = true
+    let answers
+    try {
+      answers = await epochEndOffsets(this.#o.client, nodeId, cursors, signal, this.#o.requestTimeout)
+    } finally {
+      for (const c of cursors) c.inFlight = false
+    }
+    for (const { cursor, epoch, offset, asked } of sent) {
+      // Sought, paused or revoked meanwhile: the position asked about is gone.
+      if (cursor.removed || cursor.epoch !== epoch || cursor.fetchOffset !== offset) continue
+      if (cursor.lastFetchedEpoch !== asked) continue
+      const answer = answers.get(cursor.key)
+      if (answer === undefined || answer.errorCode !== ErrorCode.NONE) {
+        // Stays awaiting validation: relocated, backed off or failed like a fetch error.
+        this.#partitionError(
+          cursor,
+          answer?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          'OffsetForLeaderEpoch',
+          nodeId,
+        )
+        continue
+      }
+      cursor.awaitingValidation = false
+      cursor.failures = 0
+      if (answer.leaderEpoch < 0 || answer.endOffset < 0n || answer.endOffset < offset) {
+        cursor.resetIfValid = false
+        this.#truncate(cursor, answer.leaderEpoch, answer.endOffset)
+      } else if (cursor.resetIfValid) {
+        // Out of range, yet not truncated: the position fell off the log (retention).
+        cursor.resetIfValid = false
+        cursor.resetToTimestamp(this.#o.resetTo)
+      }
+    }
+    this.#wake.notify()
   }
 
   // --- ListOffsets -------------------------------------------------------------------------------

@@ -114,7 +114,14 @@ export class Reader implements AsyncIterable<FetchedMessage> {
           onLost: c.onLost,
         },
         {
-          assign: (starts) => this.#fetcher.assign(starts),
+          // KIP-320: a start from a committed offset is validated against the epoch committed with it.
+          assign: (starts) =>
+            this.#fetcher.assign(
+              starts.map((s) => ({
+                ...s,
+                leaderEpoch: this.#committer?.committedLeaderEpoch(s.topic, s.partition) ?? -1,
+              })),
+            ),
           revoke: (partitions) => this.#fetcher.revoke(partitions),
           fail: (error) => this.#fail(error),
           report: (error) => {

@@ -100,4 +100,44 @@ describe('KIP-320 truncation detection', () => {
       await reader.close()
     }
   })
+
+  it('a Reader starting from a committed offset whose epoch was truncated since resumes at the divergence', async () => {
+    const topic = unique('trunc-committed')
+    const groupId = unique('trunc-committed-g')
+    cluster.createTopic(topic, { assignments: [[0, 1, 2]], configs: { 'unclean.leader.election.enable': 'true' } })
+    const p = cluster.topics.partition(topic, 0)!
+    await produce(cluster.bootstrapServers, topic, 2, { prefix: 'a' })
+    await waitFor(() => p.highWatermark === 2, 5000, 'replication')
+    cluster.faults.shrinkIsr(topic, 0, [0])
+    await produce(cluster.bootstrapServers, topic, 2, { prefix: 'lost' })
+    const first = new Reader({ brokers: cluster.bootstrapServers, groupId, topic, maxWait: 100 })
+    try {
+      const read4 = await read(first, 4)
+      expect(read4.map(valueOf)).toEqual(['a0', 'a1', 'lost0', 'lost1'])
+      await first.commitMessages(read4, { signal: AbortSignal.timeout(10_000) })
+    } finally {
+      await first.close()
+    }
+    // Offset 4 is committed with epoch 0; the new leader's epoch 0 ends at 2, and offsets 2-3
+    // are new records: without validation a Reader would start at 4 and silently skip them.
+    await cluster.faults.stopBroker(0)
+    try {
+      await produce(cluster.bootstrapServers, topic, 2, { prefix: 'kept' })
+      expect(p.log.endOffset).toBe(4)
+      const second = new Reader({ brokers: cluster.bootstrapServers, groupId, topic, maxWait: 100 })
+      try {
+        const error = await second.fetchMessage({ signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(LogTruncatedError)
+        expect([(error as LogTruncatedError).firstLostOffset, (error as LogTruncatedError).endLostOffset]).toEqual([
+          2n,
+          4n,
+        ])
+        expect((await read(second, 2)).map(valueOf)).toEqual(['kept0', 'kept1'])
+      } finally {
+        await second.close()
+      }
+    } finally {
+      await cluster.faults.startBroker(0)
+    }
+  })
 })
