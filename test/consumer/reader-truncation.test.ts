@@ -7,10 +7,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from '../../src/broker/index.js'
+import { KafkaClient } from '../../src/cluster/client.js'
 import { LogTruncatedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { FirstOffset } from '../../src/consumer/offsets.js'
+import { DeleteRecords } from '../../src/protocol/messages/index.js'
 import { committedLeaderEpochs, produce, unique, valueOf, waitFor } from './helpers.js'
 
 let cluster: Cluster
@@ -138,6 +140,42 @@ describe('KIP-320 truncation detection', () => {
       }
     } finally {
       await cluster.faults.startBroker(0)
+    }
+  })
+
+  it('out of range but not truncated (retention moved the log start past it): the startOffset policy applies', async () => {
+    const topic = unique('oor-epoch')
+    cluster.createTopic(topic, { assignments: [[0, 1, 2]] })
+    const p = cluster.topics.partition(topic, 0)!
+    await produce(cluster.bootstrapServers, topic, 5)
+    const reader = new Reader({ brokers: cluster.bootstrapServers, topic, partition: 0, maxWait: 100 })
+    try {
+      expect((await read(reader, 5)).map((m) => m.offset)).toEqual([0n, 1n, 2n, 3n, 4n])
+      // Paused at offset 5 (epoch 0 known); records 5-9 are written and 0-7 deleted meanwhile.
+      reader.pause([0])
+      await produce(cluster.bootstrapServers, topic, 5, { from: 5 })
+      await waitFor(() => p.highWatermark === 10, 5000, 'replication')
+      const admin = new KafkaClient({ brokers: cluster.bootstrapServers, clientId: 'test-admin' })
+      try {
+        await admin.metadata.refresh([topic])
+        const r = await admin.request(p.leader, DeleteRecords, {
+          topics: [{ name: topic, partitions: [{ partitionIndex: 0, offset: 8n }] }],
+          timeoutMs: 5000,
+        })
+        expect(r.topics[0]!.partitions[0]!.errorCode).toBe(0)
+      } finally {
+        await admin.close()
+      }
+      // Fetch at 5 is OFFSET_OUT_OF_RANGE; OffsetForLeaderEpoch says epoch 0 ends at 10 (not
+      // truncated), so the Reader resets to FirstOffset (now 8), with no truncation report.
+      reader.resume([0])
+      const next = await read(reader, 2)
+      expect(next.map((m) => [m.offset, valueOf(m)])).toEqual([
+        [8n, '8'],
+        [9n, '9'],
+      ])
+    } finally {
+      await reader.close()
     }
   })
 })
