@@ -70,4 +70,23 @@ describe('a non-retriable partition error', () => {
       await reader.close()
     }
   })
+
+  it('a request-level non-retriable Fetch error is raised by every read of its partitions until a seek', async () => {
+    const topic = unique('perr-request')
+    await createTopic(cluster.bootstrapServers, topic, 1, 1)
+    await produce(cluster.bootstrapServers, topic, 3)
+    // The whole Fetch answered UNKNOWN_SERVER_ERROR (the request-level errorCode too).
+    cluster.faults.failNext('Fetch', 1, ErrorCode.UNKNOWN_SERVER_ERROR)
+    const reader = direct(topic)
+    try {
+      const signal = AbortSignal.timeout(10_000)
+      const first = await reader.fetchMessage({ signal }).catch((e: unknown) => e)
+      expect((first as KafkaError).errorCode).toBe(ErrorCode.UNKNOWN_SERVER_ERROR)
+      await expect(reader.fetchMessage({ signal })).rejects.toBe(first)
+      reader.seek(0, 1n)
+      expect((await reader.fetchMessage({ signal })).offset).toBe(1n)
+    } finally {
+      await reader.close()
+    }
+  })
 })
