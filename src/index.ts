@@ -53,6 +53,7 @@ export {
 } from './consumer/assignors.js'
 export {
   CommitRejectedError,
+  LogTruncatedError,
   ReaderStateError,
   type CommitRejectReason,
   type TopicPartitionOffset,

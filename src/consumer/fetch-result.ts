@@ -35,6 +35,12 @@ export interface FetchedMessage extends Message {
   /** Milliseconds since the epoch (CreateTime, or LogAppendTime when the topic uses it); -1 if none. */
   timestamp: number
   /**
+   * The leader epoch the record was written in (its batch's partitionLeaderEpoch), -1 if the
+   * batch has none. Commits carry it (committedLeaderEpoch), so a Reader starting from the
+   * committed offset can check that the log was not truncated below it (KIP-320).
+   */
+  leaderEpoch: number
+  /**
    * Group mode: which assignment of the partition to this member the message was fetched under
    * (an id that changes whenever the partition is assigned to the member anew); 0 in direct
    * mode. commitMessages refuses messages of an assignment that was revoked or lost since, even
@@ -203,6 +209,7 @@ export async function recordsToMessages(
         value,
         headers,
         timestamp: Number(record.timestamp),
+        leaderEpoch: header.partitionLeaderEpoch,
         assignment: 0,
       })
     }

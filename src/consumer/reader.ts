@@ -114,7 +114,14 @@ export class Reader implements AsyncIterable<FetchedMessage> {
           onLost: c.onLost,
         },
         {
-          assign: (starts) => this.#fetcher.assign(starts),
+          // KIP-320: a start from a committed offset is validated against the epoch committed with it.
+          assign: (starts) =>
+            this.#fetcher.assign(
+              starts.map((s) => ({
+                ...s,
+                leaderEpoch: this.#committer?.committedLeaderEpoch(s.topic, s.partition) ?? -1,
+              })),
+            ),
           revoke: (partitions) => this.#fetcher.revoke(partitions),
           fail: (error) => this.#fail(error),
           report: (error) => {
@@ -541,14 +548,14 @@ function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
         `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
       )
     }
-    const assignment = (m as Partial<FetchedMessage>).assignment
+    const { assignment, leaderEpoch } = m as Partial<FetchedMessage>
     let byPartition = out.get(assignment)
     if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
     const key = `${m.topic}\u0000${m.partition}`
     const next = m.offset + 1n
     const current = byPartition.get(key)
     if (current === undefined || next > current.offset)
-      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment })
+      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment, leaderEpoch })
   }
   return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }

@@ -102,6 +102,7 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v0'),
         headers: [{ key: 'h', value: Buffer.from('0') }],
         timestamp: T0,
+        leaderEpoch: -1,
         assignment: 0,
       },
       {
@@ -112,6 +113,7 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v1'),
         headers: [],
         timestamp: T0 + 1,
+        leaderEpoch: -1,
         assignment: 0,
       },
       {
@@ -122,11 +124,27 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v2'),
         headers: [{ key: 'h', value: Buffer.from('2') }],
         timestamp: T0 + 2,
+        leaderEpoch: -1,
         assignment: 0,
       },
     ])
     // keys 2+2, values 2+2+2, headers (1+1)+(1+1)
     expect(r.bytes).toBe(4 + 6 + 4)
+  })
+
+  it("gives each message its batch's partitionLeaderEpoch (bytes 12-15, outside the CRC)", async () => {
+    const first = await batch(0, 2)
+    const second = await batch(2, 1)
+    // The broker stamps the epoch in place, as Kafka's leader does; the CRC starts at byte 21.
+    first.writeInt32BE(4, 12)
+    second.writeInt32BE(7, 12)
+    const r = await read(partition([first, second]), 0)
+    expect(r.messages.map((m) => [m.offset, m.leaderEpoch])).toEqual([
+      [0n, 4],
+      [1n, 4],
+      [2n, 7],
+    ])
+    expect(r.lastEpoch).toBe(7)
   })
 
   it('null values (tombstones), null header values and LogAppendTime', async () => {
