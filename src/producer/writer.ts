@@ -237,7 +237,15 @@ export class Writer {
       throw KafkaError.fromCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic, apiName: 'Metadata' })
     }
     const ids = info.partitionIds
-    const partition = this.#config.balancer.balance(message, ids)
+    // KIP-794 (Java's availablePartitionsForTopic): a keyless record may go anywhere, so it goes
+    // only where a leader can take it, rather than wait out deliveryTimeout on an offline
+    // partition. A key's partition never depends on availability.
+    let choices = ids
+    if (message.key === null || message.key === undefined) {
+      const available = this.#client.metadata.availablePartitionIds(topic) ?? ids
+      if (available.length > 0) choices = available
+    }
+    const partition = this.#config.balancer.balance(message, choices)
     // ids is normally 0..n-1, so the first test settles it; includes() covers gaps in the ids.
     if (ids[partition] !== partition && !ids.includes(partition)) {
       throw new KafkaTsError(

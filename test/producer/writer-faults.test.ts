@@ -6,7 +6,18 @@
 // too, are tested on both targets in writer.test.ts.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Hash, KafkaError, RetriesExhaustedError, Writer, type Message, type WriterConfig } from '../../src/index.js'
+import {
+  DeliveryTimeoutError,
+  Hash,
+  KafkaError,
+  RetriesExhaustedError,
+  RoundRobin,
+  Sticky,
+  Writer,
+  type Message,
+  type WriterConfig,
+} from '../../src/index.js'
+import { fnv1a32 } from '../../src/producer/hash.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
 import {
   checkExactlyOnceInOrder,
@@ -186,5 +197,40 @@ describe.sequential('Writer under injected faults (reference cluster)', () => {
         messages.map((m) => m.value as string),
       ),
     ).toEqual({ missing: [], duplicated: [], reordered: [] })
+  })
+  it('sends keyless records only to partitions with a leader; keyed ones keep their partition (KIP-794)', async () => {
+    const topic = uniqueTopic('offline')
+    // One replica per partition: stopping a partition's broker leaves it without a leader.
+    await createTopic(bootstrap, topic, { partitions: 3, replicationFactor: 1 })
+    const down = (await leaders(bootstrap, topic)).get(0)!
+    const offline = [...(await leaders(bootstrap, topic))].filter(([, b]) => b === down).map(([p]) => p)
+    const config = { topic, deliveryTimeout: 3000, requestTimeout: 1000, writeBackoffMin: 10 } as const
+    const roundRobin = writer({ ...config, balancer: new RoundRobin() })
+    const sticky = writer({ ...config, balancer: new Sticky({ batchBytes: 10 }) })
+    const keyed = writer({ ...config, balancer: new Hash() })
+    for (const w of [roundRobin, sticky, keyed]) await w.writeMessages({ key: 'warm', value: 'warm-up' })
+    await cluster.faults.stopBroker(down)
+    try {
+      for (const w of [roundRobin, sticky, keyed]) await w.client.metadata.refresh()
+      const started = Date.now()
+      const results = [
+        ...(await roundRobin.writeMessages(Array.from({ length: 30 }, (_, i) => ({ value: `rr${i}` })))),
+        ...(await sticky.writeMessages(Array.from({ length: 30 }, (_, i) => ({ value: `st${i}` })))),
+        // kafka-go's Hash sends keyless messages round-robin: they avoid the offline partition too.
+        ...(await keyed.writeMessages(Array.from({ length: 30 }, (_, i) => ({ value: `h${i}` })))),
+      ]
+      expect(Date.now() - started).toBeLessThan(config.deliveryTimeout)
+      expect(results.filter((r) => offline.includes(r.partition))).toEqual([])
+      expect(new Set(results.map((r) => r.partition)).size).toBe(3 - offline.length)
+      // A key's partition never depends on availability: it waits for the leader, up to deliveryTimeout.
+      const key = Array.from({ length: 100 }, (_, i) => `key${i}`).find((k) =>
+        offline.includes(Math.abs((fnv1a32(k) | 0) % 3)),
+      )!
+      const error = await keyed.writeMessages({ key, value: 'to the offline partition' }).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(DeliveryTimeoutError)
+      expect((error as DeliveryTimeoutError).message).toContain(`${topic}/${offline[0]}`)
+    } finally {
+      await cluster.faults.startBroker(down)
+    }
   })
 })
