@@ -15,7 +15,7 @@ import { RetriesExhaustedError, backoffDelay, type RetryPolicy } from '../cluste
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
 import { produceTimeoutMs, resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
-import { DeliveryTimeoutError } from './errors.js'
+import { DeliveryTimeoutError, UnreportedFailures } from './errors.js'
 import { prepareMessage } from './prepare.js'
 import { ProducerIdManager } from './idempotence.js'
 import { initProducerId, partitionResults, produceRequest } from './requests.js'
@@ -62,6 +62,8 @@ export class Writer {
   #flushEpoch = 0
   readonly #unsettled = new Map<number, number>()
   #flushWaiters: { epoch: number; resolve: () => void }[] = []
+  /** Async failures without a completion callback, for the next flush() or close() to reject with. */
+  readonly #unreported = new UnreportedFailures()
 
   constructor(config: WriterConfig) {
     this.#config = resolveWriterConfig(config)
@@ -86,8 +88,8 @@ export class Writer {
     if (c.topic !== undefined) this.#client.metadata.addTopics([c.topic])
     const signal = c.signal
     if (signal !== undefined) {
-      if (signal.aborted) void this.close()
-      else signal.addEventListener('abort', () => void this.close(), { once: true })
+      if (signal.aborted) this.#closeOnAbort()
+      else signal.addEventListener('abort', () => this.#closeOnAbort(), { once: true })
     }
   }
 
@@ -124,14 +126,17 @@ export class Writer {
 
   /**
    * Sends what is buffered now and resolves once each of those messages is acknowledged or
-   * failed (Java's flush()). Messages written after the call do not hold it up.
+   * failed (Java's flush()). Messages written after the call do not hold it up. An async Writer
+   * without `completion` rejects with AsyncWriteErrors when messages failed since the last
+   * flush() or close() that reported failures.
    */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
     for (const state of this.#active) state.flushRequested = true
     this.#scheduleDrain()
     const epoch = ++this.#flushEpoch
-    if (this.#flushedBefore(epoch)) return Promise.resolve()
-    return new Promise((resolve) => this.#flushWaiters.push({ epoch, resolve }))
+    if (!this.#flushedBefore(epoch)) await new Promise<void>((resolve) => this.#flushWaiters.push({ epoch, resolve }))
+    const failures = this.#unreported.take()
+    if (failures !== null) throw failures
   }
 
   /** Statistics since the last call (kafka-go's Stats resets its counters the same way). */
@@ -157,7 +162,8 @@ export class Writer {
 
   /**
    * Flushes what is buffered, waits for it (at most `closeTimeout`), fails whatever is left, and
-   * closes the connections. Calls after the first return the same promise.
+   * closes the connections. Calls after the first return the same promise. An async Writer
+   * without `completion` rejects with AsyncWriteErrors for failures no flush() reported.
    */
   close(): Promise<void> {
     if (this.#closing === null) this.#closing = this.#close()
@@ -557,10 +563,14 @@ export class Writer {
     this.#checkIdle()
   }
 
-  /** Async mode: tell the user how a batch went (kafka-go's Completion). */
+  /** Async mode: tell the user how a batch went (kafka-go's Completion), or keep a failure for flush()/close(). */
   #report(batch: ProducerBatch, error: Error | null, baseOffset: bigint): void {
     const completion = this.#config.completion
-    if (completion === undefined) return
+    if (completion === undefined) {
+      // A synchronous write's failures reach its caller through the tracker.
+      if (error !== null && this.#config.async) this.#unreported.add(error, batch.count)
+      return
+    }
     const messages = batch.records.map((r, i): Message => {
       const m: Message = { ...r.message, topic: batch.topic, partition: batch.partition, timestamp: r.record.timestamp }
       if (baseOffset >= 0n) m.offset = baseOffset + BigInt(i)
@@ -711,6 +721,17 @@ export class Writer {
       this.#client.pool.destroy(error)
     }
     await this.#client.close(Math.min(this.#config.closeTimeout, 5_000))
+    const failures = this.#unreported.take()
+    if (failures !== null) throw failures
+  }
+
+  /** close() on the config's signal: nobody awaits it, so its failures become a process warning. */
+  #closeOnAbort(): void {
+    this.close().catch((err: unknown) =>
+      process.emitWarning(`kafkats Writer closed by its signal: ${toError(err).message}`, {
+        code: 'KAFKATS_ASYNC_WRITE_ERRORS',
+      }),
+    )
   }
 }
 
