@@ -455,13 +455,21 @@ export class Writer {
         this.#outcome(state, batch, outcomeOfCode(code, false, result?.baseOffset ?? -1n), null)
         continue
       }
+      const tooLarge = code === ErrorCode.MESSAGE_TOO_LARGE || code === ErrorCode.RECORD_LIST_TOO_LARGE
+      // Java splits such a batch and retries the halves (Sender.completeBatch, splitAndReenqueue).
+      if (tooLarge && batch.count > 1 && state.seq.split(batch, batch.split(), now)) {
+        this.#stats.splits++
+        continue
+      }
       const error = KafkaError.fromCode(code, {
         broker,
         topic: batch.topic,
         partition: batch.partition,
         apiName: 'Produce',
         errorMessage:
-          result === undefined ? 'the Produce response did not mention this partition' : result.errorMessage,
+          result === undefined
+            ? 'the Produce response did not mention this partition'
+            : (result.errorMessage ?? (tooLarge ? tooLargeDetail(batch) : null)),
       })
       // KIP-951: a NOT_LEADER_OR_FOLLOWER that names a newer leader moves the partition without
       // a metadata round trip; anything else marks the metadata stale.
@@ -733,6 +741,16 @@ export class Writer {
       }),
     )
   }
+}
+
+/** What a MESSAGE_TOO_LARGE answer refused: Kafka names no limit (max.message.bytes or message.max.bytes). */
+function tooLargeDetail(batch: ProducerBatch): string {
+  const size = batch.encoded?.length ?? batch.bytes
+  const records = batch.count === 1 ? '1 record' : `${batch.count} records`
+  return (
+    `a batch of ${records}, ${size} bytes encoded, is larger than the broker accepts ` +
+    `(the topic's max.message.bytes, or the broker's message.max.bytes)`
+  )
 }
 
 function toError(err: unknown): Error {

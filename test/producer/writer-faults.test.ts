@@ -14,6 +14,7 @@ import {
   RoundRobin,
   Sticky,
   Writer,
+  WriteErrors,
   type Message,
   type WriterConfig,
 } from '../../src/index.js'
@@ -231,6 +232,32 @@ describe.sequential('Writer under injected faults (reference cluster)', () => {
       expect((error as DeliveryTimeoutError).message).toContain(`${topic}/${offline[0]}`)
     } finally {
       await cluster.faults.startBroker(down)
+    }
+  })
+  it('splits a batch the broker finds too large and retries the halves; a record over the limit fails alone', async () => {
+    for (const idempotent of [true, false]) {
+      const topic = uniqueTopic(idempotent ? 'split-idem' : 'split')
+      // The broker takes record batches of at most 2000 bytes; the Writer cuts batches up to 64 KiB.
+      await createTopic(bootstrap, topic, { partitions: 1, configs: { 'max.message.bytes': '2000' } })
+      const w = writer({ topic, idempotent, batchBytes: 65536, batchSize: 1000, writeBackoffMin: 10 })
+      w.stats()
+      const values = Array.from({ length: 60 }, (_, i) => `m${i}:`.padEnd(200, 'x'))
+      const results = await w.writeMessages(values.map((value) => ({ value })))
+      expect(results.map((r) => r.offset)).toEqual(values.map((_, i) => BigInt(i)))
+      const stats = w.stats()
+      expect(stats.errors).toBe(0)
+      expect(stats.batchSplits).toBeGreaterThanOrEqual(7) // 60 records of ~210 bytes: at least 8 batches
+      // One record of ~3000 bytes between small ones: only it fails, with the broker's code and its size.
+      const mixed = ['a', 'b', 'big'.padEnd(3000, 'y'), 'c', 'd']
+      const error = await w.writeMessages(mixed.map((value) => ({ value }))).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(WriteErrors)
+      const errors = (error as WriteErrors).errors
+      expect(Array.from(errors, (e) => e === undefined)).toEqual([true, true, false, true, true])
+      expect(errors[2]).toBeInstanceOf(KafkaError)
+      expect((errors[2] as KafkaError).errorName).toBe('MESSAGE_TOO_LARGE')
+      expect((errors[2] as KafkaError).message).toMatch(/a batch of 1 record, \d{4} bytes/)
+      const read = await readAll(bootstrap, topic, 64)
+      expect(read.map((r) => r.value)).toEqual([...values, 'a', 'b', 'c', 'd'])
     }
   })
 })
