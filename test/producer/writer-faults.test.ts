@@ -1,12 +1,15 @@
 // The Writer under faults that only the reference cluster can inject (cluster.faults): errors
 // answered to chosen requests, a broker that reads requests and never answers, answers that come
-// after the client gave up. Real Kafka has no switch for these, so this suite always runs on a
+// after the client gave up, answers lost after the append (dropResponse), one failing partition
+// inside a request (failPartition), stale metadata on every broker (lagMetadata), followers that
+// stop copying (lagReplica) before a leader crash. Real Kafka has no switch for these, so this suite always runs on a
 // 3-broker reference cluster, whatever KAFKA_BOOTSTRAP says; it is not part of `npm run
 // test:kafka` (no @integration marker). Broker restarts and leader moves, which real Kafka can do
 // too, are tested on both targets in writer.test.ts.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  BalancerFunc,
   DeliveryTimeoutError,
   Hash,
   KafkaError,
@@ -259,5 +262,120 @@ describe.sequential('Writer under injected faults (reference cluster)', () => {
       const read = await readAll(bootstrap, topic, 64)
       expect(read.map((r) => r.value)).toEqual([...values, 'a', 'b', 'c', 'd'])
     }
+  })
+  it('a Produce applied but never answered (dropResponse) is written once, reported once, with its original offsets', async () => {
+    const topic = uniqueTopic('dropresp')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, writeBackoffMin: 10 })
+    await w.writeMessages({ value: 'k:0' })
+    w.stats()
+    cluster.faults.dropResponse('Produce', 1)
+    const results = await w.writeMessages(Array.from({ length: 10 }, (_, i) => ({ value: `k:${i + 1}` })))
+    // The retry is a duplicate: the broker answers it with the offsets of the append it lost the answer of.
+    expect(results.map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i + 1)))
+    const stats = w.stats()
+    expect(stats.retries).toBeGreaterThan(0)
+    expect(stats.messages).toBe(10)
+    expect(stats.errors).toBe(0)
+    const records = await readAll(bootstrap, topic, 11)
+    expect(records.map((r) => [r.offset, r.value])).toEqual(Array.from({ length: 11 }, (_, i) => [i, `k:${i}`]))
+  })
+
+  it('one failing partition inside a multi-partition Produce (failPartition): only it is retried', async () => {
+    const topic = uniqueTopic('failpart')
+    await createTopic(bootstrap, topic, { partitions: 3, replicationFactor: 3 })
+    // Every leader on broker 0, so one Produce request carries all three partitions.
+    for (const p of [0, 1, 2]) cluster.faults.moveLeader(topic, p, 0)
+    const w = writer({
+      topic,
+      writeBackoffMin: 10,
+      balancer: new BalancerFunc((m) => Number(String(m.value).split(':')[0])),
+    })
+    await w.client.metadata.refresh()
+    await w.writeMessages([0, 1, 2].map((p) => ({ value: `${p}:warm` })))
+    const before = w.stats()
+    expect(before.requests).toBe(1)
+    cluster.faults.failPartition(topic, 1, ErrorCode.NOT_ENOUGH_REPLICAS)
+    const results = await w.writeMessages([0, 1, 2].flatMap((p) => [0, 1].map((i) => ({ value: `${p}:${i}` }))))
+    expect(results.map((r) => [r.partition, r.offset])).toEqual(
+      [0, 1, 2].flatMap((p) => [
+        [p, 1n],
+        [p, 2n],
+      ]),
+    )
+    const stats = w.stats()
+    expect(stats.requests).toBe(2) // the three partitions together, then partition 1 alone
+    expect(stats.retries).toBe(1)
+    const records = await readAll(bootstrap, topic, 9)
+    const byPartition = [0, 1, 2].map((p) => records.filter((r) => r.partition === p).map((r) => r.value))
+    expect(byPartition).toEqual([0, 1, 2].map((p) => [`${p}:warm`, `${p}:0`, `${p}:1`]))
+  })
+
+  it('finds a moved leader through the KIP-951 hint while every broker answers stale metadata (lagMetadata)', async () => {
+    const topic = uniqueTopic('lagmeta')
+    await createTopic(bootstrap, topic, { partitions: 1, replicationFactor: 3 })
+    const w = writer({ topic, writeBackoffMin: 10, deliveryTimeout: 10_000 })
+    await w.writeMessages({ value: 'k:0' })
+    const old = (await leaders(bootstrap, topic)).get(0)!
+    for (const b of [0, 1, 2]) cluster.faults.lagMetadata(b)
+    try {
+      cluster.faults.moveLeader(topic, 0, (old + 1) % 3)
+      const started = Date.now()
+      const results = await w.writeMessages({ value: 'k:1' }, { value: 'k:2' })
+      expect(results.map((r) => r.offset)).toEqual([1n, 2n])
+      expect(Date.now() - started).toBeLessThan(2_000)
+      expect(w.client.metadata.partition(topic, 0)?.leader).toBe((old + 1) % 3)
+    } finally {
+      for (const b of [0, 1, 2]) cluster.faults.lagMetadata(b, false)
+    }
+    expect((await readAll(bootstrap, topic, 3)).map((r) => r.value)).toEqual(['k:0', 'k:1', 'k:2'])
+  })
+
+  it('with acks=all, no acknowledged write is lost when the leader crashes', async () => {
+    const topic = uniqueTopic('crash-all')
+    await createTopic(bootstrap, topic, { partitions: 1, replicationFactor: 3 })
+    const w = writer({ topic, writeBackoffMin: 10, batchSize: 10 })
+    const crashed = (await leaders(bootstrap, topic)).get(0)!
+    const acknowledged: string[] = []
+    let i = 0
+    const writing = (async () => {
+      for (; i < 400; i += 10) {
+        const chunk = Array.from({ length: 10 }, (_, j) => ({ value: `k:${i + j}` }))
+        await w.writeMessages(chunk)
+        acknowledged.push(...chunk.map((m) => m.value))
+      }
+    })()
+    while (acknowledged.length < 100) await new Promise((r) => setTimeout(r, 1))
+    await cluster.faults.stopBroker(crashed)
+    try {
+      await writing
+    } finally {
+      await cluster.faults.startBroker(crashed)
+    }
+    const records = await readAll(bootstrap, topic, 400)
+    expect(checkExactlyOnceInOrder(records, acknowledged)).toEqual({ missing: [], duplicated: [], reordered: [] })
+    expect(acknowledged).toHaveLength(400)
+  })
+
+  it('with acks=leader, acknowledged writes the followers had not copied are lost when the leader crashes (as on Kafka)', async () => {
+    const topic = uniqueTopic('crash-one')
+    await createTopic(bootstrap, topic, { partitions: 1, replicationFactor: 3 })
+    const w = writer({ topic, requiredAcks: 'leader', writeBackoffMin: 10 })
+    await w.writeMessages({ value: 'k:0' })
+    const leader = (await leaders(bootstrap, topic)).get(0)!
+    const followers = [0, 1, 2].filter((b) => b !== leader)
+    await new Promise((r) => setTimeout(r, 50)) // the followers copy k:0
+    for (const f of followers) cluster.faults.lagReplica(topic, 0, f)
+    const results = await w.writeMessages({ value: 'k:1' }, { value: 'k:2' })
+    expect(results.map((r) => r.offset)).toEqual([1n, 2n]) // acknowledged by the leader alone
+    await cluster.faults.stopBroker(leader)
+    try {
+      for (const f of followers) cluster.faults.lagReplica(topic, 0, f, false)
+      await w.writeMessages({ value: 'k:3' })
+    } finally {
+      await cluster.faults.startBroker(leader)
+    }
+    // A follower took over without k:1 and k:2; the old leader truncates to it when it rejoins.
+    expect((await readAll(bootstrap, topic, 2)).map((r) => r.value)).toEqual(['k:0', 'k:3'])
   })
 })
