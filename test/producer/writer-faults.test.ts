@@ -345,7 +345,9 @@ describe.sequential('Writer under injected faults (reference cluster)', () => {
         acknowledged.push(...chunk.map((m) => m.value))
       }
     })()
-    while (acknowledged.length < 100) await new Promise((r) => setTimeout(r, 1))
+    let settled = false
+    void writing.finally(() => (settled = true)).catch(() => {}) // awaited below
+    while (acknowledged.length < 100 && !settled) await new Promise((r) => setTimeout(r, 1))
     await cluster.faults.stopBroker(crashed)
     try {
       await writing
