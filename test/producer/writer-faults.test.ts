@@ -386,4 +386,26 @@ describe.sequential('Writer under injected faults (reference cluster)', () => {
     // A follower took over without k:1 and k:2; the old leader truncates to it when it rejoins.
     expect((await readAll(bootstrap, topic, 2)).map((r) => r.value)).toEqual(['k:0', 'k:3'])
   })
+  it('finds the new leader of a crashed broker through another broker while its bootstrap broker lags (lagMetadata)', async () => {
+    const topic = uniqueTopic('lagmeta2')
+    await createTopic(bootstrap, topic, { partitions: 1, replicationFactor: 3 })
+    const crashed = (await leaders(bootstrap, topic)).get(0)!
+    const lagging = (crashed + 1) % 3
+    // The Writer knows only the lagging broker at first; no KIP-951 hint comes from a dead broker.
+    const w = new Writer({ brokers: [bootstrap[lagging]!], topic, writeBackoffMin: 10, deliveryTimeout: 10_000 })
+    writers.push(w)
+    await w.writeMessages({ value: 'k:0' })
+    cluster.faults.lagMetadata(lagging)
+    await cluster.faults.stopBroker(crashed)
+    try {
+      const started = Date.now()
+      const results = await w.writeMessages({ value: 'k:1' }, { value: 'k:2' })
+      expect(results.map((r) => r.offset)).toEqual([1n, 2n])
+      expect(Date.now() - started).toBeLessThan(5_000)
+    } finally {
+      cluster.faults.lagMetadata(lagging, false)
+      await cluster.faults.startBroker(crashed)
+    }
+    expect((await readAll(bootstrap, topic, 3)).map((r) => r.value)).toEqual(['k:0', 'k:1', 'k:2'])
+  })
 })
