@@ -91,5 +91,11 @@ export {
   SaslAuthenticationError,
   UnsupportedVersionError,
 } from './net/errors.js'
-export { DeliveryTimeoutError, InvalidMessageError, MessageTooLargeError, WriteErrors } from './producer/errors.js'
+export {
+  AsyncWriteErrors,
+  DeliveryTimeoutError,
+  InvalidMessageError,
+  MessageTooLargeError,
+  WriteErrors,
+} from './producer/errors.js'
 export { ErrorCode, errorInfo, type ErrorCodeInfo, type ErrorCodeName } from './protocol/error-codes.js'

@@ -22,6 +22,9 @@
 //    in flight: a broker that does not know the producer accepts any sequence (Kafka 4's
 //    ProducerAppendInfo.checkSequence), so a second batch could be appended before a first one
 //    that was refused (NOT_ENOUGH_REPLICAS, say) and the retry would land after it.
+//  - A batch the broker refused as too large (nothing appended) may be split: its halves take its
+//    place in order and its sequence range (Java's ProducerBatch.split), so no other batch is
+//    renumbered. One that may have been written by an earlier attempt is never split.
 //
 // Without idempotence there are no sequences; batches end after maxAttempts or deliveryTimeout.
 
@@ -218,6 +221,31 @@ export class Sequencer<B extends SequencedBatch> {
         if (idem && batch.baseSequence >= 0) this.#gap(batch.order)
         return this.#fail(batch, 'error')
     }
+  }
+
+  /**
+   * Replaces `batch`, whose attempt in flight was refused before any append (MESSAGE_TOO_LARGE),
+   * by `parts`: its records in order, with orders inside its own. They wait as retries due at
+   * `retryAt` and take its producer id, epoch and sequence range (when it had one). False, with
+   * nothing changed, when an earlier attempt may have been written: splitting could then write
+   * records twice.
+   */
+  split(batch: B, parts: readonly B[], retryAt: number): boolean {
+    if (batch.maybeWritten) return false
+    const i = this.inFlight.indexOf(batch)
+    if (i >= 0) this.inFlight.splice(i, 1)
+    let sequence = batch.baseSequence
+    for (const part of parts) {
+      if (sequence >= 0) {
+        part.producerId = batch.producerId
+        part.producerEpoch = batch.producerEpoch
+        part.baseSequence = sequence
+        part.encoded = null
+        sequence = incrementSequence(sequence, part.count)
+      }
+      this.#retry(part, retryAt)
+    }
+    return true
   }
 
   /**
