@@ -7,6 +7,8 @@
 #   scripts/kafka.sh bootstrap [plaintext|sasl|ssl|sasl_ssl]   print a bootstrap list
 #   scripts/kafka.sh env                  print `export KAFKA_...` lines (eval "$(scripts/kafka.sh env)")
 #   scripts/kafka.sh stop-node N | start-node N   stop/restart one node, keeping its data (failover tests)
+#   scripts/kafka.sh kill-node N          crash one node: SIGKILL, no controlled shutdown (chaos tests);
+#                                         start-node N brings it back with its data (log recovery)
 #   scripts/kafka.sh download [--version V]       only fill the jar cache (for CI cache warm-up)
 #   scripts/kafka.sh certs DIR            generate the test CA, broker and client certificates into DIR
 #
@@ -668,6 +670,36 @@ stop_node() { # node
   rm -f "$(node_dir "$1")/kafka.pid"
 }
 
+# A crash, not a shutdown: no controlled shutdown, no leadership handed over, no flush; the
+# controller notices when the node's heartbeats stop (broker.session.timeout.ms).
+kill_node() { # node
+  load_cluster || die "no cluster was started from $STATE"
+  local pid
+  pid=$(node_pid "$1") || die "node $1 is not running"
+  log "killing node $1 (pid $pid) with SIGKILL, keeping its data"
+  kill -KILL "$pid" 2>/dev/null || true
+  # node_pid stops matching once the JVM is gone (a zombie no longer shows kafka.Kafka).
+  local i
+  for ((i = 0; i < 300; i++)); do
+    node_pid "$1" >/dev/null || break
+    sleep 0.1
+  done
+  node_pid "$1" >/dev/null && die "node $1 (pid $pid) survived SIGKILL for 30 s"
+  # A start-node right after this found the node's ports still answering (seen in the chaos run):
+  # wait until none does, so the restart does not fail its free-port check.
+  local p busy
+  for ((i = 0; i < 300; i++)); do
+    busy=0
+    for p in "$PORT_PLAINTEXT" "$PORT_SASL" "$PORT_SSL" "$PORT_SASL_SSL" "$PORT_CONTROLLER"; do
+      port_busy "$(port "$p" "$1")" && busy=1
+    done
+    ((busy)) || return 0
+    sleep 0.1
+  done
+  die "node $1's ports still answer 30 s after SIGKILL"
+  rm -f "$(node_dir "$1")/kafka.pid"
+}
+
 start_node() { # node
   load_cluster || die "no cluster was started from $STATE"
   ((${1} >= 1 && ${1} <= NODES)) || die "node must be 1..$NODES"
@@ -753,7 +785,7 @@ main() {
     gen_certs "${args[0]}"
     log "certificates in ${args[0]}"
     ;;
-  stop-node | start-node)
+  stop-node | start-node | kill-node)
     [[ "${args[0]:-}" =~ ^[0-9]+$ ]] || die "usage: $0 $cmd N"
     "${cmd/-/_}" "${args[0]}"
     ;;

@@ -68,6 +68,7 @@ export {
 } from './consumer/assignors.js'
 export {
   CommitRejectedError,
+  LogTruncatedError,
   ReaderStateError,
   UnknownTopicError,
   type CommitRejectReason,
@@ -106,5 +107,11 @@ export {
   SaslAuthenticationError,
   UnsupportedVersionError,
 } from './net/errors.js'
-export { DeliveryTimeoutError, InvalidMessageError, MessageTooLargeError, WriteErrors } from './producer/errors.js'
+export {
+  AsyncWriteErrors,
+  DeliveryTimeoutError,
+  InvalidMessageError,
+  MessageTooLargeError,
+  WriteErrors,
+} from './producer/errors.js'
 export { ErrorCode, errorInfo, type ErrorCodeInfo, type ErrorCodeName } from './protocol/error-codes.js'

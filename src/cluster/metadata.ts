@@ -77,6 +77,8 @@ export class MetadataCache {
   #topics = new Map<string, TopicInfo>()
   /** Topics the client uses: every refresh asks for all of them. */
   readonly #interest = new Set<string>()
+  /** availablePartitionIds, per TopicInfo object. */
+  readonly #available = new WeakMap<TopicInfo, { brokers: ReadonlyMap<number, BrokerInfo>; ids: readonly number[] }>()
   clusterId: string | null = null
   controllerId = -1
   /** When the last refresh succeeded (0: never). */
@@ -117,6 +119,22 @@ export class MetadataCache {
     if (info === undefined) return undefined
     const p = info.partitions[partition]
     return p !== undefined && p.partition === partition ? p : info.partitions.find((x) => x.partition === partition)
+  }
+
+  /**
+   * The topic's partition ids whose leader is known and reachable by address (Java's
+   * Cluster.availablePartitionsForTopic), ascending; undefined for an unknown topic. Cached per
+   * TopicInfo and broker map: a metadata change replaces one or both objects.
+   */
+  availablePartitionIds(topic: string): readonly number[] | undefined {
+    const info = this.topic(topic)
+    if (info === undefined) return undefined
+    const cached = this.#available.get(info)
+    if (cached !== undefined && cached.brokers === this.#brokers) return cached.ids
+    const brokers = this.#brokers
+    const ids = info.partitions.filter((p) => p.leader >= 0 && brokers.has(p.leader)).map((p) => p.partition)
+    this.#available.set(info, { brokers, ids })
+    return ids
   }
 
   /** The leader's address for a partition, or undefined when there is none right now. */

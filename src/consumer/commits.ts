@@ -52,6 +52,8 @@ type Outcome = { ok: true } | { ok: false; error: Error; rejected?: CommitReject
 /** An offset to commit, with the ownership its message was fetched under (0 or unset: not known). */
 export interface CommitOffset extends TopicPartitionOffset {
   assignment?: number | undefined
+  /** The leader epoch of the message committed (KIP-320), sent as committedLeaderEpoch; -1 or absent if unknown. */
+  leaderEpoch?: number | undefined
 }
 
 /** An offset to commit, under the ownership it was made in. */
@@ -59,6 +61,7 @@ interface Entry extends TopicPartitionOffset {
   ownership: Ownership
   /** Asked for with allowRewind: sent even below the committed offset, which it then replaces. */
   rewind?: boolean
+  leaderEpoch: number
   /** The generation it was first sent in: it is never sent under another one. */
   sentGeneration?: number
 }
@@ -85,6 +88,8 @@ export class OffsetCommitter {
   readonly #stats: ReaderStatsCollector
   readonly #requestTimeout: number
   readonly #logger: Logger | undefined
+  /** committedLeaderEpoch of the offsets fetchCommitted found (-1 or absent: none). */
+  readonly #committedEpochs = new Map<string, number>()
   /** Offsets waiting for the next OffsetCommit, highest per partition. */
   #pending = new Map<string, Entry>()
   /** Marked offsets whose commit failed for a reason a retry may fix: sent with the next flush. */
@@ -254,7 +259,7 @@ export class OffsetCommitter {
       const plain = { topic: o.topic, partition: o.partition, offset: o.offset }
       if (current === undefined || !current.valid || (stamped && o.assignment !== current.id))
         rejected.push({ offset: plain, lost: stamped ? this.#view.wasLost(o.assignment!) : current?.lost === true })
-      else owned.push({ ...plain, ownership: current })
+      else owned.push({ ...plain, ownership: current, leaderEpoch: o.leaderEpoch ?? -1 })
     }
     return { owned, rejected }
   }
@@ -395,7 +400,8 @@ export class OffsetCommitter {
               partitions: list.map((o) => ({
                 partitionIndex: o.partition,
                 committedOffset: o.offset,
-                committedLeaderEpoch: -1,
+                // From v6; a reader starting from this offset checks the log was not truncated below it.
+                ...(version >= 6 ? { committedLeaderEpoch: o.leaderEpoch } : {}),
                 committedMetadata: '',
               })),
             })),
@@ -494,6 +500,14 @@ export class OffsetCommitter {
   }
 
   /**
+   * The leader epoch committed with the partition's offset, as the last fetchCommitted found it
+   * (-1 when none): a Reader starting from that offset validates it (KIP-320).
+   */
+  committedLeaderEpoch(topic: string, partition: number): number {
+    return this.#committedEpochs.get(partitionKey(topic, partition)) ?? -1
+  }
+
+  /**
    * The committed offsets of `partitions` (null where none is committed), with
    * requireStable so offsets of a pending transaction are waited for (KIP-447). Retries
    * retriable errors, finding the coordinator again when it moved.
@@ -540,7 +554,9 @@ export class OffsetCommitter {
                 partition: p.partitionIndex,
               })
             }
-            out.set(partitionKey(t.name, p.partitionIndex), p.committedOffset >= 0n ? p.committedOffset : null)
+            const key = partitionKey(t.name, p.partitionIndex)
+            out.set(key, p.committedOffset >= 0n ? p.committedOffset : null)
+            this.#committedEpochs.set(key, p.committedOffset >= 0n ? p.committedLeaderEpoch : -1)
           }
         }
         return out

@@ -64,9 +64,13 @@ export interface ReaderConfig extends ClientConfig {
    */
   maxWait?: number
   /**
-   * Prefetch bound: bytes of fetched, not yet consumed messages (keys, values, headers) held in
-   * the Reader. Fetching stops while the queue is this full (backpressure). Default 32 MiB.
-   * Memory in use stays within this plus one fetch response per broker.
+   * Prefetch bound: memory taken by fetched, not yet consumed messages, counted as their keys,
+   * values and headers plus a measured per-message overhead (about 160 bytes, plus about 100 per
+   * key, value and header value: see fetch-result.ts), so a 10-byte message counts ~270 bytes.
+   * Messages are copied out of the fetch response, so they never pin it. Fetching stops while
+   * the queue is this full (backpressure); a response is decoded only up to the room left (at
+   * least one message). Beyond this: the fetch responses in flight (at most the room left, or
+   * one record batch, per broker) while they are decoded. Default 32 MiB.
    */
   queueCapacityBytes?: number
   /**

@@ -28,6 +28,21 @@ export class PartitionCursor {
   leader = -1
   /** The leader epoch from metadata, sent as currentLeaderEpoch so a stale leader is detected (KIP-320). */
   leaderEpoch = -1
+  /**
+   * KIP-320: the leader epoch of the last batch fetched, sent as Fetch's lastFetchedEpoch so the
+   * leader can say where our log and its log diverge; -1 when unknown (after a seek or a reset).
+   */
+  lastFetchedEpoch = -1
+  /** The leader epoch of the last message handed to the application (the position's epoch); -1 when unknown. */
+  positionEpoch = -1
+  /**
+   * KIP-320: the position must be checked with OffsetForLeaderEpoch before fetching on (a leader
+   * change, a start from a committed offset with an epoch, OFFSET_OUT_OF_RANGE); Java's
+   * AWAIT_VALIDATION. Only meaningful while lastFetchedEpoch is known.
+   */
+  awaitingValidation = false
+  /** After OFFSET_OUT_OF_RANGE: if the validation finds no truncation, reset by the startOffset policy. */
+  resetIfValid = false
   /** The topic id the position belongs to (null until metadata gave a non-zero one). */
   topicId: string | null = null
   /** Included in a fetch or ListOffsets in flight. */
@@ -59,16 +74,19 @@ export class PartitionCursor {
   }
 
   /** Moves the fetch position (and the consumer position): a seek, a reset, or the start. */
-  setPosition(offset: bigint): void {
+  setPosition(offset: bigint, epoch = -1): void {
     this.fetchOffset = offset
     this.position = offset
     this.resetTo = null
+    this.lastFetchedEpoch = epoch
+    this.positionEpoch = epoch
   }
 
   /** Forget the position and look it up with ListOffsets at `timestamp`. */
   resetToTimestamp(timestamp: bigint): void {
     this.fetchOffset = -1n
     this.resetTo = timestamp
+    this.lastFetchedEpoch = -1
   }
 
   /**

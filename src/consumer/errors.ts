@@ -62,6 +62,37 @@ export class ReaderStateError extends KafkaTsError {
 }
 
 /**
+ * KIP-320: the partition's log was truncated below what this Reader had handed out (an unclean
+ * leader election, or acks=1 data lost with its leader): the messages at offsets
+ * [firstLostOffset, endLostOffset) that the application read are no longer in the log, and
+ * others may be written at those offsets. Raised once, by the next read (after the messages of
+ * other partitions fetched before it); reading then goes on at `resumeOffset`, never from the
+ * start of the partition. firstLostOffset and resumeOffset are -1n when the leader could not
+ * say where the logs diverge: the Reader then restarts the partition from its startOffset policy.
+ */
+export class LogTruncatedError extends KafkaTsError {
+  readonly retriable = false
+  readonly topic: string
+  readonly partition: number
+  readonly firstLostOffset: bigint
+  readonly endLostOffset: bigint
+  readonly resumeOffset: bigint
+
+  constructor(topic: string, partition: number, firstLostOffset: bigint, endLostOffset: bigint) {
+    const range =
+      firstLostOffset >= 0n
+        ? `offsets ${firstLostOffset}..${endLostOffset - 1n} read from it are no longer in the log; reading resumes at ${firstLostOffset}`
+        : `the leader could not say where; messages before ${endLostOffset} may be lost, and reading restarts from the startOffset policy`
+    super('KAFKATS_LOG_TRUNCATED', `partition ${topic}-${partition} was truncated: ${range}`)
+    this.topic = topic
+    this.partition = partition
+    this.firstLostOffset = firstLostOffset
+    this.endLostOffset = endLostOffset
+    this.resumeOffset = firstLostOffset
+  }
+}
+
+/**
  * The topic (or the partition) a direct Reader reads does not exist, and did not appear within
  * metadataTimeout. Reads reject with it while that lasts; they go on once the topic exists
  * (created, or auto-created with allowAutoTopicCreation).

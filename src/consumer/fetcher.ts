@@ -25,11 +25,13 @@ import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
 import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } from '../protocol/messages/index.js'
 import { PartitionCursor, partitionKey } from './cursor.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
+import { LogTruncatedError } from './errors.js'
 import { LastOffset } from './offsets.js'
+import { epochEndOffsets } from './validation.js'
 import { stampAssignment, type Ownership } from './ownership.js'
 import type { MessageQueue } from './queue.js'
 import type { ReaderStatsCollector } from './stats.js'
-import { Notifier } from './wait.js'
+import { Notifier, type Signals } from './wait.js'
 
 export interface FetcherOptions {
   client: KafkaClient
@@ -58,6 +60,8 @@ export interface StartPosition {
   resetTo: bigint
   /** Group mode: the ownership the partition is read under (stamped on its messages). */
   owner?: Ownership
+  /** The leader epoch committed with `offset` (committedLeaderEpoch): the start is validated against it. */
+  leaderEpoch?: number
 }
 
 export interface PartitionLag {
@@ -85,6 +89,8 @@ const RELOCATE = new Set<number>([
 
 /** Extra time allowed for a long-poll Fetch beyond the broker's maxWait. */
 const FETCH_TIMEOUT_SLACK_MS = 5000
+/** Bytes a record takes on the wire besides its payload (length, attributes, deltas, lengths). */
+const RECORD_WIRE_OVERHEAD = 8
 
 export class Fetcher {
   readonly #o: FetcherOptions
@@ -95,6 +101,8 @@ export class Fetcher {
   #relocating: Promise<void> | null = null
   /** Rotates the partition order of fetch requests so no partition is always cut by maxBytes. */
   #rotation = 0
+  /** Queue memory per byte fetched, from the last messages decoded (asks for room / this). */
+  #expansion = 1
 
   constructor(options: FetcherOptions) {
     this.#o = options
@@ -120,8 +128,14 @@ export class Fetcher {
       if (this.#cursors.has(key)) continue
       const cursor = new PartitionCursor(start.topic, start.partition)
       cursor.owner = start.owner ?? null
-      if (start.offset !== null && start.offset >= 0n) cursor.setPosition(start.offset)
-      else cursor.resetToTimestamp(start.resetTo)
+      if (start.offset !== null && start.offset >= 0n) {
+        const epoch = start.leaderEpoch ?? -1
+        cursor.setPosition(start.offset, epoch)
+        // KIP-320: the log may have been truncated below the committed offset since.
+        cursor.awaitingValidation = epoch >= 0
+      } else {
+        cursor.resetToTimestamp(start.resetTo)
+      }
       this.#cursors.set(key, cursor)
       this.#locate(cursor)
     }
@@ -160,9 +174,9 @@ export class Fetcher {
   }
 
   /** Waits until a partition's position is known (after a seek by time, or at the start). */
-  async resolved(cursor: PartitionCursor, signal: AbortSignal): Promise<void> {
+  async resolved(cursor: PartitionCursor, signals: Signals): Promise<void> {
     while (cursor.resetTo !== null && !cursor.removed && cursor.failed === null) {
-      await this.#wake.wait(signal, 200, 'waiting for the partition offset')
+      await this.#wake.wait(signals, 200, 'waiting for the partition offset')
     }
     if (cursor.failed !== null) throw cursor.failed
   }
@@ -174,7 +188,14 @@ export class Fetcher {
     // position on resume, so a long pause holds no memory and cannot fill the queue.
     cursor.epoch++
     this.#o.queue.drop(cursor)
-    if (cursor.resetTo === null && cursor.position >= 0n) cursor.fetchOffset = cursor.position
+    // A failure is dropped with the queue: after resume the partition is fetched again, and
+    // raises the error again if it persists.
+    cursor.failed = null
+    cursor.failures = 0
+    if (cursor.resetTo === null && cursor.position >= 0n) {
+      cursor.fetchOffset = cursor.position
+      cursor.lastFetchedEpoch = cursor.positionEpoch
+    }
   }
 
   resume(cursor: PartitionCursor): void {
@@ -212,12 +233,18 @@ export class Fetcher {
     const info = this.#o.client.metadata.partition(cursor.topic, cursor.partition)
     if (info !== undefined && info.leader >= 0 && this.#o.client.metadata.broker(info.leader) !== undefined) {
       cursor.leader = info.leader
-      cursor.leaderEpoch = info.leaderEpoch
+      this.#setLeaderEpoch(cursor, info.leaderEpoch)
       this.#ensureLoop(info.leader)
     } else {
       cursor.leader = -1
       this.#relocate()
     }
+  }
+
+  /** A newer leader epoch: the position is validated against the new leader's log first (KIP-320). */
+  #setLeaderEpoch(cursor: PartitionCursor, epoch: number): void {
+    if (epoch > cursor.leaderEpoch && cursor.leaderEpoch >= 0) cursor.awaitingValidation = true
+    cursor.leaderEpoch = epoch
   }
 
   /** The partition's leader is no longer known: look it up again. */
@@ -251,7 +278,7 @@ export class Fetcher {
             const info = this.#o.client.metadata.partition(c.topic, c.partition)
             if (info !== undefined && info.leader >= 0 && this.#o.client.metadata.broker(info.leader) !== undefined) {
               c.leader = info.leader
-              c.leaderEpoch = info.leaderEpoch
+              this.#setLeaderEpoch(c, info.leaderEpoch)
               this.#ensureLoop(info.leader)
             } else {
               missing++
@@ -302,6 +329,7 @@ export class Fetcher {
       const now = Date.now()
       let led = 0
       let nextWake = Infinity
+      const validations: PartitionCursor[] = []
       const resets: PartitionCursor[] = []
       const fetchable: PartitionCursor[] = []
       for (const c of this.#cursors.values()) {
@@ -313,7 +341,12 @@ export class Fetcher {
           nextWake = Math.min(nextWake, c.backoffUntil)
           continue
         }
-        if (c.resetTo !== null) resets.push(c)
+        if (c.awaitingValidation && (c.resetTo !== null || c.lastFetchedEpoch < 0)) {
+          c.awaitingValidation = false // nothing to validate: no position, or no epoch known for it
+          c.resetIfValid = false
+        }
+        if (c.awaitingValidation) validations.push(c)
+        else if (c.resetTo !== null) resets.push(c)
         else if (c.fetchOffset >= 0n) fetchable.push(c)
       }
       if (led === 0) {
@@ -327,6 +360,11 @@ export class Fetcher {
         idleSince = now
       }
       try {
+        if (validations.length > 0) {
+          await this.#validate(nodeId, validations, signal)
+          failures = 0
+          continue
+        }
         if (resets.length > 0) {
           await this.#listOffsets(nodeId, resets, signal)
           failures = 0
@@ -353,13 +391,14 @@ export class Fetcher {
         if (err instanceof RequestTimeoutError) this.#o.stats.timeouts++
         const delay = backoffDelay(this.#o.backoff, failures)
         // A broken connection or an unknown broker: the partitions may have moved.
-        for (const c of [...resets, ...fetchable]) {
+        for (const c of [...validations, ...resets, ...fetchable]) {
           c.backoffUntil = Date.now() + delay
           if (!c.removed && c.leader === nodeId) this.#lostLeader(c)
         }
         if (!isRetriable(err)) {
-          // Not something a retry fixes (an unsupported version, authorization): tell the application.
-          for (const c of fetchable) this.#fail(c, err as Error)
+          // Not something a retry fixes (an unsupported version, authorization): every read raises
+          // it until the application seeks or pauses the partition.
+          for (const c of [...validations, ...resets, ...fetchable]) this.#fail(c, err as Error)
         }
         await sleepQuietly(delay, signal)
       }
@@ -380,7 +419,7 @@ export class Fetcher {
     if (!this.#o.client.metadata.applyLeaderHint(cursor.topic, cursor.partition, hint, endpoints)) return false
     this.#o.stats.errors++ // still an error answer, even if it needs no metadata refresh
     cursor.leader = hint.leaderId
-    cursor.leaderEpoch = hint.leaderEpoch
+    this.#setLeaderEpoch(cursor, hint.leaderEpoch)
     this.#ensureLoop(hint.leaderId)
     this.#kick()
     return true
@@ -403,14 +442,50 @@ export class Fetcher {
     if (cursor.removed || cursor.failed !== null) return
     cursor.failed = error
     this.#o.stats.errors++
-    this.#o.queue.pushError(cursor, error)
+    this.#o.queue.pushError(cursor, error, true)
+  }
+
+  /**
+   * KIP-320: the leader says our log diverged from its log at `endOffset` (the end of our last
+   * fetched epoch in its log). What is queued of the partition is dropped and fetching resumes
+   * at the divergence point, or at the application's position if that is before it (Java's
+   * SubscriptionState.maybeCompleteValidation). Messages the application had read at or past the
+   * divergence are reported (LogTruncatedError, once); nothing is replayed from the start. An
+   * undefined answer (the leader knows nothing of the epoch) falls back to the reset policy,
+   * reported the same way.
+   */
+  #truncate(cursor: PartitionCursor, epoch: number, endOffset: bigint): void {
+    const position = cursor.position >= 0n ? cursor.position : cursor.fetchOffset
+    cursor.epoch++
+    this.#o.queue.drop(cursor)
+    cursor.failures = 0
+    this.#o.stats.errors++
+    if (epoch < 0 || endOffset < 0n) {
+      cursor.resetToTimestamp(this.#o.resetTo)
+      this.#o.queue.pushError(cursor, new LogTruncatedError(cursor.topic, cursor.partition, -1n, position), false)
+    } else if (endOffset < position) {
+      cursor.setPosition(endOffset, epoch)
+      this.#o.queue.pushError(cursor, new LogTruncatedError(cursor.topic, cursor.partition, endOffset, position), false)
+    } else {
+      // Only what was fetched ahead (not handed out) diverged: fetch again from the position.
+      cursor.setPosition(position, cursor.positionEpoch)
+    }
+    this.#kick()
   }
 
   /** A per-partition error: relocate, reset, back off, or give up on the partition. */
   #partitionError(cursor: PartitionCursor, code: number, apiName: string, nodeId: number): void {
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-      // Java's auto.offset.reset: the position fell off the log (retention) or past its end.
-      cursor.resetToTimestamp(this.#o.resetTo)
+      // A position whose epoch we know may be past the end of a truncated log: ask where the
+      // epoch ends first and resume there. Otherwise (it fell off the log by retention, or no
+      // epoch is known) Java's auto.offset.reset: the startOffset policy.
+      if (cursor.lastFetchedEpoch >= 0 && !cursor.resetIfValid) {
+        cursor.awaitingValidation = true
+        cursor.resetIfValid = true
+      } else {
+        cursor.resetIfValid = false
+        cursor.resetToTimestamp(this.#o.resetTo)
+      }
       return
     }
     this.#o.stats.errors++
@@ -425,6 +500,46 @@ export class Fetcher {
       cursor,
       KafkaError.fromCode(code, { topic: cursor.topic, partition: cursor.partition, apiName, broker: nodeId }),
     )
+  }
+
+  // --- OffsetForLeaderEpoch (KIP-320 validation) ---------------------------------------------------
+
+  async #validate(nodeId: number, cursors: PartitionCursor[], signal: AbortSignal): Promise<void> {
+    const sent = cursors.map((c) => ({ cursor: c, epoch: c.epoch, offset: c.fetchOffset, asked: c.lastFetchedEpoch }))
+    for (const c of cursors) c.inFlight = true
+    let answers
+    try {
+      answers = await epochEndOffsets(this.#o.client, nodeId, cursors, signal, this.#o.requestTimeout)
+    } finally {
+      for (const c of cursors) c.inFlight = false
+    }
+    for (const { cursor, epoch, offset, asked } of sent) {
+      // Sought, paused or revoked meanwhile: the position asked about is gone.
+      if (cursor.removed || cursor.epoch !== epoch || cursor.fetchOffset !== offset) continue
+      if (cursor.lastFetchedEpoch !== asked) continue
+      const answer = answers.get(cursor.key)
+      if (answer === undefined || answer.errorCode !== ErrorCode.NONE) {
+        // Stays awaiting validation: relocated, backed off or failed like a fetch error.
+        this.#partitionError(
+          cursor,
+          answer?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          'OffsetForLeaderEpoch',
+          nodeId,
+        )
+        continue
+      }
+      cursor.awaitingValidation = false
+      cursor.failures = 0
+      if (answer.leaderEpoch < 0 || answer.endOffset < 0n || answer.endOffset < offset) {
+        cursor.resetIfValid = false
+        this.#truncate(cursor, answer.leaderEpoch, answer.endOffset)
+      } else if (cursor.resetIfValid) {
+        // Out of range, yet not truncated: the position fell off the log (retention).
+        cursor.resetIfValid = false
+        cursor.resetToTimestamp(this.#o.resetTo)
+      }
+    }
+    this.#wake.notify()
   }
 
   // --- ListOffsets -------------------------------------------------------------------------------
@@ -480,8 +595,12 @@ export class Fetcher {
       cursor.failures = 0
       cursor.fetchOffset = answer.offset
       cursor.resetTo = null
+      cursor.lastFetchedEpoch = -1
       // Queued messages (before a reset) still move the position forward as they are read.
-      if (cursor.queuedChunks === 0) cursor.position = answer.offset
+      if (cursor.queuedChunks === 0) {
+        cursor.position = answer.offset
+        cursor.positionEpoch = -1
+      }
     }
     this.#wake.notify()
   }
@@ -493,7 +612,12 @@ export class Fetcher {
     // Rotate so the partition cut short by maxBytes is not always the same one.
     const start = this.#rotation++ % cursors.length
     const ordered = cursors.slice(start).concat(cursors.slice(0, start))
-    const sent = ordered.map((c) => ({ cursor: c, epoch: c.epoch, offset: c.fetchOffset }))
+    const sent = ordered.map((c) => ({
+      cursor: c,
+      epoch: c.epoch,
+      offset: c.fetchOffset,
+      lastFetchedEpoch: c.lastFetchedEpoch,
+    }))
     const byTopic = groupBy(sent, (s) => s.cursor.topic)
 
     // Fetch v13+ names topics by id; use it only when the metadata has ids for all of them.
@@ -505,8 +629,9 @@ export class Fetcher {
       else ids.set(topic, id)
     }
     const names = new Map([...ids].map(([name, id]) => [id, name]))
-    // Ask for no more than the queue has room for (at least something, or nothing moves).
-    const maxBytes = Math.max(1, Math.min(o.maxBytes, o.queue.room))
+    // Ask for no more than the queue has room for once decoded (small messages take ~15 times
+    // their wire size), so little is fetched only to be dropped; at least something, or nothing moves.
+    const maxBytes = Math.max(1, Math.min(o.maxBytes, Math.floor(o.queue.room / this.#expansion)))
     const body = (version: number) => ({
       replicaId: -1,
       maxWaitMs: o.maxWait,
@@ -521,6 +646,8 @@ export class Fetcher {
           partition: s.cursor.partition,
           currentLeaderEpoch: s.cursor.leaderEpoch,
           fetchOffset: s.offset,
+          // KIP-320: the leader answers divergingEpoch when our last batch's epoch ends before fetchOffset in its log.
+          ...(version >= 12 ? { lastFetchedEpoch: s.lastFetchedEpoch } : {}),
           partitionMaxBytes: o.partitionMaxBytes,
         })),
       })),
@@ -564,12 +691,21 @@ export class Fetcher {
           this.#partitionError(cursor, p.errorCode, 'Fetch', nodeId)
           continue
         }
+        if (p.divergingEpoch.epoch >= 0 || p.divergingEpoch.endOffset >= 0n) {
+          this.#truncate(cursor, p.divergingEpoch.epoch, p.divergingEpoch.endOffset)
+          continue
+        }
         cursor.highWatermark = p.highWatermark
         if (p.lastStableOffset >= 0n) cursor.lastStableOffset = p.lastStableOffset
         if (p.logStartOffset >= 0n) cursor.logStartOffset = p.logStartOffset
         let result
         try {
-          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel)
+          // Copies, so a queued message holds its own bytes rather than the whole response; and
+          // no more than the queue has room for (the rest is fetched again later).
+          result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel, {
+            copy: true,
+            maxMemory: o.queue.room,
+          })
         } catch (err) {
           // Corrupt or undecodable data at the position: the application must decide (seek past it).
           this.#fail(cursor, err instanceof Error ? err : new Error(String(err)))
@@ -579,16 +715,21 @@ export class Fetcher {
         if (cursor.removed || cursor.epoch !== s.epoch || cursor.fetchOffset !== s.offset) continue
         cursor.failures = 0
         cursor.fetchOffset = result.nextOffset
+        const lastEpoch = result.lastEpoch ?? -1
+        if (lastEpoch >= 0) cursor.lastFetchedEpoch = lastEpoch
         if (result.messages.length > 0) {
           if (cursor.owner !== null) stampAssignment(result.messages, cursor.owner)
-          o.queue.push(cursor, result.messages, result.bytes, result.nextOffset)
+          const wire = result.bytes + RECORD_WIRE_OVERHEAD * result.messages.length
+          this.#expansion = Math.max(1, result.memory / wire)
+          o.queue.push(cursor, result.messages, result.memory, result.nextOffset, lastEpoch)
           messages += result.messages.length
           bytes += result.bytes
         } else if (cursor.queuedChunks === 0 && result.nextOffset > cursor.position) {
           // Only control records or aborted data: nothing to hand out, but the position moves.
           cursor.position = result.nextOffset
+          if (lastEpoch >= 0) cursor.positionEpoch = lastEpoch
         } else if (result.nextOffset > s.offset) {
-          o.queue.push(cursor, [], 0, result.nextOffset)
+          o.queue.push(cursor, [], 0, result.nextOffset, lastEpoch)
         }
       }
     }

@@ -166,10 +166,9 @@ export class GroupMembership implements MembershipView {
   }
 
   async waitStable(signal: AbortSignal): Promise<void> {
-    const combined = AbortSignal.any([signal, this.#stop.signal])
     while (this.#state !== 'stable' || this.#rejoinReason !== null) {
       if (this.#state === 'closed') throw new AbortError('waiting for the group to be stable')
-      await this.#stableChanged.wait(combined, this.#o.rebalanceTimeout, 'waiting for the rebalance')
+      await this.#stableChanged.wait([signal, this.#stop.signal], this.#o.rebalanceTimeout, 'waiting for the rebalance')
     }
   }
 

@@ -1,7 +1,8 @@
 // The prefetch queue: fetch responses waiting for the application, one chunk per partition per
 // response, handed out in arrival order (as kafka-go's single message channel does). It is
-// bounded in bytes of keys, values and headers; the fetch loops stop fetching while it is full,
-// which is the backpressure that reaches the brokers. Chunks of a partition that is revoked,
+// bounded in bytes of memory: payload plus a measured per-message overhead (FetchResult.memory),
+// so small messages cannot take ten times the capacity. The fetch loops stop fetching while it is
+// full, which is the backpressure that reaches the brokers. Chunks of a partition that is revoked,
 // paused or sought elsewhere are dropped at once, so nothing of it is handed out afterwards.
 
 import type { PartitionCursor } from './cursor.js'
@@ -17,8 +18,12 @@ interface Chunk {
   bytes: number
   /** Where the partition's position goes once every message of the chunk is handed out. */
   nextOffset: bigint
+  /** The leader epoch of the chunk's last batch (the position's epoch once it is handed out); -1 if unknown. */
+  lastEpoch: number
   /** Delivered instead of messages: a failure of this partition the application must see. */
   error: Error | null
+  /** The error stays at the front, raised by every read, until the partition's chunks are dropped. */
+  sticky: boolean
 }
 
 /** Messages of one partition from one fetch response. */
@@ -45,7 +50,7 @@ export class MessageQueue {
     this.capacityBytes = capacityBytes
   }
 
-  /** Bytes of messages waiting. */
+  /** Memory taken by the messages waiting (what capacityBytes bounds). */
   get bytes(): number {
     return this.#bytes
   }
@@ -64,15 +69,40 @@ export class MessageQueue {
     return Math.max(0, this.capacityBytes - this.#bytes)
   }
 
-  push(cursor: PartitionCursor, messages: FetchedMessage[], bytes: number, nextOffset: bigint): void {
-    this.#append({ cursor, epoch: cursor.epoch, messages, index: 0, bytes, nextOffset, error: null })
+  push(cursor: PartitionCursor, messages: FetchedMessage[], bytes: number, nextOffset: bigint, lastEpoch = -1): void {
+    this.#append({
+      cursor,
+      epoch: cursor.epoch,
+      messages,
+      index: 0,
+      bytes,
+      nextOffset,
+      lastEpoch,
+      error: null,
+      sticky: false,
+    })
     this.#bytes += bytes
     this.#length += messages.length
   }
 
-  /** Queues an error for the application, in order after the partition's messages. */
-  pushError(cursor: PartitionCursor, error: Error): void {
-    this.#append({ cursor, epoch: cursor.epoch, messages: [], index: 0, bytes: 0, nextOffset: -1n, error })
+  /**
+   * Queues an error for the application, in order after the partition's messages. A sticky one
+   * is raised by every read from then on (Java rethrows from every poll() until the position
+   * moves), which blocks the other partitions too, until a seek, pause or revocation drops the
+   * partition's chunks; otherwise it is raised once and reading goes on.
+   */
+  pushError(cursor: PartitionCursor, error: Error, sticky: boolean): void {
+    this.#append({
+      cursor,
+      epoch: cursor.epoch,
+      messages: [],
+      index: 0,
+      bytes: 0,
+      nextOffset: -1n,
+      lastEpoch: -1,
+      error,
+      sticky,
+    })
   }
 
   #append(chunk: Chunk): void {
@@ -83,20 +113,21 @@ export class MessageQueue {
 
   /**
    * The next message, advancing its partition's position; undefined when none is waiting.
-   * Throws a queued partition error (once).
+   * Throws a queued partition error (see pushError).
    */
   shift(): FetchedMessage | undefined {
     for (;;) {
       const chunk = this.#front()
       if (chunk === undefined) return undefined
       if (chunk.error !== null) {
-        this.#finish(chunk)
+        if (!chunk.sticky) this.#finish(chunk)
         throw chunk.error
       }
       const message = chunk.messages[chunk.index++]
       if (message !== undefined) {
         this.#length--
         chunk.cursor.position = message.offset + 1n
+        chunk.cursor.positionEpoch = message.leaderEpoch
       }
       if (chunk.index >= chunk.messages.length) this.#finish(chunk)
       if (message !== undefined) return message
@@ -109,7 +140,7 @@ export class MessageQueue {
       const chunk = this.#front()
       if (chunk === undefined) return undefined
       if (chunk.error !== null) {
-        this.#finish(chunk)
+        if (!chunk.sticky) this.#finish(chunk)
         throw chunk.error
       }
       const messages = chunk.index === 0 ? chunk.messages : chunk.messages.slice(chunk.index)
@@ -177,6 +208,7 @@ export class MessageQueue {
     const cursor = chunk.cursor
     // Control records and aborted transactions after the last message move the position too.
     if (chunk.error === null && chunk.nextOffset > cursor.position) cursor.position = chunk.nextOffset
+    if (chunk.error === null && chunk.lastEpoch >= 0) cursor.positionEpoch = chunk.lastEpoch
     this.#bytes -= chunk.bytes
     cursor.queuedChunks--
     this.#advance()

@@ -18,7 +18,7 @@ import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
 import { OffsetCommitter, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
-import type { UnknownTopicError } from './errors.js';
+import type { UnknownTopicError } from './errors.js'
 import { CommitRejectedError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
@@ -29,7 +29,7 @@ import { listOffsets, type ListedOffset, type ListOffsetsContext } from './list-
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
 import { ReaderStatsCollector, type ReaderStats } from './stats.js'
-import { anySignal, deadlineSignal } from './wait.js'
+import { abortedOf, deadlineSignal, onAnyAbort } from './wait.js'
 
 export interface ReadOptions {
   /** Stops waiting for a message (rejects with AbortError); nothing is lost. */
@@ -162,7 +162,14 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
           logger: this.#log,
         },
         {
-          assign: (starts) => this.#fetcher.assign(starts),
+          // KIP-320: a start from a committed offset is validated against the epoch committed with it.
+          assign: (starts) =>
+            this.#fetcher.assign(
+              starts.map((s) => ({
+                ...s,
+                leaderEpoch: this.#committer?.committedLeaderEpoch(s.topic, s.partition) ?? -1,
+              })),
+            ),
           revoke: (partitions) => this.#fetcher.revoke(partitions),
           fail: (error) => this.#fail(error),
           report: (error) => {
@@ -245,7 +252,6 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    */
   async fetchMessage(options: ReadOptions = {}): Promise<FetchedMessage> {
     const started = Date.now()
-    let signal: AbortSignal | undefined
     for (;;) {
       this.#throwIfUnusable()
       const message = this.#queue.shift()
@@ -254,9 +260,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         this.#countOne(message)
         return message
       }
-      // Only a read that has to wait pays for the combined signal.
-      signal ??= anySignal(options.signal, this.#closed.signal)
-      await this.#waitReadable(signal, options.signal, 'fetchMessage')
+      await this.#waitReadable(options.signal, 'fetchMessage')
     }
   }
 
@@ -278,7 +282,6 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
     const started = Date.now()
-    let signal: AbortSignal | undefined
     for (;;) {
       this.#throwIfUnusable()
       const batch = this.#queue.shiftBatch()
@@ -287,8 +290,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         for (const m of batch.messages) this.#countOne(m)
         return batch
       }
-      signal ??= anySignal(options.signal, this.#closed.signal)
-      await this.#waitReadable(signal, options.signal, 'fetchBatch')
+      await this.#waitReadable(options.signal, 'fetchBatch')
     }
   }
 
@@ -469,10 +471,10 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       throw new ReaderStateError(
         'setOffsetAt needs a time (a Date or epoch milliseconds), not FirstOffset/LastOffset; use seek',
       )
-    const signal = anySignal(options.signal, this.#closed.signal)
+    const signals = [options.signal, this.#closed.signal]
     const cursors = this.assignment().map((tp) => this.#cursorFor(tp.topic, tp.partition, 'setOffsetAt'))
     for (const cursor of cursors) this.#fetcher.seek(cursor, timestamp, true)
-    for (const cursor of cursors) await this.#fetcher.resolved(cursor, signal)
+    for (const cursor of cursors) await this.#fetcher.resolved(cursor, signals)
   }
 
   /** Stops fetching partitions until resume() (Java's pause); what was fetched ahead is dropped. */
@@ -509,7 +511,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       throw new ReaderStateError('committed needs a consumer group (groupId); a direct Reader has no committed offsets')
     const list = partitions === undefined ? this.assignment() : this.#partitionsOf(partitions, 'committed')
     if (list.length === 0) return []
-    const found = await this.#committer.fetchCommitted(list, anySignal(options.signal, this.#closed.signal))
+    const committer = this.#committer
+    const found = await this.#linked(options.signal, (signal) => committer.fetchCommitted(list, signal))
     return list.map((tp) => ({ ...tp, offset: found.get(partitionKey(tp.topic, tp.partition)) ?? null }))
   }
 
@@ -520,7 +523,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   async position(topic: string, partition: number, options: ReadOptions = {}): Promise<bigint> {
     this.#throwIfClosed()
     const cursor = this.#cursorFor(topic, partition, 'position')
-    await this.#fetcher.resolved(cursor, anySignal(options.signal, this.#closed.signal))
+    await this.#fetcher.resolved(cursor, [options.signal, this.#closed.signal])
     return cursor.position
   }
 
@@ -564,7 +567,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     // One ListOffsets names a partition once (Java takes a Map): ask twice for two times.
     if (new Set(asked.map((q) => partitionKey(q.topic, q.partition))).size !== asked.length)
       throw new ReaderStateError('offsetsForTimes: a partition is listed twice; one time per partition and call')
-    return listOffsets(this.#listContext(), asked, anySignal(options.signal, this.#closed.signal))
+    return this.#linked(options.signal, (signal) => listOffsets(this.#listContext(), asked, signal))
   }
 
   async #endOffsets(
@@ -575,8 +578,25 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   ): Promise<{ topic: string; partition: number; offset: bigint }[]> {
     this.#throwIfClosed()
     const asked = this.#partitionsOf(partitions, what).map((tp) => ({ ...tp, timestamp }))
-    const found = await listOffsets(this.#listContext(), asked, anySignal(options.signal, this.#closed.signal))
+    const found = await this.#linked(options.signal, (signal) => listOffsets(this.#listContext(), asked, signal))
     return found.map((f) => ({ topic: f.topic, partition: f.partition, offset: f.offset ?? 0n }))
+  }
+
+  /**
+   * Runs `run` with one signal that fires with the caller's or the Reader's close, listening
+   * explicitly (no AbortSignal.any on the long-lived close signal: see wait.ts).
+   */
+  async #linked<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signals = [signal, this.#closed.signal]
+    const controller = new AbortController()
+    const aborted = abortedOf(signals)
+    if (aborted !== undefined) controller.abort(aborted.reason)
+    const stop = onAnyAbort(signals, (s) => controller.abort(s.reason))
+    try {
+      return await run(controller.signal)
+    } finally {
+      stop()
+    }
   }
 
   #listContext(): ListOffsetsContext {
@@ -679,9 +699,9 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     if (reported !== undefined) throw reported
   }
 
-  async #waitReadable(signal: AbortSignal, userSignal: AbortSignal | undefined, what: string): Promise<void> {
+  async #waitReadable(userSignal: AbortSignal | undefined, what: string): Promise<void> {
     try {
-      await this.#queue.readable.wait(signal, undefined, what)
+      await this.#queue.readable.wait([userSignal, this.#closed.signal], undefined, what)
     } catch (err) {
       if (err instanceof AbortError && userSignal?.aborted !== true) throw new ClosedError('Reader')
       if (userSignal?.aborted === true) throw abortErrorFor(userSignal, what)
@@ -728,14 +748,14 @@ function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
         `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
       )
     }
-    const assignment = (m as Partial<FetchedMessage>).assignment
+    const { assignment, leaderEpoch } = m as Partial<FetchedMessage>
     let byPartition = out.get(assignment)
     if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
     const key = `${m.topic}\u0000${m.partition}`
     const next = m.offset + 1n
     const current = byPartition.get(key)
     if (current === undefined || next > current.offset)
-      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment })
+      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment, leaderEpoch })
   }
   return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }

@@ -38,7 +38,7 @@ export interface ReaderStats {
   offset: bigint
   /** Messages not yet read, summed over the partitions read (from fetch responses' high watermarks). */
   lag: bigint
-  /** Messages and bytes waiting in the prefetch queue. */
+  /** Messages waiting in the prefetch queue, and the memory they take (what queueCapacityBytes bounds). */
   queueLength: number
   queueBytes: number
 

@@ -1,8 +1,51 @@
 // A wake-up primitive for the Reader's loops: tasks check their condition, then wait for a
 // notify() (or a timeout, or an abort). Node runs one task at a time, so a check followed by
 // wait() in the same synchronous stretch cannot miss a notification.
+//
+// Waits listen to several signals (the caller's and a long-lived one such as the Reader's close)
+// with listeners added and removed explicitly, never through AbortSignal.any: on Node 20 each
+// AbortSignal.any call leaves an entry in every source signal that GC never removes
+// (nodejs/node#55351), so a long-lived signal would grow by one entry per wait.
 
 import { abortErrorFor } from '../net/errors.js'
+
+/** The signals a wait stops on: one, none, or several (undefined entries are skipped). */
+export type Signals = AbortSignal | undefined | readonly (AbortSignal | undefined)[]
+
+/** The first of `signals` that has already aborted. */
+export function abortedOf(signals: Signals): AbortSignal | undefined {
+  if (signals === undefined || !Array.isArray(signals)) {
+    const one = signals as AbortSignal | undefined
+    return one?.aborted === true ? one : undefined
+  }
+  for (const s of signals as readonly (AbortSignal | undefined)[]) if (s?.aborted === true) return s
+  return undefined
+}
+
+/**
+ * Calls `onAbort` once, with the first of `signals` to abort, after removing every listener.
+ * Returns the function that stops listening; call it when the wait ends another way.
+ */
+export function onAnyAbort(signals: Signals, onAbort: (signal: AbortSignal) => void): () => void {
+  const list = (Array.isArray(signals) ? signals : [signals]) as readonly (AbortSignal | undefined)[]
+  const listeners: [AbortSignal, () => void][] = []
+  let listening = true
+  const stop = (): void => {
+    if (!listening) return
+    listening = false
+    for (const [signal, listener] of listeners) signal.removeEventListener('abort', listener)
+  }
+  for (const signal of list) {
+    if (signal === undefined) continue
+    const listener = (): void => {
+      stop()
+      onAbort(signal)
+    }
+    listeners.push([signal, listener])
+    signal.addEventListener('abort', listener, { once: true })
+  }
+  return stop
+}
 
 export class Notifier {
   #waiters = new Set<() => void>()
@@ -21,41 +64,43 @@ export class Notifier {
 
   /**
    * Resolves on the next notify(), or after `timeoutMs` (when given); rejects with an AbortError
-   * when `signal` fires. Resolving carries no value: callers look at their condition again.
+   * (carrying that signal's reason) when one of `signals` fires. Resolving carries no value:
+   * callers look at their condition again.
    */
-  wait(signal?: AbortSignal, timeoutMs?: number, what = 'wait'): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortErrorFor(signal, what))
+  wait(signals?: Signals, timeoutMs?: number, what = 'wait'): Promise<void> {
+    const aborted = abortedOf(signals)
+    if (aborted !== undefined) return Promise.reject(abortErrorFor(aborted, what))
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
+      let stopListening = (): void => {}
       const done = (): void => {
         this.#waiters.delete(wake)
         if (timer !== undefined) clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
+        stopListening()
       }
       const wake = (): void => {
         done()
         resolve()
       }
-      const onAbort = (): void => {
-        done()
-        reject(abortErrorFor(signal!, what))
-      }
       this.#waiters.add(wake)
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) timer = setTimeout(wake, Math.max(0, timeoutMs))
-      signal?.addEventListener('abort', onAbort, { once: true })
+      stopListening = onAnyAbort(signals, (signal) => {
+        done()
+        reject(abortErrorFor(signal, what))
+      })
     })
   }
 }
 
-/** An AbortSignal that fires when any of `signals` does (undefined entries are skipped). */
-export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  const list = signals.filter((s): s is AbortSignal => s !== undefined)
-  if (list.length === 1) return list[0]!
-  return AbortSignal.any(list)
-}
-
-/** An AbortSignal that fires after `ms` or when `parent` does. */
+/**
+ * An AbortSignal that fires after `ms` or when `parent` does. Its listener on `parent` goes away
+ * when either fires, so a long-lived parent keeps nothing once the deadline has passed.
+ */
 export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
   const timeout = AbortSignal.timeout(Math.max(0, ms))
-  return parent === undefined ? timeout : AbortSignal.any([parent, timeout])
+  if (parent === undefined) return timeout
+  if (parent.aborted) return parent
+  const combined = new AbortController()
+  onAnyAbort([parent, timeout], (signal) => combined.abort(signal.reason))
+  return combined.signal
 }

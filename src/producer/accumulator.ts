@@ -36,6 +36,8 @@ export class ProducerBatch {
   readonly createdAt: number
   /** Order of creation within the partition; retries go out in this order. */
   readonly order: number
+  /** The orders up to `order + orderSpan` (exclusive) are this batch's: the halves of a split share them. */
+  readonly orderSpan: number
   attempts = 0
   nextAttemptAt = 0
   sentAt = 0
@@ -49,11 +51,19 @@ export class ProducerBatch {
   encoded: Buffer | null = null
   readonly errors: unknown[] = []
 
-  constructor(topic: string, partition: number, records: PendingRecord[], order: number, createdAt: number) {
+  constructor(
+    topic: string,
+    partition: number,
+    records: PendingRecord[],
+    order: number,
+    createdAt: number,
+    orderSpan = 1,
+  ) {
     this.topic = topic
     this.partition = partition
     this.records = records
     this.order = order
+    this.orderSpan = orderSpan
     this.createdAt = createdAt
     let bytes = 0
     let payload = 0
@@ -67,6 +77,19 @@ export class ProducerBatch {
 
   get count(): number {
     return this.records.length
+  }
+
+  /**
+   * Two batches of the first and second half of the records (at least 2), between this batch's
+   * neighbours in order, never sent yet (Java's ProducerBatch.split, for MESSAGE_TOO_LARGE).
+   * The Sequencer gives them this batch's sequence range.
+   */
+  split(): [ProducerBatch, ProducerBatch] {
+    const half = Math.ceil(this.records.length / 2)
+    const span = this.orderSpan / 2
+    const make = (records: PendingRecord[], order: number): ProducerBatch =>
+      new ProducerBatch(this.topic, this.partition, records, order, this.createdAt, span)
+    return [make(this.records.slice(0, half), this.order), make(this.records.slice(half), this.order + span)]
   }
 }
 

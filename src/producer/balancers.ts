@@ -10,7 +10,7 @@
 //   Sticky           the Java client's built-in partitioner (KIP-480 / KIP-794 without the adaptive part)
 //
 // `partitions` is the list of partition ids to choose from, sorted ascending (the Writer passes every partition of
-// the topic, so normally 0..n-1). Every balancer returns one of its elements: the hashing balancers compute an index
+// the topic for a keyed message, so normally 0..n-1, and only those with a leader for a keyless one, KIP-794). Every balancer returns one of its elements: the hashing balancers compute an index
 // `i` the way their reference client computes the partition number and return `partitions[i]`, which is the same
 // number when the list is 0..n-1. (kafka-go's Hash and ReferenceHash return `i` itself; for the 0..n-1 list a
 // Writer passes that is identical.) An empty list throws a KafkaTsError with code KAFKATS_NO_PARTITIONS.

@@ -71,3 +71,50 @@ export class WriteErrors extends KafkaTsError {
     this.failed = failed.length
   }
 }
+
+/** Distinct causes an AsyncWriteErrors keeps (the count of failed messages is always exact). */
+const MAX_CAUSES = 100
+
+/**
+ * Failures of an async Writer without `completion` (review S4: nothing fails silently). The first
+ * flush() or close() to finish after them rejects with this, once. `errors` holds one error per
+ * distinct cause (same class, code and text), at most 100; `failed` counts every failed message.
+ */
+export class AsyncWriteErrors extends KafkaTsError {
+  readonly retriable = false
+  readonly errors: readonly Error[]
+  readonly failed: number
+
+  constructor(errors: readonly Error[], failed: number) {
+    super(
+      'KAFKATS_ASYNC_WRITE_ERRORS',
+      `${failed} message(s) written asynchronously without a completion callback failed: ` +
+        errors.map((e) => e.message).join('; '),
+      { cause: errors[0] },
+    )
+    this.errors = errors
+    this.failed = failed
+  }
+}
+
+/** Collects async failures nobody listens to, until a flush() or close() takes them. */
+export class UnreportedFailures {
+  #errors = new Map<string, Error>()
+  #failed = 0
+
+  add(error: Error, messages: number): void {
+    this.#failed += messages
+    const code = (error as { code?: unknown }).code
+    const key = `${error.name}\u0000${String(code)}\u0000${error.message}`
+    if (this.#errors.size < MAX_CAUSES && !this.#errors.has(key)) this.#errors.set(key, error)
+  }
+
+  /** The failures so far as one error (then forgotten), or null when there were none. */
+  take(): AsyncWriteErrors | null {
+    if (this.#failed === 0) return null
+    const error = new AsyncWriteErrors([...this.#errors.values()], this.#failed)
+    this.#errors = new Map()
+    this.#failed = 0
+    return error
+  }
+}

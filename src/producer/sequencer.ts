@@ -18,6 +18,13 @@
 //    under the old epoch first; only batches after it are renumbered. Kafka and the reference
 //    broker both accept a higher epoch at sequence 0 (ProducerAppendInfo.checkSequence).
 //  - INVALID_PRODUCER_EPOCH, or an epoch at Short.MAX_VALUE, needs a new producer id (adopt).
+//  - Until one batch is acknowledged under the current producer id and epoch, only one batch is
+//    in flight: a broker that does not know the producer accepts any sequence (Kafka 4's
+//    ProducerAppendInfo.checkSequence), so a second batch could be appended before a first one
+//    that was refused (NOT_ENOUGH_REPLICAS, say) and the retry would land after it.
+//  - A batch the broker refused as too large (nothing appended) may be split: its halves take its
+//    place in order and its sequence range (Java's ProducerBatch.split), so no other batch is
+//    renumbered. One that may have been written by an earlier attempt is never split.
 //
 // Without idempotence there are no sequences; batches end after maxAttempts or deliveryTimeout.
 
@@ -123,6 +130,8 @@ export class Sequencer<B extends SequencedBatch> {
   needsProducerId = false
   /** Local epoch bumps so far (for stats). */
   bumps = 0
+  /** A batch was acknowledged under the current identity: the broker now checks our sequences. */
+  #anchored = false
 
   constructor(options: SequencerOptions) {
     this.#o = options
@@ -145,6 +154,7 @@ export class Sequencer<B extends SequencedBatch> {
     const n = this.inFlight.length
     if (n === 0) return true
     if (this.broker !== leader || this.retries.length > 0 || n >= this.#o.maxInFlight) return false
+    if (this.#o.idempotent && !this.#anchored) return false
     return this.gapAt === Infinity
   }
 
@@ -184,6 +194,8 @@ export class Sequencer<B extends SequencedBatch> {
         while (this.unresolved.length > 0 && this.unresolved[0]!.order < batch.order)
           this.settled.push({ batch: this.unresolved.shift()!, written: true, baseOffset: -1n })
         this.settled.push({ batch, written: true, baseOffset: outcome.baseOffset })
+        if (batch.producerId === this.identity?.producerId && batch.producerEpoch === this.identity.producerEpoch)
+          this.#anchored = true
         return
       case 'lost':
       case 'maybe-appended':
@@ -209,6 +221,31 @@ export class Sequencer<B extends SequencedBatch> {
         if (idem && batch.baseSequence >= 0) this.#gap(batch.order)
         return this.#fail(batch, 'error')
     }
+  }
+
+  /**
+   * Replaces `batch`, whose attempt in flight was refused before any append (MESSAGE_TOO_LARGE),
+   * by `parts`: its records in order, with orders inside its own. They wait as retries due at
+   * `retryAt` and take its producer id, epoch and sequence range (when it had one). False, with
+   * nothing changed, when an earlier attempt may have been written: splitting could then write
+   * records twice.
+   */
+  split(batch: B, parts: readonly B[], retryAt: number): boolean {
+    if (batch.maybeWritten) return false
+    const i = this.inFlight.indexOf(batch)
+    if (i >= 0) this.inFlight.splice(i, 1)
+    let sequence = batch.baseSequence
+    for (const part of parts) {
+      if (sequence >= 0) {
+        part.producerId = batch.producerId
+        part.producerEpoch = batch.producerEpoch
+        part.baseSequence = sequence
+        part.encoded = null
+        sequence = incrementSequence(sequence, part.count)
+      }
+      this.#retry(part, retryAt)
+    }
+    return true
   }
 
   /**
@@ -322,6 +359,7 @@ export class Sequencer<B extends SequencedBatch> {
       this.settled.push({ batch: u, written: false, why: 'expired', maybeWritten: u.order < gapAt })
     this.gapAt = Infinity
     this.nextSequence = 0
+    this.#anchored = false
     for (const b of this.retries) this.#number(b)
   }
 }

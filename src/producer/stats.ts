@@ -38,6 +38,8 @@ export interface WriterStats {
   dialTime: DurationStats
   /** Epoch bumps of the idempotent producer (KIP-360). */
   epochBumps: number
+  /** Batches the broker refused as too large that were split in two (Java's batch-split-total). */
+  batchSplits: number
 
   // Configuration gauges, as in kafka-go.
   maxAttempts: number
@@ -103,6 +105,7 @@ export class StatsCollector {
   batchBytes = new Summary()
   dialTime = new Summary()
   epochBumps = 0
+  splits = 0
   #windowStart = Date.now()
 
   snapshot(gauges: StatsGauges, bufferedBytes: number, now = Date.now()): WriterStats {
@@ -126,6 +129,7 @@ export class StatsCollector {
       dials: this.dialTime.count,
       dialTime: this.dialTime.snapshot(),
       epochBumps: this.epochBumps,
+      batchSplits: this.splits,
       ...gauges,
       windowSeconds: seconds,
       recordSendRate: this.messages / seconds,
@@ -142,7 +146,7 @@ export class StatsCollector {
 
   #reset(now: number): void {
     this.writes = this.requests = this.messages = this.bytes = this.errors = this.messageErrors = this.retries = 0
-    this.epochBumps = 0
+    this.epochBumps = this.splits = 0
     this.batchTime = new Summary()
     this.batchQueueTime = new Summary()
     this.writeTime = new Summary()

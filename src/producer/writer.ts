@@ -16,7 +16,7 @@ import { RetriesExhaustedError, backoffDelay, type RetryPolicy } from '../cluste
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
 import { produceTimeoutMs, resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
-import { DeliveryTimeoutError } from './errors.js'
+import { DeliveryTimeoutError, UnreportedFailures } from './errors.js'
 import { prepareMessage } from './prepare.js'
 import { ProducerIdManager } from './idempotence.js'
 import { initProducerId, partitionResults, produceRequest } from './requests.js'
@@ -64,6 +64,8 @@ export class Writer {
   #flushEpoch = 0
   readonly #unsettled = new Map<number, number>()
   #flushWaiters: { epoch: number; resolve: () => void }[] = []
+  /** Async failures without a completion callback, for the next flush() or close() to reject with. */
+  readonly #unreported = new UnreportedFailures()
 
   constructor(config: WriterConfig) {
     this.#config = resolveWriterConfig(config)
@@ -89,8 +91,8 @@ export class Writer {
     if (c.topic !== undefined) this.#client.metadata.addTopics([c.topic])
     const signal = c.signal
     if (signal !== undefined) {
-      if (signal.aborted) void this.close()
-      else signal.addEventListener('abort', () => void this.close(), { once: true })
+      if (signal.aborted) this.#closeOnAbort()
+      else signal.addEventListener('abort', () => this.#closeOnAbort(), { once: true })
     }
   }
 
@@ -127,14 +129,17 @@ export class Writer {
 
   /**
    * Sends what is buffered now and resolves once each of those messages is acknowledged or
-   * failed (Java's flush()). Messages written after the call do not hold it up.
+   * failed (Java's flush()). Messages written after the call do not hold it up. An async Writer
+   * without `completion` rejects with AsyncWriteErrors when messages failed since the last
+   * flush() or close() that reported failures.
    */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
     for (const state of this.#active) state.flushRequested = true
     this.#scheduleDrain()
     const epoch = ++this.#flushEpoch
-    if (this.#flushedBefore(epoch)) return Promise.resolve()
-    return new Promise((resolve) => this.#flushWaiters.push({ epoch, resolve }))
+    if (!this.#flushedBefore(epoch)) await new Promise<void>((resolve) => this.#flushWaiters.push({ epoch, resolve }))
+    const failures = this.#unreported.take()
+    if (failures !== null) throw failures
   }
 
   /** Statistics since the last call (kafka-go's Stats resets its counters the same way). */
@@ -160,7 +165,8 @@ export class Writer {
 
   /**
    * Flushes what is buffered, waits for it (at most `closeTimeout`), fails whatever is left, and
-   * closes the connections. Calls after the first return the same promise.
+   * closes the connections. Calls after the first return the same promise. An async Writer
+   * without `completion` rejects with AsyncWriteErrors for failures no flush() reported.
    */
   close(): Promise<void> {
     if (this.#closing === null) this.#closing = this.#close()
@@ -240,7 +246,15 @@ export class Writer {
       throw KafkaError.fromCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic, apiName: 'Metadata' })
     }
     const ids = info.partitionIds
-    const partition = this.#config.balancer.balance(message, ids)
+    // KIP-794 (Java's availablePartitionsForTopic): a keyless record may go anywhere, so it goes
+    // only where a leader can take it, rather than wait out deliveryTimeout on an offline
+    // partition. A key's partition never depends on availability.
+    let choices = ids
+    if (message.key === null || message.key === undefined) {
+      const available = this.#client.metadata.availablePartitionIds(topic) ?? ids
+      if (available.length > 0) choices = available
+    }
+    const partition = this.#config.balancer.balance(message, choices)
     // ids is normally 0..n-1, so the first test settles it; includes() covers gaps in the ids.
     if (ids[partition] !== partition && !ids.includes(partition)) {
       throw new KafkaTsError(
@@ -440,13 +454,21 @@ export class Writer {
         this.#outcome(state, batch, outcomeOfCode(code, false, result?.baseOffset ?? -1n), null)
         continue
       }
+      const tooLarge = code === ErrorCode.MESSAGE_TOO_LARGE || code === ErrorCode.RECORD_LIST_TOO_LARGE
+      // Java splits such a batch and retries the halves (Sender.completeBatch, splitAndReenqueue).
+      if (tooLarge && batch.count > 1 && state.seq.split(batch, batch.split(), now)) {
+        this.#stats.splits++
+        continue
+      }
       const error = KafkaError.fromCode(code, {
         broker,
         topic: batch.topic,
         partition: batch.partition,
         apiName: 'Produce',
         errorMessage:
-          result === undefined ? 'the Produce response did not mention this partition' : result.errorMessage,
+          result === undefined
+            ? 'the Produce response did not mention this partition'
+            : (result.errorMessage ?? (tooLarge ? tooLargeDetail(batch) : null)),
       })
       // KIP-951: a NOT_LEADER_OR_FOLLOWER that names a newer leader moves the partition without
       // a metadata round trip; anything else marks the metadata stale.
@@ -548,10 +570,14 @@ export class Writer {
     this.#checkIdle()
   }
 
-  /** Async mode: tell the user how a batch went (kafka-go's Completion). */
+  /** Async mode: tell the user how a batch went (kafka-go's Completion), or keep a failure for flush()/close(). */
   #report(batch: ProducerBatch, error: Error | null, baseOffset: bigint): void {
     const completion = this.#config.completion
-    if (completion === undefined) return
+    if (completion === undefined) {
+      // A synchronous write's failures reach its caller through the tracker.
+      if (error !== null && this.#config.async) this.#unreported.add(error, batch.count)
+      return
+    }
     const messages = batch.records.map((r, i): Message => {
       const m: Message = { ...r.message, topic: batch.topic, partition: batch.partition, timestamp: r.record.timestamp }
       if (baseOffset >= 0n) m.offset = baseOffset + BigInt(i)
@@ -700,7 +726,28 @@ export class Writer {
       this.#client.pool.destroy(error)
     }
     await this.#client.close(Math.min(this.#config.closeTimeout, 5_000))
+    const failures = this.#unreported.take()
+    if (failures !== null) throw failures
   }
+
+  /** close() on the config's signal: nobody awaits it, so its failures become a process warning. */
+  #closeOnAbort(): void {
+    this.close().catch((err: unknown) =>
+      process.emitWarning(`kafkats Writer closed by its signal: ${toError(err).message}`, {
+        code: 'KAFKATS_ASYNC_WRITE_ERRORS',
+      }),
+    )
+  }
+}
+
+/** What a MESSAGE_TOO_LARGE answer refused: Kafka names no limit (max.message.bytes or message.max.bytes). */
+function tooLargeDetail(batch: ProducerBatch): string {
+  const size = batch.encoded?.length ?? batch.bytes
+  const records = batch.count === 1 ? '1 record' : `${batch.count} records`
+  return (
+    `a batch of ${records}, ${size} bytes encoded, is larger than the broker accepts ` +
+    `(the topic's max.message.bytes, or the broker's message.max.bytes)`
+  )
 }
 
 function toError(err: unknown): Error {

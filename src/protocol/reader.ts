@@ -206,6 +206,24 @@ export class Reader {
     return at < 0 ? EMPTY : this.buffer.subarray(at, at + size)
   }
 
+  /**
+   * `size` bytes copied out of the input, so keeping them does not keep the input alive. Small
+   * copies come from Node's Buffer pool and are copied byte by byte (cheaper than a view).
+   */
+  copy(size: number): Buffer {
+    if (size < 0) {
+      this.fail(`negative length ${size}`)
+      return EMPTY
+    }
+    const at = this.take(size)
+    if (at < 0) return EMPTY
+    const out = Buffer.allocUnsafe(size)
+    const input = this.buffer
+    if (size <= 64) for (let i = 0; i < size; i++) out[i] = input[at + i]!
+    else input.copy(out, 0, at, at + size)
+    return out
+  }
+
   private utf8(size: number): string {
     if (size < 0) {
       this.fail(`negative string length ${size}`)

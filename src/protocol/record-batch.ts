@@ -159,6 +159,11 @@ export interface DecodeOptions {
   verifyCrc?: boolean
   /** Most bytes one batch may decompress to (default 64 MiB); more is a CorruptRecordError. */
   maxDecompressedBytes?: number
+  /**
+   * Keys, values and header values are copies (default false: views into the batch, or into its
+   * decompressed records, which each of them keeps alive).
+   */
+  copy?: boolean
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -665,13 +670,13 @@ export async function decodeRecordBatch(batch: Buffer, options?: DecodeOptions):
       )
     }
   }
-  const records = parseRecords(data, header)
+  const records = parseRecords(data, header, options?.copy === true)
   const out = header as RecordBatch
   out.records = records
   return out
 }
 
-function parseRecords(data: Buffer, header: RecordBatchHeader): Record[] {
+function parseRecords(data: Buffer, header: RecordBatchHeader, copy: boolean): Record[] {
   const count = header.recordCount
   if (count > Math.floor(data.length / MIN_RECORD_SIZE)) {
     throw new ProtocolDecodeError(`record batch: ${count} records cannot fit in ${data.length} bytes`)
@@ -693,9 +698,9 @@ function parseRecords(data: Buffer, header: RecordBatchHeader): Record[] {
     const timestampDelta = r.varlong()
     const offsetDelta = r.varint()
     const keyLength = r.varint()
-    const key = keyLength === -1 ? null : r.raw(keyLength)
+    const key = keyLength === -1 ? null : copy ? r.copy(keyLength) : r.raw(keyLength)
     const valueLength = r.varint()
-    const value = valueLength === -1 ? null : r.raw(valueLength)
+    const value = valueLength === -1 ? null : copy ? r.copy(valueLength) : r.raw(valueLength)
     const headerCount = r.varint()
     if (r.error !== null) break
     if (headerCount < 0 || headerCount * 2 > recordEnd - r.offset) {
@@ -713,7 +718,7 @@ function parseRecords(data: Buffer, header: RecordBatchHeader): Record[] {
       const headerKey = data.toString('utf8', r.offset, r.offset + headerKeyLength)
       r.offset += headerKeyLength
       const headerValueLength = r.varint()
-      const headerValue = headerValueLength === -1 ? null : r.raw(headerValueLength)
+      const headerValue = headerValueLength === -1 ? null : copy ? r.copy(headerValueLength) : r.raw(headerValueLength)
       if (r.error !== null) break
       headers.push({ key: headerKey, value: headerValue })
     }

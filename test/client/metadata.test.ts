@@ -236,6 +236,19 @@ describe('MetadataCache', () => {
     expect(cache.isStale).toBe(false)
   })
 
+  it('lists the partitions whose leader is known and listed (availablePartitionIds)', async () => {
+    // Kafka answers leader -1 for an offline partition; a leader missing from the broker list
+    // cannot be reached either (Java's availablePartitionsForTopic needs a leader Node).
+    let answer = response({ a: [{ leader: 1 }, { leader: -1, error: 5 }, { leader: 4 }, { leader: 3 }] })
+    const cache = new MetadataCache({ bootstrap, fetch: async () => answer })
+    await cache.refresh(['a'])
+    expect(cache.availablePartitionIds('a')).toEqual([0, 3])
+    expect(cache.availablePartitionIds('b')).toBeUndefined()
+    answer = response({ a: [{ leader: 1 }, { leader: 2, epoch: 1 }, { leader: 4 }, { leader: 3 }] }, [1, 2, 3, 4])
+    await cache.refresh(['a'])
+    expect(cache.availablePartitionIds('a')).toEqual([0, 1, 2, 3])
+  })
+
   it('forgets a topic the answer no longer lists', async () => {
     let answer = response({ a: [{ leader: 1 }] })
     const cache = new MetadataCache({ bootstrap, fetch: async () => answer })

@@ -143,11 +143,11 @@ describe('idempotent Writer', () => {
 
   it('fails a batch on a non-retriable error, then renumbers what follows under a new epoch', async () => {
     const w = await setup()
-    mini!.produceHook = (_a, i) => (i === 0 ? ErrorCode.MESSAGE_TOO_LARGE : undefined)
+    mini!.produceHook = (_a, i) => (i === 0 ? ErrorCode.INVALID_RECORD : undefined)
     const err = await w.writeMessages(values(0, 2)).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(WriteErrors)
     const errors = (err as WriteErrors).errors
-    expect(errors.every((e) => e instanceof KafkaError && e.errorName === 'MESSAGE_TOO_LARGE')).toBe(true)
+    expect(errors.every((e) => e instanceof KafkaError && e.errorName === 'INVALID_RECORD')).toBe(true)
     await w.writeMessages(values(2, 4))
     expect(mini!.log('t', 0)).toEqual(names(2, 4))
     expect(mini!.attempts[1]).toMatchObject({ producerEpoch: 1, baseSequence: 0 })

@@ -6,7 +6,12 @@
 // batch's last offset.
 
 import { describe, expect, it } from 'vitest'
-import { recordsToMessages, type FetchPartitionData, type IsolationLevel } from '../../src/consumer/fetch-result.js'
+import {
+  MESSAGE_OVERHEAD,
+  recordsToMessages,
+  type FetchPartitionData,
+  type IsolationLevel,
+} from '../../src/consumer/fetch-result.js'
 import { FirstOffset, LastOffset, ListOffsetsTimestamp, startOffsetTimestamp } from '../../src/consumer/offsets.js'
 import { ConfigError, CorruptRecordError } from '../../src/errors.js'
 import { isCodecAvailable, type CompressionCodec } from '../../src/protocol/compression/index.js'
@@ -81,7 +86,7 @@ describe('recordsToMessages', () => {
   it('no records: nothing, the position stays', async () => {
     for (const data of [partition(null), partition(Buffer.alloc(0))]) {
       const r = await read(data, 42)
-      expect(r).toEqual({ messages: [], nextOffset: 42n, bytes: 0, lastEpoch: null })
+      expect(r).toEqual({ messages: [], nextOffset: 42n, bytes: 0, memory: 0, lastEpoch: null })
     }
   })
 
@@ -97,6 +102,7 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v0'),
         headers: [{ key: 'h', value: Buffer.from('0') }],
         timestamp: T0,
+        leaderEpoch: -1,
         assignment: 0,
       },
       {
@@ -107,6 +113,7 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v1'),
         headers: [],
         timestamp: T0 + 1,
+        leaderEpoch: -1,
         assignment: 0,
       },
       {
@@ -117,11 +124,27 @@ describe('recordsToMessages', () => {
         value: Buffer.from('v2'),
         headers: [{ key: 'h', value: Buffer.from('2') }],
         timestamp: T0 + 2,
+        leaderEpoch: -1,
         assignment: 0,
       },
     ])
     // keys 2+2, values 2+2+2, headers (1+1)+(1+1)
     expect(r.bytes).toBe(4 + 6 + 4)
+  })
+
+  it("gives each message its batch's partitionLeaderEpoch (bytes 12-15, outside the CRC)", async () => {
+    const first = await batch(0, 2)
+    const second = await batch(2, 1)
+    // The broker stamps the epoch in place, as Kafka's leader does; the CRC starts at byte 21.
+    first.writeInt32BE(4, 12)
+    second.writeInt32BE(7, 12)
+    const r = await read(partition([first, second]), 0)
+    expect(r.messages.map((m) => [m.offset, m.leaderEpoch])).toEqual([
+      [0n, 4],
+      [1n, 4],
+      [2n, 7],
+    ])
+    expect(r.lastEpoch).toBe(7)
   })
 
   it('null values (tombstones), null header values and LogAppendTime', async () => {
@@ -285,7 +308,7 @@ describe('recordsToMessages', () => {
     }
     // Only a partial batch (a record larger than the fetch size): nothing, position unchanged.
     const r = await read(partition(second.subarray(0, second.length - 5)), 3)
-    expect(r).toEqual({ messages: [], nextOffset: 3n, bytes: 0, lastEpoch: null })
+    expect(r).toEqual({ messages: [], nextOffset: 3n, bytes: 0, memory: 0, lastEpoch: null })
   })
 
   it("continues after the batch's last offset when compaction removed its last records", async () => {
@@ -323,6 +346,36 @@ describe('recordsToMessages', () => {
     expect(copies.messages[0]!.key).toEqual(Buffer.from('k0'))
     expect(copies.messages[0]!.headers[0]!.value).toEqual(Buffer.from('0'))
     expect(views.messages[0]!.value).not.toEqual(Buffer.from('v0'))
+  })
+
+  it('maxMemory stops inside a batch; fetching again from nextOffset returns the rest, once', async () => {
+    // Two data batches with a commit marker between them (control records cost nothing).
+    const data = partition([await batch(0, 10), marker('commit', 10, 9), await batch(11, 10)])
+    const all = await read(data, 0)
+    expect(all.memory).toBeGreaterThan(all.bytes + 20 * MESSAGE_OVERHEAD)
+    const budget = Math.ceil(all.memory / 7)
+    const seen: number[] = []
+    let at = 0n
+    for (let rounds = 0; at < all.nextOffset; rounds++) {
+      expect(rounds).toBeLessThan(20)
+      const r = await recordsToMessages('events', 3, data, at, 'read_uncommitted', { maxMemory: budget })
+      expect(r.messages.length).toBeGreaterThan(0)
+      expect(r.memory).toBeLessThanOrEqual(budget)
+      seen.push(...offsets(r))
+      at = r.nextOffset
+    }
+    expect(seen).toEqual(offsets(all))
+    expect(at).toBe(21n)
+  })
+
+  it('maxMemory returns one message even when it alone is over budget, and none at 0', async () => {
+    const data = partition(await batch(0, 3))
+    const one = await recordsToMessages('events', 3, data, 0n, 'read_uncommitted', { maxMemory: 1 })
+    expect(offsets(one)).toEqual([0])
+    expect(one.nextOffset).toBe(1n)
+    const none = await recordsToMessages('events', 3, data, 1n, 'read_uncommitted', { maxMemory: 0 })
+    expect(offsets(none)).toEqual([])
+    expect(none.nextOffset).toBe(1n)
   })
 
   it('reports the leader epoch of the last batch read', async () => {

@@ -261,6 +261,37 @@ export async function committedOffsets(
   })
 }
 
+/** The committedLeaderEpoch of each committed partition (raw OffsetFetch, v5+ where the field exists). */
+export async function committedLeaderEpochs(
+  bootstrap: string[],
+  groupId: string,
+  topic: string,
+  partitions: number,
+): Promise<Map<number, number>> {
+  return withClient(bootstrap, async (client) => {
+    const node = await coordinatorOf(client, groupId)
+    const indexes = Array.from({ length: partitions }, (_, i) => i)
+    const r = await client.requestTo(
+      node,
+      OffsetFetch,
+      (v) =>
+        v >= 8
+          ? {
+              groups: [
+                { groupId, memberId: null, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: indexes }] },
+              ],
+            }
+          : { groupId, topics: [{ name: topic, partitionIndexes: indexes }] },
+      { versions: { min: 5 } },
+    )
+    const topics = r.groups[0]?.topics ?? r.topics
+    const out = new Map<number, number>()
+    for (const t of topics)
+      for (const p of t.partitions) if (p.committedOffset >= 0n) out.set(p.partitionIndex, p.committedLeaderEpoch)
+    return out
+  })
+}
+
 /** Commits offsets for a group without members (generation -1), e.g. to set up OFFSET_OUT_OF_RANGE. */
 export async function commitAsAdmin(
   bootstrap: string[],

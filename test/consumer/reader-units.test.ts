@@ -90,7 +90,17 @@ describe('Reader configuration', () => {
 })
 
 function message(topic: string, partition: number, offset: bigint, value = 'x'): FetchedMessage {
-  return { topic, partition, offset, key: null, value: Buffer.from(value), headers: [], timestamp: 0, assignment: 0 }
+  return {
+    topic,
+    partition,
+    offset,
+    key: null,
+    value: Buffer.from(value),
+    headers: [],
+    timestamp: 0,
+    leaderEpoch: -1,
+    assignment: 0,
+  }
 }
 
 describe('MessageQueue', () => {
@@ -135,14 +145,31 @@ describe('MessageQueue', () => {
     expect(a.queuedChunks).toBe(0)
   })
 
-  it('delivers a partition error once, in order, and batches per chunk', () => {
+  it('delivers a one-time partition error once, in order, and batches per chunk', () => {
     const q = new MessageQueue(100)
     const a = new PartitionCursor('t', 0)
     q.push(a, [message('t', 0, 0n), message('t', 0, 1n)], 2, 2n)
-    q.pushError(a, new Error('corrupt'))
+    q.pushError(a, new Error('truncated'), false)
     expect(q.shiftBatch()!.messages.map((m) => m.offset)).toEqual([0n, 1n])
-    expect(() => q.shiftBatch()).toThrow('corrupt')
+    expect(() => q.shiftBatch()).toThrow('truncated')
     expect(q.shiftBatch()).toBeUndefined()
+  })
+
+  it('raises a sticky partition error on every read until the partition is dropped', () => {
+    const q = new MessageQueue(100)
+    const a = new PartitionCursor('t', 0)
+    const b = new PartitionCursor('t', 1)
+    q.push(a, [message('t', 0, 0n)], 1, 1n)
+    q.pushError(a, new Error('corrupt'), true)
+    q.push(b, [message('t', 1, 0n)], 1, 1n)
+    expect(q.shift()!.offset).toBe(0n)
+    expect(() => q.shift()).toThrow('corrupt')
+    expect(() => q.shiftBatch()).toThrow('corrupt')
+    expect(() => q.shift()).toThrow('corrupt')
+    q.drop(a) // a seek, pause or revocation
+    expect(q.shift()!.partition).toBe(1)
+    expect(q.shift()).toBeUndefined()
+    expect(a.queuedChunks).toBe(0)
   })
 })
 

@@ -103,6 +103,8 @@ export async function brokerIdsOf(bootstrap: string[]): Promise<number[]> {
 export interface RealKafkaFaults {
   /** Stops a node (a controlled shutdown) and resolves once it is down. */
   stopBroker(id: number): Promise<void>
+  /** Kills a node with SIGKILL (a crash: no controlled shutdown) and resolves once it is gone. */
+  killBroker(id: number): Promise<void>
   /** Restarts a stopped node and resolves once it serves again. */
   startBroker(id: number): Promise<void>
   /** Makes `toBroker` (a replica) the partition's leader; resolves once metadata says so. */
@@ -113,6 +115,7 @@ export function realKafkaFaults(bootstrap: string[]): RealKafkaFaults {
   const control = nodeControl(bootstrap)
   return {
     stopBroker: (id) => control.stop(id),
+    killBroker: (id) => control.kill(id),
     startBroker: (id) => control.start(id),
     moveLeader: (topic, partition, to) => moveLeaderWithAdminApi(bootstrap, topic, partition, to),
   }
@@ -123,13 +126,15 @@ export function realKafkaFaults(bootstrap: string[]): RealKafkaFaults {
 
 interface NodeControl {
   stop(id: number): Promise<void>
+  kill(id: number): Promise<void>
   start(id: number): Promise<void>
 }
 
 /**
  * How to stop and start a node of the real cluster: KAFKA_STOP_NODE / KAFKA_START_NODE (shell
  * commands, `{id}` replaced by the node id; e.g. `docker compose -f docker/compose.yml stop
- * kafka-{id}`), else scripts/kafka.sh when the cluster it runs (KAFKATS_KAFKA_STATE) is the one at
+ * kafka-{id}`; KAFKA_KILL_NODE for a SIGKILL, e.g. `docker compose ... kill -s KILL kafka-{id}`),
+ * else scripts/kafka.sh when the cluster it runs (KAFKATS_KAFKA_STATE) is the one at
  * KAFKA_BOOTSTRAP. Anything else fails the test that needs it, saying so.
  */
 function nodeControl(bootstrap: string[]): NodeControl {
@@ -138,7 +143,19 @@ function nodeControl(bootstrap: string[]): NodeControl {
   if (stopCommand && startCommand) {
     const sh = async (command: string, id: number, timeout: number) =>
       void (await run('sh', ['-c', command.replaceAll('{id}', String(id))], { timeout }))
-    return { stop: (id) => sh(stopCommand, id, 90_000), start: (id) => sh(startCommand, id, 180_000) }
+    const killCommand = process.env.KAFKA_KILL_NODE
+    return {
+      stop: (id) => sh(stopCommand, id, 90_000),
+      start: (id) => sh(startCommand, id, 180_000),
+      kill: async (id) => {
+        if (!killCommand) {
+          throw new Error(
+            'KAFKA_STOP_NODE/KAFKA_START_NODE are set but KAFKA_KILL_NODE is not: set it to a shell command (with {id}) that kills a node with SIGKILL',
+          )
+        }
+        await sh(killCommand, id, 60_000)
+      },
+    }
   }
   let checked: Promise<void> | undefined
   const check = () =>
@@ -166,6 +183,10 @@ function nodeControl(bootstrap: string[]): NodeControl {
     start: async (id) => {
       await check()
       await run('bash', [KAFKA_SH, 'start-node', String(id)], { timeout: 180_000 })
+    },
+    kill: async (id) => {
+      await check()
+      await run('bash', [KAFKA_SH, 'kill-node', String(id)], { timeout: 60_000 })
     },
   }
 }

@@ -273,6 +273,35 @@ describe('Sequencer: other rules', () => {
     expect(a.baseSequence).toBe(0)
   })
 
+  it('keeps one batch in flight until the broker has acknowledged one under the current producer id and epoch', () => {
+    // Kafka 4 accepts any sequence from a producer it does not know (ProducerAppendInfo.checkSequence
+    // with no entry): had b (sequence 1) gone out behind a, and a been refused before the append
+    // (NOT_ENOUGH_REPLICAS), b would have been appended first and a's retry after it.
+    const s = new Sequencer<B>({ idempotent: true, maxAttempts: 3, deliveryTimeout: DELIVERY, maxInFlight: 5 })
+    s.adopt({ producerId: 7n, producerEpoch: 0 })
+    const [a, b, c] = [batch('a', 0, 0), batch('b', 1, 0), batch('c', 2, 0)]
+    expect(s.canSend(LEADER)).toBe(true)
+    s.send(a, LEADER)
+    expect(s.canSend(LEADER)).toBe(false)
+    s.onOutcome(a, { kind: 'rejected' }, 0)
+    expect(s.nextRetry(0)).toBe(a)
+    s.send(a, LEADER)
+    expect(s.canSend(LEADER)).toBe(false)
+    s.onOutcome(a, { kind: 'written', baseOffset: 0n }, 0)
+    expect(s.canSend(LEADER)).toBe(true) // anchored: now pipelined
+    s.send(b, LEADER)
+    expect(s.canSend(LEADER)).toBe(true)
+    s.send(c, LEADER)
+    // After a bump the new epoch is unknown to the broker's sequence checks until acknowledged.
+    s.onOutcome(b, { kind: 'written', baseOffset: 1n }, 0)
+    s.onOutcome(c, { kind: 'out-of-order' }, 0)
+    const retried = s.nextRetry(1)
+    expect(retried).toBe(c)
+    expect([c.producerEpoch, c.baseSequence]).toEqual([1, 0])
+    s.send(c, LEADER)
+    expect(s.canSend(LEADER)).toBe(false)
+  })
+
   it('without idempotence: no sequences, maxAttempts ends a batch, OUT_OF_ORDER is an error', () => {
     const s = new Sequencer<B>({ idempotent: false, maxAttempts: 2, deliveryTimeout: DELIVERY, maxInFlight: 5 })
     const a = batch('a', 0, 0)
@@ -295,5 +324,45 @@ describe('Sequencer: other rules', () => {
     expect(outcomeOfCode(ErrorCode.REQUEST_TIMED_OUT, true, -1n)).toEqual({ kind: 'maybe-appended' })
     expect(outcomeOfCode(ErrorCode.INVALID_RECORD, false, -1n)).toEqual({ kind: 'fatal' })
     expect(outcomeOfCode(ErrorCode.NONE, false, 9n)).toEqual({ kind: 'written', baseOffset: 9n })
+  })
+})
+
+describe('Sequencer.split (MESSAGE_TOO_LARGE)', () => {
+  const options = { idempotent: true, maxAttempts: 3, deliveryTimeout: DELIVERY, maxInFlight: 5 }
+
+  function sized(name: string, order: number, count: number): B {
+    return { ...batch(name, order, 0), count }
+  }
+
+  it('gives the halves the refused batch’s sequence range and place, so nothing else is renumbered', () => {
+    const seq = new Sequencer<B>(options)
+    seq.adopt({ producerId: 7n, producerEpoch: 0 })
+    const [a, b] = [sized('A', 0, 4), sized('B', 1, 2)]
+    seq.send(a, LEADER)
+    seq.send(b, LEADER)
+    expect([a.baseSequence, b.baseSequence]).toEqual([0, 4])
+    const [a1, a2] = [sized('A1', 0, 2), sized('A2', 0.5, 2)]
+    expect(seq.split(a, [a1, a2], 0)).toBe(true)
+    // Kafka answers the batch after the refused one OUT_OF_ORDER_SEQUENCE_NUMBER (sequence 0 is missing).
+    seq.onOutcome(b, { kind: 'out-of-order' }, 0)
+    const sent: string[] = []
+    for (let next = seq.nextRetry(0); typeof next === 'object' && next !== null; next = seq.nextRetry(0)) {
+      seq.send(next, LEADER)
+      sent.push(`${next.name} ${next.producerEpoch}:${next.baseSequence}`)
+      seq.onOutcome(next, { kind: 'written', baseOffset: 0n }, 0)
+    }
+    expect(sent).toEqual(['A1 0:0', 'A2 0:2', 'B 0:4'])
+    expect(seq.bumps).toBe(0)
+  })
+
+  it('refuses to split a batch an earlier attempt may have written', () => {
+    const seq = new Sequencer<B>(options)
+    seq.adopt({ producerId: 7n, producerEpoch: 0 })
+    const a = sized('A', 0, 4)
+    seq.send(a, LEADER)
+    seq.onOutcome(a, { kind: 'lost' }, 0)
+    seq.send(seq.nextRetry(0) as B, LEADER)
+    expect(seq.split(a, [sized('A1', 0, 2), sized('A2', 0.5, 2)], 0)).toBe(false)
+    expect(seq.inFlight).toEqual([a])
   })
 })

@@ -1,10 +1,13 @@
 // flush() covers what was buffered when it was called (Java's KafkaProducer.flush, franz-go's
 // Flush), not "until the Writer is idle": other tasks that keep writing cannot hold it up
-// (review finding S2). Runs on a 3-broker reference cluster.
+// (review finding S2). An async Writer without `completion` reports its failures through flush()
+// and close() instead of dropping them (review finding S4). Runs on a 3-broker reference cluster.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Writer, type Message } from '../../src/index.js'
-import { createTopic, startReferenceCluster, uniqueTopic } from './helpers.js'
+import type { KafkaError } from '../../src/index.js'
+import { AsyncWriteErrors, Writer, type Message } from '../../src/index.js'
+import { ErrorCode } from '../../src/protocol/error-codes.js'
+import { createTopic, readAll, startReferenceCluster, uniqueTopic } from './helpers.js'
 
 type Cluster = Awaited<ReturnType<typeof startReferenceCluster>>
 
@@ -67,4 +70,57 @@ describe.sequential('Writer.flush (reference cluster)', () => {
       await Promise.all(tasks)
     }
   }, 30_000)
+  it('without completion, an async failure rejects the next flush() once, then close()', async () => {
+    const topic = uniqueTopic('unreported')
+    await createTopic(cluster.bootstrapServers, topic, { partitions: 1 })
+    const w = new Writer({ brokers: cluster.bootstrapServers, topic, async: true, batchTimeout: 1 })
+    writers.push(w)
+    await w.writeMessages({ value: 'warm-up' })
+    await w.flush()
+    cluster.faults.failNext('Produce', 1, ErrorCode.INVALID_RECORD)
+    expect(await w.writeMessages({ value: 'rejected 1' }, { value: 'rejected 2' })).toEqual([])
+    const error = await w.flush().then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(AsyncWriteErrors)
+    const failures = error as AsyncWriteErrors
+    expect(failures.failed).toBe(2)
+    expect(failures.errors).toHaveLength(1)
+    expect((failures.errors[0] as KafkaError).errorName).toBe('INVALID_RECORD')
+    expect(failures.message).toContain('INVALID_RECORD')
+    // Reported once: the next flush has nothing new to say.
+    await w.writeMessages({ value: 'after' })
+    await expect(w.flush()).resolves.toBeUndefined()
+    cluster.faults.failNext('Produce', 1, ErrorCode.INVALID_RECORD)
+    await w.writeMessages({ value: 'rejected 3' })
+    const closing = await w.close().then(
+      () => null,
+      (e: unknown) => e,
+    )
+    expect(closing).toBeInstanceOf(AsyncWriteErrors)
+    expect((closing as AsyncWriteErrors).failed).toBe(1)
+    expect((await readAll(cluster.bootstrapServers, topic, 2)).map((r) => r.value)).toEqual(['warm-up', 'after'])
+  })
+
+  it('with completion, failures go to it and flush() resolves', async () => {
+    const topic = uniqueTopic('reported')
+    await createTopic(cluster.bootstrapServers, topic, { partitions: 1 })
+    const errors: (Error | null)[] = []
+    const w = new Writer({
+      brokers: cluster.bootstrapServers,
+      topic,
+      async: true,
+      batchTimeout: 1,
+      completion: (_messages, error) => errors.push(error),
+    })
+    writers.push(w)
+    await w.writeMessages({ value: 'warm-up' })
+    await w.flush()
+    cluster.faults.failNext('Produce', 1, ErrorCode.INVALID_RECORD)
+    await w.writeMessages({ value: 'rejected' })
+    await expect(w.flush()).resolves.toBeUndefined()
+    expect(errors.map((e) => (e as KafkaError | null)?.errorName ?? null)).toEqual([null, 'INVALID_RECORD'])
+    await expect(w.close()).resolves.toBeUndefined()
+  })
 })

@@ -331,6 +331,8 @@ describe('bounds: lengths larger than what remains fail without allocating', () 
     failsFast('fffffffe', (r) => r.arrayLength(), /negative array length -2/)
     failsFast('80000000', (r) => r.arrayLength(), /negative array length/)
     failsFast('', (r) => r.raw(-1))
+    failsFast('', (r) => r.copy(-1), /negative length -1/)
+    failsFast('0102', (r) => r.copy(3), /need 3 bytes, 2 remain/)
   })
 
   it('compact lengths', () => {
@@ -359,6 +361,18 @@ describe('bounds: lengths larger than what remains fail without allocating', () 
     expect(r.raw(2)).toEqual(Buffer.from([1, 2]))
     expect(r.compactArrayLength(1)).toBe(2)
     r.raw(2)
+    r.finish()
+  })
+
+  it('copy() returns the bytes detached from the input, short and long alike', () => {
+    const long = Buffer.alloc(100, 7)
+    const buf = Buffer.concat([h('0102 03'), long])
+    const r = new Reader(buf)
+    const short = r.copy(3)
+    const copied = r.copy(100)
+    buf.fill(0)
+    expect(short).toEqual(Buffer.from([1, 2, 3]))
+    expect(copied).toEqual(long)
     r.finish()
   })
 
