@@ -53,6 +53,7 @@ export {
 } from './consumer/assignors.js'
 export {
   CommitRejectedError,
+  PollIntervalExceededError,
   ReaderStateError,
   type CommitRejectReason,
   type TopicPartitionOffset,

@@ -1,0 +1,119 @@
+// Records handed out to the application and not done with yet, per partition (issue 11, item 2).
+//
+// "Handed out": returned by fetchMessage / fetchBatch (and so by the iterators and readMessage).
+// A partition's handed-out records are *done* once any of these happens:
+//   - the application asks for more: the next fetchMessage / fetchBatch call (an iterator moving
+//     on, a read loop coming round) releases everything handed out before it, as Java's next
+//     poll() does;
+//   - they are committed or marked (commitMessages, readMessage, auto-commit) up to the highest
+//     offset handed out of that partition;
+//   - the application calls `reader.release()` (franz-go's AllowRebalance).
+// A rebalance that takes partitions away waits (up to rebalanceTimeout) until theirs are done,
+// so the next owner does not start on records this member is still processing. The poll clock
+// (maxPollInterval) runs while anything is held, from the read that handed it out.
+
+import type { TopicPartition } from './config.js'
+import { partitionKey } from './cursor.js'
+import { Notifier } from './wait.js'
+
+export class HandOuts {
+  /** Per partition key: one past the highest offset handed out and not done with. */
+  readonly #held = new Map<string, bigint>()
+  readonly #changed = new Notifier()
+  readonly #maxPollInterval: number
+  readonly #onPollTimeout: () => void
+  #timer: NodeJS.Timeout | null = null
+
+  constructor(maxPollInterval: number, onPollTimeout: () => void) {
+    this.#maxPollInterval = maxPollInterval
+    this.#onPollTimeout = onPollTimeout
+  }
+
+  /** A read returned these records. */
+  handedOut(records: readonly { topic: string; partition: number; offset: bigint }[]): void {
+    for (const r of records) {
+      const key = partitionKey(r.topic, r.partition)
+      const next = r.offset + 1n
+      const held = this.#held.get(key)
+      if (held === undefined || next > held) this.#held.set(key, next)
+    }
+    if (this.#held.size > 0 && this.#timer === null) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null
+        if (this.#held.size > 0) this.#onPollTimeout()
+      }, this.#maxPollInterval)
+      this.#timer.unref()
+    }
+  }
+
+  /** The application asked for more, or released explicitly: everything before is done. */
+  releaseAll(): void {
+    if (this.#held.size === 0) return
+    this.#held.clear()
+    this.#stopClock()
+    this.#changed.notify()
+  }
+
+  /** Commits or marks: a partition is done once its highest handed-out offset is covered. */
+  committed(offsets: readonly { topic: string; partition: number; offset: bigint }[]): void {
+    let changed = false
+    for (const o of offsets) {
+      const key = partitionKey(o.topic, o.partition)
+      const held = this.#held.get(key)
+      if (held !== undefined && o.offset >= held) {
+        this.#held.delete(key)
+        changed = true
+      }
+    }
+    if (!changed) return
+    if (this.#held.size === 0) this.#stopClock()
+    this.#changed.notify()
+  }
+
+  /** Partitions no longer this member's: what it holds of them cannot be committed anyway. */
+  forget(partitions: readonly TopicPartition[]): void {
+    for (const tp of partitions) this.#held.delete(partitionKey(tp.topic, tp.partition))
+    if (this.#held.size === 0) this.#stopClock()
+    this.#changed.notify()
+  }
+
+  /** The partitions among `partitions` with records handed out and not done with. */
+  holding(partitions: readonly TopicPartition[]): TopicPartition[] {
+    return partitions.filter((tp) => this.#held.has(partitionKey(tp.topic, tp.partition)))
+  }
+
+  /**
+   * Waits until none of `partitions` is held, `timeoutMs` has passed, `signal` fires or
+   * `stop()` says to give up. Resolves with the partitions still held (empty when all are done).
+   */
+  async waitDone(
+    partitions: readonly TopicPartition[],
+    timeoutMs: number,
+    signal: AbortSignal,
+    stop: () => boolean,
+  ): Promise<TopicPartition[]> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const held = this.holding(partitions)
+      const left = deadline - Date.now()
+      if (held.length === 0 || left <= 0 || signal.aborted || stop()) return held
+      await this.#changed.wait(signal, left, 'records handed out').catch(() => {})
+    }
+  }
+
+  /** Wakes waitDone so it looks at its `stop` condition again. */
+  wake(): void {
+    this.#changed.notify()
+  }
+
+  close(): void {
+    this.#stopClock()
+    this.#changed.notify()
+  }
+
+  #stopClock(): void {
+    if (this.#timer === null) return
+    clearTimeout(this.#timer)
+    this.#timer = null
+  }
+}
