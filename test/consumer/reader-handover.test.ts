@@ -71,7 +71,10 @@ function expectNoOverlap(intervals: Interval[]): void {
   for (const x of intervals)
     for (const y of intervals) {
       if (x.reader === y.reader) continue
-      expect(x.end <= y.start || y.end <= x.start, `${JSON.stringify([x, y], (_, v) => String(v))}`).toBe(true)
+      expect(
+        x.end <= y.start || y.end <= x.start,
+        `${JSON.stringify([x, y], (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+      ).toBe(true)
     }
 }
 
@@ -127,6 +130,58 @@ describe.sequential(`one member processes a partition at a time, against ${targe
       }
     }, 90_000)
   }
+
+  it('two members processing message by message with the default balancers: no partition is processed by both at once', async () => {
+    const topic = unique('handover-loop')
+    const groupId = unique('handover-loop-g')
+    const total = 30
+    await createTopic(target.bootstrap, topic, 2)
+    await produce(target.bootstrap, topic, total)
+    const config: ReaderConfig = {
+      brokers: target.bootstrap,
+      groupId,
+      topic,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 100,
+      rebalanceTimeout: 20_000,
+    }
+    const log: (Interval & { partition: number })[] = []
+    const done = new Set<string>()
+    const deadline = Date.now() + 60_000
+    const consume = async (reader: Reader, name: 'A' | 'B'): Promise<void> => {
+      while (done.size < total && Date.now() < deadline) {
+        const m = await reader.fetchMessage({ signal: AbortSignal.timeout(300) }).catch(() => null)
+        if (m === null) continue
+        const start = Date.now()
+        await sleep(200) // the handler, slower than a rebalance
+        log.push({ reader: name, partition: m.partition, start, end: Date.now(), offsets: [m.offset] })
+        // Refused (revoked meanwhile): the partition's next owner processes it again.
+        const refused = await reader.commitMessages(m).then(
+          () => false,
+          (e: unknown) => {
+            if (e instanceof CommitRejectedError) return true
+            throw e
+          },
+        )
+        if (!refused) done.add(`${m.partition}:${m.offset}`)
+      }
+    }
+    const a = new Reader(config)
+    let b: Reader | undefined
+    try {
+      const runA = consume(a, 'A')
+      await waitFor(() => done.size >= 4, 30_000, 'A to be under way')
+      b = new Reader(config)
+      const runB = consume(b, 'B')
+      await Promise.all([runA, runB])
+      expect(done.size).toBe(total)
+      expect(log.some((i) => i.reader === 'B')).toBe(true)
+      for (const partition of [0, 1]) expectNoOverlap(log.filter((i) => i.partition === partition))
+    } finally {
+      await b?.close()
+      await a.close()
+    }
+  }, 90_000)
 
   it('release() lets the rebalance go ahead without a commit; the next owner starts from the committed offset', async () => {
     const topic = unique('handover-release')
