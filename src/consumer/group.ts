@@ -75,14 +75,9 @@ export interface GroupHooks {
   stopFetching(partitions: TopicPartition[]): void
   /**
    * Waits until the application is done with the records of `partitions` it was handed (or
-   * `timeoutMs`, or `stop()`); resolves with the partitions still held.
+   * `timeoutMs`, or `signal`); resolves with the partitions still held.
    */
-  awaitDone(
-    partitions: TopicPartition[],
-    timeoutMs: number,
-    signal: AbortSignal,
-    stop: () => boolean,
-  ): Promise<TopicPartition[]>
+  awaitDone(partitions: TopicPartition[], timeoutMs: number, signal: AbortSignal): Promise<TopicPartition[]>
   /** Something the Reader cannot recover from (authorization, a fenced static member...). */
   fail(error: Error): void
   /** An error the application should see once (a rebalance callback threw); the Reader goes on. */
@@ -123,6 +118,8 @@ export class GroupMembership implements MembershipView {
    * 'left' until the application reads again (resume()).
    */
   #leave: { state: 'requested' | 'left'; error: Error } | null = null
+  /** Ends a wait for records handed out: the member was fenced or must leave meanwhile. */
+  #interruptWait: AbortController | null = null
   /** Sent in JoinGroup (v8+, KIP-800) so the broker logs why members rejoin. */
   #joinReason = 'joining'
   readonly #rejoin = new Notifier()
@@ -173,6 +170,7 @@ export class GroupMembership implements MembershipView {
     if (generationId !== this.generationId || memberId !== this.memberId) return
     this.#fencedCode ??= errorCode
     this.#rejoinReason ??= `fenced: ${errorInfo(errorCode).name}`
+    this.#interruptWait?.abort() // lost partitions are not waited for: they are someone else's
     this.#rejoin.notify()
   }
 
@@ -191,12 +189,8 @@ export class GroupMembership implements MembershipView {
     if (this.#state === 'closed' || this.#leave !== null) return
     this.#leave = { state: 'requested', error }
     this.#rejoinReason ??= 'the application exceeded maxPollInterval'
+    this.#interruptWait?.abort()
     this.#rejoin.notify()
-  }
-
-  /** True while a poll-timeout leave is pending (waits for records stop then). */
-  get leaving(): boolean {
-    return this.#leave !== null
   }
 
   /** The application reads again: a member that left for a poll timeout rejoins. */
@@ -314,12 +308,13 @@ export class GroupMembership implements MembershipView {
   async #awaitDone(owned: Ownership[], signal: AbortSignal): Promise<void> {
     const partitions = owned.map((o) => ({ topic: o.topic, partition: o.partition }))
     this.#hooks.stopFetching(partitions)
-    await this.#hooks.awaitDone(
-      partitions,
-      this.#o.rebalanceTimeout,
-      signal,
-      () => this.#fencedCode !== null || this.#leave !== null,
-    )
+    if (this.#fencedCode !== null || this.#leave !== null) return
+    const interrupt = (this.#interruptWait = new AbortController())
+    try {
+      await this.#hooks.awaitDone(partitions, this.#o.rebalanceTimeout, AbortSignal.any([signal, interrupt.signal]))
+    } finally {
+      this.#interruptWait = null
+    }
   }
 
   /**
@@ -568,6 +563,11 @@ export class GroupMembership implements MembershipView {
 
     if (revoked.length > 0) {
       await this.#awaitDone(revoked, signal)
+      if (this.#fencedCode !== null) {
+        // Fenced while waiting: the rejoin gives every partition up as lost.
+        this.#stableChanged.notify()
+        return
+      }
       await this.#committer.flush({ signal: deadlineSignal(o.requestTimeout, signal) }).catch(() => {})
       await this.#giveUp(revoked, signal)
       // KIP-429: the partitions taken away can only be handed over in another rebalance.

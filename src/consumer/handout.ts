@@ -83,27 +83,21 @@ export class HandOuts {
   }
 
   /**
-   * Waits until none of `partitions` is held, `timeoutMs` has passed, `signal` fires or
-   * `stop()` says to give up. Resolves with the partitions still held (empty when all are done).
+   * Waits until none of `partitions` is held, `timeoutMs` has passed or `signal` fires.
+   * Resolves with the partitions still held (empty when all are done).
    */
   async waitDone(
     partitions: readonly TopicPartition[],
     timeoutMs: number,
     signal: AbortSignal,
-    stop: () => boolean,
   ): Promise<TopicPartition[]> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const held = this.holding(partitions)
       const left = deadline - Date.now()
-      if (held.length === 0 || left <= 0 || signal.aborted || stop()) return held
+      if (held.length === 0 || left <= 0 || signal.aborted) return held
       await this.#changed.wait(signal, left, 'records handed out').catch(() => {})
     }
-  }
-
-  /** Wakes waitDone so it looks at its `stop` condition again. */
-  wake(): void {
-    this.#changed.notify()
   }
 
   close(): void {

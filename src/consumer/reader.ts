@@ -97,7 +97,6 @@ export class Reader implements AsyncIterable<FetchedMessage> {
       const coordinator = new Coordinator(this.#client, c.groupId!, backoff)
       const handOuts = new HandOuts(c.maxPollInterval, () => {
         this.#group?.leaveForPollTimeout(new PollIntervalExceededError(c.maxPollInterval))
-        handOuts.wake()
       })
       this.#handOuts = handOuts
       const group = new GroupMembership(
@@ -128,7 +127,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
             handOuts.forget(partitions)
           },
           stopFetching: (partitions) => this.#fetcher.revoke(partitions),
-          awaitDone: (partitions, timeoutMs, signal, stop) => handOuts.waitDone(partitions, timeoutMs, signal, stop),
+          awaitDone: (partitions, timeoutMs, signal) => handOuts.waitDone(partitions, timeoutMs, signal),
           fail: (error) => this.#fail(error),
           report: (error) => {
             if (this.#reported.length < 16) this.#reported.push(error)

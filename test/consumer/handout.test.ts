@@ -24,21 +24,20 @@ describe('HandOuts', () => {
     h.close()
   })
 
-  it('waitDone resolves when released, with what is still held at the timeout, or when told to stop', async () => {
+  it('waitDone resolves when released, with what is still held at the timeout or abort', async () => {
     const h = new HandOuts(60_000, () => {})
     const signal = new AbortController().signal
     h.handedOut([rec(0, 1n), rec(1, 1n)])
-    const waiting = h.waitDone([tp(0)], 10_000, signal, () => false)
+    const waiting = h.waitDone([tp(0)], 10_000, signal)
     h.committed([{ ...tp(1), offset: 2n }]) // another partition: still waiting
     h.forget([tp(0)])
     expect(await waiting).toEqual([])
 
     h.handedOut([rec(2, 0n)])
-    expect(await h.waitDone([tp(2)], 30, signal, () => false)).toEqual([tp(2)])
-    let stop = false
-    const stopped = h.waitDone([tp(2)], 10_000, signal, () => stop)
-    stop = true
-    h.wake()
+    expect(await h.waitDone([tp(2)], 30, signal)).toEqual([tp(2)])
+    const interrupt = new AbortController()
+    const stopped = h.waitDone([tp(2)], 10_000, interrupt.signal)
+    interrupt.abort()
     expect(await stopped).toEqual([tp(2)])
     h.close()
   })

@@ -218,6 +218,47 @@ describe.sequential(`one member processes a partition at a time, against ${targe
     }
   }, 90_000)
 
+  it('a member fenced while it waits for records handed out stops waiting: the partitions are lost at once', async () => {
+    const topic = unique('handover-fenced')
+    const groupId = unique('handover-fenced-g')
+    await createTopic(target.bootstrap, topic, 1)
+    await produce(target.bootstrap, topic, 20)
+    const lost: { at: number; partitions: TopicPartition[] }[] = []
+    const config = (tag: 'A' | 'B'): ReaderConfig => ({
+      brokers: target.bootstrap,
+      groupId,
+      topic,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 100,
+      rebalanceTimeout: 10_000,
+      groupBalancers: [toB(tag, 'eager')],
+      onLost: (partitions) => void lost.push({ at: Date.now(), partitions }),
+    })
+    const faults = target.cluster!.faults as unknown as {
+      groupError(groupId: string, api: string, code: number, opts?: { count?: number }): void
+    }
+    const a = new Reader(config('A'))
+    let b: Reader | undefined
+    try {
+      const signal = AbortSignal.timeout(60_000)
+      const batch = await a.fetchBatch({ signal })
+      b = new Reader(config('B'))
+      await sleep(500) // A now waits for its batch before rejoining
+      expect(lost).toEqual([])
+      const fencedAt = Date.now()
+      faults.groupError(groupId, 'Heartbeat', 25 /* UNKNOWN_MEMBER_ID */)
+      await waitFor(() => lost.length > 0, 5000, 'A to lose the partition')
+      expect(lost[0]!.at - fencedAt).toBeLessThan(2000) // not after rebalanceTimeout
+      expect(lost[0]!.partitions).toEqual([{ topic, partition: 0 }])
+      const error = await a.commitMessages(...batch.messages).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(CommitRejectedError)
+      expect((error as CommitRejectedError).reason).toBe('fenced')
+    } finally {
+      await b?.close()
+      await a.close()
+    }
+  }, 90_000)
+
   it('maxPollInterval: a member holding records too long leaves, the others take over, the next read throws and rejoins', async () => {
     const topic = unique('poll-interval')
     const groupId = unique('poll-interval-g')
