@@ -71,7 +71,9 @@ export interface ReaderConfig extends ClientConfig {
   sessionTimeout?: number
   /**
    * How long the coordinator waits for every member to rejoin during a rebalance (ms); Java uses
-   * max.poll.interval.ms (300 000), kafka-go RebalanceTimeout (30 000). Default 60 000.
+   * max.poll.interval.ms (300 000), kafka-go RebalanceTimeout (30 000). Default 60 000. Also how
+   * long a member giving partitions up waits for the records of them it handed out to be
+   * committed or released (the next read, or release()) before it revokes them anyway.
    */
   rebalanceTimeout?: number
   /**
