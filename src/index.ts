@@ -54,6 +54,7 @@ export {
 export {
   CommitRejectedError,
   LogTruncatedError,
+  PollIntervalExceededError,
   ReaderStateError,
   type CommitRejectReason,
   type TopicPartitionOffset,

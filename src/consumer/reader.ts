@@ -17,10 +17,11 @@ import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
 import { OffsetCommitter, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
-import { CommitRejectedError, ReaderStateError } from './errors.js'
+import { CommitRejectedError, PollIntervalExceededError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { GroupMembership } from './group.js'
+import { HandOuts } from './handout.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
 import { ReaderStatsCollector, type ReaderStats } from './stats.js'
@@ -51,6 +52,8 @@ export class Reader implements AsyncIterable<FetchedMessage> {
   readonly #fetcher: Fetcher
   readonly #group: GroupMembership | null = null
   readonly #committer: OffsetCommitter | null = null
+  /** Group mode: records handed out and not done with (rebalances and maxPollInterval wait on them). */
+  readonly #handOuts: HandOuts | null = null
   /** Aborted when the Reader closes: wakes every waiting read. */
   readonly #closed = new AbortController()
   #state: ReaderState = 'open'
@@ -92,6 +95,10 @@ export class Reader implements AsyncIterable<FetchedMessage> {
     } else {
       this.#client.metadata.addTopics(c.topics)
       const coordinator = new Coordinator(this.#client, c.groupId!, backoff)
+      const handOuts = new HandOuts(c.maxPollInterval, () => {
+        this.#group?.leaveForPollTimeout(new PollIntervalExceededError(c.maxPollInterval))
+      })
+      this.#handOuts = handOuts
       const group = new GroupMembership(
         {
           client: this.#client,
@@ -122,7 +129,12 @@ export class Reader implements AsyncIterable<FetchedMessage> {
                 leaderEpoch: this.#committer?.committedLeaderEpoch(s.topic, s.partition) ?? -1,
               })),
             ),
-          revoke: (partitions) => this.#fetcher.revoke(partitions),
+          revoke: (partitions) => {
+            this.#fetcher.revoke(partitions)
+            handOuts.forget(partitions)
+          },
+          stopFetching: (partitions) => this.#fetcher.revoke(partitions),
+          awaitDone: (partitions, timeoutMs, signal) => handOuts.waitDone(partitions, timeoutMs, signal),
           fail: (error) => this.#fail(error),
           report: (error) => {
             if (this.#reported.length < 16) this.#reported.push(error)
@@ -192,12 +204,14 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    */
   async fetchMessage(options: ReadOptions = {}): Promise<FetchedMessage> {
     const started = Date.now()
+    this.#handOuts?.releaseAll() // asking for more: what was handed out before is done with
     for (;;) {
       this.#throwIfUnusable()
       const message = this.#queue.shift()
       if (message !== undefined) {
         this.#stats.waitTime.observe(Date.now() - started)
         this.#countOne(message)
+        this.#handOuts?.handedOut([message])
         return message
       }
       await this.#waitReadable(options.signal, 'fetchMessage')
@@ -222,12 +236,14 @@ export class Reader implements AsyncIterable<FetchedMessage> {
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
     const started = Date.now()
+    this.#handOuts?.releaseAll()
     for (;;) {
       this.#throwIfUnusable()
       const batch = this.#queue.shiftBatch()
       if (batch !== undefined) {
         this.#stats.waitTime.observe(Date.now() - started)
         for (const m of batch.messages) this.#countOne(m)
+        this.#handOuts?.handedOut(batch.messages)
         return batch
       }
       await this.#waitReadable(options.signal, 'fetchBatch')
@@ -335,8 +351,18 @@ export class Reader implements AsyncIterable<FetchedMessage> {
     if (this.#state === 'closed') throw new ClosedError('Reader')
     const offsets = highestPerPartition(messages)
     if (offsets.length === 0) return
+    this.#handOuts?.committed(offsets)
     if (this.#config.commitInterval > 0) this.#committer.mark(offsets)
     else await this.#committer.commit(offsets, { signal: options.signal })
+  }
+
+  /**
+   * Group mode: says the application is done with every record handed out so far (processed,
+   * or given up on) without reading more, so a rebalance waiting for them goes ahead and the
+   * maxPollInterval clock stops (franz-go's AllowRebalance). Reading again does the same.
+   */
+  release(): void {
+    this.#handOuts?.releaseAll()
   }
 
   /** Commits what is marked now (periodic mode) and waits for it. */
@@ -347,6 +373,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
   async #markRead(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {
     const offsets = highestPerPartition(messages)
     if (offsets.length === 0 || this.#committer === null) return
+    this.#handOuts?.committed(offsets)
     if (this.#config.commitInterval > 0) this.#committer.mark(offsets)
     else await this.#committer.commit(offsets, { signal })
   }
@@ -464,6 +491,7 @@ export class Reader implements AsyncIterable<FetchedMessage> {
     this.#state = 'closing'
     this.#closed.abort()
     if (this.#commitTimer !== null) clearInterval(this.#commitTimer)
+    this.#handOuts?.close()
     const deadline = deadlineSignal(this.#config.closeTimeout)
     const fetching = this.#fetcher.stop()
     try {
@@ -494,6 +522,8 @@ export class Reader implements AsyncIterable<FetchedMessage> {
 
   #throwIfUnusable(): void {
     this.#throwIfClosed()
+    // Reading again after a maxPollInterval leave: rejoin (the error is among #reported).
+    this.#group?.resume()
     if (this.#fatal !== null) throw this.#fatal
     const reported = this.#reported.shift()
     if (reported !== undefined) throw reported
