@@ -69,6 +69,7 @@ export {
 export {
   CommitRejectedError,
   LogTruncatedError,
+  PollIntervalExceededError,
   ReaderStateError,
   UnknownTopicError,
   type CommitRejectReason,

@@ -18,6 +18,7 @@ import { loadState, savedClusterId, saveState } from './persistence.js'
 import { ScramCredentialCache } from './sasl.js'
 import { TopicRegistry, type Partition, type ReplicaEnv } from './topics.js'
 import { TransactionCoordinator } from './transactions.js'
+import { CoordinatorLoad } from './coordinator-load.js'
 
 export class Cluster {
   readonly options: ResolvedOptions
@@ -27,6 +28,8 @@ export class Cluster {
   readonly groups: GroupCoordinator
   readonly transactions: TransactionCoordinator
   readonly faults: Faults
+  /** Group coordinators answering COORDINATOR_LOAD_IN_PROGRESS after they moved (coordinator-load.ts). */
+  readonly coordinatorLoad: CoordinatorLoad
   /** Dynamic broker-level topic defaults (IncrementalAlterConfigs on a BROKER resource). */
   readonly dynamicTopicDefaults = new Map<string, string>()
   private nextProducerId = 0n
@@ -57,6 +60,11 @@ export class Cluster {
     this.groups = new GroupCoordinator(this)
     this.transactions = new TransactionCoordinator(this)
     this.faults = new Faults(this)
+    this.coordinatorLoad = new CoordinatorLoad(
+      options.coordinatorLoadRequests,
+      (p) => this.coordinatorOfPartition(p)?.id ?? -1,
+      options.offsetsTopicPartitions,
+    )
   }
 
   /** Starts a cluster whose brokers listen on loopback (ports chosen by the OS unless given). */
@@ -84,6 +92,7 @@ export class Cluster {
         // The cluster id (and anything else new) is on disk before the first client connects.
         saveState(cluster, journal)
       }
+      cluster.coordinatorLoad.started()
       cluster.ready = true
     } catch (err) {
       await cluster.stop()
@@ -124,9 +133,17 @@ export class Cluster {
    * are not materialised; their partition i is led by broker i mod n, or by the next running one.
    */
   coordinatorFor(key: string): BrokerNode | undefined {
+    return this.coordinatorOfPartition(this.offsetsPartitionOf(key))
+  }
+
+  /** The partition of the offsets (or transaction-state) topic that `key` belongs to. */
+  offsetsPartitionOf(key: string): number {
     const hash = javaStringHash(key)
     // Kafka's Utils.abs maps Integer.MIN_VALUE to 0.
-    const partition = (hash === -0x80000000 ? 0 : Math.abs(hash)) % this.options.offsetsTopicPartitions
+    return (hash === -0x80000000 ? 0 : Math.abs(hash)) % this.options.offsetsTopicPartitions
+  }
+
+  private coordinatorOfPartition(partition: number): BrokerNode | undefined {
     const n = this.brokers.length
     for (let i = 0; i < n; i++) {
       const b = this.brokers[(partition + i) % n]!
@@ -180,6 +197,7 @@ export class Cluster {
     await b.stop()
     for (const t of this.topics.all()) for (const p of t.partitions) p.onBrokerStopped(id)
     this.groups.onCoordinatorsChanged()
+    this.coordinatorLoad.changed()
     this.log.info(`broker ${id} stopped`)
   }
 
@@ -189,6 +207,7 @@ export class Cluster {
     await b.start()
     for (const t of this.topics.all()) for (const p of t.partitions) p.onBrokerStarted(id)
     this.groups.onCoordinatorsChanged()
+    this.coordinatorLoad.changed()
     this.log.info(`broker ${id} started`)
   }
 

@@ -36,6 +36,13 @@ export interface ClusterOptions {
   groupMaxSize?: number
   /** offsets.topic.num.partitions: how groups are spread over coordinators. Default 50. */
   offsetsTopicPartitions?: number
+  /**
+   * How many group requests a coordinator answers with COORDINATOR_LOAD_IN_PROGRESS for an
+   * offsets partition it has just taken over (at startup, or after a broker stopped or
+   * started), as Kafka does while it loads the partition. A count, not a time, so tests stay
+   * deterministic. Default 0 (off); `faults.loadCoordinator` starts one at a chosen moment.
+   */
+  coordinatorLoadRequests?: number
   /** transaction.max.timeout.ms. Default 900000. */
   transactionMaxTimeoutMs?: number
   /** How often retention and compaction run (log.retention.check.interval.ms). Default 300000. */
@@ -68,6 +75,7 @@ export interface ResolvedOptions {
   groupMaxSessionTimeoutMs: number
   groupMaxSize: number
   offsetsTopicPartitions: number
+  coordinatorLoadRequests: number
   transactionMaxTimeoutMs: number
   retentionCheckIntervalMs: number
   topicDefaults: Record<string, string>
@@ -113,6 +121,7 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     groupMaxSessionTimeoutMs: positiveInt('groupMaxSessionTimeoutMs', opts.groupMaxSessionTimeoutMs, 1800000, 0),
     groupMaxSize: positiveInt('groupMaxSize', opts.groupMaxSize, 0x7fffffff),
     offsetsTopicPartitions: positiveInt('offsetsTopicPartitions', opts.offsetsTopicPartitions, 50),
+    coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 0, 0),
     transactionMaxTimeoutMs: positiveInt('transactionMaxTimeoutMs', opts.transactionMaxTimeoutMs, 900000),
     retentionCheckIntervalMs: positiveInt('retentionCheckIntervalMs', opts.retentionCheckIntervalMs, 300000),
     topicDefaults: { ...(opts.topicDefaults ?? {}) },

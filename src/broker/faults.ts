@@ -57,8 +57,21 @@
 //                                        cleared: a KRaft broker behind on the metadata log.
 //                                        Setting it again freezes a newer view. Other requests
 //                                        (Produce, Fetch...) use the current state.
+//   faults.groupError(groupId, api, code, { count? })
+//                                        the next `count` (default 1) requests of `api` (JoinGroup,
+//                                        SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
+//                                        OffsetFetch, ...) about `groupId`, at its coordinator, are
+//                                        answered with `code` (e.g. UNKNOWN_MEMBER_ID,
+//                                        ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS) and not
+//                                        applied: the group's state is left as it was.
+//   faults.loadCoordinator(groupId, requests = 1)
+//                                        the group's coordinator starts loading its offsets
+//                                        partition now: the next `requests` group requests for
+//                                        any group of that partition answer
+//                                        COORDINATOR_LOAD_IN_PROGRESS (as after a move, see the
+//                                        coordinatorLoadRequests option).
 //   faults.clear()                       removes failNext/delay/dropResponse/failPartition/
-//                                        lagMetadata/blackhole/lagging faults.
+//                                        groupError/lagMetadata/blackhole/lagging faults.
 
 import { apiByKey } from '../protocol/messages/index.js'
 import type { Cluster } from './cluster.js'
@@ -94,6 +107,13 @@ interface PartitionRule {
   errorCode: number
 }
 
+interface GroupRule {
+  apiKey: number
+  groupId: string
+  remaining: number
+  errorCode: number
+}
+
 /** The APIs whose partitions failPartition can fail one by one. */
 const PARTITION_FAULT_APIS = new Set(['produce', 'fetch'])
 
@@ -125,6 +145,7 @@ export class Faults {
   private delays: DelayRule[] = []
   private drops: DropRule[] = []
   private partitionFails: PartitionRule[] = []
+  private groupFails: GroupRule[] = []
 
   constructor(private readonly cluster: Cluster) {}
 
@@ -216,6 +237,27 @@ export class Faults {
     return rule.errorCode
   }
 
+  groupError(groupId: string, api: number | string, errorCode: number, opts: { count?: number } = {}): void {
+    const count = opts.count ?? 1
+    if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`)
+    this.groupFails.push({ apiKey: resolveApiKey(api), groupId, remaining: count, errorCode })
+  }
+
+  /** The error injected for one request of `apiKey` about `groupId` (undefined for none), counted. */
+  takeGroup(groupId: string, apiKey: number): number | undefined {
+    const rule = this.groupFails.find((r) => r.apiKey === apiKey && r.groupId === groupId)
+    if (rule === undefined) return undefined
+    rule.remaining--
+    if (rule.remaining <= 0) this.groupFails.splice(this.groupFails.indexOf(rule), 1)
+    return rule.errorCode
+  }
+
+  loadCoordinator(groupId: string, requests = 1): void {
+    if (!Number.isInteger(requests) || requests < 1)
+      throw new RangeError(`requests must be a positive integer, got ${requests}`)
+    this.cluster.coordinatorLoad.load(this.cluster.offsetsPartitionOf(groupId), requests)
+  }
+
   delay(api: number | string, ms: number, opts: { broker?: number; count?: number } = {}): void {
     if (!(ms >= 0)) throw new RangeError(`ms must be >= 0, got ${ms}`)
     this.delays.push({ apiKey: resolveApiKey(api), broker: opts.broker, remaining: opts.count ?? Infinity, ms })
@@ -235,6 +277,7 @@ export class Faults {
     this.delays = []
     this.drops = []
     this.partitionFails = []
+    this.groupFails = []
     for (const b of this.cluster.brokers) {
       b.blackholed = false
       b.metadataView = undefined

@@ -85,9 +85,18 @@ export interface ReaderConfig extends ClientConfig {
   sessionTimeout?: number
   /**
    * How long the coordinator waits for every member to rejoin during a rebalance (ms); Java uses
-   * max.poll.interval.ms (300 000), kafka-go RebalanceTimeout (30 000). Default 60 000.
+   * max.poll.interval.ms (300 000), kafka-go RebalanceTimeout (30 000). Default 60 000. Also how
+   * long a member giving partitions up waits for the records of them it handed out to be
+   * committed or released (the next read, or release()) before it revokes them anyway.
    */
   rebalanceTimeout?: number
+  /**
+   * How long the application may hold records it was handed (fetchMessage, fetchBatch, the
+   * iterators) without reading again, committing them or calling release() (ms); past it the
+   * member leaves the group so the others take its partitions over, and the next read throws
+   * PollIntervalExceededError and rejoins (Java max.poll.interval.ms, KIP-62). Default 300 000.
+   */
+  maxPollInterval?: number
   /**
    * How often the subscribed topics' partition counts are checked (ms); a change triggers a
    * rebalance (kafka-go PartitionWatchInterval; Java checks on every metadata refresh,
@@ -169,6 +178,7 @@ export interface ResolvedReaderConfig {
   heartbeatInterval: number
   sessionTimeout: number
   rebalanceTimeout: number
+  maxPollInterval: number
   partitionWatchInterval: number
   groupBalancers: readonly GroupBalancer[]
   /** 'cooperative' only when every balancer is cooperative (Java's rule). */
@@ -199,6 +209,7 @@ export const READER_DEFAULTS = {
   heartbeatInterval: 3000,
   sessionTimeout: 45_000,
   rebalanceTimeout: 60_000,
+  maxPollInterval: 300_000,
   partitionWatchInterval: 5000,
   isolationLevel: 'read_committed' as IsolationLevel,
   readBackoffMin: 100,
@@ -238,6 +249,7 @@ const RULES: Record<string, Check> = {
   heartbeatInterval: milliseconds(1),
   sessionTimeout: milliseconds(1),
   rebalanceTimeout: milliseconds(1),
+  maxPollInterval: milliseconds(1),
   partitionWatchInterval: milliseconds(1),
   groupBalancers: (v) => {
     if (!Array.isArray(v) || v.length === 0) return 'must be a non-empty array of GroupBalancers'
@@ -283,7 +295,6 @@ const REMOVED: Record<string, string> = {
   autoOffsetReset: 'use startOffset: FirstOffset | LastOffset',
   autoCommit: 'use commitInterval (0 = commit synchronously in commitMessages/readMessage)',
   queueCapacity: 'use queueCapacityBytes: the prefetch queue is bounded in bytes',
-  maxPollInterval: 'not supported: the Reader heartbeats on its own timer; use rebalanceTimeout',
   sessionTimeoutMs: 'use sessionTimeout (ms)',
   fetchMaxWaitMs: 'use maxWait (ms)',
 }
@@ -369,6 +380,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     heartbeatInterval,
     sessionTimeout,
     rebalanceTimeout: config.rebalanceTimeout ?? READER_DEFAULTS.rebalanceTimeout,
+    maxPollInterval: config.maxPollInterval ?? READER_DEFAULTS.maxPollInterval,
     partitionWatchInterval: config.partitionWatchInterval ?? READER_DEFAULTS.partitionWatchInterval,
     groupBalancers,
     rebalanceProtocol,

@@ -93,6 +93,26 @@ export class LogTruncatedError extends KafkaTsError {
 }
 
 /**
+ * The application held records longer than `maxPollInterval` without reading again (Java's
+ * max.poll.interval.ms, KIP-62): the member left the group so others could take its partitions
+ * over, which lost them here (onLost; commits of what was held are refused as 'fenced'). Thrown
+ * once by the next read, which also makes the member rejoin; reading on is fine.
+ */
+export class PollIntervalExceededError extends KafkaTsError {
+  readonly retriable = true
+  readonly maxPollInterval: number
+
+  constructor(maxPollInterval: number) {
+    super(
+      'KAFKATS_POLL_INTERVAL_EXCEEDED',
+      `records were held for more than maxPollInterval (${maxPollInterval} ms) without reading again: ` +
+        'the member left the group and its partitions went to others; it rejoins now',
+    )
+    this.maxPollInterval = maxPollInterval
+  }
+}
+
+/**
  * The topic (or the partition) a direct Reader reads does not exist, and did not appear within
  * metadataTimeout. Reads reject with it while that lasts; they go on once the topic exists
  * (created, or auto-created with allowAutoTopicCreation).

@@ -9,8 +9,12 @@
 // marked, calls onRevoke and gives up every partition before rejoining. Cooperative rebalancing
 // (KIP-429, every balancer cooperative) keeps its partitions through the rebalance, gives up only
 // those the new assignment takes away, and then rejoins once more so they can be handed over.
-// Heartbeats run on their own timer while the member is stable, so a slow message handler never
-// costs the membership (the session only needs heartbeats; there is no max.poll.interval here).
+// Heartbeats run on their own timer while the member is stable, so a slow message handler does
+// not cost the session. Two bounds tie the membership to the application's progress instead:
+// partitions taken away are only given up once the records of them handed out are done with
+// (handout.ts), up to rebalanceTimeout, so two members never process one partition at once; and
+// a member that holds records longer than maxPollInterval leaves the group (Java's KIP-62) until
+// the application reads again.
 
 import type { Logger } from '../logger.js'
 import type { KafkaClient } from '../cluster/client.js'
@@ -70,6 +74,13 @@ export interface GroupHooks {
   assign(starts: StartPosition[]): void
   /** Stop fetching partitions and drop what is queued of them. */
   revoke(partitions: TopicPartition[]): void
+  /** Stop fetching partitions and drop what is queued of them, but keep what is handed out. */
+  stopFetching(partitions: TopicPartition[]): void
+  /**
+   * Waits until the application is done with the records of `partitions` it was handed (or
+   * `timeoutMs`, or `signal`); resolves with the partitions still held.
+   */
+  awaitDone(partitions: TopicPartition[], timeoutMs: number, signal: AbortSignal): Promise<TopicPartition[]>
   /** Something the Reader cannot recover from (authorization, a fenced static member...). */
   fail(error: Error): void
   /** An error the application should see once (a rebalance callback threw); the Reader goes on. */
@@ -105,6 +116,13 @@ export class GroupMembership implements MembershipView {
   /** Set by a response that fenced this member; the partitions are lost. */
   #fencedCode: number | null = null
   #rejoinReason: string | null = null
+  /**
+   * maxPollInterval passed with records held: 'requested' until the loop has left the group,
+   * 'left' until the application reads again (resume()).
+   */
+  #leave: { state: 'requested' | 'left'; error: Error } | null = null
+  /** Ends a wait for records handed out: the member was fenced or must leave meanwhile. */
+  #interruptWait: AbortController | null = null
   /** Sent in JoinGroup (v8+, KIP-800) so the broker logs why members rejoin. */
   #joinReason = 'joining'
   readonly #rejoin = new Notifier()
@@ -155,6 +173,7 @@ export class GroupMembership implements MembershipView {
     if (generationId !== this.generationId || memberId !== this.memberId) return
     this.#fencedCode ??= errorCode
     this.#rejoinReason ??= `fenced: ${errorInfo(errorCode).name}`
+    this.#interruptWait?.abort() // lost partitions are not waited for: they are someone else's
     this.#rejoin.notify()
   }
 
@@ -162,6 +181,25 @@ export class GroupMembership implements MembershipView {
     // A join under way already takes the member into the next generation.
     if (this.#state === 'joining') return
     this.#rejoinReason ??= reason
+    this.#rejoin.notify()
+  }
+
+  /**
+   * The application held records past maxPollInterval: leave the group (the others take the
+   * partitions over) and stay out until resume(). `error` is reported once it has left.
+   */
+  leaveForPollTimeout(error: Error): void {
+    if (this.#state === 'closed' || this.#leave !== null) return
+    this.#leave = { state: 'requested', error }
+    this.#rejoinReason ??= 'the application exceeded maxPollInterval'
+    this.#interruptWait?.abort()
+    this.#rejoin.notify()
+  }
+
+  /** The application reads again: a member that left for a poll timeout rejoins. */
+  resume(): void {
+    if (this.#leave?.state !== 'left') return
+    this.#leave = null
     this.#rejoin.notify()
   }
 
@@ -193,24 +231,8 @@ export class GroupMembership implements MembershipView {
     } finally {
       this.#committer.stop()
     }
-    if (this.memberId !== '' && this.groupInstanceId === null) {
-      const memberId = this.memberId
-      await this.#o.coordinator
-        .send(
-          LeaveGroup,
-          (version) =>
-            version >= 3
-              ? {
-                  groupId: this.groupId,
-                  members: [
-                    { memberId, groupInstanceId: null, ...(version >= 5 ? { reason: 'the Reader closed' } : {}) },
-                  ],
-                }
-              : { groupId: this.groupId, memberId },
-          { signal, timeoutMs: this.#o.requestTimeout },
-        )
-        .catch(() => {}) // best effort: the session timeout removes the member anyway
-    }
+    if (this.memberId !== '' && this.groupInstanceId === null)
+      await this.#sendLeave(this.memberId, 'the Reader closed', signal)
     this.memberId = ''
     this.generationId = DEFAULT_GENERATION
   }
@@ -254,6 +276,17 @@ export class GroupMembership implements MembershipView {
   async #prepareJoin(signal: AbortSignal): Promise<void> {
     this.#joinReason = this.#rejoinReason ?? (this.generationId < 0 ? 'joining' : 'rejoining')
     this.#rejoinReason = null
+    if (this.#leave !== null) {
+      await this.#leaveUntilResumed(signal)
+      this.#joinReason = 'rejoining after exceeding maxPollInterval'
+      this.#rejoinReason = null
+    }
+    if (this.#fencedCode === null && this.#o.protocol === 'eager' && this.#owned.size > 0) {
+      // From here on a rebalance is under way: a heartbeat's REBALANCE_IN_PROGRESS is this one.
+      this.#state = 'joining'
+      await this.#awaitDone([...this.#owned.values()], signal)
+    }
+    if (this.#leave !== null) throw new Rejoin() // maxPollInterval passed while waiting
     if (this.#fencedCode !== null) {
       // The coordinator dropped this member: the partitions are already someone else's (Java's
       // onPartitionsLost). Nothing can be committed for them.
@@ -270,6 +303,64 @@ export class GroupMembership implements MembershipView {
       await this.#giveUp([...this.#owned.values()], signal)
     }
     await this.#stopHeartbeat()
+  }
+
+  /**
+   * Before partitions are revoked: stop fetching them, then wait (up to rebalanceTimeout) until
+   * the application is done with what it was handed of them, so that their next owner never
+   * starts on records still being processed here (issue 11). Heartbeats go on meanwhile.
+   */
+  async #awaitDone(owned: Ownership[], signal: AbortSignal): Promise<void> {
+    const partitions = owned.map((o) => ({ topic: o.topic, partition: o.partition }))
+    this.#hooks.stopFetching(partitions)
+    if (this.#fencedCode !== null || this.#leave !== null) return
+    const interrupt = (this.#interruptWait = new AbortController())
+    try {
+      await this.#hooks.awaitDone(partitions, this.#o.rebalanceTimeout, AbortSignal.any([signal, interrupt.signal]))
+    } finally {
+      this.#interruptWait = null
+    }
+  }
+
+  /**
+   * Leaves the group for a poll timeout (Java's maybeLeaveGroup from the heartbeat thread): the
+   * partitions are lost (nothing held can be committed any more), LeaveGroup lets the others
+   * take them over at once (a static member is dropped by its session timeout instead), and
+   * the member stays out until the application reads again.
+   */
+  async #leaveUntilResumed(signal: AbortSignal): Promise<void> {
+    const leave = this.#leave!
+    this.#state = 'unjoined'
+    this.#stableChanged.notify()
+    await this.#stopHeartbeat()
+    const memberId = this.memberId
+    this.generationId = DEFAULT_GENERATION
+    this.#ownedGeneration = DEFAULT_GENERATION
+    this.#fencedCode = null
+    await this.#giveUp([...this.#owned.values()], signal, true)
+    if (memberId !== '' && this.groupInstanceId === null) {
+      this.memberId = ''
+      await this.#sendLeave(memberId, 'the application exceeded maxPollInterval', signal)
+    }
+    leave.state = 'left'
+    this.#hooks.report(leave.error)
+    while (this.#leave !== null && !signal.aborted) await this.#rejoin.wait(signal).catch(() => {})
+  }
+
+  async #sendLeave(memberId: string, reason: string, signal: AbortSignal): Promise<void> {
+    await this.#o.coordinator
+      .send(
+        LeaveGroup,
+        (version) =>
+          version >= 3
+            ? {
+                groupId: this.groupId,
+                members: [{ memberId, groupInstanceId: null, ...(version >= 5 ? { reason } : {}) }],
+              }
+            : { groupId: this.groupId, memberId },
+        { signal, timeoutMs: this.#o.requestTimeout },
+      )
+      .catch(() => {}) // best effort: the session timeout removes the member anyway
   }
 
   /**
@@ -476,6 +567,12 @@ export class GroupMembership implements MembershipView {
     if (!this.isLeader) this.#snapshot = new Map()
 
     if (revoked.length > 0) {
+      await this.#awaitDone(revoked, signal)
+      if (this.#fencedCode !== null) {
+        // Fenced while waiting: the rejoin gives every partition up as lost.
+        this.#stableChanged.notify()
+        return
+      }
       await this.#committer.flush({ signal: deadlineSignal(o.requestTimeout, signal) }).catch(() => {})
       await this.#giveUp(revoked, signal)
       // KIP-429: the partitions taken away can only be handed over in another rebalance.

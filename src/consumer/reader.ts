@@ -19,12 +19,13 @@ import { OffsetCommitter, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
 import type { UnknownTopicError } from './errors.js'
-import { CommitRejectedError, ReaderStateError } from './errors.js'
+import { CommitRejectedError, PollIntervalExceededError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { partitionKey } from './cursor.js'
 import { watchTopics } from './topic-watch.js'
 import { GroupMembership } from './group.js'
+import { HandOuts } from './handout.js'
 import { listOffsets, type ListedOffset, type ListOffsetsContext } from './list-offsets.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
@@ -87,6 +88,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   readonly #fetcher: Fetcher
   readonly #group: GroupMembership | null = null
   readonly #committer: OffsetCommitter | null = null
+  /** Group mode: records handed out and not done with (rebalances and maxPollInterval wait on them). */
+  readonly #handOuts: HandOuts | null = null
   /** Aborted when the Reader closes: wakes every waiting read. */
   readonly #closed = new AbortController()
   #state: ReaderState = 'open'
@@ -139,6 +142,10 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     } else {
       this.#client.metadata.addTopics(c.topics)
       const coordinator = new Coordinator(this.#client, c.groupId!, backoff, this.#log)
+      const handOuts = new HandOuts(c.maxPollInterval, () => {
+        this.#group?.leaveForPollTimeout(new PollIntervalExceededError(c.maxPollInterval))
+      })
+      this.#handOuts = handOuts
       const group = new GroupMembership(
         {
           client: this.#client,
@@ -170,7 +177,12 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
                 leaderEpoch: this.#committer?.committedLeaderEpoch(s.topic, s.partition) ?? -1,
               })),
             ),
-          revoke: (partitions) => this.#fetcher.revoke(partitions),
+          revoke: (partitions) => {
+            this.#fetcher.revoke(partitions)
+            handOuts.forget(partitions)
+          },
+          stopFetching: (partitions) => this.#fetcher.revoke(partitions),
+          awaitDone: (partitions, timeoutMs, signal) => handOuts.waitDone(partitions, timeoutMs, signal),
           fail: (error) => this.#fail(error),
           report: (error) => {
             if (this.#reported.length < 16) this.#reported.push(error)
@@ -252,12 +264,14 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    */
   async fetchMessage(options: ReadOptions = {}): Promise<FetchedMessage> {
     const started = Date.now()
+    this.#handOuts?.releaseAll() // asking for more: what was handed out before is done with
     for (;;) {
       this.#throwIfUnusable()
       const message = this.#queue.shift()
       if (message !== undefined) {
         this.#stats.waitTime.observe(Date.now() - started)
         this.#countOne(message)
+        this.#handOuts?.handedOut([message])
         return message
       }
       await this.#waitReadable(options.signal, 'fetchMessage')
@@ -282,12 +296,14 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
     const started = Date.now()
+    this.#handOuts?.releaseAll()
     for (;;) {
       this.#throwIfUnusable()
       const batch = this.#queue.shiftBatch()
       if (batch !== undefined) {
         this.#stats.waitTime.observe(Date.now() - started)
         for (const m of batch.messages) this.#countOne(m)
+        this.#handOuts?.handedOut(batch.messages)
         return batch
       }
       await this.#waitReadable(options.signal, 'fetchBatch')
@@ -391,9 +407,19 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     if (this.#state === 'closed') throw new ClosedError('Reader')
     const offsets = highestPerPartition(messages)
     if (offsets.length === 0) return
+    this.#handOuts?.committed(offsets)
     const allowRewind = options.allowRewind === true
     if (this.#config.commitInterval > 0) this.#committer.mark(offsets, { allowRewind })
     else await this.#committer.commit(offsets, { signal: options.signal, allowRewind })
+  }
+
+  /**
+   * Group mode: says the application is done with every record handed out so far (processed,
+   * or given up on) without reading more, so a rebalance waiting for them goes ahead and the
+   * maxPollInterval clock stops (franz-go's AllowRebalance). Reading again does the same.
+   */
+  release(): void {
+    this.#handOuts?.releaseAll()
   }
 
   /** Commits what is marked now (periodic mode) and waits for it. */
@@ -409,8 +435,10 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   async #iterated(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {
     const committer = this.#committer
     if (committer === null) return
+    const offsets = highestPerPartition(messages)
+    this.#handOuts?.committed(offsets)
     try {
-      committer.mark(highestPerPartition(messages))
+      committer.mark(offsets)
     } catch (err) {
       // Revoked or fenced meanwhile: the partition's owner reads it again; the loop goes on
       // (Java's auto-commit logs such failures the same way).
@@ -426,6 +454,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   async #markRead(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {
     const offsets = highestPerPartition(messages)
     if (offsets.length === 0 || this.#committer === null) return
+    this.#handOuts?.committed(offsets)
     if (this.#config.commitInterval > 0) this.#committer.mark(offsets)
     else await this.#committer.commit(offsets, { signal })
   }
@@ -657,6 +686,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     this.#state = 'closing'
     this.#closed.abort()
     if (this.#commitTimer !== null) clearInterval(this.#commitTimer)
+    this.#handOuts?.close()
     const deadline = deadlineSignal(this.#config.closeTimeout)
     const fetching = this.#fetcher.stop()
     try {
@@ -693,6 +723,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
 
   #throwIfUnusable(): void {
     this.#throwIfClosed()
+    // Reading again after a maxPollInterval leave: rejoin (the error is among #reported).
+    this.#group?.resume()
     if (this.#fatal !== null) throw this.#fatal
     if (this.#unknownTopic !== null) throw this.#unknownTopic
     const reported = this.#reported.shift()

@@ -78,22 +78,43 @@ describe('idempotent Writer', () => {
 
   it('resends a failed batch and the batches behind it in their original order, keeping sequences', async () => {
     const w = await setup({ batchSize: 5, async: true, completion: () => {}, batchTimeout: 50 })
+    // One batch first: until the broker has acknowledged one, only one batch is in flight (an
+    // unknown producer is accepted at any sequence), so the pipelined case needs a known producer.
+    await w.writeMessages(values(0, 1))
+    await w.flush()
     let failed = false
     mini!.produceHook = (a) => {
-      if (!failed && a.baseSequence === 0) {
+      if (!failed && a.baseSequence === 1) {
         failed = true
         return ErrorCode.NOT_LEADER_OR_FOLLOWER
       }
       return undefined
     }
-    await w.writeMessages(values(0, 20)) // 4 batches, pipelined
+    await w.writeMessages(values(1, 21)) // 4 batches, pipelined
     await w.flush()
-    expect(mini!.log('t', 0)).toEqual(names(0, 20))
+    expect(mini!.log('t', 0)).toEqual(names(0, 21))
     const sent = mini!.attempts.map((a) => a.baseSequence)
     // The later batches got OUT_OF_ORDER (the gap) and went out again after the first, in order.
-    expect(sent.slice(0, 4)).toEqual([0, 5, 10, 15])
-    expect(sent.slice(4)).toEqual([0, 5, 10, 15])
+    expect(sent.slice(0, 5)).toEqual([0, 1, 6, 11, 16])
+    expect(sent.slice(5)).toEqual([1, 6, 11, 16])
     expect(w.stats().epochBumps).toBe(0)
+  })
+
+  it('sends one batch at a time until the broker has acknowledged one of the producer', async () => {
+    const w = await setup({ batchSize: 5, async: true, completion: () => {}, batchTimeout: 50 })
+    let failed = false
+    mini!.produceHook = (a) => {
+      if (!failed && a.baseSequence === 0) {
+        failed = true
+        return ErrorCode.NOT_ENOUGH_REPLICAS
+      }
+      return undefined
+    }
+    await w.writeMessages(values(0, 20))
+    await w.flush()
+    expect(mini!.log('t', 0)).toEqual(names(0, 20))
+    // Nothing went out behind the first batch until it was acknowledged: no OUT_OF_ORDER round.
+    expect(mini!.attempts.map((a) => a.baseSequence)).toEqual([0, 0, 5, 10, 15])
   })
 
   it('bumps the epoch locally after UNKNOWN_PRODUCER_ID (KIP-360) and renumbers from 0', async () => {

@@ -312,8 +312,10 @@ describe.sequential(`Reader groups against ${targetName}`, () => {
       }
       const before = await committedOffsets(target.bootstrap, groupId, topic, 2)
 
-      // B joins; range leaves each member one partition.
+      // B joins; range leaves each member one partition. The rebalance waits until A is done
+      // with what it was handed: A gives it up without committing (release).
       b = new Reader(config)
+      a.release()
       await waitFor(() => a.assignment().length === 1 && b!.assignment().length === 1, 30_000, 'the rebalance')
       const moved = b.assignment()[0]!.partition
       const stale = kept.get(moved)!

@@ -57,8 +57,10 @@ describe.sequential(`commit fencing by ownership against ${targetName}`, () => {
       const generation = a.generationId
 
       // An eager rebalance: B joins and leaves; A gives the partition up and gets it back, and
-      // restarts it from the committed offset (none yet: the first message).
+      // restarts it from the committed offset (none yet: the first message). The rebalance waits
+      // for A to be done with the batch: A gives up on it without committing (release).
       b = new Reader(config)
+      a.release()
       await waitFor(() => b!.generationId > generation, 30_000, 'B to join')
       await b.close()
       b = undefined
@@ -108,6 +110,9 @@ describe.sequential(`commit fencing by ownership against ${targetName}`, () => {
       sessionTimeout: 10_000,
       heartbeatInterval: 300,
       commitInterval: 60_000, // marks; flushCommits commits them
+      // The loop holds the batch across the rebalance: A's revocation waits this long for it,
+      // then goes ahead (the coordinator stops waiting for A then too).
+      rebalanceTimeout: 2000,
     }
     const a = new Reader(config)
     let b: Reader | undefined

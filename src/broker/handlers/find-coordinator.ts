@@ -23,6 +23,19 @@ function locate(
   return { errorCode: 0, nodeId: b.id, host: b.host, port: b.port }
 }
 
+/**
+ * For a request about a consumer group: NOT_COORDINATOR as coordinatorError, then
+ * COORDINATOR_LOAD_IN_PROGRESS while the coordinator loads (coordinator-load.ts), then an
+ * error injected with faults.groupError; 0 when the request goes ahead.
+ */
+export function groupCoordinatorError(ctx: RequestContext, groupId: string): number {
+  const error = coordinatorError(ctx, groupId)
+  if (error !== 0) return error
+  const loading = ctx.cluster.coordinatorLoad.take(ctx.cluster.offsetsPartitionOf(groupId))
+  if (loading !== 0) return loading
+  return ctx.cluster.faults.takeGroup(groupId, ctx.header.requestApiKey) ?? 0
+}
+
 /** NOT_COORDINATOR unless this broker coordinates `key` (0 when it does). */
 export function coordinatorError(ctx: RequestContext, key: string): number {
   const b = ctx.cluster.coordinatorFor(key)

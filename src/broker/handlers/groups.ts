@@ -13,7 +13,7 @@ import { LeaveGroup } from '../../protocol/messages/leave-group.js'
 import { ListGroups } from '../../protocol/messages/list-groups.js'
 import { SyncGroup } from '../../protocol/messages/sync-group.js'
 import type { JoinResult } from '../groups.js'
-import { coordinatorError } from './find-coordinator.js'
+import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
 
 /** Kafka's READ | DELETE | DESCRIBE bits for a group. */
@@ -21,7 +21,7 @@ const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
 
 function groupError(ctx: RequestContext, groupId: string): number {
   if (groupId === '') return ErrorCode.INVALID_GROUP_ID
-  return coordinatorError(ctx, groupId)
+  return groupCoordinatorError(ctx, groupId)
 }
 
 function clientHost(ctx: RequestContext): string {

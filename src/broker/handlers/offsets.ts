@@ -15,7 +15,7 @@ import { OffsetFetch } from '../../protocol/messages/offset-fetch.js'
 import { TxnOffsetCommit } from '../../protocol/messages/txn-offset-commit.js'
 import { Reader } from '../../protocol/reader.js'
 import { offsetKey, splitOffsetKey, type Group } from '../groups.js'
-import { coordinatorError } from './find-coordinator.js'
+import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
 
 const MAX_METADATA_BYTES = 4096
@@ -66,7 +66,7 @@ export const offsetCommitHandler = defineHandler({
       req.topics,
       () => {
         if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID }
-        const coord = coordinatorError(ctx, req.groupId)
+        const coord = groupCoordinatorError(ctx, req.groupId)
         if (coord !== 0) return { errorCode: coord }
         let group = cluster.groups.get(req.groupId)
         if (group === undefined) {
@@ -116,7 +116,7 @@ export const txnOffsetCommitHandler = defineHandler({
       req.topics,
       () => {
         if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID }
-        const coord = coordinatorError(ctx, req.groupId)
+        const coord = groupCoordinatorError(ctx, req.groupId)
         if (coord !== 0) return { errorCode: coord }
         // The producer must be the transactional id's current one, in a transaction holding the group.
         const txn = cluster.transactions.txns.get(req.transactionalId)
@@ -169,7 +169,7 @@ function fetchGroup(
   topics: { name: string; partitionIndexes: number[] }[] | null,
   requireStable: boolean,
 ): { errorCode: number; topics: { name: string; partitions: FetchedPartition[] }[] } {
-  const error = groupId === '' && ctx.version >= 8 ? ErrorCode.INVALID_GROUP_ID : coordinatorError(ctx, groupId)
+  const error = groupId === '' && ctx.version >= 8 ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, groupId)
   if (error !== 0) return { errorCode: error, topics: [] }
   const group = ctx.cluster.groups.get(groupId)
   const entry = (topic: string, partitionIndex: number): FetchedPartition => {
@@ -282,7 +282,7 @@ function subscribedTopics(group: Group): Set<string> {
 export const offsetDeleteHandler = defineHandler({
   api: OffsetDelete,
   handle(ctx, req) {
-    const error = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : coordinatorError(ctx, req.groupId)
+    const error = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, req.groupId)
     if (error !== 0) return { errorCode: error, topics: [] }
     const group = ctx.cluster.groups.get(req.groupId)
     if (group === undefined || group.state === 'Dead') return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] }
