@@ -13,7 +13,9 @@
 // is never sent again under another generation (Java raises CommitFailedException there too).
 
 import { backoffDelay, sleep, type RetryPolicy } from '../cluster/retry.js'
-import { KafkaError, isRetriable } from '../errors.js'
+import { KafkaError, KafkaTsError, isRetriable } from '../errors.js'
+import type { Message } from '../message.js'
+import type { FetchedMessage } from './fetch-result.js'
 import type { Logger } from '../logger.js'
 import { abortErrorFor } from '../net/errors.js'
 import { raceAbort } from '../net/pool.js'
@@ -588,4 +590,29 @@ function describe(reason: CommitRejectedError['reason']): string {
     case 'rewind':
       return 'the offset is below the one this member committed or marked for the partition; pass { allowRewind: true } to move the group back'
   }
+}
+
+/**
+ * For each partition, the highest offset + 1 among the messages (what a commit records), per
+ * ownership the messages were fetched under: the committer refuses those of a replaced one.
+ */
+export function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
+  const out = new Map<unknown, Map<string, CommitOffset>>()
+  for (const [i, m] of messages.entries()) {
+    if (typeof m?.topic !== 'string' || typeof m.partition !== 'number' || typeof m.offset !== 'bigint') {
+      throw new KafkaTsError(
+        'KAFKATS_INVALID_ARGUMENT',
+        `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
+      )
+    }
+    const { assignment, leaderEpoch } = m as Partial<FetchedMessage>
+    let byPartition = out.get(assignment)
+    if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
+    const key = `${m.topic}\u0000${m.partition}`
+    const next = m.offset + 1n
+    const current = byPartition.get(key)
+    if (current === undefined || next > current.offset)
+      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment, leaderEpoch })
+  }
+  return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }

@@ -11,11 +11,10 @@
 
 import { KafkaClient } from '../cluster/client.js'
 import type { RetryPolicy } from '../cluster/retry.js'
-import { KafkaTsError } from '../errors.js'
 import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
-import { OffsetCommitter, type CommitOffset } from './commits.js'
+import { OffsetCommitter, highestPerPartition } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
 import type { UnknownTopicError } from './errors.js'
@@ -765,31 +764,6 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       throw new ReaderStateError(`${what}: partition ${topic}-${partition} is not assigned to this Reader`)
     return cursor
   }
-}
-
-/**
- * For each partition, the highest offset + 1 among the messages (what a commit records), per
- * ownership the messages were fetched under: the committer refuses those of a replaced one.
- */
-function highestPerPartition(messages: readonly Message[]): CommitOffset[] {
-  const out = new Map<unknown, Map<string, CommitOffset>>()
-  for (const [i, m] of messages.entries()) {
-    if (typeof m?.topic !== 'string' || typeof m.partition !== 'number' || typeof m.offset !== 'bigint') {
-      throw new KafkaTsError(
-        'KAFKATS_INVALID_ARGUMENT',
-        `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
-      )
-    }
-    const { assignment, leaderEpoch } = m as Partial<FetchedMessage>
-    let byPartition = out.get(assignment)
-    if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
-    const key = `${m.topic}\u0000${m.partition}`
-    const next = m.offset + 1n
-    const current = byPartition.get(key)
-    if (current === undefined || next > current.offset)
-      byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment, leaderEpoch })
-  }
-  return [...out.values()].flatMap((byPartition) => [...byPartition.values()])
 }
 
 function raceDeadline(promise: Promise<void>, deadline: AbortSignal): Promise<void> {
