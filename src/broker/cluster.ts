@@ -36,6 +36,8 @@ export class Cluster {
   private cleanerTimer: NodeJS.Timeout | undefined
   private cleaning: Promise<void> | undefined
   private stopped = false
+  /** Crashed brokers whose session has not expired yet, with the timer that fences them. */
+  private readonly unfenced = new Map<number, NodeJS.Timeout>()
   /** Derived SCRAM credentials, per user and mechanism. */
   readonly scramCredentials = new ScramCredentialCache()
   /** False while a data dir is being loaded: connections are refused until the state is back. */
@@ -121,6 +123,14 @@ export class Cluster {
     return this.brokers[id]?.running === true
   }
 
+  /**
+   * Running, or crashed less than its session timeout ago: the controller has not fenced it yet,
+   * so metadata still lists it and names it as leader and coordinator.
+   */
+  isRegistered(id: number): boolean {
+    return this.isAlive(id) || this.unfenced.has(id)
+  }
+
   broker(id: number): BrokerNode {
     const b = this.brokers[id]
     if (b === undefined) throw new RangeError(`no broker ${id} (brokers 0..${this.brokers.length - 1})`)
@@ -147,7 +157,7 @@ export class Cluster {
     const n = this.brokers.length
     for (let i = 0; i < n; i++) {
       const b = this.brokers[(partition + i) % n]!
-      if (b.running) return b
+      if (this.isRegistered(b.id)) return b
     }
     return undefined
   }
@@ -191,10 +201,30 @@ export class Cluster {
     return this.nextProducerId
   }
 
-  async stopBroker(id: number): Promise<void> {
+  /**
+   * Stops a broker as a crash would. Its leaderships and coordinators move at once, or after
+   * `sessionTimeoutMs` (default `brokerSessionTimeoutMs`) as on Kafka, where the controller
+   * fences a broker only when its session expires.
+   */
+  async stopBroker(id: number, opts: { sessionTimeoutMs?: number } = {}): Promise<void> {
     const b = this.broker(id)
     if (!b.running) return
     await b.stop()
+    const sessionTimeoutMs = opts.sessionTimeoutMs ?? this.options.brokerSessionTimeoutMs
+    if (sessionTimeoutMs <= 0 || this.stopped) {
+      this.fence(id)
+      return
+    }
+    this.log.info(`broker ${id} stopped; fenced in ${sessionTimeoutMs} ms unless it returns`)
+    const timer = setTimeout(() => this.fence(id), sessionTimeoutMs)
+    timer.unref()
+    this.unfenced.set(id, timer)
+  }
+
+  /** The controller gives up on a stopped broker: its partitions and coordinators move. */
+  private fence(id: number): void {
+    this.unfenced.delete(id)
+    if (this.isAlive(id)) return
     for (const t of this.topics.all()) for (const p of t.partitions) p.onBrokerStopped(id)
     this.groups.onCoordinatorsChanged()
     this.coordinatorLoad.changed()
@@ -204,6 +234,9 @@ export class Cluster {
   async startBroker(id: number): Promise<void> {
     const b = this.broker(id)
     if (b.running) return
+    const pending = this.unfenced.get(id)
+    if (pending !== undefined) clearTimeout(pending)
+    this.unfenced.delete(id)
     await b.start()
     for (const t of this.topics.all()) for (const p of t.partitions) p.onBrokerStarted(id)
     this.groups.onCoordinatorsChanged()
@@ -273,6 +306,8 @@ export class Cluster {
     if (this.stopped) return
     this.stopped = true
     if (this.cleanerTimer !== undefined) clearInterval(this.cleanerTimer)
+    for (const timer of this.unfenced.values()) clearTimeout(timer)
+    this.unfenced.clear()
     this.groups.shutdown()
     this.transactions.shutdown()
     await Promise.all(this.brokers.map((b) => b.stop()))

@@ -43,6 +43,13 @@ export interface ClusterOptions {
    * deterministic. Default 0 (off); `faults.loadCoordinator` starts one at a chosen moment.
    */
   coordinatorLoadRequests?: number
+  /**
+   * How long a crashed broker stays registered (Kafka's broker.session.timeout.ms, 9000 there):
+   * until then metadata still names it as leader and coordinator, so clients see refused
+   * connections, as they do on Kafka before the controller fences the broker. Default 0: leaders
+   * and coordinators move at once. `faults.stopBroker(id, { sessionTimeoutMs })` sets it per crash.
+   */
+  brokerSessionTimeoutMs?: number
   /** transaction.max.timeout.ms. Default 900000. */
   transactionMaxTimeoutMs?: number
   /** How often retention and compaction run (log.retention.check.interval.ms). Default 300000. */
@@ -76,6 +83,7 @@ export interface ResolvedOptions {
   groupMaxSize: number
   offsetsTopicPartitions: number
   coordinatorLoadRequests: number
+  brokerSessionTimeoutMs: number
   transactionMaxTimeoutMs: number
   retentionCheckIntervalMs: number
   topicDefaults: Record<string, string>
@@ -122,6 +130,7 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     groupMaxSize: positiveInt('groupMaxSize', opts.groupMaxSize, 0x7fffffff),
     offsetsTopicPartitions: positiveInt('offsetsTopicPartitions', opts.offsetsTopicPartitions, 50),
     coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 0, 0),
+    brokerSessionTimeoutMs: positiveInt('brokerSessionTimeoutMs', opts.brokerSessionTimeoutMs, 0, 0),
     transactionMaxTimeoutMs: positiveInt('transactionMaxTimeoutMs', opts.transactionMaxTimeoutMs, 900000),
     retentionCheckIntervalMs: positiveInt('retentionCheckIntervalMs', opts.retentionCheckIntervalMs, 300000),
     topicDefaults: { ...(opts.topicDefaults ?? {}) },

@@ -149,8 +149,9 @@ export class Faults {
 
   constructor(private readonly cluster: Cluster) {}
 
-  async stopBroker(brokerId: number): Promise<void> {
-    await this.cluster.stopBroker(brokerId)
+  /** Crashes a broker; with `sessionTimeoutMs` its leaderships and coordinators move only after it. */
+  async stopBroker(brokerId: number, opts: { sessionTimeoutMs?: number } = {}): Promise<void> {
+    await this.cluster.stopBroker(brokerId, opts)
   }
 
   async startBroker(brokerId: number): Promise<void> {

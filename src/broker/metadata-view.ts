@@ -53,10 +53,10 @@ export function viewTopic(topic: Topic): TopicView {
   }
 }
 
-/** The cluster's running brokers now. */
+/** The cluster's registered brokers now (running, or crashed and not fenced yet). */
 export function liveBrokerViews(cluster: Cluster): BrokerView[] {
   return cluster.brokers
-    .filter((b) => b.running)
+    .filter((b) => cluster.isRegistered(b.id))
     .map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack }))
 }
 

@@ -89,6 +89,7 @@ export class OffsetCommitter {
   readonly #policy: RetryPolicy
   readonly #stats: ReaderStatsCollector
   readonly #requestTimeout: number
+  readonly #commitTimeout: number
   readonly #logger: Logger | undefined
   /** committedLeaderEpoch of the offsets fetchCommitted found (-1 or absent: none). */
   readonly #committedEpochs = new Map<string, number>()
@@ -108,15 +109,21 @@ export class OffsetCommitter {
     view: MembershipView,
     policy: RetryPolicy,
     stats: ReaderStatsCollector,
-    requestTimeout: number,
-    logger?: Logger,
+    timing: { requestTimeout: number; commitTimeout: number; logger?: Logger },
   ) {
-    this.#logger = logger
+    this.#logger = timing.logger
     this.#coordinator = coordinator
     this.#view = view
     this.#policy = policy
     this.#stats = stats
-    this.#requestTimeout = requestTimeout
+    this.#requestTimeout = timing.requestTimeout
+    this.#commitTimeout = timing.commitTimeout
+  }
+
+  /** Whether another attempt, after its backoff, still starts before the commit timeout. */
+  #mayRetry(deadline: number, attempt: number): { delay: number } | null {
+    const delay = backoffDelay(this.#policy, attempt)
+    return Date.now() + delay < deadline ? { delay } : null
   }
 
   /** Offsets marked but not yet committed. */
@@ -357,6 +364,7 @@ export class OffsetCommitter {
     // answered, for an old generation is never repeated under a newer one.
     const generationId = view.generationId
     const memberId = view.memberId
+    const deadline = Date.now() + this.#commitTimeout
     for (let attempt = 1; remaining.size > 0; attempt++) {
       for (const [key, o] of remaining) {
         if (view.isFenced || !o.ownership.valid) {
@@ -408,16 +416,18 @@ export class OffsetCommitter {
               })),
             })),
           }),
-          { signal, timeoutMs: this.#requestTimeout },
+          { signal, timeoutMs: Math.max(1, Math.min(this.#requestTimeout, deadline - Date.now())) },
         )
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err))
-        if (signal.aborted || !isRetriable(err) || attempt >= this.#policy.maxAttempts) {
+        const next = signal.aborted || !isRetriable(err) ? null : this.#mayRetry(deadline, attempt)
+        if (next === null) {
           for (const [key, o] of remaining)
             outcomes.set(key, signal.aborted ? rejectedOutcome('closed', o) : { ok: false, error })
           break
         }
-        await sleep(backoffDelay(this.#policy, attempt), signal).catch(() => {})
+        this.#logger?.debug({ err: error, attempt }, 'offset commit failed; retrying')
+        await sleep(next.delay, signal).catch(() => {})
         continue
       }
       this.#stats.commits++
@@ -480,7 +490,8 @@ export class OffsetCommitter {
       for (const [key, o] of remaining) retry.set(key, o)
       remaining = retry
       if (remaining.size === 0) break
-      if (attempt >= this.#policy.maxAttempts) {
+      const next = this.#mayRetry(deadline, attempt)
+      if (next === null) {
         const error =
           lastError ??
           KafkaError.fromCode(ErrorCode.REBALANCE_IN_PROGRESS, { apiName: 'OffsetCommit', groupId: view.groupId })
@@ -495,7 +506,7 @@ export class OffsetCommitter {
           break
         }
       } else {
-        await sleep(backoffDelay(this.#policy, attempt), signal).catch(() => {})
+        await sleep(next.delay, signal).catch(() => {})
       }
     }
     return outcomes
@@ -526,6 +537,7 @@ export class OffsetCommitter {
       else list.push(tp.partition)
     }
     const topics = [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }))
+    const deadline = Date.now() + this.#commitTimeout
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw abortErrorFor(signal, 'OffsetFetch')
       let failure: unknown
@@ -536,7 +548,7 @@ export class OffsetCommitter {
             version >= 8
               ? { groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: true }
               : { groupId, topics, ...(version >= 7 ? { requireStable: true } : {}) },
-          { signal, timeoutMs: this.#requestTimeout },
+          { signal, timeoutMs: Math.max(1, Math.min(this.#requestTimeout, deadline - Date.now())) },
         )
         const group = response.groups[0]
         const groupError = group !== undefined ? group.errorCode : response.errorCode
@@ -567,8 +579,9 @@ export class OffsetCommitter {
       }
       if (signal.aborted) throw abortErrorFor(signal, 'OffsetFetch')
       this.#stats.errors++
-      if (!isRetriable(failure) || attempt >= this.#policy.maxAttempts) throw failure
-      await sleep(backoffDelay(this.#policy, attempt), signal)
+      const next = isRetriable(failure) ? this.#mayRetry(deadline, attempt) : null
+      if (next === null) throw failure
+      await sleep(next.delay, signal)
     }
   }
 }

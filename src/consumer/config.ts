@@ -124,8 +124,16 @@ export interface ReaderConfig extends ClientConfig {
   readBackoffMin?: number
   /** Backoff cap (ms); kafka-go ReadBackoffMax, Java retry.backoff.max.ms. Default 1000. */
   readBackoffMax?: number
-  /** Attempts for offset lookups and commits, the first included. Default 10. */
+  /** Attempts for offset lookups (ListOffsets), the first included. Default 10. */
   maxAttempts?: number
+  /**
+   * How long a commit or a committed-offset lookup retries retriable trouble (ms): an
+   * unreachable or moving coordinator, COORDINATOR_LOAD_IN_PROGRESS, a rebalance in progress.
+   * Java's default.api.timeout.ms, which bounds commitSync and committed(). On Kafka a crashed
+   * coordinator stays named as coordinator until it is fenced (9 s), so an attempt count is not
+   * the right bound. Default 60 000.
+   */
+  commitTimeout?: number
   /** close() gives up on committing and leaving the group after this long (ms). Default 30 000 (Java's close timeout). */
   closeTimeout?: number
   /** Called after a rebalance with the partitions gained, before they are fetched (Java onPartitionsAssigned). */
@@ -188,6 +196,7 @@ export interface ResolvedReaderConfig {
   readBackoffMin: number
   readBackoffMax: number
   maxAttempts: number
+  commitTimeout: number
   requestTimeout: number
   closeTimeout: number
   onAssign: PartitionsCallback | undefined
@@ -215,6 +224,7 @@ export const READER_DEFAULTS = {
   readBackoffMin: 100,
   readBackoffMax: 1000,
   maxAttempts: 10,
+  commitTimeout: 60_000,
   requestTimeout: 30_000,
   closeTimeout: 30_000,
   metadataTimeout: 60_000,
@@ -280,6 +290,7 @@ const RULES: Record<string, Check> = {
   readBackoffMin: milliseconds(0),
   readBackoffMax: milliseconds(0),
   maxAttempts: integerIn(1, 1_000_000),
+  commitTimeout: milliseconds(1),
   closeTimeout: milliseconds(0),
   connectionsMaxIdle: milliseconds(1),
   onAssign: isFunction,
@@ -389,6 +400,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     readBackoffMin,
     readBackoffMax,
     maxAttempts,
+    commitTimeout: config.commitTimeout ?? READER_DEFAULTS.commitTimeout,
     requestTimeout,
     closeTimeout: config.closeTimeout ?? READER_DEFAULTS.closeTimeout,
     onAssign: config.onAssign,

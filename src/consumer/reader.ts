@@ -190,7 +190,11 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         },
       )
       this.#group = group
-      this.#committer = new OffsetCommitter(coordinator, group, backoff, this.#stats, c.requestTimeout, this.#log)
+      this.#committer = new OffsetCommitter(coordinator, group, backoff, this.#stats, {
+        requestTimeout: c.requestTimeout,
+        commitTimeout: c.commitTimeout,
+        ...(this.#log !== undefined ? { logger: this.#log } : {}),
+      })
       group.start(this.#committer)
       if (c.commitInterval > 0) {
         this.#commitTimer = setInterval(() => void this.#committer?.flush().catch(() => {}), c.commitInterval)

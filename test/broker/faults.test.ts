@@ -81,6 +81,34 @@ describe('faults', () => {
     expect((await produce(c1, 'ft', 0)).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
   })
 
+  it('a crashed broker with a session timeout stays leader, coordinator and listed until fenced, as on Kafka', async () => {
+    // Kafka's controller fences a broker only when its session (broker.session.timeout.ms)
+    // expires; until then metadata still names it and clients get refused connections.
+    const c1 = await connect(1)
+    const before = await c1.send(Metadata, 12, { topics: [{ name: 'ft' }] })
+    const leader = before.topics[0]!.partitions[0]!.leaderId
+    const other = [0, 1, 2].find((b) => b !== leader && b !== 1) ?? 2
+    const group = [...Array(200).keys()].map((i) => `g${i}`).find((g) => cluster.coordinatorFor(g)!.id === leader)!
+    const asker = await connect(leader === 1 ? other : 1)
+    await cluster.faults.stopBroker(leader, { sessionTimeoutMs: 400 })
+    const during = await asker.send(Metadata, 12, { topics: [{ name: 'ft' }] })
+    expect(during.brokers.map((b) => b.nodeId)).toContain(leader)
+    expect(during.topics[0]!.partitions[0]!.leaderId).toBe(leader)
+    expect(cluster.coordinatorFor(group)!.id).toBe(leader)
+    await sleep(600)
+    const after = await asker.send(Metadata, 12, { topics: [{ name: 'ft' }] })
+    expect(after.brokers.map((b) => b.nodeId)).not.toContain(leader)
+    expect(after.topics[0]!.partitions[0]!.leaderId).not.toBe(leader)
+    expect(cluster.coordinatorFor(group)!.id).not.toBe(leader)
+    await cluster.faults.startBroker(leader)
+    // Back within the session: nothing moved, and no fencing timer fires later.
+    await cluster.faults.stopBroker(leader, { sessionTimeoutMs: 300 })
+    await cluster.faults.startBroker(leader)
+    await sleep(400)
+    expect(cluster.isAlive(leader)).toBe(true)
+    expect(cluster.coordinatorFor(group)!.id).toBe(leader)
+  })
+
   it('a partition whose replicas are all down has no leader', async () => {
     const c = await connect(0)
     await c.send(CreateTopics, 7, {

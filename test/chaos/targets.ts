@@ -32,13 +32,17 @@ export interface ChaosTarget {
  */
 const REFERENCE_UNDO_MS = [500, 4000] as const
 const REFERENCE_LONG_UNDO_MS = [6000, 12_000] as const
+/** broker.session.timeout.ms of a crashed reference node: shorter crashes never fail over. */
+const REFERENCE_SESSION_TIMEOUT_MS = 3000
 
 /** Applies one fault to a reference cluster (shared by the in-process and child-process targets). */
 export async function applyReferenceFault(cluster: Cluster, topic: string, e: FaultEvent): Promise<void> {
   const f = cluster.faults
   switch (e.kind) {
     case 'crash':
-      return f.stopBroker(e.broker)
+      // As on Kafka, the crashed node stays leader and coordinator until its session expires
+      // (3 s here, 9 s on Kafka): clients meet refused connections first, then the failover.
+      return f.stopBroker(e.broker, { sessionTimeoutMs: REFERENCE_SESSION_TIMEOUT_MS })
     case 'restart':
       return f.startBroker(e.broker)
     case 'moveLeader':

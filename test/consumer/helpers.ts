@@ -43,7 +43,7 @@ export interface Target {
 /** The parts of the reference cluster the suites use (typed here so the client never imports broker code). */
 export interface ReferenceCluster {
   faults: {
-    stopBroker(id: number): Promise<void>
+    stopBroker(id: number, opts?: { sessionTimeoutMs?: number }): Promise<void>
     startBroker(id: number): Promise<void>
     moveLeader(topic: string, partition: number, toBroker: number): void
     dropConnections(brokerId: number): void

@@ -169,6 +169,33 @@ describe.sequential('Reader under broker faults (reference cluster)', () => {
     expect(counts.every((c) => c >= 1)).toBe(true)
   }, 90_000)
 
+  it('keeps committing while a crashed coordinator is still registered (Kafka fences it after broker.session.timeout.ms)', async () => {
+    // On Kafka, a crashed broker is named as coordinator until the controller fences it (9 s by
+    // default): FindCoordinator answers with it and connecting is refused. Java's commitSync
+    // retries that until default.api.timeout.ms (60 s); a commit must not fail on it.
+    const topic = unique('unfenced')
+    await createTopic(target.bootstrap, topic, 3)
+    await produce(target.bootstrap, topic, 300)
+    const groupConfig = { ...config(topic), sessionTimeout: 30_000 }
+    const coordinator = cluster.coordinatorFor(groupConfig.groupId!)!.id
+    const reader = new Reader(groupConfig)
+    try {
+      const batch = await reader.fetchBatch({ signal: AbortSignal.timeout(20_000) })
+      expect(batch.messages.length).toBeGreaterThan(0)
+      await cluster.faults.stopBroker(coordinator, { sessionTimeoutMs: 9_000 })
+      // Still the coordinator until it is fenced.
+      expect(cluster.coordinatorFor(groupConfig.groupId!)!.id).toBe(coordinator)
+      await reader.commitMessages(...batch.messages)
+      expect(cluster.coordinatorFor(groupConfig.groupId!)!.id).not.toBe(coordinator)
+      const last = batch.messages[batch.messages.length - 1]!
+      const committed = await committedOffsets(target.bootstrap, groupConfig.groupId!, topic, 3)
+      expect(committed.get(last.partition)).toBe(last.offset + 1n)
+    } finally {
+      await cluster.faults.startBroker(coordinator)
+      await reader.close()
+    }
+  }, 60_000)
+
   it('survives every connection being dropped mid-stream', async () => {
     const topic = unique('dropped')
     await createTopic(target.bootstrap, topic, 3)

@@ -252,7 +252,10 @@ describe('OffsetCommitter', () => {
       return ErrorCode.NONE
     })
     const view = new FakeView([['t', 0]])
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
     const first = committer.commit([{ topic: 't', partition: 0, offset: 10n }])
     const second = committer.commit([{ topic: 't', partition: 0, offset: 12n }])
     const third = committer.commit([{ topic: 't', partition: 0, offset: 11n }])
@@ -266,7 +269,10 @@ describe('OffsetCommitter', () => {
   it('refuses an offset below what was committed (rewind) and does not resend an equal one', async () => {
     const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.NONE)
     const view = new FakeView([['t', 0]])
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
     committer.setCommitted('t', 0, 50n) // found committed when assigned
     const error = await committer.commit([{ topic: 't', partition: 0, offset: 20n }]).catch((e: unknown) => e)
     expect((error as CommitRejectedError).reason).toBe('rewind')
@@ -279,7 +285,10 @@ describe('OffsetCommitter', () => {
   it('rejects unowned partitions without sending them, and commits the owned ones', async () => {
     const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.NONE)
     const view = new FakeView([['t', 0]])
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
     const error = await committer
       .commit([
         { topic: 't', partition: 0, offset: 5n },
@@ -303,7 +312,10 @@ describe('OffsetCommitter', () => {
       ['t', 0],
       ['t', 1],
     ])
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
     const inFlight = committer.commit([{ topic: 't', partition: 1, offset: 3n }])
     const queued = committer.commit([{ topic: 't', partition: 0, offset: 9n }]).catch((e: unknown) => e)
     // Partition 0 is revoked and assigned back (a new ownership) while the first commit is out.
@@ -322,7 +334,10 @@ describe('OffsetCommitter', () => {
   it('refuses an offset fetched under a replaced ownership, though the partition is owned again', async () => {
     const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.NONE)
     const view = new FakeView([['t', 0]])
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
     const before = view.owned.get('t-0')!
     // An eager rebalance gives the partition up and back: a new ownership.
     before.valid = false
@@ -356,7 +371,10 @@ describe('OffsetCommitter', () => {
       }
       return ErrorCode.NONE
     })
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
     const inFlight = committer.commit([{ topic: 't', partition: 0, offset: 5n }]).catch((e: unknown) => e)
     await new Promise((r) => setTimeout(r, 10))
     // The member rejoins (cooperative: it keeps the partition) before the answer arrives.
@@ -378,7 +396,10 @@ describe('OffsetCommitter', () => {
   it('after REBALANCE_IN_PROGRESS, commits again only if the generation it was sent in is still current', async () => {
     const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.REBALANCE_IN_PROGRESS)
     const view = new FakeView([['t', 0]])
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
     // Another rebalance completes before this one's commit could go out again.
     view.onStable = () => void (view.generationId = 2)
     const error = await committer.commit([{ topic: 't', partition: 0, offset: 5n }]).catch((e: unknown) => e)
@@ -389,7 +410,10 @@ describe('OffsetCommitter', () => {
   it('ILLEGAL_GENERATION fences the member and rejects the commit', async () => {
     const { coordinator } = scriptedCoordinator(() => ErrorCode.ILLEGAL_GENERATION)
     const view = new FakeView([['t', 0]])
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
     const error = await committer.commit([{ topic: 't', partition: 0, offset: 5n }]).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(CommitRejectedError)
     expect((error as CommitRejectedError).reason).toBe('fenced')
@@ -399,12 +423,18 @@ describe('OffsetCommitter', () => {
     expect((later as CommitRejectedError).reason).toBe('fenced')
   })
 
-  it('retries NOT_COORDINATOR and gives up after maxAttempts with the broker error', async () => {
+  it('retries NOT_COORDINATOR until commitTimeout, not an attempt count, then fails with the broker error', async () => {
     const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.NOT_COORDINATOR)
     const view = new FakeView([['t', 0]])
-    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), 1000)
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 200,
+    })
+    const started = Date.now()
     const error = await committer.commit([{ topic: 't', partition: 0, offset: 5n }]).catch((e: unknown) => e)
     expect((error as { errorName?: string }).errorName).toBe('NOT_COORDINATOR')
-    expect(sent.length).toBe(policy.maxAttempts)
+    // Backoffs of 1-2 ms: far more attempts than maxAttempts (5) fit in 200 ms.
+    expect(sent.length).toBeGreaterThan(policy.maxAttempts * 4)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190)
   })
 })

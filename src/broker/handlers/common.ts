@@ -34,7 +34,7 @@ export function nodeEndpoint(
   id: number,
 ): { nodeId: number; host: string; port: number; rack: string | null } | undefined {
   const b = cluster.brokers[id]
-  if (b === undefined || !b.running) return undefined
+  if (b === undefined || !cluster.isRegistered(id)) return undefined
   return { nodeId: b.id, host: b.host, port: b.port, rack: b.rack }
 }
 
