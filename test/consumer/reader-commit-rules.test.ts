@@ -1,4 +1,5 @@
-// Commit rules of the Reader on the reference cluster (issue 11, item 6; review W3): a commit
+// @integration
+// Commit rules of the Reader on the reference cluster and real Kafka (issue 11, item 6; review W3): a commit
 // below this member's last commit is refused unless allowed, and `for await` commits per fetched
 // batch rather than one synchronous OffsetCommit per message. Committed offsets are read back
 // with a raw OffsetFetch (helpers.committedOffsets), and OffsetCommit requests are counted on the
@@ -9,12 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
-import { committedOffsets, createTopic, produce, startTarget, unique, type Target } from './helpers.js'
+import { committedOffsets, createTopic, produce, startTarget, targetName, unique, type Target } from './helpers.js'
 
 let target: Target
 
 beforeAll(async () => {
-  target = await startTarget({ reference: true })
+  target = await startTarget()
 }, 60_000)
 
 afterAll(async () => {
@@ -39,7 +40,7 @@ function countingSockets(): { keys: number[]; socketFactory: (o: { host: string;
 
 const OFFSET_COMMIT = 8
 
-describe.sequential('Reader commit rules (reference cluster)', () => {
+describe.sequential(`Reader commit rules, against ${targetName}`, () => {
   it('refuses a commit below the last one (reason rewind) unless allowRewind is passed', async () => {
     const topic = unique('rewind')
     const groupId = unique('rewind-g')

@@ -1,3 +1,4 @@
+// @integration
 // One member processes a partition at a time (issue 11, item 2; review D4): a rebalance that
 // takes a partition away waits until the records of it already handed to the application are
 // committed or released, and a member that holds records past maxPollInterval leaves the group.
@@ -6,7 +7,6 @@
 // known.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { GroupBalancer, GroupMember } from '../../src/consumer/assignors.js'
 import type { ReaderConfig, TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError, PollIntervalExceededError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
@@ -21,6 +21,7 @@ import {
   waitFor,
   type Target,
 } from './helpers.js'
+import { toB } from './handover-balancer.js'
 
 let target: Target
 
@@ -31,33 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target?.stop()
 })
-
-/** Everything to the member tagged 'B' when there is one, else to 'A'. */
-function toB(tag: 'A' | 'B', protocol: 'eager' | 'cooperative'): GroupBalancer {
-  const tagOf = (m: GroupMember): string => m.userData?.toString() ?? ''
-  return {
-    name: `to-b-${protocol}`,
-    protocol,
-    userData: () => Buffer.from(tag),
-    assign(members, partitionsPerTopic) {
-      const winner = members.find((m) => tagOf(m) === 'B') ?? members.find((m) => tagOf(m) === 'A')!
-      const out = new Map<string, Map<string, number[]>>(members.map((m) => [m.id, new Map()]))
-      for (const [topic, ids] of partitionsPerTopic) {
-        for (const p of ids) {
-          // Cooperative: a partition another member owns is first taken from it (given to
-          // nobody); the rebalance that follows its revocation hands it over.
-          const owner = members.find((m) =>
-            m.ownedPartitions?.some((o) => o.topic === topic && o.partitions.includes(p)),
-          )
-          if (protocol === 'cooperative' && owner !== undefined && owner.id !== winner.id) continue
-          const mine = out.get(winner.id)!
-          mine.set(topic, [...(mine.get(topic) ?? []), p])
-        }
-      }
-      return out
-    },
-  }
-}
 
 interface Interval {
   reader: 'A' | 'B'
@@ -212,47 +186,6 @@ describe.sequential(`one member processes a partition at a time, against ${targe
       const error = await a.commitMessages(...batch.messages).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(CommitRejectedError)
       expect((error as CommitRejectedError).reason).toBe('not-owned')
-    } finally {
-      await b?.close()
-      await a.close()
-    }
-  }, 90_000)
-
-  it('a member fenced while it waits for records handed out stops waiting: the partitions are lost at once', async () => {
-    const topic = unique('handover-fenced')
-    const groupId = unique('handover-fenced-g')
-    await createTopic(target.bootstrap, topic, 1)
-    await produce(target.bootstrap, topic, 20)
-    const lost: { at: number; partitions: TopicPartition[] }[] = []
-    const config = (tag: 'A' | 'B'): ReaderConfig => ({
-      brokers: target.bootstrap,
-      groupId,
-      topic,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 100,
-      rebalanceTimeout: 10_000,
-      groupBalancers: [toB(tag, 'eager')],
-      onLost: (partitions) => void lost.push({ at: Date.now(), partitions }),
-    })
-    const faults = target.cluster!.faults as unknown as {
-      groupError(groupId: string, api: string, code: number, opts?: { count?: number }): void
-    }
-    const a = new Reader(config('A'))
-    let b: Reader | undefined
-    try {
-      const signal = AbortSignal.timeout(60_000)
-      const batch = await a.fetchBatch({ signal })
-      b = new Reader(config('B'))
-      await sleep(500) // A now waits for its batch before rejoining
-      expect(lost).toEqual([])
-      const fencedAt = Date.now()
-      faults.groupError(groupId, 'Heartbeat', 25 /* UNKNOWN_MEMBER_ID */)
-      await waitFor(() => lost.length > 0, 5000, 'A to lose the partition')
-      expect(lost[0]!.at - fencedAt).toBeLessThan(2000) // not after rebalanceTimeout
-      expect(lost[0]!.partitions).toEqual([{ topic, partition: 0 }])
-      const error = await a.commitMessages(...batch.messages).catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(CommitRejectedError)
-      expect((error as CommitRejectedError).reason).toBe('fenced')
     } finally {
       await b?.close()
       await a.close()

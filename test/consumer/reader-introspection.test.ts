@@ -1,3 +1,4 @@
+// @integration
 // Consumer introspection (issue 11, item 6): committed(), position(), beginningOffsets(),
 // endOffsets() and offsetsForTimes() on the reference cluster. The expected values come from
 // outside the Reader: offsets the Writer was acknowledged for, timestamps we wrote, a raw
@@ -9,19 +10,19 @@ import { ReaderStateError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { Writer } from '../../src/producer/writer.js'
 import { DeleteRecords } from '../../src/protocol/messages/index.js'
-import { committedOffsets, createTopic, produce, startTarget, unique, type Target } from './helpers.js'
+import { committedOffsets, createTopic, produce, startTarget, targetName, unique, type Target } from './helpers.js'
 
 let target: Target
 
 beforeAll(async () => {
-  target = await startTarget({ reference: true })
+  target = await startTarget()
 }, 60_000)
 
 afterAll(async () => {
   await target?.stop()
 })
 
-describe.sequential('Reader introspection (reference cluster)', () => {
+describe.sequential(`Reader introspection, against ${targetName}`, () => {
   it('beginningOffsets and endOffsets follow the log, including DeleteRecords; offsetsForTimes finds written timestamps', async () => {
     const topic = unique('intro-ends')
     await createTopic(target.bootstrap, topic, 2)
