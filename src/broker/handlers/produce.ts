@@ -11,7 +11,8 @@
 //      INVALID_RECORD; null keys on a compacted topic → INVALID_RECORD with record errors;
 //      timestamps beyond message.timestamp.{before,after}.max.ms → INVALID_TIMESTAMP
 //   5. transactional batches must belong to an ongoing transaction holding the partition →
-//      INVALID_TXN_STATE ("Partition was not added to the transaction", KIP-890 verification)
+//      INVALID_TXN_STATE ("Partition was not added to the transaction", KIP-890 verification);
+//      v12+ (Transactions V2) adds the partition to the transaction instead
 //   6. acks=-1 with ISR below min.insync.replicas → NOT_ENOUGH_REPLICAS
 //   7. idempotence (producers.ts): duplicates answer with the original offsets
 //   8. append: offsets assigned in place, LogAppendTime stamped if configured
@@ -198,8 +199,11 @@ async function appendPartition(
 
   // 5. Transactions (ReplicaManager's KIP-890 verification: INVALID_TXN_STATE carries a message
   // and no log start offset; ProducerAppendInfo's own check is a plain exception)
+  // Produce v12+ comes from a Transactions V2 client: the partition joins the transaction here
+  // (AddPartitionsToTxnManager's ADD_PARTITION); older versions are only verified.
   if (h.isTransactional) {
-    const code = cluster.transactions.verifyProduce(
+    const code = (version >= 12 ? cluster.transactions.registerProduce : cluster.transactions.verifyProduce).call(
+      cluster.transactions,
       req.transactionalId,
       h.producerId,
       h.producerEpoch,
