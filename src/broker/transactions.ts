@@ -2,7 +2,7 @@
 // and TransactionMetadata, for both transaction versions:
 //   V1 (AddPartitionsToTxn v0-3, EndTxn v0-4, Produce v3-11): the client adds partitions itself;
 //     EndTxn keeps the epoch; a transactional Produce to a partition not in the transaction is
-//     refused (KIP-890 part 1 verification, INVALID_TXN_STATE).
+//     refused (KIP-890 part 1 verification: TRANSACTION_ABORTABLE, INVALID_TXN_STATE before v11).
 //   V2 (KIP-890 part 2; EndTxn v5+, Produce v12+, TxnOffsetCommit v5+): a Produce or
 //     TxnOffsetCommit adds its partition or group implicitly; every EndTxn bumps the epoch and
 //     returns it (a new producer id once the epochs run out), so a late write of the finished
@@ -200,7 +200,10 @@ export class TransactionCoordinator {
         result.set(
           t.name,
           new Map(
-            t.partitions.map((p) => [p, txn.partitions.get(t.name)?.has(p) === true ? 0 : ErrorCode.INVALID_TXN_STATE]),
+            t.partitions.map((p) => [
+              p,
+              txn.partitions.get(t.name)?.has(p) === true ? 0 : ErrorCode.TRANSACTION_ABORTABLE,
+            ]),
           ),
         )
       return result
@@ -325,8 +328,10 @@ export class TransactionCoordinator {
     if (txn === undefined || txn.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
     if (txn.producerEpoch !== epoch)
       return epoch < txn.producerEpoch ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.PRODUCER_FENCED
+    // Not in the transaction: TRANSACTION_ABORTABLE, as Kafka 4.4's coordinator answers the
+    // verification (the produce handler turns it into INVALID_TXN_STATE for v10 and older).
     if (txn.state !== 'Ongoing' || txn.partitions.get(topic)?.has(partition) !== true)
-      return ErrorCode.INVALID_TXN_STATE
+      return ErrorCode.TRANSACTION_ABORTABLE
     return 0
   }
 

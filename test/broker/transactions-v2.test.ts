@@ -195,9 +195,11 @@ describe('Transactions V2 on the wire', () => {
     )
   })
 
-  it('V1 paths: Produce v11 to a partition not added is INVALID_TXN_STATE; EndTxn v4 keeps the epoch', async () => {
+  it('V1 paths: Produce to a partition not added is refused; EndTxn v4 keeps the epoch', async () => {
     const { producerId: pid, producerEpoch: epoch } = await p.init('v1-a')
-    expect((await p.produce('v1-a', pid, epoch, 0, 1, 11)).errorCode).toBe(ErrorCode.INVALID_TXN_STATE)
+    // TRANSACTION_ABORTABLE from v11 on, INVALID_TXN_STATE for older clients (as Kafka 4.4).
+    expect((await p.produce('v1-a', pid, epoch, 0, 1, 11)).errorCode).toBe(ErrorCode.TRANSACTION_ABORTABLE)
+    expect((await p.produce('v1-a', pid, epoch, 0, 1, 10)).errorCode).toBe(ErrorCode.INVALID_TXN_STATE)
     expect(await p.addPartitions('v1-a', pid, epoch, [1])).toEqual([0])
     expect((await p.produce('v1-a', pid, epoch, 0, 1, 11)).errorCode).toBe(0)
     expect(await p.endTxn('v1-a', pid, epoch, true, 4)).toMatchObject({ errorCode: 0 })
@@ -220,7 +222,7 @@ describe('Transactions V2 on the wire', () => {
       topics: [{ name: 'v2', partitions: [{ partitionIndex: 0, committedOffset: 7n, committedMetadata: '' }] }],
     })
     expect(commit.topics[0]!.partitions[0]!.errorCode).toBe(0)
-    // v4 (a V1 client) without AddOffsetsToTxn is refused.
+    // v4 (a V1 client) without AddOffsetsToTxn is refused (TRANSACTION_ABORTABLE, as Kafka 4.4).
     const other = await p.init('v1-offsets')
     const v4 = await group.send(TxnOffsetCommit, 4, {
       transactionalId: 'v1-offsets',
@@ -232,7 +234,7 @@ describe('Transactions V2 on the wire', () => {
       groupInstanceId: null,
       topics: [{ name: 'v2', partitions: [{ partitionIndex: 1, committedOffset: 7n, committedMetadata: '' }] }],
     })
-    expect(v4.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.INVALID_TXN_STATE)
+    expect(v4.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.TRANSACTION_ABORTABLE)
     expect((await p.endTxn('v2-offsets', pid, epoch, true)).errorCode).toBe(0)
     await settled(cluster, 'v2-offsets')
     const fetched = await group.send(OffsetFetch, 7, {

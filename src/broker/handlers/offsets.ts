@@ -135,7 +135,9 @@ export const txnOffsetCommitHandler = defineHandler({
           return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING }
         if (txn.producerEpoch !== req.producerEpoch)
           return { errorCode: version < 3 ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.PRODUCER_FENCED }
-        if (txn.state !== 'Ongoing' || !txn.groups.has(req.groupId)) return { errorCode: ErrorCode.INVALID_TXN_STATE }
+        // Not in the transaction: TRANSACTION_ABORTABLE from v4 on (Kafka 4.4's answer), else INVALID_TXN_STATE.
+        if (txn.state !== 'Ongoing' || !txn.groups.has(req.groupId))
+          return { errorCode: version >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE }
         const group = cluster.groups.getOrCreate(req.groupId)
         // KIP-447 (v3+): a commit carrying a member id and generation is fenced like a normal commit.
         const generation = version >= 3 ? req.generationId : -1
