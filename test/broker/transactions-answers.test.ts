@@ -1,6 +1,6 @@
 // The reference broker answers a fixed sequence of transactional requests (Transactions V2 and
 // V1: implicit partitions, EndTxn epoch bumps and retries, fencing, verification errors) exactly
-// as real Kafka did: the answers were captured from Kafka 4.4.0 with
+// as real Kafka did: the answers were captured from Kafka 4.4.0 and 4.0.1 with
 // test/fixtures/txn-answers/capture.ts (one node, scripts/kafka.sh).
 
 import { readFileSync } from 'node:fs'
@@ -20,8 +20,10 @@ describe('transactional answers against a capture from real Kafka', () => {
     await cluster.stop()
   })
 
-  it('Kafka 4.4.0', async () => {
-    const answers = await runTxnScript(cluster.bootstrapServers[0]!, 'ref', 100)
-    expect(answers).toEqual(captured('kafka-4.4.0.json'))
-  })
+  for (const version of ['4.4.0', '4.0.1']) {
+    it(`Kafka ${version}`, async () => {
+      const answers = await runTxnScript(cluster.bootstrapServers[0]!, version, 100)
+      expect(answers).toEqual(captured(`kafka-${version}.json`))
+    })
+  }
 })

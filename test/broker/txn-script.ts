@@ -4,10 +4,11 @@
 // the reference broker and compares. Epochs are relative to InitProducerId's, so the answers do
 // not depend on ids the broker chose.
 
-import { errorInfo } from '../../src/protocol/error-codes.js'
+import { ErrorCode, errorInfo } from '../../src/protocol/error-codes.js'
 import { AddPartitionsToTxn } from '../../src/protocol/messages/add-partitions-to-txn.js'
 import { CreateTopics } from '../../src/protocol/messages/create-topics.js'
 import { EndTxn } from '../../src/protocol/messages/end-txn.js'
+import { FindCoordinator } from '../../src/protocol/messages/find-coordinator.js'
 import { InitProducerId } from '../../src/protocol/messages/init-producer-id.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
 import { TxnOffsetCommit } from '../../src/protocol/messages/txn-offset-commit.js'
@@ -33,13 +34,35 @@ export async function runTxnScript(address: string, suffix: string, settleMs: nu
       timeoutMs: 30_000,
     })
     await sleep(settleMs)
+    // The coordinators must be there first (a fresh Kafka creates __transaction_state and
+    // __consumer_offsets on the first FindCoordinator): not part of the answers.
+    const v2id = `v2-${suffix}`
+    const v1id = `v1-${suffix}`
+    for (const [keyType, keys] of [
+      [1, [v2id, v1id]],
+      [0, [`g-${suffix}`]],
+    ] as const) {
+      for (let attempt = 0; ; attempt++) {
+        const r = await c.send(FindCoordinator, 4, { keyType, coordinatorKeys: [...keys] })
+        if (r.coordinators.every((k) => k.errorCode === 0)) break
+        if (attempt > 60) throw new Error(`no coordinator: ${JSON.stringify(r.coordinators)}`)
+        await sleep(500)
+      }
+    }
     const init = async (id: string, step: string) => {
-      const r = await c.send(InitProducerId, 5, {
-        transactionalId: id,
-        transactionTimeoutMs: 60_000,
-        producerId: -1n,
-        producerEpoch: -1,
-      })
+      const send = () =>
+        c.send(InitProducerId, 5, {
+          transactionalId: id,
+          transactionTimeoutMs: 60_000,
+          producerId: -1n,
+          producerEpoch: -1,
+        })
+      let r = await send()
+      // A fresh Kafka has no producer-id block for a few seconds: retried, not an answer of the script.
+      for (let i = 0; i < 60 && r.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS; i++) {
+        await sleep(500)
+        r = await send()
+      }
       out.push({ step, error: name(r.errorCode) })
       return r
     }
@@ -101,7 +124,6 @@ export async function runTxnScript(address: string, suffix: string, settleMs: nu
     }
 
     // Transactions V2.
-    const v2id = `v2-${suffix}`
     const a = await init(v2id, 'v2 InitProducerId')
     const e = a.producerEpoch
     await produce(v2id, a.producerId, e, 0, 12, 'v2 Produce v12, partition not added')
@@ -121,7 +143,6 @@ export async function runTxnScript(address: string, suffix: string, settleMs: nu
     await end(v2id, a.producerId, e + 3, true, 5, e, 'v2 EndTxn commit of the offsets')
 
     // Transactions V1.
-    const v1id = `v1-${suffix}`
     const b = await init(v1id, 'v1 InitProducerId')
     await produce(v1id, b.producerId, b.producerEpoch, 0, 11, 'v1 Produce v11, partition not added')
     const added = await c.send(AddPartitionsToTxn, 3, {
