@@ -49,11 +49,11 @@ export async function runTxnScript(address: string, suffix: string, settleMs: nu
         await sleep(500)
       }
     }
-    const init = async (id: string, step: string) => {
+    const init = async (id: string, step: string, timeoutMs = 60_000) => {
       const send = () =>
         c.send(InitProducerId, 5, {
           transactionalId: id,
-          transactionTimeoutMs: 60_000,
+          transactionTimeoutMs: timeoutMs,
           producerId: -1n,
           producerEpoch: -1,
         })
@@ -170,6 +170,34 @@ export async function runTxnScript(address: string, suffix: string, settleMs: nu
       'v1 TxnOffsetCommit v4 without AddOffsetsToTxn',
     )
     await produce(v1id, b.producerId, b.producerEpoch, 2, 11, 'v1 Produce v11 after the commit')
+
+    // V2 transactions that outlive their timeout (1 s; Kafka looks every 10 s): one opened by a
+    // Produce v12 right after InitProducerId, one after an EndTxn v5. The epoch the abort left is
+    // probed with commits, which change nothing here: a commit with the current epoch or the one
+    // before it is INVALID_TXN_STATE (the transaction is CompleteAbort), any other PRODUCER_FENCED.
+    const timedOut = async (label: string, afterEndTxn: boolean) => {
+      const tid = `${label}-${suffix}`
+      const t = await init(tid, `${label}: InitProducerId`, 1000)
+      let e = t.producerEpoch
+      if (afterEndTxn) {
+        await end(tid, t.producerId, e, false, 5, t.producerEpoch, `${label}: EndTxn v5 abort of nothing`)
+        await sleep(settleMs)
+        e++
+      }
+      await produce(tid, t.producerId, e, 0, 12, `${label}: Produce v12`)
+      const commit = (epoch: number) =>
+        c.send(EndTxn, 5, { transactionalId: tid, producerId: t.producerId, producerEpoch: epoch, committed: true })
+      // Waits for the abort: until then the transaction is Ongoing at epoch e, so e + 1 is fenced.
+      for (let i = 0; i < 60 && (await commit(e + 1)).errorCode === ErrorCode.PRODUCER_FENCED; i++) await sleep(500)
+      for (const d of [0, 1, 2, 3])
+        out.push({
+          step: `${label}: EndTxn commit with epoch + ${d} after the timeout`,
+          error: name((await commit(e + d)).errorCode),
+        })
+      await produce(tid, t.producerId, e, 2, 12, `${label}: Produce v12 with the epoch before the timeout`)
+    }
+    await timedOut('timeout-first', false)
+    await timedOut('timeout-later', true)
   } finally {
     c.close()
   }
