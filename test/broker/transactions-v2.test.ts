@@ -363,6 +363,40 @@ describe('the Java producer against the reference broker, judged by the Java con
     }, 120_000)
   }
 
+  it('the transaction coordinator stops and comes back while the Java producer runs 40 transactions', async () => {
+    const cluster = await Cluster.start({ brokers: 3 })
+    try {
+      cluster.createTopic('move', { partitions: 2 })
+      const steps: TxStep[] = Array.from({ length: 40 }, (_, i) => ({
+        op: i % 3 === 1 ? 'abort' : 'commit',
+        records: [
+          { partition: i % 2, key: `k${i}`, value: `v${i}` },
+          { partition: (i + 1) % 2, key: `k${i}b`, value: `v${i}` },
+        ],
+      }))
+      const running = javaProduce(cluster.bootstrapServers, 'moving-tx', 'move', steps)
+      // Wait until transactions are under way, then take the coordinator away for a while.
+      for (let i = 0; i < 300 && (cluster.transactions.txns.get('moving-tx')?.producerEpoch ?? -1) < 3; i++)
+        await sleep(20)
+      const coordinator = cluster.coordinatorFor('moving-tx')!.id
+      const epochAtStop = cluster.transactions.txns.get('moving-tx')!.producerEpoch
+      await cluster.faults.stopBroker(coordinator)
+      await sleep(1500)
+      await cluster.faults.startBroker(coordinator)
+      const sent = await running
+      // Stopped mid-run; every one of the 40 transactions ended with an EndTxn v5 (one bump each).
+      expect(epochAtStop).toBeLessThan(40)
+      expect(cluster.transactions.txns.get('moving-tx')!.producerEpoch).toBeGreaterThanOrEqual(40)
+      const visible = sent.filter((r) => r.op === 'commit')
+      expect(visible).toHaveLength(2 * steps.filter((s) => s.op === 'commit').length)
+      const got = await javaConsume(cluster.bootstrapServers, 'move', 'read_committed', { expected: visible.length })
+      const key = (r: { partition: number; offset: number; key: string }) => `${r.partition}/${r.offset}/${r.key}`
+      expect(got.records.map(key).sort()).toEqual(visible.map(key).sort())
+    } finally {
+      await cluster.stop()
+    }
+  }, 180_000)
+
   it('a second Java producer with the same id fences the first, whose open transaction is aborted', async () => {
     const cluster = await Cluster.start({ brokers: 1 })
     try {
