@@ -52,6 +52,19 @@ export interface ClusterOptions {
   brokerSessionTimeoutMs?: number
   /** transaction.max.timeout.ms. Default 900000. */
   transactionMaxTimeoutMs?: number
+  /**
+   * The finalized `transaction.version` feature ApiVersions advertises: 2 (Kafka 4.x's default,
+   * KIP-890 Transactions V2: clients skip AddPartitionsToTxn and get a new epoch from every
+   * EndTxn) or 0/1 (clients use the V1 protocol). Default 2.
+   */
+  transactionVersion?: number
+  /**
+   * How long after EndTxn the coordinator writes the transaction markers (Kafka sends them to
+   * the partition leaders asynchronously): meanwhile the LSO stays below the transaction and
+   * InitProducerId, AddPartitionsToTxn and EndTxn for the id answer CONCURRENT_TRANSACTIONS.
+   * Default 5 ms; 0 writes them on the next tick.
+   */
+  transactionMarkerDelayMs?: number
   /** How often retention and compaction run (log.retention.check.interval.ms). Default 300000. */
   retentionCheckIntervalMs?: number
   /** Broker-level defaults for topic configs (e.g. { 'retention.ms': '1000' }). */
@@ -85,6 +98,8 @@ export interface ResolvedOptions {
   coordinatorLoadRequests: number
   brokerSessionTimeoutMs: number
   transactionMaxTimeoutMs: number
+  transactionVersion: number
+  transactionMarkerDelayMs: number
   retentionCheckIntervalMs: number
   topicDefaults: Record<string, string>
   racks: (string | null)[]
@@ -99,6 +114,12 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   if (!Number.isInteger(value) || value < min)
     throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`)
   return value
+}
+
+function boundedInt(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = positiveInt(name, value, fallback, min)
+  if (v > max) throw new RangeError(`${name} must be an integer <= ${max}, got ${v}`)
+  return v
 }
 
 export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
@@ -132,6 +153,8 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 0, 0),
     brokerSessionTimeoutMs: positiveInt('brokerSessionTimeoutMs', opts.brokerSessionTimeoutMs, 0, 0),
     transactionMaxTimeoutMs: positiveInt('transactionMaxTimeoutMs', opts.transactionMaxTimeoutMs, 900000),
+    transactionVersion: boundedInt('transactionVersion', opts.transactionVersion, 2, 0, 2),
+    transactionMarkerDelayMs: positiveInt('transactionMarkerDelayMs', opts.transactionMarkerDelayMs, 5, 0),
     retentionCheckIntervalMs: positiveInt('retentionCheckIntervalMs', opts.retentionCheckIntervalMs, 300000),
     topicDefaults: { ...(opts.topicDefaults ?? {}) },
     racks: opts.racks ?? [],

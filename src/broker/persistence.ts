@@ -5,7 +5,8 @@
 // replaying the batches like Kafka's log recovery, a torn batch at the end of a log (a crash
 // mid-write) is cut off, and every replica starts in sync (high watermark = log end).
 // Group membership is not kept (members rejoin, as after a coordinator failover); pending
-// transactional offset commits are dropped.
+// transactional offset commits are dropped. Transactions keep their state: an ongoing one is
+// aborted after its timeout (counted from the restart), a prepared one is completed.
 
 import { readFileSync, truncateSync } from 'node:fs'
 import { join } from 'node:path'
@@ -49,6 +50,8 @@ interface SavedState {
     producerEpoch: number
     timeoutMs: number
     state: string
+    /** Transactions V2 (absent in files written before it). */
+    tv2?: boolean
     partitions: [string, number[]][]
     groups: string[]
   }[]
@@ -96,6 +99,7 @@ function snapshot(cluster: Cluster, withOffsets: boolean, offsetsSeq: number): S
       producerEpoch: txn.producerEpoch,
       timeoutMs: txn.timeoutMs,
       state: txn.state,
+      tv2: txn.tv2,
       partitions: [...txn.partitions].map(([topic, set]) => [topic, [...set]]),
       groups: [...txn.groups],
     })
@@ -251,10 +255,12 @@ async function loadSnapshot(cluster: Cluster, journal: Journal, state: SavedStat
       transactionalId: s.transactionalId,
       producerId: BigInt(s.producerId),
       previousProducerId: -1n,
+      nextProducerId: -1n,
       producerEpoch: s.producerEpoch,
       lastProducerEpoch: -1,
       timeoutMs: s.timeoutMs,
       state: s.state as 'Empty',
+      tv2: s.tv2 === true,
       partitions: new Map(s.partitions.map(([topic, ps]) => [topic, new Set(ps)])),
       groups: new Set(s.groups),
       // An ongoing transaction gets a full timeout from the restart before it is aborted.
@@ -262,6 +268,8 @@ async function loadSnapshot(cluster: Cluster, journal: Journal, state: SavedStat
       lastUpdateMs: now,
     })
   }
+  // A transaction whose EndTxn was answered (a Prepare state) gets its markers now.
+  cluster.transactions.recover()
 }
 
 /** The whole batches at the start of `data` that pass their CRC (Kafka's log recovery). */

@@ -618,11 +618,12 @@ export function highestPerPartition(messages: readonly Message[]): CommitOffset[
         `commitMessages: message ${i} has no topic, partition and offset (pass messages this Reader returned)`,
       )
     }
-    const { assignment, leaderEpoch } = m as Partial<FetchedMessage>
+    const { assignment, leaderEpoch, nextOffset } = m as Partial<FetchedMessage>
     let byPartition = out.get(assignment)
     if (byPartition === undefined) out.set(assignment, (byPartition = new Map()))
     const key = `${m.topic}\u0000${m.partition}`
-    const next = m.offset + 1n
+    // Past the control records and aborted data that follow the message, when it is known.
+    const next = typeof nextOffset === 'bigint' && nextOffset > m.offset ? nextOffset : m.offset + 1n
     const current = byPartition.get(key)
     if (current === undefined || next > current.offset)
       byPartition.set(key, { topic: m.topic, partition: m.partition, offset: next, assignment, leaderEpoch })

@@ -48,6 +48,13 @@ export interface FetchedMessage extends Message {
    * delivered again). Keep it when copying a message to commit (`{ ...message }` does).
    */
   assignment: number
+  /**
+   * Set when the log right after this message holds only control records or data a reader never
+   * gets (aborted transactions, records compacted away): the offset past them, which a commit of
+   * this message records instead of offset + 1. So a read_committed group can commit past a
+   * transaction's final marker (librdkafka issue 3400) and never past data it has not read.
+   */
+  nextOffset?: bigint
 }
 
 /** The parts of a FetchResponse partition this needs (FetchResponsePartitionData fits). */
@@ -191,6 +198,7 @@ export async function recordsToMessages(
         // Over budget: stop here; the next fetch starts at this record.
         if (result.memory + cost > maxMemory && (messages.length > 0 || maxMemory <= 0)) {
           result.nextOffset = nextOffset
+          skipGaps(messages, nextOffset)
           return result
         }
         result.memory += cost
@@ -221,7 +229,20 @@ export async function recordsToMessages(
     at += header.size
   }
   result.nextOffset = nextOffset
+  skipGaps(messages, nextOffset)
   return result
+}
+
+/**
+ * Everything between two messages of one response, and after the last one up to `end`, is
+ * something the application never gets: a commit of the message before such a gap covers it.
+ */
+function skipGaps(messages: FetchedMessage[], end: bigint): void {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!
+    const next = messages[i + 1]?.offset ?? end
+    if (next > m.offset + 1n) m.nextOffset = next
+  }
 }
 
 /** A decoded record's cost in memory as a queued message (constants above). */

@@ -22,7 +22,8 @@ describe('transactions', () => {
   let cluster: Cluster
   let c: TestClient
   beforeAll(async () => {
-    cluster = await Cluster.start({ brokers: 1 })
+    // Markers trail EndTxn by 100 ms here, long enough to observe the Prepare state.
+    cluster = await Cluster.start({ brokers: 1, transactionMarkerDelayMs: 100 })
     c = await TestClient.connect(cluster.bootstrapServers[0]!)
     await c.send(CreateTopics, 7, { topics: [{ name: 'tx', numPartitions: 2, replicationFactor: 1 }] })
   })
@@ -79,6 +80,13 @@ describe('transactions', () => {
       })
     ).responses[0]!.partitions[0]!
 
+  /** Waits until the transaction's markers are written (its Prepare state is over) and replicated. */
+  const settled = async (txnId: string) => {
+    for (let i = 0; i < 100 && cluster.transactions.txns.get(txnId)!.state.startsWith('Prepare'); i++) await sleep(20)
+    await sleep(20) // and the high watermark moved past them
+    return cluster.transactions.txns.get(txnId)!.state
+  }
+
   it('InitProducerId: idempotent producers always get a new id; transactional ids bump the epoch', async () => {
     const a = await init(null)
     const b = await init(null)
@@ -117,6 +125,15 @@ describe('transactions', () => {
     expect(latest.topics[0]!.partitions[0]!.offset).toBe(0n)
 
     expect((await endTxn('tid-abort', pid, epoch, false)).errorCode).toBe(0)
+    // The markers are written asynchronously: the LSO trails EndTxn, and the id is busy meanwhile.
+    expect(p.lastStableOffset).toBe(Number(first.baseOffset))
+    expect((await endTxn('tid-abort', pid, epoch, false)).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
+    expect((await init('tid-abort', 60_000, 5, pid, epoch)).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
+    expect(
+      (await addPartitions('tid-abort', pid, epoch, [1])).resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!
+        .partitionErrorCode,
+    ).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
+    expect(await settled('tid-abort')).toBe('CompleteAbort')
     expect(p.lastStableOffset).toBe(5)
     const f = await fetchCommitted()
     expect(f.lastStableOffset).toBe(5n)
@@ -174,8 +191,10 @@ describe('transactions', () => {
       lastSequence: 2,
     })
 
+    // EndTxn v5 is Transactions V2: the epoch is bumped and returned.
     const end = await endTxn('tid-commit', pid, epoch, true, 5)
-    expect(end).toMatchObject({ errorCode: 0, producerId: pid, producerEpoch: epoch })
+    expect(end).toMatchObject({ errorCode: 0, producerId: pid, producerEpoch: epoch + 1 })
+    expect(await settled('tid-commit')).toBe('CompleteCommit')
     const f = await fetchCommitted(1)
     expect(f.abortedTransactions).toEqual([])
     const batches = await decodeRecordBatches(f.records)
@@ -195,6 +214,9 @@ describe('transactions', () => {
     await produceTx('tid-fence', pid, epoch, 0)
     const concurrent = await init('tid-fence')
     expect(concurrent.errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
+    // Still aborting: the client retries until the markers are written.
+    expect((await init('tid-fence')).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS)
+    await settled('tid-fence')
     const next = await init('tid-fence')
     expect(next).toMatchObject({ errorCode: 0, producerId: pid })
     expect(next.producerEpoch).toBe(epoch + 2)
@@ -219,7 +241,7 @@ describe('transactions', () => {
     await produceTx('tid-timeout', pid, epoch, 0)
     await sleep(150)
     cluster.transactions.abortTimedOut(Date.now())
-    expect(cluster.transactions.txns.get('tid-timeout')!.state).toBe('CompleteAbort')
+    expect(await settled('tid-timeout')).toBe('CompleteAbort')
     expect((await endTxn('tid-timeout', pid, epoch, true)).errorCode).toBe(ErrorCode.PRODUCER_FENCED)
     expect(cluster.topics.partition('tx', 0)!.lastStableOffset).toBe(cluster.topics.partition('tx', 0)!.highWatermark)
   })

@@ -284,6 +284,45 @@ describe('recordsToMessages', () => {
       expect(r.nextOffset).toBe(3n)
     })
 
+    it('nextOffset: a message followed by markers or aborted data commits past them, never past data', async () => {
+      const next = (r: { messages: { offset: bigint; nextOffset?: bigint }[] }) =>
+        r.messages.map((m) => [Number(m.offset), m.nextOffset === undefined ? null : Number(m.nextOffset)])
+      // read_committed: 3 is followed by aborted 4, ABORT 5 and COMMIT 6, so it commits 7; 8 by
+      // COMMIT 9 (commits 10); the last record ends the response (nothing to skip).
+      const committed = await read(partition(await log(), abortedList), 0, 'read_committed')
+      expect(next(committed)).toEqual([
+        [2, null],
+        [3, 7],
+        [7, null],
+        [8, 10],
+        [10, null],
+      ])
+      // read_uncommitted: the markers only.
+      const uncommitted = await read(partition(await log(), abortedList), 0, 'read_uncommitted')
+      expect(next(uncommitted)).toEqual([
+        [0, null],
+        [1, null],
+        [2, null],
+        [3, null],
+        [4, 7],
+        [7, null],
+        [8, 10],
+        [10, null],
+      ])
+      // Cut by maxMemory before 7: 3 still covers the aborted record and markers before it, and
+      // the next fetch starts at 7.
+      const firstTwo = await read(partition((await log()).slice(0, 2), abortedList), 0, 'read_committed')
+      const budget = await recordsToMessages('events', 3, partition(await log(), abortedList), 0n, 'read_committed', {
+        maxMemory: firstTwo.memory,
+      })
+      expect(offsets(budget)).toEqual([2, 3])
+      expect(budget.nextOffset).toBe(7n)
+      expect(next(budget)).toEqual([
+        [2, null],
+        [3, 7],
+      ])
+    })
+
     it('an aborted batch at the end still moves the position past it', async () => {
       const r = await read(
         partition(

@@ -11,6 +11,7 @@ const PEERS = {
   gzip: 'gzip',
   openssl: 'openssl',
   java: 'a JDK 17+',
+  javac: "a JDK 17+'s compiler",
 } as const
 
 export type PeerName = keyof typeof PEERS

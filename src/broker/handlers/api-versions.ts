@@ -3,7 +3,9 @@
 // Only APIs with a handler are advertised, each from its lowest to its highest stable version
 // in Kafka 4.0's schemas; Produce is advertised from v0 although v0-2 are rejected, exactly as
 // Kafka 4.0 does for librdkafka's sake (KAFKA-18659). v3+ requests must carry a valid client
-// software name and version (KIP-511) or get INVALID_REQUEST.
+// software name and version (KIP-511) or get INVALID_REQUEST. Features: metadata.version and
+// transaction.version (supported 0-2, finalized at the cluster's `transactionVersion`, 2 by
+// default as on a fresh Kafka 4.4 cluster, probed with ApiVersions v4: supported 0-2, finalized 2).
 
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { ApiVersions } from '../../protocol/messages/api-versions.js'
@@ -13,6 +15,17 @@ const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/
 
 /** metadata.version 4.0-IV3 (the level a fresh Kafka 4.0 cluster finalizes). */
 const METADATA_VERSION = 25
+
+/**
+ * The finalized feature levels. Kafka leaves a feature at level 0 out of the list, so a client
+ * sees no `transaction.version` at all when it is 0 (and uses the V1 protocol, as for 1).
+ */
+function finalized(transactionVersion: number) {
+  const out = [{ name: 'metadata.version', minVersionLevel: METADATA_VERSION, maxVersionLevel: METADATA_VERSION }]
+  if (transactionVersion > 0)
+    out.push({ name: 'transaction.version', minVersionLevel: transactionVersion, maxVersionLevel: transactionVersion })
+  return out
+}
 
 export const apiVersionsHandler = defineHandler({
   api: ApiVersions,
@@ -28,11 +41,14 @@ export const apiVersionsHandler = defineHandler({
       errorCode: 0,
       apiKeys: ctx.broker.advertisedApis(),
       throttleTimeMs: 0,
-      supportedFeatures: features ? [{ name: 'metadata.version', minVersion: 7, maxVersion: METADATA_VERSION }] : [],
-      finalizedFeaturesEpoch: features ? 1n : -1n,
-      finalizedFeatures: features
-        ? [{ name: 'metadata.version', minVersionLevel: METADATA_VERSION, maxVersionLevel: METADATA_VERSION }]
+      supportedFeatures: features
+        ? [
+            { name: 'metadata.version', minVersion: 7, maxVersion: METADATA_VERSION },
+            { name: 'transaction.version', minVersion: 0, maxVersion: 2 },
+          ]
         : [],
+      finalizedFeaturesEpoch: features ? 1n : -1n,
+      finalizedFeatures: features ? finalized(ctx.cluster.options.transactionVersion) : [],
     }
   },
   errorResponse(_ctx, _req, errorCode) {

@@ -1,5 +1,5 @@
 // Committed offsets: OffsetCommit (8, v2-9), OffsetFetch (9, v1-9), OffsetDelete (47, v0),
-// TxnOffsetCommit (28, v0-5). Validation follows KafkaApis + OffsetMetadataManager (4.0):
+// TxnOffsetCommit (28, v0-5; v5 adds the group to a V2 transaction). Validation follows KafkaApis + OffsetMetadataManager (4.0):
 // unknown topics/partitions are UNKNOWN_TOPIC_OR_PARTITION per partition; a commit to a group
 // that does not exist creates a "simple" group when the generation is -1, else it is
 // GROUP_ID_NOT_FOUND (v9+) or ILLEGAL_GENERATION (older); metadata above
@@ -118,13 +118,26 @@ export const txnOffsetCommitHandler = defineHandler({
         if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID }
         const coord = groupCoordinatorError(ctx, req.groupId)
         if (coord !== 0) return { errorCode: coord }
+        // Transactions V2 (v5+): the group joins the transaction here, without AddOffsetsToTxn.
+        if (version >= 5) {
+          const added = cluster.transactions.addOffsets(
+            req.transactionalId,
+            req.producerId,
+            req.producerEpoch,
+            req.groupId,
+            true,
+          )
+          if (added !== 0) return { errorCode: added }
+        }
         // The producer must be the transactional id's current one, in a transaction holding the group.
         const txn = cluster.transactions.txns.get(req.transactionalId)
         if (txn === undefined || txn.producerId !== req.producerId)
           return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING }
         if (txn.producerEpoch !== req.producerEpoch)
           return { errorCode: version < 3 ? ErrorCode.INVALID_PRODUCER_EPOCH : ErrorCode.PRODUCER_FENCED }
-        if (txn.state !== 'Ongoing' || !txn.groups.has(req.groupId)) return { errorCode: ErrorCode.INVALID_TXN_STATE }
+        // Not in the transaction: TRANSACTION_ABORTABLE from v4 on (Kafka 4.4's answer), else INVALID_TXN_STATE.
+        if (txn.state !== 'Ongoing' || !txn.groups.has(req.groupId))
+          return { errorCode: version >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE }
         const group = cluster.groups.getOrCreate(req.groupId)
         // KIP-447 (v3+): a commit carrying a member id and generation is fenced like a normal commit.
         const generation = version >= 3 ? req.generationId : -1

@@ -11,7 +11,9 @@
 //      INVALID_RECORD; null keys on a compacted topic → INVALID_RECORD with record errors;
 //      timestamps beyond message.timestamp.{before,after}.max.ms → INVALID_TIMESTAMP
 //   5. transactional batches must belong to an ongoing transaction holding the partition →
-//      INVALID_TXN_STATE ("Partition was not added to the transaction", KIP-890 verification)
+//      TRANSACTION_ABORTABLE, INVALID_TXN_STATE before v11 ("Partition was not added to the
+//      transaction", KIP-890 verification, as Kafka 4.4 answers);
+//      v12+ (Transactions V2) adds the partition to the transaction instead
 //   6. acks=-1 with ISR below min.insync.replicas → NOT_ENOUGH_REPLICAS
 //   7. idempotence (producers.ts): duplicates answer with the original offsets
 //   8. append: offsets assigned in place, LogAppendTime stamped if configured
@@ -198,16 +200,22 @@ async function appendPartition(
 
   // 5. Transactions (ReplicaManager's KIP-890 verification: INVALID_TXN_STATE carries a message
   // and no log start offset; ProducerAppendInfo's own check is a plain exception)
+  // Produce v12+ comes from a Transactions V2 client: the partition joins the transaction here
+  // (AddPartitionsToTxnManager's ADD_PARTITION); older versions are only verified.
   if (h.isTransactional) {
-    const code = cluster.transactions.verifyProduce(
+    const code = (version >= 12 ? cluster.transactions.registerProduce : cluster.transactions.verifyProduce).call(
+      cluster.transactions,
       req.transactionalId,
       h.producerId,
       h.producerEpoch,
       topicName,
       index,
     )
-    if (code !== 0)
-      return fail(code, code === ErrorCode.INVALID_TXN_STATE ? 'Partition was not added to the transaction' : null)
+    if (code === ErrorCode.TRANSACTION_ABORTABLE) {
+      // Clients before v11 do not know TRANSACTION_ABORTABLE (AddPartitionsToTxnManager's DEFAULT_ERROR).
+      return fail(version >= 11 ? code : ErrorCode.INVALID_TXN_STATE, 'Partition was not added to the transaction')
+    }
+    if (code !== 0) return fail(code, null)
   }
   const txnState = p.producers.checkTxnState(h)
   if (txnState !== undefined) return failInLog(txnState.errorCode)

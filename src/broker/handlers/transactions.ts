@@ -1,5 +1,6 @@
 // Transactional APIs on the transaction coordinator: AddPartitionsToTxn (24, v0-5),
-// AddOffsetsToTxn (25, v0-4), EndTxn (26, v0-5). The logic is in ../transactions.ts.
+// AddOffsetsToTxn (25, v0-4), EndTxn (26, v0-5; v5 is Transactions V2). The logic is in
+// ../transactions.ts.
 // PRODUCER_FENCED becomes INVALID_PRODUCER_EPOCH for versions below 2, as in KafkaApis.
 // TxnOffsetCommit is a group-coordinator request and lives in offsets.ts.
 
@@ -61,6 +62,8 @@ export const addPartitionsToTxnHandler = defineHandler({
                 t.producerEpoch,
                 t.topics,
                 t.verifyOnly,
+                // A broker adding a V2 producer's partition (Produce v12+) sends v5 without verifyOnly.
+                ctx.version >= 5 && !t.verifyOnly,
               )
         return { transactionalId: t.transactionalId, topicResults: topicResults(result, ctx) }
       }),
@@ -96,7 +99,14 @@ export const endTxnHandler = defineHandler({
   handle(ctx, req) {
     const coord = coordinatorError(ctx, req.transactionalId)
     if (coord !== 0) return { throttleTimeMs: 0, errorCode: coord, producerId: -1n, producerEpoch: -1 }
-    const r = ctx.cluster.transactions.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed)
+    // EndTxn v5+ is a Transactions V2 client (KIP-890): the epoch is bumped and returned.
+    const r = ctx.cluster.transactions.endTxn(
+      req.transactionalId,
+      req.producerId,
+      req.producerEpoch,
+      req.committed,
+      ctx.version >= 5,
+    )
     return {
       throttleTimeMs: 0,
       errorCode: legacyFenced(ctx, r.errorCode),
