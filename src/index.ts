@@ -16,6 +16,15 @@ export {
 } from './producer/config.js'
 export type { DurationStats, SummaryStats, WriterStats } from './producer/stats.js'
 export {
+  ProducerFencedError,
+  TransactionAbortableError,
+  TransactionAbortedError,
+  TransactionOutcomeUnknownError,
+  TransactionStateError,
+} from './producer/transaction-errors.js'
+export type { GroupReader, Transaction, TransactionState } from './producer/transactions.js'
+export type { GroupMetadata } from './producer/txn-requests.js'
+export {
   BalancerFunc,
   CRC32Balancer,
   Hash,
