@@ -135,9 +135,9 @@ export class TransactionManager {
     return this.#identity
   }
 
-  /** True when the cluster runs transaction version 2 (KIP-890). */
-  get transactionV2(): boolean {
-    return this.#v2
+  /** 2 under KIP-890's transaction version 2, 1 for the classic protocol, 0 before initialization. */
+  get transactionVersion(): 0 | 1 | 2 {
+    return this.#identity === null ? 0 : this.#v2 ? 2 : 1
   }
 
   /** The highest Produce version to send: V1 transactions must stay below v12. */

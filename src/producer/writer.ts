@@ -193,6 +193,11 @@ export class Writer {
     return this.#transactional('transaction').run(fn, tx)
   }
 
+  /** 2 when transactions use KIP-890's version 2, 1 for the classic protocol, 0 before the first (or not transactional). */
+  get transactionVersion(): 0 | 1 | 2 {
+    return this.#txn?.transactionVersion ?? 0
+  }
+
   /** Opens a transaction (initializing the transactional id on first use). */
   beginTransaction(): Promise<void> {
     return this.#transactional('beginTransaction').begin()

@@ -28,6 +28,8 @@ import {
   type Target,
 } from '../consumer/helpers.js'
 import { readAll } from './helpers.js'
+import { KafkaClient } from '../../src/cluster/client.js'
+import { DescribeProducers } from '../../src/protocol/messages/index.js'
 
 let target: Target
 const closers: { close(): Promise<void> }[] = []
@@ -64,7 +66,58 @@ async function uncommittedValues(name: string, expected?: number): Promise<strin
   return records.map((r) => r.value ?? '').sort()
 }
 
+/** The producer epoch the partition's leader holds for `producerId`'s last batch (DescribeProducers: the broker's view). */
+async function leaderEpochOfProducer(name: string): Promise<number[]> {
+  const client = new KafkaClient({ brokers: target.bootstrap, clientId: 'test-admin' })
+  try {
+    await client.metadata.refresh([name])
+    const leader = client.metadata.partition(name, 0)!.leader
+    const response = await client.request(leader, DescribeProducers, { topics: [{ name, partitionIndexes: [0] }] })
+    return response.topics[0]!.partitions[0]!.activeProducers.map((p) => p.producerEpoch)
+  } finally {
+    await client.close()
+  }
+}
+
+/** The cluster's finalized transaction.version (ApiVersions v3+), as a bootstrap broker reports it. */
+async function finalizedTransactionVersion(): Promise<number> {
+  const client = new KafkaClient({ brokers: target.bootstrap, clientId: 'test-admin' })
+  try {
+    const { versions } = await client.pool.get(target.bootstrap.map(parseEndpoint)[0]!, 'admin')
+    return versions.featureLevel('transaction.version')
+  } finally {
+    await client.close()
+  }
+}
+
+function parseEndpoint(s: string): { host: string; port: number; nodeId: number } {
+  const i = s.lastIndexOf(':')
+  return { host: s.slice(0, i), port: Number(s.slice(i + 1)), nodeId: -1 }
+}
+
 describe.sequential(`transactional Writer on ${targetName}`, () => {
+  it('uses transaction version 2 where the cluster finalizes it (EndTxn bumps the epoch), version 1 otherwise', async () => {
+    const level = await finalizedTransactionVersion()
+    // Kafka 4.0+ formats new clusters with transaction.version 2; the reference broker has none.
+    if (target.real) expect(level).toBeGreaterThanOrEqual(2)
+    const name = await topic('tx-version', 1)
+    const w = writer({ topic: name, transactionalId: unique('tx-version') })
+    expect(w.transactionVersion).toBe(0)
+    const epochs: number[] = []
+    for (let i = 0; i < 3; i++) {
+      await w.transaction(async (tx) => {
+        await tx.writeMessages([{ value: `v${i}` }])
+      })
+      epochs.push(...(await leaderEpochOfProducer(name)))
+    }
+    const v2 = level >= 2
+    expect(w.transactionVersion).toBe(v2 ? 2 : 1)
+    // The partition leader saw each transaction's batch under the epoch of that transaction.
+    const step = v2 ? 1 : 0
+    expect(epochs).toEqual([epochs[0]!, epochs[0]! + step, epochs[0]! + 2 * step])
+    expect(await committedValues(name, 3)).toEqual(['v0', 'v1', 'v2'])
+  })
+
   it('checks its options: a transactional Writer is idempotent', () => {
     expect(() => new Writer({ brokers: target.bootstrap, transactionalId: 't', requiredAcks: 'leader' })).toThrow(
       ConfigError,
