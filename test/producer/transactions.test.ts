@@ -108,6 +108,9 @@ describe.sequential(`transactional Writer on ${targetName}`, () => {
       await w.transaction(async (tx) => {
         await tx.writeMessages([{ value: `v${i}` }])
       })
+      // Once read_committed sees it, the commit marker is in the log (Kafka writes markers after
+      // EndTxn answers; under TV2 they carry the bumped epoch).
+      await committedValues(name, i + 1)
       epochs.push(...(await leaderEpochOfProducer(name)))
     }
     const v2 = level >= 2
