@@ -29,7 +29,7 @@ import {
 } from '../consumer/helpers.js'
 import { readAll } from './helpers.js'
 import { KafkaClient } from '../../src/cluster/client.js'
-import { DescribeProducers } from '../../src/protocol/messages/index.js'
+import { DescribeProducers, UpdateFeatures } from '../../src/protocol/messages/index.js'
 
 let target: Target
 const closers: { close(): Promise<void> }[] = []
@@ -95,30 +95,69 @@ function parseEndpoint(s: string): { host: string; port: number; nodeId: number 
   return { host: s.slice(0, i), port: Number(s.slice(i + 1)), nodeId: -1 }
 }
 
+/** Three transactions (commit, abort, commit): the Writer's version and the epochs the partition leader saw. */
+async function checkTransactionVersion(version: 1 | 2): Promise<void> {
+  const name = await topic(`tx-v${version}`, 1)
+  const w = writer({ topic: name, transactionalId: unique(`tx-v${version}`) })
+  expect(w.transactionVersion).toBe(0)
+  const epochs: number[] = []
+  for (const [i, outcome] of (['commit', 'abort', 'commit'] as const).entries()) {
+    await w.beginTransaction()
+    await w.writeMessages({ value: `${outcome}-${i}` })
+    if (outcome === 'commit') await w.commitTransaction()
+    else await w.abortTransaction()
+    // Once read_committed reads past it, the marker is in the log (Kafka writes markers after
+    // EndTxn answers; under TV2 they carry the bumped epoch).
+    await committedValues(name, i === 0 ? 1 : 2)
+    epochs.push(...(await leaderEpochOfProducer(name)))
+  }
+  expect(w.transactionVersion).toBe(version)
+  const step = version === 2 ? 1 : 0
+  expect(epochs).toEqual([epochs[0]!, epochs[0]! + step, epochs[0]! + 2 * step])
+  expect(await committedValues(name, 2)).toEqual(['commit-0', 'commit-2'])
+}
+
+/** UpdateFeatures (real Kafka only): finalizes transaction.version at `level`, then waits until the brokers say so. */
+async function setTransactionVersion(level: number): Promise<void> {
+  const client = new KafkaClient({ brokers: target.bootstrap, clientId: 'test-admin' })
+  try {
+    await client.metadata.refresh([])
+    const response = await client.requestTo(client.anyBroker(), UpdateFeatures, (v) => ({
+      timeoutMs: 30_000,
+      featureUpdates: [
+        {
+          feature: 'transaction.version',
+          maxVersionLevel: level,
+          // 1 = UPGRADE, 2 = SAFE_DOWNGRADE (v1+); v0 has allowDowngrade instead.
+          ...(v >= 1 ? { upgradeType: level < 2 ? 2 : 1 } : { allowDowngrade: level < 2 }),
+        },
+      ],
+      validateOnly: false,
+    }))
+    expect(response.errorCode, response.errorMessage ?? '').toBe(0)
+  } finally {
+    await client.close()
+  }
+  for (let i = 0; (await finalizedTransactionVersion()) !== level; i++) {
+    if (i > 100) throw new Error(`transaction.version did not become ${level}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 describe.sequential(`transactional Writer on ${targetName}`, () => {
   it('uses transaction version 2 where the cluster finalizes it (EndTxn bumps the epoch), version 1 otherwise', async () => {
     const level = await finalizedTransactionVersion()
     // Kafka 4.0+ formats new clusters with transaction.version 2; the reference broker has none.
     if (target.real) expect(level).toBeGreaterThanOrEqual(2)
-    const name = await topic('tx-version', 1)
-    const w = writer({ topic: name, transactionalId: unique('tx-version') })
-    expect(w.transactionVersion).toBe(0)
-    const epochs: number[] = []
-    for (let i = 0; i < 3; i++) {
-      await w.transaction(async (tx) => {
-        await tx.writeMessages([{ value: `v${i}` }])
-      })
-      // Once read_committed sees it, the commit marker is in the log (Kafka writes markers after
-      // EndTxn answers; under TV2 they carry the bumped epoch).
-      await committedValues(name, i + 1)
-      epochs.push(...(await leaderEpochOfProducer(name)))
+    await checkTransactionVersion(level >= 2 ? 2 : 1)
+    if (!target.real) return
+    // Real Kafka: the classic protocol too, with transaction.version finalized at 0 for a while.
+    await setTransactionVersion(0)
+    try {
+      await checkTransactionVersion(1)
+    } finally {
+      await setTransactionVersion(level)
     }
-    const v2 = level >= 2
-    expect(w.transactionVersion).toBe(v2 ? 2 : 1)
-    // The partition leader saw each transaction's batch under the epoch of that transaction.
-    const step = v2 ? 1 : 0
-    expect(epochs).toEqual([epochs[0]!, epochs[0]! + step, epochs[0]! + 2 * step])
-    expect(await committedValues(name, 3)).toEqual(['v0', 'v1', 'v2'])
   })
 
   it('checks its options: a transactional Writer is idempotent', () => {
