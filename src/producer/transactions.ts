@@ -145,6 +145,11 @@ export class TransactionManager {
     return this.#v2 ? Produce.maxStableVersion : PRODUCE_V1_MAX
   }
 
+  /** A transaction is open (possibly abortable): close() aborts it. */
+  get open(): boolean {
+    return this.#state === 'in-transaction' || this.#state === 'abortable'
+  }
+
   /** True while batches of the transaction may be sent (retries included). */
   get sending(): boolean {
     return this.#state === 'in-transaction' || this.#state === 'aborting' || this.#state === 'committing'

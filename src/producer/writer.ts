@@ -810,6 +810,14 @@ export class Writer {
 
   async #close(): Promise<void> {
     if (this.#state !== 'open') return
+    // As Java's Sender: a graceful close aborts the open transaction rather than leave
+    // read_committed readers held back by it until the transaction timeout.
+    if (this.#txn?.open === true) {
+      const aborted = this.#txn.abortTransaction().catch((err: unknown) => {
+        this.#log.warn({ err: toError(err) }, 'aborting the open transaction on close failed')
+      })
+      await Promise.race([aborted, new Promise((r) => setTimeout(r, this.#config.closeTimeout).unref())])
+    }
     this.#state = 'closing'
     this.#budget.rejectAll(new ClosedError('Writer'))
     this.#flushAll = true

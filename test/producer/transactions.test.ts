@@ -19,6 +19,7 @@ import {
   type WriterConfig,
 } from '../../src/index.js'
 import {
+  committedLeaderEpochs,
   committedOffsets,
   createTopic,
   produce,
@@ -265,6 +266,21 @@ describe.sequential(`transactional Writer on ${targetName}`, () => {
     expect(await committedValues(name, 2)).toEqual(['first-committed', 'second-committed'])
   })
 
+  it('close() aborts an open transaction, so read_committed readers are not held back', async () => {
+    const name = await topic('tx-close', 1)
+    const w = writer({ topic: name, transactionalId: unique('tx-close') })
+    await w.beginTransaction()
+    await w.writeMessages({ value: 'open-at-close' })
+    await w.close()
+    const other = writer({ topic: name, transactionalId: unique('tx-close-other') })
+    await other.transaction(async (tx) => {
+      await tx.writeMessages([{ value: 'after-close' }])
+    })
+    // Without the abort the open transaction would hold the LSO for transactionTimeout (60 s).
+    expect(await committedValues(name, 1)).toEqual(['after-close'])
+    expect(await uncommittedValues(name, 2)).toEqual(['after-close', 'open-at-close'])
+  })
+
   describe('sendOffsets (KIP-447)', () => {
     async function readerOn(input: string, groupId: string): Promise<Reader> {
       const r = new Reader({ brokers: target.bootstrap, groupId, groupTopics: [input], commitInterval: 0 })
@@ -285,6 +301,9 @@ describe.sequential(`transactional Writer on ${targetName}`, () => {
         await tx.sendOffsets(reader, first)
       })
       expect((await committedOffsets(target.bootstrap, groupId, input, 1)).get(0)).toBe(first[2]!.offset + 1n)
+      // With the leader epoch of the last message consumed (KIP-320 checks a restart against it).
+      expect(first[2]!.leaderEpoch).toBeGreaterThanOrEqual(0)
+      expect((await committedLeaderEpochs(target.bootstrap, groupId, input, 1)).get(0)).toBe(first[2]!.leaderEpoch)
 
       const second = [await reader.fetchMessage(), await reader.fetchMessage()]
       await w.beginTransaction()
