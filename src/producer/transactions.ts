@@ -119,6 +119,8 @@ export class TransactionManager {
   /** The coordinator knows of this transaction (something was registered or produced). */
   #started = false
   #epochBumpRequired = false
+  /** commitTransaction is flushing: EndTxn not sent yet, so a failure still makes it abortable. */
+  #flushing = false
   /** Why the transaction is abortable, or why the Writer is fenced / fatal. */
   #error: Error | null = null
 
@@ -163,8 +165,15 @@ export class TransactionManager {
   /** commitTransaction(): flushes, then EndTxn(commit). */
   async commitTransaction(): Promise<void> {
     if (this.#state === 'in-transaction') {
-      // A failed write (async mode reports it here) means the transaction cannot commit.
-      await this.#o.flush().catch((err: unknown) => this.#markAbortable(toError(err)))
+      // Committing from here on: later writes are refused (they would miss the commit).
+      this.#state = 'committing'
+      this.#flushing = true
+      try {
+        // A failed write (async mode reports it here) means the transaction cannot commit.
+        await this.#o.flush().catch((err: unknown) => this.#markAbortable(toError(err)))
+      } finally {
+        this.#flushing = false
+      }
     }
     const identity = await this.commit()
     if (identity !== null) this.#o.adopt(identity)
@@ -270,7 +279,7 @@ export class TransactionManager {
 
   /** Makes the open transaction abortable (a failure the Writer saw, e.g. async write errors at commit). */
   #markAbortable(error: Error): void {
-    if (this.#state === 'in-transaction') {
+    if (this.#state === 'in-transaction' || (this.#state === 'committing' && this.#flushing)) {
       this.#state = 'abortable'
       this.#error = error
     }

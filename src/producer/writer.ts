@@ -437,13 +437,13 @@ export class Writer {
       batch = retry
       this.#stats.retries++
     } else {
-      // Transaction version 1: the partition joins the transaction before its first batch.
-      if (txn !== null && (state.pendingCount === 0 || !txn.partitionReady(state.topic, state.partition))) return null
       const busy = seq.inFlight.length > 0 || (this.#brokerInFlight.get(leader) ?? 0) > 0
       if (!state.hasReadyBatch(now, this.#limits, this.#flushAll, busy)) {
         // Held back behind an in-flight request: its answer drains again, no timer needed.
         return busy ? null : state.lingerDeadline(this.#limits)
       }
+      // Transaction version 1: the partition joins the transaction before its first batch.
+      if (txn !== null && !txn.partitionReady(state.topic, state.partition)) return null
       batch = state.takeBatch(now, this.#limits, RECORD_BATCH_OVERHEAD)
       this.#stats.batchTime.observe(now - batch.createdAt)
     }

@@ -118,6 +118,19 @@ describe.sequential('transactional Writer under injected faults (reference clust
     expect(await committedValues(topic, 3)).toEqual(['after', 'after-2', 'before'])
   })
 
+  it('refuses writes once a commit started flushing (they would miss the commit)', async () => {
+    const topic = uniqueTopic('txf-commit-flush')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, transactionalId: uniqueTopic('txf-commit-flush'), async: true })
+    await w.beginTransaction()
+    cluster.faults.delay('Produce', 300, { count: 1 })
+    await w.writeMessages([{ value: 'buffered' }])
+    const commit = w.commitTransaction()
+    await expect(w.writeMessages([{ value: 'too-late' }])).rejects.toThrow(TransactionStateError)
+    await commit
+    expect(await committedValues(topic, 1)).toEqual(['buffered'])
+  })
+
   it('an abort waits for the batch in flight, so nothing lands after the abort markers', async () => {
     const topic = uniqueTopic('txf-inflight')
     await createTopic(bootstrap, topic, { partitions: 1 })
