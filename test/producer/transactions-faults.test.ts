@@ -8,6 +8,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  ProducerFencedError,
   TransactionAbortableError,
   TransactionOutcomeUnknownError,
   TransactionStateError,
@@ -116,6 +117,20 @@ describe.sequential('transactional Writer under injected faults (reference clust
       await tx.writeMessages([{ value: 'after' }, { value: 'after-2' }])
     })
     expect(await committedValues(topic, 3)).toEqual(['after', 'after-2', 'before'])
+  })
+
+  it('a transaction the coordinator aborted for its timeout fences the Writer (classic protocol, as Kafka answers)', async () => {
+    const topic = uniqueTopic('txf-timeout')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, transactionalId: uniqueTopic('txf-timeout'), transactionTimeout: 500 })
+    await w.beginTransaction()
+    await w.writeMessages({ value: 'timed-out' })
+    await new Promise((r) => setTimeout(r, 2000))
+    // The partition knows the coordinator's new epoch: abortable (KIP-588); EndTxn then says fenced.
+    await expect(w.writeMessages({ value: 'late' })).rejects.toThrow(/INVALID_PRODUCER_EPOCH/)
+    await expect(w.commitTransaction()).rejects.toThrow(TransactionAbortableError)
+    await expect(w.abortTransaction()).rejects.toThrow(ProducerFencedError)
+    expect(await committedValues(topic)).toEqual([])
   })
 
   it('refuses writes once a commit started flushing (they would miss the commit)', async () => {
