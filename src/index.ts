@@ -4,7 +4,7 @@
 export type { Bytes, Header, Message } from './message.js'
 
 // Producer
-export { Writer, type WriteOptions } from './producer/writer.js'
+export { Writer, type Transaction, type WriteOptions } from './producer/writer.js'
 export type { WriteResult } from './producer/tracker.js'
 export {
   RequireAll,
@@ -22,7 +22,7 @@ export {
   TransactionOutcomeUnknownError,
   TransactionStateError,
 } from './producer/transaction-errors.js'
-export type { GroupReader, Transaction, TransactionState } from './producer/transactions.js'
+export type { GroupReader, TransactionState } from './producer/transactions.js'
 export type { GroupMetadata } from './producer/txn-requests.js'
 export {
   BalancerFunc,

@@ -93,12 +93,6 @@ export interface TransactionManagerOptions {
   adopt: (identity: ProducerIdentity) => void
 }
 
-/** What `transaction()` hands its callback. */
-export interface Transaction {
-  writeMessages(messages: readonly Message[]): Promise<unknown>
-  sendOffsets(reader: GroupReader, messages: readonly Message[]): Promise<void>
-}
-
 /** A Reader in a consumer group (KIP-447 needs its membership). */
 export interface GroupReader {
   groupMetadata(): GroupMetadata
@@ -192,7 +186,7 @@ export class TransactionManager {
   }
 
   /** transaction(fn): commits when fn resolves, aborts when it throws (and rethrows). */
-  async run<T>(fn: (tx: Transaction) => Promise<T>, tx: Transaction): Promise<T> {
+  async run<T, X>(fn: (tx: X) => Promise<T>, tx: X): Promise<T> {
     await this.begin()
     let result: T
     try {

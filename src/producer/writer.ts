@@ -23,8 +23,11 @@ import { initProducerId, partitionResults, produceRequest } from './requests.js'
 import { outcomeOfCode, type Outcome, type SequencerOptions, type Settlement } from './sequencer.js'
 import { StatsCollector, type WriterStats } from './stats.js'
 import { TransactionAbortableError, TransactionStateError } from './transaction-errors.js'
-import { TransactionManager, type GroupReader, type Transaction } from './transactions.js'
+import { TransactionManager, type GroupReader } from './transactions.js'
 import { WriteTracker, noop, raceAbortOwned, type WriteResult } from './tracker.js'
+
+/** What `transaction(fn)` hands `fn`: the Writer's writeMessages and sendOffsets. */
+export type Transaction = Pick<Writer, 'writeMessages' | 'sendOffsets'>
 
 export interface WriteOptions {
   /** Stops waiting (for metadata, buffer space or acknowledgements); messages already handed over may still be written. */
@@ -187,8 +190,8 @@ export class Writer {
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const tx: Transaction = {
-      writeMessages: (messages) => this.writeMessages(messages),
-      sendOffsets: (reader, messages) => this.sendOffsets(reader, messages),
+      writeMessages: this.writeMessages.bind(this) as Transaction['writeMessages'],
+      sendOffsets: this.sendOffsets.bind(this),
     }
     return this.#transactional('transaction').run(fn, tx)
   }

@@ -227,7 +227,7 @@ describe.sequential(`transactional Writer on ${targetName}`, () => {
     ).rejects.toBe(boom)
     // The Writer is ready for the next transaction.
     await w.transaction(async (tx) => {
-      await tx.writeMessages([{ value: 'kept-too' }])
+      await tx.writeMessages({ value: 'kept-too' }) // the Writer's variadic form too
     })
     expect(await committedValues(name, 2)).toEqual(['kept', 'kept-too'])
   })
