@@ -188,7 +188,7 @@ export class Writer {
    * Runs `fn` in a transaction: commits when it resolves, aborts when it throws and rethrows.
    * The first use fences older Writers with the same transactionalId.
    */
-  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const tx: Transaction = {
       writeMessages: this.writeMessages.bind(this) as Transaction['writeMessages'],
       sendOffsets: this.sendOffsets.bind(this),
@@ -202,22 +202,22 @@ export class Writer {
   }
 
   /** Opens a transaction (initializing the transactional id on first use). */
-  beginTransaction(): Promise<void> {
+  async beginTransaction(): Promise<void> {
     return this.#transactional('beginTransaction').begin()
   }
 
   /** Flushes, then commits the open transaction. */
-  commitTransaction(): Promise<void> {
+  async commitTransaction(): Promise<void> {
     return this.#transactional('commitTransaction').commitTransaction()
   }
 
   /** Drops records not yet sent, waits for those in flight, then aborts the open transaction. */
-  abortTransaction(): Promise<void> {
+  async abortTransaction(): Promise<void> {
     return this.#transactional('abortTransaction').abortTransaction()
   }
 
   /** Commits the offsets after `messages` (read by `reader`, a group member) with the open transaction (KIP-447). */
-  sendOffsets(reader: GroupReader, messages: readonly Message[]): Promise<void> {
+  async sendOffsets(reader: GroupReader, messages: readonly Message[]): Promise<void> {
     return this.#transactional('sendOffsets').sendReaderOffsets(reader, messages)
   }
 

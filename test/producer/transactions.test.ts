@@ -178,7 +178,7 @@ describe.sequential(`transactional Writer on ${targetName}`, () => {
     await expect(w.writeMessages({ value: 'outside' })).rejects.toThrow(TransactionStateError)
     await expect(w.commitTransaction()).rejects.toThrow(TransactionStateError)
     const plain = writer({ topic: name })
-    expect(() => plain.beginTransaction()).toThrow(TransactionStateError)
+    await expect(plain.beginTransaction()).rejects.toThrow(TransactionStateError)
     await w.beginTransaction()
     await expect(w.beginTransaction()).rejects.toThrow(/already open/)
     await w.abortTransaction()
