@@ -61,6 +61,30 @@ describe.sequential('transactional Writer under injected faults (reference clust
     expect(await committedValues(topic, 2)).toEqual(['one', 'two'])
   })
 
+  it('an unauthorized transactional id is fatal: ProducerFencedError, for good', async () => {
+    const topic = uniqueTopic('txf-authz')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, transactionalId: uniqueTopic('txf-authz') })
+    cluster.faults.failNext('InitProducerId', 1, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    await expect(w.beginTransaction()).rejects.toThrow(ProducerFencedError)
+    await expect(w.beginTransaction()).rejects.toThrow(ProducerFencedError)
+  })
+
+  it('a partition the coordinator refuses to add fails its records and makes the transaction abortable', async () => {
+    const topic = uniqueTopic('txf-addfail')
+    await createTopic(bootstrap, topic, { partitions: 1 })
+    const w = writer({ topic, transactionalId: uniqueTopic('txf-addfail') })
+    await w.beginTransaction()
+    cluster.faults.failNext('AddPartitionsToTxn', 1, ErrorCode.INVALID_TXN_STATE)
+    await expect(w.writeMessages({ value: 'refused' })).rejects.toThrow(/INVALID_TXN_STATE/)
+    await expect(w.commitTransaction()).rejects.toThrow(TransactionAbortableError)
+    await w.abortTransaction()
+    await w.transaction(async (tx) => {
+      await tx.writeMessages({ value: 'next' })
+    })
+    expect(await committedValues(topic, 1)).toEqual(['next'])
+  })
+
   it('sends an unanswered EndTxn again: the commit is reported committed, never aborted', async () => {
     const topic = uniqueTopic('txf-endtxn')
     await createTopic(bootstrap, topic, { partitions: 1 })
