@@ -4,7 +4,7 @@
 export type { Bytes, Header, Message } from './message.js'
 
 // Producer
-export { Writer, type WriteOptions } from './producer/writer.js'
+export { Writer, type Transaction, type WriteOptions } from './producer/writer.js'
 export type { WriteResult } from './producer/tracker.js'
 export {
   RequireAll,
@@ -15,6 +15,15 @@ export {
   type WriterConfig,
 } from './producer/config.js'
 export type { DurationStats, SummaryStats, WriterStats } from './producer/stats.js'
+export {
+  ProducerFencedError,
+  TransactionAbortableError,
+  TransactionAbortedError,
+  TransactionOutcomeUnknownError,
+  TransactionStateError,
+} from './producer/transaction-errors.js'
+export type { GroupReader, TransactionState } from './producer/transactions.js'
+export type { GroupMetadata } from './producer/txn-requests.js'
 export {
   BalancerFunc,
   CRC32Balancer,

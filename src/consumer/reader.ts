@@ -241,6 +241,20 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   }
 
   /**
+   * The group membership a transactional Writer's sendOffsets sends with the offsets (KIP-447,
+   * Java's ConsumerGroupMetadata): the group fences a commit from an older generation.
+   */
+  groupMetadata(): { groupId: string; generationId: number; memberId: string; groupInstanceId: string | null } {
+    const c = this.#config
+    return {
+      groupId: c.groupId ?? '',
+      generationId: this.generationId,
+      memberId: this.memberId,
+      groupInstanceId: c.groupInstanceId,
+    }
+  }
+
+  /**
    * Direct mode: the offset of the next message to read (kafka-go Offset); FirstOffset (-2n) or
    * LastOffset (-1n) until it is looked up. Group mode: -1n.
    */

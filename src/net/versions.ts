@@ -66,12 +66,23 @@ export interface VersionBounds {
 export class ApiVersionTable {
   readonly #ranges: ReadonlyMap<number, VersionRange>
   readonly #broker: BrokerAddress | undefined
+  readonly #features: ReadonlyMap<string, number>
 
-  constructor(ranges: Iterable<{ apiKey: number; minVersion: number; maxVersion: number }>, broker?: BrokerAddress) {
+  constructor(
+    ranges: Iterable<{ apiKey: number; minVersion: number; maxVersion: number }>,
+    broker?: BrokerAddress,
+    finalizedFeatures: Iterable<{ name: string; maxVersionLevel: number }> = [],
+  ) {
     const map = new Map<number, VersionRange>()
     for (const r of ranges) map.set(r.apiKey, { min: r.minVersion, max: r.maxVersion })
     this.#ranges = map
     this.#broker = broker
+    this.#features = new Map([...finalizedFeatures].map((f) => [f.name, f.maxVersionLevel]))
+  }
+
+  /** The finalized level of a cluster feature (ApiVersions v3+, e.g. 'transaction.version'); 0 when absent, as Java reads it. */
+  featureLevel(name: string): number {
+    return this.#features.get(name) ?? 0
   }
 
   /** The broker's advertised range for an API, or undefined when it does not serve it. */
@@ -141,7 +152,7 @@ export async function negotiateApiVersions(connection: Connection, options?: Req
     if (response.errorCode !== ErrorCode.NONE) {
       throw KafkaError.fromCode(response.errorCode, withBroker({ apiName: 'ApiVersions' }, connection.nodeId))
     }
-    const table = new ApiVersionTable(response.apiKeys, connection.address)
+    const table = new ApiVersionTable(response.apiKeys, connection.address, response.finalizedFeatures ?? [])
     connection.apiVersions = table
     return table
   }
@@ -153,7 +164,8 @@ export async function negotiateApiVersions(connection: Connection, options?: Req
 }
 
 /** What negotiation reads from an ApiVersions answer. */
-type ApiVersionsAnswer = Pick<ApiVersionsResponse, 'errorCode' | 'apiKeys'>
+type ApiVersionsAnswer = Pick<ApiVersionsResponse, 'errorCode' | 'apiKeys'> &
+  Partial<Pick<ApiVersionsResponse, 'finalizedFeatures'>>
 
 /**
  * Decodes at the version sent; a broker that did not understand it answers in v0 (KIP-511).

@@ -82,6 +82,13 @@ export interface WriterConfig extends ClientConfig {
   signal?: AbortSignal
   /** Where the Writer reports trouble it handles itself (pino-compatible); see the Reader's `logger`. */
   logger?: Logger
+  /**
+   * Makes the Writer transactional (Java's transactional.id): writes only inside a transaction,
+   * and a newer Writer with the same id fences this one. Implies idempotence (acks 'all').
+   */
+  transactionalId?: string
+  /** How long the coordinator lets a transaction stay open before aborting it (ms); Java's transaction.timeout.ms. Default 60 000. */
+  transactionTimeout?: number
 }
 
 export interface ResolvedWriterConfig {
@@ -108,6 +115,8 @@ export interface ResolvedWriterConfig {
   requestTimeout: number
   signal: AbortSignal | undefined
   logger: Logger | undefined
+  transactionalId: string | null
+  transactionTimeout: number
 }
 
 export const WRITER_DEFAULTS = {
@@ -123,6 +132,7 @@ export const WRITER_DEFAULTS = {
   closeTimeout: 30_000,
   maxInFlightRequests: 5,
   requestTimeout: 30_000,
+  transactionTimeout: 60_000,
 }
 
 /**
@@ -172,6 +182,9 @@ const RULES: Record<string, Check> = {
   allowAutoTopicCreation: isBoolean,
   signal: isAbortSignal,
   logger: isLogger,
+  transactionalId: (v) =>
+    typeof v === 'string' && v.length > 0 && v.length <= 32767 ? null : `must be a non-empty string, got ${show(v)}`,
+  transactionTimeout: integerIn(1, INT32_MAX),
 }
 
 const REMOVED: Record<string, string> = {
@@ -203,6 +216,19 @@ export function resolveWriterConfig(config: WriterConfig): ResolvedWriterConfig 
     )
   }
   const idempotent = config.idempotent ?? (acks === 'all' && maxInFlightRequests <= MAX_IDEMPOTENT_IN_FLIGHT)
+  const transactional = config.transactionalId !== undefined
+  // Transactions are built on idempotence (Java: transactional.id requires enable.idempotence).
+  if (transactional && !idempotent) {
+    const why =
+      acks !== 'all'
+        ? `requiredAcks 'all' (got '${acks}')`
+        : maxInFlightRequests > MAX_IDEMPOTENT_IN_FLIGHT
+          ? `at most ${MAX_IDEMPOTENT_IN_FLIGHT} maxInFlightRequests (got ${maxInFlightRequests})`
+          : 'idempotent: true (got false)'
+    throw new ConfigError('transactionalId', `needs an idempotent Writer: ${why}`)
+  }
+  if (config.transactionTimeout !== undefined && !transactional)
+    throw new ConfigError('transactionTimeout', 'only applies to a transactional Writer (set transactionalId)')
 
   const writeBackoffMin = config.writeBackoffMin ?? WRITER_DEFAULTS.writeBackoffMin
   const writeBackoffMax = config.writeBackoffMax ?? Math.max(WRITER_DEFAULTS.writeBackoffMax, writeBackoffMin)
@@ -256,6 +282,8 @@ export function resolveWriterConfig(config: WriterConfig): ResolvedWriterConfig 
     requestTimeout,
     signal: config.signal,
     logger: config.logger,
+    transactionalId: config.transactionalId ?? null,
+    transactionTimeout: config.transactionTimeout ?? WRITER_DEFAULTS.transactionTimeout,
   }
 }
 

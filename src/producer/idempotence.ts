@@ -41,6 +41,11 @@ export class ProducerIdManager {
     return this.#identity
   }
 
+  /** A transactional Writer's id and epoch, set by its transaction manager at transaction boundaries. */
+  replace(identity: ProducerIdentity): void {
+    this.#identity = identity
+  }
+
   /** True while InitProducerId runs. */
   get busy(): boolean {
     return this.#pending !== null

@@ -17,6 +17,7 @@ export function produceRequest(
   batches: readonly ProducerBatch[],
   acks: number,
   timeoutMs: number,
+  transactionalId: string | null = null,
 ): Input<ProduceRequest> {
   const byTopic = new Map<string, { index: number; records: Buffer }[]>()
   for (const b of batches) {
@@ -25,7 +26,7 @@ export function produceRequest(
     list.push({ index: b.partition, records: b.encoded! })
   }
   return {
-    transactionalId: null,
+    transactionalId,
     acks,
     timeoutMs: Math.min(timeoutMs, INT32_MAX),
     topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),

@@ -18,6 +18,9 @@
 //    under the old epoch first; only batches after it are renumbered. Kafka and the reference
 //    broker both accept a higher epoch at sequence 0 (ProducerAppendInfo.checkSequence).
 //  - INVALID_PRODUCER_EPOCH, or an epoch at Short.MAX_VALUE, needs a new producer id (adopt).
+//  - A transactional producer never bumps locally: its epoch belongs to the transaction
+//    coordinator. A gap sets needsProducerId instead; the Writer makes the transaction abortable
+//    and every partition adopts the epoch the coordinator hands out after the abort.
 //  - Until one batch is acknowledged under the current producer id and epoch, only one batch is
 //    in flight: a broker that does not know the producer accepts any sequence (Kafka 4's
 //    ProducerAppendInfo.checkSequence), so a second batch could be appended before a first one
@@ -108,6 +111,8 @@ export interface SequencerOptions {
   deliveryTimeout: number
   /** Requests in flight for the partition (at most 5 with idempotence). */
   maxInFlight: number
+  /** A transactional producer: no local epoch bumps. */
+  transactional?: boolean
 }
 
 export class Sequencer<B extends SequencedBatch> {
@@ -342,7 +347,7 @@ export class Sequencer<B extends SequencedBatch> {
   /** The local bump; false when a new producer id is needed first. */
   #bump(): boolean {
     const id = this.identity
-    if (this.needsProducerId || id === null || id.producerEpoch >= MAX_EPOCH) {
+    if (this.needsProducerId || id === null || id.producerEpoch >= MAX_EPOCH || this.#o.transactional === true) {
       this.needsProducerId = true
       return false
     }

@@ -22,7 +22,12 @@ import { ProducerIdManager } from './idempotence.js'
 import { initProducerId, partitionResults, produceRequest } from './requests.js'
 import { outcomeOfCode, type Outcome, type SequencerOptions, type Settlement } from './sequencer.js'
 import { StatsCollector, type WriterStats } from './stats.js'
+import { TransactionAbortableError, TransactionStateError } from './transaction-errors.js'
+import { TransactionManager, type GroupReader } from './transactions.js'
 import { WriteTracker, noop, raceAbortOwned, type WriteResult } from './tracker.js'
+
+/** What `transaction(fn)` hands `fn`: the Writer's writeMessages and sendOffsets. */
+export type Transaction = Pick<Writer, 'writeMessages' | 'sendOffsets'>
 
 export interface WriteOptions {
   /** Stops waiting (for metadata, buffer space or acknowledgements); messages already handed over may still be written. */
@@ -43,6 +48,8 @@ export class Writer {
   readonly #budget: ByteBudget
   readonly #stats = new StatsCollector()
   readonly #idempotence: ProducerIdManager | null
+  /** Set when the Writer is transactional (transactionalId). */
+  readonly #txn: TransactionManager | null = null
   readonly #sequencing: SequencerOptions
   readonly #partitions = new Map<string, PartitionState>()
   /** Partitions with anything pending, to retry or in flight. */
@@ -87,7 +94,9 @@ export class Writer {
       maxAttempts: c.maxAttempts,
       deliveryTimeout: c.deliveryTimeout,
       maxInFlight: c.maxInFlightRequests,
+      transactional: c.transactionalId !== null,
     }
+    if (c.transactionalId !== null) this.#txn = this.#transactionManager(c.transactionalId)
     if (c.topic !== undefined) this.#client.metadata.addTopics([c.topic])
     const signal = c.signal
     if (signal !== undefined) {
@@ -173,11 +182,82 @@ export class Writer {
     return this.#closing
   }
 
+  // --- transactions (transactions.ts holds the state machine) -------------------------------------
+
+  /**
+   * Runs `fn` in a transaction: commits when it resolves, aborts when it throws and rethrows.
+   * The first use fences older Writers with the same transactionalId.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const tx: Transaction = {
+      writeMessages: this.writeMessages.bind(this) as Transaction['writeMessages'],
+      sendOffsets: this.sendOffsets.bind(this),
+    }
+    return this.#transactional('transaction').run(fn, tx)
+  }
+
+  /** 2 when transactions use KIP-890's version 2, 1 for the classic protocol, 0 before the first (or not transactional). */
+  get transactionVersion(): 0 | 1 | 2 {
+    return this.#txn?.transactionVersion ?? 0
+  }
+
+  /** Opens a transaction (initializing the transactional id on first use). */
+  async beginTransaction(): Promise<void> {
+    return this.#transactional('beginTransaction').begin()
+  }
+
+  /** Flushes, then commits the open transaction. */
+  async commitTransaction(): Promise<void> {
+    return this.#transactional('commitTransaction').commitTransaction()
+  }
+
+  /** Drops records not yet sent, waits for those in flight, then aborts the open transaction. */
+  async abortTransaction(): Promise<void> {
+    return this.#transactional('abortTransaction').abortTransaction()
+  }
+
+  /** Commits the offsets after `messages` (read by `reader`, a group member) with the open transaction (KIP-447). */
+  async sendOffsets(reader: GroupReader, messages: readonly Message[]): Promise<void> {
+    return this.#transactional('sendOffsets').sendReaderOffsets(reader, messages)
+  }
+
+  #transactional(what: string): TransactionManager {
+    if (this.#txn === null) throw new TransactionStateError(`${what} needs a transactional Writer (transactionalId)`)
+    if (this.#state !== 'open') throw new ClosedError('Writer')
+    return this.#txn
+  }
+
+  #transactionManager(transactionalId: string): TransactionManager {
+    return new TransactionManager({
+      client: this.#client,
+      transactionalId,
+      timeoutMs: this.#config.transactionTimeout,
+      backoff: this.#policy,
+      onPartitionsAdded: () => this.#scheduleDrain(),
+      onPartitionsFailed: (partitions, error) => {
+        for (const p of partitions) {
+          const state = this.#partitions.get(`${p.topic}\u0000${p.partition}`)
+          if (state !== undefined) this.#failWaiting(state, error)
+        }
+        this.#scheduleDrain()
+      },
+      flush: () => this.flush(),
+      dropPending: (error) => {
+        for (const state of this.#partitions.values()) this.#failPending(state, error)
+      },
+      adopt: (identity) => {
+        this.#idempotence!.replace(identity)
+        for (const state of this.#partitions.values()) state.seq.adopt(identity)
+      },
+    })
+  }
+
   // --- writing ------------------------------------------------------------------------------------
 
   async #write(messages: readonly Message[], signal: AbortSignal | undefined): Promise<WriteResult[]> {
     if (this.#state !== 'open') throw new ClosedError('Writer')
     if (signal?.aborted) throw abortErrorFor(signal, 'writeMessages')
+    this.#txn?.checkWritable('writeMessages')
     if (messages.length === 0) return []
     const prepared = messages.map((m, i) =>
       prepareMessage(m, i, messages.length, this.#config.topic, this.#config.batchBytes),
@@ -342,6 +422,10 @@ export class Writer {
     if ((this.#brokerInFlight.get(leader) ?? 0) >= this.#config.maxInFlightRequests) return null
     const idem = this.#idempotence
     if (idem !== null && seq.identity === null) seq.adopt(idem.identity!)
+    const txn = this.#txn
+    // An abortable or fenced transaction sends nothing new (Java's abortUndrainedBatches).
+    const blocking = txn?.blockingError ?? null
+    if (blocking !== null) this.#failPending(state, blocking)
     const bumps = seq.bumps
     const retry = seq.nextRetry(now)
     this.#stats.epochBumps += seq.bumps - bumps
@@ -361,6 +445,8 @@ export class Writer {
         // Held back behind an in-flight request: its answer drains again, no timer needed.
         return busy ? null : state.lingerDeadline(this.#limits)
       }
+      // Transaction version 1: the partition joins the transaction before its first batch.
+      if (txn !== null && !txn.partitionReady(state.topic, state.partition)) return null
       batch = state.takeBatch(now, this.#limits, RECORD_BATCH_OVERHEAD)
       this.#stats.batchTime.observe(now - batch.createdAt)
     }
@@ -400,8 +486,11 @@ export class Writer {
     try {
       await Promise.all(batches.map((b) => this.#encode(b)))
       const { connection, versions } = await this.#client.connection(broker, 'produce')
-      const version = versions.pick(Produce, c.compression === 'zstd' ? { min: 7 } : undefined)
-      const body = produceRequest(batches, c.acksValue, produceTimeoutMs(c.requestTimeout))
+      const version = versions.pick(Produce, {
+        min: c.compression === 'zstd' ? 7 : undefined,
+        max: this.#txn?.produceMaxVersion,
+      })
+      const body = produceRequest(batches, c.acksValue, produceTimeoutMs(c.requestTimeout), c.transactionalId)
       const sentAt = Date.now()
       for (const b of batches) this.#stats.batchQueueTime.observe(sentAt - b.createdAt)
       // Not awaited: the chain only keeps the order in which requests reach the connection;
@@ -430,6 +519,7 @@ export class Writer {
       producerId: batch.producerId,
       producerEpoch: batch.producerEpoch,
       baseSequence: batch.baseSequence,
+      transactional: this.#txn !== null,
     }
     batch.encoded = await encodeRecordBatch(options)
   }
@@ -561,6 +651,7 @@ export class Writer {
   }
 
   #fail(batch: ProducerBatch, error: Error): void {
+    this.#txn?.batchFailed(error, batch.baseSequence >= 0)
     this.#budget.release(batch.bytes)
     this.#stats.errors++
     this.#stats.messageErrors += batch.count
@@ -599,6 +690,18 @@ export class Writer {
 
   /** The partition was fenced or ran out of epochs: it continues under a new producer id. */
   #renewProducerId(state: PartitionState): void {
+    if (this.#txn !== null) {
+      // The epoch belongs to the coordinator: the transaction must abort, which brings a new one.
+      const cause = state.seq.retries[0]?.errors.at(-1)
+      const error = new TransactionAbortableError(
+        `a batch for ${state.topic}/${state.partition} failed (${cause instanceof Error ? cause.message : 'sequence gap'}); ` +
+          'the transaction must be aborted',
+        { cause },
+      )
+      this.#txn.batchFailed(error, true)
+      this.#failWaiting(state, error)
+      return
+    }
     if (state.renewing) return
     state.renewing = true
     this.#idempotence!.renew(state.seq.identity!.producerId).then(
@@ -621,11 +724,15 @@ export class Writer {
     for (const b of state.seq.retries) b.errors.push(error)
     state.seq.failWaiting('error')
     this.#settle(state)
-    if (state.pendingCount > 0) {
-      const batch = new ProducerBatch(state.topic, state.partition, state.drainPending(), -1, state.oldestPendingAt)
-      this.#fail(batch, error)
-    }
+    this.#failPending(state, error)
     if (state.idle) this.#active.delete(state)
+  }
+
+  /** Fails the partition's records not yet cut into a batch. */
+  #failPending(state: PartitionState, error: Error): void {
+    if (state.pendingCount === 0) return
+    const batch = new ProducerBatch(state.topic, state.partition, state.drainPending(), -1, state.oldestPendingAt)
+    this.#fail(batch, error)
   }
 
   /** Obtaining the first producer id failed for good: fail everything not in flight. */
@@ -706,6 +813,14 @@ export class Writer {
 
   async #close(): Promise<void> {
     if (this.#state !== 'open') return
+    // As Java's Sender: a graceful close aborts the open transaction rather than leave
+    // read_committed readers held back by it until the transaction timeout.
+    if (this.#txn?.open === true) {
+      const aborted = this.#txn.abortTransaction().catch((err: unknown) => {
+        this.#log.warn({ err: toError(err) }, 'aborting the open transaction on close failed')
+      })
+      await Promise.race([aborted, new Promise((r) => setTimeout(r, this.#config.closeTimeout).unref())])
+    }
     this.#state = 'closing'
     this.#budget.rejectAll(new ClosedError('Writer'))
     this.#flushAll = true

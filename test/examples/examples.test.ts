@@ -25,6 +25,7 @@ const expected: Record<string, RegExp> = {
   'consumer-partition.ts': /again: offset 9: message 9/,
   'consumer-group.ts': /read 20 messages/,
   'consumer-manual-commit.ts': /processed /,
+  'transactions.ts': /transformed 20 messages; the output holds 20 \(20 distinct keys\)/,
 }
 
 describe('examples/', () => {
