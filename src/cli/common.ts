@@ -109,16 +109,25 @@ export function onePositional(positionals: readonly string[], what: string): str
   return first
 }
 
-/** Where a command writes; tests and the binary both use process.stdout. */
+/**
+ * Where a command writes; tests and the binary both use process.stdout. A write returns a
+ * promise when the pipe is full, so a long `consume` into a slow reader waits instead of
+ * buffering without bound.
+ */
 export interface Output {
-  line(text: string): void
+  line(text: string): void | Promise<void>
   /** Text as is (no newline added). */
-  write(text: string): void
+  write(text: string): void | Promise<void>
+}
+
+function drained(ok: boolean): void | Promise<void> {
+  if (ok) return
+  return new Promise((resolve) => process.stdout.once('drain', resolve))
 }
 
 export const stdout: Output = {
-  line: (text) => process.stdout.write(`${text}\n`),
-  write: (text) => process.stdout.write(text),
+  line: (text) => drained(process.stdout.write(`${text}\n`)),
+  write: (text) => drained(process.stdout.write(text)),
 }
 
 /** JSON with bigints as numbers when exact, else strings (offsets fit; producer ids may not). */

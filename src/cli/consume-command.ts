@@ -21,8 +21,9 @@ import {
 
 export const CONSUME_USAGE = `usage: kafkats consume TOPIC [-g GROUP | -p N] [-o beginning|end|OFFSET|TIME] [-n N] [--follow]
                        [--format plain|json|FORMAT] [flags]
-  Prints one message per line: its value (plain, as kcat), a JSON object (json), or FORMAT with
-  %t topic, %p partition, %o offset, %k key, %v value, %T timestamp (ms), %h headers, \\n, \\t.
+  Prints one message per line: its value (plain, as kcat), a JSON object (json), or FORMAT as
+  kcat -f: %t topic, %p partition, %o offset, %k key, %s value, %K/%S key/value length (-1 for
+  null), %T timestamp (ms), %h headers (k=v,...), \\n, \\t.
   -g/--group reads as a member of GROUP and commits what it printed; -p/--partition reads one
   partition; -o/--offset where to start (default beginning; with a group, only where it has no
   committed offset): beginning, end, an offset (with -p) or an ISO time. -n/--count stops after
@@ -53,7 +54,7 @@ export async function runConsumeCommand(args: string[], signal: AbortSignal, out
   const start = startOffset(values.offset, partition !== undefined)
   const formatName = values.json === true ? 'json' : (values.format ?? 'plain')
   const format = formatter(formatName)
-  // A FORMAT string says where lines end (kcat -f '%k %v\n'); plain and json print lines.
+  // A FORMAT string says where lines end (kcat -f '%k %s\n'); plain and json print lines.
   const raw = formatName !== 'plain' && formatName !== 'json'
   const config = clientConfig(values)
 
@@ -111,8 +112,7 @@ export async function runConsumeCommand(args: string[], signal: AbortSignal, out
             continue
           }
           if (limit !== undefined && printed >= limit) break
-          if (raw) out.write(format(message))
-          else out.line(format(message))
+          await (raw ? out.write(format(message)) : out.line(format(message)))
           printed++
           if (groupId !== undefined) await reader.commitMessages(message)
           if (limit !== undefined && printed >= limit) stop()
@@ -196,7 +196,7 @@ function formatter(format: string): Format {
   }
   // kcat -f: %-tokens and backslash escapes.
   return (m) =>
-    format.replace(/%[tpokvTh%]|\\[nt\\]/g, (token) => {
+    format.replace(/%[tpoksKSTh%]|\\[nt\\]/g, (token) => {
       switch (token) {
         case '%t':
           return m.topic
@@ -206,8 +206,12 @@ function formatter(format: string): Format {
           return String(m.offset)
         case '%k':
           return text(m.key)
-        case '%v':
+        case '%s':
           return text(m.value)
+        case '%K':
+          return String(m.key?.length ?? -1)
+        case '%S':
+          return String(m.value?.length ?? -1)
         case '%T':
           return String(m.timestamp)
         case '%h':

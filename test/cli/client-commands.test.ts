@@ -157,7 +157,7 @@ describe('kafkats produce and consume', () => {
       expect.objectContaining({ topic, partition: 1, offset: 1, key: 'u2', value: 'world' }),
     ])
 
-    const formatted = await kafkats(['consume', topic, '-p', '1', '-o', '2', '--format', '%p/%o %k=%v [%h]\\n'])
+    const formatted = await kafkats(['consume', topic, '-p', '1', '-o', '2', '--format', '%p/%o %k=%s [%h]\\n'])
     expect(formatted.stdout).toBe('1/2 u1=again [source=cli,v=2]\n1/3 plain={"n":1} [source=cli,v=2]\n')
 
     const jsonInput = await kafkats(['produce', topic, '--json-input'], {
