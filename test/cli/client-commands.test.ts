@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Admin } from '../../src/admin/admin.js'
 import { startTarget, unique, waitFor, type Target } from '../consumer/helpers.js'
+import { startSecureTargets } from '../producer/helpers.js'
 
 let target: Target
 let admin: Admin
@@ -251,6 +252,58 @@ describe('kafkats groups and cluster', () => {
     expect(described.brokers.map((b) => b.nodeId).sort()).toEqual([...target.brokerIds].sort())
     const versions = await kafkats(['cluster', '--versions', '-b', target.bootstrap[0]!], { env })
     expect(versions.stdout).toMatch(/^Produce\s+0\s+\d+-\d+\s+\d+$/m)
+  }, 120_000)
+
+  it('connects over SASL (password from KAFKA_SASL_PASSWORD) and mutual TLS with the shared flags', async () => {
+    const secure = await startSecureTargets()
+    try {
+      const { sasl, tls } = secure
+      const viaSasl = await kafkats(
+        [
+          'cluster',
+          '--json',
+          '-b',
+          sasl.bootstrap.join(','),
+          '--sasl-mechanism',
+          'scram-sha-256',
+          '--sasl-username',
+          sasl.username,
+        ],
+        { env: { KAFKA_SASL_PASSWORD: sasl.password } },
+      )
+      expect(viaSasl.stderr).toBe('')
+      expect(viaSasl.status).toBe(0)
+      expect((JSON.parse(viaSasl.stdout) as { brokers: unknown[] }).brokers.length).toBeGreaterThan(0)
+      const wrong = await kafkats([
+        'topics',
+        'list',
+        '-b',
+        sasl.bootstrap.join(','),
+        '--sasl-mechanism',
+        'plain',
+        '--sasl-username',
+        sasl.username,
+        '--sasl-password',
+        'wrong',
+      ])
+      expect(wrong.status).toBe(1)
+      expect(wrong.stderr).toMatch(/SASL|[Aa]uthentication/)
+      const viaTls = await kafkats([
+        'cluster',
+        '-b',
+        tls.bootstrap.join(','),
+        '--tls-ca',
+        tls.caPath,
+        '--tls-cert',
+        tls.certPath,
+        '--tls-key',
+        tls.keyPath,
+      ])
+      expect(viaTls.stderr).toBe('')
+      expect(viaTls.stdout).toMatch(/^Cluster: /)
+    } finally {
+      await secure.stop()
+    }
   }, 120_000)
 
   it('exits 2 with the command’s usage for a bad command line, and prints every command’s --help', async () => {
