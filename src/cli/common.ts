@@ -10,6 +10,9 @@ import { UsageError } from './args.js'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
+/** The environment variables the client commands read (names kept in one place). */
+export const ENV = { bootstrap: 'KAFKA_BOOTSTRAP', saslPassword: 'KAFKA_SASL_PASSWORD' } as const
+
 /** Flags every client command takes. */
 export const CONNECTION_FLAGS = {
   bootstrap: { type: 'string', short: 'b' },
@@ -64,7 +67,7 @@ export function clientConfig(values: {
   'tls-cert'?: string | undefined
   'tls-key'?: string | undefined
 }): ClientConfig {
-  const brokers = values.bootstrap ?? process.env.KAFKA_BOOTSTRAP ?? '127.0.0.1:9092'
+  const brokers = values.bootstrap ?? process.env[ENV.bootstrap] ?? '127.0.0.1:9092'
   const config: ClientConfig = { brokers, clientId: values['client-id'] ?? 'kafkats-cli' }
   const mechanism = values['sasl-mechanism']?.toLowerCase()
   if (mechanism !== undefined) {
@@ -72,7 +75,7 @@ export function clientConfig(values: {
       throw new UsageError('--sasl-mechanism', `expected plain, scram-sha-256 or scram-sha-512, got '${mechanism}'`)
     }
     const username = values['sasl-username']
-    const password = values['sasl-password'] ?? process.env.KAFKA_SASL_PASSWORD
+    const password = values['sasl-password'] ?? process.env[ENV.saslPassword]
     if (username === undefined) throw new UsageError('--sasl-username', 'required with --sasl-mechanism')
     if (password === undefined)
       throw new UsageError('--sasl-password', 'required with --sasl-mechanism (or $KAFKA_SASL_PASSWORD)')

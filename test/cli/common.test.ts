@@ -1,10 +1,11 @@
 // The client commands' shared pieces, in process: where the bootstrap list and credentials come
-// from (flags, then KAFKA_BOOTSTRAP / KAFKA_SASL_PASSWORD), bad flag values as UsageError naming
+// from (flags, then the environment), bad flag values as UsageError naming
 // the flag (exit 2), JSON that keeps 64-bit values exact, and aligned tables.
 
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { UsageError } from '../../src/cli/args.js'
 import {
+  ENV,
   clientConfig,
   keyValues,
   optionalInt,
@@ -19,16 +20,16 @@ afterEach(() => {
 })
 
 describe('clientConfig', () => {
-  it('takes --bootstrap, else KAFKA_BOOTSTRAP, else 127.0.0.1:9092', () => {
-    vi.stubEnv('KAFKA_BOOTSTRAP', 'a:1,b:2')
+  it('takes --bootstrap, else the environment, else 127.0.0.1:9092', () => {
+    vi.stubEnv(ENV.bootstrap, 'a:1,b:2')
     expect(clientConfig({ bootstrap: 'c:3' }).brokers).toBe('c:3')
     expect(clientConfig({}).brokers).toBe('a:1,b:2')
-    vi.stubEnv('KAFKA_BOOTSTRAP', undefined)
+    vi.stubEnv(ENV.bootstrap, undefined)
     expect(clientConfig({}).brokers).toBe('127.0.0.1:9092')
   })
 
   it('builds SASL from the flags, the password from KAFKA_SASL_PASSWORD when not given', () => {
-    vi.stubEnv('KAFKA_SASL_PASSWORD', 'from-env')
+    vi.stubEnv(ENV.saslPassword, 'from-env')
     expect(clientConfig({ 'sasl-mechanism': 'SCRAM-SHA-512', 'sasl-username': 'u' }).sasl).toEqual({
       mechanism: 'scram-sha-512',
       username: 'u',
@@ -36,7 +37,7 @@ describe('clientConfig', () => {
     })
     expect(() => clientConfig({ 'sasl-mechanism': 'gssapi', 'sasl-username': 'u' })).toThrow(UsageError)
     expect(() => clientConfig({ 'sasl-mechanism': 'plain' })).toThrow(/--sasl-username: required/)
-    vi.stubEnv('KAFKA_SASL_PASSWORD', undefined)
+    vi.stubEnv(ENV.saslPassword, undefined)
     expect(() => clientConfig({ 'sasl-mechanism': 'plain', 'sasl-username': 'u' })).toThrow(/--sasl-password: required/)
   })
 
