@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # npm run test:kafka [-- vitest args]: the integration suites against real Apache Kafka.
 #
-# The integration suites are the test files under test/producer and test/consumer that carry the
-# marker line `// @integration` (anywhere in the file, usually at the top). The marker promises
-# that the file honours KAFKA_BOOTSTRAP: with it set, every test runs against that cluster (3
-# brokers, with the KAFKA_BOOTSTRAP_SASL/SSL listeners and credentials of scripts/kafka.sh env)
-# and none is skipped. Files without it (unit suites, *-faults.test.ts on the reference
+# The integration suites are the test files under test/producer, test/consumer, test/admin and
+# test/cli that carry the marker line `// @integration` (anywhere in the file, usually at the
+# top). The marker promises that the file honours KAFKA_BOOTSTRAP: with it set, every test runs
+# against that cluster (3 brokers, with the KAFKA_BOOTSTRAP_SASL/SSL listeners and credentials
+# of scripts/kafka.sh env) and none is skipped. Files without it (unit suites, *-faults.test.ts on the reference
 # cluster's fault injection) are not run here; `npm test` runs everything on the reference broker.
 #
 # With KAFKA_BOOTSTRAP already set (docker/compose.yml, any cluster, see docker/README.md) the
@@ -18,15 +18,16 @@ cd "$(dirname "$0")/.."
 
 log() { echo "test:kafka: $*" >&2; }
 
-mapfile -t files < <(grep -l -E '^// @integration\b' test/producer/*.test.ts test/consumer/*.test.ts 2>/dev/null | sort)
+suite_files=(test/producer/*.test.ts test/consumer/*.test.ts test/admin/*.test.ts test/cli/*.test.ts)
+mapfile -t files < <(grep -l -E '^// @integration\b' "${suite_files[@]}" 2>/dev/null | sort)
 ((${#files[@]})) || {
-  log "no test file under test/producer or test/consumer carries the '// @integration' marker"
+  log "no test file under test/producer, test/consumer, test/admin or test/cli carries the '// @integration' marker"
   exit 1
 }
 # A file that reads KAFKA_BOOTSTRAP (itself or through its helpers' startTarget) but has no marker
 # is left out on purpose or by oversight: say which, so an oversight is seen. *-faults.test.ts
 # files use the reference cluster's fault injection and are left out by design.
-for f in test/producer/*.test.ts test/consumer/*.test.ts; do
+for f in "${suite_files[@]}"; do
   [[ -f $f && $f != *-faults.test.ts ]] || continue
   if ! grep -q -E '^// @integration\b' "$f" && grep -q -E 'KAFKA_BOOTSTRAP|startTarget\(' "$f"; then
     log "not run against real Kafka (no '// @integration' marker): $f"

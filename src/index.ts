@@ -85,6 +85,48 @@ export {
   type TopicPartitionOffset,
 } from './consumer/errors.js'
 
+// Admin
+export { Admin, type AdminConfig } from './admin/admin.js'
+export { AdminBatchError, GroupNotEmptyError } from './admin/errors.js'
+export type { AdminCallOptions } from './admin/context.js'
+export type {
+  CreatedTopic,
+  CreatePartitionsOptions,
+  CreateTopicsOptions,
+  ListTopicsOptions,
+  NewTopic,
+  PartitionDescription,
+  TopicDescription,
+} from './admin/topics.js'
+export type {
+  ConfigChange,
+  ConfigEntry,
+  ConfigResource,
+  ConfigResourceType,
+  ConfigSource,
+  ResourceConfigs,
+} from './admin/configs.js'
+export type { ApiVersionInfo, BrokerDescription, ClusterDescription } from './admin/cluster.js'
+export type {
+  GroupDescription,
+  GroupListing,
+  ListGroupsOptions,
+  MemberDescription,
+  TopicPartitionsList,
+} from './admin/groups.js'
+export type {
+  CommittedOffset,
+  GroupLag,
+  ListOffsetsOptions,
+  OffsetReset,
+  OffsetSpec,
+  PartitionLag as GroupPartitionLag,
+  ResetOffsetsOptions,
+  ResetTarget,
+  TopicPartitionRef,
+} from './admin/offsets.js'
+export type { DeletedRecords, PartitionProducers, ProducerState } from './admin/records.js'
+
 // Client core: shared configuration, for custom tools
 export { KafkaClient, type ClientConfig } from './cluster/client.js'
 export { DEFAULT_RETRY_POLICY, RetriesExhaustedError, type RetryPolicy } from './cluster/retry.js'

@@ -1,18 +1,10 @@
 // `kafkats demo`: the whole path end to end, in one process. Starts a 3-broker reference
-// cluster on loopback, creates a topic through the client (CreateTopics), writes messages with a
+// cluster on loopback, creates a topic with an Admin, writes messages with a
 // Writer while a group of Readers consumes them with manual commits (fetchMessage +
 // commitMessages), prints progress and both sides' stats, checks that every message was read,
 // and closes everything.
 
-import { KafkaClient } from '../cluster/client.js'
-import { retry } from '../cluster/retry.js'
-import { Reader } from '../consumer/reader.js'
-import type { ReaderStats } from '../consumer/stats.js'
-import { CommitRejectedError } from '../consumer/errors.js'
-import { KafkaError } from '../errors.js'
-import { AbortError, ClosedError } from '../net/errors.js'
-import { Writer } from '../producer/writer.js'
-import { CreateTopics } from '../protocol/messages/index.js'
+import { Admin, AbortError, ClosedError, CommitRejectedError, Reader, Writer, type ReaderStats } from '../index.js'
 
 export interface DemoOptions {
   /** Messages to write and read (default 10 000). */
@@ -39,7 +31,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     throw new RangeError(`readers must be a positive integer, got ${readerCount}`)
   const deadline = AbortSignal.timeout(DEADLINE_MS)
 
-  // The CLI (not the client library) runs the reference broker.
+  // The CLI (not the client library) runs the reference broker: `kafkats/broker`.
   const { Cluster } = await import('../broker/index.js')
   const cluster = await Cluster.start({ brokers: 3, groupInitialRebalanceDelayMs: 0 })
   const brokers = cluster.bootstrapServers
@@ -130,32 +122,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   }
 }
 
+/** What a user writes: an Admin creates the topic and waits for its partition leaders. */
 async function createTopic(brokers: string[], signal: AbortSignal): Promise<void> {
-  const client = new KafkaClient({ brokers, clientId: 'demo-admin' })
+  const admin = new Admin({ brokers, clientId: 'demo-admin' })
   try {
-    const response = await client.requestTo(
-      client.anyBroker(),
-      CreateTopics,
-      { topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3 }], timeoutMs: 30_000 },
-      { signal },
-    )
-    const result = response.topics[0]!
-    if (result.errorCode !== 0 && result.errorCode !== 36 /* TOPIC_ALREADY_EXISTS */) {
-      throw KafkaError.fromCode(result.errorCode, { topic: TOPIC, errorMessage: result.errorMessage })
-    }
-    await client.waitForTopics([TOPIC], signal, { maxAttempts: 50, backoffMs: 50, backoffMaxMs: 200 })
-    // Every partition led before the first write.
-    await retry(
-      { maxAttempts: 50, backoffMs: 50, backoffMaxMs: 200 },
-      async () => {
-        await client.metadata.refresh([TOPIC], signal)
-        if (client.metadata.topic(TOPIC)?.partitions.some((p) => p.leader < 0) !== false)
-          throw KafkaError.fromCode(5, { topic: TOPIC })
-      },
-      { what: 'partition leaders', signal },
-    )
+    await admin.createTopics([{ name: TOPIC, partitions: PARTITIONS, replicationFactor: 3 }], {
+      waitForLeaders: true,
+      signal,
+    })
   } finally {
-    await client.close()
+    await admin.close()
   }
 }
 

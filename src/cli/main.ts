@@ -1,12 +1,20 @@
 #!/usr/bin/env node
-// The `kafkats` command: `kafkats broker` runs a reference cluster until SIGINT/SIGTERM;
-// `kafkats demo` runs the end-to-end demo on an in-process cluster.
+// The `kafkats` command: client commands (topics, groups, cluster, produce, consume) against any
+// Kafka cluster, `kafkats broker` (a reference cluster until SIGINT/SIGTERM) and `kafkats demo`.
 //
 // Exit status, as Unix tools do: 0 done (and for --help/--version), 1 the command failed
-// (e.g. an unusable --data-dir, a port in use), 2 a bad command line (usage on stderr).
+// (a broker error, an unreachable cluster, an unusable --data-dir, a port in use), 2 a bad
+// command line (usage on stderr). Ctrl-C (SIGINT) aborts the running command, which closes its
+// clients (a consumer commits and leaves its group) before the process exits.
 
 import { intFlag, packageVersion, parseFlags, UsageError } from './args.js'
 import { BROKER_USAGE, runBrokerCommand } from './broker-command.js'
+import { CLUSTER_USAGE } from './cluster-command.js'
+import { CONNECTION_HELP, stdout } from './common.js'
+import { CONSUME_USAGE } from './consume-command.js'
+import { GROUPS_USAGE } from './groups-command.js'
+import { PRODUCE_USAGE } from './produce-command.js'
+import { TOPICS_USAGE } from './topics-command.js'
 
 const DEMO_USAGE = `usage: kafkats demo [--messages N] [--readers N]
   Starts an in-process 3-broker cluster, writes messages with a Writer, reads them with a
@@ -15,6 +23,11 @@ const DEMO_USAGE = `usage: kafkats demo [--messages N] [--readers N]
 const USAGE = `usage: kafkats <command> [flags]
 
 commands:
+  topics    list, create, delete, describe, alter topics (kafkats topics --help)
+  groups    list, describe, lag, reset-offsets, delete consumer groups (kafkats groups --help)
+  cluster   brokers, controller and API versions (kafkats cluster --help)
+  produce   write stdin lines or a file to a topic (kafkats produce --help)
+  consume   print a topic's messages (kafkats consume --help)
   broker    run a reference Kafka cluster on loopback (kafkats broker --help)
   demo      write and read messages end to end on an in-process cluster (kafkats demo --help)
   help      print this text
@@ -23,20 +36,46 @@ flags:
   -h, --help       print this text
   -V, --version    print the version
 
-${BROKER_USAGE}
+${CONNECTION_HELP}`
 
-${DEMO_USAGE}`
+const USAGES: Record<string, string> = {
+  topics: TOPICS_USAGE,
+  groups: GROUPS_USAGE,
+  cluster: CLUSTER_USAGE,
+  produce: PRODUCE_USAGE,
+  consume: CONSUME_USAGE,
+  broker: BROKER_USAGE,
+  demo: DEMO_USAGE,
+}
+
+const COMMANDS = 'topics, groups, cluster, produce, consume, broker, demo or help'
 
 const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h')
 
+/** Aborted by Ctrl-C: the running command winds down and closes its clients. */
+const interrupt = new AbortController()
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  const usage = command === undefined ? undefined : USAGES[command]
+  if (usage !== undefined && wantsHelp(rest)) {
+    const connection = command === 'broker' || command === 'demo' ? '' : `\n\n${CONNECTION_HELP}`
+    return help(`${usage}${connection}`)
+  }
   switch (command) {
+    case 'topics':
+      return (await import('./topics-command.js')).runTopicsCommand(rest, interrupt.signal, stdout)
+    case 'groups':
+      return (await import('./groups-command.js')).runGroupsCommand(rest, interrupt.signal, stdout)
+    case 'cluster':
+      return (await import('./cluster-command.js')).runClusterCommand(rest, interrupt.signal, stdout)
+    case 'produce':
+      return (await import('./produce-command.js')).runProduceCommand(rest, interrupt.signal, stdout)
+    case 'consume':
+      return (await import('./consume-command.js')).runConsumeCommand(rest, interrupt.signal, stdout)
     case 'broker':
-      if (wantsHelp(rest)) return help(BROKER_USAGE)
       return runBrokerCommand(rest)
     case 'demo': {
-      if (wantsHelp(rest)) return help(DEMO_USAGE)
       const values = parseFlags(rest, { messages: { type: 'string' }, readers: { type: 'string' } })
       const { runDemo } = await import('./demo.js')
       await runDemo({
@@ -54,12 +93,9 @@ async function main(argv: string[]): Promise<number> {
       console.log(packageVersion())
       return 0
     case undefined:
-      throw new UsageError('command', 'missing; expected broker, demo or help')
+      throw new UsageError('command', `missing; expected ${COMMANDS}`)
     default:
-      throw new UsageError(
-        command,
-        command.startsWith('-') ? 'unknown flag' : 'unknown command; expected broker, demo or help',
-      )
+      throw new UsageError(command, command.startsWith('-') ? 'unknown flag' : `unknown command; expected ${COMMANDS}`)
   }
 }
 
@@ -74,6 +110,21 @@ function positiveInt(flag: string, value: string): number {
   return n
 }
 
+// `broker` installs its own SIGINT/SIGTERM handling; the client commands abort on the first
+// Ctrl-C and exit at once on a second one.
+if (process.argv[2] !== 'broker' && process.argv[2] !== 'demo') {
+  process.on('SIGINT', () => {
+    if (interrupt.signal.aborted) process.exit(130)
+    interrupt.abort(new Error('interrupted (Ctrl-C)'))
+  })
+  process.on('SIGTERM', () => interrupt.abort(new Error('terminated')))
+}
+// `kafkats consume ... | head`: a closed pipe ends the command, quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  throw err
+})
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
@@ -82,9 +133,13 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       // A subcommand's own usage when the mistake is in its flags.
       const command = process.argv[2]
-      const usage = command === 'broker' ? BROKER_USAGE : command === 'demo' ? DEMO_USAGE : USAGE
-      console.error(`kafkats: ${err.message}\n\n${usage}`)
+      console.error(`kafkats: ${err.message}\n\n${(command !== undefined ? USAGES[command] : undefined) ?? USAGE}`)
       process.exitCode = 2
+      return
+    }
+    if (interrupt.signal.aborted) {
+      console.error('kafkats: interrupted')
+      process.exitCode = 130
       return
     }
     console.error(`kafkats: ${err instanceof Error ? err.message : String(err)}`)

@@ -129,7 +129,8 @@ async function askLeader(
       topic: q.topic,
       partition: q.partition,
       offset: found ? a.offset : null,
-      timestamp: q.timestamp >= 0n && found && a.timestamp >= 0n ? a.timestamp : null,
+      // Time queries and max-timestamp (-3, KIP-734) answer with the record's timestamp.
+      timestamp: (q.timestamp >= 0n || q.timestamp === -3n) && found && a.timestamp >= 0n ? a.timestamp : null,
     })
   }
 }

@@ -1,5 +1,6 @@
 // `kafkats demo` (src/cli/demo.ts) runs end to end and closes everything it started.
 
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { runDemo } from '../../src/cli/demo.js'
 
@@ -13,6 +14,13 @@ describe('runDemo', () => {
     expect(lines.filter((l) => /^reader \d: \d+ messages/.test(l))).toHaveLength(2)
     expect(lines.at(-1)).toBe('closed: readers, writer and cluster')
   }, 60_000)
+
+  it('uses only the public API: the kafkats and kafkats/broker entries (issue 15)', () => {
+    const source = readFileSync('src/cli/demo.ts', 'utf8')
+    const imports = [...source.matchAll(/(?:from|import\()\s*'([^']+)'/g)].map((m) => m[1])
+    expect(imports.length).toBeGreaterThan(0)
+    expect(new Set(imports)).toEqual(new Set(['../index.js', '../broker/index.js']))
+  })
 
   it('rejects nonsense options', async () => {
     await expect(runDemo({ readers: 0, out: () => {} })).rejects.toThrow(RangeError)

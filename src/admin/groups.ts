@@ -1,0 +1,273 @@
+// Consumer groups: list (every broker's, with state and type), describe (members and their
+// assignments, decoded from the consumer protocol), delete, and delete a group's offsets. Group
+// requests go to the group's coordinator (consumer/coordinator.ts), found once per group and
+// looked up again when an answer says it moved.
+
+import { Coordinator } from '../consumer/coordinator.js'
+import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription } from '../consumer/assignors.js'
+import { KafkaError } from '../errors.js'
+import { ErrorCode } from '../protocol/error-codes.js'
+import { DeleteGroups, DescribeGroups, ListGroups, OffsetDelete } from '../protocol/messages/index.js'
+import { batch, retried, tpKey, type AdminCallOptions, type AdminContext, type Outcome } from './context.js'
+
+export interface GroupListing {
+  groupId: string
+  /** 'consumer' for consumer groups; '' for groups that only commit offsets. */
+  protocolType: string
+  /** Stable, Empty, PreparingRebalance, ...; '' from brokers older than ListGroups v4. */
+  state: string
+  /** 'classic', 'consumer', 'share'; '' from brokers older than ListGroups v5. */
+  type: string
+}
+
+export interface TopicPartitionsList {
+  topic: string
+  partitions: number[]
+}
+
+export interface MemberDescription {
+  memberId: string
+  groupInstanceId: string | null
+  clientId: string
+  clientHost: string
+  /** The partitions assigned to the member (consumer protocol groups; else empty). */
+  assignment: TopicPartitionsList[]
+  /** The topics the member subscribed to (consumer protocol groups; else empty). */
+  topics: string[]
+}
+
+export interface GroupDescription {
+  groupId: string
+  /** Stable, Empty, PreparingRebalance, CompletingRebalance, Dead. */
+  state: string
+  protocolType: string
+  /** The assignor chosen (range, cooperative-sticky, ...); '' when none. */
+  protocol: string
+  members: MemberDescription[]
+}
+
+const coordinators = new WeakMap<AdminContext, Map<string, Coordinator>>()
+
+/** The group's coordinator, kept per Admin so repeated calls skip FindCoordinator. */
+export function coordinatorFor(ctx: AdminContext, groupId: string): Coordinator {
+  let map = coordinators.get(ctx)
+  if (map === undefined) coordinators.set(ctx, (map = new Map()))
+  let c = map.get(groupId)
+  if (c === undefined) map.set(groupId, (c = new Coordinator(ctx.client, groupId, ctx.policy)))
+  return c
+}
+
+/** A group-level error code as an error; forgets the coordinator when the code says it moved. */
+export function groupError(
+  ctx: AdminContext,
+  groupId: string,
+  code: number,
+  apiName: string,
+  errorMessage?: string | null,
+): KafkaError {
+  coordinatorFor(ctx, groupId).checkCoordinatorError(code)
+  return KafkaError.fromCode(code, { apiName, groupId, errorMessage: errorMessage ?? null })
+}
+
+export interface ListGroupsOptions extends AdminCallOptions {
+  /** Only groups in these states (case-insensitive; ListGroups v4+). */
+  states?: readonly string[]
+  /** Only groups of these types ('classic', 'consumer'; ListGroups v5+). */
+  types?: readonly string[]
+}
+
+/** Every group of every broker, sorted by id. */
+export async function listGroups(ctx: AdminContext, options: ListGroupsOptions = {}): Promise<GroupListing[]> {
+  const { signal } = options
+  await retried(ctx, 'Metadata (brokers)', signal, () => ctx.client.metadata.refresh([], signal))
+  const brokers = [...ctx.client.metadata.brokers.values()]
+  const lists = await Promise.all(
+    brokers.map((broker) =>
+      retried(ctx, `ListGroups on broker ${broker.nodeId}`, signal, async () => {
+        const r = await ctx.client.requestTo(
+          broker,
+          ListGroups,
+          (version) => ({
+            ...(version >= 4 ? { statesFilter: [...(options.states ?? [])] } : {}),
+            ...(version >= 5 ? { typesFilter: [...(options.types ?? [])] } : {}),
+          }),
+          { signal, timeoutMs: options.timeout },
+        )
+        if (r.errorCode !== ErrorCode.NONE)
+          throw KafkaError.fromCode(r.errorCode, { apiName: 'ListGroups', broker: broker.nodeId })
+        return r.groups
+      }),
+    ),
+  )
+  const byId = new Map<string, GroupListing>()
+  for (const list of lists) {
+    for (const g of list) {
+      byId.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType, state: g.groupState, type: g.groupType })
+    }
+  }
+  const states = options.states?.map((s) => s.toLowerCase())
+  return [...byId.values()]
+    .filter((g) => states === undefined || g.state === '' || states.includes(g.state.toLowerCase()))
+    .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0))
+}
+
+/** State, assignor and members (with assignments) of each group, in the order asked. */
+export async function describeGroups(
+  ctx: AdminContext,
+  groupIds: readonly string[],
+  options: AdminCallOptions = {},
+): Promise<GroupDescription[]> {
+  const results = await batch<GroupDescription>(ctx, 'DescribeGroups', groupIds, options.signal, async (ids) => {
+    const answers = new Map<string, Outcome<GroupDescription>>()
+    await Promise.all(
+      ids.map(async (groupId) => {
+        const r = await coordinatorFor(ctx, groupId).send(
+          DescribeGroups,
+          { groups: [groupId] },
+          { signal: options.signal, ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}) },
+        )
+        const g = r.groups.find((x) => x.groupId === groupId)
+        if (g === undefined) return
+        answers.set(
+          groupId,
+          g.errorCode !== ErrorCode.NONE
+            ? { error: groupError(ctx, groupId, g.errorCode, 'DescribeGroups', g.errorMessage) }
+            : { value: describeGroup(g) },
+        )
+      }),
+    )
+    return answers
+  })
+  return groupIds.map((id) => results.get(id)!)
+}
+
+function describeGroup(g: {
+  groupId: string
+  groupState: string
+  protocolType: string
+  protocolData: string
+  members: {
+    memberId: string
+    groupInstanceId: string | null
+    clientId: string
+    clientHost: string
+    memberMetadata: Buffer
+    memberAssignment: Buffer
+  }[]
+}): GroupDescription {
+  const consumer = g.protocolType === CONSUMER_PROTOCOL_TYPE
+  return {
+    groupId: g.groupId,
+    state: g.groupState,
+    protocolType: g.protocolType,
+    protocol: g.protocolData,
+    members: g.members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      assignment: consumer ? decodeOr(() => assignmentList(m.memberAssignment), []) : [],
+      topics: consumer ? decodeOr(() => decodeSubscription(m.memberMetadata).topics, []) : [],
+    })),
+  }
+}
+
+function assignmentList(bytes: Buffer): TopicPartitionsList[] {
+  if (bytes.length === 0) return []
+  return [...decodeAssignment(bytes).partitions]
+    .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+    .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0))
+}
+
+/** Member bytes another client wrote may not decode: describe the member without them. */
+function decodeOr<T>(decode: () => T, fallback: T): T {
+  try {
+    return decode()
+  } catch {
+    return fallback
+  }
+}
+
+/** Deletes each group (it must be empty: NON_EMPTY_GROUP otherwise) with its offsets. */
+export async function deleteGroups(
+  ctx: AdminContext,
+  groupIds: readonly string[],
+  options: AdminCallOptions = {},
+): Promise<void> {
+  await batch<true>(ctx, 'DeleteGroups', groupIds, options.signal, async (ids) => {
+    const answers = new Map<string, Outcome<true>>()
+    await Promise.all(
+      ids.map(async (groupId) => {
+        const r = await coordinatorFor(ctx, groupId).send(
+          DeleteGroups,
+          { groupsNames: [groupId] },
+          { signal: options.signal, ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}) },
+        )
+        const g = r.results.find((x) => x.groupId === groupId)
+        if (g === undefined) return
+        answers.set(
+          groupId,
+          g.errorCode === ErrorCode.NONE
+            ? { value: true }
+            : { error: groupError(ctx, groupId, g.errorCode, 'DeleteGroups') },
+        )
+      }),
+    )
+    return answers
+  })
+}
+
+/**
+ * Deletes a group's committed offsets of some partitions (OffsetDelete, KIP-496). Refused per
+ * partition (GROUP_SUBSCRIBED_TO_TOPIC) while a member of the group subscribes to the topic.
+ */
+export async function deleteGroupOffsets(
+  ctx: AdminContext,
+  groupId: string,
+  partitions: readonly { topic: string; partition: number }[],
+  options: AdminCallOptions = {},
+): Promise<void> {
+  const byKey = new Map(partitions.map((p) => [tpKey(p.topic, p.partition), p]))
+  await batch<true>(ctx, 'OffsetDelete', [...byKey.keys()], options.signal, async (keys) => {
+    const byTopic = new Map<string, number[]>()
+    for (const k of keys) {
+      const p = byKey.get(k)!
+      byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition])
+    }
+    const r = await coordinatorFor(ctx, groupId).send(
+      OffsetDelete,
+      {
+        groupId,
+        topics: [...byTopic].map(([name, ps]) => ({
+          name,
+          partitions: ps.map((partitionIndex) => ({ partitionIndex })),
+        })),
+      },
+      { signal: options.signal, ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}) },
+    )
+    // A group-level error is every partition's.
+    if (r.errorCode !== ErrorCode.NONE) {
+      const error = groupError(ctx, groupId, r.errorCode, 'OffsetDelete')
+      return new Map(keys.map((k) => [k, { error }]))
+    }
+    const answers = new Map<string, Outcome<true>>()
+    for (const t of r.topics) {
+      for (const p of t.partitions) {
+        answers.set(
+          tpKey(t.name, p.partitionIndex),
+          p.errorCode === ErrorCode.NONE
+            ? { value: true }
+            : {
+                error: KafkaError.fromCode(p.errorCode, {
+                  apiName: 'OffsetDelete',
+                  groupId,
+                  topic: t.name,
+                  partition: p.partitionIndex,
+                }),
+              },
+        )
+      }
+    }
+    return answers
+  })
+}
