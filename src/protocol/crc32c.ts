@@ -65,9 +65,10 @@ export function loadNativeCrc32c(load: () => unknown): NativeCrc32c | undefined 
 }
 
 // A synchronous require, so the choice is made at load without top-level await (dist/ must stay
-// require()-able). The name is a variable so the build never needs the package.
-const NATIVE_PACKAGE = '@node-rs/crc32'
-let native = loadNativeCrc32c(() => createRequire(import.meta.url)(NATIVE_PACKAGE) as unknown)
+// require()-able). A literal name, so the package test checks it is a declared dependency; tsc
+// does not resolve require(), so the build never needs the package.
+const require = createRequire(import.meta.url)
+let native = loadNativeCrc32c(() => require('@node-rs/crc32') as unknown)
 const loadedNative = native
 
 /** Which implementation `crc32c` uses for ranges of NATIVE_MIN_BYTES and more. */
