@@ -213,10 +213,13 @@ export function svg(r: Report): string {
     })
     return { title: `${row.row} (${row.broker})`, bars }
   })
-  const max = Math.max(2, ...groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)))
+  // Bars stop at CAP (the "limit" row can be 10x and more): past it they reach the edge, and
+  // their label says the figure.
+  const CAP = 4
+  const max = Math.min(CAP, Math.max(2, ...groups.flatMap((g) => g.bars.map((b) => b.value ?? 0))))
   const left = 190
   const width = 720
-  const plot = width - left - 60
+  const plot = width - left - 80
   const barH = 12
   const x = (v: number): number => left + (v / max) * plot
   const out: string[] = []
@@ -230,11 +233,12 @@ export function svg(r: Report): string {
       if (b.value === undefined) {
         out.push(`<text x="${left + 4}" y="${y + barH - 2}" fill="#c53030">error</text>`)
       } else {
-        const w = Math.max(1, x(b.value) - left)
+        const w = Math.max(1, x(Math.min(b.value, max)) - left)
         out.push(
           `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[b.contender] ?? '#718096'}"/>`,
         )
-        out.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + barH - 2}">${b.value.toFixed(2)}×</text>`)
+        const more = b.value > max ? ' ▸' : ''
+        out.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + barH - 2}">${b.value.toFixed(2)}×${more}</text>`)
       }
       y += barH + 3
     }
@@ -260,9 +264,15 @@ export function svg(r: Report): string {
   ].join('\n')
 }
 
-export function writeReport(r: Report, to: { markdown: string; svg: string; chartLink: string }): string[] {
-  for (const f of [to.markdown, to.svg]) mkdirSync(dirname(f), { recursive: true })
+export function writeReport(
+  r: Report,
+  to: { markdown: string; svg: string; chartLink: string; json?: string },
+): string[] {
+  const files = [to.markdown, to.svg, ...(to.json === undefined ? [] : [to.json])]
+  for (const f of files) mkdirSync(dirname(f), { recursive: true })
   writeFileSync(to.markdown, markdown(r, to.chartLink))
   writeFileSync(to.svg, svg(r))
-  return [to.markdown, to.svg]
+  // Every run's raw figures, so the report can be drawn again without measuring (--render).
+  if (to.json !== undefined) writeFileSync(to.json, JSON.stringify(r, null, 1) + '\n')
+  return files
 }

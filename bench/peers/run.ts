@@ -4,11 +4,12 @@
 // interleaved rounds and writes BENCHMARKS.md and bench/peers/chart.svg.
 //
 //   npm run bench [-- --quick] [--rounds N] [--brokers reference,kafka] [--clients a,b]
-//                 [--out DIR] [--publish] [--no-install]
+//                 [--out DIR] [--publish] [--no-install] [--render results.json]
 //
 // --quick     1 round, small counts (< 3 min once installed); writes to bench/peers/out/
 // --out DIR   where BENCHMARKS.md and chart.svg go (default: the repository root and bench/peers/)
 // --publish   write to the default places even with --quick (the report says it was a quick run)
+// --render F  no measuring: draw BENCHMARKS.md and the chart again from a results.json
 // Environment: BENCH_KAFKA_STATE (default /tmp/kafkats-bench-peers), BENCH_KAFKA_PORT_BASE
 // (default 59000: ports 59092, 59192, 59292, 59392, 59492), KAFKA_VERSION (default 4.4.0).
 //
@@ -38,12 +39,29 @@ const { values: opts } = parseArgs({
     clients: { type: 'string' },
     out: { type: 'string' },
     publish: { type: 'boolean', default: false },
+    render: { type: 'string' },
     'no-install': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 })
 if (opts.help) {
   console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n\n')[0])
+  process.exit(0)
+}
+
+/** Where the report goes: the committed places, or a directory of its own. */
+function publish(report: Report, outDir: string | undefined): string[] {
+  return writeReport(report, {
+    markdown: outDir === undefined ? join(ROOT, 'BENCHMARKS.md') : join(outDir, 'BENCHMARKS.md'),
+    svg: outDir === undefined ? join(HERE, 'chart.svg') : join(outDir, 'chart.svg'),
+    json: outDir === undefined ? join(HERE, 'results.json') : join(outDir, 'results.json'),
+    chartLink: outDir === undefined ? 'bench/peers/chart.svg' : 'chart.svg',
+  })
+}
+
+if (opts.render !== undefined) {
+  const report = JSON.parse(readFileSync(opts.render, 'utf8')) as Report
+  console.log(publish(report, opts.out).join('\n'))
   process.exit(0)
 }
 
@@ -345,9 +363,5 @@ const report: Report = {
   date: new Date().toISOString(),
 }
 const outDir = opts.publish ? undefined : (opts.out ?? (quick ? join(HERE, 'out') : undefined))
-const files = writeReport(report, {
-  markdown: outDir === undefined ? join(ROOT, 'BENCHMARKS.md') : join(outDir, 'BENCHMARKS.md'),
-  svg: outDir === undefined ? join(HERE, 'chart.svg') : join(outDir, 'chart.svg'),
-  chartLink: outDir === undefined ? 'bench/peers/chart.svg' : 'chart.svg',
-})
+const files = publish(report, outDir)
 log(`done in ${report.minutes.toFixed(1)} min: ${files.join(', ')}`)
