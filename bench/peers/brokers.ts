@@ -67,7 +67,14 @@ async function startKafka(log: (l: string) => void): Promise<Broker & { stop(): 
   const env = kafkaEnv()
   const script = join(ROOT, 'scripts', 'kafka.sh')
   const t0 = performance.now()
-  execFileSync(script, ['start', '--nodes', '1'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  try {
+    execFileSync(script, ['start', '--nodes', '1'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  } catch {
+    // Seen: a port still held for a moment after the previous run's Kafka stopped. Once more.
+    log('Kafka did not start; trying once more in 5 s')
+    await new Promise((r) => setTimeout(r, 5000))
+    execFileSync(script, ['start', '--nodes', '1'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  }
   log(`Kafka ${KAFKA_VERSION} started in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
   const bootstrap = execFileSync(script, ['bootstrap'], { env, encoding: 'utf8' }).trim()
   return admin(`Kafka ${KAFKA_VERSION}`, bootstrap, async () => {

@@ -35,6 +35,8 @@ export interface Measurement {
   maxRssMiB: number
   /** Awaited single sends, milliseconds. */
   latency?: { p50: number; p99: number; p999: number }
+  /** Every send's latency (ms), so the report can pool the rounds' samples for p999. */
+  samples?: number[]
 }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url))
@@ -440,7 +442,7 @@ async function platformatic(job: Job): Promise<Window> {
 
 // ---------------------------------------------------------------------------------------------
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN
 }
 
@@ -460,6 +462,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (w.latencies !== undefined) {
     const s = [...w.latencies].sort((a, b) => a - b)
     m.latency = { p50: percentile(s, 0.5), p99: percentile(s, 0.99), p999: percentile(s, 0.999) }
+    m.samples = w.latencies.map((x) => Math.round(x * 1000) / 1000)
   }
   process.stdout.write(JSON.stringify(m) + '\n')
   // Some clients keep timers or sockets alive after close; the measurement is out.

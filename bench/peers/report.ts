@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import type { Measurement } from './client.js'
+import { percentile, type Measurement } from './client.js'
 
 export interface Cell {
   contender: string
@@ -71,7 +71,7 @@ interface Figures {
 function figures(cell: Cell): Figures | undefined {
   if (cell.runs.length === 0) return undefined
   const lat = cell.runs.map((r) => r.latency).filter((l) => l !== undefined)
-  return {
+  const f: Figures = {
     rate: median(cell.runs.map((r) => r.messages / r.seconds)),
     cpuPerMillion: median(cell.runs.map((r) => (r.cpuSeconds / r.messages) * 1e6)),
     rssMiB: median(cell.runs.map((r) => r.maxRssMiB)),
@@ -79,6 +79,15 @@ function figures(cell: Cell): Figures | undefined {
     p99: median(lat.map((l) => l.p99)),
     p999: median(lat.map((l) => l.p999)),
   }
+  // Latency percentiles over the rounds' samples pooled (5 x 2000 sends give p999 ten samples to
+  // stand on; one round's p999 is nearly its maximum).
+  if (cell.runs.every((r) => r.samples !== undefined && r.samples.length > 0)) {
+    const all = cell.runs.flatMap((r) => r.samples!).sort((a, b) => a - b)
+    f.p50 = percentile(all, 0.5)
+    f.p99 = percentile(all, 0.99)
+    f.p999 = percentile(all, 0.999)
+  }
+  return f
 }
 
 const fmtRate = (n: number): string => (n >= 10_000 ? `${Math.round(n / 1000)}k` : Math.round(n).toString())
@@ -180,8 +189,8 @@ const HOW = [
   '  send to last acknowledgement: connecting and joining the group excluded), CPU from `process.cpuUsage()`;',
   "  peak RSS is the process's `maxRSS`. kcat is measured whole by GNU time (its start and group join included,",
   '  which understates it a little).',
-  '- Awaited single sends: one message, await its acknowledgement, repeat (after 100 warm-up sends); kcat has no',
-  '  awaited send and is not in that row.',
+  '- Awaited single sends: one message, await its acknowledgement, repeat (after 100 warm-up sends); the',
+  "  percentiles are over all rounds' sends pooled. kcat has no awaited send and is not in that row.",
   '- Errors of a peer (not installable, failing, over the time limit) are counted in its row; the run goes on.',
   '',
 ]

@@ -3,10 +3,11 @@
 // through scripts/kafka.sh, one node, and the reference cluster in its own process), runs
 // interleaved rounds and writes BENCHMARKS.md and bench/peers/chart.svg.
 //
-//   npm run bench [-- --quick] [--rounds N] [--brokers reference,kafka] [--clients a,b]
+//   npm run bench [-- --quick] [--rounds N] [--scale F] [--brokers kafka,reference] [--clients a,b]
 //                 [--out DIR] [--publish] [--no-install] [--render results.json]
 //
 // --quick     1 round, small counts (< 3 min once installed); writes to bench/peers/out/
+// --scale F   multiply every message count by F (default 1)
 // --out DIR   where BENCHMARKS.md and chart.svg go (default: the repository root and bench/peers/)
 // --publish   write to the default places even with --quick (the report says it was a quick run)
 // --render F  no measuring: draw BENCHMARKS.md and the chart again from a results.json
@@ -35,6 +36,7 @@ const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    scale: { type: 'string', default: '1' },
     brokers: { type: 'string', default: 'kafka,reference' },
     clients: { type: 'string' },
     out: { type: 'string' },
@@ -70,9 +72,16 @@ const rounds = Number(opts.rounds ?? (quick ? 1 : 5))
 if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError('--rounds needs a positive integer')
 const PARTITIONS = 6
 /** Messages per measurement (sends for latency); quick counts keep a run under 3 minutes. */
-const COUNTS = quick
-  ? { produce100: 50_000, produce1024: 20_000, consume: 50_000, latency: 500 }
-  : { produce100: 300_000, produce1024: 100_000, consume: 300_000, latency: 2000 }
+const scale = Number(opts.scale)
+if (!(scale > 0)) throw new RangeError('--scale needs a positive number')
+const scaled = (n: number): number => Math.max(100, Math.round(n * scale))
+const COUNTS = Object.fromEntries(
+  Object.entries(
+    quick
+      ? { produce100: 50_000, produce1024: 20_000, consume: 50_000, latency: 500 }
+      : { produce100: 300_000, produce1024: 100_000, consume: 300_000, latency: 2000 },
+  ).map(([k, v]) => [k, scaled(v)]),
+) as { produce100: number; produce1024: number; consume: number; latency: number }
 const TIMEOUT_MS = quick ? 60_000 : 120_000
 
 type Contender = ClientName | 'kafkats-messages' | 'kcat' | 'limit'

@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { median, ratios, svg, writeReport, type Report, type Row } from '../../bench/peers/report.js'
 
 const run = (messages: number, seconds: number, latencyP99?: number) => ({
@@ -63,6 +63,9 @@ function report(quick: boolean): Report {
   }
 }
 
+const tmp = mkdtempSync(join(tmpdir(), 'bench-report-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+
 describe('bench report', () => {
   it('takes medians of odd and even counts', () => {
     expect(median([3, 1, 2])).toBe(2)
@@ -76,6 +79,29 @@ describe('bench report', () => {
     expect(r.get('kafkajs')).toBeCloseTo(187.5 / 500)
     expect(r.has('confluent')).toBe(false) // no runs: an error cell, no ratio
     expect(ratios(latency).get('confluent')).toBeCloseTo(1 / 3)
+  })
+
+  it("pools the rounds' latency samples for the percentiles", () => {
+    const samples = (from: number): number[] => Array.from({ length: 1000 }, (_, i) => from + i / 1000)
+    const pooled: Row = {
+      ...latency,
+      cells: [
+        {
+          contender: 'kafkats',
+          runs: [
+            { ...run(1000, 1, 99), samples: samples(0) }, // 0.000 .. 0.999
+            { ...run(1000, 1, 99), samples: samples(1) }, // 1.000 .. 1.999
+          ],
+          errors: [],
+        },
+      ],
+    }
+    writeReport(
+      { ...report(false), rows: [pooled] },
+      { markdown: join(tmp, 'p.md'), svg: join(tmp, 'p.svg'), chartLink: 'p.svg' },
+    )
+    // 2000 samples: p50 is the 1000th (0.999), p99 the 1980th (1.979), p999 the 1998th (1.997).
+    expect(readFileSync(join(tmp, 'p.md'), 'utf8')).toContain('| kafkats | 1.00 | 1.98 | 2.00 | 1.00 |')
   })
 
   it('writes the table with error cells, the quick label only for quick runs, and the chart', () => {
