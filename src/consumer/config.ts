@@ -8,6 +8,7 @@ import {
   checkOptions,
   integerIn,
   isAbortSignal,
+  isBoolean,
   isLogger,
   milliseconds,
   show,
@@ -120,6 +121,14 @@ export interface ReaderConfig extends ClientConfig {
    * aborted records by default breaks exactly-once pipelines silently.
    */
   isolationLevel?: IsolationLevel
+  /**
+   * Verify the CRC-32C of every fetched record batch (librdkafka check.crcs, Java check.crcs).
+   * Default true, as in Java: a corrupt batch is a CorruptRecordError instead of wrong data.
+   * false saves the checksum's CPU (8-11% of consuming with the portable CRC-32C, little with
+   * @node-rs/crc32) where the network and brokers are trusted to keep bytes intact; decoding
+   * still bounds-checks every field.
+   */
+  checkCrcs?: boolean
   /** First backoff after a failed fetch (ms); kafka-go ReadBackoffMin, Java retry.backoff.ms. Default 100. */
   readBackoffMin?: number
   /** Backoff cap (ms); kafka-go ReadBackoffMax, Java retry.backoff.max.ms. Default 1000. */
@@ -193,6 +202,7 @@ export interface ResolvedReaderConfig {
   rebalanceProtocol: 'eager' | 'cooperative'
   groupInstanceId: string | null
   isolationLevel: IsolationLevel
+  checkCrcs: boolean
   readBackoffMin: number
   readBackoffMax: number
   maxAttempts: number
@@ -221,6 +231,7 @@ export const READER_DEFAULTS = {
   maxPollInterval: 300_000,
   partitionWatchInterval: 5000,
   isolationLevel: 'read_committed' as IsolationLevel,
+  checkCrcs: true,
   readBackoffMin: 100,
   readBackoffMax: 1000,
   maxAttempts: 10,
@@ -287,6 +298,7 @@ const RULES: Record<string, Check> = {
     v === 'read_committed' || v === 'read_uncommitted'
       ? null
       : `must be 'read_committed' or 'read_uncommitted', got ${show(v)}`,
+  checkCrcs: isBoolean,
   readBackoffMin: milliseconds(0),
   readBackoffMax: milliseconds(0),
   maxAttempts: integerIn(1, 1_000_000),
@@ -397,6 +409,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     rebalanceProtocol,
     groupInstanceId: config.groupInstanceId ?? null,
     isolationLevel: config.isolationLevel ?? READER_DEFAULTS.isolationLevel,
+    checkCrcs: config.checkCrcs ?? READER_DEFAULTS.checkCrcs,
     readBackoffMin,
     readBackoffMax,
     maxAttempts,

@@ -38,6 +38,8 @@ export interface FetcherOptions {
   queue: MessageQueue
   stats: ReaderStatsCollector
   isolationLevel: IsolationLevel
+  /** Verify each batch's CRC-32C (ReaderConfig.checkCrcs). */
+  checkCrcs: boolean
   minBytes: number
   maxBytes: number
   partitionMaxBytes: number
@@ -705,6 +707,7 @@ export class Fetcher {
           result = await recordsToMessages(topic, p.partitionIndex, p, s.offset, o.isolationLevel, {
             copy: true,
             maxMemory: o.queue.room,
+            verifyCrc: o.checkCrcs,
           })
         } catch (err) {
           // Corrupt or undecodable data at the position: the application must decide (seek past it).

@@ -125,6 +125,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       queue: this.#queue,
       stats: this.#stats,
       isolationLevel: c.isolationLevel,
+      checkCrcs: c.checkCrcs,
       minBytes: c.minBytes,
       maxBytes: c.maxBytes,
       partitionMaxBytes: c.partitionMaxBytes,

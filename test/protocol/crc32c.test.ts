@@ -1,5 +1,14 @@
-import { describe, it, expect } from 'vitest'
-import { crc32c } from '../../src/protocol/crc32c.js'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { afterAll, beforeAll, describe, it, expect } from 'vitest'
+import {
+  NATIVE_MIN_BYTES,
+  crc32c,
+  crc32cBackend,
+  crc32cPortable,
+  loadNativeCrc32c,
+  useCrc32cBackend,
+} from '../../src/protocol/crc32c.js'
 
 // Bit-at-a-time CRC-32C straight from the definition, to check the sliced tables against.
 function reference(data: Uint8Array): number {
@@ -24,7 +33,12 @@ function bytes(n: number, seed = 1): Buffer {
   return out
 }
 
-describe('crc32c', () => {
+// Every case runs on the implementation chosen at load (native where @node-rs/crc32 is
+// installed) and on the portable code forced, so both give Kafka's values.
+describe.each(['default', 'portable'] as const)('crc32c (%s backend)', (backend) => {
+  beforeAll(() => useCrc32cBackend(backend))
+  afterAll(() => useCrc32cBackend('default'))
+
   it('gives the standard check value for "123456789"', () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283)
   })
@@ -70,6 +84,30 @@ describe('crc32c', () => {
     expect(crc32c(view, 10, 20)).toBe(reference(view.subarray(10, 20)))
   })
 
+  it('agrees with the bitwise definition around the native threshold and for long ranges', () => {
+    const data = bytes(70_000, 5)
+    for (const len of [NATIVE_MIN_BYTES - 1, NATIVE_MIN_BYTES, NATIVE_MIN_BYTES + 1, 1024, 1037, 65_536]) {
+      for (const start of [0, 1, 13]) {
+        expect(crc32c(data, start, start + len)).toBe(reference(data.subarray(start, start + len)))
+      }
+    }
+    expect(crc32c(data)).toBe(reference(data))
+  })
+
+  it('matches the CRC field of every record batch kcat (librdkafka) wrote in test/fixtures/kcat', () => {
+    let longest = 0
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
+      const text = readFileSync(new URL(`../fixtures/kcat/${codec}.hex`, import.meta.url), 'utf8')
+      for (const line of text.split('\n')) {
+        if (line.trim() === '' || line.startsWith('#')) continue
+        const batch = Buffer.from(line.trim(), 'hex')
+        expect(crc32c(batch, 21)).toBe(batch.readUInt32BE(17))
+        longest = Math.max(longest, batch.length)
+      }
+    }
+    expect(longest).toBeGreaterThan(NATIVE_MIN_BYTES) // so the native path checks one too
+  })
+
   it('continues a checksum across pieces via `previous`', () => {
     const data = bytes(100_000, 11)
     const whole = crc32c(data)
@@ -87,5 +125,50 @@ describe('crc32c', () => {
     expect(() => crc32c(data, -1)).toThrow(RangeError)
     expect(() => crc32c(data, 0, 11)).toThrow(RangeError)
     expect(() => crc32c(data, 6, 5)).toThrow(RangeError)
+  })
+})
+
+describe('crc32c backend choice', () => {
+  const require = createRequire(import.meta.url)
+
+  it('loads @node-rs/crc32 where it ships a prebuilt binary, and it agrees with the portable code', () => {
+    const prebuilt = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64']
+    if (!prebuilt.includes(`${process.platform}-${process.arch}`)) return
+    const native = loadNativeCrc32c(() => require('@node-rs/crc32') as unknown)
+    expect(native).toBeTypeOf('function')
+    expect(crc32cBackend()).toBe('native')
+    const data = bytes(5000, 9)
+    for (const [start, end, previous] of [
+      [0, 5000, 0],
+      [21, 4000, 0],
+      [3, 600, 0xdeadbeef],
+      [0, 9, 0xffffffff],
+    ] as const) {
+      expect(native!(data.subarray(start, end), previous)).toBe(crc32cPortable(data, start, end, previous))
+    }
+  })
+
+  it('falls back to the portable code when the package is absent, broken or wrong', () => {
+    expect(loadNativeCrc32c(() => require('@node-rs/crc32-not-installed') as unknown)).toBeUndefined()
+    expect(loadNativeCrc32c(() => ({}))).toBeUndefined()
+    expect(loadNativeCrc32c(() => null)).toBeUndefined()
+    expect(loadNativeCrc32c(() => ({ crc32c: () => 42 }))).toBeUndefined()
+    expect(loadNativeCrc32c(() => ({ crc32c: () => 0xe3069283 }))).toBeUndefined() // ignores `previous`
+    expect(
+      loadNativeCrc32c(() => ({
+        crc32c: () => {
+          throw new Error('no CPU support')
+        },
+      })),
+    ).toBeUndefined()
+  })
+
+  it('uses the portable code when forced, and goes back to the loaded one', () => {
+    const chosen = crc32cBackend()
+    useCrc32cBackend('portable')
+    expect(crc32cBackend()).toBe('portable')
+    expect(crc32c(bytes(2000, 4))).toBe(reference(bytes(2000, 4)))
+    useCrc32cBackend('default')
+    expect(crc32cBackend()).toBe(chosen)
   })
 })
