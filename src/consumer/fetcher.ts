@@ -475,6 +475,26 @@ export class Fetcher {
     this.#kick()
   }
 
+  /**
+   * OFFSET_OUT_OF_RANGE at a position that was not truncated (retention removed it, or no epoch
+   * is known): the startOffset policy applies (Java's auto.offset.reset). Records between the
+   * position and where reading resumes are never seen by this Reader, so it is logged (Java
+   * logs it too), never silent.
+   */
+  #resetOutOfRange(cursor: PartitionCursor): void {
+    const position = cursor.position >= 0n ? cursor.position : cursor.fetchOffset
+    this.#o.logger?.warn(
+      {
+        topic: cursor.topic,
+        partition: cursor.partition,
+        offset: String(position),
+        resetTo: describeReset(this.#o.resetTo),
+      },
+      'fetch position out of range (not truncated: retention or a deleted log start); resetting by startOffset',
+    )
+    cursor.resetToTimestamp(this.#o.resetTo)
+  }
+
   /** A per-partition error: relocate, reset, back off, or give up on the partition. */
   #partitionError(cursor: PartitionCursor, code: number, apiName: string, nodeId: number): void {
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
@@ -486,7 +506,7 @@ export class Fetcher {
         cursor.resetIfValid = true
       } else {
         cursor.resetIfValid = false
-        cursor.resetToTimestamp(this.#o.resetTo)
+        this.#resetOutOfRange(cursor)
       }
       return
     }
@@ -538,7 +558,7 @@ export class Fetcher {
       } else if (cursor.resetIfValid) {
         // Out of range, yet not truncated: the position fell off the log (retention).
         cursor.resetIfValid = false
-        cursor.resetToTimestamp(this.#o.resetTo)
+        this.#resetOutOfRange(cursor)
       }
     }
     this.#wake.notify()
@@ -763,4 +783,11 @@ function sleepQuietly(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms)
     signal.addEventListener('abort', done, { once: true })
   })
+}
+
+/** The startOffset policy as a log field: ListOffsets' -2 / -1, or a timestamp. */
+function describeReset(timestamp: bigint): string {
+  if (timestamp === -2n) return 'earliest'
+  if (timestamp === -1n) return 'latest'
+  return `the first offset at or after ${new Date(Number(timestamp)).toISOString()}`
 }

@@ -7,38 +7,11 @@ import { UnknownTopicError } from '../../src/consumer/errors.js'
 import type { ReaderErrorEvent } from '../../src/consumer/reader.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { AbortError } from '../../src/net/errors.js'
-import type { LogFields, Logger } from '../../src/logger.js'
+import { recorder } from '../helpers/log-recorder.js'
 import { startReferenceCluster, uniqueTopic } from '../producer/helpers.js'
 import { produce } from './helpers.js'
 
 type Cluster = Awaited<ReturnType<typeof startReferenceCluster>>
-
-interface Line {
-  level: string
-  fields: LogFields
-  message: string
-}
-
-/** A pino-shaped logger that records every call, bindings merged in. */
-function recorder(lines: Line[] = [], bindings: LogFields = {}): Logger & { lines: Line[] } {
-  const at =
-    (level: string) =>
-    (a: LogFields | string, b?: string): void => {
-      lines.push(
-        typeof a === 'string'
-          ? { level, fields: { ...bindings }, message: a }
-          : { level, fields: { ...bindings, ...a }, message: b ?? '' },
-      )
-    }
-  return {
-    lines,
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (more) => recorder(lines, { ...bindings, ...more }),
-  }
-}
 
 let cluster: Cluster
 let bootstrap: string[]

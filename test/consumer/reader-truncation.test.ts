@@ -13,6 +13,7 @@ import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { FirstOffset } from '../../src/consumer/offsets.js'
 import { DeleteRecords } from '../../src/protocol/messages/index.js'
+import { recorder } from '../helpers/log-recorder.js'
 import { committedLeaderEpochs, produce, unique, valueOf, waitFor } from './helpers.js'
 
 let cluster: Cluster
@@ -148,7 +149,8 @@ describe('KIP-320 truncation detection', () => {
     cluster.createTopic(topic, { assignments: [[0, 1, 2]] })
     const p = cluster.topics.partition(topic, 0)!
     await produce(cluster.bootstrapServers, topic, 5)
-    const reader = new Reader({ brokers: cluster.bootstrapServers, topic, partition: 0, maxWait: 100 })
+    const logger = recorder()
+    const reader = new Reader({ brokers: cluster.bootstrapServers, topic, partition: 0, maxWait: 100, logger })
     try {
       expect((await read(reader, 5)).map((m) => m.offset)).toEqual([0n, 1n, 2n, 3n, 4n])
       // Paused at offset 5 (epoch 0 known); records 5-9 are written and 0-7 deleted meanwhile.
@@ -173,6 +175,11 @@ describe('KIP-320 truncation detection', () => {
       expect(next.map((m) => [m.offset, valueOf(m)])).toEqual([
         [8n, '8'],
         [9n, '9'],
+      ])
+      // Records 5-7 were never seen: the reset is logged, with where it happened.
+      const resets = logger.lines.filter((l) => l.message.includes('out of range'))
+      expect(resets.map((l) => [l.level, l.fields])).toEqual([
+        ['warn', { client: 'reader', topic, partition: 0, offset: '5', resetTo: 'earliest' }],
       ])
     } finally {
       await reader.close()
