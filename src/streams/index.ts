@@ -2,3 +2,26 @@
 
 export { Serdes, type Serde } from './serdes.js'
 export { SerdeError, StreamsStateError, TopologyError } from './errors.js'
+export { StreamsBuilder, type Consumed, type TableOptions } from './builder.js'
+export {
+  BranchedKStream,
+  KStream,
+  type GroupedOptions,
+  type KeyValue,
+  type Named,
+  type Produced,
+  type RepartitionOptions,
+} from './kstream.js'
+export { KTable } from './ktable.js'
+export { KGroupedStream, type Materialized } from './grouped.js'
+export { Topology, type TimestampExtractor } from './topology.js'
+export type { Change, DropReason, Processor, ProcessorContext, StreamRecord } from './processor.js'
+export {
+  InMemoryBytesStore,
+  inMemoryStore,
+  type BytesStore,
+  type BytesStoreSupplier,
+  type KeyValueStore,
+  type ReadOnlyKeyValueStore,
+} from './stores.js'
+export { TopologyTestDriver, type TestRecord } from './test-driver.js'
