@@ -25,3 +25,10 @@ export {
   type ReadOnlyKeyValueStore,
 } from './stores.js'
 export { TopologyTestDriver, type TestRecord } from './test-driver.js'
+export {
+  KafkaStreams,
+  type StateListener,
+  type StreamsConfig,
+  type StreamsMetrics,
+  type StreamsState,
+} from './kafka-streams.js'

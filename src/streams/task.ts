@@ -124,6 +124,11 @@ export class Task {
     this.#forward(source, { key: k, value: v, timestamp: ts })
   }
 
+  /** Closes one of the task's byte stores (the task is being dropped). */
+  closeStore(name: string): void {
+    this.#init.stores.get(name)?.close?.()
+  }
+
   /** The typed view of one of this task's stores. */
   store<K, V>(name: string): KeyValueStore<K, V> | undefined {
     return this.#stores.get(name) as KeyValueStore<K, V> | undefined
