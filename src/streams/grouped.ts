@@ -7,6 +7,8 @@ import { KTable } from './ktable.js'
 import { repartitionThrough, type StreamNode } from './kstream.js'
 import { Serdes, type Serde } from './serdes.js'
 import { inMemoryStore, type BytesStoreSupplier } from './stores.js'
+import { SessionWindowedKStream, TimeWindowedKStream } from './windowed.js'
+import { TimeWindows, type SessionWindows } from './windows.js'
 
 /** Where an aggregation keeps its state. */
 export interface Materialized<K, V> {
@@ -23,12 +25,23 @@ export interface Materialized<K, V> {
 export class KGroupedStream<K, V> {
   /** @internal */
   readonly _n: StreamNode<K, V>
-  readonly #groupName: string | undefined
+  /** @internal */
+  readonly _groupName: string | undefined
 
   /** @internal Use KStream.groupByKey() or groupBy(). */
   constructor(n: StreamNode<K, V>, groupName: string | undefined) {
     this._n = n
-    this.#groupName = groupName
+    this._groupName = groupName
+  }
+
+  /** Aggregates per key and time window (tumbling or hopping). */
+  windowedBy(windows: TimeWindows): TimeWindowedKStream<K, V>
+  /** Aggregates per key and session (activity separated by an inactivity gap). */
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>
+  windowedBy(windows: TimeWindows | SessionWindows): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    return windows instanceof TimeWindows
+      ? new TimeWindowedKStream<K, V>(this, windows)
+      : new SessionWindowedKStream<K, V>(this, windows)
   }
 
   /** The number of records per key (records with a null key or value are dropped). */
@@ -75,7 +88,7 @@ export class KGroupedStream<K, V> {
     const name = g.newName(`KSTREAM-${kind}-`)
     let input = this._n
     if (input.repartitionRequired) {
-      input = repartitionThrough({ ...input, keySerde }, this.#groupName ?? storeName, undefined, true)._n
+      input = repartitionThrough({ ...input, keySerde }, this._groupName ?? storeName, undefined, true)._n
     }
     g.addStore({
       name: storeName,

@@ -32,3 +32,6 @@ export {
   type StreamsMetrics,
   type StreamsState,
 } from './kafka-streams.js'
+export { Suppressed } from './ktable.js'
+export { SessionWindowedKStream, TimeWindowedKStream } from './windowed.js'
+export { SessionWindows, TimeWindows, WindowedSerdes, type Window, type Windowed } from './windows.js'

@@ -4,6 +4,9 @@ import { KStream, type Named } from './kstream.js'
 import type { Change } from './processor.js'
 import type { Serde } from './serdes.js'
 import type { StreamNode } from './kstream.js'
+import { TopologyError } from './errors.js'
+import { inMemoryStore } from './stores.js'
+import type { Windowed } from './windows.js'
 
 export class KTable<K, V> {
   /** @internal The node emits Change<V> values. */
@@ -11,10 +14,65 @@ export class KTable<K, V> {
   /** The store holding the table, when it is materialized (interactive queries use it). */
   readonly queryableStoreName: string | undefined
 
+  /** @internal Grace of the windows when the table is a windowed aggregation (for suppress). */
+  readonly _windowGrace: number | undefined
+
   /** @internal Use StreamsBuilder.table() or an aggregation. */
-  constructor(n: StreamNode<K, V>, storeName: string | undefined) {
+  constructor(n: StreamNode<K, V>, storeName: string | undefined, windowGrace?: number) {
     this._n = n
     this.queryableStoreName = storeName
+    this._windowGrace = windowGrace
+  }
+
+  /**
+   * Holds back a windowed table's updates until the window closes (end + grace <= stream
+   * time), then emits each window's final value once. The buffer is a changelogged store.
+   */
+  suppress(_suppressed: { kind: 'untilWindowCloses' }, options: Named = {}): KTable<K, V> {
+    const grace = this._windowGrace
+    if (grace === undefined) throw new TopologyError('suppress(untilWindowCloses) needs a windowed table (windowedBy)')
+    const g = this._n.graph
+    const keySerde = this._n.keySerde
+    const valueSerde = this._n.valueSerde
+    if (keySerde === undefined || valueSerde === undefined)
+      throw new TopologyError('suppress needs the table key and value serdes')
+    const name = options.name !== undefined ? g.checkName(options.name) : g.newName('KTABLE-SUPPRESS-')
+    const storeName = options.name !== undefined ? `${options.name}-store` : g.newName('KTABLE-SUPPRESS-STATE-STORE-')
+    g.addStore({
+      name: storeName,
+      keySerde: keySerde as Serde<unknown>,
+      valueSerde: nullable(valueSerde) as Serde<unknown>,
+      supplier: inMemoryStore,
+      logged: true,
+      timestamped: true,
+    })
+    g.addProcessor(
+      name,
+      () => {
+        let observed = -1
+        return {
+          process: (r, c) => {
+            observed = Math.max(observed, r.timestamp)
+            const buffer = c.keyValueStore<Windowed<unknown>, { v: V | null }>(storeName)
+            buffer.putWithTimestamp(r.key as Windowed<unknown>, { v: (r.value as Change<V>).newValue }, r.timestamp)
+            const expiry = observed - grace
+            const due = [...buffer.all()]
+              .filter(([k]) => k.window.end <= expiry)
+              .map(([k]) => ({ k, bytes: Buffer.from(keySerde.serialize(k as K)) }))
+              // Kafka's buffer evicts by time (the window end), then by key bytes.
+              .sort((a, b) => a.k.window.end - b.k.window.end || Buffer.compare(a.bytes, b.bytes))
+            for (const { k } of due) {
+              const entry = buffer.getWithTimestamp(k)!
+              buffer.delete(k)
+              c.forward({ key: k, value: { newValue: entry.value.v, oldValue: null }, timestamp: entry.timestamp })
+            }
+          },
+        }
+      },
+      [this._n.node],
+      [storeName],
+    )
+    return new KTable<K, V>({ ...this._n, node: name }, undefined, grace)
   }
 
   /** The table's updates as a stream; a deletion is a record with a null value. */
@@ -85,6 +143,21 @@ export class KTable<K, V> {
         repartitionRequired: false,
       },
       undefined,
+      this._windowGrace,
     )
   }
+}
+
+/** A buffered table value: 1 byte (1 = a value follows, 0 = a deletion), then the value. */
+function nullable<V>(inner: Serde<V>): Serde<{ v: V | null }> {
+  return {
+    serialize: ({ v }) => (v === null ? Buffer.from([0]) : Buffer.concat([Buffer.from([1]), inner.serialize(v)])),
+    deserialize: (b) => ({ v: b[0] === 1 ? inner.deserialize(b.subarray(1)) : null }),
+  }
+}
+
+/** How suppress() holds updates back (Kafka's Suppressed). */
+export const Suppressed = {
+  /** Emit only each window's final result, once it closes (unbounded buffer). */
+  untilWindowCloses: (): { kind: 'untilWindowCloses' } => ({ kind: 'untilWindowCloses' }),
 }

@@ -6,7 +6,18 @@
 
 import { beforeAll, describe, expect, it } from 'vitest'
 
-import { Serdes, StreamsBuilder, TopologyTestDriver, type Topology } from '../../src/streams/index.js'
+import {
+  Serdes,
+  SessionWindows,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  TopologyTestDriver,
+  type KGroupedStream,
+  type KTable,
+  type Topology,
+  type Windowed,
+} from '../../src/streams/index.js'
 import { javaProbe } from './helpers/java-streams.js'
 
 const S = Serdes.String
@@ -105,6 +116,43 @@ const topologies: Record<string, { build: () => Topology; outputs: Record<string
   },
 }
 
+/** The windowed topologies: a windowed table written as `key@start-end` -> Long. */
+function windowed(make: (g: KGroupedStream<string, string>) => KTable<Windowed<string>, number>): () => Topology {
+  return () => {
+    const b = new StreamsBuilder()
+    make(b.stream('in', strings).groupByKey({ key: S, value: S }))
+      .toStream()
+      .map((wk, v) => ({ key: `${wk.key}@${wk.window.start}-${wk.window.end}`, value: v }), { key: S, value: L })
+      .to('out', { key: S, value: L })
+    return b.build()
+  }
+}
+
+topologies.tumbling = {
+  build: windowed((g) => g.windowedBy(TimeWindows.ofSizeAndGrace(10, 5)).count()),
+  outputs: { out: 'long' },
+}
+topologies.hopping = {
+  build: windowed((g) =>
+    g.windowedBy(TimeWindows.ofSizeWithNoGrace(10).advanceBy(4)).aggregate(
+      () => 0,
+      (_k, v, a) => a + v.length,
+      { value: L },
+    ),
+  ),
+  outputs: { out: 'long' },
+}
+topologies.suppress = {
+  build: windowed((g) =>
+    g.windowedBy(TimeWindows.ofSizeAndGrace(10, 3)).count().suppress(Suppressed.untilWindowCloses()),
+  ),
+  outputs: { out: 'long' },
+}
+topologies.session = {
+  build: windowed((g) => g.windowedBy(SessionWindows.ofInactivityGapAndGrace(5, 2)).count()),
+  outputs: { out: 'long' },
+}
+
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
 const inputs: Record<string, Input[]> = {
@@ -147,6 +195,27 @@ const inputs: Record<string, Input[]> = {
     ['in', null, 'apricot', 1],
   ],
 }
+
+// Out-of-order records inside and beyond the grace period, two keys, windows at the epoch.
+const windowedInput: Input[] = [
+  ['in', 'a', 'x', 1],
+  ['in', 'a', 'yy', 4],
+  ['in', 'b', 'z', 9],
+  ['in', 'a', 'x', 12],
+  ['in', 'a', 'late-in-grace', 8],
+  ['in', 'b', 'w', 14],
+  ['in', 'a', 'x', 19],
+  ['in', 'b', 'too-late', 3],
+  ['in', 'a', 'x', 16],
+  ['in', 'b', 'v', 25],
+  ['in', 'a', 'closes-10', 13],
+  ['in', 'a', 'x', 40],
+  ['in', 'b', 'x', 38],
+  ['in', 'b', 'gone', 20],
+  ['in', null, 'nokey', 41],
+  ['in', 'a', 'x', 60],
+]
+for (const name of ['tumbling', 'hopping', 'suppress', 'session']) inputs[name] = windowedInput
 
 const show = (v: string | number | null): string => (v === null ? '\\N' : String(v))
 

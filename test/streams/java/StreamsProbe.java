@@ -2,6 +2,7 @@
 // args: <topology> describe | run. run reads records "topic<TAB>key<TAB>value<TAB>timestamp"
 // (key/value "\N" = null) from stdin and prints every output record the same way, per topic in
 // the order written. The same topologies are built with kafkats/streams in dsl-vs-java.test.ts.
+import java.time.Duration;
 import java.util.*;
 import org.apache.kafka.common.serialization.*;
 import org.apache.kafka.common.utils.Bytes;
@@ -75,6 +76,51 @@ public class StreamsProbe {
         outputs = List.of("out");
         break;
       }
+      case "tumbling": {
+        b.stream("in", Consumed.with(S, S))
+            .groupByKey(Grouped.with(S, S))
+            .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(10), Duration.ofMillis(5)))
+            .count(Materialized.with(S, L))
+            .toStream()
+            .map((wk, v) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), v))
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "hopping": {
+        b.stream("in", Consumed.with(S, S))
+            .groupByKey(Grouped.with(S, S))
+            .windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofMillis(10)).advanceBy(Duration.ofMillis(4)))
+            .aggregate(() -> 0L, (k, v, a) -> a + v.length(), Materialized.with(S, L))
+            .toStream()
+            .map((wk, v) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), v))
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "suppress": {
+        b.stream("in", Consumed.with(S, S))
+            .groupByKey(Grouped.with(S, S))
+            .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(10), Duration.ofMillis(3)))
+            .count(Materialized.with(S, L))
+            .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+            .toStream()
+            .map((wk, v) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), v))
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "session": {
+        b.stream("in", Consumed.with(S, S))
+            .groupByKey(Grouped.with(S, S))
+            .windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(5), Duration.ofMillis(2)))
+            .count(Materialized.with(S, L))
+            .toStream()
+            .map((wk, v) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), v))
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
       default:
         throw new IllegalArgumentException(name);
     }
@@ -83,7 +129,21 @@ public class StreamsProbe {
 
   static String show(String s) { return s == null ? "\\N" : s; }
 
+  static String hex(byte[] bytes) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : bytes) out.append(String.format("%02x", b));
+    return out.toString();
+  }
+
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("windowed-serde")) {
+      // Windowed keys as Kafka's own serializers write them.
+      System.out.println(hex(WindowedSerdes.timeWindowedSerdeFrom(String.class, 100).serializer()
+          .serialize("t", new Windowed<>("ab", new org.apache.kafka.streams.kstream.internals.TimeWindow(258, 358)))));
+      System.out.println(hex(WindowedSerdes.sessionWindowedSerdeFrom(String.class).serializer()
+          .serialize("t", new Windowed<>("a", new org.apache.kafka.streams.kstream.internals.SessionWindow(1, 2)))));
+      return;
+    }
     Topology t = build(args[0]);
     if (args[1].equals("describe")) {
       System.out.print(t.describe());
@@ -105,7 +165,7 @@ public class StreamsProbe {
             .pipeInput(k, v, Long.parseLong(f[3]));
       }
       for (String o : outputs) {
-        boolean longs = o.equals("out-agg") || (o.equals("out") && (args[0].equals("wordcount") || args[0].equals("repartition")));
+        boolean longs = o.equals("out-agg") || (o.equals("out") && !args[0].equals("table"));
         Deserializer<?> vd = longs ? L.deserializer() : S.deserializer();
         TestOutputTopic<String, ?> out = d.createOutputTopic(o, S.deserializer(), vd);
         for (var r : out.readRecordsToList()) {
