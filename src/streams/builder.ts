@@ -56,8 +56,8 @@ export class StreamsBuilder {
    */
   table<K, V>(topic: string, options: TableOptions<K, V>): KTable<K, V> {
     const g = this._graph
-    // Kafka Streams numbers the store first, even when it does not materialize it.
-    g.skipNames(1)
+    // Kafka Streams names the store first, even when it does not materialize it.
+    const generatedStore = g.newName(`${topic}-STATE-STORE-`)
     const source = options.name !== undefined ? g.checkName(options.name) : g.newName('KSTREAM-SOURCE-')
     g.addSource(source, [topic], {
       internal: false,
@@ -65,10 +65,13 @@ export class StreamsBuilder {
       valueSerde: options.value as Serde<unknown>,
       timestampExtractor: options.timestampExtractor,
     })
-    // As in Kafka Streams, a table is kept in a store only when it is named (queryable); an
-    // unmaterialized table forwards changes without their old values.
-    const storeName = options.storeName
-    if (storeName !== undefined) {
+    // As in Kafka Streams, a table is kept in a store only when it is named (queryable) or a
+    // join needs it; an unmaterialized table forwards changes without their old values.
+    let storeName: string | undefined
+    const name = g.newName('KTABLE-SOURCE-')
+    const materialize = (given?: string): string => {
+      if (storeName !== undefined) return storeName
+      storeName = given ?? generatedStore
       g.addStore({
         name: storeName,
         keySerde: options.key as Serde<unknown>,
@@ -77,8 +80,10 @@ export class StreamsBuilder {
         logged: options.logging ?? true,
         timestamped: true,
       })
+      const node = g.nodes.get(name)
+      if (node?.kind === 'processor') node.stores.push(storeName)
+      return storeName
     }
-    const name = g.newName('KTABLE-SOURCE-')
     g.addProcessor(
       name,
       () => ({
@@ -98,11 +103,11 @@ export class StreamsBuilder {
         },
       }),
       [source],
-      storeName === undefined ? [] : [storeName],
     )
+    if (options.storeName !== undefined) materialize(options.storeName)
     return new KTable<K, V>(
       { graph: g, node: name, keySerde: options.key, valueSerde: options.value, repartitionRequired: false },
-      storeName,
+      materialize,
     )
   }
 

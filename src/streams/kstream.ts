@@ -4,6 +4,7 @@
 
 import { TopologyError } from './errors.js'
 import { KGroupedStream } from './grouped.js'
+import type { KTable } from './ktable.js'
 import type { ProcessorContext, StreamRecord } from './processor.js'
 import type { Serde } from './serdes.js'
 import type { TopologyGraph } from './topology.js'
@@ -199,6 +200,83 @@ export class KStream<K, V> {
     const splitter = this.split()
     for (const p of predicates) splitter.branch(p)
     return Object.values(splitter.noDefaultBranch())
+  }
+
+  /**
+   * Joins each record with the table's current value for its key (records without one are
+   * dropped); table updates produce nothing. The table is materialized, and the stream and
+   * table topics must be co-partitioned.
+   */
+  join<VT, VR>(
+    table: KTable<NonNullable<K>, VT>,
+    joiner: (value: NonNullable<V>, tableValue: VT) => VR,
+    options: { value?: Serde<VR> } & Named = {},
+  ): KStream<NonNullable<K>, VR> {
+    return this.#tableJoin<VT, VR>(
+      'JOIN',
+      table,
+      (v, tv) => (tv === undefined ? undefined : { out: joiner(v as NonNullable<V>, tv) }),
+      options,
+    )
+  }
+
+  /**
+   * Like join, but a record without a table value is joined with null; records with a null
+   * key or value are joined with null too rather than dropped (Kafka Streams 3.7+, KIP-962).
+   */
+  leftJoin<VT, VR>(
+    table: KTable<NonNullable<K>, VT>,
+    joiner: (value: V, tableValue: VT | null) => VR,
+    options: { value?: Serde<VR> } & Named = {},
+  ): KStream<K, VR> {
+    return this.#tableJoin<VT, VR>('LEFTJOIN', table, (v, tv) => ({ out: joiner(v, tv ?? null) }), options) as KStream<
+      K,
+      VR
+    >
+  }
+
+  #tableJoin<VT, VR>(
+    kind: 'JOIN' | 'LEFTJOIN',
+    table: KTable<NonNullable<K>, VT>,
+    join: (value: V, tableValue: VT | undefined) => { out: VR } | undefined,
+    options: { value?: Serde<VR> } & Named,
+  ): KStream<NonNullable<K>, VR> {
+    const g = this._n.graph
+    if (table._n.graph !== g) throw new TopologyError('join: the stream and table come from different StreamsBuilders')
+    if (table._materialize === undefined) {
+      throw new TopologyError('join: the table must be a source table or an aggregation (one kept in a store)')
+    }
+    const name = options.name !== undefined ? g.checkName(options.name) : g.newName(`KSTREAM-${kind}-`)
+    const store = table._materialize()
+    let input = this._n
+    if (input.repartitionRequired) input = repartitionThrough(input, `${name}-left`, undefined, true)._n
+    g.addProcessor(
+      name,
+      () => ({
+        process: (r, c) => {
+          const nullKey = r.key === null || r.key === undefined
+          // An inner join drops records with a null key or value; a left join joins them with null.
+          if (kind === 'JOIN' && (nullKey || r.value === null || r.value === undefined)) {
+            c.recordDropped('null-key-or-value')
+            return
+          }
+          const tableValue = nullKey
+            ? undefined
+            : c.keyValueStore<NonNullable<K>, VT>(store).get(r.key as NonNullable<K>)
+          const result = join(r.value as V, tableValue)
+          if (result !== undefined) c.forward({ key: r.key, value: result.out, timestamp: r.timestamp })
+        },
+      }),
+      [input.node],
+      [store],
+    )
+    return new KStream<NonNullable<K>, VR>({
+      graph: g,
+      node: name,
+      keySerde: input.keySerde as Serde<NonNullable<K>> | undefined,
+      valueSerde: options.value,
+      repartitionRequired: false,
+    })
   }
 
   /** Writes the stream to a topic (key partitioning: murmur2 of the key bytes, like Java's producer). */

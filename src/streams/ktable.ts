@@ -11,16 +11,16 @@ import type { Windowed } from './windows.js'
 export class KTable<K, V> {
   /** @internal The node emits Change<V> values. */
   readonly _n: StreamNode<K, V>
-  /** The store holding the table, when it is materialized (interactive queries use it). */
-  readonly queryableStoreName: string | undefined
+  /** @internal Keeps the table in a store (if not yet) and names it; undefined when it cannot be. */
+  readonly _materialize: (() => string) | undefined
 
   /** @internal Grace of the windows when the table is a windowed aggregation (for suppress). */
   readonly _windowGrace: number | undefined
 
   /** @internal Use StreamsBuilder.table() or an aggregation. */
-  constructor(n: StreamNode<K, V>, storeName: string | undefined, windowGrace?: number) {
+  constructor(n: StreamNode<K, V>, store: string | (() => string) | undefined, windowGrace?: number) {
     this._n = n
-    this.queryableStoreName = storeName
+    this._materialize = typeof store === 'string' ? () => store : store
     this._windowGrace = windowGrace
   }
 

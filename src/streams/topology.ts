@@ -262,6 +262,16 @@ function groups(graph: TopologyGraph): Subtopology[] {
   }
   for (const name of graph.nodes.keys()) parent.set(name, name)
   for (const node of graph.nodes.values()) for (const child of node.children) parent.set(find(child), find(node.name))
+  // Processors sharing a store (a join reading a table's store) run in one task.
+  const storeUser = new Map<string, string>()
+  for (const node of graph.nodes.values()) {
+    if (node.kind !== 'processor') continue
+    for (const s of node.stores) {
+      const other = storeUser.get(s)
+      if (other === undefined) storeUser.set(s, node.name)
+      else parent.set(find(node.name), find(other))
+    }
+  }
   const byRoot = new Map<string, GraphNode[]>()
   for (const node of [...graph.nodes.values()].sort((a, b) => a.index - b.index)) {
     const root = find(node.name)

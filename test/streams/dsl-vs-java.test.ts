@@ -153,6 +153,18 @@ topologies.session = {
   outputs: { out: 'long' },
 }
 
+topologies.streamtable = {
+  build: () => {
+    const b = new StreamsBuilder()
+    const t = b.table('tin', strings)
+    const s = b.stream('in', strings)
+    s.join(t, (v, tv) => `${v}+${tv}`, { value: S }).to('out-join', { key: S, value: S })
+    s.leftJoin(t, (v, tv) => `${v}+${tv}`, { value: S }).to('out-left', { key: S, value: S })
+    return b.build()
+  },
+  outputs: { 'out-join': 'string', 'out-left': 'string' },
+}
+
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
 const inputs: Record<string, Input[]> = {
@@ -216,6 +228,19 @@ const windowedInput: Input[] = [
   ['in', 'a', 'x', 60],
 ]
 for (const name of ['tumbling', 'hopping', 'suppress', 'session']) inputs[name] = windowedInput
+inputs.streamtable = [
+  ['in', 'a', 'early', 1],
+  ['tin', 'a', 'A1', 2],
+  ['in', 'a', 'x', 3],
+  ['in', 'b', 'y', 4],
+  ['tin', 'b', 'B1', 5],
+  ['tin', 'a', 'A2', 6],
+  ['in', 'a', 'z', 5],
+  ['in', null, 'nokey', 7],
+  ['tin', 'a', null, 8],
+  ['in', 'a', 'after-delete', 9],
+  ['in', 'b', 'w', 10],
+]
 
 const show = (v: string | number | null): string => (v === null ? '\\N' : String(v))
 

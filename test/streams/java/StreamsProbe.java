@@ -121,6 +121,14 @@ public class StreamsProbe {
         outputs = List.of("out");
         break;
       }
+      case "streamtable": {
+        KTable<String, String> t = b.table("tin", Consumed.with(S, S));
+        KStream<String, String> s = b.stream("in", Consumed.with(S, S));
+        s.join(t, (v, tv) -> v + "+" + tv).to("out-join", Produced.with(S, S));
+        s.leftJoin(t, (v, tv) -> v + "+" + tv).to("out-left", Produced.with(S, S));
+        outputs = List.of("out-join", "out-left");
+        break;
+      }
       default:
         throw new IllegalArgumentException(name);
     }
@@ -166,6 +174,7 @@ public class StreamsProbe {
       }
       for (String o : outputs) {
         boolean longs = o.equals("out-agg") || (o.equals("out") && !args[0].equals("table"));
+        if (o.startsWith("out-join") || o.startsWith("out-left")) longs = false;
         Deserializer<?> vd = longs ? L.deserializer() : S.deserializer();
         TestOutputTopic<String, ?> out = d.createOutputTopic(o, S.deserializer(), vd);
         for (var r : out.readRecordsToList()) {
