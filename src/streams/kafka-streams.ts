@@ -229,9 +229,15 @@ export class KafkaStreams {
     const reader = this.#reader!
     const signal = this.#abort.signal
     while (!signal.aborted) {
+      // One controller per poll, ended by close() or when the next commit is due (a listener
+      // per poll on the long-lived signal would pile up).
+      const poll = new AbortController()
+      const timer = setTimeout(() => poll.abort(), this.#pollWait())
+      const stop = (): void => poll.abort()
+      signal.addEventListener('abort', stop, { once: true })
       let batch
       try {
-        batch = await reader.fetchBatch({ signal: AbortSignal.any([signal, AbortSignal.timeout(this.#pollWait())]) })
+        batch = await reader.fetchBatch({ signal: poll.signal })
       } catch (err) {
         if (signal.aborted) return
         if (err instanceof AbortError) {
@@ -240,6 +246,9 @@ export class KafkaStreams {
           continue
         }
         throw err
+      } finally {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', stop)
       }
       await this.#locked(() => this.#process(batch.topic, batch.partition, batch.messages))
       await this.#maybeCommit()
