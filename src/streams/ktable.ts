@@ -115,6 +115,91 @@ export class KTable<K, V> {
     )
   }
 
+  /** Joins two tables on their keys: a row where both have a value (updates from either side). */
+  join<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: (value: V, otherValue: VO) => VR,
+    options: { value?: Serde<VR> } = {},
+  ): KTable<K, VR> {
+    return this.#tableJoin<VO, VR>('inner', other, (a, b) => joiner(a!, b!), options)
+  }
+
+  /** Every row of this table, joined with the other's value or null. */
+  leftJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: (value: V, otherValue: VO | null) => VR,
+    options: { value?: Serde<VR> } = {},
+  ): KTable<K, VR> {
+    return this.#tableJoin<VO, VR>('left', other, (a, b) => joiner(a!, b), options)
+  }
+
+  /** Every key of either table, each side's value or null. */
+  outerJoin<VO, VR>(
+    other: KTable<K, VO>,
+    joiner: (value: V | null, otherValue: VO | null) => VR,
+    options: { value?: Serde<VR> } = {},
+  ): KTable<K, VR> {
+    return this.#tableJoin<VO, VR>('outer', other, joiner, options)
+  }
+
+  /**
+   * Kafka's KTableKTable*Join without old values: an update on either side looks the key up in
+   * the other side's store and emits the joined row (null when the join has no row any more),
+   * timestamped with the later of the two; a side whose row the join type needs but that has
+   * none emits nothing.
+   */
+  #tableJoin<VO, VR>(
+    type: 'inner' | 'left' | 'outer',
+    other: KTable<K, VO>,
+    joiner: (value: V | null, otherValue: VO | null) => VR,
+    options: { value?: Serde<VR> },
+  ): KTable<K, VR> {
+    const g = this._n.graph
+    if (other._n.graph !== g) throw new TopologyError('join: the tables come from different StreamsBuilders')
+    if (this._materialize === undefined || other._materialize === undefined) {
+      throw new TopologyError('join: both tables must be source tables or aggregations (kept in a store)')
+    }
+    const thisStore = this._materialize()
+    const otherStore = other._materialize()
+    const merge = g.newName('KTABLE-MERGE-')
+    const joinThis = g.newName('KTABLE-JOINTHIS-')
+    const joinOther = g.newName('KTABLE-JOINOTHER-')
+    // Which side must have a row for the join to have one: both (inner), this (left), either (outer).
+    const needThis = type !== 'outer'
+    const needOther = type === 'inner'
+    const side = (name: string, parent: string, lookupStore: string, thisSide: boolean): void => {
+      g.addProcessor(
+        name,
+        () => ({
+          process: (r, c) => {
+            const change = r.value as Change<unknown>
+            const found = c.keyValueStore<K, unknown>(lookupStore).getWithTimestamp(r.key as K)
+            const looked = found?.value ?? null
+            // The side looked up must exist when the join type needs it.
+            if (looked === null && (thisSide ? needOther : needThis)) return
+            const mine = change.newValue
+            const [a, b] = thisSide ? [mine, looked] : [looked, mine]
+            const row =
+              (a === null && needThis) || (b === null && needOther) || (a === null && b === null)
+                ? null
+                : joiner(a as V | null, b as VO | null)
+            const timestamp = found === undefined ? r.timestamp : Math.max(r.timestamp, found.timestamp)
+            c.forward({ key: r.key, value: { newValue: row, oldValue: null }, timestamp })
+          },
+        }),
+        [parent],
+        [lookupStore],
+      )
+    }
+    side(joinThis, this._n.node, otherStore, true)
+    side(joinOther, other._n.node, thisStore, false)
+    g.addProcessor(merge, () => ({ process: (r, c) => c.forward(r) }), [joinThis, joinOther])
+    return new KTable<K, VR>(
+      { graph: g, node: merge, keySerde: this._n.keySerde, valueSerde: options.value, repartitionRequired: false },
+      undefined,
+    )
+  }
+
   #then<V2>(
     prefix: string,
     options: Named,

@@ -165,6 +165,25 @@ topologies.streamtable = {
   outputs: { 'out-join': 'string', 'out-left': 'string' },
 }
 
+topologies.tabletable = {
+  build: () => {
+    const b = new StreamsBuilder()
+    const l = b.table('tl', strings)
+    const r = b.table('tr', strings)
+    l.join(r, (a, c) => `${a}+${c}`)
+      .toStream()
+      .to('out-join', { key: S, value: S })
+    l.leftJoin(r, (a, c) => `${a}+${c}`)
+      .toStream()
+      .to('out-left', { key: S, value: S })
+    l.outerJoin(r, (a, c) => `${a}+${c}`)
+      .toStream()
+      .to('out-outer', { key: S, value: S })
+    return b.build()
+  },
+  outputs: { 'out-join': 'string', 'out-left': 'string', 'out-outer': 'string' },
+}
+
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
 const inputs: Record<string, Input[]> = {
@@ -228,6 +247,19 @@ const windowedInput: Input[] = [
   ['in', 'a', 'x', 60],
 ]
 for (const name of ['tumbling', 'hopping', 'suppress', 'session']) inputs[name] = windowedInput
+inputs.tabletable = [
+  ['tl', 'a', 'A1', 1],
+  ['tr', 'a', 'B1', 2],
+  ['tl', 'a', 'A2', 5],
+  ['tr', 'b', 'B2', 3],
+  ['tr', 'a', null, 6],
+  ['tl', 'b', 'A3', 4],
+  ['tl', 'c', 'C', 7],
+  ['tl', 'c', null, 8],
+  ['tr', 'd', 'D', 9],
+  ['tr', 'd', null, 10],
+  ['tl', null, 'nokey', 11],
+]
 inputs.streamtable = [
   ['in', 'a', 'early', 1],
   ['tin', 'a', 'A1', 2],

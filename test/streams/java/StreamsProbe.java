@@ -129,6 +129,15 @@ public class StreamsProbe {
         outputs = List.of("out-join", "out-left");
         break;
       }
+      case "tabletable": {
+        KTable<String, String> l = b.table("tl", Consumed.with(S, S));
+        KTable<String, String> r = b.table("tr", Consumed.with(S, S));
+        l.join(r, (a, c) -> a + "+" + c).toStream().to("out-join", Produced.with(S, S));
+        l.leftJoin(r, (a, c) -> a + "+" + c).toStream().to("out-left", Produced.with(S, S));
+        l.outerJoin(r, (a, c) -> a + "+" + c).toStream().to("out-outer", Produced.with(S, S));
+        outputs = List.of("out-join", "out-left", "out-outer");
+        break;
+      }
       default:
         throw new IllegalArgumentException(name);
     }
@@ -174,7 +183,7 @@ public class StreamsProbe {
       }
       for (String o : outputs) {
         boolean longs = o.equals("out-agg") || (o.equals("out") && !args[0].equals("table"));
-        if (o.startsWith("out-join") || o.startsWith("out-left")) longs = false;
+        if (o.startsWith("out-join") || o.startsWith("out-left") || o.startsWith("out-outer")) longs = false;
         Deserializer<?> vd = longs ? L.deserializer() : S.deserializer();
         TestOutputTopic<String, ?> out = d.createOutputTopic(o, S.deserializer(), vd);
         for (var r : out.readRecordsToList()) {
