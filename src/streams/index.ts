@@ -35,3 +35,4 @@ export {
 export { Suppressed } from './ktable.js'
 export { SessionWindowedKStream, TimeWindowedKStream } from './windowed.js'
 export { SessionWindows, TimeWindows, WindowedSerdes, type Window, type Windowed } from './windows.js'
+export { JoinWindows } from './stream-join.js'

@@ -5,6 +5,7 @@
 import { TopologyError } from './errors.js'
 import { KGroupedStream } from './grouped.js'
 import type { KTable } from './ktable.js'
+import { JoinWindows, streamStreamJoin } from './stream-join.js'
 import type { ProcessorContext, StreamRecord } from './processor.js'
 import type { Serde } from './serdes.js'
 import type { TopologyGraph } from './topology.js'
@@ -210,13 +211,43 @@ export class KStream<K, V> {
   join<VT, VR>(
     table: KTable<NonNullable<K>, VT>,
     joiner: (value: NonNullable<V>, tableValue: VT) => VR,
-    options: { value?: Serde<VR> } & Named = {},
-  ): KStream<NonNullable<K>, VR> {
-    return this.#tableJoin<VT, VR>(
+    options?: { value?: Serde<VR> } & Named,
+  ): KStream<NonNullable<K>, VR>
+  /**
+   * Joins each record with the other stream's records of the same key whose timestamps differ
+   * by at most the window's difference (both directions), in a window store per side.
+   */
+  join<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: (value: NonNullable<V>, otherValue: NonNullable<VO>) => VR,
+    windows: JoinWindows,
+    options?: { key?: Serde<NonNullable<K>>; value?: Serde<V>; otherValue?: Serde<VO>; result?: Serde<VR> } & Named,
+  ): KStream<NonNullable<K>, VR>
+  join(
+    other: KTable<NonNullable<K>, unknown> | KStream<K, unknown>,
+    joiner: (value: never, otherValue: never) => unknown,
+    third?: JoinWindows | ({ value?: Serde<unknown> } & Named),
+    fourth?: object,
+  ): KStream<NonNullable<K>, unknown> {
+    const fn = joiner as (value: unknown, otherValue: unknown) => unknown
+    if (other instanceof KStream) {
+      if (!(third instanceof JoinWindows))
+        throw new TopologyError('join(stream, joiner, windows): JoinWindows are required')
+      return streamStreamJoin<K, unknown, unknown, unknown>(
+        this as KStream<K, unknown>,
+        other,
+        fn,
+        third,
+        (fourth ?? {}) as Parameters<typeof streamStreamJoin<K, unknown, unknown, unknown>>[4],
+        (node, keySerde, valueSerde) =>
+          new KStream<K, unknown>({ graph: this._n.graph, node, keySerde, valueSerde, repartitionRequired: false }),
+      ) as KStream<NonNullable<K>, unknown>
+    }
+    return this.#tableJoin<unknown, unknown>(
       'JOIN',
-      table,
-      (v, tv) => (tv === undefined ? undefined : { out: joiner(v as NonNullable<V>, tv) }),
-      options,
+      other as KTable<NonNullable<K>, unknown>,
+      (v, tv) => (tv === undefined ? undefined : { out: fn(v, tv) }),
+      (third ?? {}) as { value?: Serde<unknown> } & Named,
     )
   }
 

@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 
 import {
+  JoinWindows,
   Serdes,
   SessionWindows,
   StreamsBuilder,
@@ -184,6 +185,20 @@ topologies.tabletable = {
   outputs: { 'out-join': 'string', 'out-left': 'string', 'out-outer': 'string' },
 }
 
+topologies.streamstream = {
+  build: () => {
+    const b = new StreamsBuilder()
+    const l = b.stream('sl', strings)
+    const r = b.stream('sr', strings)
+    l.join(r, (a, c) => `${a}+${c}`, JoinWindows.ofTimeDifferenceAndGrace(5, 2), { result: S }).to('out-join', {
+      key: S,
+      value: S,
+    })
+    return b.build()
+  },
+  outputs: { 'out-join': 'string' },
+}
+
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
 const inputs: Record<string, Input[]> = {
@@ -259,6 +274,22 @@ inputs.tabletable = [
   ['tr', 'd', 'D', 9],
   ['tr', 'd', null, 10],
   ['tl', null, 'nokey', 11],
+]
+// Out of order on both sides; records beyond the stores' retention are neither kept nor found.
+inputs.streamstream = [
+  ['sl', 'a', 'L1', 10],
+  ['sr', 'a', 'R1', 12],
+  ['sr', 'a', 'R2', 4],
+  ['sr', 'a', 'R3', 16],
+  ['sl', 'a', 'L2', 20],
+  ['sr', 'b', 'R4', 21],
+  ['sl', 'a', 'L3', 9],
+  ['sl', 'a', 'L4', 14],
+  ['sr', 'a', 'R5', 30],
+  ['sl', 'a', 'L5', 17],
+  ['sl', 'b', 'L6', 22],
+  ['sl', null, 'x', 23],
+  ['sr', 'a', 'R6', 13],
 ]
 inputs.streamtable = [
   ['in', 'a', 'early', 1],

@@ -138,6 +138,14 @@ public class StreamsProbe {
         outputs = List.of("out-join", "out-left", "out-outer");
         break;
       }
+      case "streamstream": {
+        KStream<String, String> l = b.stream("sl", Consumed.with(S, S));
+        KStream<String, String> r = b.stream("sr", Consumed.with(S, S));
+        l.join(r, (a, c) -> a + "+" + c, JoinWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(5), Duration.ofMillis(2)),
+            StreamJoined.with(S, S, S)).to("out-join", Produced.with(S, S));
+        outputs = List.of("out-join");
+        break;
+      }
       default:
         throw new IllegalArgumentException(name);
     }
@@ -184,6 +192,7 @@ public class StreamsProbe {
       for (String o : outputs) {
         boolean longs = o.equals("out-agg") || (o.equals("out") && !args[0].equals("table"));
         if (o.startsWith("out-join") || o.startsWith("out-left") || o.startsWith("out-outer")) longs = false;
+        if (args[0].equals("streamstream")) longs = false;
         Deserializer<?> vd = longs ? L.deserializer() : S.deserializer();
         TestOutputTopic<String, ?> out = d.createOutputTopic(o, S.deserializer(), vd);
         for (var r : out.readRecordsToList()) {
