@@ -5,6 +5,9 @@
 // application, tasks moving between two instances of one applicationId, interactive queries,
 // the state listener, and the errors start() gives for topologies that cannot run.
 
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { KafkaClient } from '../../src/cluster/client.js'
@@ -22,6 +25,7 @@ import {
 } from '../../src/streams/index.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
 import { lastValues, readUntil, writeInput } from './helpers/cluster.js'
+import { wordCount } from './helpers/wordcount.js'
 
 const S = Serdes.String
 let target: Target
@@ -33,23 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target?.stop()
 })
-
-function wordCount(input: string, output: string): StreamsBuilder {
-  const b = new StreamsBuilder()
-  b.stream(input, { key: S, value: S })
-    .filter((_k, v): v is string => v !== null)
-    .flatMapValues((v) =>
-      v
-        .toLowerCase()
-        .split(/\W+/)
-        .filter((w) => w !== ''),
-    )
-    .groupBy((_k, w) => w, { key: S, value: S })
-    .count({ storeName: 'counts' })
-    .toStream()
-    .to(output, { key: S, value: Serdes.Long })
-  return b
-}
 
 /** Resolves when the application reaches `state` (rejects on ERROR or after the timeout). */
 function reach(app: KafkaStreams, state: StreamsState, timeoutMs = 30_000): Promise<void> {
@@ -296,6 +283,68 @@ describe(`KafkaStreams on ${targetName}`, () => {
     expect(app.metrics().dropped.late).toBe(1)
     await app.close()
   }, 90_000)
+
+  it('loses nothing when killed with SIGKILL before committing: the restart replays what was not committed (at-least-once)', async () => {
+    const input = unique('crash-in')
+    const output = unique('crash-out')
+    const applicationId = unique('crash')
+    await createTopic(target.bootstrap, input, 2)
+    await createTopic(target.bootstrap, output, 2)
+    const first = Array.from({ length: 30 }, (_, i) => `w${i % 7} w${(i * 3) % 5}`)
+    await writeInput(
+      target.bootstrap,
+      input,
+      first.map((value, i) => ({ key: `a${i}`, value })),
+    )
+    const child = fork(
+      fileURLToPath(new URL('./helpers/wordcount-child.ts', import.meta.url)),
+      [JSON.stringify({ brokers: target.bootstrap, applicationId, input, output })],
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    )
+    const exited = new Promise((resolve) => child.on('exit', resolve))
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.on('message', (m) => (m === 'running' ? resolve() : undefined))
+        child.on('exit', (code) => reject(new Error(`child exited with ${code}`)))
+      })
+      // Every update of the first run is out; none of its input offsets is committed.
+      await readUntil(target.bootstrap, output, (r) => r.length >= total(counts(first)))
+    } finally {
+      child.kill('SIGKILL')
+      await exited
+    }
+    const second = ['w1 w2', 'w9']
+    await writeInput(
+      target.bootstrap,
+      input,
+      second.map((value, i) => ({ key: `b${i}`, value })),
+    )
+    const app = new KafkaStreams(wordCount(input, output), {
+      brokers: target.bootstrap,
+      applicationId,
+      commitInterval: 100,
+      sessionTimeout: 6_000,
+    })
+    await app.start()
+    await reach(app, 'RUNNING', 60_000)
+    const once = counts([...first, ...second])
+    // Nothing was committed, so the restart reads the first run's input again, and its
+    // repartition records too (sub-topology 1's offsets were not committed either): the first
+    // run's words reach the counts up to three times (restored from the changelog, replayed
+    // input, replayed repartition records). At-least-once: never fewer than once.
+    const thrice = counts([...first, ...first, ...first, ...second])
+    const expectedRecords = 3 * total(counts(first)) + total(counts(second))
+    const records = await readUntil(target.bootstrap, output, (r) => r.length >= expectedRecords, 60_000)
+    const final = lastValues(records, long)
+    expect(final.size).toBe(once.size)
+    for (const [word, n] of once) {
+      expect(final.get(word), word).toBeGreaterThanOrEqual(n)
+      expect(final.get(word), word).toBeLessThanOrEqual(thrice.get(word)!)
+    }
+    // The replayed words were counted again: the restart did not skip the uncommitted input.
+    expect(final.get('w0')).toBeGreaterThan(once.get('w0')!)
+    await app.close()
+  }, 120_000)
 
   it('refuses a stateful sub-topology over topics of different partition counts', async () => {
     const left = unique('cp-l')
