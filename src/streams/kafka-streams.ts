@@ -79,6 +79,13 @@ export class KafkaStreams {
   /** Full topic name → sub-topology id. */
   readonly #topicSub = new Map<string, number>()
   readonly #tasks = new Map<string, Task>()
+  /**
+   * Stores of tasks revoked cleanly (committed), kept in case the task comes back (an eager
+   * rebalance revokes everything first): restored from where they are up to, not from scratch.
+   */
+  readonly #dormant = new Map<string, Map<string, BytesStore>>()
+  /** Per changelog partition, the offset after the last record this instance wrote or restored (-1n: unknown). */
+  readonly #changelogNext = new Map<string, bigint>()
   /** Writes handed to the Writer since the last commit. */
   #pending: Promise<unknown>[] = []
   /** Last processed message per input partition since the last commit. */
@@ -277,7 +284,14 @@ export class KafkaStreams {
     }
     this.#toCommit.set(`${topic}\u0000${partition}`, messages.at(-1)!)
     if (outputs.length > 0) {
-      const write = this.#writer!.writeMessages(outputs.map(toMessage))
+      const write = this.#writer!.writeMessages(outputs.map(toMessage)).then((results) => {
+        for (const [i, r] of results.entries()) {
+          if (outputs[i]!.partition === undefined) continue // only changelog records name a partition
+          const key = `${r.topic}\u0000${r.partition}`
+          const known = this.#changelogNext.get(key)
+          this.#changelogNext.set(key, r.offset < 0n || known === -1n ? -1n : bigMax(known ?? 0n, r.offset + 1n))
+        }
+      })
       // Failures surface at the commit (which awaits every write), never unhandled.
       write.catch(() => undefined)
       this.#pending.push(write)
@@ -317,6 +331,9 @@ export class KafkaStreams {
       const [subId, partition] = id.split('_').map(Number) as [number, number]
       this.#tasks.set(id, await this.#openTask(subId, partition))
     }
+    // Kept stores of tasks that went elsewhere: their next owner restores them, not us.
+    for (const stores of this.#dormant.values()) for (const st of stores.values()) st.close?.()
+    this.#dormant.clear()
     if (this.#state === 'REBALANCING' && !this.#abort.signal.aborted) this.#setState('RUNNING')
   }
 
@@ -324,11 +341,21 @@ export class KafkaStreams {
     const sub = this.#topology.subtopologies[subId]!
     const appId = this.#config.applicationId
     const stores = new Map<string, BytesStore>()
+    const id = `${subId}_${partition}`
+    const dormant = this.#dormant.get(id)
+    this.#dormant.delete(id)
     for (const name of sub.stores) {
       const spec = this.#topology.stores.get(name)!
-      const store = spec.supplier(name, `${subId}_${partition}`)
+      const changelog = fullName(appId, `${name}-changelog`, true)
+      const key = `${changelog}\u0000${partition}`
+      const kept = dormant?.get(name)
+      // A kept store goes on from where it is up to; an unlogged one is taken as it is; one whose
+      // changelog position is unknown is rebuilt from scratch.
+      const from = kept === undefined ? undefined : spec.logged ? this.#changelogNext.get(key) : 0n
+      const reuse = kept !== undefined && from !== undefined && from >= 0n
+      if (!reuse) kept?.close?.()
+      const store = reuse ? kept : spec.supplier(name, id)
       if (spec.logged) {
-        const changelog = fullName(appId, `${name}-changelog`, true)
         const r = await restoreStore(
           this.#clientConfig(),
           this.#config.logger,
@@ -336,8 +363,10 @@ export class KafkaStreams {
           partition,
           store,
           this.#abort.signal,
+          reuse ? from : undefined,
         )
         this.#metrics.restored += r.records
+        this.#changelogNext.set(key, r.endOffset)
       }
       stores.set(name, store)
     }
@@ -372,8 +401,15 @@ export class KafkaStreams {
       for (const [k, m] of this.#toCommit) if (revoked(m)) this.#toCommit.delete(k)
     }
     for (const id of ids) {
-      for (const name of this.#tasks.get(id)?.subtopology.stores ?? []) this.#tasks.get(id)!.closeStore(name)
+      const task = this.#tasks.get(id)
+      if (task === undefined) continue
       this.#tasks.delete(id)
+      if (commit) {
+        // Committed: its stores are up to date with the changelog offsets we wrote; keep them.
+        this.#dormant.set(id, new Map(task.subtopology.stores.map((name) => [name, task.byteStore(name)!])))
+      } else {
+        for (const name of task.subtopology.stores) task.closeStore(name)
+      }
     }
   }
 
@@ -448,7 +484,13 @@ export class KafkaStreams {
     await Promise.allSettled([this.#reader?.close(), this.#writer?.close(), this.#client?.close()])
     for (const t of this.#tasks.values()) for (const name of t.subtopology.stores) t.closeStore(name)
     this.#tasks.clear()
+    for (const stores of this.#dormant.values()) for (const s of stores.values()) s.close?.()
+    this.#dormant.clear()
   }
+}
+
+function bigMax(a: bigint, b: bigint): bigint {
+  return a > b ? a : b
 }
 
 function toMessage(out: TaskOutput): Message {

@@ -1,6 +1,6 @@
-// Restoring a task's stores: each changelog partition is read from its start to the end offset
-// it had when restoring began, straight into the byte store (nothing is logged again), before
-// the task processes anything.
+// Restoring a task's stores: each changelog partition is read from its start (or from where a
+// store kept across a rebalance is up to) to the end offset it had when restoring began,
+// straight into the byte store (nothing is logged again), before the task processes anything.
 
 import type { ClientConfig } from '../cluster/client.js'
 import { Reader } from '../consumer/reader.js'
@@ -21,6 +21,8 @@ export async function restoreStore(
   partition: number,
   store: BytesStore,
   signal: AbortSignal,
+  /** Where the store is up to already (a task kept across a rebalance); default the log start. */
+  from?: bigint,
 ): Promise<RestoreResult> {
   const reader = new Reader({
     ...client,
@@ -34,6 +36,10 @@ export async function restoreStore(
     const endOffset = end?.offset ?? 0n
     let records = 0
     let next = (await reader.beginningOffsets([partition], { signal }))[0]?.offset ?? 0n
+    if (from !== undefined && from > next) {
+      next = from
+      if (next < endOffset) reader.setOffset(from)
+    }
     while (next < endOffset) {
       const batch = await reader.fetchBatch({ signal })
       for (const m of batch.messages) {

@@ -124,6 +124,11 @@ export class Task {
     this.#forward(source, { key: k, value: v, timestamp: ts })
   }
 
+  /** One of the task's byte stores, as opened. */
+  byteStore(name: string): BytesStore | undefined {
+    return this.#init.stores.get(name)
+  }
+
   /** Closes one of the task's byte stores (the task is being dropped). */
   closeStore(name: string): void {
     this.#init.stores.get(name)?.close?.()

@@ -166,8 +166,6 @@ describe(`KafkaStreams on ${targetName}`, () => {
     const b = new KafkaStreams(wordCount(input, output), config)
     await a.start()
     await reach(a, 'RUNNING')
-    await b.start()
-    await reach(b, 'RUNNING')
     const words = Array.from({ length: 40 }, (_, i) => `w${i % 13}`)
     const first = words.slice(0, 20)
     await writeInput(
@@ -176,10 +174,19 @@ describe(`KafkaStreams on ${targetName}`, () => {
       first.map((value, i) => ({ key: `x${i}`, value })),
     )
     await readUntil(target.bootstrap, output, (r) => r.length >= first.length)
+    expect(a.metrics().restored).toBe(0)
+    await b.start()
+    await reach(b, 'RUNNING')
+    while (a.state !== 'RUNNING') await new Promise((r) => setTimeout(r, 20))
+    // b restored the tasks it took over from their changelogs; a kept the stores of the tasks
+    // it got back after the (eager) rebalance and restored nothing.
+    expect(b.metrics().restored).toBeGreaterThan(0)
+    expect(a.metrics().restored).toBe(0)
     // Both instances hold some of the counts.
     const local = (app: KafkaStreams): number => app.store<string, number>('counts').size
     expect(local(a)).toBeGreaterThan(0)
     expect(local(b)).toBeGreaterThan(0)
+    expect(local(a) + local(b)).toBe(counts(first).size)
     await a.close()
     await reach(b, 'RUNNING')
     const rest = words.slice(20)
