@@ -1,0 +1,24 @@
+// The typed errors of kafkats/streams. Each has a stable `code` (KafkaTsError).
+
+import { KafkaTsError, type KafkaTsErrorOptions } from '../errors.js'
+
+/** Bytes a deserializer cannot read, or a value a serializer cannot write. */
+export class SerdeError extends KafkaTsError {
+  constructor(message: string, options?: KafkaTsErrorOptions) {
+    super('KAFKATS_STREAMS_SERDE', message, options)
+  }
+}
+
+/** A topology that cannot run: a bad name, a store used twice, topics that are not co-partitioned. */
+export class TopologyError extends KafkaTsError {
+  constructor(message: string, options?: KafkaTsErrorOptions) {
+    super('KAFKATS_STREAMS_TOPOLOGY', message, options)
+  }
+}
+
+/** A KafkaStreams call that its state does not allow (start twice, store() before RUNNING). */
+export class StreamsStateError extends KafkaTsError {
+  constructor(message: string, options?: KafkaTsErrorOptions) {
+    super('KAFKATS_STREAMS_STATE', message, options)
+  }
+}

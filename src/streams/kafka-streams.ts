@@ -1,0 +1,500 @@
+// KafkaStreams: runs a topology. One group Reader (group id = applicationId) reads every source
+// topic; the group's range assignment gives partition p of every topic to one member, so the
+// partitions of a task (sub-topology s, partition p) arrive together. Records are processed one
+// at a time by their task; outputs, repartition records and changelog records go to one Writer.
+// A commit (every commitInterval, on rebalance, on close) is the one place where a task's
+// outputs and changelog writes are awaited and then its input offsets committed: at-least-once.
+// Exactly-once will put those three into one transaction there.
+
+import { KafkaClient, type ClientConfig } from '../cluster/client.js'
+import { RangeGroupBalancer } from '../consumer/assignors.js'
+import type { TopicPartition } from '../consumer/config.js'
+import type { FetchedMessage } from '../consumer/fetch-result.js'
+import { FirstOffset } from '../consumer/offsets.js'
+import { Reader } from '../consumer/reader.js'
+import { ConfigError } from '../errors.js'
+import { AbortError } from '../net/errors.js'
+import type { Logger } from '../logger.js'
+import type { Message } from '../message.js'
+import { BalancerFunc, Murmur2Balancer } from '../producer/balancers.js'
+import { Writer } from '../producer/writer.js'
+import type { StreamsBuilder } from './builder.js'
+import { StreamsStateError } from './errors.js'
+import { createInternalTopics, fullName, planTopics, userTopicPartitions, type TopicPlan } from './internal-topics.js'
+import { restoreStore } from './restore.js'
+import type { BytesStore, ReadOnlyKeyValueStore } from './stores.js'
+import { Task, type TaskOutput } from './task.js'
+import type { Topology } from './topology.js'
+
+export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR'
+
+export type StateListener = (newState: StreamsState, oldState: StreamsState) => void
+
+export interface StreamsConfig extends ClientConfig {
+  /** The consumer group id, and the prefix of internal topics (`<applicationId>-...`). */
+  applicationId: string
+  /**
+   * 'at_least_once' (the only one for now). 'exactly_once_v2' needs the transactional Writer
+   * and is refused with a ConfigError until it arrives; it will then become the default.
+   */
+  processingGuarantee?: 'at_least_once' | 'exactly_once_v2'
+  /** How often tasks commit (ms): outputs flushed, then input offsets committed. Default 30 000 (Kafka Streams' at-least-once default). */
+  commitInterval?: number
+  /** Replication factor of internal topics; default -1, the broker's default.replication.factor. */
+  replicationFactor?: number
+  /** close() gives up after this long (ms). Default 30 000. */
+  closeTimeout?: number
+  /** Group session timeout (ms); default 45 000. */
+  sessionTimeout?: number
+  logger?: Logger
+}
+
+const APPLICATION_ID = /^[a-zA-Z0-9._-]{1,200}$/
+
+export interface StreamsMetrics {
+  /** Records processed since start. */
+  processed: number
+  /** Records dropped, by reason (null key or value, late, invalid timestamp). */
+  dropped: Record<string, number>
+  commits: number
+  /** Duration of the last commit (ms). */
+  lastCommitMs: number
+  /** Changelog records restored since start. */
+  restored: number
+}
+
+export class KafkaStreams {
+  readonly #topology: Topology
+  readonly #config: Required<Pick<StreamsConfig, 'commitInterval' | 'replicationFactor' | 'closeTimeout'>> &
+    StreamsConfig
+  #state: StreamsState = 'CREATED'
+  #listeners: StateListener[] = []
+  #error: unknown = undefined
+  readonly #abort = new AbortController()
+  #client: KafkaClient | undefined
+  #reader: Reader | undefined
+  #writer: Writer | undefined
+  #plan: TopicPlan | undefined
+  #loop: Promise<void> | undefined
+  /** Full topic name → sub-topology id. */
+  readonly #topicSub = new Map<string, number>()
+  readonly #tasks = new Map<string, Task>()
+  /**
+   * Stores of tasks revoked cleanly (committed), kept in case the task comes back (an eager
+   * rebalance revokes everything first): restored from where they are up to, not from scratch.
+   */
+  readonly #dormant = new Map<string, Map<string, BytesStore>>()
+  /** Per changelog partition, the offset after the last record this instance wrote or restored (-1n: unknown). */
+  readonly #changelogNext = new Map<string, bigint>()
+  /** Writes handed to the Writer since the last commit. */
+  #pending: Promise<unknown>[] = []
+  /** Last processed message per input partition since the last commit. */
+  #toCommit = new Map<string, FetchedMessage>()
+  #lastCommit = Date.now()
+  /** Serialises commits, rebalance callbacks and batches. */
+  #lock: Promise<void> = Promise.resolve()
+  readonly #metrics: StreamsMetrics = { processed: 0, dropped: {}, commits: 0, lastCommitMs: 0, restored: 0 }
+
+  constructor(builder: StreamsBuilder | Topology, config: StreamsConfig) {
+    this.#topology = 'build' in builder ? builder.build() : builder
+    if (typeof config.applicationId !== 'string' || !APPLICATION_ID.test(config.applicationId)) {
+      throw new ConfigError('applicationId', "required: 1-200 of letters, digits, '.', '_' and '-'")
+    }
+    const guarantee = config.processingGuarantee ?? 'at_least_once'
+    if (guarantee === 'exactly_once_v2') {
+      throw new ConfigError(
+        'processingGuarantee',
+        "'exactly_once_v2' needs transactions, which kafkats/streams does not use yet; use 'at_least_once'",
+      )
+    }
+    if (guarantee !== 'at_least_once') {
+      throw new ConfigError(
+        'processingGuarantee',
+        `must be 'at_least_once' or 'exactly_once_v2', got ${String(guarantee)}`,
+      )
+    }
+    const ms = (name: 'commitInterval' | 'closeTimeout', value: number | undefined, fallback: number): number => {
+      if (value === undefined) return fallback
+      if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, `must be milliseconds >= 0, got ${value}`)
+      return value
+    }
+    const rf = config.replicationFactor ?? -1
+    if (!Number.isInteger(rf) || rf === 0 || rf < -1 || rf > 32767) {
+      throw new ConfigError('replicationFactor', `must be -1 (broker default) or 1..32767, got ${rf}`)
+    }
+    this.#config = {
+      ...config,
+      commitInterval: ms('commitInterval', config.commitInterval, 30_000),
+      closeTimeout: ms('closeTimeout', config.closeTimeout, 30_000),
+      replicationFactor: rf,
+    }
+    for (const { topic, internal, subtopology } of this.#topology.sourceTopics()) {
+      this.#topicSub.set(fullName(config.applicationId, topic, internal), subtopology)
+    }
+  }
+
+  get state(): StreamsState {
+    return this.#state
+  }
+
+  /** What stopped the application when its state is ERROR. */
+  get error(): unknown {
+    return this.#error
+  }
+
+  /** Called on every state change (Kafka Streams' setStateListener; several may be added). */
+  onStateChange(listener: StateListener): void {
+    this.#listeners.push(listener)
+  }
+
+  metrics(): StreamsMetrics {
+    return { ...this.#metrics, dropped: { ...this.#metrics.dropped } }
+  }
+
+  #setState(next: StreamsState): void {
+    const old = this.#state
+    if (old === next) return
+    this.#state = next
+    for (const l of this.#listeners) {
+      try {
+        l(next, old)
+      } catch (err) {
+        this.#config.logger?.warn({ err }, 'kafkats/streams: a state listener threw')
+      }
+    }
+  }
+
+  /**
+   * Checks the topics, creates the internal ones, joins the group and starts processing.
+   * Resolves once the application is a group member (state REBALANCING, then RUNNING when its
+   * tasks are restored); rejects (state ERROR) when the topology cannot run on this cluster.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'CREATED') throw new StreamsStateError(`start(): the application is ${this.#state}`)
+    this.#setState('REBALANCING')
+    const signal = this.#abort.signal
+    const client = this.#clientConfig()
+    try {
+      this.#client = new KafkaClient({ ...client, clientId: `${this.#config.applicationId}-admin` })
+      const user = this.#topology
+        .sourceTopics()
+        .filter((t) => !t.internal)
+        .map((t) => t.topic)
+      const counts = await userTopicPartitions(this.#client, user, signal)
+      this.#plan = planTopics(this.#topology, this.#config.applicationId, (t) => counts.get(t))
+      await createInternalTopics(this.#client, this.#plan, this.#config.replicationFactor, signal)
+    } catch (err) {
+      await this.#fail(err)
+      throw err
+    }
+    const murmur = new Murmur2Balancer()
+    this.#writer = new Writer({
+      ...client,
+      clientId: `${this.#config.applicationId}-producer`,
+      // Changelog records name their partition (the task's); others go by key, as Java's producer.
+      balancer: new BalancerFunc((m, partitions) => m.partition ?? murmur.balance(m, partitions)),
+      requiredAcks: 'all',
+    })
+    this.#reader = new Reader({
+      ...client,
+      clientId: `${this.#config.applicationId}-consumer`,
+      groupId: this.#config.applicationId,
+      groupTopics: [...this.#topicSub.keys()],
+      groupBalancers: [new RangeGroupBalancer()],
+      startOffset: FirstOffset,
+      ...(this.#config.sessionTimeout === undefined ? {} : { sessionTimeout: this.#config.sessionTimeout }),
+      onAssign: (parts) => this.#locked(() => this.#assign(parts)),
+      onRevoke: (parts) => this.#locked(() => this.#revoke(parts, true)),
+      onLost: (parts) => this.#locked(() => this.#revoke(parts, false)),
+    })
+    this.#loop = this.#run().catch((err: unknown) => this.#fail(err))
+  }
+
+  #clientConfig(): ClientConfig {
+    const {
+      applicationId: _a,
+      processingGuarantee: _p,
+      commitInterval: _c,
+      replicationFactor: _r,
+      closeTimeout: _t,
+      sessionTimeout: _s,
+      ...client
+    } = this.#config
+    return client
+  }
+
+  #locked<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.#lock.then(fn)
+    this.#lock = run.then(
+      () => undefined,
+      () => undefined,
+    )
+    return run
+  }
+
+  async #run(): Promise<void> {
+    const reader = this.#reader!
+    const signal = this.#abort.signal
+    while (!signal.aborted) {
+      // One controller per poll, ended by close() or when the next commit is due (a listener
+      // per poll on the long-lived signal would pile up).
+      const poll = new AbortController()
+      const timer = setTimeout(() => poll.abort(), this.#pollWait())
+      const stop = (): void => poll.abort()
+      signal.addEventListener('abort', stop, { once: true })
+      let batch
+      try {
+        batch = await reader.fetchBatch({ signal: poll.signal })
+      } catch (err) {
+        if (signal.aborted) return
+        if (err instanceof AbortError) {
+          // The poll timed out: time to commit, maybe.
+          await this.#maybeCommit()
+          continue
+        }
+        throw err
+      } finally {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', stop)
+      }
+      await this.#locked(() => this.#process(batch.topic, batch.partition, batch.messages))
+      await this.#maybeCommit()
+    }
+  }
+
+  /** How long one fetch may wait: until the next commit is due (at least 50 ms). */
+  #pollWait(): number {
+    return Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
+  }
+
+  #process(topic: string, partition: number, messages: FetchedMessage[]): void {
+    const sub = this.#topicSub.get(topic)
+    const task = sub === undefined ? undefined : this.#tasks.get(`${sub}_${partition}`)
+    // Not ours any more (revoked while the batch was queued): the new owner reads it again.
+    if (task === undefined || messages.length === 0) return
+    const outputs: TaskOutput[] = []
+    this.#emit = (out) => outputs.push(out)
+    try {
+      for (const m of messages) {
+        task.process(topic, m.offset, m.key, m.value, m.timestamp)
+        this.#metrics.processed++
+      }
+    } finally {
+      this.#emit = undefined
+    }
+    this.#toCommit.set(`${topic}\u0000${partition}`, messages.at(-1)!)
+    if (outputs.length > 0) {
+      const write = this.#writer!.writeMessages(outputs.map(toMessage)).then((results) => {
+        for (const [i, r] of results.entries()) {
+          if (outputs[i]!.partition === undefined) continue // only changelog records name a partition
+          const key = `${r.topic}\u0000${r.partition}`
+          const known = this.#changelogNext.get(key)
+          this.#changelogNext.set(key, r.offset < 0n || known === -1n ? -1n : bigMax(known ?? 0n, r.offset + 1n))
+        }
+      })
+      // Failures surface at the commit (which awaits every write), never unhandled.
+      write.catch(() => undefined)
+      this.#pending.push(write)
+    }
+  }
+
+  #emit: ((out: TaskOutput) => void) | undefined
+
+  async #maybeCommit(): Promise<void> {
+    if (Date.now() - this.#lastCommit < this.#config.commitInterval) return
+    await this.#locked(() => this.#commit())
+  }
+
+  /** Outputs and changelog records acknowledged, then input offsets committed. */
+  async #commit(only?: (m: FetchedMessage) => boolean): Promise<void> {
+    const started = Date.now()
+    const pending = this.#pending
+    this.#pending = []
+    await Promise.all(pending)
+    const messages = [...this.#toCommit.values()].filter((m) => only === undefined || only(m))
+    for (const m of messages) this.#toCommit.delete(`${m.topic}\u0000${m.partition}`)
+    if (messages.length > 0) await this.#reader!.commitMessages(messages as Message[])
+    this.#lastCommit = Date.now()
+    this.#metrics.commits++
+    this.#metrics.lastCommitMs = this.#lastCommit - started
+  }
+
+  async #assign(parts: TopicPartition[]): Promise<void> {
+    if (this.#state === 'RUNNING') this.#setState('REBALANCING')
+    const ids = new Set<string>()
+    for (const p of parts) {
+      const sub = this.#topicSub.get(p.topic)
+      if (sub !== undefined) ids.add(`${sub}_${p.partition}`)
+    }
+    for (const id of ids) {
+      if (this.#tasks.has(id)) continue
+      const [subId, partition] = id.split('_').map(Number) as [number, number]
+      this.#tasks.set(id, await this.#openTask(subId, partition))
+    }
+    // Kept stores of tasks that went elsewhere: their next owner restores them, not us.
+    for (const stores of this.#dormant.values()) for (const st of stores.values()) st.close?.()
+    this.#dormant.clear()
+    if (this.#state === 'REBALANCING' && !this.#abort.signal.aborted) this.#setState('RUNNING')
+  }
+
+  async #openTask(subId: number, partition: number): Promise<Task> {
+    const sub = this.#topology.subtopologies[subId]!
+    const appId = this.#config.applicationId
+    const stores = new Map<string, BytesStore>()
+    const id = `${subId}_${partition}`
+    const dormant = this.#dormant.get(id)
+    this.#dormant.delete(id)
+    for (const name of sub.stores) {
+      const spec = this.#topology.stores.get(name)!
+      const changelog = fullName(appId, `${name}-changelog`, true)
+      const key = `${changelog}\u0000${partition}`
+      const kept = dormant?.get(name)
+      // A kept store goes on from where it is up to; an unlogged one is taken as it is; one whose
+      // changelog position is unknown is rebuilt from scratch.
+      const from = kept === undefined ? undefined : spec.logged ? this.#changelogNext.get(key) : 0n
+      const reuse = kept !== undefined && from !== undefined && from >= 0n
+      if (!reuse) kept?.close?.()
+      const store = reuse ? kept : spec.supplier(name, id)
+      if (spec.logged) {
+        const r = await restoreStore(
+          this.#clientConfig(),
+          this.#config.logger,
+          changelog,
+          partition,
+          store,
+          this.#abort.signal,
+          reuse ? from : undefined,
+        )
+        this.#metrics.restored += r.records
+        this.#changelogNext.set(key, r.endOffset)
+      }
+      stores.set(name, store)
+    }
+    return new Task({
+      topology: this.#topology,
+      subtopology: sub,
+      partition,
+      topicName: (name, internal) => fullName(appId, name, internal),
+      stores,
+      emit: (out) => {
+        if (this.#emit === undefined) throw new StreamsStateError('a task wrote outside of processing')
+        this.#emit(out)
+      },
+      dropped: (reason) => {
+        this.#metrics.dropped[reason] = (this.#metrics.dropped[reason] ?? 0) + 1
+      },
+    })
+  }
+
+  /** Commits what the revoked tasks processed (not for lost ones: another member owns them), then drops them. */
+  async #revoke(parts: TopicPartition[], commit: boolean): Promise<void> {
+    if (this.#state === 'RUNNING') this.#setState('REBALANCING')
+    const ids = new Set<string>()
+    for (const p of parts) {
+      const sub = this.#topicSub.get(p.topic)
+      if (sub !== undefined) ids.add(`${sub}_${p.partition}`)
+    }
+    const revoked = (m: FetchedMessage): boolean => ids.has(`${this.#topicSub.get(m.topic)}_${m.partition}`)
+    if (commit) {
+      await this.#commit(revoked)
+    } else {
+      for (const [k, m] of this.#toCommit) if (revoked(m)) this.#toCommit.delete(k)
+    }
+    for (const id of ids) {
+      const task = this.#tasks.get(id)
+      if (task === undefined) continue
+      this.#tasks.delete(id)
+      if (commit) {
+        // Committed: its stores are up to date with the changelog offsets we wrote; keep them.
+        this.#dormant.set(id, new Map(task.subtopology.stores.map((name) => [name, task.byteStore(name)!])))
+      } else {
+        for (const name of task.subtopology.stores) task.closeStore(name)
+      }
+    }
+  }
+
+  /**
+   * A read-only view of a store over this instance's tasks (interactive queries). A key is found
+   * only where its partition is processed by this instance.
+   */
+  store<K, V>(name: string): ReadOnlyKeyValueStore<K, V> {
+    if (!this.#topology.stores.has(name)) throw new StreamsStateError(`no store named '${name}' in the topology`)
+    if (this.#state !== 'RUNNING' && this.#state !== 'REBALANCING') {
+      throw new StreamsStateError(`store('${name}'): the application is ${this.#state}`)
+    }
+    const views = (): ReadOnlyKeyValueStore<K, V>[] =>
+      [...this.#tasks.values()].flatMap((t) => {
+        const s = t.store<K, V>(name)
+        return s === undefined ? [] : [s]
+      })
+    return {
+      get: (key) => {
+        for (const v of views()) {
+          const value = v.get(key)
+          if (value !== undefined) return value
+        }
+        return undefined
+      },
+      *all() {
+        for (const v of views()) yield* v.all()
+      },
+      get size() {
+        return views().reduce((n, v) => n + v.size, 0)
+      },
+    }
+  }
+
+  async #fail(err: unknown): Promise<void> {
+    if (this.#state === 'NOT_RUNNING' || this.#state === 'PENDING_SHUTDOWN') return
+    this.#error = err
+    this.#config.logger?.error({ err }, 'kafkats/streams: the application stopped on an error')
+    this.#abort.abort()
+    await this.#shutdown(false)
+    this.#setState('ERROR')
+  }
+
+  /** Stops processing, commits what was processed, leaves the group; bounded by closeTimeout. */
+  async close(): Promise<void> {
+    if (this.#state === 'NOT_RUNNING' || this.#state === 'PENDING_SHUTDOWN') return
+    const failed = this.#state === 'ERROR'
+    if (!failed) this.#setState('PENDING_SHUTDOWN')
+    this.#abort.abort()
+    const timeout = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), this.#config.closeTimeout).unref(),
+    )
+    const done = (async () => {
+      await this.#loop?.catch(() => undefined)
+      if (!failed) await this.#shutdown(true)
+    })()
+    if ((await Promise.race([done.then(() => 'done' as const), timeout])) === 'timeout') {
+      this.#config.logger?.warn({ closeTimeout: this.#config.closeTimeout }, 'kafkats/streams: close() timed out')
+      this.#reader?.close().catch(() => undefined)
+      this.#writer?.close().catch(() => undefined)
+      this.#client?.close().catch(() => undefined)
+    }
+    if (!failed) this.#setState('NOT_RUNNING')
+  }
+
+  async #shutdown(commit: boolean): Promise<void> {
+    if (commit && this.#reader !== undefined) {
+      await this.#locked(() => this.#commit()).catch((err: unknown) =>
+        this.#config.logger?.warn({ err }, 'kafkats/streams: the last commit failed'),
+      )
+    }
+    await Promise.allSettled([this.#reader?.close(), this.#writer?.close(), this.#client?.close()])
+    for (const t of this.#tasks.values()) for (const name of t.subtopology.stores) t.closeStore(name)
+    this.#tasks.clear()
+    for (const stores of this.#dormant.values()) for (const s of stores.values()) s.close?.()
+    this.#dormant.clear()
+  }
+}
+
+function bigMax(a: bigint, b: bigint): bigint {
+  return a > b ? a : b
+}
+
+function toMessage(out: TaskOutput): Message {
+  const m: Message = { topic: out.topic, key: out.key, value: out.value, timestamp: out.timestamp }
+  if (out.partition !== undefined) m.partition = out.partition
+  return m
+}

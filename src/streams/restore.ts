@@ -1,0 +1,59 @@
+// Restoring a task's stores: each changelog partition is read from its start (or from where a
+// store kept across a rebalance is up to) to the end offset it had when restoring began,
+// straight into the byte store (nothing is logged again), before the task processes anything.
+
+import type { ClientConfig } from '../cluster/client.js'
+import { Reader } from '../consumer/reader.js'
+import { FirstOffset } from '../consumer/offsets.js'
+import type { Logger } from '../logger.js'
+import type { BytesStore } from './stores.js'
+
+export interface RestoreResult {
+  records: number
+  /** The changelog offset the store is now up to (the next to read). */
+  endOffset: bigint
+}
+
+export async function restoreStore(
+  client: ClientConfig,
+  logger: Logger | undefined,
+  topic: string,
+  partition: number,
+  store: BytesStore,
+  signal: AbortSignal,
+  /** Where the store is up to already (a task kept across a rebalance); default the log start. */
+  from?: bigint,
+): Promise<RestoreResult> {
+  const reader = new Reader({
+    ...client,
+    topic,
+    partition,
+    startOffset: FirstOffset,
+    ...(logger === undefined ? {} : { logger }),
+  })
+  try {
+    const [end] = await reader.endOffsets([partition], { signal })
+    const endOffset = end?.offset ?? 0n
+    let records = 0
+    let next = (await reader.beginningOffsets([partition], { signal }))[0]?.offset ?? 0n
+    if (from !== undefined && from > next) {
+      next = from
+      if (next < endOffset) reader.setOffset(from)
+    }
+    while (next < endOffset) {
+      const batch = await reader.fetchBatch({ signal })
+      for (const m of batch.messages) {
+        if (m.offset >= endOffset) break
+        if (m.key !== null) store.put(m.key, m.value)
+        records++
+      }
+      const last = batch.messages.at(-1)
+      next = last === undefined ? next : last.offset + 1n
+      // Control records (transactions) and compaction leave offsets without messages.
+      if (next < endOffset) next = await reader.position(topic, partition, { signal })
+    }
+    return { records, endOffset }
+  } finally {
+    await reader.close()
+  }
+}

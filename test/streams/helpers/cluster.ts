@@ -1,0 +1,73 @@
+// Helpers of the streams runtime suites: input written with explicit keys and timestamps, and
+// an output topic read back (every record, with a fresh group) until a condition holds.
+
+import { FirstOffset } from '../../../src/consumer/offsets.js'
+import { Reader } from '../../../src/consumer/reader.js'
+import { Writer } from '../../../src/producer/writer.js'
+import { Murmur2Balancer } from '../../../src/producer/balancers.js'
+import { unique } from '../../consumer/helpers.js'
+
+export interface Out {
+  key: Buffer | null
+  value: Buffer | null
+  partition: number
+  timestamp: number
+}
+
+/** Writes records by key (murmur2, as Java's producer), values as UTF-8 strings. */
+export async function writeInput(
+  bootstrap: string[],
+  topic: string,
+  records: { key: string | null; value: string | null; timestamp?: number }[],
+): Promise<void> {
+  const writer = new Writer({ brokers: bootstrap, topic, balancer: new Murmur2Balancer({ consistent: true }) })
+  try {
+    await writer.writeMessages(
+      records.map((r) => ({
+        key: r.key,
+        value: r.value,
+        ...(r.timestamp === undefined ? {} : { timestamp: r.timestamp }),
+      })),
+    )
+  } finally {
+    await writer.close()
+  }
+}
+
+/** Reads a topic from the start until `done(records so far)` is true; rejects after `timeoutMs`. */
+export async function readUntil(
+  bootstrap: string[],
+  topic: string,
+  done: (records: Out[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<Out[]> {
+  const reader = new Reader({ brokers: bootstrap, groupId: unique('verify'), topic, startOffset: FirstOffset })
+  const records: Out[] = []
+  const signal = AbortSignal.timeout(timeoutMs)
+  try {
+    while (!done(records)) {
+      const batch = await reader.fetchBatch({ signal }).catch((err: unknown) => {
+        throw new Error(`${topic}: condition not met after ${timeoutMs} ms with ${records.length} records`, {
+          cause: err,
+        })
+      })
+      for (const m of batch.messages) {
+        records.push({ key: m.key, value: m.value, partition: m.partition, timestamp: m.timestamp })
+      }
+    }
+    return records
+  } finally {
+    await reader.close()
+  }
+}
+
+/** The last value per key (strings; values decoded by `value`). */
+export function lastValues<V>(records: Out[], value: (b: Buffer) => V): Map<string, V> {
+  const out = new Map<string, V>()
+  for (const r of records) {
+    const k = r.key === null ? '' : r.key.toString('utf8')
+    if (r.value === null) out.delete(k)
+    else out.set(k, value(r.value))
+  }
+  return out
+}

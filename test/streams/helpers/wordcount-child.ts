@@ -1,0 +1,23 @@
+// A word count application in its own process, for the crash test: it never commits on its own
+// (commitInterval one hour), says 'running' to its parent, and waits to be killed with SIGKILL.
+// argv[2]: JSON { brokers, applicationId, input, output }.
+
+import { KafkaStreams } from '../../../src/streams/index.js'
+import { wordCount } from './wordcount.js'
+
+const args = JSON.parse(process.argv[2]!) as { brokers: string[]; applicationId: string; input: string; output: string }
+const app = new KafkaStreams(wordCount(args.input, args.output), {
+  brokers: args.brokers,
+  applicationId: args.applicationId,
+  commitInterval: 3_600_000,
+  sessionTimeout: 6_000,
+})
+app.onStateChange((state) => {
+  if (state === 'RUNNING') process.send?.('running')
+  if (state === 'ERROR') {
+    console.error('wordcount-child failed', app.error)
+    process.exit(1)
+  }
+})
+await app.start()
+setInterval(() => {}, 1000)

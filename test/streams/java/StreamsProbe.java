@@ -1,0 +1,204 @@
+// Runs one of a few named topologies in Java Kafka Streams' TopologyTestDriver (cache disabled).
+// args: <topology> describe | run. run reads records "topic<TAB>key<TAB>value<TAB>timestamp"
+// (key/value "\N" = null) from stdin and prints every output record the same way, per topic in
+// the order written. The same topologies are built with kafkats/streams in dsl-vs-java.test.ts.
+import java.time.Duration;
+import java.util.*;
+import org.apache.kafka.common.serialization.*;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.*;
+import org.apache.kafka.streams.kstream.*;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+public class StreamsProbe {
+  static final Serde<String> S = Serdes.String();
+  static final Serde<Long> L = Serdes.Long();
+
+  static List<String> outputs = new ArrayList<>();
+
+  static Topology build(String name) {
+    StreamsBuilder b = new StreamsBuilder();
+    switch (name) {
+      case "wordcount": {
+        b.stream("in", Consumed.with(S, S))
+            .filter((k, v) -> v != null)
+            .flatMapValues(v -> Arrays.asList(v.toLowerCase().split("\\W+")))
+            .groupBy((k, w) -> w, Grouped.with(S, S))
+            .count(Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("counts-store").withKeySerde(S).withValueSerde(L))
+            .toStream()
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "stateless": {
+        KStream<String, String> in = b.stream("in", Consumed.with(S, S));
+        KStream<String, String> other = b.stream("in2", Consumed.with(S, S));
+        Map<String, KStream<String, String>> branches = in.filter((k, v) -> v != null)
+            .filterNot((k, v) -> v.startsWith("#"))
+            .mapValues(v -> v.toUpperCase())
+            .merge(other.filter((k, v) -> v != null))
+            .split(Named.as("br-"))
+            .branch((k, v) -> v.length() <= 2, Branched.as("short"))
+            .branch((k, v) -> v.contains("X"), Branched.as("x"))
+            .defaultBranch();
+        branches.get("br-short").selectKey((k, v) -> v).to("out-short", Produced.with(S, S));
+        branches.get("br-x").flatMap((k, v) -> List.of(KeyValue.pair(k + "1", v), KeyValue.pair(k + "2", v + v)))
+            .to("out-x", Produced.with(S, S));
+        branches.get("br-0").map((k, v) -> KeyValue.pair(v, k)).to("out-rest", Produced.with(S, S));
+        outputs = List.of("out-short", "out-x", "out-rest");
+        break;
+      }
+      case "aggregates": {
+        KGroupedStream<String, String> g = b.stream("in", Consumed.with(S, S)).groupByKey(Grouped.with(S, S));
+        g.reduce((a, v) -> a + "," + v, Materialized.with(S, S)).toStream().to("out-reduce", Produced.with(S, S));
+        g.aggregate(() -> 0L, (k, v, a) -> a + v.length(), Materialized.with(S, L)).toStream().to("out-agg", Produced.with(S, L));
+        outputs = List.of("out-reduce", "out-agg");
+        break;
+      }
+      case "table": {
+        b.table("tin", Consumed.with(S, S))
+            .filter((k, v) -> !v.equals("skip"))
+            .mapValues(v -> v + "!")
+            .toStream()
+            .to("out", Produced.with(S, S));
+        outputs = List.of("out");
+        break;
+      }
+      case "repartition": {
+        b.stream("in", Consumed.with(S, S))
+            .filter((k, v) -> v != null)
+            .selectKey((k, v) -> v.substring(0, 1))
+            .repartition(Repartitioned.<String, String>as("by-first").withKeySerde(S).withValueSerde(S))
+            .groupByKey()
+            .count(Materialized.with(S, L))
+            .toStream()
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "tumbling": {
+        b.stream("in", Consumed.with(S, S))
+            .groupByKey(Grouped.with(S, S))
+            .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(10), Duration.ofMillis(5)))
+            .count(Materialized.with(S, L))
+            .toStream()
+            .map((wk, v) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), v))
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "hopping": {
+        b.stream("in", Consumed.with(S, S))
+            .groupByKey(Grouped.with(S, S))
+            .windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofMillis(10)).advanceBy(Duration.ofMillis(4)))
+            .aggregate(() -> 0L, (k, v, a) -> a + v.length(), Materialized.with(S, L))
+            .toStream()
+            .map((wk, v) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), v))
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "suppress": {
+        b.stream("in", Consumed.with(S, S))
+            .groupByKey(Grouped.with(S, S))
+            .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(10), Duration.ofMillis(3)))
+            .count(Materialized.with(S, L))
+            .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+            .toStream()
+            .map((wk, v) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), v))
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "session": {
+        b.stream("in", Consumed.with(S, S))
+            .groupByKey(Grouped.with(S, S))
+            .windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(5), Duration.ofMillis(2)))
+            .count(Materialized.with(S, L))
+            .toStream()
+            .map((wk, v) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), v))
+            .to("out", Produced.with(S, L));
+        outputs = List.of("out");
+        break;
+      }
+      case "streamtable": {
+        KTable<String, String> t = b.table("tin", Consumed.with(S, S));
+        KStream<String, String> s = b.stream("in", Consumed.with(S, S));
+        s.join(t, (v, tv) -> v + "+" + tv).to("out-join", Produced.with(S, S));
+        s.leftJoin(t, (v, tv) -> v + "+" + tv).to("out-left", Produced.with(S, S));
+        outputs = List.of("out-join", "out-left");
+        break;
+      }
+      case "tabletable": {
+        KTable<String, String> l = b.table("tl", Consumed.with(S, S));
+        KTable<String, String> r = b.table("tr", Consumed.with(S, S));
+        l.join(r, (a, c) -> a + "+" + c).toStream().to("out-join", Produced.with(S, S));
+        l.leftJoin(r, (a, c) -> a + "+" + c).toStream().to("out-left", Produced.with(S, S));
+        l.outerJoin(r, (a, c) -> a + "+" + c).toStream().to("out-outer", Produced.with(S, S));
+        outputs = List.of("out-join", "out-left", "out-outer");
+        break;
+      }
+      case "streamstream": {
+        KStream<String, String> l = b.stream("sl", Consumed.with(S, S));
+        KStream<String, String> r = b.stream("sr", Consumed.with(S, S));
+        l.join(r, (a, c) -> a + "+" + c, JoinWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(5), Duration.ofMillis(2)),
+            StreamJoined.with(S, S, S)).to("out-join", Produced.with(S, S));
+        outputs = List.of("out-join");
+        break;
+      }
+      default:
+        throw new IllegalArgumentException(name);
+    }
+    return b.build();
+  }
+
+  static String show(String s) { return s == null ? "\\N" : s; }
+
+  static String hex(byte[] bytes) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : bytes) out.append(String.format("%02x", b));
+    return out.toString();
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args[0].equals("windowed-serde")) {
+      // Windowed keys as Kafka's own serializers write them.
+      System.out.println(hex(WindowedSerdes.timeWindowedSerdeFrom(String.class, 100).serializer()
+          .serialize("t", new Windowed<>("ab", new org.apache.kafka.streams.kstream.internals.TimeWindow(258, 358)))));
+      System.out.println(hex(WindowedSerdes.sessionWindowedSerdeFrom(String.class).serializer()
+          .serialize("t", new Windowed<>("a", new org.apache.kafka.streams.kstream.internals.SessionWindow(1, 2)))));
+      return;
+    }
+    Topology t = build(args[0]);
+    if (args[1].equals("describe")) {
+      System.out.print(t.describe());
+      return;
+    }
+    Properties p = new Properties();
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "probe");
+    p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    try (TopologyTestDriver d = new TopologyTestDriver(t, p)) {
+      Map<String, TestInputTopic<String, String>> inputs = new HashMap<>();
+      Scanner sc = new Scanner(System.in);
+      while (sc.hasNextLine()) {
+        String line = sc.nextLine();
+        if (line.isEmpty()) continue;
+        String[] f = line.split("\t", -1);
+        String k = f[1].equals("\\N") ? null : f[1];
+        String v = f[2].equals("\\N") ? null : f[2];
+        inputs.computeIfAbsent(f[0], n -> d.createInputTopic(n, S.serializer(), S.serializer()))
+            .pipeInput(k, v, Long.parseLong(f[3]));
+      }
+      for (String o : outputs) {
+        boolean longs = o.equals("out-agg") || (o.equals("out") && !args[0].equals("table"));
+        if (o.startsWith("out-join") || o.startsWith("out-left") || o.startsWith("out-outer")) longs = false;
+        if (args[0].equals("streamstream")) longs = false;
+        Deserializer<?> vd = longs ? L.deserializer() : S.deserializer();
+        TestOutputTopic<String, ?> out = d.createOutputTopic(o, S.deserializer(), vd);
+        for (var r : out.readRecordsToList()) {
+          System.out.println(o + "\t" + show(r.key()) + "\t" + show(r.value() == null ? null : r.value().toString()) + "\t" + r.timestamp());
+        }
+      }
+    }
+  }
+}
