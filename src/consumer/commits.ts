@@ -23,7 +23,7 @@ import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
 import { OffsetCommit, OffsetFetch, type OffsetCommitResponse } from '../protocol/messages/index.js'
 import type { TopicPartition } from './config.js'
 import type { Coordinator } from './coordinator.js'
-import { partitionKey } from './cursor.js'
+import { partitionKey, type PartitionCursor } from './cursor.js'
 import type { Ownership } from './ownership.js'
 import { CommitRejectedError, type TopicPartitionOffset } from './errors.js'
 import type { ReaderStatsCollector } from './stats.js'
@@ -101,6 +101,11 @@ export class OffsetCommitter {
   #running: Promise<void> | null = null
   /** Highest offset this member committed (or found committed) per owned partition. */
   readonly #committed = new Map<string, bigint>()
+  /**
+   * Highest offset asked for per owned partition: committed, found committed, marked or in
+   * flight (a failed one falls back to the committed offset until it is retried).
+   */
+  readonly #requested = new Map<string, bigint>()
   /** Aborts commits in flight when the Reader closes for good. */
   readonly #stop = new AbortController()
 
@@ -141,6 +146,44 @@ export class OffsetCommitter {
     const key = partitionKey(topic, partition)
     const current = this.#committed.get(key)
     if (current === undefined || offset > current) this.#committed.set(key, offset)
+    this.#request(key, offset, false)
+  }
+
+  /** The highest offset committed, marked or being committed for a partition (see #requested). */
+  requested(topic: string, partition: number): bigint | undefined {
+    return this.#requested.get(partitionKey(topic, partition))
+  }
+
+  /**
+   * The cursor's position just moved past records never handed out (a transaction's final marker
+   * or aborted data, fetched after the last message: librdkafka issue 3400). If what was asked
+   * for reaches where that stretch starts, everything handed out of the partition is done with
+   * and nothing the application could get lies between: commit the stretch's end too (marked, or
+   * at once when `now`), so the group's offset reaches the log end, as Java's position commit
+   * does. Under the partition's current ownership only; never past a record not handed out.
+   */
+  skipped(cursor: PartitionCursor, now: boolean): void {
+    const owner = cursor.owner
+    if (owner === null || !owner.valid || cursor.skippedFrom < 0n) return
+    if (this.#requested.get(cursor.key) !== cursor.skippedFrom) return
+    const offset: CommitOffset = {
+      topic: cursor.topic,
+      partition: cursor.partition,
+      offset: cursor.skippedTo,
+      assignment: owner.id,
+      leaderEpoch: cursor.positionEpoch,
+    }
+    try {
+      if (now) this.commit([offset]).catch(() => {})
+      else this.mark([offset])
+    } catch {
+      // Refused (revoked meanwhile): the application's own commit stands; nothing to report.
+    }
+  }
+
+  #request(key: string, offset: bigint, rewind: boolean): void {
+    const current = this.#requested.get(key)
+    if (rewind || current === undefined || offset > current) this.#requested.set(key, offset)
   }
 
   /** Forgets revoked partitions: their pending offsets and their committed floor. */
@@ -148,6 +191,7 @@ export class OffsetCommitter {
     for (const tp of partitions) {
       const key = partitionKey(tp.topic, tp.partition)
       this.#committed.delete(key)
+      this.#requested.delete(key)
       this.#pending.delete(key)
       this.#deferred.delete(key)
     }
@@ -280,6 +324,7 @@ export class OffsetCommitter {
       // An entry of an older ownership is superseded by any entry of the current one.
       if (current === undefined || current.ownership !== e.ownership || e.offset > current.offset || e.rewind === true)
         this.#pending.set(key, e)
+      if (e.ownership.valid) this.#request(key, e.offset, e.rewind === true)
     }
   }
 
@@ -310,6 +355,12 @@ export class OffsetCommitter {
       // A marked offset whose commit failed for a reason a retry may fix waits for the next
       // flush (not this drain loop: a coordinator that keeps failing must not spin it).
       const entry = batch.get(key)!
+      // Not asked for any more (a retry, from #deferred, asks again); the committed offset still is.
+      if (this.#requested.get(key) === entry.offset) {
+        const committed = this.#committed.get(key)
+        if (committed === undefined) this.#requested.delete(key)
+        else this.#requested.set(key, committed)
+      }
       // Refusals are the caller's answer (and routine in a rebalance); failures are trouble.
       const fields = { err: outcome.error, topic: entry.topic, partition: entry.partition, offset: entry.offset }
       if (outcome.rejected === undefined) this.#logger?.warn(fields, 'offset commit failed')
@@ -603,6 +654,21 @@ function describe(reason: CommitRejectedError['reason']): string {
     case 'rewind':
       return 'the offset is below the one this member committed or marked for the partition; pass { allowRewind: true } to move the group back'
   }
+}
+
+/**
+ * A commit of where a stretch of records never handed out starts (PartitionCursor.skippedFrom)
+ * covers the stretch: the same rule as FetchedMessage.nextOffset, for a stretch fetched later.
+ */
+export function pastSkipped(
+  offsets: CommitOffset[],
+  cursorOf: (topic: string, partition: number) => PartitionCursor | undefined,
+): CommitOffset[] {
+  for (const o of offsets) {
+    const cursor = cursorOf(o.topic, o.partition)
+    if (cursor !== undefined && cursor.skippedFrom >= 0n && o.offset === cursor.skippedFrom) o.offset = cursor.skippedTo
+  }
+  return offsets
 }
 
 /**

@@ -62,6 +62,13 @@ export class PartitionCursor {
   queuedChunks = 0
   /** Group mode: the ownership the partition is read under, stamped on every message fetched. */
   owner: Ownership | null = null
+  /**
+   * The last stretch [skippedFrom, skippedTo) the position moved over in fetches that handed out
+   * nothing (only control records or aborted data, e.g. a final transaction marker fetched after
+   * the last message): a commit of skippedFrom may cover it. -1n when none since the last seek.
+   */
+  skippedFrom = -1n
+  skippedTo = -1n
 
   highWatermark = -1n
   lastStableOffset = -1n
@@ -80,6 +87,8 @@ export class PartitionCursor {
     this.resetTo = null
     this.lastFetchedEpoch = epoch
     this.positionEpoch = epoch
+    this.skippedFrom = -1n
+    this.skippedTo = -1n
   }
 
   /** Forget the position and look it up with ListOffsets at `timestamp`. */

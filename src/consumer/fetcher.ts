@@ -749,8 +749,7 @@ export class Fetcher {
           bytes += result.bytes
         } else if (cursor.queuedChunks === 0 && result.nextOffset > cursor.position) {
           // Only control records or aborted data: nothing to hand out, but the position moves.
-          cursor.position = result.nextOffset
-          if (lastEpoch >= 0) cursor.positionEpoch = lastEpoch
+          o.queue.skip(cursor, s.offset, result.nextOffset, lastEpoch)
         } else if (result.nextOffset > s.offset) {
           o.queue.push(cursor, [], 0, result.nextOffset, lastEpoch)
         }

@@ -46,8 +46,29 @@ export class MessageQueue {
   #bytes = 0
   #length = 0
 
+  /** Called after skip() moved a partition's position past records never handed out. */
+  onSkip: ((cursor: PartitionCursor) => void) | null = null
+
   constructor(capacityBytes: number) {
     this.capacityBytes = capacityBytes
+  }
+
+  /**
+   * Moves the position from `from` to `to` past records the application never gets (a fetch of
+   * only control records or aborted data), recording the stretch on the cursor (consecutive ones
+   * join) when the position was at `from`.
+   */
+  skip(cursor: PartitionCursor, from: bigint, to: bigint, epoch: number): void {
+    if (to <= cursor.position) return
+    if (from !== cursor.position || from < 0n) {
+      cursor.skippedFrom = cursor.skippedTo = -1n
+    } else {
+      if (cursor.skippedTo !== from) cursor.skippedFrom = from
+      cursor.skippedTo = to
+    }
+    cursor.position = to
+    if (epoch >= 0) cursor.positionEpoch = epoch
+    if (cursor.skippedTo === to) this.onSkip?.(cursor)
   }
 
   /** Memory taken by the messages waiting (what capacityBytes bounds). */
@@ -206,9 +227,14 @@ export class MessageQueue {
 
   #finish(chunk: Chunk): void {
     const cursor = chunk.cursor
-    // Control records and aborted transactions after the last message move the position too.
-    if (chunk.error === null && chunk.nextOffset > cursor.position) cursor.position = chunk.nextOffset
-    if (chunk.error === null && chunk.lastEpoch >= 0) cursor.positionEpoch = chunk.lastEpoch
+    // Control records and aborted transactions after the last message move the position too
+    // (the last message's nextOffset covers them); a chunk of only those is a skip.
+    if (chunk.error === null && chunk.messages.length === 0) {
+      this.skip(cursor, cursor.position, chunk.nextOffset, chunk.lastEpoch)
+    } else if (chunk.error === null) {
+      if (chunk.nextOffset > cursor.position) cursor.position = chunk.nextOffset
+      if (chunk.lastEpoch >= 0) cursor.positionEpoch = chunk.lastEpoch
+    }
     this.#bytes -= chunk.bytes
     cursor.queuedChunks--
     this.#advance()

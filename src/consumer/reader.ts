@@ -14,7 +14,7 @@ import type { RetryPolicy } from '../cluster/retry.js'
 import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
-import { OffsetCommitter, highestPerPartition } from './commits.js'
+import { OffsetCommitter, highestPerPartition, pastSkipped, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
 import type { UnknownTopicError } from './errors.js'
@@ -197,6 +197,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         ...(this.#log !== undefined ? { logger: this.#log } : {}),
       })
       group.start(this.#committer)
+      const committer = this.#committer
+      this.#queue.onSkip = (cursor) => committer.skipped(cursor, c.commitInterval === 0)
       if (c.commitInterval > 0) {
         this.#commitTimer = setInterval(() => void this.#committer?.flush().catch(() => {}), c.commitInterval)
         this.#commitTimer.unref()
@@ -423,7 +425,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       throw new ReaderStateError('commitMessages needs a consumer group (groupId); a direct Reader does not commit')
     // Allowed while closing: onRevoke runs then and may commit (as Java's commitSync in onPartitionsRevoked).
     if (this.#state === 'closed') throw new ClosedError('Reader')
-    const offsets = highestPerPartition(messages)
+    const offsets = this.#commitOffsets(messages)
     if (offsets.length === 0) return
     this.#handOuts?.committed(offsets)
     const allowRewind = options.allowRewind === true
@@ -453,7 +455,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   async #iterated(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {
     const committer = this.#committer
     if (committer === null) return
-    const offsets = highestPerPartition(messages)
+    const offsets = this.#commitOffsets(messages)
     this.#handOuts?.committed(offsets)
     try {
       committer.mark(offsets)
@@ -469,8 +471,13 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     await committer.flush({ signal }).catch(() => {})
   }
 
+  /** What committing these messages records: past what follows them and is never handed out. */
+  #commitOffsets(messages: readonly Message[]): CommitOffset[] {
+    return pastSkipped(highestPerPartition(messages), (topic, partition) => this.#fetcher.cursor(topic, partition))
+  }
+
   async #markRead(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {
-    const offsets = highestPerPartition(messages)
+    const offsets = this.#commitOffsets(messages)
     if (offsets.length === 0 || this.#committer === null) return
     this.#handOuts?.committed(offsets)
     if (this.#config.commitInterval > 0) this.#committer.mark(offsets)

@@ -5,11 +5,21 @@
 // Reader must see exactly that, in order, and commit up to the same offsets (past the final
 // transaction marker: librdkafka issue 3400), never past data it has not read.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { javaConsume, javaProduce, type SentRecord, type TxStep } from '../helpers/java-tx.js'
-import { committedOffsets, createTopic, startTarget, targetName, unique, type Target } from './helpers.js'
+import {
+  commitAsAdmin,
+  committedOffsets,
+  createTopic,
+  sleep,
+  startTarget,
+  targetName,
+  unique,
+  waitFor,
+  type Target,
+} from './helpers.js'
 
 let target: Target
 
@@ -185,4 +195,150 @@ describe.sequential(`an open transaction holds read_committed readers back, on $
       await reader.close()
     }
   }, 120_000)
+})
+
+// librdkafka issue 3400 when the final marker is fetched after the last message: partitionMaxBytes
+// 1 makes every fetch return one batch (KIP-74: at least the first), so the marker (and aborted
+// data after it) always comes in a later fetch than the last record. On the reference cluster
+// every Fetch is also delayed 1 s, so the application commits before the marker's fetch answers.
+describe.sequential(`a trailing marker fetched after the last message, on ${targetName}`, () => {
+  /** Writes the steps to a new one-partition topic; returns the records and the log end (after the final marker). */
+  async function setup(steps: TxStep[]): Promise<{ topic: string; sent: SentRecord[]; end: bigint }> {
+    const topic = unique('txtail')
+    await createTopic(target.bootstrap, topic, 1, Math.min(3, target.brokerIds.length))
+    const sent = await javaProduce(target.bootstrap, unique('java-tail'), topic, steps)
+    // Both logs end in a marker right after the last record (checked against Java above).
+    const last = sent[sent.length - 1]!
+    return { topic, sent, end: BigInt(last.offset + (last.op === 'plain' ? 1 : 2)) }
+  }
+
+  function tailReader(topic: string, groupId: string, commitInterval = 0): Reader {
+    return new Reader({
+      brokers: target.bootstrap,
+      groupId,
+      topic,
+      isolationLevel: 'read_committed',
+      partitionMaxBytes: 1,
+      commitInterval,
+    })
+  }
+
+  const position = (reader: Reader): bigint => reader.lag().find((l) => l.partition === 0)?.position ?? -1n
+  const committed = async (groupId: string, topic: string): Promise<bigint | undefined> =>
+    (await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)
+
+  /** Waits until the group's committed offset and the Reader's lag say it is at the log end. */
+  async function expectAtEnd(reader: Reader, groupId: string, topic: string, end: bigint): Promise<void> {
+    await waitFor(async () => (await committed(groupId, topic)) === end, 10_000, `committed offset ${end}`)
+    expect(await committed(groupId, topic)).toBe(end)
+    expect(position(reader)).toBe(end)
+    expect(reader.lag().find((l) => l.partition === 0)?.lag).toBe(0n)
+  }
+
+  const slowFetches = (): void => target.cluster?.faults.delay('Fetch', 1000)
+  afterEach(() => target.cluster?.faults.clear())
+
+  it('committing the last message after the position moved past the markers commits the log end', async () => {
+    const { topic, end } = await setup([
+      { op: 'commit', records: [{ partition: 0, key: 'd', value: 'committed' }] },
+      { op: 'abort', records: [{ partition: 0, key: 'a', value: 'aborted' }] },
+    ])
+    const groupId = unique('txtail-hold')
+    const reader = tailReader(topic, groupId)
+    try {
+      const m = await reader.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+      expect(m.key?.toString()).toBe('d')
+      // The application still holds it while the Reader fetches the marker, the aborted record
+      // and its marker, one fetch each.
+      await waitFor(() => position(reader) === end, 10_000, `position ${end}`)
+      await reader.commitMessages(m)
+      await expectAtEnd(reader, groupId, topic, end)
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  it('a message committed before its marker is fetched: the Reader commits past the marker', async () => {
+    const { topic, end } = await setup([{ op: 'commit', records: [{ partition: 0, key: 'd', value: 'committed' }] }])
+    const groupId = unique('txtail-early')
+    slowFetches()
+    const reader = tailReader(topic, groupId)
+    try {
+      const m = await reader.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+      await reader.commitMessages(m)
+      if (target.cluster !== undefined) expect(position(reader)).toBe(m.offset + 1n) // the marker is not fetched yet
+      await expectAtEnd(reader, groupId, topic, end)
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  for (const commitInterval of [0, 200]) {
+    it(`for await with commitInterval ${commitInterval}: the group commits past the trailing marker`, async () => {
+      const { topic, end } = await setup([{ op: 'commit', records: [{ partition: 0, key: 'd', value: 'committed' }] }])
+      const groupId = unique('txtail-iter')
+      slowFetches()
+      const reader = tailReader(topic, groupId, commitInterval)
+      try {
+        const iterator = reader.messages()
+        const first = await iterator.next()
+        expect(first.done === false && first.value.key?.toString()).toBe('d')
+        // The loop asks for more (so `d` was processed) and waits: nothing else is visible.
+        const waiting = iterator.next()
+        await expectAtEnd(reader, groupId, topic, end)
+        await reader.close()
+        expect((await waiting).done).toBe(true)
+      } finally {
+        await reader.close()
+      }
+    }, 60_000)
+  }
+
+  it('a member starting just below a trailing marker (committed offset + 1) commits past it without reading', async () => {
+    const { topic, sent, end } = await setup([
+      { op: 'commit', records: [{ partition: 0, key: 'd', value: 'committed' }] },
+    ])
+    const groupId = unique('txtail-restart')
+    // What a commit of the last message records when the marker was not fetched with it (Java's
+    // commitSync of offset + 1, or this Reader before issue 12).
+    await commitAsAdmin(target.bootstrap, groupId, topic, new Map([[0, BigInt(sent[0]!.offset + 1)]]))
+    const reader = tailReader(topic, groupId)
+    try {
+      await waitFor(() => position(reader) === end, 10_000, `position ${end}`)
+      await expectAtEnd(reader, groupId, topic, end)
+      await expect(reader.fetchMessage({ signal: AbortSignal.timeout(1000) })).rejects.toThrow()
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  it('never commits past data after the marker that the application has not read', async () => {
+    const { topic, sent, end } = await setup([
+      { op: 'commit', records: [{ partition: 0, key: 'd', value: 'committed' }] },
+      { op: 'plain', records: [{ partition: 0, key: 'p', value: 'plain' }] },
+    ])
+    const plain = BigInt(sent[1]!.offset)
+    const groupId = unique('txtail-data')
+    slowFetches()
+    const reader = tailReader(topic, groupId)
+    try {
+      const m = await reader.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+      expect(m.key?.toString()).toBe('d')
+      await reader.commitMessages(m)
+      // Time for the marker's fetch and the plain record's (queued, not handed out).
+      await sleep(3000)
+      const held = await committed(groupId, topic)
+      // Past the marker at most (on the reference cluster, where the marker's fetch came after
+      // the commit, exactly past it), never past the unread record.
+      if (target.cluster !== undefined) expect(held).toBe(plain)
+      else expect(held! >= m.offset + 1n && held! <= plain).toBe(true)
+      expect(reader.lag().find((l) => l.partition === 0)?.lag).toBe(1n)
+      const p = await reader.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+      expect(p.offset).toBe(plain)
+      await reader.commitMessages(p)
+      await expectAtEnd(reader, groupId, topic, end)
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
 })

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest'
 import { CooperativeStickyGroupBalancer, RangeGroupBalancer } from '../../src/consumer/assignors.js'
-import { OffsetCommitter, type MembershipView } from '../../src/consumer/commits.js'
+import { OffsetCommitter, pastSkipped, type MembershipView } from '../../src/consumer/commits.js'
 import { READER_DEFAULTS, resolveReaderConfig, type ReaderConfig } from '../../src/consumer/config.js'
 import type { Coordinator } from '../../src/consumer/coordinator.js'
 import { PartitionCursor } from '../../src/consumer/cursor.js'
@@ -170,6 +170,75 @@ describe('MessageQueue', () => {
     expect(q.shift()!.partition).toBe(1)
     expect(q.shift()).toBeUndefined()
     expect(a.queuedChunks).toBe(0)
+  })
+})
+
+describe('skips: the position moving past records never handed out (issue 12 item 4)', () => {
+  it('an empty chunk or fetch is a skip; consecutive skips join; a seek or a jump forgets them', () => {
+    const q = new MessageQueue(100)
+    const a = new PartitionCursor('t', 0)
+    a.setPosition(0n)
+    const skips: string[] = []
+    q.onSkip = (c) => skips.push(`${c.skippedFrom}-${c.skippedTo}`)
+    q.push(a, [message('t', 0, 0n)], 1, 1n)
+    q.push(a, [], 0, 3n) // a later fetch of only a marker and aborted data
+    expect(q.shift()!.offset).toBe(0n)
+    expect(a.position).toBe(1n)
+    expect(skips).toEqual([])
+    expect(q.shift()).toBeUndefined() // the empty chunk is used up: the position passes it
+    expect(a.position).toBe(3n)
+    q.skip(a, 3n, 4n, -1) // the fetcher's skip, nothing queued
+    expect([a.skippedFrom, a.skippedTo, a.position]).toEqual([1n, 4n, 4n])
+    expect(skips).toEqual(['1-3', '1-4'])
+    q.skip(a, 6n, 7n, -1) // not fetched from the position: it moves, nothing is known of 4..6
+    expect([a.skippedFrom, a.skippedTo, a.position]).toEqual([-1n, -1n, 7n])
+    q.skip(a, 7n, 8n, -1)
+    expect([a.skippedFrom, a.skippedTo]).toEqual([7n, 8n])
+    a.setPosition(2n)
+    expect([a.skippedFrom, a.skippedTo]).toEqual([-1n, -1n])
+    expect(skips).toEqual(['1-3', '1-4', '7-8'])
+  })
+
+  it('a commit of where a skip starts covers it; the committer commits a skip only from there', async () => {
+    const { coordinator, sent } = scriptedCoordinator(() => ErrorCode.NONE)
+    const view = new FakeView([['t', 0]])
+    const committer = new OffsetCommitter(coordinator, view, policy, new ReaderStatsCollector(), {
+      requestTimeout: 1000,
+      commitTimeout: 60_000,
+    })
+    const cursor = new PartitionCursor('t', 0)
+    cursor.owner = view.owned.get('t-0')!
+    cursor.skippedFrom = 5n
+    cursor.skippedTo = 7n
+    const cursorOf = (_t: string, p: number) => (p === 0 ? cursor : undefined)
+    expect(
+      pastSkipped(
+        [
+          { topic: 't', partition: 0, offset: 5n },
+          { topic: 't', partition: 1, offset: 5n },
+        ],
+        cursorOf,
+      ).map((o) => o.offset),
+    ).toEqual([7n, 5n])
+    expect(pastSkipped([{ topic: 't', partition: 0, offset: 4n }], cursorOf)[0]!.offset).toBe(4n)
+
+    committer.skipped(cursor, true) // nothing asked for: records before 5 may still be processed
+    await committer.commit([{ topic: 't', partition: 0, offset: 4n }])
+    committer.skipped(cursor, true) // record 4 may still be processed
+    await committer.flush()
+    expect(sent.map((s) => s.offsets)).toEqual([[['t-0', 4n]]])
+    await committer.commit([{ topic: 't', partition: 0, offset: 5n }])
+    committer.skipped(cursor, false) // marked, sent with the next flush
+    await committer.flush()
+    expect(sent.map((s) => s.offsets)).toEqual([[['t-0', 4n]], [['t-0', 5n]], [['t-0', 7n]]])
+    expect(committer.committed('t', 0)).toBe(7n)
+    // Revoked since: nothing is committed for it.
+    cursor.skippedFrom = 7n
+    cursor.skippedTo = 9n
+    cursor.owner.valid = false
+    committer.skipped(cursor, true)
+    await committer.flush()
+    expect(sent).toHaveLength(3)
   })
 })
 
