@@ -67,6 +67,12 @@ export class PartitionProducers {
   readonly entries = new Map<bigint, ProducerEntry>()
   /** Aborted transactions in marker order (Kafka's transaction index). */
   readonly aborted: AbortedTxn[] = []
+  /**
+   * Completed transactions whose marker the high watermark has not passed yet (Kafka's
+   * unreplicatedTxns): still unstable, so their data never shows below the LSO before the marker
+   * that says whether it counts is replicated.
+   */
+  readonly #unreplicated: { producerId: bigint; firstOffset: number; markerOffset: number }[] = []
 
   /** Validates a data batch from a client before it is appended. */
   check(h: RecordBatchHeader): SequenceCheck {
@@ -183,6 +189,8 @@ export class PartitionProducers {
     if (entry.currentTxnFirstOffset >= 0 && !commit) {
       this.aborted.push({ producerId, firstOffset: entry.currentTxnFirstOffset, lastOffset: offset })
     }
+    if (entry.currentTxnFirstOffset >= 0)
+      this.#unreplicated.push({ producerId, firstOffset: entry.currentTxnFirstOffset, markerOffset: offset })
     entry.currentTxnFirstOffset = -1
     if (epoch !== entry.epoch) {
       // A marker with a bumped epoch (abort on InitProducerId / timeout) resets the sequence state.
@@ -193,9 +201,16 @@ export class PartitionProducers {
     entry.lastTimestamp = timestamp
   }
 
-  /** The first offset of the oldest ongoing transaction (bounds the last stable offset). */
-  firstUnstableOffset(): number | undefined {
+  /**
+   * The first offset of the oldest transaction that is ongoing, or completed with its marker not
+   * yet below `highWatermark` (bounds the last stable offset, as Kafka's firstUnstableOffset).
+   */
+  firstUnstableOffset(highWatermark: number): number | undefined {
+    // Markers the high watermark passed are stable for good (it never moves back under a leader).
+    for (let i = this.#unreplicated.length - 1; i >= 0; i--)
+      if (this.#unreplicated[i]!.markerOffset < highWatermark) this.#unreplicated.splice(i, 1)
     let min: number | undefined
+    for (const t of this.#unreplicated) if (min === undefined || t.firstOffset < min) min = t.firstOffset
     for (const e of this.entries.values()) {
       if (e.currentTxnFirstOffset >= 0 && (min === undefined || e.currentTxnFirstOffset < min))
         min = e.currentTxnFirstOffset
@@ -222,6 +237,16 @@ export class PartitionProducers {
     }
     for (let i = this.aborted.length - 1; i >= 0; i--)
       if (this.aborted[i]!.lastOffset >= endOffset) this.aborted.splice(i, 1)
+    for (let i = this.#unreplicated.length - 1; i >= 0; i--) {
+      const t = this.#unreplicated[i]!
+      if (t.markerOffset < endOffset) continue
+      this.#unreplicated.splice(i, 1)
+      // The marker is gone but data of the transaction is not: it is ongoing again, as Kafka's
+      // producer state rebuilt from the truncated log says.
+      const entry = this.entries.get(t.producerId)
+      if (entry !== undefined && t.firstOffset < endOffset && entry.currentTxnFirstOffset < 0)
+        entry.currentTxnFirstOffset = t.firstOffset
+    }
   }
 
   removeBefore(logStartOffset: number): void {

@@ -126,7 +126,7 @@ export class Partition {
 
   /** The last stable offset: below the first ongoing transaction, never above the high watermark. */
   get lastStableOffset(): number {
-    const unstable = this.producers.firstUnstableOffset()
+    const unstable = this.producers.firstUnstableOffset(this.highWatermark)
     return unstable === undefined ? this.highWatermark : Math.min(unstable, this.highWatermark)
   }
 

@@ -26,6 +26,7 @@ import {
   startTarget,
   targetName,
   unique,
+  waitFor,
   type Target,
 } from '../consumer/helpers.js'
 import { readAll } from './helpers.js'
@@ -300,7 +301,13 @@ describe.sequential(`transactional Writer on ${targetName}`, () => {
         await tx.writeMessages(first.map((m) => ({ value: `out-${m.value?.toString()}` })))
         await tx.sendOffsets(reader, first)
       })
-      expect((await committedOffsets(target.bootstrap, groupId, input, 1)).get(0)).toBe(first[2]!.offset + 1n)
+      // The offsets become visible when the coordinator writes the commit marker to the offsets
+      // partition, which it does after EndTxn answers (on Kafka as on the reference broker).
+      await waitFor(
+        async () => (await committedOffsets(target.bootstrap, groupId, input, 1)).get(0) === first[2]!.offset + 1n,
+        10_000,
+        'the transactional offset commit',
+      )
       // With the leader epoch of the last message consumed (KIP-320 checks a restart against it).
       expect(first[2]!.leaderEpoch).toBeGreaterThanOrEqual(0)
       expect((await committedLeaderEpochs(target.bootstrap, groupId, input, 1)).get(0)).toBe(first[2]!.leaderEpoch)
