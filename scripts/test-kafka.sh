@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm run test:kafka [-- vitest args]: the integration suites against real Apache Kafka.
 #
-# The integration suites are the test files under test/producer, test/consumer, test/admin and
-# test/cli that carry the marker line `// @integration` (anywhere in the file, usually at the
+# The integration suites are the test files under test/producer, test/consumer, test/admin,
+# test/cli and test/streams that carry the marker line `// @integration` (anywhere in the file, usually at the
 # top). The marker promises that the file honours KAFKA_BOOTSTRAP: with it set, every test runs
 # against that cluster (3 brokers, with the KAFKA_BOOTSTRAP_SASL/SSL listeners and credentials
 # of scripts/kafka.sh env) and none is skipped. Files without it (unit suites, *-faults.test.ts on the reference
@@ -18,10 +18,10 @@ cd "$(dirname "$0")/.."
 
 log() { echo "test:kafka: $*" >&2; }
 
-suite_files=(test/producer/*.test.ts test/consumer/*.test.ts test/admin/*.test.ts test/cli/*.test.ts)
+suite_files=(test/producer/*.test.ts test/consumer/*.test.ts test/admin/*.test.ts test/cli/*.test.ts test/streams/*.test.ts)
 mapfile -t files < <(grep -l -E '^// @integration\b' "${suite_files[@]}" 2>/dev/null | sort)
 ((${#files[@]})) || {
-  log "no test file under test/producer, test/consumer, test/admin or test/cli carries the '// @integration' marker"
+  log "no test file under test/producer, test/consumer, test/admin, test/cli or test/streams carries the '// @integration' marker"
   exit 1
 }
 # A file that reads KAFKA_BOOTSTRAP (itself or through its helpers' startTarget) but has no marker
