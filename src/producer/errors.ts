@@ -118,3 +118,8 @@ export class UnreportedFailures {
     return error
   }
 }
+
+/** A thrown value as an Error (anything may be thrown in JavaScript). */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}
