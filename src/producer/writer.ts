@@ -13,17 +13,17 @@ import { ErrorCode } from '../protocol/error-codes.js'
 import type { ProduceResponse } from '../protocol/messages/index.js'
 import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch.js'
 import { KafkaClient } from '../cluster/client.js'
-import { RetriesExhaustedError, backoffDelay, type RetryPolicy } from '../cluster/retry.js'
+import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
 import { resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
-import { DeliveryTimeoutError, UnreportedFailures, toError } from './errors.js'
+import { DeliveryTimeoutError, UnreportedFailures, settlementError, toError, tooLargeDetail } from './errors.js'
 import { FlushGenerations } from './flush.js'
 import { prepareMessage } from './prepare.js'
 import { ProducerIdManager } from './idempotence.js'
 import { ProducePipelines } from './pipeline.js'
 import { initProducerId, partitionResults } from './requests.js'
-import { outcomeOfCode, type Outcome, type SequencerOptions, type Settlement } from './sequencer.js'
+import { outcomeOfCode, type Outcome, type SequencerOptions } from './sequencer.js'
 import { StatsCollector, type WriterStats } from './stats.js'
 import { TransactionAbortableError, TransactionStateError } from './transaction-errors.js'
 import { TransactionManager, type GroupReader } from './transactions.js'
@@ -563,24 +563,9 @@ export class Writer {
     if (settled.length === 0) return
     for (const s of settled.splice(0)) {
       if (s.written) this.#complete(s.batch, s.baseOffset)
-      else this.#fail(s.batch, this.#errorOf(s))
+      else this.#fail(s.batch, settlementError(s, this.#config.deliveryTimeout))
     }
     if (state.idle) this.#active.delete(state)
-  }
-
-  #errorOf(s: Settlement<ProducerBatch> & { written: false }): Error {
-    const batch = s.batch
-    const last = batch.errors[batch.errors.length - 1]
-    if (s.why === 'attempts')
-      return new RetriesExhaustedError(`producing to ${batch.topic}/${batch.partition}`, batch.errors)
-    if (s.why === 'expired' || !(last instanceof Error)) {
-      const limit = this.#config.deliveryTimeout
-      return new DeliveryTimeoutError(batch.topic, batch.partition, limit, {
-        cause: last,
-        maybeWritten: s.maybeWritten,
-      })
-    }
-    return last
   }
 
   #complete(batch: ProducerBatch, baseOffset: bigint): void {
@@ -780,14 +765,4 @@ export class Writer {
       }),
     )
   }
-}
-
-/** What a MESSAGE_TOO_LARGE answer refused: Kafka names no limit (max.message.bytes or message.max.bytes). */
-function tooLargeDetail(batch: ProducerBatch): string {
-  const size = batch.encoded?.length ?? batch.bytes
-  const records = batch.count === 1 ? '1 record' : `${batch.count} records`
-  return (
-    `a batch of ${records}, ${size} bytes encoded, is larger than the broker accepts ` +
-    `(the topic's max.message.bytes, or the broker's message.max.bytes)`
-  )
 }
