@@ -74,7 +74,7 @@ export {
   type GroupBalancer,
   type GroupMember,
   type TopicPartitions,
-} from './consumer/assignors.js'
+} from './consumer/assignors/index.js'
 export {
   CommitRejectedError,
   LogTruncatedError,

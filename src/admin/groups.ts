@@ -4,7 +4,7 @@
 // looked up again when an answer says it moved.
 
 import { Coordinator } from '../consumer/coordinator.js'
-import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription } from '../consumer/assignors.js'
+import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription } from '../consumer/assignors/index.js'
 import { KafkaError } from '../errors.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { DeleteGroups, DescribeGroups, ListGroups, OffsetDelete } from '../protocol/messages/index.js'

@@ -1,5 +1,6 @@
-// The classic group coordinator (JoinGroup/SyncGroup/Heartbeat/LeaveGroup) and the offset
-// store, after Kafka's ClassicGroup / GroupMetadataManager / OffsetMetadataManager (4.0).
+// The classic group coordinator (JoinGroup/SyncGroup/Heartbeat/LeaveGroup), after Kafka's
+// ClassicGroup / GroupMetadataManager (4.0). It extends the offset store (group-store.ts, after
+// OffsetMetadataManager); the group's state is in group-state.ts.
 //
 // States: Empty → PreparingRebalance → CompletingRebalance → Stable (→ PreparingRebalance ...).
 // - JoinGroup v4+ from an unknown dynamic member is answered MEMBER_ID_REQUIRED with a member
@@ -14,185 +15,19 @@
 // - Members are expired after session.timeout.ms without a heartbeat (not while their
 //   JoinGroup/SyncGroup is pending); a CompletingRebalance that sees no SyncGroup from some
 //   members within the rebalance timeout removes them and rebalances again.
-// - Offsets: commits are checked against the generation and member (ILLEGAL_GENERATION,
-//   UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS in CompletingRebalance); a
-//   commit with generation -1 to a group without members ("simple" group) is accepted.
-//   Transactional commits stay pending per producer until the transaction ends.
 
 import { randomUUID } from 'node:crypto'
 import { ErrorCode } from '../protocol/error-codes.js'
-import type { Cluster } from './cluster.js'
-
-export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead'
-
-export interface MemberProtocol {
-  name: string
-  metadata: Buffer
-}
-
-export interface JoinResult {
-  errorCode: number
-  generationId: number
-  protocolType: string | null
-  protocolName: string | null
-  leader: string
-  memberId: string
-  members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[]
-}
-
-export interface SyncResult {
-  errorCode: number
-  protocolType: string | null
-  protocolName: string | null
-  assignment: Buffer
-}
-
-export interface Member {
-  memberId: string
-  groupInstanceId: string | null
-  clientId: string
-  clientHost: string
-  sessionTimeoutMs: number
-  rebalanceTimeoutMs: number
-  protocolType: string
-  protocols: MemberProtocol[]
-  assignment: Buffer
-  /** Resolves the member's pending JoinGroup. */
-  awaitingJoin: ((r: JoinResult) => void) | undefined
-  /** Resolves the member's pending SyncGroup. */
-  awaitingSync: ((r: SyncResult) => void) | undefined
-  isNew: boolean
-  sessionTimer: NodeJS.Timeout | undefined
-}
-
-export interface CommittedOffset {
-  offset: bigint
-  leaderEpoch: number
-  metadata: string
-  commitTimestamp: number
-}
-
-export interface JoinRequest {
-  groupId: string
-  memberId: string
-  groupInstanceId: string | null
-  clientId: string
-  clientHost: string
-  sessionTimeoutMs: number
-  rebalanceTimeoutMs: number
-  protocolType: string
-  protocols: MemberProtocol[]
-  /** JoinGroup v4+: unknown dynamic members must get a member id first (KIP-394). */
-  requireKnownMemberId: boolean
-}
+import type { Group, JoinRequest, JoinResult, Member, MemberProtocol, SyncResult } from './group-state.js'
+import { GroupStore } from './group-store.js'
 
 const EMPTY = Buffer.alloc(0)
 /** Kafka's group.new.member.join.timeout: a new member that never rejoins is dropped after 5 min. */
 const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000
 
-export function offsetKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
-
-export function splitOffsetKey(key: string): { topic: string; partition: number } {
-  const i = key.lastIndexOf('\u0000')
-  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) }
-}
-
-export class Group {
-  state: GroupState = 'Empty'
-  protocolType: string | null = null
-  protocolName: string | null = null
-  generationId = 0
-  leaderId: string | null = null
-  readonly members = new Map<string, Member>()
-  /** group.instance.id → member id. */
-  readonly staticMembers = new Map<string, string>()
-  /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined. */
-  readonly pendingMembers = new Map<string, NodeJS.Timeout>()
-  readonly offsets = new Map<string, CommittedOffset>()
-  /** Transactional commits by producer id, visible once the transaction commits. */
-  readonly pendingTxnOffsets = new Map<bigint, Map<string, CommittedOffset>>()
-  rebalanceTimer: NodeJS.Timeout | undefined
-  syncTimer: NodeJS.Timeout | undefined
-  /** An initial delayed join (group.initial.rebalance.delay.ms) is running: no early completion. */
-  initialDelayActive = false
-  /** How much longer the initial delay may still be extended (up to the rebalance timeout). */
-  initialDelayRemainingMs = 0
-  /** A member joined during the initial delay, which extends it once more. */
-  newMemberAdded = false
-
-  constructor(readonly groupId: string) {}
-
-  get hasMembers(): boolean {
-    return this.members.size > 0
-  }
-
-  /** Protocols every member supports (ClassicGroup.candidateProtocols). */
-  candidateProtocols(extra?: MemberProtocol[]): Set<string> {
-    const lists = [...this.members.values()].map((m) => m.protocols)
-    if (extra !== undefined) lists.push(extra)
-    if (lists.length === 0) return new Set()
-    const [first, ...rest] = lists
-    return new Set(first!.map((p) => p.name).filter((n) => rest.every((l) => l.some((p) => p.name === n))))
-  }
-
-  supportsProtocols(protocolType: string, protocols: MemberProtocol[]): boolean {
-    if (this.state === 'Empty' || this.members.size === 0) return protocolType !== '' && protocols.length > 0
-    return this.protocolType === protocolType && this.candidateProtocols(protocols).size > 0
-  }
-
-  /** Each member votes for its most preferred candidate; the most voted wins (ClassicGroup.selectProtocol). */
-  selectProtocol(): string {
-    const candidates = this.candidateProtocols()
-    const votes = new Map<string, number>()
-    for (const m of this.members.values()) {
-      const choice = m.protocols.find((p) => candidates.has(p.name))
-      if (choice !== undefined) votes.set(choice.name, (votes.get(choice.name) ?? 0) + 1)
-    }
-    let best = ''
-    let bestVotes = -1
-    for (const [name, n] of votes) {
-      if (n > bestVotes) {
-        best = name
-        bestVotes = n
-      }
-    }
-    return best
-  }
-
-  rebalanceTimeoutMs(): number {
-    let max = 0
-    for (const m of this.members.values()) max = Math.max(max, m.rebalanceTimeoutMs)
-    return max
-  }
-
-  allJoined(): boolean {
-    for (const m of this.members.values()) if (m.awaitingJoin === undefined) return false
-    return this.pendingMembers.size === 0
-  }
-}
-
-export class GroupCoordinator {
-  readonly groups = new Map<string, Group>()
-
-  constructor(private readonly cluster: Cluster) {}
-
+export class GroupCoordinator extends GroupStore {
   private get options() {
     return this.cluster.options
-  }
-
-  get(groupId: string): Group | undefined {
-    return this.groups.get(groupId)
-  }
-
-  getOrCreate(groupId: string): Group {
-    let g = this.groups.get(groupId)
-    if (g === undefined) {
-      g = new Group(groupId)
-      this.groups.set(groupId, g)
-    }
-    return g
   }
 
   /** Coordinators moved (a broker stopped or started); group state is shared, so nothing moves. */
@@ -716,110 +551,12 @@ export class GroupCoordinator {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Offsets
-
-  /** ClassicGroup.validateOffsetCommit (0 when the commit may proceed). */
-  validateCommit(
-    group: Group,
-    generationId: number,
-    memberId: string,
-    groupInstanceId: string | null,
-    transactional: boolean,
-  ): number {
-    if (group.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE
-    if (generationId < 0 && group.state === 'Empty') return 0
-    if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
-      if (groupInstanceId !== null) {
-        const existing = group.staticMembers.get(groupInstanceId)
-        if (existing === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
-        if (existing !== memberId) return ErrorCode.FENCED_INSTANCE_ID
-      } else if (!group.members.has(memberId)) {
-        return ErrorCode.UNKNOWN_MEMBER_ID
-      }
-      if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION
-    } else if (!transactional && group.state !== 'Empty') {
-      return ErrorCode.UNKNOWN_MEMBER_ID
-    }
-    if (!transactional && group.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS
-    return 0
-  }
+  // Offset commits (the offsets themselves: group-store.ts)
 
   /** Resets the committing member's session (Kafka treats a commit as a sign of life). */
   touch(group: Group, memberId: string): void {
     const m = group.members.get(memberId)
     if (m !== undefined && m.awaitingJoin === undefined && m.awaitingSync === undefined) this.scheduleSession(group, m)
-  }
-
-  commit(group: Group, topic: string, partition: number, value: CommittedOffset): void {
-    // On disk (with a data dir) before the commit is acknowledged.
-    this.cluster.journal?.appendOffset({
-      g: group.groupId,
-      t: topic,
-      p: partition,
-      o: value.offset.toString(),
-      e: value.leaderEpoch,
-      m: value.metadata,
-      ts: value.commitTimestamp,
-    })
-    group.offsets.set(offsetKey(topic, partition), value)
-  }
-
-  /** OffsetDelete, and offsets of a deleted topic. */
-  deleteOffset(group: Group, topic: string, partition: number): void {
-    if (!group.offsets.has(offsetKey(topic, partition))) return
-    this.cluster.journal?.appendOffset({ g: group.groupId, t: topic, p: partition })
-    group.offsets.delete(offsetKey(topic, partition))
-  }
-
-  commitTransactional(
-    group: Group,
-    producerId: bigint,
-    topic: string,
-    partition: number,
-    value: CommittedOffset,
-  ): void {
-    let pending = group.pendingTxnOffsets.get(producerId)
-    if (pending === undefined) group.pendingTxnOffsets.set(producerId, (pending = new Map()))
-    pending.set(offsetKey(topic, partition), value)
-  }
-
-  /** The transaction of `producerId` ended: its pending offsets become committed, or are dropped. */
-  completeTransaction(groupId: string, producerId: bigint, commit: boolean): void {
-    const group = this.groups.get(groupId)
-    const pending = group?.pendingTxnOffsets.get(producerId)
-    if (group === undefined || pending === undefined) return
-    group.pendingTxnOffsets.delete(producerId)
-    if (!commit) return
-    for (const [k, v] of pending) {
-      const { topic, partition } = splitOffsetKey(k)
-      this.commit(group, topic, partition, v)
-    }
-  }
-
-  hasPendingTxnOffset(group: Group, topic: string, partition: number): boolean {
-    const key = offsetKey(topic, partition)
-    for (const pending of group.pendingTxnOffsets.values()) if (pending.has(key)) return true
-    return false
-  }
-
-  onTopicDeleted(topic: string): void {
-    for (const g of this.groups.values()) {
-      for (const key of [...g.offsets.keys()]) {
-        const at = splitOffsetKey(key)
-        if (at.topic === topic) this.deleteOffset(g, topic, at.partition)
-      }
-    }
-  }
-
-  /** DeleteGroups: only groups without members; their offsets go too. */
-  deleteGroup(groupId: string): number {
-    const group = this.groups.get(groupId)
-    if (group === undefined || group.state === 'Dead') return ErrorCode.GROUP_ID_NOT_FOUND
-    if (group.state !== 'Empty') return ErrorCode.NON_EMPTY_GROUP
-    this.cluster.journal?.appendOffset({ g: groupId })
-    group.state = 'Dead'
-    this.groups.delete(groupId)
-    return 0
   }
 }
 

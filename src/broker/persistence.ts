@@ -19,7 +19,7 @@ import {
   verifyBatchCrc,
 } from '../protocol/record-batch.js'
 import type { Cluster } from './cluster.js'
-import { offsetKey, type CommittedOffset } from './groups.js'
+import { offsetKey, type CommittedOffset } from './group-state.js'
 import type { Journal, OffsetRecord } from './journal.js'
 import type { Partition } from './topics.js'
 

@@ -16,7 +16,7 @@ import {
 } from '../config-rules.js'
 import { ConfigError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { CooperativeStickyGroupBalancer, RangeGroupBalancer, type GroupBalancer } from './assignors.js'
+import { CooperativeStickyGroupBalancer, RangeGroupBalancer, type GroupBalancer } from './assignors/index.js'
 import type { IsolationLevel } from './fetch-result.js'
 import { FirstOffset, startOffsetTimestamp, type StartOffset } from './offsets.js'
 

@@ -34,7 +34,7 @@ import {
   toTopicPartitions,
   type GroupBalancer,
   type GroupMember,
-} from './assignors.js'
+} from './assignors/index.js'
 import type { OffsetCommitter, MembershipView } from './commits.js'
 import type { PartitionsCallback, TopicPartition } from './config.js'
 import type { Coordinator } from './coordinator.js'

@@ -1,6 +1,9 @@
 // Errors of the Writer's own making (the broker's are KafkaError, the network's are in net/errors).
 
 import { KafkaTsError } from '../errors.js'
+import { RetriesExhaustedError } from '../cluster/retry.js'
+import type { ProducerBatch } from './accumulator.js'
+import type { Settlement } from './sequencer.js'
 
 /** A message the Writer cannot send as given (a topic on both Writer and message, none at all, bad types). */
 export class InvalidMessageError extends KafkaTsError {
@@ -117,4 +120,34 @@ export class UnreportedFailures {
     this.#failed = 0
     return error
   }
+}
+
+/** A thrown value as an Error (anything may be thrown in JavaScript). */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+/** The error a batch the sequencer settled as not written fails with. */
+export function settlementError(s: Settlement<ProducerBatch> & { written: false }, deliveryTimeout: number): Error {
+  const batch = s.batch
+  const last = batch.errors[batch.errors.length - 1]
+  if (s.why === 'attempts')
+    return new RetriesExhaustedError(`producing to ${batch.topic}/${batch.partition}`, batch.errors)
+  if (s.why === 'expired' || !(last instanceof Error)) {
+    return new DeliveryTimeoutError(batch.topic, batch.partition, deliveryTimeout, {
+      cause: last,
+      maybeWritten: s.maybeWritten,
+    })
+  }
+  return last
+}
+
+/** What a MESSAGE_TOO_LARGE answer refused: Kafka names no limit (max.message.bytes or message.max.bytes). */
+export function tooLargeDetail(batch: ProducerBatch): string {
+  const size = batch.encoded?.length ?? batch.bytes
+  const records = batch.count === 1 ? '1 record' : `${batch.count} records`
+  return (
+    `a batch of ${records}, ${size} bytes encoded, is larger than the broker accepts ` +
+    `(the topic's max.message.bytes, or the broker's message.max.bytes)`
+  )
 }

@@ -3,24 +3,27 @@
 //
 // The Writer is the single retry owner of every batch: connections and the client below never
 // retry on their own. Each partition's Sequencer (sequencer.ts) decides what may be sent, in
-// which order and under which sequence numbers; the Writer does the I/O and reports outcomes.
+// which order and under which sequence numbers; the Writer does the I/O (through the per-broker
+// pipelines of pipeline.ts) and reports outcomes. flush.ts keeps flush()'s bookkeeping.
 
 import { KafkaTsError, KafkaError, isRetriable } from '../errors.js'
 import { createDefaultLogger, safeLogger, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
 import { ErrorCode } from '../protocol/error-codes.js'
-import { Produce, type ProduceResponse } from '../protocol/messages/index.js'
-import { RECORD_BATCH_OVERHEAD, encodeRecordBatch } from '../protocol/record-batch.js'
+import type { ProduceResponse } from '../protocol/messages/index.js'
+import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch.js'
 import { KafkaClient } from '../cluster/client.js'
-import { RetriesExhaustedError, backoffDelay, type RetryPolicy } from '../cluster/retry.js'
+import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
-import { produceTimeoutMs, resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
-import { DeliveryTimeoutError, UnreportedFailures } from './errors.js'
+import { resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
+import { DeliveryTimeoutError, UnreportedFailures, settlementError, toError, tooLargeDetail } from './errors.js'
+import { FlushGenerations } from './flush.js'
 import { prepareMessage } from './prepare.js'
 import { ProducerIdManager } from './idempotence.js'
-import { initProducerId, partitionResults, produceRequest } from './requests.js'
-import { outcomeOfCode, type Outcome, type SequencerOptions, type Settlement } from './sequencer.js'
+import { ProducePipelines } from './pipeline.js'
+import { initProducerId, partitionResults } from './requests.js'
+import { outcomeOfCode, type Outcome, type SequencerOptions } from './sequencer.js'
 import { StatsCollector, type WriterStats } from './stats.js'
 import { TransactionAbortableError, TransactionStateError } from './transaction-errors.js'
 import { TransactionManager, type GroupReader } from './transactions.js'
@@ -54,10 +57,7 @@ export class Writer {
   readonly #partitions = new Map<string, PartitionState>()
   /** Partitions with anything pending, to retry or in flight. */
   readonly #active = new Set<PartitionState>()
-  /** Per broker: the tail of its send chain, so requests reach the connection in the order they were cut. */
-  readonly #sinks = new Map<number, Promise<void>>()
-  /** Produce requests sent to each broker and not yet answered. */
-  readonly #brokerInFlight = new Map<number, number>()
+  readonly #pipelines: ProducePipelines
   #state: WriterState = 'open'
   #closing: Promise<void> | null = null
   #flushAll = false
@@ -67,10 +67,7 @@ export class Writer {
   #metadataRefreshing = false
   #lastMetadataRefresh = 0
   #idleWaiters: (() => void)[] = []
-  /** flush(): records not yet settled per flush generation, oldest first, and who waits for them. */
-  #flushEpoch = 0
-  readonly #unsettled = new Map<number, number>()
-  #flushWaiters: { epoch: number; resolve: () => void }[] = []
+  readonly #flushes = new FlushGenerations()
   /** Async failures without a completion callback, for the next flush() or close() to reject with. */
   readonly #unreported = new UnreportedFailures()
 
@@ -97,6 +94,17 @@ export class Writer {
       transactional: c.transactionalId !== null,
     }
     if (c.transactionalId !== null) this.#txn = this.#transactionManager(c.transactionalId)
+    this.#pipelines = new ProducePipelines({
+      client: this.#client,
+      config: c,
+      txn: this.#txn,
+      stats: this.#stats,
+      log: this.#log,
+      handlers: {
+        onResponse: (broker, batches, response, sentAt) => this.#onResponse(broker, batches, response, sentAt),
+        onRequestError: (broker, batches, err) => this.#onRequestError(broker, batches, err),
+      },
+    })
     if (c.topic !== undefined) this.#client.metadata.addTopics([c.topic])
     const signal = c.signal
     if (signal !== undefined) {
@@ -145,8 +153,8 @@ export class Writer {
   async flush(): Promise<void> {
     for (const state of this.#active) state.flushRequested = true
     this.#scheduleDrain()
-    const epoch = ++this.#flushEpoch
-    if (!this.#flushedBefore(epoch)) await new Promise<void>((resolve) => this.#flushWaiters.push({ epoch, resolve }))
+    const earlier = this.#flushes.next()
+    if (earlier !== null) await earlier
     const failures = this.#unreported.take()
     if (failures !== null) throw failures
   }
@@ -292,10 +300,10 @@ export class Writer {
           size: p.size,
           payloadBytes: p.payloadBytes,
           message: messages[i]!,
-          flushEpoch: this.#flushEpoch,
+          flushEpoch: this.#flushes.epoch,
           settle: tracker === null ? noop : tracker.settler(i, state.topic, state.partition),
         }
-        this.#unsettled.set(this.#flushEpoch, (this.#unsettled.get(this.#flushEpoch) ?? 0) + 1)
+        this.#flushes.added()
         state.append(record, Date.now())
         this.#active.add(state)
         touched.add(state)
@@ -393,7 +401,7 @@ export class Writer {
         }
       }
       if (byBroker.size === 0) break
-      for (const [broker, batches] of byBroker) this.#send(broker, batches)
+      for (const [broker, batches] of byBroker) this.#pipelines.send(broker, batches)
     }
     if (needMetadata) wakeAt = Math.min(wakeAt, this.#refreshMetadataSoon(now))
     this.#armWake(wakeAt)
@@ -419,7 +427,7 @@ export class Writer {
     if (!seq.canSend(leader)) return null
     // Never more requests for a broker than its connection puts on the wire: one waiting inside
     // the connection could time out there while a later one of the same partition goes ahead.
-    if ((this.#brokerInFlight.get(leader) ?? 0) >= this.#config.maxInFlightRequests) return null
+    if (this.#pipelines.inFlight(leader) >= this.#config.maxInFlightRequests) return null
     const idem = this.#idempotence
     if (idem !== null && seq.identity === null) seq.adopt(idem.identity!)
     const txn = this.#txn
@@ -440,7 +448,7 @@ export class Writer {
       batch = retry
       this.#stats.retries++
     } else {
-      const busy = seq.inFlight.length > 0 || (this.#brokerInFlight.get(leader) ?? 0) > 0
+      const busy = seq.inFlight.length > 0 || this.#pipelines.inFlight(leader) > 0
       if (!state.hasReadyBatch(now, this.#limits, this.#flushAll, busy)) {
         // Held back behind an in-flight request: its answer drains again, no timer needed.
         return busy ? null : state.lingerDeadline(this.#limits)
@@ -468,66 +476,10 @@ export class Writer {
     this.#settle(state)
   }
 
-  #send(broker: number, batches: ProducerBatch[]): void {
-    this.#brokerInFlight.set(broker, (this.#brokerInFlight.get(broker) ?? 0) + 1)
-    this.#stats.requests++
-    this.#stats.writes += batches.length
-    const previous = this.#sinks.get(broker) ?? Promise.resolve()
-    // #dispatch handles its own failures; the catch only keeps a bug from breaking the chain.
-    const next = previous
-      .then(() => this.#dispatch(broker, batches))
-      .catch((err: unknown) => this.#log.error({ err: toError(err) }, 'produce dispatch failed (a kafkats bug)'))
-    this.#sinks.set(broker, next)
-  }
-
-  /** Encodes and hands one Produce request to the broker's connection; never rejects. */
-  async #dispatch(broker: number, batches: ProducerBatch[]): Promise<void> {
-    const c = this.#config
-    try {
-      await Promise.all(batches.map((b) => this.#encode(b)))
-      const { connection, versions } = await this.#client.connection(broker, 'produce')
-      const version = versions.pick(Produce, {
-        min: c.compression === 'zstd' ? 7 : undefined,
-        max: this.#txn?.produceMaxVersion,
-      })
-      const body = produceRequest(batches, c.acksValue, produceTimeoutMs(c.requestTimeout), c.transactionalId)
-      const sentAt = Date.now()
-      for (const b of batches) this.#stats.batchQueueTime.observe(sentAt - b.createdAt)
-      // Not awaited: the chain only keeps the order in which requests reach the connection;
-      // the connection pipelines them.
-      if (c.acksValue === 0) {
-        connection.sendNoResponse(Produce, version, body).then(
-          () => this.#onResponse(broker, batches, null, sentAt),
-          (err: unknown) => this.#onRequestError(broker, batches, err),
-        )
-      } else {
-        connection.send(Produce, version, body).then(
-          (response) => this.#onResponse(broker, batches, response, sentAt),
-          (err: unknown) => this.#onRequestError(broker, batches, err),
-        )
-      }
-    } catch (err) {
-      this.#onRequestError(broker, batches, err)
-    }
-  }
-
-  async #encode(batch: ProducerBatch): Promise<void> {
-    if (batch.encoded !== null) return
-    const options = {
-      records: batch.records.map((r) => r.record),
-      compression: this.#config.compression,
-      producerId: batch.producerId,
-      producerEpoch: batch.producerEpoch,
-      baseSequence: batch.baseSequence,
-      transactional: this.#txn !== null,
-    }
-    batch.encoded = await encodeRecordBatch(options)
-  }
-
   // --- outcomes -----------------------------------------------------------------------------------
 
   #onResponse(broker: number, batches: ProducerBatch[], response: ProduceResponse | null, sentAt: number): void {
-    this.#requestDone(broker)
+    this.#pipelines.requestDone(broker)
     const now = Date.now()
     this.#stats.writeTime.observe(now - sentAt)
     const results = partitionResults(response)
@@ -580,7 +532,7 @@ export class Writer {
   }
 
   #onRequestError(broker: number, batches: ProducerBatch[], err: unknown): void {
-    this.#requestDone(broker)
+    this.#pipelines.requestDone(broker)
     const error = toError(err)
     if ((error as { staleMetadata?: unknown }).staleMetadata === true) this.#client.metadata.markStale()
     // Later batches of a partition follow earlier ones, so handle them in creation order. The
@@ -590,12 +542,6 @@ export class Writer {
     for (const batch of [...batches].sort((a, b) => a.order - b.order))
       this.#outcome(this.#stateOf(batch), batch, outcome, error)
     this.#scheduleDrain()
-  }
-
-  #requestDone(broker: number): void {
-    const n = (this.#brokerInFlight.get(broker) ?? 1) - 1
-    if (n > 0) this.#brokerInFlight.set(broker, n)
-    else this.#brokerInFlight.delete(broker)
   }
 
   /** Hands one attempt's outcome to the partition's sequencer and reports what it settled. */
@@ -617,24 +563,9 @@ export class Writer {
     if (settled.length === 0) return
     for (const s of settled.splice(0)) {
       if (s.written) this.#complete(s.batch, s.baseOffset)
-      else this.#fail(s.batch, this.#errorOf(s))
+      else this.#fail(s.batch, settlementError(s, this.#config.deliveryTimeout))
     }
     if (state.idle) this.#active.delete(state)
-  }
-
-  #errorOf(s: Settlement<ProducerBatch> & { written: false }): Error {
-    const batch = s.batch
-    const last = batch.errors[batch.errors.length - 1]
-    if (s.why === 'attempts')
-      return new RetriesExhaustedError(`producing to ${batch.topic}/${batch.partition}`, batch.errors)
-    if (s.why === 'expired' || !(last instanceof Error)) {
-      const limit = this.#config.deliveryTimeout
-      return new DeliveryTimeoutError(batch.topic, batch.partition, limit, {
-        cause: last,
-        maybeWritten: s.maybeWritten,
-      })
-    }
-    return last
   }
 
   #complete(batch: ProducerBatch, baseOffset: bigint): void {
@@ -646,7 +577,7 @@ export class Writer {
     const records = batch.records
     for (let i = 0; i < records.length; i++) records[i]!.settle(null, baseOffset >= 0n ? baseOffset + BigInt(i) : -1n)
     this.#report(batch, null, baseOffset)
-    this.#flushSettled(records)
+    this.#flushes.settled(records)
     this.#checkIdle()
   }
 
@@ -657,7 +588,7 @@ export class Writer {
     this.#stats.messageErrors += batch.count
     for (const r of batch.records) r.settle(error, -1n)
     this.#report(batch, error, -1n)
-    this.#flushSettled(batch.records)
+    this.#flushes.settled(batch.records)
     this.#checkIdle()
   }
 
@@ -780,25 +711,6 @@ export class Writer {
     )
   }
 
-  /** True when no record handed over before flush generation `epoch` is unsettled. */
-  #flushedBefore(epoch: number): boolean {
-    // Generations only grow, so the map's first key is the oldest unsettled one.
-    for (const oldest of this.#unsettled.keys()) return oldest >= epoch
-    return true
-  }
-
-  #flushSettled(records: readonly PendingRecord[]): void {
-    for (const r of records) {
-      const left = (this.#unsettled.get(r.flushEpoch) ?? 1) - 1
-      if (left > 0) this.#unsettled.set(r.flushEpoch, left)
-      else this.#unsettled.delete(r.flushEpoch)
-    }
-    if (this.#flushWaiters.length === 0) return
-    const waiting = this.#flushWaiters
-    this.#flushWaiters = waiting.filter((w) => !this.#flushedBefore(w.epoch))
-    for (const w of waiting) if (this.#flushedBefore(w.epoch)) w.resolve()
-  }
-
   #whenIdle(): Promise<void> {
     if (this.#budget.used === 0) return Promise.resolve()
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
@@ -853,18 +765,4 @@ export class Writer {
       }),
     )
   }
-}
-
-/** What a MESSAGE_TOO_LARGE answer refused: Kafka names no limit (max.message.bytes or message.max.bytes). */
-function tooLargeDetail(batch: ProducerBatch): string {
-  const size = batch.encoded?.length ?? batch.bytes
-  const records = batch.count === 1 ? '1 record' : `${batch.count} records`
-  return (
-    `a batch of ${records}, ${size} bytes encoded, is larger than the broker accepts ` +
-    `(the topic's max.message.bytes, or the broker's message.max.bytes)`
-  )
-}
-
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err))
 }

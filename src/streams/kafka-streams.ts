@@ -7,7 +7,7 @@
 // Exactly-once will put those three into one transaction there.
 
 import { KafkaClient, type ClientConfig } from '../cluster/client.js'
-import { RangeGroupBalancer } from '../consumer/assignors.js'
+import { RangeGroupBalancer } from '../consumer/assignors/index.js'
 import type { TopicPartition } from '../consumer/config.js'
 import type { FetchedMessage } from '../consumer/fetch-result.js'
 import { FirstOffset } from '../consumer/offsets.js'

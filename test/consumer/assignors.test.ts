@@ -25,7 +25,7 @@ import {
   type GroupBalancer,
   type GroupMember,
   type TopicPartitions,
-} from '../../src/consumer/assignors.js'
+} from '../../src/consumer/assignors/index.js'
 import { KafkaTsError, ProtocolDecodeError, ProtocolEncodeError } from '../../src/errors.js'
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // A test balancer for the hand-over suites: which member ends up with a partition is known.
 
-import type { GroupBalancer, GroupMember } from '../../src/consumer/assignors.js'
+import type { GroupBalancer, GroupMember } from '../../src/consumer/assignors/index.js'
 
 /** Everything to the member tagged 'B' when there is one, else to 'A'. */
 export function toB(tag: 'A' | 'B', protocol: 'eager' | 'cooperative'): GroupBalancer {

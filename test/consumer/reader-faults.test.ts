@@ -5,7 +5,7 @@
 // go and the member never changes, none is read twice.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CooperativeStickyGroupBalancer } from '../../src/consumer/assignors.js'
+import { CooperativeStickyGroupBalancer } from '../../src/consumer/assignors/index.js'
 import type { TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'

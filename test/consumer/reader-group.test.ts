@@ -8,7 +8,7 @@
 // are stopped with scripts/kafka.sh and leaders moved with reassignment + ElectLeaders).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CooperativeStickyGroupBalancer } from '../../src/consumer/assignors.js'
+import { CooperativeStickyGroupBalancer } from '../../src/consumer/assignors/index.js'
 import type { TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'

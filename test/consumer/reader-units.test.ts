@@ -3,7 +3,7 @@
 // ownership, fencing).
 
 import { describe, expect, it } from 'vitest'
-import { CooperativeStickyGroupBalancer, RangeGroupBalancer } from '../../src/consumer/assignors.js'
+import { CooperativeStickyGroupBalancer, RangeGroupBalancer } from '../../src/consumer/assignors/index.js'
 import { OffsetCommitter, pastSkipped, type MembershipView } from '../../src/consumer/commits.js'
 import { READER_DEFAULTS, resolveReaderConfig, type ReaderConfig } from '../../src/consumer/config.js'
 import type { Coordinator } from '../../src/consumer/coordinator.js'

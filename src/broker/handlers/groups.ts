@@ -12,7 +12,7 @@ import { JoinGroup } from '../../protocol/messages/join-group.js'
 import { LeaveGroup } from '../../protocol/messages/leave-group.js'
 import { ListGroups } from '../../protocol/messages/list-groups.js'
 import { SyncGroup } from '../../protocol/messages/sync-group.js'
-import type { JoinResult } from '../groups.js'
+import type { JoinResult } from '../group-state.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
 

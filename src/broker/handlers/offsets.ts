@@ -14,7 +14,7 @@ import { OffsetDelete } from '../../protocol/messages/offset-delete.js'
 import { OffsetFetch } from '../../protocol/messages/offset-fetch.js'
 import { TxnOffsetCommit } from '../../protocol/messages/txn-offset-commit.js'
 import { Reader } from '../../protocol/reader.js'
-import { offsetKey, splitOffsetKey, type Group } from '../groups.js'
+import { offsetKey, splitOffsetKey, type Group } from '../group-state.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
 

@@ -1,238 +1,17 @@
-// Group balancers (kafka-go's GroupBalancer; Kafka's ConsumerPartitionAssignor): the code the
-// group leader runs to split the subscribed topics' partitions among the members of a classic
-// (JoinGroup/SyncGroup) consumer group, plus the consumer-protocol codecs that carry each
-// member's subscription (JoinGroup metadata) and assignment (SyncGroup assignment).
-//
-// The names are Kafka's protocol names ('range', 'roundrobin', 'cooperative-sticky'), and the
-// algorithms follow the Java client's RangeAssignor, RoundRobinAssignor and
-// CooperativeStickyAssignor (AbstractStickyAssignor), so kafkats members can share a group with
-// Java and librdkafka members and whichever member is the leader computes the same kind of
-// assignment. Where Java iterates a HashMap (whose order is an accident of String.hashCode) this
-// code iterates members sorted by member id, so results are deterministic.
-//
-// Not implemented: rack-aware assignment (KIP-881). `GroupMember.rackId` is carried through the
-// codecs, but the balancers are given no replica racks and assign as Java does when no rack
-// information is available.
+// The sticky assignment algorithm (Java's AbstractStickyAssignor), shared by sticky flavours:
+// as balanced as subscriptions allow while moving as few owned partitions as possible. The
+// cooperative flavour's rules around it live in cooperative-sticky.ts.
 
-import { KafkaTsError, ProtocolDecodeError, ProtocolEncodeError } from '../errors.js'
-import { ConsumerProtocolAssignment } from '../protocol/messages/consumer-protocol-assignment.js'
-import { ConsumerProtocolSubscription } from '../protocol/messages/consumer-protocol-subscription.js'
-import { Reader } from '../protocol/reader.js'
-import { Writer } from '../protocol/writer.js'
-
-// ---------------------------------------------------------------------------------------------
-// Public types
-
-export interface TopicPartitions {
-  topic: string
-  partitions: number[]
-}
-
-/** One member of the group, as the leader sees it in the JoinGroup response. */
-export interface GroupMember {
-  /** The member id the coordinator gave it. */
-  id: string
-  /** group.instance.id of a static member (KIP-345); null or absent for a dynamic member. */
-  groupInstanceId?: string | null
-  /** The topics it subscribes to. */
-  topics: string[]
-  /** Balancer-specific bytes from its subscription. */
-  userData?: Buffer | null
-  /** The partitions it owns now (subscription v1+; empty under the eager protocol). */
-  ownedPartitions?: TopicPartitions[]
-  /** The generation its ownedPartitions belong to (subscription v2+); absent or -1 if unknown. */
-  generation?: number
-  /** Its client.rack (subscription v3+). */
-  rackId?: string | null
-}
-
-/** member id → topic → partitions. Every member given to `assign` has an entry, possibly empty. */
-export type GroupAssignment = Map<string, Map<string, number[]>>
-
-/** What a balancer may put in the member's subscription userData. */
-export interface BalancerUserDataContext {
-  /** The topics the member subscribes to. */
-  topics: readonly string[]
-  /** The generation of the member's last completed rebalance; -1 before the first. */
-  generation: number
-  /** The partitions the member owns now. */
-  ownedPartitions: readonly TopicPartitions[]
-}
-
-export interface GroupBalancer {
-  /** The protocol name sent in JoinGroup; members agree on one that all of them offer. */
-  readonly name: string
-  /**
-   * The rebalance protocol: 'eager' (default: revoke everything before every rebalance) or
-   * 'cooperative' (KIP-429: keep owned partitions, revoke only those that move).
-   */
-  readonly protocol?: 'eager' | 'cooperative'
-  /** Bytes for the member's subscription userData (null for none). */
-  userData?(context: BalancerUserDataContext): Buffer | null
-  /**
-   * The leader's assignment. `partitionsPerTopic` maps each subscribed topic to its partition
-   * ids; topics no member subscribes to and topics without partitions are ignored.
-   */
-  assign(members: readonly GroupMember[], partitionsPerTopic: ReadonlyMap<string, readonly number[]>): GroupAssignment
-}
-
-/** Generation of a member that has never completed a rebalance (Java's DEFAULT_GENERATION). */
-export const DEFAULT_GENERATION = -1
-
-// ---------------------------------------------------------------------------------------------
-// Shared helpers
-
-/** Java's String.compareTo: UTF-16 code unit order, which is also JavaScript's `<` on strings. */
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-interface Prepared {
-  /** Members in the order given, with their topics deduplicated. */
-  members: { member: GroupMember; topics: Set<string> }[]
-  /** Subscribed topics that have partitions → sorted, unique partition ids. */
-  partitions: Map<string, number[]>
-}
-
-function prepare(
-  members: readonly GroupMember[],
-  partitionsPerTopic: ReadonlyMap<string, readonly number[]>,
-): Prepared {
-  const seen = new Set<string>()
-  const prepared: Prepared['members'] = []
-  const subscribed = new Set<string>()
-  for (const member of members) {
-    if (seen.has(member.id)) {
-      throw new KafkaTsError(
-        'KAFKATS_INVALID_ARGUMENT',
-        `group balancer: member id ${JSON.stringify(member.id)} appears twice`,
-      )
-    }
-    seen.add(member.id)
-    const topics = new Set(member.topics)
-    for (const topic of topics) subscribed.add(topic)
-    prepared.push({ member, topics })
-  }
-  const partitions = new Map<string, number[]>()
-  for (const topic of [...subscribed].sort(compareStrings)) {
-    const ids = partitionsPerTopic.get(topic)
-    if (ids === undefined || ids.length === 0) continue
-    partitions.set(
-      topic,
-      [...new Set(ids)].sort((a, b) => a - b),
-    )
-  }
-  return { members: prepared, partitions }
-}
-
-/** An empty assignment with an entry for every member, in the order given. */
-function emptyAssignment(members: readonly GroupMember[]): GroupAssignment {
-  const out: GroupAssignment = new Map()
-  for (const member of members) out.set(member.id, new Map())
-  return out
-}
-
-function addPartition(assignment: GroupAssignment, memberId: string, topic: string, partition: number): void {
-  const topics = assignment.get(memberId)!
-  const list = topics.get(topic)
-  if (list === undefined) topics.set(topic, [partition])
-  else list.push(partition)
-}
-
-/**
- * Java's AbstractPartitionAssignor.MemberInfo order: static members (with a group instance id)
- * first, by instance id; then dynamic members by member id.
- */
-function compareMemberInfo(a: GroupMember, b: GroupMember): number {
-  const ai = a.groupInstanceId ?? null
-  const bi = b.groupInstanceId ?? null
-  if (ai !== null && bi !== null) return compareStrings(ai, bi)
-  if (ai !== null) return -1
-  if (bi !== null) return 1
-  return compareStrings(a.id, b.id)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Range
-
-/**
- * Kafka's 'range' assignor (Java RangeAssignor): topic by topic, the partitions are split into
- * consecutive ranges over the members subscribed to that topic, sorted as Java sorts them
- * (static members by group.instance.id first, then the others by member id); the first
- * `partitions % members` members get one partition more. Co-partitioned topics therefore land
- * on the same members.
- *
- * Example, 5 partitions and 2 members: C0 [0, 1, 2], C1 [3, 4].
- */
-export class RangeGroupBalancer implements GroupBalancer {
-  readonly name = 'range'
-  readonly protocol = 'eager'
-
-  assign(members: readonly GroupMember[], partitionsPerTopic: ReadonlyMap<string, readonly number[]>): GroupAssignment {
-    const { members: prepared, partitions } = prepare(members, partitionsPerTopic)
-    const out = emptyAssignment(members)
-    for (const [topic, ids] of partitions) {
-      const consumers = prepared
-        .filter((m) => m.topics.has(topic))
-        .map((m) => m.member)
-        .sort(compareMemberInfo)
-      if (consumers.length === 0) continue
-      const perMember = Math.floor(ids.length / consumers.length)
-      const withExtra = ids.length % consumers.length
-      let at = 0
-      for (let i = 0; i < consumers.length; i++) {
-        const count = perMember + (i < withExtra ? 1 : 0)
-        for (let k = 0; k < count; k++) addPartition(out, consumers[i]!.id, topic, ids[at + k]!)
-        at += count
-      }
-    }
-    return out
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Round robin
-
-/**
- * Kafka's 'roundrobin' assignor (Java RoundRobinAssignor): every subscribed topic-partition,
- * sorted by topic then partition, is dealt in turn to the members (sorted as for range), skipping
- * members not subscribed to the partition's topic. With identical subscriptions the partition
- * counts differ by at most one.
- *
- * Example, topics t0 and t1 with 3 partitions each, 2 members: C0 [t0-0, t0-2, t1-1], C1 [t0-1, t1-0, t1-2].
- */
-export class RoundRobinGroupBalancer implements GroupBalancer {
-  readonly name = 'roundrobin'
-  readonly protocol = 'eager'
-
-  assign(members: readonly GroupMember[], partitionsPerTopic: ReadonlyMap<string, readonly number[]>): GroupAssignment {
-    const { members: prepared, partitions } = prepare(members, partitionsPerTopic)
-    const out = emptyAssignment(members)
-    const ring = [...prepared].sort((a, b) => compareMemberInfo(a.member, b.member))
-    let next = 0
-    // `partitions` iterates topics in sorted order (see prepare).
-    for (const [topic, ids] of partitions) {
-      for (const partition of ids) {
-        // Some member subscribes to every topic in `partitions`, so this ends.
-        while (!ring[next % ring.length]!.topics.has(topic)) next++
-        addPartition(out, ring[next % ring.length]!.member.id, topic, partition)
-        next++
-      }
-    }
-    return out
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sticky (Java AbstractStickyAssignor), cooperative flavour
+import { DEFAULT_GENERATION, type TopicPartitions } from './balancer.js'
+import { compareStrings } from './prepare.js'
 
 /** An interned topic-partition: one object per (topic, partition) of the current metadata. */
-interface TP {
+export interface TP {
   readonly topic: string
   readonly partition: number
 }
 
-class PartitionTable {
+export class PartitionTable {
   private readonly byTopic = new Map<string, Map<number, TP>>()
   /** Every partition, topics in sorted order, partitions ascending. */
   readonly all: TP[] = []
@@ -272,14 +51,14 @@ class PartitionTable {
 }
 
 /** Java's AbstractStickyAssignor.MemberData: what a member claims to own, and since when. */
-interface MemberData {
+export interface MemberData {
   /** Owned partitions that exist in the current metadata (deduplicated, in the member's order). */
   partitions: TP[]
   /** Absent when the member sent no generation at all. */
   generation: number | undefined
 }
 
-interface StickyMember {
+export interface StickyMember {
   id: string
   topics: Set<string>
   /** The subscription's own generationId field (v2+), -1 when absent. */
@@ -297,7 +76,7 @@ interface StickyResult {
   transferring: Map<TP, string> | null
 }
 
-function ownedTPs(table: PartitionTable, owned: readonly TopicPartitions[] | undefined): TP[] {
+export function ownedTPs(table: PartitionTable, owned: readonly TopicPartitions[] | undefined): TP[] {
   const out: TP[] = []
   const seen = new Set<TP>()
   for (const entry of owned ?? []) {
@@ -311,7 +90,7 @@ function ownedTPs(table: PartitionTable, owned: readonly TopicPartitions[] | und
   return out
 }
 
-function removeFrom<T>(list: T[], item: T): void {
+export function removeFrom<T>(list: T[], item: T): void {
   const at = list.indexOf(item)
   if (at >= 0) list.splice(at, 1)
 }
@@ -321,7 +100,7 @@ function comparePartitionThenTopic(a: TP, b: TP): number {
   return a.partition - b.partition || compareStrings(a.topic, b.topic)
 }
 
-function stickyAssign(members: StickyMember[], table: PartitionTable): StickyResult {
+export function stickyAssign(members: StickyMember[], table: PartitionTable): StickyResult {
   // allSubscriptionsEqual: also collects each member's still-valid owned partitions, resolving
   // partitions claimed by several members by generation.
   const consumerToOwned = new Map<string, TP[]>()
@@ -875,255 +654,4 @@ class GeneralAssignmentBuilder {
     this.sorted.add(newConsumer)
     this.sorted.add(oldConsumer)
   }
-}
-
-/**
- * Kafka's 'cooperative-sticky' assignor (Java CooperativeStickyAssignor, KIP-429):
- *
- * - sticky: as balanced as possible (counts within one when subscriptions allow), while moving
- *   as few owned partitions as possible;
- * - cooperative: a partition moving from member A to member B is left out of B's assignment in
- *   this rebalance. A, seeing the partition missing from its assignment, revokes it and rejoins;
- *   the follow-up rebalance then gives it to B. No partition is ever owned by two members.
- * - generation-aware: owned partitions are trusted by generation (subscription v2+ field, else the
- *   generation this balancer puts in userData): of two members claiming a partition the newer
- *   generation keeps it, and a partition claimed by two members of one generation is revoked
- *   from both before it is given out again.
- *
- * Its userData is Java's: the member's generation as an int32, read by members whose
- * subscriptions predate the generation field (v1).
- */
-export class CooperativeStickyGroupBalancer implements GroupBalancer {
-  readonly name = 'cooperative-sticky'
-  readonly protocol = 'cooperative'
-
-  userData(context: BalancerUserDataContext): Buffer {
-    const out = Buffer.alloc(4)
-    out.writeInt32BE(context.generation, 0)
-    return out
-  }
-
-  assign(members: readonly GroupMember[], partitionsPerTopic: ReadonlyMap<string, readonly number[]>): GroupAssignment {
-    const prepared = prepare(members, partitionsPerTopic)
-    const out = emptyAssignment(members)
-    if (members.length === 0) return out
-    const table = new PartitionTable(prepared.partitions)
-    const sticky: StickyMember[] = prepared.members
-      .map(({ member, topics }) => ({
-        id: member.id,
-        topics,
-        subscriptionGeneration: subscriptionGeneration(member),
-        data: cooperativeMemberData(member, table),
-      }))
-      .sort((a, b) => compareStrings(a.id, b.id))
-    const { assignment, transferring } = stickyAssign(sticky, table)
-    // Cooperative: a partition changing owner is first revoked; it is assigned in the next rebalance.
-    const moving = transferring ?? partitionsTransferringOwnership(sticky, assignment)
-    for (const [tp, consumer] of moving) removeFrom(assignment.get(consumer)!, tp)
-    for (const [consumer, partitions] of assignment) {
-      for (const tp of [...partitions].sort(compareTopicThenPartition))
-        addPartition(out, consumer, tp.topic, tp.partition)
-    }
-    return out
-  }
-}
-
-function compareTopicThenPartition(a: TP, b: TP): number {
-  return compareStrings(a.topic, b.topic) || a.partition - b.partition
-}
-
-/** The subscription's generationId field: -1 when absent (subscription v0/v1) or negative. */
-function subscriptionGeneration(member: GroupMember): number {
-  const generation = member.generation
-  return generation === undefined || generation < 0 ? DEFAULT_GENERATION : generation
-}
-
-/**
- * Java CooperativeStickyAssignor.memberData: the generation comes from the subscription (v2+)
- * or else from the userData int32; undecodable userData counts as the default generation.
- */
-function cooperativeMemberData(member: GroupMember, table: PartitionTable): MemberData {
-  const partitions = ownedTPs(table, member.ownedPartitions)
-  if (member.generation !== undefined && member.generation >= 0) return { partitions, generation: member.generation }
-  const userData = member.userData ?? null
-  if (userData === null) return { partitions, generation: undefined }
-  return { partitions, generation: userData.length >= 4 ? userData.readInt32BE(0) : DEFAULT_GENERATION }
-}
-
-/** Partitions added to one member that another member (claims to) own: partition → new owner. */
-function partitionsTransferringOwnership(members: StickyMember[], assignment: Map<string, TP[]>): Map<TP, string> {
-  const added = new Map<TP, string>()
-  const revoked = new Set<TP>()
-  for (const member of members) {
-    const owned = new Set(member.data.partitions)
-    const assigned = assignment.get(member.id) ?? []
-    const assignedSet = new Set(assigned)
-    for (const tp of assigned) if (!owned.has(tp)) added.set(tp, member.id)
-    for (const tp of owned) if (!assignedSet.has(tp)) revoked.add(tp)
-  }
-  for (const tp of added.keys()) if (!revoked.has(tp)) added.delete(tp)
-  return added
-}
-
-// ---------------------------------------------------------------------------------------------
-// Consumer protocol: subscription (JoinGroup member metadata) and assignment (SyncGroup)
-
-/** The consumer protocol type in JoinGroup (`protocol_type`). */
-export const CONSUMER_PROTOCOL_TYPE = 'consumer'
-/** The newest ConsumerProtocolSubscription / ConsumerProtocolAssignment version (3). */
-export const CONSUMER_PROTOCOL_VERSION = ConsumerProtocolSubscription.maxVersion
-
-export interface Subscription {
-  topics: string[]
-  userData: Buffer | null
-  /** v1+. */
-  ownedPartitions: TopicPartitions[]
-  /** v2+; -1 when unknown. */
-  generationId: number
-  /** v3+; null when unknown (an empty rack id decodes as null, as in Java). */
-  rackId: string | null
-}
-
-export interface DecodedSubscription extends Subscription {
-  /** The version in the header (may be newer than this client knows; it was read as v3). */
-  version: number
-}
-
-export interface Assignment {
-  /** topic → partitions */
-  partitions: Map<string, number[]>
-  userData: Buffer | null
-}
-
-export interface DecodedAssignment extends Assignment {
-  version: number
-}
-
-function encodeVersion(version: number, what: string): number {
-  if (!Number.isInteger(version) || version < 0 || version > 0x7fff) {
-    throw new ProtocolEncodeError(`${what}: unsupported consumer protocol version ${version}`)
-  }
-  // As Java: versions newer than this client knows are written as the newest it knows.
-  return Math.min(version, CONSUMER_PROTOCOL_VERSION)
-}
-
-/**
- * Member metadata for JoinGroup: an int16 version, then ConsumerProtocolSubscription at that
- * version. As Java, topics are sorted and owned partitions are sorted and grouped by topic, so
- * equal subscriptions give equal bytes; fields the version lacks are left out.
- */
-export function encodeSubscription(
-  subscription: Partial<Subscription> & { topics: readonly string[] },
-  version: number = CONSUMER_PROTOCOL_VERSION,
-): Buffer {
-  const v = encodeVersion(version, 'subscription')
-  const owned: [string, number][] = []
-  for (const entry of subscription.ownedPartitions ?? []) for (const p of entry.partitions) owned.push([entry.topic, p])
-  owned.sort((a, b) => compareStrings(a[0], b[0]) || a[1] - b[1])
-  const grouped: TopicPartitions[] = []
-  for (const [topic, partition] of owned) {
-    const last = grouped[grouped.length - 1]
-    if (last !== undefined && last.topic === topic) last.partitions.push(partition)
-    else grouped.push({ topic, partitions: [partition] })
-  }
-  const w = new Writer(64)
-  w.int16(v)
-  ConsumerProtocolSubscription.encode(w, v, {
-    topics: [...subscription.topics].sort(compareStrings),
-    userData: subscription.userData ?? null,
-    ownedPartitions: grouped,
-    generationId: subscription.generationId ?? DEFAULT_GENERATION,
-    rackId: subscription.rackId ?? null,
-  })
-  return w.toBuffer()
-}
-
-function readVersion(r: Reader, what: string): number {
-  const version = r.int16()
-  r.check()
-  if (version < 0) throw new ProtocolDecodeError(`${what}: unsupported consumer protocol version ${version}`)
-  return version
-}
-
-/**
- * Reads JoinGroup member metadata. Like Java, a version newer than 3 is read with the v3 layout
- * (newer versions only append fields) and bytes after the known fields are ignored.
- */
-export function decodeSubscription(bytes: Uint8Array): DecodedSubscription {
-  const r = new Reader(bytes)
-  const version = readVersion(r, 'subscription')
-  const data = ConsumerProtocolSubscription.decode(r, Math.min(version, CONSUMER_PROTOCOL_VERSION))
-  r.check()
-  return {
-    version,
-    topics: data.topics,
-    userData: data.userData === null ? null : Buffer.from(data.userData),
-    ownedPartitions: data.ownedPartitions.map((tp) => ({ topic: tp.topic, partitions: tp.partitions })),
-    generationId: data.generationId,
-    rackId: data.rackId === null || data.rackId === '' ? null : data.rackId,
-  }
-}
-
-/** The GroupMember a leader hands its balancer for one JoinGroup response member. */
-export function groupMember(
-  id: string,
-  groupInstanceId: string | null | undefined,
-  subscription: Subscription,
-): GroupMember {
-  const member: GroupMember = {
-    id,
-    groupInstanceId: groupInstanceId ?? null,
-    topics: subscription.topics,
-    userData: subscription.userData,
-    ownedPartitions: subscription.ownedPartitions,
-    rackId: subscription.rackId,
-  }
-  if (subscription.generationId >= 0) member.generation = subscription.generationId
-  return member
-}
-
-/** One member's SyncGroup assignment: an int16 version, then ConsumerProtocolAssignment. */
-export function encodeAssignment(
-  partitions: ReadonlyMap<string, readonly number[]> | readonly TopicPartitions[],
-  userData: Buffer | null = null,
-  version: number = CONSUMER_PROTOCOL_VERSION,
-): Buffer {
-  const v = encodeVersion(version, 'assignment')
-  const entries: TopicPartitions[] = []
-  if (partitions instanceof Map) {
-    for (const [topic, list] of partitions as ReadonlyMap<string, readonly number[]>)
-      entries.push({ topic, partitions: [...list] })
-  } else {
-    for (const entry of partitions as readonly TopicPartitions[])
-      entries.push({ topic: entry.topic, partitions: [...entry.partitions] })
-  }
-  const w = new Writer(64)
-  w.int16(v)
-  ConsumerProtocolAssignment.encode(w, v, { assignedPartitions: entries, userData })
-  return w.toBuffer()
-}
-
-/**
- * Reads a SyncGroup assignment; newer versions and trailing bytes are tolerated as in Java. An
- * empty buffer (what the coordinator sends a member the leader gave nothing, e.g. a leader that
- * failed) is an empty assignment rather than an error.
- */
-export function decodeAssignment(bytes: Uint8Array): DecodedAssignment {
-  if (bytes.length === 0) return { version: 0, partitions: new Map(), userData: null }
-  const r = new Reader(bytes)
-  const version = readVersion(r, 'assignment')
-  const data = ConsumerProtocolAssignment.decode(r, Math.min(version, CONSUMER_PROTOCOL_VERSION))
-  r.check()
-  const partitions = new Map<string, number[]>()
-  for (const entry of data.assignedPartitions) {
-    const list = partitions.get(entry.topic)
-    if (list === undefined) partitions.set(entry.topic, [...entry.partitions])
-    else list.push(...entry.partitions)
-  }
-  return { version, partitions, userData: data.userData === null ? null : Buffer.from(data.userData) }
-}
-
-/** A GroupAssignment entry as a list (topics in map order). */
-export function toTopicPartitions(assignment: ReadonlyMap<string, readonly number[]>): TopicPartitions[] {
-  return [...assignment].map(([topic, partitions]) => ({ topic, partitions: [...partitions] }))
 }
