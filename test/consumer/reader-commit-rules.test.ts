@@ -5,12 +5,12 @@
 // with a raw OffsetFetch (helpers.committedOffsets), and OffsetCommit requests are counted on the
 // wire (API key 8), so neither check goes through the code under test.
 
-import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { committedOffsets, createTopic, produce, startTarget, targetName, unique, type Target } from './helpers.js'
+import { countingSockets } from '../helpers/counting-sockets.js'
 
 let target: Target
 
@@ -21,22 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target?.stop()
 })
-
-/** A socketFactory that records the API key of every request frame the client writes. */
-function countingSockets(): { keys: number[]; socketFactory: (o: { host: string; port: number }) => net.Socket } {
-  const keys: number[] = []
-  const socketFactory = (o: { host: string; port: number }): net.Socket => {
-    const socket = net.connect({ host: o.host, port: o.port })
-    const write = socket.write.bind(socket) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean
-    socket.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
-      const bytes = Buffer.from(chunk)
-      for (let at = 0; at + 6 <= bytes.length; at += 4 + bytes.readInt32BE(at)) keys.push(bytes.readInt16BE(at + 4))
-      return write(chunk, cb)
-    }) as typeof socket.write
-    return socket
-  }
-  return { keys, socketFactory }
-}
 
 const OFFSET_COMMIT = 8
 
