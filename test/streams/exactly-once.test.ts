@@ -112,6 +112,41 @@ describe(`KafkaStreams exactly_once_v2 on ${targetName}`, () => {
     expect(app.state).toBe('NOT_RUNNING')
   }, 120_000)
 
+  it('rebalances (an instance joins, then one leaves) while input flows: each update once, final counts exact', async () => {
+    const input = unique('eos-reb-in')
+    const output = unique('eos-reb-out')
+    const appId = unique('eos-reb')
+    await createTopic(target.bootstrap, input, 4)
+    await createTopic(target.bootstrap, output, 4)
+    const a = new KafkaStreams(wordCount(input, output), eos(appId, { sessionTimeout: 10_000 }))
+    const b = new KafkaStreams(wordCount(input, output), eos(appId, { sessionTimeout: 10_000 }))
+    const batches = [lines(40, 'f'), lines(60, 'g'), lines(60, 'h'), lines(40, 'i')]
+    const write = (n: number): Promise<void> =>
+      writeInput(
+        target.bootstrap,
+        input,
+        batches[n]!.map((value, i) => ({ key: `${n}-${i}`, value })),
+      )
+    await a.start()
+    await reach(a, 'RUNNING')
+    await write(0)
+    await readUntil(target.bootstrap, output, (r) => r.length >= total(counts(batches[0]!)))
+    // b joins while a has input to process (its open transaction meets the revocation).
+    const writing = write(1)
+    await b.start()
+    await writing
+    await reach(b, 'RUNNING')
+    await write(2)
+    // a leaves while b works: a commits on revocation, b takes over a's tasks and state.
+    await a.close()
+    await write(3)
+    const truth = counts(batches.flat())
+    const records = await readUntil(target.bootstrap, output, (r) => r.length >= total(truth), 60_000)
+    expectExact(records, truth)
+    expect(b.store<string, number>('counts').size).toBe(truth.size)
+    await b.close()
+  }, 120_000)
+
   it('killed with SIGKILL mid-run and restarted: exactly one update per counted word, final counts exact', async () => {
     const input = unique('eos-crash-in')
     const output = unique('eos-crash-out')
