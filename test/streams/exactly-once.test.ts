@@ -147,58 +147,70 @@ describe(`KafkaStreams exactly_once_v2 on ${targetName}`, () => {
     await b.close()
   }, 120_000)
 
-  it('killed with SIGKILL mid-run and restarted: exactly one update per counted word, final counts exact', async () => {
-    const input = unique('eos-crash-in')
-    const output = unique('eos-crash-out')
-    const applicationId = unique('eos-crash')
-    await createTopic(target.bootstrap, input, 2)
-    await createTopic(target.bootstrap, output, 2)
-    const first = lines(30, 'b')
-    await writeInput(
-      target.bootstrap,
-      input,
-      first.map((value, i) => ({ key: `a${i}`, value })),
-    )
-    const child = fork(
-      fileURLToPath(new URL('./helpers/wordcount-child.ts', import.meta.url)),
-      [JSON.stringify({ brokers: target.bootstrap, applicationId, input, output, eos: true, processId: 'crash' })],
-      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-    )
-    const exited = new Promise((resolve) => child.on('exit', resolve))
-    const second = lines(300, 'c')
-    try {
-      await new Promise<void>((resolve, reject) => {
-        child.on('message', (m) => (m === 'running' ? resolve() : undefined))
-        child.on('exit', (code) => reject(new Error(`child exited with ${code}`)))
-      })
-      await readUntil(target.bootstrap, output, (r) => r.length >= total(counts(first)), 60_000)
-      // More input, and the kill once part of it is committed: mid-run, a transaction open.
+  it.each([
+    ['its old processId (fencing the crashed instance at once)', 'crash'],
+    ['a new processId', undefined],
+  ])(
+    'killed with SIGKILL mid-run and restarted with %s: one update per counted word, exact counts',
+    async (_, restartId) => {
+      const input = unique('eos-crash-in')
+      const output = unique('eos-crash-out')
+      const applicationId = unique('eos-crash')
+      await createTopic(target.bootstrap, input, 2)
+      await createTopic(target.bootstrap, output, 2)
+      const first = lines(30, 'b')
       await writeInput(
         target.bootstrap,
         input,
-        second.map((value, i) => ({ key: `b${i}`, value })),
+        first.map((value, i) => ({ key: `a${i}`, value })),
       )
-      await readUntil(target.bootstrap, output, (r) => r.length > total(counts(first)), 60_000)
-    } finally {
-      child.kill('SIGKILL')
-      await exited
-    }
-    const third = ['w1 w2', 'w9']
-    await writeInput(
-      target.bootstrap,
-      input,
-      third.map((value, i) => ({ key: `c${i}`, value })),
-    )
-    // The same processId (as Kafka Streams' state directory keeps it): the restart fences the
-    // crashed instance's transactional id and its open transaction is aborted.
-    const app = new KafkaStreams(wordCount(input, output), eos(applicationId, { processId: 'crash' }))
-    await app.start()
-    await reach(app, 'RUNNING')
-    const truth = counts([...first, ...second, ...third])
-    const records = await readUntil(target.bootstrap, output, (r) => r.length >= total(truth), 60_000)
-    expectExact(records, truth)
-    await app.close()
-  }, 180_000)
+      const child = fork(
+        fileURLToPath(new URL('./helpers/wordcount-child.ts', import.meta.url)),
+        [JSON.stringify({ brokers: target.bootstrap, applicationId, input, output, eos: true, processId: 'crash' })],
+        { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+      )
+      const exited = new Promise((resolve) => child.on('exit', resolve))
+      const second = lines(300, 'c')
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.on('message', (m) => (m === 'running' ? resolve() : undefined))
+          child.on('exit', (code) => reject(new Error(`child exited with ${code}`)))
+        })
+        await readUntil(target.bootstrap, output, (r) => r.length >= total(counts(first)), 60_000)
+        // More input, and the kill once part of it is committed: mid-run, most likely with a
+        // transaction open (not observed from here).
+        await writeInput(
+          target.bootstrap,
+          input,
+          second.map((value, i) => ({ key: `b${i}`, value })),
+        )
+        await readUntil(target.bootstrap, output, (r) => r.length > total(counts(first)), 60_000)
+      } finally {
+        child.kill('SIGKILL')
+        await exited
+      }
+      const third = ['w1 w2', 'w9']
+      await writeInput(
+        target.bootstrap,
+        input,
+        third.map((value, i) => ({ key: `c${i}`, value })),
+      )
+      // The same processId (as Kafka Streams' state directory keeps it): the restart fences the
+      // crashed instance's transactional id and its open transaction is aborted. A new one: the
+      // coordinator aborts it after its transactionTimeout (10 s); until then it holds the LSO.
+      const app = new KafkaStreams(
+        wordCount(input, output),
+        eos(applicationId, restartId === undefined ? {} : { processId: restartId }),
+      )
+      await app.start()
+      await reach(app, 'RUNNING')
+      const truth = counts([...first, ...second, ...third])
+      const records = await readUntil(target.bootstrap, output, (r) => r.length >= total(truth), 60_000)
+      expectExact(records, truth)
+      await app.close()
+    },
+    180_000,
+  )
 })
 
 /** Counts records per key in one sub-topology: every transaction holds store (changelog) writes. */
