@@ -4,7 +4,12 @@
 // at a time by their task; outputs, repartition records and changelog records go to one Writer.
 // A commit (every commitInterval, on rebalance, on close) is the one place where a task's
 // outputs and changelog writes are awaited and then its input offsets committed: at-least-once.
-// Exactly-once will put those three into one transaction there.
+// Under exactly_once_v2 the Writer is transactional (one per instance, as Kafka Streams' EOS-v2
+// thread producer): everything written since the last commit and the input offsets (KIP-447,
+// with the group's metadata) commit in one transaction; a failed one is aborted and every task
+// restarts from the committed offsets with its stores rebuilt from the committed changelog.
+
+import { randomUUID } from 'node:crypto'
 
 import { KafkaClient, type ClientConfig } from '../cluster/client.js'
 import { RangeGroupBalancer } from '../consumer/assignors/index.js'
@@ -34,12 +39,24 @@ export interface StreamsConfig extends ClientConfig {
   /** The consumer group id, and the prefix of internal topics (`<applicationId>-...`). */
   applicationId: string
   /**
-   * 'at_least_once' (the only one for now). 'exactly_once_v2' needs the transactional Writer
-   * and is refused with a ConfigError until it arrives; it will then become the default.
+   * 'at_least_once' (the default for now) or 'exactly_once_v2': outputs, changelog records and
+   * input offsets of every commit in one transaction (see the README's Streams section).
    */
   processingGuarantee?: 'at_least_once' | 'exactly_once_v2'
-  /** How often tasks commit (ms): outputs flushed, then input offsets committed. Default 30 000 (Kafka Streams' at-least-once default). */
+  /**
+   * How often tasks commit (ms). Default 30 000 under at_least_once, 100 under exactly_once_v2
+   * (Kafka Streams' defaults).
+   */
   commitInterval?: number
+  /**
+   * This instance's id; under exactly_once_v2 the transactional id is `<applicationId>-<processId>`.
+   * Default a random UUID. Kafka Streams keeps it in its state directory so a restarted instance
+   * fences its crashed predecessor at once; give the same value across restarts for that, otherwise
+   * the crashed instance's open transaction blocks read_committed readers until transactionTimeout.
+   */
+  processId?: string
+  /** exactly_once_v2: how long the coordinator lets a transaction stay open (ms). Default 10 000 (Kafka Streams' EOS default). */
+  transactionTimeout?: number
   /** Replication factor of internal topics; default -1, the broker's default.replication.factor. */
   replicationFactor?: number
   /** close() gives up after this long (ms). Default 30 000. */
@@ -61,6 +78,8 @@ export interface StreamsMetrics {
   lastCommitMs: number
   /** Changelog records restored since start. */
   restored: number
+  /** exactly_once_v2: transactions aborted after a failure or a lost partition (each rewinds every task). */
+  aborted: number
 }
 
 export class KafkaStreams {
@@ -93,7 +112,20 @@ export class KafkaStreams {
   #lastCommit = Date.now()
   /** Serialises commits, rebalance callbacks and batches. */
   #lock: Promise<void> = Promise.resolve()
-  readonly #metrics: StreamsMetrics = { processed: 0, dropped: {}, commits: 0, lastCommitMs: 0, restored: 0 }
+  readonly #metrics: StreamsMetrics = {
+    processed: 0,
+    dropped: {},
+    commits: 0,
+    lastCommitMs: 0,
+    restored: 0,
+    aborted: 0,
+  }
+  readonly #eos: boolean
+  readonly #processId: string
+  /** exactly_once_v2: a transaction is open on the Writer. */
+  #inTxn = false
+  /** Bumped when tasks are rewound: a batch fetched before that is not processed. */
+  #epoch = 0
 
   constructor(builder: StreamsBuilder | Topology, config: StreamsConfig) {
     this.#topology = 'build' in builder ? builder.build() : builder
@@ -101,13 +133,7 @@ export class KafkaStreams {
       throw new ConfigError('applicationId', "required: 1-200 of letters, digits, '.', '_' and '-'")
     }
     const guarantee = config.processingGuarantee ?? 'at_least_once'
-    if (guarantee === 'exactly_once_v2') {
-      throw new ConfigError(
-        'processingGuarantee',
-        "'exactly_once_v2' needs transactions, which kafkats/streams does not use yet; use 'at_least_once'",
-      )
-    }
-    if (guarantee !== 'at_least_once') {
+    if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') {
       throw new ConfigError(
         'processingGuarantee',
         `must be 'at_least_once' or 'exactly_once_v2', got ${String(guarantee)}`,
@@ -122,9 +148,19 @@ export class KafkaStreams {
     if (!Number.isInteger(rf) || rf === 0 || rf < -1 || rf > 32767) {
       throw new ConfigError('replicationFactor', `must be -1 (broker default) or 1..32767, got ${rf}`)
     }
+    this.#eos = guarantee === 'exactly_once_v2'
+    this.#processId = config.processId ?? randomUUID()
+    if (!APPLICATION_ID.test(this.#processId)) {
+      throw new ConfigError('processId', "1-200 of letters, digits, '.', '_' and '-'")
+    }
+    const txTimeout = config.transactionTimeout ?? 10_000
+    if (!Number.isInteger(txTimeout) || txTimeout < 1 || txTimeout > 2 ** 31 - 1) {
+      throw new ConfigError('transactionTimeout', `must be an integer of milliseconds >= 1, got ${txTimeout}`)
+    }
     this.#config = {
       ...config,
-      commitInterval: ms('commitInterval', config.commitInterval, 30_000),
+      transactionTimeout: txTimeout,
+      commitInterval: ms('commitInterval', config.commitInterval, this.#eos ? 100 : 30_000),
       closeTimeout: ms('closeTimeout', config.closeTimeout, 30_000),
       replicationFactor: rf,
     }
@@ -194,6 +230,12 @@ export class KafkaStreams {
       // Changelog records name their partition (the task's); others go by key, as Java's producer.
       balancer: new BalancerFunc((m, partitions) => m.partition ?? murmur.balance(m, partitions)),
       requiredAcks: 'all',
+      ...(this.#eos
+        ? {
+            transactionalId: `${this.#config.applicationId}-${this.#processId}`,
+            transactionTimeout: this.#config.transactionTimeout!,
+          }
+        : {}),
     })
     this.#reader = new Reader({
       ...client,
@@ -202,10 +244,12 @@ export class KafkaStreams {
       groupTopics: [...this.#topicSub.keys()],
       groupBalancers: [new RangeGroupBalancer()],
       startOffset: FirstOffset,
+      // Only committed input (Kafka Streams reads read_committed under EOS; harmless otherwise).
+      isolationLevel: 'read_committed',
       ...(this.#config.sessionTimeout === undefined ? {} : { sessionTimeout: this.#config.sessionTimeout }),
       onAssign: (parts) => this.#locked(() => this.#assign(parts)),
       onRevoke: (parts) => this.#locked(() => this.#revoke(parts, true)),
-      onLost: (parts) => this.#locked(() => this.#revoke(parts, false)),
+      onLost: (parts) => this.#locked(() => (this.#eos ? this.#rewind(parts) : this.#revoke(parts, false))),
     })
     this.#loop = this.#run().catch((err: unknown) => this.#fail(err))
   }
@@ -218,6 +262,8 @@ export class KafkaStreams {
       replicationFactor: _r,
       closeTimeout: _t,
       sessionTimeout: _s,
+      processId: _i,
+      transactionTimeout: _x,
       ...client
     } = this.#config
     return client
@@ -243,6 +289,7 @@ export class KafkaStreams {
       const stop = (): void => poll.abort()
       signal.addEventListener('abort', stop, { once: true })
       let batch
+      const epoch = this.#epoch
       try {
         batch = await reader.fetchBatch({ signal: poll.signal })
       } catch (err) {
@@ -257,7 +304,10 @@ export class KafkaStreams {
         clearTimeout(timer)
         signal.removeEventListener('abort', stop)
       }
-      await this.#locked(() => this.#process(batch.topic, batch.partition, batch.messages))
+      // A batch fetched before a rewind is read again from the committed offsets.
+      await this.#locked(() =>
+        epoch === this.#epoch ? this.#process(batch.topic, batch.partition, batch.messages) : undefined,
+      )
       await this.#maybeCommit()
     }
   }
@@ -267,7 +317,7 @@ export class KafkaStreams {
     return Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
   }
 
-  #process(topic: string, partition: number, messages: FetchedMessage[]): void {
+  async #process(topic: string, partition: number, messages: FetchedMessage[]): Promise<void> {
     const sub = this.#topicSub.get(topic)
     const task = sub === undefined ? undefined : this.#tasks.get(`${sub}_${partition}`)
     // Not ours any more (revoked while the batch was queued): the new owner reads it again.
@@ -284,6 +334,7 @@ export class KafkaStreams {
     }
     this.#toCommit.set(`${topic}\u0000${partition}`, messages.at(-1)!)
     if (outputs.length > 0) {
+      await this.#begin()
       const write = this.#writer!.writeMessages(outputs.map(toMessage)).then((results) => {
         for (const [i, r] of results.entries()) {
           if (outputs[i]!.partition === undefined) continue // only changelog records name a partition
@@ -305,9 +356,29 @@ export class KafkaStreams {
     await this.#locked(() => this.#commit())
   }
 
+  /** exactly_once_v2: opens the transaction the next writes and offsets go into. */
+  async #begin(): Promise<void> {
+    if (!this.#eos || this.#inTxn) return
+    await this.#writer!.beginTransaction()
+    this.#inTxn = true
+  }
+
   /** Outputs and changelog records acknowledged, then input offsets committed. */
   async #commit(only?: (m: FetchedMessage) => boolean): Promise<void> {
     const started = Date.now()
+    if (this.#eos) {
+      // One transaction holds every task's work: all of it commits, revoked tasks or not (as
+      // Kafka Streams' EOS-v2 commits all its tasks when some are revoked).
+      try {
+        await this.#commitTransaction()
+      } catch (err) {
+        await this.#rewind([], err)
+      }
+      this.#lastCommit = Date.now()
+      this.#metrics.commits++
+      this.#metrics.lastCommitMs = this.#lastCommit - started
+      return
+    }
     const pending = this.#pending
     this.#pending = []
     await Promise.all(pending)
@@ -317,6 +388,55 @@ export class KafkaStreams {
     this.#lastCommit = Date.now()
     this.#metrics.commits++
     this.#metrics.lastCommitMs = this.#lastCommit - started
+  }
+
+  async #commitTransaction(): Promise<void> {
+    const pending = this.#pending
+    this.#pending = []
+    await Promise.all(pending)
+    const messages = [...this.#toCommit.values()]
+    if (messages.length > 0) {
+      await this.#begin()
+      await this.#writer!.sendOffsets(this.#reader!, messages as Message[])
+    }
+    if (this.#inTxn) await this.#writer!.commitTransaction()
+    this.#inTxn = false
+    this.#toCommit.clear()
+  }
+
+  /**
+   * exactly_once_v2, after a failed commit (`cause`) or lost partitions (`gone`): aborts the open
+   * transaction, drops every task with its stores (they hold writes of the aborted transaction),
+   * moves the Reader back to the committed offsets and reopens the tasks still assigned, restoring
+   * their stores from the committed changelog. Rethrows `cause` when the abort itself fails
+   * (fenced by a newer instance, or a commit whose outcome is unknown): the application stops.
+   */
+  async #rewind(gone: TopicPartition[], cause?: unknown): Promise<void> {
+    this.#config.logger?.warn({ err: cause }, 'kafkats/streams: aborting the transaction and rewinding the tasks')
+    this.#epoch++
+    this.#pending = []
+    this.#toCommit.clear()
+    if (this.#inTxn) {
+      try {
+        await this.#writer!.abortTransaction()
+      } catch (err) {
+        throw cause ?? err
+      }
+      this.#inTxn = false
+    }
+    this.#metrics.aborted++
+    for (const t of this.#tasks.values()) for (const name of t.subtopology.stores) t.closeStore(name)
+    this.#tasks.clear()
+    for (const stores of this.#dormant.values()) for (const st of stores.values()) st.close?.()
+    this.#dormant.clear()
+    this.#changelogNext.clear()
+    const lost = new Set(gone.map((p) => `${p.topic}\u0000${p.partition}`))
+    const keep = this.#reader!.assignment().filter((p) => !lost.has(`${p.topic}\u0000${p.partition}`))
+    if (keep.length === 0) return
+    for (const c of await this.#reader!.committed(keep, { signal: this.#abort.signal })) {
+      this.#reader!.seek(c.topic, c.partition, c.offset ?? FirstOffset)
+    }
+    await this.#assign(keep)
   }
 
   async #assign(parts: TopicPartition[]): Promise<void> {
@@ -479,6 +599,13 @@ export class KafkaStreams {
     if (commit && this.#reader !== undefined) {
       await this.#locked(() => this.#commit()).catch((err: unknown) =>
         this.#config.logger?.warn({ err }, 'kafkats/streams: the last commit failed'),
+      )
+    }
+    if (this.#inTxn) {
+      // Failed (or the last commit did): nothing of the open transaction may become visible.
+      this.#inTxn = false
+      await this.#writer!.abortTransaction().catch((err: unknown) =>
+        this.#config.logger?.warn({ err }, 'kafkats/streams: aborting the open transaction failed'),
       )
     }
     await Promise.allSettled([this.#reader?.close(), this.#writer?.close(), this.#client?.close()])

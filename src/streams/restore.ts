@@ -6,7 +6,11 @@ import type { ClientConfig } from '../cluster/client.js'
 import { Reader } from '../consumer/reader.js'
 import { FirstOffset } from '../consumer/offsets.js'
 import type { Logger } from '../logger.js'
+import { AbortError } from '../net/errors.js'
 import type { BytesStore } from './stores.js'
+
+/** How long one restore fetch waits before checking whether only markers are left. */
+const POLL_MS = 100
 
 export interface RestoreResult {
   records: number
@@ -41,7 +45,16 @@ export async function restoreStore(
       if (next < endOffset) reader.setOffset(from)
     }
     while (next < endOffset) {
-      const batch = await reader.fetchBatch({ signal })
+      let batch
+      try {
+        batch = await reader.fetchBatch({ signal: AbortSignal.any([signal, AbortSignal.timeout(POLL_MS)]) })
+      } catch (err) {
+        if (signal.aborted || !(err instanceof AbortError)) throw err
+        // Nothing to hand out: what is left before endOffset holds no records (a transaction
+        // marker ends every exactly-once changelog), and the Reader's position moves past it.
+        next = await reader.position(topic, partition, { signal })
+        continue
+      }
       for (const m of batch.messages) {
         if (m.offset >= endOffset) break
         if (m.key !== null) store.put(m.key, m.value)

@@ -1,11 +1,11 @@
-// Every file in examples/ is written as a user writes it (imports only from 'kafkats' and
-// 'kafkats/broker'), runs as a user runs it (`npx tsx examples/<file>`), against the in-process
-// reference cluster it starts when KAFKA_BOOTSTRAP is unset, and exits 0 having printed what it
-// promises.
+// Every file in examples/ is written as a user writes it (imports only from 'kafkats',
+// 'kafkats/streams' and 'kafkats/broker'), runs as a user runs it (`npx tsx examples/<file>`),
+// against the in-process reference cluster it starts when KAFKA_BOOTSTRAP is unset, and exits 0
+// having printed what it promises.
 //
-// In this repository tsconfig.json `paths` maps 'kafkats' and 'kafkats/broker' to src/, and both
-// tsc and tsx honour it ahead of the package's self-reference (which would load dist/), so the
-// examples run against the current source and never a stale build.
+// In this repository tsconfig.json `paths` maps 'kafkats', 'kafkats/streams' and 'kafkats/broker'
+// to src/, and both tsc and tsx honour it ahead of the package's self-reference (which would load
+// dist/), so the examples run against the current source and never a stale build.
 
 import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -26,6 +26,10 @@ const expected: Record<string, RegExp> = {
   'consumer-group.ts': /read 20 messages/,
   'consumer-manual-commit.ts': /processed /,
   'transactions.ts': /transformed 20 messages; the output holds 20 \(20 distinct keys\)/,
+  'streams-wordcount.ts':
+    /"the" counted 4 times \(store query\)\n15 count updates; final: brown=1 dog=2 fox=2 jumps=1 lazy=1 over=1 quick=1 runs=1 sleeps=1 the=4/,
+  'streams-windowed.ts':
+    /sensor-1 \[0s, 60s\): 2\nsensor-2 \[0s, 60s\): 1\nsensor-1 \[60s, 120s\): 1\nsensor-2 \[60s, 120s\): 1\n4 final window counts; 1 late reading dropped/,
 }
 
 describe('examples/', () => {
@@ -40,7 +44,7 @@ describe('examples/', () => {
       const source = readFileSync(`examples/${file}`, 'utf8')
       const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!)
       expect(specifiers.length, file).toBeGreaterThan(0)
-      for (const s of specifiers) expect(s, file).toMatch(/^(kafkats|kafkats\/broker|node:.+)$/)
+      for (const s of specifiers) expect(s, file).toMatch(/^(kafkats|kafkats\/broker|kafkats\/streams|node:.+)$/)
     }
   })
 

@@ -371,7 +371,7 @@ describe(`KafkaStreams on ${targetName}`, () => {
     await app.close()
   }, 60_000)
 
-  it('refuses a missing source topic, exactly_once_v2 (until transactions) and a bad applicationId', async () => {
+  it('refuses a missing source topic, an unknown guarantee, a bad processId and a bad applicationId', async () => {
     const app = new KafkaStreams(wordCount(unique('missing'), 'x'), {
       brokers: target.bootstrap,
       applicationId: unique('m'),
@@ -384,9 +384,18 @@ describe(`KafkaStreams on ${targetName}`, () => {
         new KafkaStreams(wordCount('a', 'b'), {
           brokers: target.bootstrap,
           applicationId: 'x',
-          processingGuarantee: 'exactly_once_v2',
+          processingGuarantee: 'exactly_once' as 'exactly_once_v2',
         }),
     ).toThrow(ConfigError)
+    expect(
+      () =>
+        new KafkaStreams(wordCount('a', 'b'), {
+          brokers: target.bootstrap,
+          applicationId: 'x',
+          processingGuarantee: 'exactly_once_v2',
+          processId: 'a b',
+        }),
+    ).toThrow(/processId/)
     expect(() => new KafkaStreams(wordCount('a', 'b'), { brokers: target.bootstrap, applicationId: 'bad id' })).toThrow(
       /applicationId/,
     )
