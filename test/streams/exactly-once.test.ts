@@ -141,11 +141,19 @@ describe(`KafkaStreams exactly_once_v2 on ${targetName}`, () => {
     await a.close()
     await write(3)
     const truth = counts(batches.flat())
-    const records = await readUntil(target.bootstrap, output, (r) => r.length >= total(truth), 60_000)
+    // Under a loaded CI machine a rebalance, the restore of a's state and a transaction timeout
+    // can take tens of seconds; a stall says where each instance stood.
+    const records = await readUntil(target.bootstrap, output, (r) => r.length >= total(truth), 100_000).catch(
+      (err: unknown) => {
+        const where = (name: string, app: KafkaStreams): string =>
+          `${name}: ${app.state}${app.error !== undefined ? ` (${String(app.error)})` : ''} ${JSON.stringify(app.metrics())}`
+        throw new Error(`${String(err)}; ${where('a', a)}; ${where('b', b)}`, { cause: err })
+      },
+    )
     expectExact(records, truth)
     expect(b.store<string, number>('counts').size).toBe(truth.size)
     await b.close()
-  }, 120_000)
+  }, 160_000)
 
   it.each([
     ['its old processId (fencing the crashed instance at once)', 'crash'],
