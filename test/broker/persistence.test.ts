@@ -86,6 +86,11 @@ describe('dataDir persistence', () => {
       producerEpoch: txn.producerEpoch,
       committed: false,
     })
+    // The abort marker is written a moment after EndTxn answers (as on Kafka): wait for it, so the
+    // state saved below is the completed transaction, whatever the machine's load.
+    const kept = first.topics.partition('kept', 0)!
+    for (let i = 0; i < 400 && kept.producers.ongoing().length > 0; i++) await new Promise((r) => setTimeout(r, 5))
+    expect(kept.producers.ongoing()).toEqual([])
     await c.send(DeleteRecords, 2, {
       topics: [{ name: 'kept', partitions: [{ partitionIndex: 0, offset: 4n }] }],
       timeoutMs: 1000,
