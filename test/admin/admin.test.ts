@@ -105,7 +105,11 @@ describe('Admin topics', () => {
     const describe = async () =>
       (await admin.describeConfigs([{ type: 'topic', name }], { names: ['retention.ms', 'segment.ms'] }))[0]!
     await waitFor(
-      async () => (await describe()).configs.every((c) => c.source === 'DYNAMIC_TOPIC_CONFIG'),
+      // Kafka's brokers learn a config change one by one: wait until the values themselves show.
+      async () => {
+        const seen = (await describe()).configs
+        return seen.every((c) => c.source === 'DYNAMIC_TOPIC_CONFIG') && seen.some((c) => c.value === '600000')
+      },
       20_000,
       'configs set',
     )
