@@ -133,7 +133,7 @@ export interface ReaderConfig extends ClientConfig {
   readBackoffMin?: number
   /** Backoff cap (ms); kafka-go ReadBackoffMax, Java retry.backoff.max.ms. Default 1000. */
   readBackoffMax?: number
-  /** Attempts for offset lookups (ListOffsets), the first included. Default 10. */
+  /** Attempts for ListOffsets and for each FindCoordinator lookup, the first included (commits retry by commitTimeout). Default 10. */
   maxAttempts?: number
   /**
    * How long a commit or a committed-offset lookup retries retriable trouble (ms): an

@@ -20,6 +20,7 @@ import {
 } from '../../src/protocol/messages/index.js'
 import { Writer } from '../../src/producer/writer.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
+import type { Reader } from '../../src/consumer/reader.js'
 import { brokerIdsOf, realKafkaFaults, waitForLeader } from '../helpers/real-kafka.js'
 
 export { isr, leaders } from '../helpers/real-kafka.js'
@@ -334,4 +335,12 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await sleep(50)
   }
+}
+
+/** The next `count` messages the Reader hands out, one fetchMessage at a time, within `timeoutMs`. */
+export async function readMessages(reader: Reader, count: number, timeoutMs = 30_000): Promise<FetchedMessage[]> {
+  const signal = AbortSignal.timeout(timeoutMs)
+  const out: FetchedMessage[] = []
+  while (out.length < count) out.push(await reader.fetchMessage({ signal }))
+  return out
 }

@@ -7,7 +7,6 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KafkaClient } from '../../src/cluster/client.js'
-import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { Metadata } from '../../src/protocol/messages/index.js'
 import { countingSockets } from '../helpers/counting-sockets.js'
@@ -22,6 +21,7 @@ import {
   unique,
   valueOf,
   type Target,
+  readMessages,
 } from './helpers.js'
 
 const FETCH = 1
@@ -51,13 +51,6 @@ async function leaderEpochOf(topic: string, partition: number): Promise<number> 
   }
 }
 
-async function read(reader: Reader, count: number): Promise<FetchedMessage[]> {
-  const out: FetchedMessage[] = []
-  const signal = AbortSignal.timeout(30_000)
-  while (out.length < count) out.push(await reader.fetchMessage({ signal }))
-  return out
-}
-
 describe.sequential(`KIP-320 leader epochs, against ${targetName}`, () => {
   it('messages carry, and commits store, the leader epoch the broker reports', async () => {
     const topic = unique('epochs')
@@ -68,7 +61,7 @@ describe.sequential(`KIP-320 leader epochs, against ${targetName}`, () => {
     expect(epoch).toBeGreaterThanOrEqual(0)
     const reader = new Reader({ brokers: target.bootstrap, groupId, topic })
     try {
-      const messages = await read(reader, 5)
+      const messages = await readMessages(reader, 5)
       expect(messages.map((m) => m.leaderEpoch)).toEqual([epoch, epoch, epoch, epoch, epoch])
       await reader.commitMessages(messages[4]!)
       expect((await committedOffsets(target.bootstrap, groupId, topic, 1)).get(0)).toBe(5n)
@@ -85,7 +78,7 @@ describe.sequential(`KIP-320 leader epochs, against ${targetName}`, () => {
     await produce(target.bootstrap, topic, 10)
     const first = new Reader({ brokers: target.bootstrap, groupId, topic })
     try {
-      const messages = await read(first, 4)
+      const messages = await readMessages(first, 4)
       await first.commitMessages(messages[3]!)
     } finally {
       await first.close()
@@ -93,7 +86,7 @@ describe.sequential(`KIP-320 leader epochs, against ${targetName}`, () => {
     const { keys, socketFactory } = countingSockets()
     const second = new Reader({ brokers: target.bootstrap, groupId, topic, socketFactory })
     try {
-      const next = await read(second, 6)
+      const next = await readMessages(second, 6)
       expect(next.map((m) => valueOf(m))).toEqual(['4', '5', '6', '7', '8', '9'])
       const validated = keys.indexOf(OFFSET_FOR_LEADER_EPOCH)
       expect(validated).toBeGreaterThanOrEqual(0)
@@ -111,7 +104,7 @@ describe.sequential(`KIP-320 leader epochs, against ${targetName}`, () => {
     const { keys, socketFactory } = countingSockets()
     const reader = new Reader({ brokers: target.bootstrap, topic, partition: 0, maxWait: 200, socketFactory })
     try {
-      const head = await read(reader, 10)
+      const head = await readMessages(reader, 10)
       expect(keys).not.toContain(OFFSET_FOR_LEADER_EPOCH)
       const leader = (await leaders(target.bootstrap, topic)).get(0)!
       const to = target.brokerIds.find((b) => b !== leader)!
@@ -119,7 +112,7 @@ describe.sequential(`KIP-320 leader epochs, against ${targetName}`, () => {
       const after = await leaderEpochOf(topic, 0)
       expect(after).toBeGreaterThan(before)
       await produce(target.bootstrap, topic, 10, { from: 10 })
-      const tail = await read(reader, 10)
+      const tail = await readMessages(reader, 10)
       expect([...head, ...tail].map((m) => m.offset)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)))
       expect([...head, ...tail].map((m) => valueOf(m))).toEqual(Array.from({ length: 20 }, (_, i) => String(i)))
       expect(tail.every((m) => m.leaderEpoch === after)).toBe(true)

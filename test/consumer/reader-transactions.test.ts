@@ -19,6 +19,7 @@ import {
   unique,
   waitFor,
   type Target,
+  readMessages,
 } from './helpers.js'
 
 let target: Target
@@ -34,13 +35,6 @@ afterAll(async () => {
 const PARTITIONS = 2
 
 /** Reads `count` messages (bounded by `timeoutMs`). */
-async function read(reader: Reader, count: number, timeoutMs = 30_000): Promise<FetchedMessage[]> {
-  const signal = AbortSignal.timeout(timeoutMs)
-  const out: FetchedMessage[] = []
-  while (out.length < count) out.push(await reader.fetchMessage({ signal }))
-  return out
-}
-
 /** partition → "key=value@offset" in the order read. */
 function byPartition(records: readonly { partition: number; key: string; value: string; offset: number }[]) {
   const out = new Map<number, string[]>()
@@ -109,7 +103,7 @@ describe.sequential(`read_committed against the Java producer, on ${targetName}`
     const groupId = unique('txread-g')
     const reader = new Reader({ brokers: target.bootstrap, groupId, topic, isolationLevel: 'read_committed' })
     try {
-      const messages = await read(reader, visible.length)
+      const messages = await readMessages(reader, visible.length)
       expect(byPartition(fromReader(messages))).toEqual(byPartition(visible))
       // Nothing else arrives (the aborted records are not merely late).
       await expect(reader.fetchMessage({ signal: AbortSignal.timeout(1500) })).rejects.toThrow()
@@ -126,7 +120,7 @@ describe.sequential(`read_committed against the Java producer, on ${targetName}`
     const groupId = unique('txread-part')
     const reader = new Reader({ brokers: target.bootstrap, groupId, topic, isolationLevel: 'read_committed' })
     try {
-      const messages = await read(reader, visible.length)
+      const messages = await readMessages(reader, visible.length)
       const p0 = messages.filter((m) => m.partition === 0)
       for (const [i, m] of p0.entries()) {
         const next = p0[i + 1]
@@ -152,14 +146,14 @@ describe.sequential(`read_committed against the Java producer, on ${targetName}`
       })
       try {
         const want = visible.filter((r) => r.partition === p)
-        expect(byPartition(fromReader(await read(committed, want.length)))).toEqual(byPartition(want))
+        expect(byPartition(fromReader(await readMessages(committed, want.length)))).toEqual(byPartition(want))
         // The position moves past the final marker once it is fetched.
         const end = BigInt(ends.get(p)!)
         const deadline = Date.now() + 10_000
         while (committed.offset < end && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
         expect(committed.offset).toBe(end)
         const all = sent.filter((r) => r.partition === p)
-        expect(byPartition(fromReader(await read(uncommitted, all.length)))).toEqual(byPartition(all))
+        expect(byPartition(fromReader(await readMessages(uncommitted, all.length)))).toEqual(byPartition(all))
       } finally {
         await committed.close()
         await uncommitted.close()
@@ -186,7 +180,7 @@ describe.sequential(`an open transaction holds read_committed readers back, on $
     ])
     const reader = new Reader({ brokers: target.bootstrap, topic, partition: 0, isolationLevel: 'read_committed' })
     try {
-      const [m] = await read(reader, 1, 60_000)
+      const [m] = await readMessages(reader, 1, 60_000)
       // Visible only once the coordinator aborted the open transaction (after its timeout).
       expect(Date.now() - started).toBeGreaterThanOrEqual(3000)
       expect(after[0]!.offset).toBeGreaterThan(open[0]!.offset)

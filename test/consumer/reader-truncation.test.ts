@@ -9,12 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from '../../src/broker/index.js'
 import { KafkaClient } from '../../src/cluster/client.js'
 import { LogTruncatedError } from '../../src/consumer/errors.js'
-import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { FirstOffset } from '../../src/consumer/offsets.js'
 import { DeleteRecords } from '../../src/protocol/messages/index.js'
 import { recorder } from '../helpers/log-recorder.js'
-import { committedLeaderEpochs, produce, unique, valueOf, waitFor } from './helpers.js'
+import { committedLeaderEpochs, produce, unique, valueOf, waitFor, readMessages } from './helpers.js'
 
 let cluster: Cluster
 
@@ -25,13 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop()
 })
-
-async function read(reader: Reader, count: number): Promise<FetchedMessage[]> {
-  const out: FetchedMessage[] = []
-  const signal = AbortSignal.timeout(10_000)
-  while (out.length < count) out.push(await reader.fetchMessage({ signal }))
-  return out
-}
 
 describe('KIP-320 truncation detection', () => {
   it('resumes at the divergence point after an unclean election and reports the lost offsets', async () => {
@@ -51,7 +43,7 @@ describe('KIP-320 truncation detection', () => {
       maxWait: 100,
     })
     try {
-      const first = await read(reader, 4)
+      const first = await readMessages(reader, 4, 10_000)
       expect(first.map(valueOf)).toEqual(['a0', 'a1', 'lost0', 'lost1'])
       expect(first.map((m) => m.leaderEpoch)).toEqual([0, 0, 0, 0])
 
@@ -68,7 +60,7 @@ describe('KIP-320 truncation detection', () => {
       expect([t.topic, t.partition, t.firstLostOffset, t.endLostOffset, t.resumeOffset]).toEqual([topic, 0, 2n, 4n, 2n])
       expect(t.code).toBe('KAFKATS_LOG_TRUNCATED')
       // Reading goes on at the divergence point: the new leader's records, nothing replayed.
-      const after = await read(reader, 2)
+      const after = await readMessages(reader, 2, 10_000)
       expect(after.map((m) => [m.offset, valueOf(m), m.leaderEpoch])).toEqual([
         [2n, 'kept0', p.leaderEpoch],
         [3n, 'kept1', p.leaderEpoch],
@@ -77,7 +69,7 @@ describe('KIP-320 truncation detection', () => {
       // The old leader returns (truncated to the new leader's log); reading goes on.
       await cluster.faults.startBroker(0)
       await produce(cluster.bootstrapServers, topic, 1, { prefix: 'later' })
-      expect((await read(reader, 1)).map(valueOf)).toEqual(['later0'])
+      expect((await readMessages(reader, 1, 10_000)).map(valueOf)).toEqual(['later0'])
     } finally {
       await reader.close()
     }
@@ -95,7 +87,7 @@ describe('KIP-320 truncation detection', () => {
     await produce(cluster.bootstrapServers, topic, 3)
     const reader = new Reader({ brokers: cluster.bootstrapServers, groupId, topic, maxWait: 100 })
     try {
-      const messages = await read(reader, 3)
+      const messages = await readMessages(reader, 3, 10_000)
       expect(messages.map((m) => m.leaderEpoch)).toEqual([2, 2, 2])
       await reader.commitMessages(messages, { signal: AbortSignal.timeout(10_000) })
       expect((await committedLeaderEpochs(cluster.bootstrapServers, groupId, topic, 1)).get(0)).toBe(2)
@@ -115,7 +107,7 @@ describe('KIP-320 truncation detection', () => {
     await produce(cluster.bootstrapServers, topic, 2, { prefix: 'lost' })
     const first = new Reader({ brokers: cluster.bootstrapServers, groupId, topic, maxWait: 100 })
     try {
-      const read4 = await read(first, 4)
+      const read4 = await readMessages(first, 4, 10_000)
       expect(read4.map(valueOf)).toEqual(['a0', 'a1', 'lost0', 'lost1'])
       await first.commitMessages(read4, { signal: AbortSignal.timeout(10_000) })
     } finally {
@@ -135,7 +127,7 @@ describe('KIP-320 truncation detection', () => {
           2n,
           4n,
         ])
-        expect((await read(second, 2)).map(valueOf)).toEqual(['kept0', 'kept1'])
+        expect((await readMessages(second, 2, 10_000)).map(valueOf)).toEqual(['kept0', 'kept1'])
       } finally {
         await second.close()
       }
@@ -152,7 +144,7 @@ describe('KIP-320 truncation detection', () => {
     const logger = recorder()
     const reader = new Reader({ brokers: cluster.bootstrapServers, topic, partition: 0, maxWait: 100, logger })
     try {
-      expect((await read(reader, 5)).map((m) => m.offset)).toEqual([0n, 1n, 2n, 3n, 4n])
+      expect((await readMessages(reader, 5, 10_000)).map((m) => m.offset)).toEqual([0n, 1n, 2n, 3n, 4n])
       // Paused at offset 5 (epoch 0 known); records 5-9 are written and 0-7 deleted meanwhile.
       reader.pause([0])
       await produce(cluster.bootstrapServers, topic, 5, { from: 5 })
@@ -171,7 +163,7 @@ describe('KIP-320 truncation detection', () => {
       // Fetch at 5 is OFFSET_OUT_OF_RANGE; OffsetForLeaderEpoch says epoch 0 ends at 10 (not
       // truncated), so the Reader resets to FirstOffset (now 8), with no truncation report.
       reader.resume([0])
-      const next = await read(reader, 2)
+      const next = await readMessages(reader, 2, 10_000)
       expect(next.map((m) => [m.offset, valueOf(m)])).toEqual([
         [8n, '8'],
         [9n, '9'],

@@ -22,6 +22,7 @@ import {
   unique,
   valueOf,
   type Target,
+  readMessages,
 } from './helpers.js'
 
 let target: Target
@@ -35,13 +36,6 @@ afterAll(async () => {
 })
 
 /** Reads `count` messages (bounded by `timeoutMs`). */
-async function read(reader: Reader, count: number, timeoutMs = 20_000) {
-  const signal = AbortSignal.timeout(timeoutMs)
-  const out = []
-  while (out.length < count) out.push(await reader.fetchMessage({ signal }))
-  return out
-}
-
 describe.sequential(`Reader, direct partition, against ${targetName}`, () => {
   let topic: string
 
@@ -55,7 +49,7 @@ describe.sequential(`Reader, direct partition, against ${targetName}`, () => {
     const reader = new Reader({ brokers: target.bootstrap, topic, partition: 0 })
     try {
       expect(reader.offset).toBe(FirstOffset)
-      const messages = await read(reader, 500)
+      const messages = await readMessages(reader, 500, 20_000)
       expect(messages.map((m) => m.offset)).toEqual(Array.from({ length: 500 }, (_, i) => BigInt(i)))
       expect(messages.map(valueOf)).toEqual(Array.from({ length: 500 }, (_, i) => String(i)))
       expect(messages.every((m) => m.topic === topic && m.partition === 0)).toBe(true)
@@ -79,7 +73,7 @@ describe.sequential(`Reader, direct partition, against ${targetName}`, () => {
       await expect(reader.fetchMessage({ signal: AbortSignal.timeout(1000) })).rejects.toBeInstanceOf(AbortError)
       expect(reader.offset).toBe(500n)
       await produce(target.bootstrap, topic, 5, { from: 500 })
-      const messages = await read(reader, 5)
+      const messages = await readMessages(reader, 5, 20_000)
       expect(messages.map((m) => m.offset)).toEqual([500n, 501n, 502n, 503n, 504n])
     } finally {
       await reader.close()
@@ -89,11 +83,11 @@ describe.sequential(`Reader, direct partition, against ${targetName}`, () => {
   it('seeks, setOffset and setOffsetAt move the position; what was fetched ahead is dropped', async () => {
     const reader = new Reader({ brokers: target.bootstrap, topic, partition: 0 })
     try {
-      await read(reader, 10)
+      await readMessages(reader, 10, 20_000)
       reader.seek(0, 200n)
-      expect((await read(reader, 1))[0]!.offset).toBe(200n)
+      expect((await readMessages(reader, 1, 20_000))[0]!.offset).toBe(200n)
       reader.setOffset(FirstOffset)
-      expect((await read(reader, 1))[0]!.offset).toBe(0n)
+      expect((await readMessages(reader, 1, 20_000))[0]!.offset).toBe(0n)
       reader.seek(0, LastOffset)
       await expect(reader.fetchMessage({ signal: AbortSignal.timeout(700) })).rejects.toBeInstanceOf(AbortError)
       expect(reader.offset).toBe(505n)
@@ -105,7 +99,7 @@ describe.sequential(`Reader, direct partition, against ${targetName}`, () => {
       await produce(target.bootstrap, topic, 3, { from: 505, prefix: 'late-' })
       await reader.setOffsetAt(new Date(mark), { signal: AbortSignal.timeout(10_000) })
       expect(reader.offset).toBe(505n)
-      expect((await read(reader, 3)).map(valueOf)).toEqual(['late-505', 'late-506', 'late-507'])
+      expect((await readMessages(reader, 3, 20_000)).map(valueOf)).toEqual(['late-505', 'late-506', 'late-507'])
       // A time after everything: the end.
       await reader.setOffsetAt(Date.now() + 60_000)
       expect(reader.offset).toBe(508n)
@@ -119,13 +113,13 @@ describe.sequential(`Reader, direct partition, against ${targetName}`, () => {
   it('pause stops a partition without losing anything; resume continues from the position', async () => {
     const reader = new Reader({ brokers: target.bootstrap, topic, partition: 0 })
     try {
-      const first = await read(reader, 100)
+      const first = await readMessages(reader, 100, 20_000)
       reader.pause([0])
       expect(reader.paused()).toEqual([{ topic, partition: 0 }])
       await expect(reader.fetchMessage({ signal: AbortSignal.timeout(800) })).rejects.toBeInstanceOf(AbortError)
       reader.resume([0])
       expect(reader.paused()).toEqual([])
-      const next = await read(reader, 50)
+      const next = await readMessages(reader, 50, 20_000)
       expect(next[0]!.offset).toBe(first[first.length - 1]!.offset + 1n)
       expect(next.map((m) => m.offset)).toEqual(Array.from({ length: 50 }, (_, i) => 100n + BigInt(i)))
     } finally {
@@ -168,7 +162,7 @@ describe.sequential(`Reader, direct partition, against ${targetName}`, () => {
   it('refuses commits without a group', async () => {
     const reader = new Reader({ brokers: target.bootstrap, topic, partition: 0 })
     try {
-      const [m] = await read(reader, 1)
+      const [m] = await readMessages(reader, 1, 20_000)
       await expect(reader.commitMessages(m!)).rejects.toBeInstanceOf(ReaderStateError)
     } finally {
       await reader.close()
@@ -201,7 +195,7 @@ describe.sequential(`Reader data path against ${targetName}`, () => {
       await produce(target.bootstrap, topic, 2000, { compression, valueBytes: 50 })
       const reader = new Reader({ brokers: target.bootstrap, topic })
       try {
-        const messages = await read(reader, 2000)
+        const messages = await readMessages(reader, 2000, 20_000)
         expect(messages.map((m) => m.offset)).toEqual(Array.from({ length: 2000 }, (_, i) => BigInt(i)))
         expect(valueOf(messages[1999]!)).toBe('1999' + '.'.repeat(50))
       } finally {
@@ -255,7 +249,7 @@ describe.sequential(`Reader in a group, basics, against ${targetName}`, () => {
     const config = { brokers: target.bootstrap, groupId, topic, sessionTimeout: 10_000 }
 
     const first = new Reader(config)
-    const read1 = await read(first, 120)
+    const read1 = await readMessages(first, 120, 20_000)
     await first.commitMessages(...read1)
     await first.close()
     const committed = await committedOffsets(target.bootstrap, groupId, topic, 3)
@@ -268,7 +262,7 @@ describe.sequential(`Reader in a group, basics, against ${targetName}`, () => {
 
     const second = new Reader(config)
     try {
-      const read2 = await read(second, 300 - 120)
+      const read2 = await readMessages(second, 300 - 120, 20_000)
       const all = [...read1, ...read2].map(valueOf).sort((a, b) => Number(a) - Number(b))
       expect(all).toEqual(Array.from({ length: 300 }, (_, i) => String(i)))
       await expect(second.fetchMessage({ signal: AbortSignal.timeout(500) })).rejects.toBeInstanceOf(AbortError)
@@ -313,7 +307,7 @@ describe.sequential(`Reader in a group, basics, against ${targetName}`, () => {
     await produce(target.bootstrap, topic, 20)
     const reader = new Reader({ brokers: target.bootstrap, groupId, topic })
     try {
-      const messages = await read(reader, 20)
+      const messages = await readMessages(reader, 20, 20_000)
       await reader.commitMessages(messages[15]!)
       // Lower: refused ('rewind'), nothing sent.
       await expect(reader.commitMessages(messages[3]!)).rejects.toMatchObject({ reason: 'rewind' })
@@ -334,7 +328,7 @@ describe.sequential(`Reader in a group, basics, against ${targetName}`, () => {
     await commitAsAdmin(target.bootstrap, groupId, topic, new Map([[0, 1_000_000n]]))
     const reader = new Reader({ brokers: target.bootstrap, groupId, topic, startOffset: FirstOffset })
     try {
-      const messages = await read(reader, 10)
+      const messages = await readMessages(reader, 10, 20_000)
       expect(messages.map((m) => m.offset)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i)))
     } finally {
       await reader.close()
@@ -358,7 +352,7 @@ describe.sequential(`Reader in a group, basics, against ${targetName}`, () => {
       const writer = new Writer({ brokers: target.bootstrap, topic })
       await writer.writeMessages(Array.from({ length: 9 }, (_, i) => ({ value: `new-${i}` })))
       await writer.close()
-      const messages = await read(reader, 9)
+      const messages = await readMessages(reader, 9, 20_000)
       expect(messages.map(valueOf).sort()).toEqual(Array.from({ length: 9 }, (_, i) => `new-${i}`))
     } finally {
       await reader.close()

@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { ErrorCode } from '../../src/protocol/error-codes.js'
-import { KafkaStreams, Serdes, StreamsBuilder, type StreamsConfig, type StreamsState } from '../../src/streams/index.js'
+import { KafkaStreams, Serdes, StreamsBuilder, type StreamsConfig } from '../../src/streams/index.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
-import { readUntil, writeInput, type Out } from './helpers/cluster.js'
+import { counts, reach, readUntil, total, writeInput, type Out } from './helpers/cluster.js'
 import { wordCount } from './helpers/wordcount.js'
 
 let target: Target
@@ -27,30 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target?.stop()
 })
-
-function reach(app: KafkaStreams, state: StreamsState, timeoutMs = 60_000): Promise<void> {
-  if (app.state === state) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ${state} after ${timeoutMs} ms (${app.state})`)), timeoutMs)
-    app.onStateChange((next) => {
-      if (next === state) {
-        clearTimeout(timer)
-        resolve()
-      } else if (next === 'ERROR') {
-        clearTimeout(timer)
-        reject(new Error('application failed', { cause: app.error }))
-      }
-    })
-  })
-}
-
-function counts(lines: string[]): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const l of lines) for (const w of l.toLowerCase().split(/\W+/)) if (w !== '') out.set(w, (out.get(w) ?? 0) + 1)
-  return out
-}
-
-const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
 
 /** Each key's values in the order read (one key lives in one partition: offset order). */
 function updates(records: Out[]): Map<string, number[]> {

@@ -21,10 +21,9 @@ import {
   TimeWindows,
   TopologyError,
   WindowedSerdes,
-  type StreamsState,
 } from '../../src/streams/index.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
-import { lastValues, readUntil, writeInput } from './helpers/cluster.js'
+import { counts, lastValues, reach, readUntil, total, writeInput } from './helpers/cluster.js'
 import { wordCount } from './helpers/wordcount.js'
 
 const S = Serdes.String
@@ -38,31 +37,7 @@ afterAll(async () => {
   await target?.stop()
 })
 
-/** Resolves when the application reaches `state` (rejects on ERROR or after the timeout). */
-function reach(app: KafkaStreams, state: StreamsState, timeoutMs = 30_000): Promise<void> {
-  if (app.state === state) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ${state} after ${timeoutMs} ms (${app.state})`)), timeoutMs)
-    app.onStateChange((next) => {
-      if (next === state) {
-        clearTimeout(timer)
-        resolve()
-      } else if (next === 'ERROR') {
-        clearTimeout(timer)
-        reject(new Error('application failed', { cause: app.error }))
-      }
-    })
-  })
-}
-
-function counts(lines: string[]): Map<string, number> {
-  const out = new Map<string, number>()
-  for (const l of lines) for (const w of l.toLowerCase().split(/\W+/)) if (w !== '') out.set(w, (out.get(w) ?? 0) + 1)
-  return out
-}
-
 const long = (b: Buffer): number => Number(b.readBigInt64BE(0))
-const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
 
 describe(`KafkaStreams on ${targetName}`, () => {
   it('counts words end to end, creates its internal topics, answers queries, reports its states', async () => {

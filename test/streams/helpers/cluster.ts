@@ -6,6 +6,7 @@ import { Reader } from '../../../src/consumer/reader.js'
 import { Writer } from '../../../src/producer/writer.js'
 import { Murmur2Balancer } from '../../../src/producer/balancers.js'
 import { unique } from '../../consumer/helpers.js'
+import type { KafkaStreams, StreamsState } from '../../../src/streams/index.js'
 
 export interface Out {
   key: Buffer | null
@@ -71,3 +72,29 @@ export function lastValues<V>(records: Out[], value: (b: Buffer) => V): Map<stri
   }
   return out
 }
+
+/** Resolves when the application reaches `state` (rejects on ERROR or after the timeout). */
+export function reach(app: KafkaStreams, state: StreamsState, timeoutMs = 60_000): Promise<void> {
+  if (app.state === state) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ${state} after ${timeoutMs} ms (${app.state})`)), timeoutMs)
+    app.onStateChange((next) => {
+      if (next === state) {
+        clearTimeout(timer)
+        resolve()
+      } else if (next === 'ERROR') {
+        clearTimeout(timer)
+        reject(new Error('application failed', { cause: app.error }))
+      }
+    })
+  })
+}
+
+/** Word counts of `lines`, split as the word-count topologies split them. */
+export function counts(lines: string[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const l of lines) for (const w of l.toLowerCase().split(/\W+/)) if (w !== '') out.set(w, (out.get(w) ?? 0) + 1)
+  return out
+}
+
+export const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
