@@ -191,6 +191,8 @@ export class KafkaStreams {
     const old = this.#state
     if (old === next) return
     this.#state = next
+    // As Kafka Streams logs its transitions: where an instance stood is the first question about a stall.
+    this.#config.logger?.info({ from: old, to: next }, 'kafkats/streams: state transition')
     for (const l of this.#listeners) {
       try {
         l(next, old)
@@ -446,6 +448,7 @@ export class KafkaStreams {
       const sub = this.#topicSub.get(p.topic)
       if (sub !== undefined) ids.add(`${sub}_${p.partition}`)
     }
+    this.#config.logger?.info({ tasks: [...ids], running: [...this.#tasks.keys()] }, 'kafkats/streams: tasks assigned')
     for (const id of ids) {
       if (this.#tasks.has(id)) continue
       const [subId, partition] = id.split('_').map(Number) as [number, number]
@@ -476,6 +479,7 @@ export class KafkaStreams {
       if (!reuse) kept?.close?.()
       const store = reuse ? kept : spec.supplier(name, id)
       if (spec.logged) {
+        const started = Date.now()
         const r = await restoreStore(
           this.#clientConfig(),
           this.#config.logger,
@@ -486,6 +490,18 @@ export class KafkaStreams {
           reuse ? from : undefined,
         )
         this.#metrics.restored += r.records
+        this.#config.logger?.info(
+          {
+            task: id,
+            changelog,
+            partition,
+            from: reuse ? from : 'start',
+            records: r.records,
+            endOffset: r.endOffset,
+            ms: Date.now() - started,
+          },
+          'kafkats/streams: store restored',
+        )
         this.#changelogNext.set(key, r.endOffset)
       }
       stores.set(name, store)
@@ -514,6 +530,7 @@ export class KafkaStreams {
       const sub = this.#topicSub.get(p.topic)
       if (sub !== undefined) ids.add(`${sub}_${p.partition}`)
     }
+    this.#config.logger?.info({ tasks: [...ids], commit }, 'kafkats/streams: tasks revoked')
     const revoked = (m: FetchedMessage): boolean => ids.has(`${this.#topicSub.get(m.topic)}_${m.partition}`)
     if (commit) {
       await this.#commit(revoked)

@@ -11,6 +11,8 @@ import type { BytesStore } from './stores.js'
 
 /** How long one restore fetch waits before checking whether only markers are left. */
 const POLL_MS = 100
+/** A restore still short of its end offset after this long says where it stands (and again as often). */
+const SLOW_MS = 10_000
 
 export interface RestoreResult {
   records: number
@@ -44,7 +46,16 @@ export async function restoreStore(
       next = from
       if (next < endOffset) reader.setOffset(from)
     }
+    const started = Date.now()
+    let reported = started
     while (next < endOffset) {
+      if (Date.now() - reported >= SLOW_MS) {
+        reported = Date.now()
+        logger?.warn(
+          { topic, partition, next, endOffset, records, ms: reported - started },
+          'kafkats/streams: restoring a store is taking long',
+        )
+      }
       let batch
       try {
         batch = await reader.fetchBatch({ signal: AbortSignal.any([signal, AbortSignal.timeout(POLL_MS)]) })

@@ -6,6 +6,8 @@ export interface Line {
   level: string
   fields: LogFields
   message: string
+  /** When it was logged (epoch ms). */
+  at: number
 }
 
 /** A pino-shaped logger that records every call, bindings merged in. */
@@ -15,8 +17,8 @@ export function recorder(lines: Line[] = [], bindings: LogFields = {}): Logger &
     (a: LogFields | string, b?: string): void => {
       lines.push(
         typeof a === 'string'
-          ? { level, fields: { ...bindings }, message: a }
-          : { level, fields: { ...bindings, ...a }, message: b ?? '' },
+          ? { level, fields: { ...bindings }, message: a, at: Date.now() }
+          : { level, fields: { ...bindings, ...a }, message: b ?? '', at: Date.now() },
       )
     }
   return {

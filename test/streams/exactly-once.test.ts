@@ -17,6 +17,7 @@ import { KafkaStreams, Serdes, StreamsBuilder, type StreamsConfig } from '../../
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
 import { counts, reach, readUntil, total, writeInput, type Out } from './helpers/cluster.js'
 import { wordCount } from './helpers/wordcount.js'
+import { recorder, type Line } from '../helpers/log-recorder.js'
 
 let target: Target
 
@@ -94,8 +95,11 @@ describe(`KafkaStreams exactly_once_v2 on ${targetName}`, () => {
     const appId = unique('eos-reb')
     await createTopic(target.bootstrap, input, 4)
     await createTopic(target.bootstrap, output, 4)
-    const a = new KafkaStreams(wordCount(input, output), eos(appId, { sessionTimeout: 10_000 }))
-    const b = new KafkaStreams(wordCount(input, output), eos(appId, { sessionTimeout: 10_000 }))
+    // Each instance's log (its transitions, assignments, restores, its clients' warnings): a stall prints it.
+    const logA = recorder()
+    const logB = recorder()
+    const a = new KafkaStreams(wordCount(input, output), eos(appId, { sessionTimeout: 10_000, logger: logA }))
+    const b = new KafkaStreams(wordCount(input, output), eos(appId, { sessionTimeout: 10_000, logger: logB }))
     const batches = [lines(40, 'f'), lines(60, 'g'), lines(60, 'h'), lines(40, 'i')]
     const write = (n: number): Promise<void> =>
       writeInput(
@@ -121,9 +125,16 @@ describe(`KafkaStreams exactly_once_v2 on ${targetName}`, () => {
     // can take tens of seconds; a stall says where each instance stood.
     const records = await readUntil(target.bootstrap, output, (r) => r.length >= total(truth), 100_000).catch(
       (err: unknown) => {
-        const where = (name: string, app: KafkaStreams): string =>
-          `${name}: ${app.state}${app.error !== undefined ? ` (${String(app.error)})` : ''} ${JSON.stringify(app.metrics())}`
-        throw new Error(`${String(err)}; ${where('a', a)}; ${where('b', b)}`, { cause: err })
+        const where = (name: string, app: KafkaStreams, log: Line[]): string =>
+          `${name}: ${app.state}${app.error !== undefined ? ` (${String(app.error)})` : ''} ${JSON.stringify(app.metrics())}\n` +
+          log
+            .slice(-40)
+            .map(
+              (l) =>
+                `  ${l.at} ${l.level} ${l.message} ${JSON.stringify(l.fields, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+            )
+            .join('\n')
+        throw new Error(`${String(err)}\n${where('a', a, logA.lines)}\n${where('b', b, logB.lines)}`, { cause: err })
       },
     )
     expectExact(records, truth)
