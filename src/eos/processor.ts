@@ -133,7 +133,14 @@ export class TransactionalProcessor {
 
   async #transact(batch: MessageBatch, group: GroupMetadata, handler: BatchHandler): Promise<BatchOutcome> {
     const writer = this.#writer
-    await writer.beginTransaction()
+    try {
+      await writer.beginTransaction()
+    } catch (err) {
+      // Not processed: the batch must be read again (after a retry, or by the partition's next owner).
+      this.#scheduleRewind(batch)
+      await this.#rewind().catch(() => undefined)
+      throw err
+    }
     let handled = false
     try {
       await handler(batch, writer.writeMessages.bind(writer) as Send)
@@ -171,10 +178,7 @@ export class TransactionalProcessor {
   /** Aborts the open transaction and moves the batch's partition back to its committed offset. */
   async #abort(batch: MessageBatch): Promise<void> {
     this.#stats.aborted++
-    this.#rewinds.set(`${batch.topic}\u0000${batch.partition}`, {
-      tp: { topic: batch.topic, partition: batch.partition },
-      fallback: batch.messages[0]!.offset,
-    })
+    this.#scheduleRewind(batch)
     try {
       await this.#writer.abortTransaction()
       this.#abortPending = false
@@ -207,6 +211,13 @@ export class TransactionalProcessor {
       this.#abortPending = false
     }
     await this.#rewind()
+  }
+
+  #scheduleRewind(batch: MessageBatch): void {
+    this.#rewinds.set(`${batch.topic}\u0000${batch.partition}`, {
+      tp: { topic: batch.topic, partition: batch.partition },
+      fallback: batch.messages[0]!.offset,
+    })
   }
 
   async #rewind(): Promise<void> {

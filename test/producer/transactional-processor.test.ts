@@ -117,8 +117,20 @@ describe.sequential(`TransactionalProcessor on ${targetName}`, () => {
     await produce(target.bootstrap, name, 1, { prefix: 'in' })
     const plain = new Writer({ brokers: target.bootstrap, topic: name })
     closers.push(plain)
-    const p = new TransactionalProcessor({ reader: reader(name, unique('eos-config')), writer: plain })
+    const r = reader(name, unique('eos-config'))
+    const p = new TransactionalProcessor({ reader: r, writer: plain })
     await expect(p.processBatch(() => undefined)).rejects.toThrow(TransactionStateError)
+    // The batch it fetched was not lost: the Reader was moved back, so it is read again.
+    const q = new TransactionalProcessor({ reader: r, writer: tx })
+    const seen: string[] = []
+    const outcome = await q.processBatch(
+      (batch) => {
+        seen.push(...batch.messages.map((m) => m.value?.toString() ?? ''))
+      },
+      { signal: AbortSignal.timeout(20_000) },
+    )
+    expect(outcome).toBe('committed')
+    expect(seen).toEqual(['in0'])
   })
 
   it('transforms every input record exactly once and commits the input offsets with the outputs', async () => {
