@@ -2,7 +2,7 @@
 // `node --import tsx` so the test can kill -9 it. A TransactionalProcessor reads `input` in the
 // group and writes `out-<value>` per record to `output`; after each batch it prints
 // {"records": N, "outcome": "committed" | "rebalanced"} (stats since this start), so the test
-// knows it is making progress. Each start uses the same transactionalId and groupInstanceId: the
+// knows it is making progress, and {"sent": n} once a batch's outputs are written (transaction open). Each start uses the same transactionalId and groupInstanceId: the
 // new instance fences the killed one's transaction (aborted by InitProducerId) and takes its
 // place in the group without waiting for its session to expire.
 // Arguments (JSON in argv[2]): see CrashChildArgs. SIGTERM closes and exits 0.
@@ -51,6 +51,8 @@ try {
       .processBatch(
         async (batch, send) => {
           await send(batch.messages.map((m) => ({ key: m.key, value: `out-${m.value?.toString() ?? ''}` })))
+          // Acknowledged, so in the log: a kill from here on leaves them to be aborted.
+          console.log(JSON.stringify({ sent: batch.messages.length }))
           await new Promise((r) => setTimeout(r, args.workMs))
         },
         { signal: stop.signal },

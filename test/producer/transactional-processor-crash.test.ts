@@ -3,8 +3,8 @@
 // TransactionalProcessor) is killed with SIGKILL several times at random moments while input
 // flows, and restarted each time with the same transactionalId; an independent read_committed
 // consumer (kcat, librdkafka) of the output then finds every input record transformed exactly
-// once: no loss, no duplicate. The child spends most of its time in open transactions with their
-// outputs written, so kills leave aborted outputs in the log (checked: the log holds more). The kill moments come from a seed printed with any failure.
+// once: no loss, no duplicate. Every second kill comes right after a batch's outputs were written,
+// inside its open transaction, so the log holds aborted outputs too (checked). The kill moments come from a seed printed with any failure.
 
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
@@ -53,6 +53,8 @@ function random(seed: number): () => number {
 interface Run {
   child: ChildProcess
   records: number
+  /** Batches whose outputs were written (their transaction then open). */
+  sent: number
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   stderr: string
 }
@@ -62,6 +64,7 @@ function startChild(args: CrashChildArgs): Run {
   const run: Run = {
     child,
     records: 0,
+    sent: 0,
     stderr: '',
     exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
   }
@@ -70,7 +73,12 @@ function startChild(args: CrashChildArgs): Run {
     pending += chunk.toString()
     const lines = pending.split('\n')
     pending = lines.pop()!
-    for (const line of lines) if (line.startsWith('{')) run.records = (JSON.parse(line) as { records: number }).records
+    for (const line of lines) {
+      if (!line.startsWith('{')) continue
+      const event = JSON.parse(line) as { records?: number; sent?: number }
+      if (event.records !== undefined) run.records = event.records
+      if (event.sent !== undefined) run.sent++
+    }
   })
   child.stderr!.on('data', (chunk: Buffer) => (run.stderr = (run.stderr + chunk.toString()).slice(-8000)))
   return run
@@ -116,11 +124,16 @@ describe.sequential(`TransactionalProcessor crash test on ${targetName}`, () => 
         expect(run.child.exitCode, `run ${k} exited by itself:\n${run.stderr}`).toBeNull()
         const delay = Math.floor(rand() * 1500)
         await new Promise((r) => setTimeout(r, delay))
+        // Every second kill waits for the next batch's outputs to be written: a kill inside an
+        // open transaction for sure (the others land wherever the random moment falls).
+        const sent = run.sent
+        if (k % 2 === 1)
+          await waitFor(() => run.sent > sent || run.child.exitCode !== null, 30_000, `run ${k} to write`)
         expect(run.child.exitCode, `run ${k} exited by itself:\n${run.stderr}`).toBeNull()
         run.child.kill('SIGKILL')
         const end = await run.exited
         expect(end.signal).toBe('SIGKILL')
-        kills.push(`kill ${k + 1} after ${run.records} records and ${delay} ms`)
+        kills.push(`kill ${k + 1} after ${run.records} records and ${delay} ms${k % 2 === 1 ? ' + a write' : ''}`)
         run = startChild(args)
       }
       feeding = false
