@@ -85,6 +85,17 @@ export {
   type TopicPartitionOffset,
 } from './consumer/errors.js'
 
+// Exactly-once processing (a group Reader and a transactional Writer)
+export {
+  TransactionalProcessor,
+  type BatchHandler,
+  type BatchOutcome,
+  type ProcessOptions,
+  type Send,
+  type TransactionalProcessorConfig,
+  type TransactionalProcessorStats,
+} from './eos/processor.js'
+
 // Admin
 export { Admin, type AdminConfig } from './admin/admin.js'
 export { AdminBatchError, GroupNotEmptyError } from './admin/errors.js'

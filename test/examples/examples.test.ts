@@ -26,6 +26,8 @@ const expected: Record<string, RegExp> = {
   'consumer-group.ts': /read 20 messages/,
   'consumer-manual-commit.ts': /processed /,
   'transactions.ts': /transformed 20 messages; the output holds 20 \(20 distinct keys\)/,
+  'transactional-processor.ts':
+    /a batch failed and was rewound: pricing service unavailable\n20 orders priced in \d+ transactions? \(1 aborted\)\nthe output holds 20 results \(20 distinct orders\)/,
   'streams-wordcount.ts':
     /"the" counted 4 times \(store query\)\n15 count updates; final: brown=1 dog=2 fox=2 jumps=1 lazy=1 over=1 quick=1 runs=1 sleeps=1 the=4/,
   'streams-windowed.ts':
