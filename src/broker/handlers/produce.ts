@@ -46,6 +46,9 @@ interface Appended {
   response: PartitionResponse
   /** The offset the high watermark must pass for acks=-1. */
   requiredOffset: number
+  /** What BytesInPerSec and MessagesInPerSec count: the records' size and record count. */
+  bytes: number
+  records: number
 }
 
 const MAGIC_OFFSET = 16
@@ -237,7 +240,16 @@ async function appendPartition(
       logAppendTimeMs: BigInt(check.batch.timestamp),
       logStartOffset: BigInt(p.logStartOffset),
     }
-    return { response, appended: { partition: p, response, requiredOffset: check.batch.lastOffset + 1 } }
+    return {
+      response,
+      appended: {
+        partition: p,
+        response,
+        requiredOffset: check.batch.lastOffset + 1,
+        bytes: data.length,
+        records: h.recordCount,
+      },
+    }
   }
 
   // 8. Append (a private copy: the request buffer may be a view of a larger socket chunk).
@@ -255,7 +267,16 @@ async function appendPartition(
     logAppendTimeMs: logAppendTime ? BigInt(now) : -1n,
     logStartOffset: BigInt(p.logStartOffset),
   }
-  return { response, appended: { partition: p, response, requiredOffset: stored.lastOffset + 1 } }
+  return {
+    response,
+    appended: {
+      partition: p,
+      response,
+      requiredOffset: stored.lastOffset + 1,
+      bytes: data.length,
+      records: h.recordCount,
+    },
+  }
 }
 
 export const produceHandler = defineHandler({
@@ -277,6 +298,9 @@ export const produceHandler = defineHandler({
           continue
         }
         const { response, appended } = await appendPartition(ctx, req, t.name, pd.index, pd.records, endpoints)
+        // Partitions of unknown topics never reach Kafka's replica manager: not counted.
+        if (cluster.topics.get(t.name) !== undefined)
+          ctx.broker.metricsRecorder.produced(t.name, response.errorCode ?? 0, appended)
         if (response.errorCode !== 0) anyError = true
         partitionResponses.push(response)
         if (appended !== undefined && req.acks === -1) waits.push(appended)
