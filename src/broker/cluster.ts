@@ -55,6 +55,9 @@ export class Cluster {
       now: () => Date.now(),
       topicDefault: (name) => this.dynamicTopicDefaults.get(name) ?? this.options.topicDefaults[name],
       onIsrChange: (p, before, after) => this.countIsrChange(p.leader, before, after),
+      onTopicDeleted: (name) => {
+        for (const b of this.brokers) b.metricsRecorder.removeTopic(name)
+      },
       ...(journal !== undefined ? { journal } : {}),
     }
     this.topics = new TopicRegistry(env, () => this.brokers.map((b) => b.id))

@@ -151,6 +151,11 @@ export class BrokerMetrics {
     this.all.meters[name].mark(n)
   }
 
+  /** A deleted topic's meters go (Kafka's BrokerTopicStats.removeMetrics); the totals keep its counts. */
+  removeTopic(topic: string): void {
+    this.topics.delete(topic)
+  }
+
   /** One partition of a Produce request on an existing topic: its error code, and what was appended. */
   produced(topic: string, errorCode: number, appended?: { bytes: number; records: number }): void {
     this.mark(topic, 'TotalProduceRequestsPerSec')

@@ -36,6 +36,8 @@ export interface ReplicaEnv {
   readonly journal?: Journal
   /** Told of every ISR change after creation (the leader's IsrShrinksPerSec/IsrExpandsPerSec). */
   onIsrChange?(partition: Partition, before: readonly number[], after: readonly number[]): void
+  /** Told when a topic is deleted (its per-topic metrics go with it). */
+  onTopicDeleted?(name: string): void
 }
 
 export class Topic {
@@ -569,6 +571,7 @@ export class TopicRegistry {
       this.env.journal?.removeLog(topic.id, p.index)
       p.notify()
     }
+    this.env.onTopicDeleted?.(topic.name)
   }
 
   /** Restores a topic (from a data dir) with its id, configs and replica lists. */

@@ -7,8 +7,10 @@
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from '../../src/broker/index.js'
+import { ZERO_UUID } from '../../src/protocol/api.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { Fetch } from '../../src/protocol/messages/fetch.js'
+import { DeleteTopics } from '../../src/protocol/messages/delete-topics.js'
 import { Metadata } from '../../src/protocol/messages/metadata.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
 import { makeBatch, TestClient, waitFor } from './helpers.js'
@@ -191,6 +193,23 @@ describe('broker metrics', () => {
       await cluster.faults.startBroker(2)
     }
     expect(cluster.metrics().OfflinePartitionsCount).toBe(0)
+  })
+
+  it('drops a deleted topic’s metrics (as Kafka’s BrokerTopicStats.removeMetrics), keeping the totals', async () => {
+    cluster.createTopic('m-deleted', { partitions: 1, replicationFactor: 1 })
+    const c = await connect(leaderOf('m-deleted'))
+    await c.send(Produce, 11, {
+      acks: 1,
+      timeoutMs: 2000,
+      topicData: [{ name: 'm-deleted', partitionData: [{ index: 0, records: await makeBatch(3) }] }],
+    })
+    expect(cluster.metrics().BrokerTopicMetrics.topics['m-deleted']?.MessagesInPerSec.count).toBe(3)
+    const total = cluster.metrics().BrokerTopicMetrics.MessagesInPerSec.count
+    const res = await c.send(DeleteTopics, 6, { topics: [{ name: 'm-deleted', topicId: ZERO_UUID }], timeoutMs: 5000 })
+    expect(res.responses[0]!.errorCode).toBe(0)
+    const m = cluster.metrics()
+    expect(m.BrokerTopicMetrics.topics['m-deleted']).toBeUndefined()
+    expect(m.BrokerTopicMetrics.MessagesInPerSec.count).toBe(total)
   })
 
   it('counts a stopped follower leaving the ISR and rejoining it', async () => {
