@@ -39,20 +39,21 @@ export class Meter {
     this.lastTick = this.started
   }
 
-  mark(n = 1): void {
-    this.tickIfNecessary()
+  /** Counts `n` events; `now` lets a caller marking several meters read the clock once. */
+  mark(n = 1, now = this.clock()): void {
+    this.tickIfNecessary(now)
     this.count += n
     this.uncounted += n
   }
 
   snapshot(): MeterSnapshot {
-    this.tickIfNecessary()
-    const elapsed = (this.clock() - this.started) / 1000
+    const now = this.clock()
+    this.tickIfNecessary(now)
+    const elapsed = (now - this.started) / 1000
     return { count: this.count, oneMinuteRate: this.rate, meanRate: elapsed > 0 ? this.count / elapsed : 0 }
   }
 
-  private tickIfNecessary(): void {
-    const now = this.clock()
+  private tickIfNecessary(now: number): void {
     const age = now - this.lastTick
     if (age <= TICK_MS) return
     const ticks = Math.floor(age / TICK_MS)

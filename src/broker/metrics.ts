@@ -141,14 +141,18 @@ export class BrokerMetrics {
     this.isrExpands = new Meter(clock)
   }
 
-  private mark(topic: string, name: TopicMeterName, n = 1): void {
+  private topic(topic: string): TopicMeters {
     let t = this.topics.get(topic)
     if (t === undefined) {
       t = new TopicMeters(this.clock)
       this.topics.set(topic, t)
     }
-    t.meters[name].mark(n)
-    this.all.meters[name].mark(n)
+    return t
+  }
+
+  private mark(t: TopicMeters, name: TopicMeterName, n: number, now: number): void {
+    t.meters[name].mark(n, now)
+    this.all.meters[name].mark(n, now)
   }
 
   /** A deleted topic's meters go (Kafka's BrokerTopicStats.removeMetrics); the totals keep its counts. */
@@ -158,19 +162,23 @@ export class BrokerMetrics {
 
   /** One partition of a Produce request on an existing topic: its error code, and what was appended. */
   produced(topic: string, errorCode: number, appended?: { bytes: number; records: number }): void {
-    this.mark(topic, 'TotalProduceRequestsPerSec')
-    if (errorCode !== 0 && !EXPECTED_PRODUCE_ERRORS.has(errorCode)) this.mark(topic, 'FailedProduceRequestsPerSec')
+    const t = this.topic(topic)
+    const now = this.clock()
+    this.mark(t, 'TotalProduceRequestsPerSec', 1, now)
+    if (errorCode !== 0 && !EXPECTED_PRODUCE_ERRORS.has(errorCode)) this.mark(t, 'FailedProduceRequestsPerSec', 1, now)
     if (appended !== undefined) {
-      this.mark(topic, 'BytesInPerSec', appended.bytes)
-      this.mark(topic, 'MessagesInPerSec', appended.records)
+      this.mark(t, 'BytesInPerSec', appended.bytes, now)
+      this.mark(t, 'MessagesInPerSec', appended.records, now)
     }
   }
 
   /** One partition of a Fetch response being sent: its error code and record bytes. */
   fetched(topic: string, errorCode: number, bytes: number): void {
-    this.mark(topic, 'TotalFetchRequestsPerSec')
-    if (errorCode !== 0 && !EXPECTED_FETCH_ERRORS.has(errorCode)) this.mark(topic, 'FailedFetchRequestsPerSec')
-    if (bytes > 0) this.mark(topic, 'BytesOutPerSec', bytes)
+    const t = this.topic(topic)
+    const now = this.clock()
+    this.mark(t, 'TotalFetchRequestsPerSec', 1, now)
+    if (errorCode !== 0 && !EXPECTED_FETCH_ERRORS.has(errorCode)) this.mark(t, 'FailedFetchRequestsPerSec', 1, now)
+    if (bytes > 0) this.mark(t, 'BytesOutPerSec', bytes, now)
   }
 
   /** A request handled: its name (Kafka's ApiKeys name), version and total time. */
