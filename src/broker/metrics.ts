@@ -160,7 +160,7 @@ export class BrokerMetrics {
     this.topics.delete(topic)
   }
 
-  /** One partition of a Produce request on an existing topic: its error code, and what was appended. */
+  /** One partition of a Produce request (an existing partition): its error code, and what was appended. */
   produced(topic: string, errorCode: number, appended?: { bytes: number; records: number }): void {
     const t = this.topic(topic)
     const now = this.clock()

@@ -373,8 +373,8 @@ export const fetchHandler = defineHandler({
     // Group partitions by topic, keeping order; in an incremental response only partitions with news.
     const topics: { topic: string; topicId: string; partitions: PartitionData[] }[] = []
     for (const o of outcomes) {
-      // BrokerTopicMetrics, per partition read for this response (topics that exist).
-      if (cluster.topics.get(o.target.topic) !== undefined)
+      // BrokerTopicMetrics, per partition read for this response (partitions that exist).
+      if (cluster.topics.partition(o.target.topic, o.target.partition) !== undefined)
         ctx.broker.metricsRecorder.fetched(o.target.topic, o.data.errorCode, o.bytes)
       if (!mustInclude(o, incremental)) continue
       if (incremental && session !== undefined && o.bytes > 0) session.rotateToEnd(o.target.key)
