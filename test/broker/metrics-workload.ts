@@ -95,10 +95,14 @@ export async function runMetricsWorkload(address: string, prefix: string): Promi
       const data = res.responses[0]!.partitions[0]!
       steps.fetchedBytes!.push(data.records?.length ?? 0)
       steps.highWatermark!.push(Number(data.highWatermark))
+      steps.lastStableOffset!.push(Number(data.lastStableOffset))
+      steps.logStartOffset!.push(Number(data.logStartOffset))
       return data.errorCode
     }
     steps.fetchedBytes = []
     steps.highWatermark = []
+    steps.lastStableOffset = []
+    steps.logStartOffset = []
     steps.fetch = [await fetch(0n), await fetch(10n), await fetch(1000n)]
   } finally {
     c.close()

@@ -131,16 +131,9 @@ function readAll(
       }
     }
     if (t.fetchOffset < p.logStartOffset || t.fetchOffset > p.log.endOffset) {
-      out.push({
-        target: t,
-        data: {
-          ...errorData(t.partition, ErrorCode.OFFSET_OUT_OF_RANGE),
-          ...base,
-          errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
-        },
-        bytes: 0,
-        urgent: true,
-      })
+      // Kafka's createLogReadResult(e): high watermark, LSO and log start offset all -1, as Kafka
+      // 4.4.0 answers (test/fixtures/broker-metrics).
+      out.push({ target: t, data: errorData(t.partition, ErrorCode.OFFSET_OUT_OF_RANGE), bytes: 0, urgent: true })
       continue
     }
     const committed = req.isolationLevel === 1
