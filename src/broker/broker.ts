@@ -17,6 +17,7 @@ import type { ApiDefinition } from '../protocol/api.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { readRequestFrame, writeResponseFrame } from '../protocol/frame.js'
 import { ApiVersions } from '../protocol/messages/api-versions.js'
+import type { RequestHeader } from '../protocol/messages/request-header.js'
 import { SaslAuthenticate } from '../protocol/messages/sasl-authenticate.js'
 import { SaslHandshake } from '../protocol/messages/sasl-handshake.js'
 import { Writer } from '../protocol/writer.js'
@@ -25,9 +26,10 @@ import { Connection } from './connection.js'
 import { FetchSessionCache } from './fetch-sessions.js'
 import { HANDLERS } from './handlers/index.js'
 import { evaluateRawToken, saslSession } from './handlers/sasl.js'
-import type { RequestContext } from './handlers/types.js'
+import type { AnyHandler, RequestContext } from './handlers/types.js'
 import type { Log } from './logger.js'
 import type { MetadataView } from './metadata-view.js'
+import { BrokerMetrics, type BrokerMetricsSnapshot } from './metrics.js'
 
 export class BrokerNode {
   running = false
@@ -37,6 +39,8 @@ export class BrokerNode {
   readonly fetchSessions = new FetchSessionCache()
   /** Fault: Metadata is answered from this frozen view (faults.lagMetadata) instead of the cluster's. */
   metadataView: MetadataView | undefined
+  /** Meters and histograms recorded as requests are handled (metrics.ts). */
+  readonly metricsRecorder: BrokerMetrics
   private server: Server | undefined
   private readonly log: Log
 
@@ -48,6 +52,21 @@ export class BrokerNode {
     readonly rack: string | null,
   ) {
     this.log = cluster.log.child(`broker ${id}`)
+    this.metricsRecorder = new BrokerMetrics(id)
+  }
+
+  /** What this broker reports, with Kafka's metric names; a stopped broker reports no gauges. */
+  metrics(): BrokerMetricsSnapshot {
+    const options = this.cluster.options
+    // Kafka's security protocol names: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL.
+    const listener = `${options.sasl !== undefined ? 'SASL_' : ''}${options.tls !== undefined ? 'SSL' : 'PLAINTEXT'}`
+    return this.metricsRecorder.snapshot({
+      running: this.running,
+      isController: this.cluster.controllerId === this.id,
+      listener,
+      connectionCount: this.connections.size,
+      partitions: () => this.cluster.partitions(),
+    })
   }
 
   get address(): string {
@@ -127,6 +146,8 @@ export class BrokerNode {
         }
       }
     }
+    // RequestMetrics TotalTimeMs: from reading the request to its response being ready.
+    const started = performance.now()
     const { header, api, body, trailingBytes } = readRequestFrame(frame)
     const version = header.requestApiVersion
     if (trailingBytes > 0)
@@ -147,6 +168,25 @@ export class BrokerNode {
     if (version < (handler.minVersion ?? api.minVersion) || version > api.maxStableVersion) {
       throw new Error(`Received request api key ${api.name} with version ${version} which is not enabled`)
     }
+    try {
+      return await this.handle(conn, api, handler, header, version, body)
+    } finally {
+      // RequestMetrics: Fetch counts as Fetch and as FetchConsumer (every fetcher here is a consumer).
+      const ms = performance.now() - started
+      this.metricsRecorder.request(api.name, version, ms)
+      if (api.apiKey === 1) this.metricsRecorder.request('FetchConsumer', version, ms)
+    }
+  }
+
+  /** One request whose API and version are served: faults, the handler, persistence, the response. */
+  private async handle(
+    conn: Connection,
+    api: ApiDefinition<unknown, unknown>,
+    handler: AnyHandler,
+    header: RequestHeader,
+    version: number,
+    body: unknown,
+  ): Promise<Buffer | null> {
     // stop() closes every connection, so the connection's signal also covers a broker stop.
     const signal = conn.signal
     const ctx: RequestContext = { cluster: this.cluster, broker: this, connection: conn, header, version, signal }

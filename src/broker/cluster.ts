@@ -19,6 +19,7 @@ import { ScramCredentialCache } from './sasl.js'
 import { TopicRegistry, type Partition, type ReplicaEnv } from './topics.js'
 import { TransactionCoordinator } from './transactions.js'
 import { CoordinatorLoad } from './coordinator-load.js'
+import { clusterSnapshot, type ClusterMetricsSnapshot } from './metrics.js'
 
 export class Cluster {
   readonly options: ResolvedOptions
@@ -53,6 +54,10 @@ export class Cluster {
       isAlive: (id) => this.isAlive(id),
       now: () => Date.now(),
       topicDefault: (name) => this.dynamicTopicDefaults.get(name) ?? this.options.topicDefaults[name],
+      onIsrChange: (p, before, after) => this.countIsrChange(p.leader, before, after),
+      onTopicDeleted: (name) => {
+        for (const b of this.brokers) b.metricsRecorder.removeTopic(name)
+      },
       ...(journal !== undefined ? { journal } : {}),
     }
     this.topics = new TopicRegistry(env, () => this.brokers.map((b) => b.id))
@@ -257,6 +262,27 @@ export class Cluster {
       if (!journal.metaDirty) return
     }
     saveState(this, journal)
+  }
+
+  /**
+   * What the brokers report, with Kafka's metric names (metrics.ts): per broker, and summed.
+   * Rates are one-minute rates as Kafka's JMX meters show them.
+   */
+  metrics(): ClusterMetricsSnapshot {
+    return clusterSnapshot(this.brokers.map((b) => b.metrics()))
+  }
+
+  /**
+   * Kafka's leader marks IsrShrinksPerSec once per shrink and IsrExpandsPerSec once per replica
+   * that rejoins; here every ISR change counts on the partition's leader at that moment,
+   * whatever caused it (a fault, a stopped or restarted broker).
+   */
+  private countIsrChange(leader: number, before: readonly number[], after: readonly number[]): void {
+    const b = this.brokers[leader]
+    if (b === undefined) return
+    if (before.some((r) => !after.includes(r))) b.metricsRecorder.isrShrinks.mark()
+    const added = after.filter((r) => !before.includes(r)).length
+    if (added > 0) b.metricsRecorder.isrExpands.mark(added)
   }
 
   /** Every partition, for maintenance passes. */

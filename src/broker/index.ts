@@ -13,3 +13,11 @@ export type { Faults } from './faults.js'
 export type { BrokerNode } from './broker.js'
 export type { SaslMechanism, SaslOptions } from './sasl.js'
 export { TopicError } from './topics.js'
+export type {
+  BrokerMetricsSnapshot,
+  BrokerTopicMetricsSnapshot,
+  ClusterMetricsSnapshot,
+  RequestMetricsSnapshot,
+} from './metrics.js'
+export type { HistogramSnapshot, MeterSnapshot } from './meters.js'
+export { renderPrometheus, serveMetrics } from './prometheus.js'

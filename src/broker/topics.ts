@@ -34,6 +34,10 @@ export interface ReplicaEnv {
   topicDefault(name: string): string | undefined
   /** The data dir's files, when the cluster has one. */
   readonly journal?: Journal
+  /** Told of every ISR change after creation (the leader's IsrShrinksPerSec/IsrExpandsPerSec). */
+  onIsrChange?(partition: Partition, before: readonly number[], after: readonly number[]): void
+  /** Told when a topic is deleted (its per-topic metrics go with it). */
+  onTopicDeleted?(name: string): void
 }
 
 export class Topic {
@@ -213,7 +217,7 @@ export class Partition {
       preferred !== undefined && live.includes(preferred) ? preferred : (live.find((r) => r === previous) ?? live[0])
     if (next === undefined && this.topic.config('unclean.leader.election.enable') === 'true') {
       next = this.replicas.find((r) => this.env.isAlive(r))
-      if (next !== undefined) this.isr = [next]
+      if (next !== undefined) this.changeIsr([next])
     }
     this.setLeader(next ?? -1)
   }
@@ -266,7 +270,7 @@ export class Partition {
   onBrokerStopped(brokerId: number): void {
     if (!this.replicas.includes(brokerId)) return
     if (this.isr.includes(brokerId) && this.isr.length > 1) {
-      this.isr = this.isr.filter((r) => r !== brokerId)
+      this.changeIsr(this.isr.filter((r) => r !== brokerId))
       this.partitionEpoch++
     }
     if (this.leader === brokerId) this.electLeader()
@@ -290,12 +294,18 @@ export class Partition {
       this.followerEnd.set(r, this.log.endOffset)
       this.followerHw.set(r, this.highWatermark)
       this.fetchedFromLeader.add(r)
-      this.isr = this.replicas.filter((x) => x === r || this.isr.includes(x))
+      this.changeIsr(this.replicas.filter((x) => x === r || this.isr.includes(x)))
       changed = true
     }
     if (changed) this.partitionEpoch++
     this.replicate()
     this.notify()
+  }
+
+  private changeIsr(next: number[]): void {
+    const before = this.isr
+    this.isr = next
+    this.env.onIsrChange?.(this, before, next)
   }
 
   /** Sets the ISR (fault injection); the leader always stays in it. */
@@ -307,7 +317,7 @@ export class Partition {
       this.followerHw.set(r, this.highWatermark)
       this.fetchedFromLeader.add(r)
     }
-    this.isr = next
+    this.changeIsr(next)
     this.partitionEpoch++
     this.replicate()
     this.notify()
@@ -561,6 +571,7 @@ export class TopicRegistry {
       this.env.journal?.removeLog(topic.id, p.index)
       p.notify()
     }
+    this.env.onTopicDeleted?.(topic.name)
   }
 
   /** Restores a topic (from a data dir) with its id, configs and replica lists. */

@@ -1,23 +1,34 @@
 // `kafkats broker`: a reference cluster for local development and other languages' tests.
 
 import { readFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import { Cluster } from '../broker/index.js'
+import { serveMetrics } from '../broker/prometheus.js'
 import type { ClusterOptions } from '../broker/index.js'
 import { ConfigError } from '../errors.js'
 import { intFlag as int, parseFlags, UsageError } from './args.js'
 
 export const BROKER_USAGE = `usage: kafkats broker [--brokers N] [--port P] [--host H] [--data-dir DIR] [--partitions N]
-                      [--sasl-users FILE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--verbose]
+                      [--sasl-users FILE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]
+                      [--metrics-port M] [--verbose]
   Runs a reference Kafka cluster on loopback and prints its bootstrap servers on stdout.
   Broker i listens on port P+i (default 9092; 0 = chosen by the OS). --data-dir (created if
   missing) keeps topics, logs, committed offsets and producer state: every acknowledged write
   is in DIR before its response, so it survives the process being killed (kill -9).
   --sasl-users FILE (lines of user:password) requires SASL PLAIN/SCRAM-SHA-256/512; --tls-*
-  serve TLS (with --tls-ca: mutual TLS). Stops cleanly on SIGINT/SIGTERM.`
+  serve TLS (with --tls-ca: mutual TLS). --metrics-port M serves the brokers' metrics at
+  http://HOST:M/metrics in the Prometheus text format (names as the JMX exporter gives Kafka's;
+  0 = chosen by the OS, printed on stderr). Stops cleanly on SIGINT/SIGTERM.`
 
 /** Parses the flags into cluster options (exported for tests). */
 export function brokerOptionsFromArgs(args: string[]): ClusterOptions {
+  return parseBrokerArgs(args).options
+}
+
+/** The cluster options and, with --metrics-port, the port of the metrics endpoint. */
+export function parseBrokerArgs(args: string[]): { options: ClusterOptions; metricsPort: number | undefined } {
   const values = parseFlags(args, {
+    'metrics-port': { type: 'string' },
     brokers: { type: 'string' },
     port: { type: 'string' },
     host: { type: 'string' },
@@ -61,7 +72,10 @@ export function brokerOptionsFromArgs(args: string[]): ClusterOptions {
   const print = (m: string): void => console.error(m)
   const verbose = values.verbose === true
   options.logger = { debug: () => {}, info: verbose ? print : () => {}, warn: verbose ? print : () => {}, error: print }
-  return options
+  const metricsPort =
+    values['metrics-port'] === undefined ? undefined : int('--metrics-port', values['metrics-port'], 0)
+  if (metricsPort !== undefined && metricsPort > 65535) throw new UsageError('--metrics-port', 'must be at most 65535')
+  return { options, metricsPort }
 }
 
 /**
@@ -83,7 +97,7 @@ export function readSaslUsers(path: string): Record<string, string> {
 }
 
 export async function runBrokerCommand(args: string[]): Promise<number> {
-  const options = brokerOptionsFromArgs(args)
+  const { options, metricsPort } = parseBrokerArgs(args)
   // A signal during startup still stops the cluster once it is up (never an orphaned listener).
   let signalled: NodeJS.Signals | undefined
   let wake = (): void => {}
@@ -106,11 +120,33 @@ export async function runBrokerCommand(args: string[]): Promise<number> {
       throw new Error(`--data-dir ${err.message.slice('dataDir: '.length)}`)
     throw err
   }
+  let metrics: Server | undefined
+  if (metricsPort !== undefined) {
+    try {
+      metrics = await serveMetrics(() => cluster.metrics(), metricsPort, cluster.options.host)
+    } catch (err) {
+      await cluster.stop()
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      throw new Error(`--metrics-port ${metricsPort}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
   console.log(cluster.bootstrapServers.join(','))
   console.error(`kafkats: ${cluster.brokers.length} broker(s) running; Ctrl-C to stop`)
+  if (metrics !== undefined) {
+    const address = metrics.address()
+    const port = address !== null && typeof address === 'object' ? address.port : metricsPort
+    console.error(`kafkats: metrics at http://${cluster.options.host}:${port}/metrics`)
+  }
   const watch = underNpm() ? watchParent(() => onSignal('SIGTERM')) : undefined
   if (signalled === undefined) await new Promise<void>((resolve) => (wake = resolve))
   clearInterval(watch)
+  if (metrics !== undefined) {
+    const server = metrics
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeAllConnections() // a scraper's keep-alive connection must not hold the stop
+    await closed
+  }
   await cluster.stop()
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `kafkats` command: client commands (topics, groups, cluster, produce, consume) against any
+// The `kafkats` command: client commands (topics, groups, cluster, produce, consume, top) against any
 // Kafka cluster, `kafkats broker` (a reference cluster until SIGINT/SIGTERM) and `kafkats demo`.
 //
 // Exit status, as Unix tools do: 0 done (and for --help/--version), 1 the command failed
@@ -15,6 +15,7 @@ import { CONSUME_USAGE } from './consume-command.js'
 import { GROUPS_USAGE } from './groups-command.js'
 import { PRODUCE_USAGE } from './produce-command.js'
 import { TOPICS_USAGE } from './topics-command.js'
+import { TOP_USAGE } from './top-command.js'
 
 const DEMO_USAGE = `usage: kafkats demo [--messages N] [--readers N]
   Starts an in-process 3-broker cluster, writes messages with a Writer, reads them with a
@@ -28,6 +29,7 @@ commands:
   cluster   brokers, controller and API versions (kafkats cluster --help)
   produce   write stdin lines or a file to a topic (kafkats produce --help)
   consume   print a topic's messages (kafkats consume --help)
+  top       live view: messages/s per topic, group lag, under-replicated partitions (kafkats top --help)
   broker    run a reference Kafka cluster on loopback (kafkats broker --help)
   demo      write and read messages end to end on an in-process cluster (kafkats demo --help)
   help      print this text
@@ -44,11 +46,12 @@ const USAGES: Record<string, string> = {
   cluster: CLUSTER_USAGE,
   produce: PRODUCE_USAGE,
   consume: CONSUME_USAGE,
+  top: TOP_USAGE,
   broker: BROKER_USAGE,
   demo: DEMO_USAGE,
 }
 
-const COMMANDS = 'topics, groups, cluster, produce, consume, broker, demo or help'
+const COMMANDS = 'topics, groups, cluster, produce, consume, top, broker, demo or help'
 
 const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h')
 
@@ -73,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./produce-command.js')).runProduceCommand(rest, interrupt.signal, stdout)
     case 'consume':
       return (await import('./consume-command.js')).runConsumeCommand(rest, interrupt.signal, stdout)
+    case 'top':
+      return (await import('./top-command.js')).runTopCommand(rest, interrupt.signal, stdout)
     case 'broker':
       return runBrokerCommand(rest)
     case 'demo': {

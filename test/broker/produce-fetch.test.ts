@@ -205,7 +205,8 @@ describe('Produce', () => {
       errorMessage: null,
       logStartOffset: 2n,
     })
-    // NOT_ENOUGH_REPLICAS (a plain exception from Partition.appendRecordsToLeader): same.
+    // min.insync.replicas above the replica count is capped at it (Partition.effectiveMinIsr, as
+    // Kafka 4.0.1 and 4.4.0 answer: test/fixtures/broker-metrics): acks=-1 on one replica succeeds.
     await c.send(IncrementalAlterConfigs, 1, {
       resources: [
         {
@@ -216,11 +217,7 @@ describe('Produce', () => {
       ],
       validateOnly: false,
     })
-    expect(await produce(c, 'errs', 0, await makeBatch(1))).toMatchObject({
-      errorCode: ErrorCode.NOT_ENOUGH_REPLICAS,
-      errorMessage: null,
-      logStartOffset: 2n,
-    })
+    expect(await produce(c, 'errs', 0, await makeBatch(1))).toMatchObject({ errorCode: 0 })
   })
 
   it("answers a duplicate batch with the original batch's max timestamp as logAppendTimeMs", async () => {

@@ -131,16 +131,9 @@ function readAll(
       }
     }
     if (t.fetchOffset < p.logStartOffset || t.fetchOffset > p.log.endOffset) {
-      out.push({
-        target: t,
-        data: {
-          ...errorData(t.partition, ErrorCode.OFFSET_OUT_OF_RANGE),
-          ...base,
-          errorCode: ErrorCode.OFFSET_OUT_OF_RANGE,
-        },
-        bytes: 0,
-        urgent: true,
-      })
+      // Kafka's createLogReadResult(e): high watermark, LSO and log start offset all -1, as Kafka
+      // 4.4.0 answers (test/fixtures/broker-metrics).
+      out.push({ target: t, data: errorData(t.partition, ErrorCode.OFFSET_OUT_OF_RANGE), bytes: 0, urgent: true })
       continue
     }
     const committed = req.isolationLevel === 1
@@ -373,6 +366,9 @@ export const fetchHandler = defineHandler({
     // Group partitions by topic, keeping order; in an incremental response only partitions with news.
     const topics: { topic: string; topicId: string; partitions: PartitionData[] }[] = []
     for (const o of outcomes) {
+      // BrokerTopicMetrics, per partition read for this response (partitions that exist).
+      if (cluster.topics.partition(o.target.topic, o.target.partition) !== undefined)
+        ctx.broker.metricsRecorder.fetched(o.target.topic, o.data.errorCode, o.bytes)
       if (!mustInclude(o, incremental)) continue
       if (incremental && session !== undefined && o.bytes > 0) session.rotateToEnd(o.target.key)
       const last = topics[topics.length - 1]

@@ -14,7 +14,8 @@
 //      TRANSACTION_ABORTABLE, INVALID_TXN_STATE before v11 ("Partition was not added to the
 //      transaction", KIP-890 verification, as Kafka 4.4 answers);
 //      v12+ (Transactions V2) adds the partition to the transaction instead
-//   6. acks=-1 with ISR below min.insync.replicas → NOT_ENOUGH_REPLICAS
+//   6. acks=-1 with ISR below min.insync.replicas → NOT_ENOUGH_REPLICAS (capped at the replica
+//      count: Kafka 4.0.1 and 4.4.0 accept acks=-1 on a single replica with min.insync.replicas=2)
 //   7. idempotence (producers.ts): duplicates answer with the original offsets
 //   8. append: offsets assigned in place, LogAppendTime stamped if configured
 // acks=0 sends no response; if any partition failed Kafka closes the connection instead, so
@@ -46,6 +47,9 @@ interface Appended {
   response: PartitionResponse
   /** The offset the high watermark must pass for acks=-1. */
   requiredOffset: number
+  /** What BytesInPerSec and MessagesInPerSec count: the records' size and record count. */
+  bytes: number
+  records: number
 }
 
 const MAGIC_OFFSET = 16
@@ -65,6 +69,14 @@ function failure(
     logStartOffset: BigInt(logStartOffset),
     errorMessage: version >= 8 ? errorMessage : null,
   }
+}
+
+/**
+ * min.insync.replicas, never more than the partition has replicas (Partition.effectiveMinIsr):
+ * seen on Kafka 4.0.1 and 4.4.0, test/fixtures/broker-metrics.
+ */
+function effectiveMinIsr(p: Partition): number {
+  return Math.min(p.topic.configNumber('min.insync.replicas'), p.replicas.length)
 }
 
 /** Java's `RecordError.toString()`, as listed in LogValidator.processRecordErrors' message. */
@@ -221,8 +233,7 @@ async function appendPartition(
   if (txnState !== undefined) return failInLog(txnState.errorCode)
 
   // 6. min.insync.replicas
-  if (req.acks === -1 && p.isr.length < topic.configNumber('min.insync.replicas'))
-    return failInLog(ErrorCode.NOT_ENOUGH_REPLICAS)
+  if (req.acks === -1 && p.isr.length < effectiveMinIsr(p)) return failInLog(ErrorCode.NOT_ENOUGH_REPLICAS)
 
   // 7. Idempotence. A duplicate is answered like UnifiedLog.append does: the original offsets and,
   // as logAppendTime, the original batch's max timestamp (BatchMetadata.timestamp), whatever the
@@ -237,7 +248,16 @@ async function appendPartition(
       logAppendTimeMs: BigInt(check.batch.timestamp),
       logStartOffset: BigInt(p.logStartOffset),
     }
-    return { response, appended: { partition: p, response, requiredOffset: check.batch.lastOffset + 1 } }
+    return {
+      response,
+      appended: {
+        partition: p,
+        response,
+        requiredOffset: check.batch.lastOffset + 1,
+        bytes: data.length,
+        records: h.recordCount,
+      },
+    }
   }
 
   // 8. Append (a private copy: the request buffer may be a view of a larger socket chunk).
@@ -255,7 +275,16 @@ async function appendPartition(
     logAppendTimeMs: logAppendTime ? BigInt(now) : -1n,
     logStartOffset: BigInt(p.logStartOffset),
   }
-  return { response, appended: { partition: p, response, requiredOffset: stored.lastOffset + 1 } }
+  return {
+    response,
+    appended: {
+      partition: p,
+      response,
+      requiredOffset: stored.lastOffset + 1,
+      bytes: data.length,
+      records: h.recordCount,
+    },
+  }
 }
 
 export const produceHandler = defineHandler({
@@ -277,6 +306,10 @@ export const produceHandler = defineHandler({
           continue
         }
         const { response, appended } = await appendPartition(ctx, req, t.name, pd.index, pd.records, endpoints)
+        // Partitions Kafka's metadata cache does not know never reach its replica manager: not
+        // counted (test/fixtures/broker-metrics); a refused NOT_LEADER_OR_FOLLOWER one is.
+        if (cluster.topics.partition(t.name, pd.index) !== undefined)
+          ctx.broker.metricsRecorder.produced(t.name, response.errorCode ?? 0, appended)
         if (response.errorCode !== 0) anyError = true
         partitionResponses.push(response)
         if (appended !== undefined && req.acks === -1) waits.push(appended)
@@ -308,7 +341,7 @@ export const produceHandler = defineHandler({
             w.response.currentLeader = { leaderId: p.leader, leaderEpoch: p.leaderEpoch }
             if (p.leader >= 0) endpoints.add(p.leader)
           }
-        } else if (p.isr.length < p.topic.configNumber('min.insync.replicas')) {
+        } else if (p.isr.length < effectiveMinIsr(p)) {
           w.response.errorCode = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
         }
       }),
