@@ -15,6 +15,10 @@ export {
   type WriterConfig,
 } from './producer/config.js'
 export type { DurationStats, SummaryStats, WriterStats } from './producer/stats.js'
+
+// Metrics (Java's names; README "Monitoring")
+export { metricValue } from './metrics/registry.js'
+export type { ClientKind, MetricType, MetricValue, MetricsSnapshot, MetricsSource } from './metrics/registry.js'
 export {
   ProducerFencedError,
   TransactionAbortableError,

@@ -13,6 +13,7 @@ import { KafkaClient } from '../cluster/client.js'
 import type { RetryPolicy } from '../cluster/retry.js'
 import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
+import type { MetricsSnapshot } from '../metrics/registry.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
 import { OffsetCommitter, highestPerPartition, pastSkipped, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
@@ -25,6 +26,7 @@ import { partitionKey } from './cursor.js'
 import { watchTopics } from './topic-watch.js'
 import { GroupMembership } from './group.js'
 import { HandOuts } from './handout.js'
+import { ConsumerMetrics } from './metrics.js'
 import { listOffsets, type ListedOffset, type ListOffsetsContext } from './list-offsets.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
@@ -84,6 +86,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   readonly #client: KafkaClient
   readonly #queue: MessageQueue
   readonly #stats = new ReaderStatsCollector()
+  readonly #metrics: ConsumerMetrics
   readonly #fetcher: Fetcher
   readonly #group: GroupMembership | null = null
   readonly #committer: OffsetCommitter | null = null
@@ -112,6 +115,10 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     })
     this.#client = new KafkaClient(c.client)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
+    this.#metrics = this.#stats.metrics = new ConsumerMetrics(this.#client.clientId, this.#client.pool, {
+      lags: () => this.#fetcher.lag(),
+      assignedPartitions: () => this.assignment().length,
+    })
     const backoff: RetryPolicy = {
       maxAttempts: c.maxAttempts,
       backoffMs: c.readBackoffMin,
@@ -284,6 +291,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    */
   async fetchMessage(options: ReadOptions = {}): Promise<FetchedMessage> {
     const started = Date.now()
+    this.#metrics.polled(started)
     this.#handOuts?.releaseAll() // asking for more: what was handed out before is done with
     for (;;) {
       this.#throwIfUnusable()
@@ -316,6 +324,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
     const started = Date.now()
+    this.#metrics.polled(started)
     this.#handOuts?.releaseAll()
     for (;;) {
       this.#throwIfUnusable()
@@ -668,7 +677,19 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     return this.#fetcher.lag()
   }
 
-  /** Statistics since the last call (kafka-go's Stats resets its counters the same way). */
+  /**
+   * The Java consumer's metrics (records-lag, records-consumed-rate, commit-latency-avg, ...; see
+   * README "Monitoring"): rates over a moving window, totals since the Reader was created, lag
+   * per partition. Reading never resets them.
+   */
+  metrics(): MetricsSnapshot {
+    return this.#metrics.registry.snapshot()
+  }
+
+  /**
+   * Statistics since the last call: kafka-go's delta view, which resets its counters on every
+   * call (so two callers split the counts between them). metrics() never resets.
+   */
   stats(): ReaderStats {
     const c = this.#config
     let lag = 0n
@@ -771,6 +792,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     for (const h of m.headers) bytes += h.key.length + (h.value?.length ?? 0)
     this.#stats.messages++
     this.#stats.bytes += bytes
+    this.#metrics.consumed(1, bytes)
   }
 
   #singleTopic(what: string): string {

@@ -42,6 +42,14 @@ export interface ConnectionOptions {
   timers?: TimerWheel
   /** First correlation id (a test seam for the wrap at 2^31). */
   firstCorrelationId?: number
+  /** Told the size of every request frame written and response frame read (the client's metrics). */
+  observer?: NetObserver
+}
+
+/** Sizes include the 4-byte size prefix, as Java's outgoing-byte-rate and incoming-byte-rate count. */
+export interface NetObserver {
+  requestSent(bytes: number): void
+  responseReceived(bytes: number): void
 }
 
 export interface RequestOptions {
@@ -102,6 +110,7 @@ export class Connection {
   readonly #maxFrameBytes: number
   readonly #timers: TimerWheel
   readonly #socket: net.Socket
+  readonly #observer: NetObserver | undefined
 
   #state: ConnectionStateValue = ConnectionState.Connecting
   #closeError: Error | null = null
@@ -148,6 +157,7 @@ export class Connection {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULTS.maxInFlight)
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes
     this.#timers = options.timers ?? requestTimers
+    this.#observer = options.observer
     this.#socket = socket
     this.#nextCorrelationId = (options.firstCorrelationId ?? 0) & 0x7fffffff
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
@@ -421,6 +431,7 @@ export class Connection {
       return
     }
     request.body = undefined // the bytes are in the buffer; let the message be collected
+    this.#observer?.requestSent(out.offset - start)
     this.lastUsedAt = Date.now()
     if (request.mode === 'none') {
       request.state = 'sent'
@@ -532,6 +543,7 @@ export class Connection {
     }
     this.#inFlight.delete(correlationId)
     this.lastUsedAt = Date.now()
+    this.#observer?.responseReceived(frame.length + 4)
     if (request.state === 'done') return // aborted or timed out meanwhile: the slot is free now
     this.#settle(request)
     if (request.mode === 'raw') {

@@ -9,7 +9,7 @@
 // flight for connectionsMaxIdleMs (Java's connections.max.idle.ms, 9 min) is closed by us before
 // the broker's own 10 min reaper cuts it, possibly just as a request goes out.
 
-import { Connection, type ConnectionOptions, type TlsConfig } from './connection.js'
+import { Connection, type ConnectionOptions, type NetObserver, type TlsConfig } from './connection.js'
 import { ClosedError, abortErrorFor } from './errors.js'
 import { authenticate, type SaslConfig } from './sasl.js'
 import { negotiateApiVersions, type ApiVersionTable } from './versions.js'
@@ -79,6 +79,8 @@ export class ConnectionPool {
   dialTimeMs = 0
   /** Called after every successful dial with its duration (ms). */
   onDial: ((ms: number) => void) | undefined
+  /** Given to every connection dialled from now on (request and response sizes, for metrics). */
+  observer: NetObserver | undefined
   /**
    * Called when a dial to a broker fails or one of its connections breaks (a timeout, a reset,
    * garbage), whichever role's request saw it; the client asks that broker for metadata last.
@@ -88,6 +90,13 @@ export class ConnectionPool {
   constructor(options: PoolOptions) {
     this.#options = options
     this.connectionsMaxIdleMs = options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS
+  }
+
+  /** Requests written on the pool's ready connections and not answered yet (Java's requests-in-flight). */
+  get inFlight(): number {
+    let n = 0
+    for (const e of this.#entries.values()) n += e.ready?.connection.inFlight ?? 0
+    return n
   }
 
   /** A ready connection to `broker` for `workload`, dialling one if there is none (or it broke). */
@@ -243,6 +252,7 @@ export class ConnectionPool {
     const maxInFlight = options.maxInFlight?.[workload]
     if (maxInFlight !== undefined) connectionOptions.maxInFlight = maxInFlight
     if (options.socketFactory !== undefined) connectionOptions.socketFactory = options.socketFactory
+    if (this.observer !== undefined) connectionOptions.observer = this.observer
 
     const connection = await Connection.connect(connectionOptions)
     try {

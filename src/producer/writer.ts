@@ -24,6 +24,8 @@ import { ProducerIdManager } from './idempotence.js'
 import { ProducePipelines } from './pipeline.js'
 import { initProducerId, partitionResults } from './requests.js'
 import { outcomeOfCode, type Outcome, type SequencerOptions } from './sequencer.js'
+import type { MetricsSnapshot } from '../metrics/registry.js'
+import { ProducerMetrics } from './metrics.js'
 import { StatsCollector, type WriterStats } from './stats.js'
 import { TransactionAbortableError, TransactionStateError } from './transaction-errors.js'
 import { TransactionManager, type GroupReader } from './transactions.js'
@@ -50,6 +52,7 @@ export class Writer {
   readonly #limits: BatchLimits
   readonly #budget: ByteBudget
   readonly #stats = new StatsCollector()
+  readonly #metrics: ProducerMetrics
   readonly #idempotence: ProducerIdManager | null
   /** Set when the Writer is transactional (transactionalId). */
   readonly #txn: TransactionManager | null = null
@@ -77,6 +80,7 @@ export class Writer {
     this.#client = new KafkaClient(this.#config.client)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     const c = this.#config
+    this.#metrics = new ProducerMetrics(this.#client.clientId, this.#client.pool, c.compression)
     this.#policy = {
       maxAttempts: c.maxAttempts,
       backoffMs: c.writeBackoffMin,
@@ -99,6 +103,7 @@ export class Writer {
       config: c,
       txn: this.#txn,
       stats: this.#stats,
+      metrics: this.#metrics,
       log: this.#log,
       handlers: {
         onResponse: (broker, batches, response, sentAt) => this.#onResponse(broker, batches, response, sentAt),
@@ -159,7 +164,10 @@ export class Writer {
     if (failures !== null) throw failures
   }
 
-  /** Statistics since the last call (kafka-go's Stats resets its counters the same way). */
+  /**
+   * Statistics since the last call: kafka-go's delta view, which resets its counters on every
+   * call (so two callers split the counts between them). metrics() never resets.
+   */
   stats(): WriterStats {
     const c = this.#config
     return this.#stats.snapshot(
@@ -178,6 +186,15 @@ export class Writer {
       },
       this.#budget.used,
     )
+  }
+
+  /**
+   * The Java producer's metrics (record-send-rate, request-latency-avg, ...; see README
+   * "Monitoring"): rates over a moving window and totals since the Writer was created. Reading
+   * never resets them.
+   */
+  metrics(): MetricsSnapshot {
+    return this.#metrics.registry.snapshot()
   }
 
   /**
@@ -447,6 +464,7 @@ export class Writer {
     if (retry !== null) {
       batch = retry
       this.#stats.retries++
+      this.#metrics.retried(batch)
     } else {
       const busy = seq.inFlight.length > 0 || this.#pipelines.inFlight(leader) > 0
       if (!state.hasReadyBatch(now, this.#limits, this.#flushAll, busy)) {
@@ -482,6 +500,7 @@ export class Writer {
     this.#pipelines.requestDone(broker)
     const now = Date.now()
     this.#stats.writeTime.observe(now - sentAt)
+    if (response !== null) this.#metrics.answered(now - sentAt)
     const results = partitionResults(response)
     for (const batch of batches) {
       const state = this.#stateOf(batch)
@@ -586,6 +605,7 @@ export class Writer {
     this.#budget.release(batch.bytes)
     this.#stats.errors++
     this.#stats.messageErrors += batch.count
+    this.#metrics.failed(batch)
     for (const r of batch.records) r.settle(error, -1n)
     this.#report(batch, error, -1n)
     this.#flushes.settled(batch.records)
