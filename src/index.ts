@@ -18,7 +18,21 @@ export type { DurationStats, SummaryStats, WriterStats } from './producer/stats.
 
 // Metrics (Java's names; README "Monitoring")
 export { metricValue } from './metrics/registry.js'
-export type { ClientKind, MetricType, MetricValue, MetricsSnapshot, MetricsSource } from './metrics/registry.js'
+export type {
+  ClientKind,
+  MetricFamily,
+  MetricType,
+  MetricValue,
+  MetricsSnapshot,
+  MetricsSource,
+} from './metrics/registry.js'
+export {
+  prometheusLabels,
+  prometheusName,
+  registerPrometheus,
+  renderPrometheus,
+  type PromClientRegistry,
+} from './metrics/prometheus.js'
 export {
   ProducerFencedError,
   TransactionAbortableError,

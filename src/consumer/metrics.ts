@@ -11,6 +11,8 @@ import type { PartitionLag } from './fetcher.js'
 const FETCH = 'consumer-fetch-manager-metrics'
 const COORDINATOR = 'consumer-coordinator-metrics'
 const CONSUMER = 'consumer-metrics'
+const LAG = 'The latest lag of the partition (records not read yet)'
+const LEAD = 'The latest lead of the partition (records from the log start to the position)'
 
 export interface ConsumerGauges {
   /** Every partition read, with its position and watermarks. */
@@ -85,6 +87,8 @@ export class ConsumerMetrics {
     r.add(FETCH, 'records-lead-min', 'The minimum lead in records of any partition in the window', 'gauge', (n) =>
       this.#lead.min(n),
     )
+    r.declare(FETCH, 'records-lag', LAG, 'gauge')
+    r.declare(FETCH, 'records-lead', LEAD, 'gauge')
     r.addFamily((_now, out) => this.#partitionGauges(out))
     r.avgMax(COORDINATOR, 'commit-latency', 'time taken for a commit request (ms)', this.#commits)
     r.countMeter(COORDINATOR, 'commit', 'commit calls', this.#commits)
@@ -157,7 +161,7 @@ export class ConsumerMetrics {
         out.push({
           name: 'records-lag',
           group: FETCH,
-          description: 'The latest lag of the partition',
+          description: LAG,
           type: 'gauge',
           tags,
           value: Number(p.lag),
@@ -166,7 +170,7 @@ export class ConsumerMetrics {
         out.push({
           name: 'records-lead',
           group: FETCH,
-          description: 'The latest lead of the partition',
+          description: LEAD,
           type: 'gauge',
           tags,
           value: Number(p.position - p.logStartOffset),

@@ -22,12 +22,22 @@ export interface MetricValue {
   value: number
 }
 
+/** One metric name of one group, whatever its tags: what an exporter declares up front. */
+export interface MetricFamily {
+  name: string
+  group: string
+  description: string
+  type: MetricType
+}
+
 export interface MetricsSnapshot {
   client: ClientKind
   clientId: string
   /** When the snapshot was taken (ms since the epoch). */
   time: number
   metrics: MetricValue[]
+  /** Every metric this client can report, including per-topic and per-partition ones not seen yet. */
+  families: readonly MetricFamily[]
 }
 
 /** What a client exposes to renderPrometheus, registerPrometheus and the OpenTelemetry bridge. */
@@ -50,8 +60,10 @@ export class MetricsRegistry {
   readonly window: MetricsWindow
   readonly clock: () => number
   readonly #entries = new Map<string, Entry>()
+  readonly #families = new Map<string, MetricFamily>()
+  #familyList: readonly MetricFamily[] = []
   /** Metrics whose set changes (one per partition read): produced afresh by every snapshot. */
-  readonly #families: ((now: number, out: MetricValue[]) => void)[] = []
+  readonly #collectors: ((now: number, out: MetricValue[]) => void)[] = []
 
   constructor(client: ClientKind, clientId: string, window = JAVA_METRICS_WINDOW, clock: () => number = Date.now) {
     this.client = client
@@ -73,8 +85,23 @@ export class MetricsRegistry {
     read: (now: number) => number,
     tags: Record<string, string> = {},
   ): void {
+    this.declare(group, name, description, type)
     const all = { 'client-id': this.clientId, ...tags }
     this.#entries.set(keyOf(group, name, all), { name, group, description, type, tags: all, read })
+  }
+
+  /** Declares a metric that will be added (or listed by a family collector) later, e.g. per topic. */
+  declare(group: string, name: string, description: string, type: MetricType): void {
+    const key = `${group}\0${name}`
+    if (this.#families.has(key)) return
+    this.#families.set(key, { name, group, description, type })
+    this.#familyList = Object.freeze([...this.#families.values()])
+  }
+
+  /** Declares `<base>-rate` and `<base>-total` (see meter). */
+  declareMeter(group: string, base: string, what: string): void {
+    this.declare(group, `${base}-rate`, `The average number of ${what} per second`, 'gauge')
+    this.declare(group, `${base}-total`, `The total number of ${what}`, 'counter')
   }
 
   /** `<base>-rate` and `<base>-total` of a sensor's values (Java's Meter). */
@@ -104,7 +131,7 @@ export class MetricsRegistry {
 
   /** Adds metrics listed when read (their tags must include client-id). */
   addFamily(collect: (now: number, out: MetricValue[]) => void): void {
-    this.#families.push(collect)
+    this.#collectors.push(collect)
   }
 
   /** Drops the metrics whose tags include all of `tags` (e.g. a partition no longer assigned). */
@@ -125,8 +152,8 @@ export class MetricsRegistry {
         tags: e.tags,
         value: e.read(now),
       })
-    for (const collect of this.#families) collect(now, metrics)
-    return { client: this.client, clientId: this.clientId, time: now, metrics }
+    for (const collect of this.#collectors) collect(now, metrics)
+    return { client: this.client, clientId: this.clientId, time: now, metrics, families: this.#familyList }
   }
 }
 

@@ -19,6 +19,15 @@ interface TopicSensors {
   compression: Sensor
 }
 
+/** producer-topic-metrics meters: name, what is counted, the sensor. */
+const TOPIC_METERS = [
+  ['record-send', 'records sent for a topic', 'sends'],
+  ['byte', 'bytes sent for a topic', 'bytes'],
+  ['record-error', 'record sends that resulted in errors for a topic', 'errors'],
+  ['record-retry', 'retried record sends for a topic', 'retries'],
+] as const
+const TOPIC_COMPRESSION = 'The average compression rate of record batches for a topic'
+
 export class ProducerMetrics {
   readonly registry: MetricsRegistry
   readonly #compressed: boolean
@@ -54,6 +63,8 @@ export class ProducerMetrics {
       this.#recordsPerRequest.avg(n),
     )
     pool.observer = networkMetrics(r, GROUP, () => pool.inFlight)
+    for (const [base, what] of TOPIC_METERS) r.declareMeter(TOPIC_GROUP, base, what)
+    r.declare(TOPIC_GROUP, 'compression-rate', TOPIC_COMPRESSION, 'gauge')
   }
 
   /** One Produce request goes out with these (encoded) batches. */
@@ -101,19 +112,9 @@ export class ProducerMetrics {
     const r = this.registry
     t = { sends: r.sensor(), bytes: r.sensor(), errors: r.sensor(), retries: r.sensor(), compression: r.sensor() }
     const tags = { topic }
-    r.meter(TOPIC_GROUP, 'record-send', `records sent for a topic`, t.sends, tags)
-    r.meter(TOPIC_GROUP, 'byte', 'bytes sent for a topic', t.bytes, tags)
-    r.meter(TOPIC_GROUP, 'record-error', 'record sends that resulted in errors for a topic', t.errors, tags)
-    r.meter(TOPIC_GROUP, 'record-retry', 'retried record sends for a topic', t.retries, tags)
+    for (const [base, what, sensor] of TOPIC_METERS) r.meter(TOPIC_GROUP, base, what, t[sensor], tags)
     const compression = t.compression
-    r.add(
-      TOPIC_GROUP,
-      'compression-rate',
-      'The average compression rate of record batches for a topic',
-      'gauge',
-      (n) => compression.avg(n),
-      tags,
-    )
+    r.add(TOPIC_GROUP, 'compression-rate', TOPIC_COMPRESSION, 'gauge', (n) => compression.avg(n), tags)
     this.#topics.set(topic, t)
     return t
   }
