@@ -33,6 +33,15 @@ export {
   renderPrometheus,
   type PromClientRegistry,
 } from './metrics/prometheus.js'
+export { otelName, registerOpenTelemetryMetrics } from './telemetry/otel-metrics.js'
+export { traceContextOf } from './telemetry/trace-context.js'
+export type {
+  OtelMeter,
+  OtelMeterProvider,
+  OtelSpanContext,
+  OtelTracerProvider,
+  TelemetryOptions,
+} from './telemetry/otel-types.js'
 export {
   ProducerFencedError,
   TransactionAbortableError,

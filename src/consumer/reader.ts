@@ -27,6 +27,9 @@ import { watchTopics } from './topic-watch.js'
 import { GroupMembership } from './group.js'
 import { HandOuts } from './handout.js'
 import { ConsumerMetrics } from './metrics.js'
+import { ConsumerTracing } from '../telemetry/consumer-tracing.js'
+import { registerOpenTelemetryMetrics } from '../telemetry/otel-metrics.js'
+import { meterOf, tracerOf } from '../telemetry/otel-types.js'
 import { listOffsets, type ListedOffset, type ListOffsetsContext } from './list-offsets.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
@@ -87,6 +90,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   readonly #queue: MessageQueue
   readonly #stats = new ReaderStatsCollector()
   readonly #metrics: ConsumerMetrics
+  readonly #tracing: ConsumerTracing | null
+  readonly #stopOtelMetrics: (() => void) | undefined
   readonly #fetcher: Fetcher
   readonly #group: GroupMembership | null = null
   readonly #committer: OffsetCommitter | null = null
@@ -119,6 +124,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       lags: () => this.#fetcher.lag(),
       assignedPartitions: () => this.assignment().length,
     })
+    const tracer = tracerOf(c.telemetry)
+    this.#tracing = tracer === null ? null : new ConsumerTracing(tracer, this.#client.clientId, c.groupId)
     const backoff: RetryPolicy = {
       maxAttempts: c.maxAttempts,
       backoffMs: c.readBackoffMin,
@@ -212,6 +219,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       }
     }
 
+    const meter = meterOf(c.telemetry) // last: reading the metrics needs the fetcher and group
+    if (meter !== null) this.#stopOtelMetrics = registerOpenTelemetryMetrics(meter, this)
     void watchTopics({
       client: this.#client,
       direct: c.direct,
@@ -300,6 +309,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         this.#stats.waitTime.observe(Date.now() - started)
         this.#countOne(message)
         this.#handOuts?.handedOut([message])
+        this.#tracing?.received([message], started, false)
         return message
       }
       await this.#waitReadable(options.signal, 'fetchMessage')
@@ -333,6 +343,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         this.#stats.waitTime.observe(Date.now() - started)
         for (const m of batch.messages) this.#countOne(m)
         this.#handOuts?.handedOut(batch.messages)
+        this.#tracing?.received(batch.messages, started, true)
         return batch
       }
       await this.#waitReadable(options.signal, 'fetchBatch')
@@ -677,19 +688,12 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     return this.#fetcher.lag()
   }
 
-  /**
-   * The Java consumer's metrics (records-lag, records-consumed-rate, commit-latency-avg, ...; see
-   * README "Monitoring"): rates over a moving window, totals since the Reader was created, lag
-   * per partition. Reading never resets them.
-   */
+  /** The Java consumer's metrics (README "Monitoring"): windowed rates, totals, lag per partition; never reset. */
   metrics(): MetricsSnapshot {
     return this.#metrics.registry.snapshot()
   }
 
-  /**
-   * Statistics since the last call: kafka-go's delta view, which resets its counters on every
-   * call (so two callers split the counts between them). metrics() never resets.
-   */
+  /** Statistics since the last call: kafka-go's delta view, reset by every call (metrics() is not). */
   stats(): ReaderStats {
     const c = this.#config
     let lag = 0n
@@ -724,7 +728,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    * waiting now reject with ClosedError. Calls after the first return the same promise.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#close()
+    this.#closing ??= this.#close().finally(() => this.#stopOtelMetrics?.())
     return this.#closing
   }
 

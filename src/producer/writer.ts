@@ -25,6 +25,9 @@ import { ProducePipelines } from './pipeline.js'
 import { initProducerId, partitionResults } from './requests.js'
 import { outcomeOfCode, type Outcome, type SequencerOptions } from './sequencer.js'
 import type { MetricsSnapshot } from '../metrics/registry.js'
+import { meterOf, tracerOf } from '../telemetry/otel-types.js'
+import { registerOpenTelemetryMetrics } from '../telemetry/otel-metrics.js'
+import { ProducerTracing } from '../telemetry/producer-tracing.js'
 import { ProducerMetrics } from './metrics.js'
 import { StatsCollector, type WriterStats } from './stats.js'
 import { TransactionAbortableError, TransactionStateError } from './transaction-errors.js'
@@ -53,6 +56,8 @@ export class Writer {
   readonly #budget: ByteBudget
   readonly #stats = new StatsCollector()
   readonly #metrics: ProducerMetrics
+  readonly #tracing: ProducerTracing | null
+  readonly #stopOtelMetrics: (() => void) | undefined
   readonly #idempotence: ProducerIdManager | null
   /** Set when the Writer is transactional (transactionalId). */
   readonly #txn: TransactionManager | null = null
@@ -81,6 +86,10 @@ export class Writer {
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     const c = this.#config
     this.#metrics = new ProducerMetrics(this.#client.clientId, this.#client.pool, c.compression)
+    const tracer = tracerOf(c.telemetry)
+    this.#tracing = tracer === null ? null : new ProducerTracing(tracer, this.#client.clientId)
+    const meter = meterOf(c.telemetry)
+    if (meter !== null) this.#stopOtelMetrics = registerOpenTelemetryMetrics(meter, this)
     this.#policy = {
       maxAttempts: c.maxAttempts,
       backoffMs: c.writeBackoffMin,
@@ -164,10 +173,7 @@ export class Writer {
     if (failures !== null) throw failures
   }
 
-  /**
-   * Statistics since the last call: kafka-go's delta view, which resets its counters on every
-   * call (so two callers split the counts between them). metrics() never resets.
-   */
+  /** Statistics since the last call: kafka-go's delta view, reset by every call (metrics() is not). */
   stats(): WriterStats {
     const c = this.#config
     return this.#stats.snapshot(
@@ -188,11 +194,7 @@ export class Writer {
     )
   }
 
-  /**
-   * The Java producer's metrics (record-send-rate, request-latency-avg, ...; see README
-   * "Monitoring"): rates over a moving window and totals since the Writer was created. Reading
-   * never resets them.
-   */
+  /** The Java producer's metrics (README "Monitoring"): windowed rates and totals; reading never resets them. */
   metrics(): MetricsSnapshot {
     return this.#metrics.registry.snapshot()
   }
@@ -203,7 +205,7 @@ export class Writer {
    * without `completion` rejects with AsyncWriteErrors for failures no flush() reported.
    */
   close(): Promise<void> {
-    if (this.#closing === null) this.#closing = this.#close()
+    if (this.#closing === null) this.#closing = this.#close().finally(() => this.#stopOtelMetrics?.())
     return this.#closing
   }
 
@@ -293,8 +295,10 @@ export class Writer {
     const sync = !this.#config.async
     const tracker = sync ? new WriteTracker(messages.length) : null
     const touched = new Set<PartitionState>()
+    const spans = this.#tracing?.start(prepared) ?? null
+    let i = 0
     try {
-      for (let i = 0; i < prepared.length; i++) {
+      for (; i < prepared.length; i++) {
         const p = prepared[i]!
         if (!this.#budget.tryAcquire(p.size)) {
           const started = Date.now()
@@ -320,6 +324,7 @@ export class Writer {
           flushEpoch: this.#flushes.epoch,
           settle: tracker === null ? noop : tracker.settler(i, state.topic, state.partition),
         }
+        if (spans !== null) record.settle = this.#tracing!.settler(spans[i]!, state.partition, record.settle)
         this.#flushes.added()
         state.append(record, Date.now())
         this.#active.add(state)
@@ -331,6 +336,7 @@ export class Writer {
     } catch (err) {
       // Messages already handed over go on; their outcome no longer has a listener.
       tracker?.abandon()
+      if (spans !== null) this.#tracing!.notSent(spans.slice(i), err)
       if (sync) for (const state of touched) state.flushRequested = true
       this.#scheduleDrain()
       throw err
