@@ -35,6 +35,7 @@ export {
 } from './metrics/prometheus.js'
 export { otelName, registerOpenTelemetryMetrics } from './telemetry/otel-metrics.js'
 export { traceContextOf } from './telemetry/trace-context.js'
+export { CHANNEL_NAMES, type ChannelName } from './telemetry/channels.js'
 export type {
   OtelMeter,
   OtelMeterProvider,

@@ -760,7 +760,7 @@ export class Fetcher {
     }
     o.stats.fetchSize.observe(messages)
     o.stats.fetchBytes.observe(bytes)
-    o.stats.metrics?.fetched(latency, bytes)
+    o.stats.metrics?.fetched(latency, bytes, messages, nodeId)
   }
 }
 

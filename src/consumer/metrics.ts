@@ -6,6 +6,7 @@ import { networkMetrics } from '../metrics/network.js'
 import { MetricsRegistry, type MetricValue } from '../metrics/registry.js'
 import type { Sensor } from '../metrics/sensor.js'
 import type { ConnectionPool } from '../net/pool.js'
+import { publish } from '../telemetry/channels.js'
 import type { PartitionLag } from './fetcher.js'
 
 const FETCH = 'consumer-fetch-manager-metrics'
@@ -18,6 +19,7 @@ export interface ConsumerGauges {
   /** Every partition read, with its position and watermarks. */
   lags(): PartitionLag[]
   assignedPartitions(): number
+  groupId: string | undefined
 }
 
 export class ConsumerMetrics {
@@ -125,8 +127,9 @@ export class ConsumerMetrics {
     this.#pendingBytes += bytes
   }
 
-  /** A Fetch request was answered after `ms` with `bytes` of records. */
-  fetched(ms: number, bytes: number): void {
+  /** A Fetch request to `broker` was answered after `ms` with `records` (`bytes` of them). */
+  fetched(ms: number, bytes: number, records: number, broker: number): void {
+    publish('fetch', () => ({ clientId: this.registry.clientId, broker, records, bytes, durationMs: ms }))
     const now = this.registry.clock()
     this.#fold(now)
     this.#fetchLatency.record(ms, now)
@@ -139,10 +142,17 @@ export class ConsumerMetrics {
 
   committed(ms: number): void {
     this.#commits.record(ms, this.registry.clock())
+    publish('commit', () => ({ clientId: this.registry.clientId, groupId: this.#gauges.groupId, durationMs: ms }))
   }
 
   rebalanced(ms: number): void {
     this.#rebalances.record(ms, this.registry.clock())
+    publish('rebalance', () => ({
+      clientId: this.registry.clientId,
+      groupId: this.#gauges.groupId,
+      assignedPartitions: this.#gauges.assignedPartitions(),
+      durationMs: ms,
+    }))
   }
 
   #fold(now: number): void {

@@ -123,6 +123,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     this.#metrics = this.#stats.metrics = new ConsumerMetrics(this.#client.clientId, this.#client.pool, {
       lags: () => this.#fetcher.lag(),
       assignedPartitions: () => this.assignment().length,
+      groupId: c.groupId,
     })
     const tracer = tracerOf(c.telemetry)
     this.#tracing = tracer === null ? null : new ConsumerTracing(tracer, this.#client.clientId, c.groupId)

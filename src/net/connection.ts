@@ -16,6 +16,7 @@ import { ClosedError, ConnectionError, RequestTimeoutError, abortErrorFor, type 
 import { clientThrottleMs } from './throttle.js'
 import { requestTimers, type TimerWheel, type WheelEntry } from './timer-wheel.js'
 import type { ApiVersionTable } from './versions.js'
+import { channels } from '../telemetry/channels.js'
 
 /** TLS options: `true` for defaults (verify against the system CAs), or node:tls options (ca, cert, key for mTLS, ...). */
 export type TlsConfig = boolean | tls.ConnectionOptions
@@ -544,6 +545,7 @@ export class Connection {
     this.#inFlight.delete(correlationId)
     this.lastUsedAt = Date.now()
     this.#observer?.responseReceived(frame.length + 4)
+    if (channels.request.hasSubscribers) this.#publishRequest(request, frame.length + 4)
     if (request.state === 'done') return // aborted or timed out meanwhile: the slot is free now
     this.#settle(request)
     if (request.mode === 'raw') {
@@ -561,6 +563,18 @@ export class Connection {
     const throttleMs = clientThrottleMs(request.api, request.version, body)
     if (throttleMs > 0) this.#throttledUntil = Math.max(this.#throttledUntil, Date.now() + throttleMs)
     request.resolve(body)
+  }
+
+  #publishRequest(request: Pending, responseBytes: number): void {
+    channels.request.publish({
+      clientId: this.clientId,
+      broker: this.address,
+      apiKey: request.api.apiKey,
+      apiName: request.api.name,
+      apiVersion: request.version,
+      responseBytes,
+      durationMs: Date.now() - request.startedAt,
+    })
   }
 
   // --- deadlines, aborts, teardown ----------------------------------------------------------------

@@ -13,6 +13,7 @@ import { Connection, type ConnectionOptions, type NetObserver, type TlsConfig } 
 import { ClosedError, abortErrorFor } from './errors.js'
 import { authenticate, type SaslConfig } from './sasl.js'
 import { negotiateApiVersions, type ApiVersionTable } from './versions.js'
+import { publish } from '../telemetry/channels.js'
 
 export type Workload = 'produce' | 'fetch' | 'group' | 'admin'
 
@@ -130,6 +131,7 @@ export class ConnectionPool {
             this.#startIdleSweep()
             // A graceful close (ours, idle or re-authentication) passes null: not a failure.
             result.connection.onClose((error) => {
+              publish('disconnect', () => ({ clientId: this.#options.clientId, broker: brokerOf(broker), error }))
               if (error !== null && !this.#closed) this.onBrokerFailure?.(broker, error)
             })
           }
@@ -262,12 +264,18 @@ export class ConnectionPool {
       this.dials++
       this.dialTimeMs += ms
       this.onDial?.(ms)
+      publish('connect', () => ({ clientId: options.clientId, broker: brokerOf(broker), durationMs: ms }))
       return { connection, versions }
     } catch (err) {
       connection.destroy()
       throw err
     }
   }
+}
+
+/** A broker as the diagnostics channels name it. */
+function brokerOf(b: BrokerEndpoint): { nodeId: number; host: string; port: number } {
+  return { nodeId: b.nodeId, host: b.host, port: b.port }
 }
 
 /** `promise`, or an AbortError as soon as `signal` fires (the promise itself goes on). */

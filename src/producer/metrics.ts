@@ -6,6 +6,7 @@ import { MetricsRegistry } from '../metrics/registry.js'
 import type { Sensor } from '../metrics/sensor.js'
 import type { ConnectionPool } from '../net/pool.js'
 import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch.js'
+import { publish } from '../telemetry/channels.js'
 import type { ProducerBatch } from './accumulator.js'
 
 const GROUP = 'producer-metrics'
@@ -99,11 +100,22 @@ export class ProducerMetrics {
     this.#topic(batch.topic).retries.record(batch.count, now)
   }
 
+  /** A batch was acknowledged (only the diagnostics channel: sends were counted when sent). */
+  completed(batch: ProducerBatch, baseOffset: bigint): void {
+    publish('produce', () => this.#produced(batch, baseOffset, null))
+  }
+
   /** A batch failed for good. */
-  failed(batch: ProducerBatch): void {
+  failed(batch: ProducerBatch, error: Error): void {
     const now = this.registry.clock()
     this.#errors.record(batch.count, now)
     this.#topic(batch.topic).errors.record(batch.count, now)
+    publish('produce', () => this.#produced(batch, -1n, error))
+  }
+
+  #produced(batch: ProducerBatch, baseOffset: bigint, error: Error | null): object {
+    const { topic, partition, count: records } = batch
+    return { clientId: this.registry.clientId, topic, partition, records, baseOffset, error }
   }
 
   #topic(topic: string): TopicSensors {

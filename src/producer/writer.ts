@@ -602,6 +602,7 @@ export class Writer {
     const records = batch.records
     for (let i = 0; i < records.length; i++) records[i]!.settle(null, baseOffset >= 0n ? baseOffset + BigInt(i) : -1n)
     this.#report(batch, null, baseOffset)
+    this.#metrics.completed(batch, baseOffset)
     this.#flushes.settled(records)
     this.#checkIdle()
   }
@@ -611,7 +612,7 @@ export class Writer {
     this.#budget.release(batch.bytes)
     this.#stats.errors++
     this.#stats.messageErrors += batch.count
-    this.#metrics.failed(batch)
+    this.#metrics.failed(batch, error)
     for (const r of batch.records) r.settle(error, -1n)
     this.#report(batch, error, -1n)
     this.#flushes.settled(batch.records)
