@@ -14,6 +14,8 @@ export const JAVA_METRICS_WINDOW: MetricsWindow = { samples: 2, windowMs: 30_000
 
 interface Sample {
   start: number
+  /** When a value was last recorded in it (its start if none): what expiry is measured from. */
+  lastEvent: number
   count: number
   sum: number
   max: number
@@ -33,7 +35,8 @@ export class Sensor {
 
   constructor(window: MetricsWindow) {
     this.#window = window
-    for (let i = 0; i < window.samples; i++) this.#samples.push({ start: 0, count: 0, sum: 0, max: 0, min: 0 })
+    for (let i = 0; i < window.samples; i++)
+      this.#samples.push({ start: 0, lastEvent: 0, count: 0, sum: 0, max: 0, min: 0 })
   }
 
   /** Records one value (no allocation: the samples are reused in turn). */
@@ -51,6 +54,7 @@ export class Sensor {
     if (s.count === 0 || value < s.min) s.min = value
     s.count++
     s.sum += value
+    s.lastEvent = now
   }
 
   /** Sum of the values in the window per second (Java's Rate over a WindowedSum). */
@@ -88,7 +92,7 @@ export class Sensor {
   #start(now: number): void {
     if (this.#started) return
     this.#started = true
-    for (const s of this.#samples) s.start = now
+    for (const s of this.#samples) s.start = s.lastEvent = now
   }
 
   #windowed(now: number, field: (s: Sample) => number): number {
@@ -98,11 +102,14 @@ export class Sensor {
     return sum
   }
 
-  /** Samples older than the whole window start again empty (Java's purgeObsoleteSamples). */
+  /**
+   * Samples with no value recorded for the whole window start again empty (Java's
+   * purgeObsoleteSamples, which since Kafka 3.x goes by a sample's last event, not its start).
+   */
   #purge(now: number): void {
     this.#start(now)
     const limit = this.#window.samples * this.#window.windowMs
-    for (const s of this.#samples) if (now - s.start >= limit) reset(s, now)
+    for (const s of this.#samples) if (now - s.lastEvent >= limit) reset(s, now)
   }
 
   /**
@@ -123,6 +130,6 @@ export class Sensor {
 }
 
 function reset(s: Sample, now: number): void {
-  s.start = now
+  s.start = s.lastEvent = now
   s.count = s.sum = s.max = s.min = 0
 }

@@ -1,8 +1,9 @@
 // The windowed statistics against the Java client's definitions (org.apache.kafka.common.metrics:
-// SampledStat advances to a new sample once the current one is a window old and resets samples
-// older than samples × window when read; Rate divides by the time since the oldest sample's start,
+// SampledStat advances to a new sample once the current one is a window old and, when read,
+// resets samples whose last record is samples × window old; Rate divides by the time since the oldest sample's start,
 // but by at least (samples − 1) full windows; Avg, Max and Min are NaN with nothing recorded).
-// The expected numbers are worked out by hand from those rules, with Java's defaults (2 × 30 s).
+// The expected numbers are worked out by hand from those rules, with Java's defaults (2 × 30 s);
+// sensor-vs-java.test.ts runs Java's own classes on a script.
 
 import { describe, expect, it } from 'vitest'
 import { MetricsRegistry, metricValue } from '../../src/metrics/registry.js'
@@ -22,17 +23,20 @@ describe('Sensor (Java SampledStat semantics, 2 samples of 30 s)', () => {
     expect([s.total, s.count]).toEqual([30, 2])
   })
 
-  it('moves to the next sample after a window and drops samples older than the whole window', () => {
+  it('moves to the next sample after a window and drops samples not recorded in for the whole window', () => {
     const s = new Sensor(JAVA_METRICS_WINDOW)
     s.record(10, 1_000)
     s.record(20, 2_000)
     s.record(5, 31_000) // the first sample is 30 s old: a new one starts
     expect(s.rate(40_000)).toBeCloseTo(35 / 39, 12) // one full window: no padding
     expect(s.max(40_000)).toBe(20)
-    // At 61 s the first sample (from 1 s) is 60 s old: forgotten; the oldest is now the one from 31 s.
-    expect(s.rate(61_000)).toBeCloseTo(5 / 30, 12)
-    expect(s.max(61_000)).toBe(5)
-    expect(s.avg(61_000)).toBe(5)
+    // At 61 s the first sample (from 1 s) was last recorded in 59 s ago: still counted.
+    expect(s.rate(61_000)).toBeCloseTo(35 / 60, 12)
+    expect(s.avg(61_000)).toBeCloseTo(35 / 3, 12)
+    // At 62 s its last record is 60 s old: forgotten; the oldest is now the one from 31 s.
+    expect(s.rate(62_000)).toBeCloseTo(5 / 31, 12)
+    expect(s.max(62_000)).toBe(5)
+    expect(s.avg(62_000)).toBe(5)
     // Everything expired: windowed values are empty, totals stay.
     expect(s.avg(100_000)).toBeNaN()
     expect(s.max(100_000)).toBeNaN()
