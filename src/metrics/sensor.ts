@@ -28,14 +28,18 @@ export class Sensor {
   /** Values ever recorded (Java's CumulativeCount). */
   count = 0
   readonly #window: MetricsWindow
+  /**
+   * Java's SampledStat cycles through samples + 1 of them (the full window plus the one being
+   * filled), each made when first needed: the first at the first record or read, the next ones
+   * as the window moves on. Only the first #created are in use.
+   */
   readonly #samples: Sample[] = []
+  #created = 0
   #current = 0
-  /** Java starts a sensor's first sample when it is first recorded or read, not when it is made. */
-  #started = false
 
   constructor(window: MetricsWindow) {
     this.#window = window
-    for (let i = 0; i < window.samples; i++)
+    for (let i = 0; i <= window.samples; i++)
       this.#samples.push({ start: 0, lastEvent: 0, count: 0, sum: 0, max: 0, min: 0 })
   }
 
@@ -47,6 +51,7 @@ export class Sensor {
     let s = this.#samples[this.#current]!
     if (now - s.start >= this.#window.windowMs) {
       this.#current = (this.#current + 1) % this.#samples.length
+      if (this.#current >= this.#created) this.#created++
       s = this.#samples[this.#current]!
       reset(s, now)
     }
@@ -77,7 +82,10 @@ export class Sensor {
   max(now: number): number {
     this.#purge(now)
     let max = NaN
-    for (const s of this.#samples) if (s.count > 0 && !(s.max <= max)) max = s.max
+    for (let i = 0; i < this.#created; i++) {
+      const s = this.#samples[i]!
+      if (s.count > 0 && !(s.max <= max)) max = s.max
+    }
     return max
   }
 
@@ -85,31 +93,37 @@ export class Sensor {
   min(now: number): number {
     this.#purge(now)
     let min = NaN
-    for (const s of this.#samples) if (s.count > 0 && !(s.min >= min)) min = s.min
+    for (let i = 0; i < this.#created; i++) {
+      const s = this.#samples[i]!
+      if (s.count > 0 && !(s.min >= min)) min = s.min
+    }
     return min
   }
 
   #start(now: number): void {
-    if (this.#started) return
-    this.#started = true
-    for (const s of this.#samples) s.start = s.lastEvent = now
+    if (this.#created > 0) return
+    this.#created = 1
+    reset(this.#samples[0]!, now)
   }
 
   #windowed(now: number, field: (s: Sample) => number): number {
     this.#purge(now)
     let sum = 0
-    for (const s of this.#samples) sum += field(s)
+    for (let i = 0; i < this.#created; i++) sum += field(this.#samples[i]!)
     return sum
   }
 
   /**
-   * Samples with no value recorded for the whole window start again empty (Java's
-   * purgeObsoleteSamples, which since Kafka 3.x goes by a sample's last event, not its start).
+   * Samples with nothing recorded for the whole window start again empty (Java's
+   * purgeObsoleteSamples: kafka-clients 4.4 goes by a sample's last record, not its start).
    */
   #purge(now: number): void {
     this.#start(now)
     const limit = this.#window.samples * this.#window.windowMs
-    for (const s of this.#samples) if (now - s.lastEvent >= limit) reset(s, now)
+    for (let i = 0; i < this.#created; i++) {
+      const s = this.#samples[i]!
+      if (now - s.lastEvent >= limit) reset(s, now)
+    }
   }
 
   /**
@@ -120,7 +134,7 @@ export class Sensor {
   #elapsedSeconds(now: number): number {
     this.#start(now)
     let oldest = now
-    for (const s of this.#samples) if (s.start < oldest) oldest = s.start
+    for (let i = 0; i < this.#created; i++) oldest = Math.min(oldest, this.#samples[i]!.start)
     const { samples, windowMs } = this.#window
     let elapsed = now - oldest
     const full = Math.floor(elapsed / windowMs)

@@ -40,6 +40,26 @@ function ourValues(script: Step[]): number[][] {
   return rows
 }
 
+/** A seeded script: records with gaps from 0 to 70 s (some longer than the whole window), reads between. */
+function randomScript(seed: number, steps: number): Step[] {
+  let x = seed
+  const random = (): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0
+    return x / 2 ** 32
+  }
+  const script: Step[] = []
+  let t = 1_000 + Math.floor(random() * 5_000)
+  for (let i = 0; i < steps; i++) {
+    const r = random()
+    t +=
+      r < 0.6 ? Math.floor(random() * 2_000) : r < 0.9 ? Math.floor(random() * 31_000) : Math.floor(random() * 70_000)
+    if (random() < 0.7) script.push({ record: t, value: Math.floor(random() * 1000) - 100 })
+    else script.push({ read: t })
+  }
+  script.push({ read: t + 45_000 }, { read: t + 61_000 })
+  return script
+}
+
 function expectSame(ours: number[][], java: number[][]): void {
   expect(ours.length).toBe(java.length)
   ours.forEach((row, i) =>
@@ -67,5 +87,11 @@ describe('Sensor vs kafka-clients 4.4.0 metrics', () => {
       { read: 101_000 },
     ]
     expectSame(ourValues(script), javaValues(script))
+  })
+  it('matches Java on seeded random scripts (gaps shorter and longer than the window)', { timeout: 120_000 }, () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const script = randomScript(seed, 200)
+      expectSame(ourValues(script), javaValues(script))
+    }
   })
 })
