@@ -15,6 +15,34 @@ export {
   type WriterConfig,
 } from './producer/config.js'
 export type { DurationStats, SummaryStats, WriterStats } from './producer/stats.js'
+
+// Metrics (Java's names; README "Monitoring")
+export { metricValue } from './metrics/registry.js'
+export type {
+  ClientKind,
+  MetricFamily,
+  MetricType,
+  MetricValue,
+  MetricsSnapshot,
+  MetricsSource,
+} from './metrics/registry.js'
+export {
+  prometheusLabels,
+  prometheusName,
+  registerPrometheus,
+  renderPrometheus,
+  type PromClientRegistry,
+} from './metrics/prometheus.js'
+export { otelName, registerOpenTelemetryMetrics } from './telemetry/otel-metrics.js'
+export { traceContextOf } from './telemetry/trace-context.js'
+export { CHANNEL_NAMES, type ChannelName } from './telemetry/channels.js'
+export type {
+  OtelMeter,
+  OtelMeterProvider,
+  OtelSpanContext,
+  OtelTracerProvider,
+  TelemetryOptions,
+} from './telemetry/otel-types.js'
 export {
   ProducerFencedError,
   TransactionAbortableError,

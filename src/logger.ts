@@ -5,6 +5,8 @@
 //   new Reader({ ..., logger: pino() })           // structured: log.warn({ broker: 1 }, 'msg')
 //   new Reader({ ..., logger: silentLogger })     // nothing at all
 
+import { publish } from './telemetry/channels.js'
+
 /** Structured fields of one log line; `err` holds an Error when there is one. */
 export type LogFields = Record<string, unknown>
 
@@ -133,6 +135,8 @@ export function safeLogger(
       } catch {
         // A broken sink is not the client's failure.
       }
+      if ((level === 'warn' || level === 'error') && typeof a !== 'string' && a.err !== undefined)
+        publish('error', () => ({ level, message: b ?? '', error: a.err }))
       if (onProblem !== undefined && (level === 'warn' || level === 'error')) {
         try {
           onProblem(typeof a === 'string' ? undefined : a, typeof a === 'string' ? a : (b ?? ''))

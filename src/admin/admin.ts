@@ -5,6 +5,8 @@
 
 import { KafkaClient, type ClientConfig } from '../cluster/client.js'
 import { ClosedError } from '../net/errors.js'
+import { networkMetrics } from '../metrics/network.js'
+import { MetricsRegistry, type MetricsSnapshot } from '../metrics/registry.js'
 import type { ListedOffset } from '../consumer/list-offsets.js'
 import { apiVersions, describeCluster, type ApiVersionInfo, type ClusterDescription } from './cluster.js'
 import {
@@ -59,11 +61,20 @@ export type AdminConfig = ClientConfig
 export class Admin {
   readonly #client: KafkaClient
   readonly #ctx: AdminContext
+  readonly #metrics: MetricsRegistry
   #closed = false
 
   constructor(config: AdminConfig) {
     this.#client = new KafkaClient({ clientId: 'kafkats-admin', ...config })
+    const pool = this.#client.pool
+    this.#metrics = new MetricsRegistry('admin', this.#client.clientId)
+    pool.observer = networkMetrics(this.#metrics, 'admin-client-metrics', () => pool.inFlight)
     this.#ctx = { client: this.#client, policy: this.#client.retryPolicy, timeoutMs: this.#client.requestTimeoutMs }
+  }
+
+  /** The Java admin client's network metrics (request-rate, incoming-byte-rate, ...); reading never resets them. */
+  metrics(): MetricsSnapshot {
+    return this.#metrics.snapshot()
   }
 
   #live(): AdminContext {

@@ -483,6 +483,7 @@ export class OffsetCommitter {
       }
       this.#stats.commits++
       this.#stats.commitTime.observe(Date.now() - started)
+      this.#stats.metrics?.committed(Date.now() - started)
 
       const retry = new Map<string, Entry>()
       let waitForRebalance = false

@@ -16,6 +16,7 @@ import {
 } from '../config-rules.js'
 import { ConfigError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { checkTelemetry, type TelemetryOptions } from '../telemetry/otel-types.js'
 import { CooperativeStickyGroupBalancer, RangeGroupBalancer, type GroupBalancer } from './assignors/index.js'
 import type { IsolationLevel } from './fetch-result.js'
 import { FirstOffset, startOffsetTimestamp, type StartOffset } from './offsets.js'
@@ -171,6 +172,12 @@ export interface ReaderConfig extends ClientConfig {
    */
   logger?: Logger
   /**
+   * OpenTelemetry (optional peer @opentelemetry/api): spans per message from `tracerProvider`
+   * (W3C `traceparent` headers), the Reader's metrics as observable instruments of
+   * `meterProvider`; `'global'` for the providers registered with the API. README "Monitoring".
+   */
+  telemetry?: TelemetryOptions
+  /**
    * How long a read waits for its topic or partition to exist (ms) before it rejects with
    * UnknownTopicError (direct Reader); a group Reader logs a warning and keeps waiting, as Java's
    * consumer does. Java's default.api.timeout.ms: default 60 000.
@@ -214,6 +221,7 @@ export interface ResolvedReaderConfig {
   onLost: PartitionsCallback | undefined
   signal: AbortSignal | undefined
   logger: Logger | undefined
+  telemetry: TelemetryOptions | undefined
   metadataTimeout: number
 }
 
@@ -310,6 +318,7 @@ const RULES: Record<string, Check> = {
   onLost: isFunction,
   signal: isAbortSignal,
   logger: isLogger,
+  telemetry: checkTelemetry,
   metadataTimeout: milliseconds(1),
 }
 
@@ -421,6 +430,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     onLost: config.onLost,
     signal: config.signal,
     logger: config.logger,
+    telemetry: config.telemetry,
     metadataTimeout: config.metadataTimeout ?? READER_DEFAULTS.metadataTimeout,
   }
 }

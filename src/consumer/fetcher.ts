@@ -73,6 +73,7 @@ export interface PartitionLag {
   position: bigint
   highWatermark: bigint
   lastStableOffset: bigint
+  logStartOffset: bigint
   /** Messages not read yet; -1 when not known yet (no fetch answered). */
   lag: bigint
 }
@@ -215,6 +216,7 @@ export class Fetcher {
         position: c.position,
         highWatermark: c.highWatermark,
         lastStableOffset: c.lastStableOffset,
+        logStartOffset: c.logStartOffset,
         lag: c.lag(this.#o.isolationLevel) ?? -1n,
       })
     }
@@ -688,7 +690,8 @@ export class Fetcher {
     } finally {
       for (const c of cursors) c.inFlight = false
     }
-    o.stats.readTime.observe(Date.now() - started)
+    const latency = Date.now() - started
+    o.stats.readTime.observe(latency)
     o.stats.fetches++
     if (response.errorCode !== ErrorCode.NONE) {
       // A request-level error (fetch sessions, which we do not use, or a throttle): back off.
@@ -757,6 +760,7 @@ export class Fetcher {
     }
     o.stats.fetchSize.observe(messages)
     o.stats.fetchBytes.observe(bytes)
+    o.stats.metrics?.fetched(latency, bytes, messages, nodeId)
   }
 }
 

@@ -244,6 +244,7 @@ export class GroupMembership implements MembershipView {
     let failures = 0
     while (!signal.aborted) {
       try {
+        const started = Date.now()
         await this.#prepareJoin(signal)
         this.#state = 'joining'
         this.#stableChanged.notify()
@@ -251,6 +252,7 @@ export class GroupMembership implements MembershipView {
         const assignments = join.leader === this.memberId ? await this.#lead(join, signal) : []
         const assigned = await this.#sync(join, assignments, signal)
         await this.#complete(assigned, signal)
+        this.#o.stats.metrics?.rebalanced(Date.now() - started)
         failures = 0
         await this.#stable(signal)
       } catch (err) {

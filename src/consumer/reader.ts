@@ -13,6 +13,7 @@ import { KafkaClient } from '../cluster/client.js'
 import type { RetryPolicy } from '../cluster/retry.js'
 import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
+import type { MetricsSnapshot } from '../metrics/registry.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
 import { OffsetCommitter, highestPerPartition, pastSkipped, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
@@ -25,6 +26,10 @@ import { partitionKey } from './cursor.js'
 import { watchTopics } from './topic-watch.js'
 import { GroupMembership } from './group.js'
 import { HandOuts } from './handout.js'
+import { ConsumerMetrics } from './metrics.js'
+import { ConsumerTracing } from '../telemetry/consumer-tracing.js'
+import { registerOpenTelemetryMetrics } from '../telemetry/otel-metrics.js'
+import { meterOf, tracerOf } from '../telemetry/otel-types.js'
 import { listOffsets, type ListedOffset, type ListOffsetsContext } from './list-offsets.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
 import { MessageQueue, type MessageBatch } from './queue.js'
@@ -84,6 +89,9 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   readonly #client: KafkaClient
   readonly #queue: MessageQueue
   readonly #stats = new ReaderStatsCollector()
+  readonly #metrics: ConsumerMetrics
+  readonly #tracing: ConsumerTracing | null
+  readonly #stopOtelMetrics: (() => void) | undefined
   readonly #fetcher: Fetcher
   readonly #group: GroupMembership | null = null
   readonly #committer: OffsetCommitter | null = null
@@ -112,6 +120,13 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     })
     this.#client = new KafkaClient(c.client)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
+    this.#metrics = this.#stats.metrics = new ConsumerMetrics(this.#client.clientId, this.#client.pool, {
+      lags: () => this.#fetcher.lag(),
+      assignedPartitions: () => this.assignment().length,
+      groupId: c.groupId,
+    })
+    const tracer = tracerOf(c.telemetry)
+    this.#tracing = tracer === null ? null : new ConsumerTracing(tracer, this.#client.clientId, c.groupId)
     const backoff: RetryPolicy = {
       maxAttempts: c.maxAttempts,
       backoffMs: c.readBackoffMin,
@@ -205,6 +220,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       }
     }
 
+    const meter = meterOf(c.telemetry) // last: reading the metrics needs the fetcher and group
+    if (meter !== null) this.#stopOtelMetrics = registerOpenTelemetryMetrics(meter, this)
     void watchTopics({
       client: this.#client,
       direct: c.direct,
@@ -284,6 +301,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    */
   async fetchMessage(options: ReadOptions = {}): Promise<FetchedMessage> {
     const started = Date.now()
+    this.#metrics.polled(started)
     this.#handOuts?.releaseAll() // asking for more: what was handed out before is done with
     for (;;) {
       this.#throwIfUnusable()
@@ -292,6 +310,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         this.#stats.waitTime.observe(Date.now() - started)
         this.#countOne(message)
         this.#handOuts?.handedOut([message])
+        this.#tracing?.received([message], started, false)
         return message
       }
       await this.#waitReadable(options.signal, 'fetchMessage')
@@ -316,6 +335,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
     const started = Date.now()
+    this.#metrics.polled(started)
     this.#handOuts?.releaseAll()
     for (;;) {
       this.#throwIfUnusable()
@@ -324,6 +344,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         this.#stats.waitTime.observe(Date.now() - started)
         for (const m of batch.messages) this.#countOne(m)
         this.#handOuts?.handedOut(batch.messages)
+        this.#tracing?.received(batch.messages, started, true)
         return batch
       }
       await this.#waitReadable(options.signal, 'fetchBatch')
@@ -668,7 +689,12 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     return this.#fetcher.lag()
   }
 
-  /** Statistics since the last call (kafka-go's Stats resets its counters the same way). */
+  /** The Java consumer's metrics (README "Monitoring"): windowed rates, totals, lag per partition; never reset. */
+  metrics(): MetricsSnapshot {
+    return this.#metrics.registry.snapshot()
+  }
+
+  /** Statistics since the last call: kafka-go's delta view, reset by every call (metrics() is not). */
   stats(): ReaderStats {
     const c = this.#config
     let lag = 0n
@@ -703,7 +729,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    * waiting now reject with ClosedError. Calls after the first return the same promise.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#close()
+    this.#closing ??= this.#close().finally(() => this.#stopOtelMetrics?.())
     return this.#closing
   }
 
@@ -771,6 +797,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     for (const h of m.headers) bytes += h.key.length + (h.value?.length ?? 0)
     this.#stats.messages++
     this.#stats.bytes += bytes
+    this.#metrics.consumed(1, bytes)
   }
 
   #singleTopic(what: string): string {

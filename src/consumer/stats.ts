@@ -4,6 +4,7 @@
 // fetch-latency-avg/max, commit-latency-avg/max).
 
 import { Summary, type DurationStats, type SummaryStats } from '../metrics/summary.js'
+import type { ConsumerMetrics } from './metrics.js'
 
 export type { DurationStats, SummaryStats }
 
@@ -103,6 +104,8 @@ export class ReaderStatsCollector {
   fetchSize = new Summary()
   fetchBytes = new Summary()
   commitTime = new Summary()
+  /** The Java-named metrics, recorded at the same points (never reset); set by the Reader. */
+  metrics: ConsumerMetrics | undefined
   #windowStart = Date.now()
 
   snapshot(gauges: ReaderGauges, now = Date.now()): ReaderStats {

@@ -16,6 +16,7 @@ import { ClosedError, ConnectionError, RequestTimeoutError, abortErrorFor, type 
 import { clientThrottleMs } from './throttle.js'
 import { requestTimers, type TimerWheel, type WheelEntry } from './timer-wheel.js'
 import type { ApiVersionTable } from './versions.js'
+import { channels } from '../telemetry/channels.js'
 
 /** TLS options: `true` for defaults (verify against the system CAs), or node:tls options (ca, cert, key for mTLS, ...). */
 export type TlsConfig = boolean | tls.ConnectionOptions
@@ -42,6 +43,14 @@ export interface ConnectionOptions {
   timers?: TimerWheel
   /** First correlation id (a test seam for the wrap at 2^31). */
   firstCorrelationId?: number
+  /** Told the size of every request frame written and response frame read (the client's metrics). */
+  observer?: NetObserver
+}
+
+/** Sizes include the 4-byte size prefix, as Java's outgoing-byte-rate and incoming-byte-rate count. */
+export interface NetObserver {
+  requestSent(bytes: number): void
+  responseReceived(bytes: number): void
 }
 
 export interface RequestOptions {
@@ -102,6 +111,7 @@ export class Connection {
   readonly #maxFrameBytes: number
   readonly #timers: TimerWheel
   readonly #socket: net.Socket
+  readonly #observer: NetObserver | undefined
 
   #state: ConnectionStateValue = ConnectionState.Connecting
   #closeError: Error | null = null
@@ -148,6 +158,7 @@ export class Connection {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULTS.maxInFlight)
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes
     this.#timers = options.timers ?? requestTimers
+    this.#observer = options.observer
     this.#socket = socket
     this.#nextCorrelationId = (options.firstCorrelationId ?? 0) & 0x7fffffff
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
@@ -421,6 +432,7 @@ export class Connection {
       return
     }
     request.body = undefined // the bytes are in the buffer; let the message be collected
+    this.#observer?.requestSent(out.offset - start)
     this.lastUsedAt = Date.now()
     if (request.mode === 'none') {
       request.state = 'sent'
@@ -532,6 +544,8 @@ export class Connection {
     }
     this.#inFlight.delete(correlationId)
     this.lastUsedAt = Date.now()
+    this.#observer?.responseReceived(frame.length + 4)
+    if (channels.request.hasSubscribers) this.#publishRequest(request, frame.length + 4)
     if (request.state === 'done') return // aborted or timed out meanwhile: the slot is free now
     this.#settle(request)
     if (request.mode === 'raw') {
@@ -549,6 +563,18 @@ export class Connection {
     const throttleMs = clientThrottleMs(request.api, request.version, body)
     if (throttleMs > 0) this.#throttledUntil = Math.max(this.#throttledUntil, Date.now() + throttleMs)
     request.resolve(body)
+  }
+
+  #publishRequest(request: Pending, responseBytes: number): void {
+    channels.request.publish({
+      clientId: this.clientId,
+      broker: this.address,
+      apiKey: request.api.apiKey,
+      apiName: request.api.name,
+      apiVersion: request.version,
+      responseBytes,
+      durationMs: Date.now() - request.startedAt,
+    })
   }
 
   // --- deadlines, aborts, teardown ----------------------------------------------------------------

@@ -9,10 +9,11 @@
 // flight for connectionsMaxIdleMs (Java's connections.max.idle.ms, 9 min) is closed by us before
 // the broker's own 10 min reaper cuts it, possibly just as a request goes out.
 
-import { Connection, type ConnectionOptions, type TlsConfig } from './connection.js'
+import { Connection, type ConnectionOptions, type NetObserver, type TlsConfig } from './connection.js'
 import { ClosedError, abortErrorFor } from './errors.js'
 import { authenticate, type SaslConfig } from './sasl.js'
 import { negotiateApiVersions, type ApiVersionTable } from './versions.js'
+import { publish } from '../telemetry/channels.js'
 
 export type Workload = 'produce' | 'fetch' | 'group' | 'admin'
 
@@ -79,6 +80,8 @@ export class ConnectionPool {
   dialTimeMs = 0
   /** Called after every successful dial with its duration (ms). */
   onDial: ((ms: number) => void) | undefined
+  /** Given to every connection dialled from now on (request and response sizes, for metrics). */
+  observer: NetObserver | undefined
   /**
    * Called when a dial to a broker fails or one of its connections breaks (a timeout, a reset,
    * garbage), whichever role's request saw it; the client asks that broker for metadata last.
@@ -88,6 +91,13 @@ export class ConnectionPool {
   constructor(options: PoolOptions) {
     this.#options = options
     this.connectionsMaxIdleMs = options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS
+  }
+
+  /** Requests written on the pool's ready connections and not answered yet (Java's requests-in-flight). */
+  get inFlight(): number {
+    let n = 0
+    for (const e of this.#entries.values()) n += e.ready?.connection.inFlight ?? 0
+    return n
   }
 
   /** A ready connection to `broker` for `workload`, dialling one if there is none (or it broke). */
@@ -121,6 +131,7 @@ export class ConnectionPool {
             this.#startIdleSweep()
             // A graceful close (ours, idle or re-authentication) passes null: not a failure.
             result.connection.onClose((error) => {
+              publish('disconnect', () => ({ clientId: this.#options.clientId, broker: brokerOf(broker), error }))
               if (error !== null && !this.#closed) this.onBrokerFailure?.(broker, error)
             })
           }
@@ -243,6 +254,7 @@ export class ConnectionPool {
     const maxInFlight = options.maxInFlight?.[workload]
     if (maxInFlight !== undefined) connectionOptions.maxInFlight = maxInFlight
     if (options.socketFactory !== undefined) connectionOptions.socketFactory = options.socketFactory
+    if (this.observer !== undefined) connectionOptions.observer = this.observer
 
     const connection = await Connection.connect(connectionOptions)
     try {
@@ -252,12 +264,18 @@ export class ConnectionPool {
       this.dials++
       this.dialTimeMs += ms
       this.onDial?.(ms)
+      publish('connect', () => ({ clientId: options.clientId, broker: brokerOf(broker), durationMs: ms }))
       return { connection, versions }
     } catch (err) {
       connection.destroy()
       throw err
     }
   }
+}
+
+/** A broker as the diagnostics channels name it. */
+function brokerOf(b: BrokerEndpoint): { nodeId: number; host: string; port: number } {
+  return { nodeId: b.nodeId, host: b.host, port: b.port }
 }
 
 /** `promise`, or an AbortError as soon as `signal` fires (the promise itself goes on). */

@@ -15,6 +15,7 @@ import {
 } from '../config-rules.js'
 import { ConfigError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { checkTelemetry, type TelemetryOptions } from '../telemetry/otel-types.js'
 import type { Message } from '../message.js'
 import type { CompressionCodec } from '../protocol/compression/index.js'
 import type { ClientConfig } from '../cluster/client.js'
@@ -83,6 +84,12 @@ export interface WriterConfig extends ClientConfig {
   /** Where the Writer reports trouble it handles itself (pino-compatible); see the Reader's `logger`. */
   logger?: Logger
   /**
+   * OpenTelemetry (optional peer @opentelemetry/api): spans per message from `tracerProvider`
+   * (W3C `traceparent` headers), the Writer's metrics as observable instruments of
+   * `meterProvider`; `'global'` for the providers registered with the API. README "Monitoring".
+   */
+  telemetry?: TelemetryOptions
+  /**
    * Makes the Writer transactional (Java's transactional.id): writes only inside a transaction,
    * and a newer Writer with the same id fences this one. Implies idempotence (acks 'all').
    */
@@ -115,6 +122,7 @@ export interface ResolvedWriterConfig {
   requestTimeout: number
   signal: AbortSignal | undefined
   logger: Logger | undefined
+  telemetry: TelemetryOptions | undefined
   transactionalId: string | null
   transactionTimeout: number
 }
@@ -182,6 +190,7 @@ const RULES: Record<string, Check> = {
   allowAutoTopicCreation: isBoolean,
   signal: isAbortSignal,
   logger: isLogger,
+  telemetry: checkTelemetry,
   transactionalId: (v) =>
     typeof v === 'string' && v.length > 0 && v.length <= 32767 ? null : `must be a non-empty string, got ${show(v)}`,
   transactionTimeout: integerIn(1, INT32_MAX),
@@ -282,6 +291,7 @@ export function resolveWriterConfig(config: WriterConfig): ResolvedWriterConfig 
     requestTimeout,
     signal: config.signal,
     logger: config.logger,
+    telemetry: config.telemetry,
     transactionalId: config.transactionalId ?? null,
     transactionTimeout: config.transactionTimeout ?? WRITER_DEFAULTS.transactionTimeout,
   }

@@ -11,6 +11,7 @@ import type { ProducerBatch } from './accumulator.js'
 import { produceTimeoutMs, type ResolvedWriterConfig } from './config.js'
 import { toError } from './errors.js'
 import { produceRequest } from './requests.js'
+import type { ProducerMetrics } from './metrics.js'
 import type { StatsCollector } from './stats.js'
 import type { TransactionManager } from './transactions.js'
 
@@ -27,6 +28,7 @@ export interface ProducePipelineOptions {
   /** Set when the Writer is transactional: caps the Produce version, marks batches transactional. */
   txn: TransactionManager | null
   stats: StatsCollector
+  metrics: ProducerMetrics
   log: Logger
   handlers: ProduceHandlers
 }
@@ -36,6 +38,7 @@ export class ProducePipelines {
   readonly #config: ResolvedWriterConfig
   readonly #txn: TransactionManager | null
   readonly #stats: StatsCollector
+  readonly #metrics: ProducerMetrics
   readonly #log: Logger
   readonly #handlers: ProduceHandlers
   /** Per broker: the tail of its send chain, so requests reach the connection in the order they were cut. */
@@ -48,6 +51,7 @@ export class ProducePipelines {
     this.#config = options.config
     this.#txn = options.txn
     this.#stats = options.stats
+    this.#metrics = options.metrics
     this.#log = options.log
     this.#handlers = options.handlers
   }
@@ -89,6 +93,7 @@ export class ProducePipelines {
       const body = produceRequest(batches, c.acksValue, produceTimeoutMs(c.requestTimeout), c.transactionalId)
       const sentAt = Date.now()
       for (const b of batches) this.#stats.batchQueueTime.observe(sentAt - b.createdAt)
+      this.#metrics.sent(batches)
       // Not awaited: the chain only keeps the order in which requests reach the connection;
       // the connection pipelines them.
       if (c.acksValue === 0) {

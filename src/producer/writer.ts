@@ -24,6 +24,11 @@ import { ProducerIdManager } from './idempotence.js'
 import { ProducePipelines } from './pipeline.js'
 import { initProducerId, partitionResults } from './requests.js'
 import { outcomeOfCode, type Outcome, type SequencerOptions } from './sequencer.js'
+import type { MetricsSnapshot } from '../metrics/registry.js'
+import { meterOf, tracerOf } from '../telemetry/otel-types.js'
+import { registerOpenTelemetryMetrics } from '../telemetry/otel-metrics.js'
+import { ProducerTracing } from '../telemetry/producer-tracing.js'
+import { ProducerMetrics } from './metrics.js'
 import { StatsCollector, type WriterStats } from './stats.js'
 import { TransactionAbortableError, TransactionStateError } from './transaction-errors.js'
 import { TransactionManager, type GroupReader } from './transactions.js'
@@ -50,6 +55,9 @@ export class Writer {
   readonly #limits: BatchLimits
   readonly #budget: ByteBudget
   readonly #stats = new StatsCollector()
+  readonly #metrics: ProducerMetrics
+  readonly #tracing: ProducerTracing | null
+  readonly #stopOtelMetrics: (() => void) | undefined
   readonly #idempotence: ProducerIdManager | null
   /** Set when the Writer is transactional (transactionalId). */
   readonly #txn: TransactionManager | null = null
@@ -77,6 +85,11 @@ export class Writer {
     this.#client = new KafkaClient(this.#config.client)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     const c = this.#config
+    this.#metrics = new ProducerMetrics(this.#client.clientId, this.#client.pool, c.compression)
+    const tracer = tracerOf(c.telemetry)
+    this.#tracing = tracer === null ? null : new ProducerTracing(tracer, this.#client.clientId)
+    const meter = meterOf(c.telemetry)
+    if (meter !== null) this.#stopOtelMetrics = registerOpenTelemetryMetrics(meter, this)
     this.#policy = {
       maxAttempts: c.maxAttempts,
       backoffMs: c.writeBackoffMin,
@@ -99,6 +112,7 @@ export class Writer {
       config: c,
       txn: this.#txn,
       stats: this.#stats,
+      metrics: this.#metrics,
       log: this.#log,
       handlers: {
         onResponse: (broker, batches, response, sentAt) => this.#onResponse(broker, batches, response, sentAt),
@@ -159,7 +173,7 @@ export class Writer {
     if (failures !== null) throw failures
   }
 
-  /** Statistics since the last call (kafka-go's Stats resets its counters the same way). */
+  /** Statistics since the last call: kafka-go's delta view, reset by every call (metrics() is not). */
   stats(): WriterStats {
     const c = this.#config
     return this.#stats.snapshot(
@@ -180,13 +194,18 @@ export class Writer {
     )
   }
 
+  /** The Java producer's metrics (README "Monitoring"): windowed rates and totals; reading never resets them. */
+  metrics(): MetricsSnapshot {
+    return this.#metrics.registry.snapshot()
+  }
+
   /**
    * Flushes what is buffered, waits for it (at most `closeTimeout`), fails whatever is left, and
    * closes the connections. Calls after the first return the same promise. An async Writer
    * without `completion` rejects with AsyncWriteErrors for failures no flush() reported.
    */
   close(): Promise<void> {
-    if (this.#closing === null) this.#closing = this.#close()
+    if (this.#closing === null) this.#closing = this.#close().finally(() => this.#stopOtelMetrics?.())
     return this.#closing
   }
 
@@ -276,8 +295,10 @@ export class Writer {
     const sync = !this.#config.async
     const tracker = sync ? new WriteTracker(messages.length) : null
     const touched = new Set<PartitionState>()
+    const spans = this.#tracing?.start(prepared) ?? null
+    let i = 0
     try {
-      for (let i = 0; i < prepared.length; i++) {
+      for (; i < prepared.length; i++) {
         const p = prepared[i]!
         if (!this.#budget.tryAcquire(p.size)) {
           const started = Date.now()
@@ -303,6 +324,7 @@ export class Writer {
           flushEpoch: this.#flushes.epoch,
           settle: tracker === null ? noop : tracker.settler(i, state.topic, state.partition),
         }
+        if (spans !== null) record.settle = this.#tracing!.settler(spans[i]!, state.partition, record.settle)
         this.#flushes.added()
         state.append(record, Date.now())
         this.#active.add(state)
@@ -314,6 +336,7 @@ export class Writer {
     } catch (err) {
       // Messages already handed over go on; their outcome no longer has a listener.
       tracker?.abandon()
+      if (spans !== null) this.#tracing!.notSent(spans.slice(i), err)
       if (sync) for (const state of touched) state.flushRequested = true
       this.#scheduleDrain()
       throw err
@@ -447,6 +470,7 @@ export class Writer {
     if (retry !== null) {
       batch = retry
       this.#stats.retries++
+      this.#metrics.retried(batch)
     } else {
       const busy = seq.inFlight.length > 0 || this.#pipelines.inFlight(leader) > 0
       if (!state.hasReadyBatch(now, this.#limits, this.#flushAll, busy)) {
@@ -482,6 +506,7 @@ export class Writer {
     this.#pipelines.requestDone(broker)
     const now = Date.now()
     this.#stats.writeTime.observe(now - sentAt)
+    if (response !== null) this.#metrics.answered(now - sentAt)
     const results = partitionResults(response)
     for (const batch of batches) {
       const state = this.#stateOf(batch)
@@ -577,6 +602,7 @@ export class Writer {
     const records = batch.records
     for (let i = 0; i < records.length; i++) records[i]!.settle(null, baseOffset >= 0n ? baseOffset + BigInt(i) : -1n)
     this.#report(batch, null, baseOffset)
+    this.#metrics.completed(batch, baseOffset)
     this.#flushes.settled(records)
     this.#checkIdle()
   }
@@ -586,6 +612,7 @@ export class Writer {
     this.#budget.release(batch.bytes)
     this.#stats.errors++
     this.#stats.messageErrors += batch.count
+    this.#metrics.failed(batch, error)
     for (const r of batch.records) r.settle(error, -1n)
     this.#report(batch, error, -1n)
     this.#flushes.settled(batch.records)
