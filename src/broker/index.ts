@@ -20,4 +20,4 @@ export type {
   RequestMetricsSnapshot,
 } from './metrics.js'
 export type { HistogramSnapshot, MeterSnapshot } from './meters.js'
-export { renderPrometheus, serveMetrics } from './prometheus.js'
+export { renderBrokerPrometheus, serveMetrics } from './prometheus.js'

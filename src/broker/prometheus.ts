@@ -194,7 +194,7 @@ function addBroker(f: Families, b: BrokerMetricsSnapshot): void {
 }
 
 /** The cluster's metrics as Prometheus text (exposition format 0.0.4). */
-export function renderPrometheus(snapshot: ClusterMetricsSnapshot): string {
+export function renderBrokerPrometheus(snapshot: ClusterMetricsSnapshot): string {
   const f = new Families()
   for (const b of snapshot.brokers) addBroker(f, b)
   return f.render()
@@ -218,7 +218,7 @@ export async function serveMetrics(
     }
     let body: string
     try {
-      body = renderPrometheus(snapshot())
+      body = renderBrokerPrometheus(snapshot())
     } catch (err) {
       res.writeHead(500, { 'content-type': 'text/plain' })
       res.end(`metrics failed: ${err instanceof Error ? err.message : String(err)}\n`)

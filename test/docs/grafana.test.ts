@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Cluster, renderPrometheus } from '../../src/broker/index.js'
+import { Cluster, renderBrokerPrometheus } from '../../src/broker/index.js'
 
 /**
  * The client metrics the dashboard may use: the Java client's names in Prometheus form
@@ -75,7 +75,7 @@ describe('Grafana dashboard', () => {
     await producer.connect()
     await producer.send({ topic: 'dash', messages: [{ value: 'x' }] })
     await producer.disconnect()
-    const parsed = parsePrometheusTextFormat(renderPrometheus(cluster.metrics()))
+    const parsed = parsePrometheusTextFormat(renderBrokerPrometheus(cluster.metrics()))
     brokerFamilies = new Map(
       parsed.map((f) => [f.name, new Set(f.metrics.flatMap((m) => Object.keys(m.labels ?? {})))]),
     )
