@@ -34,6 +34,12 @@ export interface ClusterOptions {
   groupMaxSessionTimeoutMs?: number
   /** group.max.size. Default unlimited. */
   groupMaxSize?: number
+  /** group.consumer.session.timeout.ms (KIP-848 groups). Default 45000. */
+  consumerGroupSessionTimeoutMs?: number
+  /** group.consumer.heartbeat.interval.ms, told to KIP-848 members. Default 5000. */
+  consumerGroupHeartbeatIntervalMs?: number
+  /** group.consumer.assignment.interval.ms: at most one target assignment per interval. Default 1000 (Kafka 4.4). */
+  consumerGroupAssignmentIntervalMs?: number
   /** offsets.topic.num.partitions: how groups are spread over coordinators. Default 50. */
   offsetsTopicPartitions?: number
   /**
@@ -94,6 +100,9 @@ export interface ResolvedOptions {
   groupMinSessionTimeoutMs: number
   groupMaxSessionTimeoutMs: number
   groupMaxSize: number
+  consumerGroupSessionTimeoutMs: number
+  consumerGroupHeartbeatIntervalMs: number
+  consumerGroupAssignmentIntervalMs: number
   offsetsTopicPartitions: number
   coordinatorLoadRequests: number
   brokerSessionTimeoutMs: number
@@ -149,6 +158,22 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     groupMinSessionTimeoutMs: positiveInt('groupMinSessionTimeoutMs', opts.groupMinSessionTimeoutMs, 6000, 0),
     groupMaxSessionTimeoutMs: positiveInt('groupMaxSessionTimeoutMs', opts.groupMaxSessionTimeoutMs, 1800000, 0),
     groupMaxSize: positiveInt('groupMaxSize', opts.groupMaxSize, 0x7fffffff),
+    consumerGroupSessionTimeoutMs: positiveInt(
+      'consumerGroupSessionTimeoutMs',
+      opts.consumerGroupSessionTimeoutMs,
+      45000,
+    ),
+    consumerGroupHeartbeatIntervalMs: positiveInt(
+      'consumerGroupHeartbeatIntervalMs',
+      opts.consumerGroupHeartbeatIntervalMs,
+      5000,
+    ),
+    consumerGroupAssignmentIntervalMs: positiveInt(
+      'consumerGroupAssignmentIntervalMs',
+      opts.consumerGroupAssignmentIntervalMs,
+      1000,
+      0,
+    ),
     offsetsTopicPartitions: positiveInt('offsetsTopicPartitions', opts.offsetsTopicPartitions, 50),
     coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 0, 0),
     brokerSessionTimeoutMs: positiveInt('brokerSessionTimeoutMs', opts.brokerSessionTimeoutMs, 0, 0),
