@@ -404,8 +404,11 @@ export class ConsumerGroupMembership implements Membership {
     this.#hooks.stopFetching(partitions)
     if (this.#fencedCode !== null || this.#leave !== null) return
     const interrupt = (this.#interruptWait = new AbortController())
+    // The coordinator removes a member that has not revoked within rebalanceTimeout from when it
+    // asked: the wait ends early enough for the commit, onRevoke and the heartbeat to get there.
+    const wait = Math.floor(this.#o.rebalanceTimeout * 0.8)
     try {
-      await this.#hooks.awaitDone(partitions, this.#o.rebalanceTimeout, AbortSignal.any([signal, interrupt.signal]))
+      await this.#hooks.awaitDone(partitions, wait, AbortSignal.any([signal, interrupt.signal]))
     } finally {
       this.#interruptWait = null
     }
