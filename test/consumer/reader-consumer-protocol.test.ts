@@ -2,7 +2,7 @@
 // The Reader with `groupProtocol: 'consumer'` (KIP-848) against a 3-broker reference cluster, or
 // real Kafka 4.x when KAFKA_BOOTSTRAP is set: members join and leave while records are consumed
 // and committed, and every record is consumed exactly once by the group; the server-side `range`
-// assignor; a regex subscription that picks up a topic created later.
+// assignor; a static member restarting; a regex subscription that picks up a topic created later.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
@@ -139,6 +139,28 @@ describe.sequential(`Reader, consumer group protocol (KIP-848), against ${target
       ])
     } finally {
       await Promise.all([a.close(), b.close()])
+    }
+  }, 60_000)
+
+  it('a static member that restarts gets its partitions back, the other member keeping its own', async () => {
+    const topic = unique('cgp-static')
+    const groupId = unique('cgp-static-g')
+    await createTopic(target.bootstrap, topic, 2)
+    const config: ReaderConfig = { brokers: target.bootstrap, groupId, topic, groupProtocol: 'consumer' }
+    const a = new Reader({ ...config, groupInstanceId: 'a' })
+    const b = new Reader({ ...config, groupInstanceId: 'b' })
+    let again: Reader | undefined
+    try {
+      await waitFor(() => a.assignment().length === 1 && b.assignment().length === 1, 30_000, 'one partition each')
+      const had = a.assignment()
+      const kept = b.assignment()
+      await a.close() // leaves with epoch -2: the coordinator keeps its partitions for instance 'a'
+      again = new Reader({ ...config, groupInstanceId: 'a' })
+      await waitFor(() => again!.assignment().length === 1, 30_000, 'the restarted member to get a partition')
+      expect(again.assignment()).toEqual(had)
+      expect(b.assignment()).toEqual(kept)
+    } finally {
+      await Promise.all([a.close(), b.close(), again?.close()])
     }
   }, 60_000)
 
