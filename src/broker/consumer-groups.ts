@@ -69,8 +69,16 @@ export interface ConsumerHeartbeatResult {
 const LEAVE = -1
 const STATIC_LEAVE = -2
 
-/** RE2/J's `matches()` is anchored; JS RegExp accepts a superset of RE2's syntax (backreferences, lookaround). */
+/** What RE2/J refuses and JS RegExp accepts: backreferences and lookaround. */
+const NOT_RE2 = /\\[1-9]|\\k<|\(\?<?[=!]/
+
+/**
+ * A subscription regex as a JS RegExp matched against whole names (RE2/J's `matches()`), or
+ * undefined when Kafka would refuse it. JS RegExp backtracks where RE2 does not, so a hostile
+ * pattern can be slow here; topic names are at most 249 characters.
+ */
 export function compileTopicRegex(source: string): RegExp | undefined {
+  if (NOT_RE2.test(source)) return undefined
   try {
     return new RegExp(`^(?:${source})$`)
   } catch {

@@ -196,6 +196,9 @@ export async function runCghScript(address: string, suffix: string, settleMs: nu
     await beat('first heartbeat owning partitions', ga, join('m-a', ['T'], { owned: { T: [0] } }))
     await beat('unknown server assignor', ga, join('m-a', ['T'], { serverAssignor: 'nope' }))
     await beat('invalid regex', ga, join('m-a', [], { subscribedTopicNames: null, subscribedTopicRegex: '[' }))
+    // JS RegExp accepts these; RE2/J does not.
+    for (const rx of ['(a)\\1', '(?=a)a', '(?<!b)a', '(?<n>a)\\k<n>'])
+      await beat(`regex ${rx}`, ga, join('m-a', [], { subscribedTopicNames: null, subscribedTopicRegex: rx }))
     await beat('epoch 5 in a group that does not exist', ga, { memberId: 'm-a', memberEpoch: 5 })
     await beat('leave of a group that does not exist', ga, { memberId: 'm-a', memberEpoch: -1 })
     await beat('static leave without an instance id', ga, { memberId: 'm-a', memberEpoch: -2 })

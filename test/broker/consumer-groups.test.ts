@@ -136,3 +136,23 @@ describe('consumer groups (KIP-848) on the reference broker', () => {
     void a
   })
 })
+
+describe('topic regexes (RE2/J syntax, matched against whole names)', () => {
+  it.each([
+    ['orders-.*', 'orders-eu', true],
+    ['orders-.*', 'my-orders-eu', false],
+    ['orders|payments', 'payments', true],
+    ['[a-z]+', 'abc1', false],
+  ])('%s against %s: %s', async (source, name, matches) => {
+    const { compileTopicRegex } = await import('../../src/broker/consumer-groups.js')
+    expect(compileTopicRegex(source)?.test(name)).toBe(matches)
+  })
+
+  it.each(['(a)\\1', '(?=a)a', '(?<!b)a', '(?<n>a)\\k<n>', '['])(
+    'refuses %s, which RE2/J does not accept',
+    async (source) => {
+      const { compileTopicRegex } = await import('../../src/broker/consumer-groups.js')
+      expect(compileTopicRegex(source)).toBeUndefined()
+    },
+  )
+})
