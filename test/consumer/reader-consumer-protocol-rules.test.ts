@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Cluster } from '../../src/broker/index.js'
 import type { TopicPartition } from '../../src/consumer/config.js'
-import { CommitRejectedError } from '../../src/consumer/errors.js'
+import { CommitRejectedError, PollIntervalExceededError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { ConfigError } from '../../src/errors.js'
 import { UnsupportedVersionError } from '../../src/net/errors.js'
@@ -138,6 +138,36 @@ describe('Reader with groupProtocol consumer: revocation and fencing rules', () 
       await a.commitMessages(held.get(1 - gone)!)
     } finally {
       await Promise.all([a.close(), b?.close()])
+    }
+  }, 60_000)
+
+  it('a member holding records past maxPollInterval leaves: onLost, PollIntervalExceededError once, then it rejoins', async () => {
+    const topic = unique('mp')
+    await createTopic(cluster.bootstrapServers, topic, 1, 1)
+    await produce(cluster.bootstrapServers, topic, 5)
+    const groupId = unique('mp-g')
+    const lost: TopicPartition[][] = []
+    const reader = new Reader({
+      brokers: cluster.bootstrapServers,
+      groupId,
+      topic,
+      groupProtocol: 'consumer',
+      maxWait: 100,
+      maxPollInterval: 500,
+      onLost: (p) => void lost.push(p),
+    })
+    try {
+      const signal = AbortSignal.timeout(20_000)
+      const held = await reader.fetchMessage({ signal })
+      await waitFor(() => lost.length > 0, 10_000, 'onLost')
+      // It left the group: the coordinator has no member any more.
+      await waitFor(() => cluster.consumerGroups.get(groupId)?.members.size === 0, 5000, 'the member to leave')
+      await expect(reader.fetchMessage({ signal })).rejects.toBeInstanceOf(PollIntervalExceededError)
+      const again = await reader.fetchMessage({ signal })
+      expect(again.offset).toBe(held.offset) // nothing was committed: read again from the start
+      expect(cluster.consumerGroups.get(groupId)?.members.size).toBe(1)
+    } finally {
+      await reader.close()
     }
   }, 60_000)
 
