@@ -13,7 +13,7 @@ import { KafkaClient } from '../cluster/client.js'
 import type { RetryPolicy } from '../cluster/retry.js'
 import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
-import { AbortError, ClosedError, UnsupportedVersionError, abortErrorFor } from '../net/errors.js'
+import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
 import { OffsetCommitter, highestPerPartition, pastSkipped, type CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
@@ -23,9 +23,9 @@ import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { partitionKey } from './cursor.js'
 import { watchTopics } from './topic-watch.js'
-import { ConsumerGroupMembership } from './consumer-group.js'
-import { GroupMembership, type GroupHooks } from './group.js'
-import { FallbackMembership, type Membership } from './membership.js'
+import { createMembership } from './create-membership.js'
+import type { GroupHooks } from './group.js'
+import type { Membership } from './membership.js'
 import { HandOuts } from './handout.js'
 import { listOffsets, type ListedOffset, type ListOffsetsContext } from './list-offsets.js'
 import { FirstOffset, LastOffset, startOffsetTimestamp } from './offsets.js'
@@ -148,31 +148,6 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         this.#group?.leaveForPollTimeout(new PollIntervalExceededError(c.maxPollInterval))
       })
       this.#handOuts = handOuts
-      const classic = (): Membership =>
-        new GroupMembership(
-          {
-            client: this.#client,
-            coordinator,
-            groupId: c.groupId!,
-            groupInstanceId: c.groupInstanceId,
-            topics: c.topics,
-            balancers: c.groupBalancers,
-            protocol: c.rebalanceProtocol,
-            sessionTimeout: c.sessionTimeout,
-            rebalanceTimeout: c.rebalanceTimeout,
-            heartbeatInterval: c.heartbeatInterval,
-            partitionWatchInterval: c.partitionWatchInterval,
-            requestTimeout: c.requestTimeout,
-            startOffset: c.startOffset,
-            backoff,
-            stats: this.#stats,
-            onAssign: c.onAssign,
-            onRevoke: c.onRevoke,
-            onLost: c.onLost,
-            logger: this.#log,
-          },
-          hooks,
-        )
       const hooks: GroupHooks = {
         // KIP-320: a start from a committed offset is validated against the epoch committed with it.
         assign: (starts) =>
@@ -194,40 +169,14 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
           this.#queue.readable.notify()
         },
       }
-      const consumer = (fallBack: () => void): Membership =>
-        new ConsumerGroupMembership(
-          {
-            client: this.#client,
-            coordinator,
-            groupId: c.groupId!,
-            groupInstanceId: c.groupInstanceId,
-            topics: c.topics,
-            topicPattern: c.topicPattern,
-            remoteAssignor: c.groupRemoteAssignor,
-            rebalanceTimeout: c.rebalanceTimeout,
-            requestTimeout: c.requestTimeout,
-            startOffset: c.startOffset,
-            backoff,
-            stats: this.#stats,
-            onAssign: c.onAssign,
-            onRevoke: c.onRevoke,
-            onLost: c.onLost,
-            logger: this.#log,
-            // A regex subscription has no classic equivalent here: the Reader stops instead.
-            fallBack:
-              c.topicPattern === null
-                ? fallBack
-                : () =>
-                    this.#fail(
-                      new UnsupportedVersionError(
-                        'ConsumerGroupHeartbeat',
-                        'topicPattern needs a coordinator that speaks the consumer group protocol (Kafka 4.0+)',
-                      ),
-                    ),
-          },
-          hooks,
-        )
-      const group: Membership = c.groupProtocol === 'consumer' ? new FallbackMembership(consumer, classic) : classic()
+      const group = createMembership(c, {
+        client: this.#client,
+        coordinator,
+        backoff,
+        stats: this.#stats,
+        logger: this.#log,
+        hooks,
+      })
       this.#group = group
       this.#committer = new OffsetCommitter(coordinator, group, backoff, this.#stats, {
         requestTimeout: c.requestTimeout,
