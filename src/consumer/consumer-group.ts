@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../logger.js'
 import type { KafkaClient } from '../cluster/client.js'
-import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
+import { backoffDelay, sleep, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError, KafkaTsError, isRetriable } from '../errors.js'
 import { AbortError, SaslAuthenticationError, UnsupportedVersionError } from '../net/errors.js'
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
@@ -78,8 +78,8 @@ export class ConsumerGroupMembership implements Membership {
   readonly #lostIds = new Set<number>()
   #fencedCode: number | null = null
   #joinedOnce = false
-  /** The latest assignment received and not yet applied. */
-  #target: TopicPartition[] | null = null
+  /** The latest assignment received (topic ids) and not yet applied: kept until it is. */
+  #target: { topicId: string; partitions: number[] }[] | null = null
   #reconciling: Promise<void> | null = null
   #interval = 3000
   #leave: { state: 'requested' | 'left'; error: Error } | null = null
@@ -263,7 +263,8 @@ export class ConsumerGroupMembership implements Membership {
       this.memberEpoch = response.memberEpoch
       if (response.heartbeatIntervalMs > 0) this.#interval = response.heartbeatIntervalMs
       if (response.assignment !== null) {
-        this.#target = await this.#names_(response.assignment.topicPartitions, signal)
+        // The coordinator sends an assignment once: it is applied (and retried) in the background.
+        this.#target = response.assignment.topicPartitions
         this.#startReconcile(signal)
       } else if (this.#state === 'joining') {
         this.#setStable()
@@ -306,20 +307,20 @@ export class ConsumerGroupMembership implements Membership {
   }
 
   /** Topic ids → names: the metadata cache first, a Metadata request for ids it does not know. */
-  async #names_(tps: { topicId: string; partitions: number[] }[], signal: AbortSignal): Promise<TopicPartition[]> {
-    const unknown = tps.filter((tp) => !this.#names.has(tp.topicId))
-    if (unknown.length > 0) {
+  async #resolve(tps: { topicId: string; partitions: number[] }[], signal: AbortSignal): Promise<TopicPartition[]> {
+    if (tps.some((tp) => !this.#names.has(tp.topicId))) {
       for (const t of this.#o.topics) {
         const info = this.#o.client.metadata.topic(t)
         if (info !== undefined) this.#remember(info.topicId, t)
       }
     }
-    if (tps.some((tp) => !this.#names.has(tp.topicId))) {
+    const unknown = tps.filter((tp) => !this.#names.has(tp.topicId))
+    if (unknown.length > 0) {
       const md = await this.#o.client.requestTo(
         this.#o.client.anyBroker(),
         Metadata,
         (version) => ({
-          topics: version >= 10 ? tps.map((tp) => ({ topicId: tp.topicId, name: null })) : null,
+          topics: version >= 10 ? unknown.map((tp) => ({ topicId: tp.topicId, name: null })) : null,
           allowAutoTopicCreation: false,
         }),
         { signal },
@@ -329,11 +330,9 @@ export class ConsumerGroupMembership implements Membership {
     const out: TopicPartition[] = []
     for (const tp of tps) {
       const topic = this.#names.get(tp.topicId)
-      if (topic === undefined) {
-        // Deleted meanwhile, or not visible yet: the next assignment will say.
-        this.#o.logger?.warn({ topicId: tp.topicId }, 'assigned a topic id the metadata does not know; skipped')
-        continue
-      }
+      // Not visible to this broker yet (or deleted: a new assignment will replace this one).
+      if (topic === undefined)
+        throw new KafkaTsError('KAFKATS_UNKNOWN_TOPIC_ID', `assigned topic id ${tp.topicId} is not in the metadata yet`)
       for (const partition of new Set(tp.partitions)) out.push({ topic, partition })
     }
     this.#o.client.metadata.addTopics(new Set(out.map((tp) => tp.topic)))
@@ -348,22 +347,32 @@ export class ConsumerGroupMembership implements Membership {
   #startReconcile(signal: AbortSignal): void {
     if (this.#reconciling !== null) return
     const run = async () => {
+      let failures = 0
       while (this.#target !== null && !signal.aborted && this.#fencedCode === null) {
         const target = this.#target
-        this.#target = null
-        await this.#apply(target, signal)
+        try {
+          await this.#apply(await this.#resolve(target, signal), signal)
+          if (this.#target === target) this.#target = null
+          failures = 0
+        } catch (err) {
+          if (signal.aborted) return
+          // Applying is idempotent (the difference with what is owned): try again, unless a
+          // newer assignment came meanwhile, which replaces this one.
+          failures++
+          this.#o.logger?.[failures > 1 ? 'warn' : 'info'](
+            { err, failures },
+            'applying the assignment failed; retrying',
+          )
+          await sleep(backoffDelay(this.#o.backoff, failures), signal).catch(() => {})
+        }
       }
     }
-    this.#reconciling = run()
-      .catch((err: unknown) => {
-        if (!signal.aborted) this.#o.logger?.warn({ err }, 'applying the assignment failed; the next heartbeat retries')
-      })
-      .finally(() => {
-        this.#reconciling = null
-        this.#setStable()
-        // Tell the coordinator at once what is owned now.
-        this.#wake.notify()
-      })
+    this.#reconciling = run().finally(() => {
+      this.#reconciling = null
+      this.#setStable()
+      // Tell the coordinator at once what is owned now.
+      this.#wake.notify()
+    })
   }
 
   /** Moves from what is owned to `target`: revoked first (once done with), then the new ones. */

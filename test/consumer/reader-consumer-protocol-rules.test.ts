@@ -10,6 +10,7 @@ import type { TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError, PollIntervalExceededError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { ConfigError } from '../../src/errors.js'
+import { silentLogger } from '../../src/logger.js'
 import { UnsupportedVersionError } from '../../src/net/errors.js'
 import { createTopic, produce, unique, waitFor } from './helpers.js'
 
@@ -170,6 +171,28 @@ describe('Reader with groupProtocol consumer: revocation and fencing rules', () 
       await reader.close()
     }
   }, 60_000)
+
+  it('an assignment that fails to apply (committed offsets not readable) is applied again, not dropped', async () => {
+    const topic = unique('ap')
+    await createTopic(cluster.bootstrapServers, topic, 1, 1)
+    await produce(cluster.bootstrapServers, topic, 3)
+    // The coordinator sends an assignment once; the Reader must keep it until it is applied.
+    cluster.faults.failNext('OffsetFetch', 2, 30 /* GROUP_AUTHORIZATION_FAILED */)
+    const reader = new Reader({
+      brokers: cluster.bootstrapServers,
+      groupId: unique('ap-g'),
+      topic,
+      groupProtocol: 'consumer',
+      maxWait: 100,
+      logger: silentLogger,
+    })
+    try {
+      const m = await reader.fetchMessage({ signal: AbortSignal.timeout(15_000) })
+      expect(m.offset).toBe(0n)
+    } finally {
+      await reader.close()
+    }
+  }, 30_000)
 
   it('a member whose session times out loses its partitions: onLost, and its old messages are refused', async () => {
     const topic = unique('ft')
