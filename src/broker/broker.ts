@@ -25,6 +25,9 @@ import type { Cluster } from './cluster.js'
 import { Connection } from './connection.js'
 import { FetchSessionCache } from './fetch-sessions.js'
 import { HANDLERS } from './handlers/index.js'
+
+/** ConsumerGroupHeartbeat and ConsumerGroupDescribe: served only when the consumer protocol is enabled. */
+const CONSUMER_GROUP_APIS = new Set([68, 69])
 import { evaluateRawToken, saslSession } from './handlers/sasl.js'
 import type { AnyHandler, RequestContext } from './handlers/types.js'
 import type { Log } from './logger.js'
@@ -152,7 +155,7 @@ export class BrokerNode {
     const version = header.requestApiVersion
     if (trailingBytes > 0)
       this.log.debug(`ignored ${trailingBytes} bytes after a ${api?.name} v${version} request body`)
-    const handler = HANDLERS.get(header.requestApiKey)
+    const handler = this.served(header.requestApiKey)
     if (header.requestApiKey === ApiVersions.apiKey && body === undefined) {
       // KIP-511: an ApiVersions version we do not know gets a v0 response with the supported range.
       return encode(ApiVersions, 0, header.correlationId, {
@@ -228,9 +231,16 @@ export class BrokerNode {
     }
   }
 
+  /** The handler of an API this broker serves (the consumer group APIs only with `groupProtocols` 'consumer'). */
+  private served(apiKey: number) {
+    if (CONSUMER_GROUP_APIS.has(apiKey) && !this.cluster.options.groupProtocols.includes('consumer')) return undefined
+    return HANDLERS.get(apiKey)
+  }
+
   /** The API table ApiVersions advertises: every served API, lowest to highest stable version. */
   advertisedApis(): { apiKey: number; minVersion: number; maxVersion: number }[] {
     return [...HANDLERS.values()]
+      .filter((h) => this.served(h.api.apiKey) !== undefined)
       .map((h) => ({
         apiKey: h.api.apiKey,
         minVersion: h.advertisedMinVersion ?? h.minVersion ?? h.api.minVersion,

@@ -11,6 +11,7 @@
 import { BrokerNode } from './broker.js'
 import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './config.js'
 import { Faults } from './faults.js'
+import { ConsumerGroupCoordinator } from './consumer-groups.js'
 import { GroupCoordinator } from './groups.js'
 import { Log } from './logger.js'
 import { Journal } from './journal.js'
@@ -27,6 +28,8 @@ export class Cluster {
   readonly brokers: BrokerNode[]
   readonly topics: TopicRegistry
   readonly groups: GroupCoordinator
+  /** KIP-848 consumer groups (their offsets are in `groups`, the shared offset store). */
+  readonly consumerGroups: ConsumerGroupCoordinator
   readonly transactions: TransactionCoordinator
   readonly faults: Faults
   /** Group coordinators answering COORDINATOR_LOAD_IN_PROGRESS after they moved (coordinator-load.ts). */
@@ -65,6 +68,7 @@ export class Cluster {
       (port, id) => new BrokerNode(this, id, options.host, port, options.racks[id] ?? null),
     )
     this.groups = new GroupCoordinator(this)
+    this.consumerGroups = new ConsumerGroupCoordinator(this)
     this.transactions = new TransactionCoordinator(this)
     this.faults = new Faults(this)
     this.coordinatorLoad = new CoordinatorLoad(
@@ -335,6 +339,7 @@ export class Cluster {
     for (const timer of this.unfenced.values()) clearTimeout(timer)
     this.unfenced.clear()
     this.groups.shutdown()
+    this.consumerGroups.shutdown()
     this.transactions.shutdown()
     await Promise.all(this.brokers.map((b) => b.stop()))
     // Not after a failed load: that would overwrite the state it could not read.

@@ -34,6 +34,18 @@ export interface ClusterOptions {
   groupMaxSessionTimeoutMs?: number
   /** group.max.size. Default unlimited. */
   groupMaxSize?: number
+  /**
+   * group.coordinator.rebalance.protocols: ['classic', 'consumer'] (default, as Kafka 4.x) or
+   * ['classic'] for a broker without KIP-848 (Kafka 3.x's default): ConsumerGroupHeartbeat and
+   * ConsumerGroupDescribe are then neither advertised nor served.
+   */
+  groupProtocols?: readonly ('classic' | 'consumer')[]
+  /** group.consumer.session.timeout.ms (KIP-848 groups). Default 45000. */
+  consumerGroupSessionTimeoutMs?: number
+  /** group.consumer.heartbeat.interval.ms, told to KIP-848 members. Default 5000. */
+  consumerGroupHeartbeatIntervalMs?: number
+  /** group.consumer.assignment.interval.ms: at most one target assignment per interval. Default 1000 (Kafka 4.4). */
+  consumerGroupAssignmentIntervalMs?: number
   /** offsets.topic.num.partitions: how groups are spread over coordinators. Default 50. */
   offsetsTopicPartitions?: number
   /**
@@ -94,6 +106,10 @@ export interface ResolvedOptions {
   groupMinSessionTimeoutMs: number
   groupMaxSessionTimeoutMs: number
   groupMaxSize: number
+  groupProtocols: readonly ('classic' | 'consumer')[]
+  consumerGroupSessionTimeoutMs: number
+  consumerGroupHeartbeatIntervalMs: number
+  consumerGroupAssignmentIntervalMs: number
   offsetsTopicPartitions: number
   coordinatorLoadRequests: number
   brokerSessionTimeoutMs: number
@@ -114,6 +130,13 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   if (!Number.isInteger(value) || value < min)
     throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`)
   return value
+}
+
+function groupProtocols(value: readonly string[] | undefined): readonly ('classic' | 'consumer')[] {
+  if (value === undefined) return ['classic', 'consumer']
+  if (!Array.isArray(value) || !value.includes('classic') || value.some((p) => p !== 'classic' && p !== 'consumer'))
+    throw new RangeError(`groupProtocols must list 'classic' and optionally 'consumer', got ${JSON.stringify(value)}`)
+  return value as readonly ('classic' | 'consumer')[]
 }
 
 function boundedInt(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -149,6 +172,23 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     groupMinSessionTimeoutMs: positiveInt('groupMinSessionTimeoutMs', opts.groupMinSessionTimeoutMs, 6000, 0),
     groupMaxSessionTimeoutMs: positiveInt('groupMaxSessionTimeoutMs', opts.groupMaxSessionTimeoutMs, 1800000, 0),
     groupMaxSize: positiveInt('groupMaxSize', opts.groupMaxSize, 0x7fffffff),
+    groupProtocols: groupProtocols(opts.groupProtocols),
+    consumerGroupSessionTimeoutMs: positiveInt(
+      'consumerGroupSessionTimeoutMs',
+      opts.consumerGroupSessionTimeoutMs,
+      45000,
+    ),
+    consumerGroupHeartbeatIntervalMs: positiveInt(
+      'consumerGroupHeartbeatIntervalMs',
+      opts.consumerGroupHeartbeatIntervalMs,
+      5000,
+    ),
+    consumerGroupAssignmentIntervalMs: positiveInt(
+      'consumerGroupAssignmentIntervalMs',
+      opts.consumerGroupAssignmentIntervalMs,
+      1000,
+      0,
+    ),
     offsetsTopicPartitions: positiveInt('offsetsTopicPartitions', opts.offsetsTopicPartitions, 50),
     coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 0, 0),
     brokerSessionTimeoutMs: positiveInt('brokerSessionTimeoutMs', opts.brokerSessionTimeoutMs, 0, 0),

@@ -47,6 +47,12 @@ export interface MembershipView {
   requestRejoin(reason: string): void
   /** Resolves once the member is stable in a generation (after a rebalance). */
   waitStable(signal: AbortSignal): Promise<void>
+  /**
+   * KIP-848: `generationId` is the member epoch, which moves on while partitions are kept; a
+   * commit goes out with the current epoch (STALE_MEMBER_EPOCH: again with the next one), and
+   * only the message's ownership decides whether it may be committed.
+   */
+  readonly epochMovesWithoutRebalance?: boolean
 }
 
 type Outcome = { ok: true } | { ok: false; error: Error; rejected?: CommitRejectedError['reason'] }
@@ -413,17 +419,20 @@ export class OffsetCommitter {
     const view = this.#view
     // Every attempt goes out under the generation of the first: one that answered, or may have
     // answered, for an old generation is never repeated under a newer one.
-    const generationId = view.generationId
+    let generationId = view.generationId
     const memberId = view.memberId
+    // KIP-848: the member epoch moves on while partitions are kept; each attempt takes the current one.
+    const followEpoch = view.epochMovesWithoutRebalance === true
     const deadline = Date.now() + this.#commitTimeout
     for (let attempt = 1; remaining.size > 0; attempt++) {
+      if (followEpoch) generationId = view.generationId
       for (const [key, o] of remaining) {
         if (view.isFenced || !o.ownership.valid) {
           outcomes.set(key, rejectedOutcome(view.isFenced || o.ownership.lost ? 'fenced' : 'not-owned', o))
           remaining.delete(key)
           continue
         }
-        if (view.generationId !== generationId || view.memberId !== memberId) {
+        if ((!followEpoch && view.generationId !== generationId) || view.memberId !== memberId) {
           outcomes.set(key, rejectedOutcome('rebalanced', o))
           remaining.delete(key)
           continue
@@ -439,7 +448,7 @@ export class OffsetCommitter {
       if (remaining.size === 0) break
 
       const instanceId = view.groupInstanceId
-      for (const o of remaining.values()) o.sentGeneration ??= generationId
+      if (!followEpoch) for (const o of remaining.values()) o.sentGeneration ??= generationId
       const byTopic = new Map<string, Entry[]>()
       for (const o of remaining.values()) {
         const list = byTopic.get(o.topic)
@@ -523,6 +532,11 @@ export class OffsetCommitter {
                 o.ownership.lost || view.isFenced ? 'fenced' : o.ownership.valid ? 'rebalanced' : 'not-owned'
               outcomes.set(key, { ok: false, error, rejected })
             }
+          } else if (code === ErrorCode.STALE_MEMBER_EPOCH && followEpoch) {
+            // The epoch moved on since the heartbeat we know of: again with the next one (Java's
+            // new consumer does the same), as long as the partition stays ours.
+            retry.set(key, o)
+            lastError = error
           } else if (code === ErrorCode.REBALANCE_IN_PROGRESS) {
             // Java's RebalanceInProgressException: the commit carried the generation being
             // completed; commit again once it is stable, if the partition is still ours then

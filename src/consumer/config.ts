@@ -43,6 +43,22 @@ export interface ReaderConfig extends ClientConfig {
   /** Group mode: the topics to subscribe to (kafka-go GroupTopics); use instead of `topic`. */
   groupTopics?: readonly string[]
   /**
+   * Group mode, `groupProtocol: 'consumer'` only: subscribe to every topic whose whole name
+   * matches this regular expression, resolved by the coordinator (RE2/J syntax, as Java's
+   * `subscribe(SubscriptionPattern)`); new matching topics join the subscription by themselves.
+   * Use instead of `topic` / `groupTopics`.
+   */
+  topicPattern?: string
+  /**
+   * The group protocol (Java group.protocol): 'classic' (default; JoinGroup/SyncGroup, the
+   * `groupBalancers` run in the leader) or 'consumer' (KIP-848: the coordinator assigns, with
+   * `groupRemoteAssignor`, and rebalances are incremental). 'consumer' falls back to 'classic'
+   * against a coordinator without ConsumerGroupHeartbeat (Kafka before 4.0, or 3.x without it enabled).
+   */
+  groupProtocol?: 'classic' | 'consumer'
+  /** `groupProtocol: 'consumer'`: the coordinator's assignor ('uniform' or 'range' on Kafka 4.x; default: the broker's, 'uniform'). */
+  groupRemoteAssignor?: string
+  /**
    * Where to start when the group has no committed offset for a partition, and where to go
    * after OFFSET_OUT_OF_RANGE (Java's auto.offset.reset; kafka-go StartOffset): FirstOffset,
    * LastOffset, or a Date / epoch milliseconds (the first record at or after that time).
@@ -192,6 +208,9 @@ export interface ResolvedReaderConfig {
   direct: TopicPartition | undefined
   /** Group mode: the subscription, sorted. */
   topics: string[]
+  topicPattern: string | null
+  groupProtocol: 'classic' | 'consumer'
+  groupRemoteAssignor: string | null
   startOffset: bigint
   minBytes: number
   maxBytes: number
@@ -298,6 +317,11 @@ const RULES: Record<string, Check> = {
     }
     return null
   },
+  topicPattern: (v) => (typeof v === 'string' && v.length > 0 ? null : `must be a non-empty string, got ${show(v)}`),
+  groupProtocol: (v) =>
+    v === 'classic' || v === 'consumer' ? null : `must be 'classic' or 'consumer', got ${show(v)}`,
+  groupRemoteAssignor: (v) =>
+    typeof v === 'string' && v.length > 0 ? null : `must be a non-empty string, got ${show(v)}`,
   groupInstanceId: (v) =>
     typeof v === 'string' && v.length > 0 && v.length <= 249
       ? null
@@ -346,7 +370,15 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
         'topic',
         'is required: set topic (+ partition) to read directly, or groupId + groupTopics to join a group',
       )
-    for (const option of ['groupInstanceId', 'onAssign', 'onRevoke', 'onLost'] as const) {
+    for (const option of [
+      'groupInstanceId',
+      'onAssign',
+      'onRevoke',
+      'onLost',
+      'topicPattern',
+      'groupProtocol',
+      'groupRemoteAssignor',
+    ] as const) {
       if (config[option] !== undefined) throw new ConfigError(option, 'only applies to a consumer group; set groupId')
     }
     direct = { topic: config.topic, partition: config.partition ?? 0 }
@@ -359,8 +391,17 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     }
     if (config.topic !== undefined && config.groupTopics !== undefined)
       throw new ConfigError('groupTopics', 'set either topic or groupTopics, not both')
+    if (config.topicPattern !== undefined && (config.topic !== undefined || config.groupTopics !== undefined))
+      throw new ConfigError('topicPattern', 'set either topicPattern or topic / groupTopics, not both')
     topics = [...new Set(config.groupTopics ?? (config.topic === undefined ? [] : [config.topic]))].sort()
-    if (topics.length === 0) throw new ConfigError('groupTopics', 'a group Reader needs topic or groupTopics')
+    if (topics.length === 0 && config.topicPattern === undefined)
+      throw new ConfigError('groupTopics', 'a group Reader needs topic, groupTopics or topicPattern')
+  }
+  const groupProtocol = config.groupProtocol ?? 'classic'
+  if (groupProtocol !== 'consumer') {
+    // Server-side choices: only the consumer protocol has them.
+    for (const option of ['topicPattern', 'groupRemoteAssignor'] as const)
+      if (config[option] !== undefined) throw new ConfigError(option, "needs groupProtocol: 'consumer'")
   }
 
   const startOffset = startOffsetTimestamp(config.startOffset ?? READER_DEFAULTS.startOffset)
@@ -402,6 +443,9 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     groupId,
     direct,
     topics,
+    topicPattern: config.topicPattern ?? null,
+    groupProtocol,
+    groupRemoteAssignor: config.groupRemoteAssignor ?? null,
     startOffset,
     minBytes,
     maxBytes,

@@ -35,11 +35,12 @@ import {
   type GroupBalancer,
   type GroupMember,
 } from './assignors/index.js'
-import type { OffsetCommitter, MembershipView } from './commits.js'
+import type { OffsetCommitter } from './commits.js'
 import type { PartitionsCallback, TopicPartition } from './config.js'
 import type { Coordinator } from './coordinator.js'
 import { partitionKey } from './cursor.js'
 import type { StartPosition } from './fetcher.js'
+import type { Membership } from './membership.js'
 import type { Ownership } from './ownership.js'
 import type { ReaderStatsCollector } from './stats.js'
 import { Notifier, deadlineSignal } from './wait.js'
@@ -92,7 +93,8 @@ class Rejoin extends Error {}
 
 type State = 'unjoined' | 'joining' | 'stable' | 'closed'
 
-export class GroupMembership implements MembershipView {
+export class GroupMembership implements Membership {
+  readonly groupProtocol = 'classic'
   readonly groupId: string
   readonly groupInstanceId: string | null
   memberId = ''

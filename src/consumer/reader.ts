@@ -24,7 +24,9 @@ import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
 import { partitionKey } from './cursor.js'
 import { watchTopics } from './topic-watch.js'
-import { GroupMembership } from './group.js'
+import { createMembership } from './create-membership.js'
+import type { GroupHooks } from './group.js'
+import type { Membership } from './membership.js'
 import { HandOuts } from './handout.js'
 import { ConsumerMetrics } from './metrics.js'
 import { ConsumerTracing } from '../telemetry/consumer-tracing.js'
@@ -93,7 +95,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   readonly #tracing: ConsumerTracing | null
   readonly #stopOtelMetrics: (() => void) | undefined
   readonly #fetcher: Fetcher
-  readonly #group: GroupMembership | null = null
+  readonly #group: Membership | null = null
   readonly #committer: OffsetCommitter | null = null
   /** Group mode: records handed out and not done with (rebalances and maxPollInterval wait on them). */
   readonly #handOuts: HandOuts | null = null
@@ -161,50 +163,35 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         this.#group?.leaveForPollTimeout(new PollIntervalExceededError(c.maxPollInterval))
       })
       this.#handOuts = handOuts
-      const group = new GroupMembership(
-        {
-          client: this.#client,
-          coordinator,
-          groupId: c.groupId!,
-          groupInstanceId: c.groupInstanceId,
-          topics: c.topics,
-          balancers: c.groupBalancers,
-          protocol: c.rebalanceProtocol,
-          sessionTimeout: c.sessionTimeout,
-          rebalanceTimeout: c.rebalanceTimeout,
-          heartbeatInterval: c.heartbeatInterval,
-          partitionWatchInterval: c.partitionWatchInterval,
-          requestTimeout: c.requestTimeout,
-          startOffset: c.startOffset,
-          backoff,
-          stats: this.#stats,
-          onAssign: c.onAssign,
-          onRevoke: c.onRevoke,
-          onLost: c.onLost,
-          logger: this.#log,
+      const hooks: GroupHooks = {
+        // KIP-320: a start from a committed offset is validated against the epoch committed with it.
+        assign: (starts) =>
+          this.#fetcher.assign(
+            starts.map((s) => ({
+              ...s,
+              leaderEpoch: this.#committer?.committedLeaderEpoch(s.topic, s.partition) ?? -1,
+            })),
+          ),
+        revoke: (partitions) => {
+          this.#fetcher.revoke(partitions)
+          handOuts.forget(partitions)
         },
-        {
-          // KIP-320: a start from a committed offset is validated against the epoch committed with it.
-          assign: (starts) =>
-            this.#fetcher.assign(
-              starts.map((s) => ({
-                ...s,
-                leaderEpoch: this.#committer?.committedLeaderEpoch(s.topic, s.partition) ?? -1,
-              })),
-            ),
-          revoke: (partitions) => {
-            this.#fetcher.revoke(partitions)
-            handOuts.forget(partitions)
-          },
-          stopFetching: (partitions) => this.#fetcher.revoke(partitions),
-          awaitDone: (partitions, timeoutMs, signal) => handOuts.waitDone(partitions, timeoutMs, signal),
-          fail: (error) => this.#fail(error),
-          report: (error) => {
-            if (this.#reported.length < 16) this.#reported.push(error)
-            this.#queue.readable.notify()
-          },
+        stopFetching: (partitions) => this.#fetcher.revoke(partitions),
+        awaitDone: (partitions, timeoutMs, signal) => handOuts.waitDone(partitions, timeoutMs, signal),
+        fail: (error) => this.#fail(error),
+        report: (error) => {
+          if (this.#reported.length < 16) this.#reported.push(error)
+          this.#queue.readable.notify()
         },
-      )
+      }
+      const group = createMembership(c, {
+        client: this.#client,
+        coordinator,
+        backoff,
+        stats: this.#stats,
+        logger: this.#log,
+        hooks,
+      })
       this.#group = group
       this.#committer = new OffsetCommitter(coordinator, group, backoff, this.#stats, {
         requestTimeout: c.requestTimeout,
@@ -251,6 +238,11 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   }
 
   /** The group's member id ('' when not in a group, or not joined yet). */
+  /** The group protocol in use: 'consumer' (KIP-848) or 'classic' (also after falling back); undefined without a group. */
+  get groupProtocol(): 'consumer' | 'classic' | undefined {
+    return this.#group?.groupProtocol
+  }
+
   get memberId(): string {
     return this.#group?.memberId ?? ''
   }

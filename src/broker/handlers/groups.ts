@@ -61,6 +61,21 @@ export const joinGroupHandler = defineHandler({
         memberId: req.memberId,
         members: [],
       })
+    // A KIP-848 group: refused while it has members, turned back into a classic group when empty.
+    const consumer = ctx.cluster.consumerGroups.get(req.groupId)
+    if (consumer !== undefined) {
+      if (consumer.members.size > 0)
+        return joinResponse(ctx.version, {
+          errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
+          generationId: -1,
+          protocolType: null,
+          protocolName: null,
+          leader: '',
+          memberId: req.memberId,
+          members: [],
+        })
+      ctx.cluster.consumerGroups.delete(req.groupId)
+    }
     const result = await ctx.cluster.groups.join({
       groupId: req.groupId,
       memberId: req.memberId,
@@ -239,8 +254,22 @@ export const listGroupsHandler = defineHandler({
     const states = ctx.version >= 4 ? req.statesFilter.map((s) => s.toLowerCase()) : []
     const types = ctx.version >= 5 ? req.typesFilter.map((s) => s.toLowerCase()) : []
     const groups = []
+    for (const g of ctx.cluster.consumerGroups.groups.values()) {
+      if (ctx.cluster.coordinatorFor(g.groupId)?.id !== ctx.broker.id) continue
+      const state = g.state()
+      if (states.length > 0 && !states.includes(state.toLowerCase())) continue
+      if (types.length > 0 && !types.includes('consumer')) continue
+      groups.push({
+        groupId: g.groupId,
+        protocolType: 'consumer',
+        groupState: ctx.version >= 4 ? state : '',
+        groupType: ctx.version >= 5 ? 'consumer' : '',
+      })
+    }
     for (const g of ctx.cluster.groups.groups.values()) {
       if (ctx.cluster.coordinatorFor(g.groupId)?.id !== ctx.broker.id) continue
+      // The offsets of a consumer group live in the classic store: listed once, above.
+      if (ctx.cluster.consumerGroups.get(g.groupId) !== undefined) continue
       if (states.length > 0 && !states.includes(g.state.toLowerCase())) continue
       if (types.length > 0 && !types.includes('classic')) continue
       groups.push({
@@ -264,7 +293,14 @@ export const deleteGroupsHandler = defineHandler({
       throttleTimeMs: 0,
       results: req.groupsNames.map((groupId) => {
         const error = groupError(ctx, groupId)
-        return { groupId, errorCode: error !== 0 ? error : ctx.cluster.groups.deleteGroup(groupId) }
+        if (error !== 0) return { groupId, errorCode: error }
+        const consumer = ctx.cluster.consumerGroups.get(groupId)
+        if (consumer !== undefined) {
+          if (consumer.members.size > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP }
+          ctx.cluster.consumerGroups.delete(groupId)
+          if (ctx.cluster.groups.get(groupId) === undefined) return { groupId, errorCode: 0 }
+        }
+        return { groupId, errorCode: ctx.cluster.groups.deleteGroup(groupId) }
       }),
     }
   },

@@ -4,6 +4,7 @@
 import { apiVersionsHandler } from './api-versions.js'
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js'
 import { deleteRecordsHandler } from './delete-records.js'
+import { consumerGroupDescribeHandler, consumerGroupHeartbeatHandler } from './consumer-groups.js'
 import { describeClusterHandler } from './describe-cluster.js'
 import { describeProducersHandler } from './describe-producers.js'
 import { fetchHandler } from './fetch.js'
@@ -62,6 +63,8 @@ const handlers: AnyHandler[] = [
   describeProducersHandler,
   saslHandshakeHandler,
   saslAuthenticateHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
 ]
 
 export const HANDLERS: ReadonlyMap<number, AnyHandler> = new Map(handlers.map((h) => [h.api.apiKey, h]))

@@ -68,6 +68,17 @@ export const offsetCommitHandler = defineHandler({
         if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID }
         const coord = groupCoordinatorError(ctx, req.groupId)
         if (coord !== 0) return { errorCode: coord }
+        // KIP-848: a consumer group checks the member epoch (consumer-groups.ts).
+        const consumer = cluster.consumerGroups.get(req.groupId)
+        if (consumer !== undefined) {
+          const e = cluster.consumerGroups.validateOffsets(
+            consumer,
+            req.memberId,
+            req.generationIdOrMemberEpoch,
+            version,
+          )
+          return e !== 0 ? { errorCode: e } : { errorCode: 0, group: cluster.groups.getOrCreate(req.groupId) }
+        }
         let group = cluster.groups.get(req.groupId)
         if (group === undefined) {
           if (req.generationIdOrMemberEpoch >= 0)
@@ -142,6 +153,13 @@ export const txnOffsetCommitHandler = defineHandler({
         // KIP-447 (v3+): a commit carrying a member id and generation is fenced like a normal commit.
         const generation = version >= 3 ? req.generationId : -1
         const memberId = version >= 3 ? req.memberId : ''
+        const consumer = cluster.consumerGroups.get(req.groupId)
+        if (consumer !== undefined) {
+          // The generation is the member epoch; an empty member id commits as a plain producer.
+          if (memberId === '' && generation < 0) return { errorCode: 0, group }
+          const e = cluster.consumerGroups.validateOffsets(consumer, memberId, generation, 9)
+          return e !== 0 ? { errorCode: e } : { errorCode: 0, group }
+        }
         const instanceId = version >= 3 ? req.groupInstanceId : null
         const error = cluster.groups.validateCommit(group, generation, memberId, instanceId, true)
         if (error !== 0) return { errorCode: error }
@@ -181,9 +199,16 @@ function fetchGroup(
   groupId: string,
   topics: { name: string; partitionIndexes: number[] }[] | null,
   requireStable: boolean,
+  member?: { memberId: string | null; memberEpoch: number },
 ): { errorCode: number; topics: { name: string; partitions: FetchedPartition[] }[] } {
   const error = groupId === '' && ctx.version >= 8 ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, groupId)
   if (error !== 0) return { errorCode: error, topics: [] }
+  // v9 (KIP-848): a member of a consumer group fetches with its epoch.
+  const consumer = ctx.cluster.consumerGroups.get(groupId)
+  if (consumer !== undefined && member !== undefined && member.memberId !== null) {
+    const e = ctx.cluster.consumerGroups.validateOffsets(consumer, member.memberId, member.memberEpoch, 9, true)
+    if (e !== 0) return { errorCode: e, topics: [] }
+  }
   const group = ctx.cluster.groups.get(groupId)
   const entry = (topic: string, partitionIndex: number): FetchedPartition => {
     if (group !== undefined && requireStable && ctx.cluster.groups.hasPendingTxnOffset(group, topic, partitionIndex)) {
@@ -236,7 +261,8 @@ export const offsetFetchHandler = defineHandler({
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
-          const r = fetchGroup(ctx, g.groupId, g.topics, requireStable)
+          const member = ctx.version >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined
+          const r = fetchGroup(ctx, g.groupId, g.topics, requireStable, member)
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics }
         }),
       }

@@ -1,0 +1,134 @@
+// The KIP-848 consumer group protocol: ConsumerGroupHeartbeat (68, v0-1) and ConsumerGroupDescribe
+// (69, v0-1). The coordinator is consumer-groups.ts; these handlers check the coordinator and
+// translate topic ids.
+
+import { ErrorCode } from '../../protocol/error-codes.js'
+import { ConsumerGroupDescribe } from '../../protocol/messages/consumer-group-describe.js'
+import { ConsumerGroupHeartbeat } from '../../protocol/messages/consumer-group-heartbeat.js'
+import { addPartition, type Assignment } from '../consumer-group-state.js'
+import { groupCoordinatorError } from './find-coordinator.js'
+import { defineHandler, type RequestContext } from './types.js'
+
+/** Kafka's READ | DELETE | DESCRIBE bits for a group. */
+const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
+
+function toAssignment(tps: { topicId: string; partitions: number[] }[] | null): Assignment | null {
+  if (tps === null) return null
+  const a: Assignment = new Map()
+  for (const tp of tps) for (const p of tp.partitions) addPartition(a, tp.topicId, p)
+  return a
+}
+
+function fromAssignment(a: Assignment): { topicId: string; partitions: number[] }[] {
+  return [...a]
+    .filter(([, ps]) => ps.size > 0)
+    .map(([topicId, ps]) => ({ topicId, partitions: [...ps].sort((x, y) => x - y) }))
+}
+
+function clientHost(ctx: RequestContext): string {
+  return `/${ctx.connection.remoteAddress.replace(/^::ffff:/, '')}`
+}
+
+export const consumerGroupHeartbeatHandler = defineHandler({
+  api: ConsumerGroupHeartbeat,
+  handle(ctx, req) {
+    const coord = req.groupId === '' ? 0 : groupCoordinatorError(ctx, req.groupId)
+    if (coord !== 0) return { errorCode: coord, memberEpoch: -1 }
+    const r = ctx.cluster.consumerGroups.heartbeat({
+      groupId: req.groupId,
+      memberId: req.memberId,
+      memberEpoch: req.memberEpoch,
+      instanceId: req.instanceId,
+      rackId: req.rackId,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      subscribedTopicNames: req.subscribedTopicNames,
+      subscribedTopicRegex: ctx.version >= 1 ? req.subscribedTopicRegex : null,
+      serverAssignor: req.serverAssignor,
+      owned: toAssignment(req.topicPartitions),
+      clientId: ctx.header.clientId ?? '',
+      clientHost: clientHost(ctx),
+      version: ctx.version,
+    })
+    return {
+      throttleTimeMs: 0,
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+      memberId: r.memberId,
+      memberEpoch: r.memberEpoch,
+      heartbeatIntervalMs: r.heartbeatIntervalMs,
+      assignment: r.assignment === null ? null : { topicPartitions: fromAssignment(r.assignment) },
+    }
+  },
+  errorResponse(_ctx, _req, errorCode) {
+    return { errorCode, memberEpoch: -1 }
+  },
+})
+
+export const consumerGroupDescribeHandler = defineHandler({
+  api: ConsumerGroupDescribe,
+  handle(ctx, req) {
+    const { cluster } = ctx
+    const ops = req.includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : -2147483648
+    const named = (a: Assignment) => ({
+      topicPartitions: fromAssignment(a).map((tp) => ({
+        topicId: tp.topicId,
+        topicName: cluster.topics.getById(tp.topicId)?.name ?? '',
+        partitions: tp.partitions,
+      })),
+    })
+    return {
+      throttleTimeMs: 0,
+      groups: req.groupIds.map((groupId) => {
+        const empty = { groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [] }
+        const error = groupId === '' ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, groupId)
+        if (error !== 0) return { ...empty, errorCode: error, authorizedOperations: ops }
+        const g = cluster.consumerGroups.get(groupId)
+        if (g === undefined) {
+          const message = cluster.groups.get(groupId)?.hasMembers === true ? 'is not a consumer group' : 'not found'
+          return {
+            ...empty,
+            errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+            errorMessage: `Group ${groupId} ${message}.`,
+            authorizedOperations: ops,
+          }
+        }
+        return {
+          errorCode: 0,
+          groupId,
+          groupState: g.state(),
+          groupEpoch: g.groupEpoch,
+          assignmentEpoch: g.assignmentEpoch,
+          assignorName: g.assignorName(),
+          authorizedOperations: ops,
+          members: [...g.members.values()].map((m) => ({
+            memberId: m.memberId,
+            instanceId: m.instanceId,
+            rackId: m.rackId,
+            memberEpoch: m.memberEpoch,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            subscribedTopicNames: m.subscribedTopicNames,
+            subscribedTopicRegex: m.subscribedTopicRegex ?? '',
+            assignment: named(m.assigned),
+            targetAssignment: named(g.target.get(m.memberId) ?? new Map()),
+            // 1: a member of the consumer protocol (0 would be a classic member).
+            memberType: 1,
+          })),
+        }
+      }),
+    }
+  },
+  errorResponse(_ctx, req, errorCode) {
+    return {
+      groups: req.groupIds.map((groupId) => ({
+        errorCode,
+        groupId,
+        groupState: '',
+        groupEpoch: 0,
+        assignmentEpoch: 0,
+        assignorName: '',
+        members: [],
+      })),
+    }
+  },
+})

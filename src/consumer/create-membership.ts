@@ -1,0 +1,75 @@
+// The Reader's group membership for its configuration: classic, or KIP-848's consumer protocol
+// wrapped to fall back to classic when the coordinator lacks ConsumerGroupHeartbeat.
+
+import type { KafkaClient } from '../cluster/client.js'
+import type { RetryPolicy } from '../cluster/retry.js'
+import type { Logger } from '../logger.js'
+import { UnsupportedVersionError } from '../net/errors.js'
+import type { ResolvedReaderConfig } from './config.js'
+import { ConsumerGroupMembership } from './consumer-group.js'
+import type { Coordinator } from './coordinator.js'
+import { GroupMembership, type GroupHooks } from './group.js'
+import { FallbackMembership, type Membership } from './membership.js'
+import type { ReaderStatsCollector } from './stats.js'
+
+export interface MembershipDeps {
+  client: KafkaClient
+  coordinator: Coordinator
+  backoff: RetryPolicy
+  stats: ReaderStatsCollector
+  logger: Logger | undefined
+  hooks: GroupHooks
+}
+
+export function createMembership(c: ResolvedReaderConfig, d: MembershipDeps): Membership {
+  const common = {
+    client: d.client,
+    coordinator: d.coordinator,
+    groupId: c.groupId!,
+    groupInstanceId: c.groupInstanceId,
+    topics: c.topics,
+    rebalanceTimeout: c.rebalanceTimeout,
+    requestTimeout: c.requestTimeout,
+    startOffset: c.startOffset,
+    backoff: d.backoff,
+    stats: d.stats,
+    onAssign: c.onAssign,
+    onRevoke: c.onRevoke,
+    onLost: c.onLost,
+    logger: d.logger,
+  }
+  const classic = (): Membership =>
+    new GroupMembership(
+      {
+        ...common,
+        balancers: c.groupBalancers,
+        protocol: c.rebalanceProtocol,
+        sessionTimeout: c.sessionTimeout,
+        heartbeatInterval: c.heartbeatInterval,
+        partitionWatchInterval: c.partitionWatchInterval,
+      },
+      d.hooks,
+    )
+  if (c.groupProtocol !== 'consumer') return classic()
+  const consumer = (fallBack: () => void): Membership =>
+    new ConsumerGroupMembership(
+      {
+        ...common,
+        topicPattern: c.topicPattern,
+        remoteAssignor: c.groupRemoteAssignor,
+        // A regex subscription has no classic equivalent here: the Reader stops instead.
+        fallBack:
+          c.topicPattern === null
+            ? fallBack
+            : () =>
+                d.hooks.fail(
+                  new UnsupportedVersionError(
+                    'ConsumerGroupHeartbeat',
+                    'topicPattern needs a coordinator that speaks the consumer group protocol (Kafka 4.0+)',
+                  ),
+                ),
+      },
+      d.hooks,
+    )
+  return new FallbackMembership(consumer, classic)
+}
