@@ -90,6 +90,30 @@ describe('ApiVersionTable.pick', () => {
     expect(table.pick(InitProducerId)).toBe(5)
   })
 
+  it('against real Kafka 3.9.2: the versions 3.9 knows, and Transactions V1 (no transaction.version feature)', () => {
+    const captured = exchangeOf(loadKafkaAnswers('3.9.2'), 'ApiVersions', 3)
+    const answer = readResponseFrame(Buffer.from(captured.response, 'hex'), ApiVersions, 3).body
+    const table = new ApiVersionTable(answer.apiKeys, undefined, answer.finalizedFeatures)
+    const picked = Object.fromEntries(
+      [Produce, Fetch, ListOffsets, OffsetCommit, OffsetFetch, TxnOffsetCommit, DeleteGroups, JoinGroup, EndTxn].map(
+        (api) => [api.name, table.pick(api)],
+      ),
+    )
+    expect(picked).toEqual({
+      Produce: 11,
+      Fetch: 17,
+      ListOffsets: 9,
+      OffsetCommit: 9,
+      OffsetFetch: 9,
+      TxnOffsetCommit: 4,
+      DeleteGroups: 2,
+      JoinGroup: 9,
+      EndTxn: 4,
+    })
+    expect(table.featureLevel('transaction.version')).toBe(0)
+    expect(table.pick(ApiVersions)).toBe(4)
+  })
+
   it('never uses JoinGroup below v2, although Kafka 4.4 advertises v0 again (KIP-896)', () => {
     expect(() => new ApiVersionTable([range(11, 0, 1)]).pick(JoinGroup)).toThrow(/v0-v1.*v2-v9/)
   })
