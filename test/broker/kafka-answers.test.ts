@@ -35,6 +35,8 @@ function rewrite(value: unknown, swap: (key: string, v: unknown) => unknown, key
 async function comparable(api: string, body: unknown): Promise<unknown> {
   const out = rewrite(body, (key, v) => {
     if (key === 'topicId' && v !== ZERO_UUID) return '<topic id>'
+    // Member ids are the broker's choice (client id + a random UUID).
+    if (api === 'JoinGroup' && (key === 'memberId' || key === 'leader') && v !== '') return '<member id>'
     return v
   }) as Record<string, unknown>
   if (api === 'DeleteGroups') {
