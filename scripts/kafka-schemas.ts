@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { cached, cacheRoot, DEPENDENCY_PLUGIN, MavenCacheError, runMaven } from './maven-cache.js'
 
 /** The Kafka release whose schemas the committed codec is generated from: the one pin. */
-export const KAFKA_SCHEMAS_VERSION = '4.0.0'
+export const KAFKA_SCHEMAS_VERSION = '4.4.0'
 
 /** Where the schemas of `version` live once fetched. */
 export function schemaCacheDir(version = KAFKA_SCHEMAS_VERSION): string {

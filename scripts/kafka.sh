@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run real Apache Kafka 4.x (KRaft, combined broker+controller nodes) on 127.0.0.1 for kafkats'
+# Run real Apache Kafka 4.x or 3.9 (KRaft, combined broker+controller nodes) on 127.0.0.1 for kafkats'
 # integration tests, without Docker: the jars come from Maven Central (the only artifact source
 # reachable in CI) and are cached outside the repo; the JVM is the machine's Java 17+.
 #
@@ -13,7 +13,7 @@
 #   scripts/kafka.sh certs DIR            generate the test CA, broker and client certificates into DIR
 #
 # Environment (all optional):
-#   KAFKA_VERSION            Kafka version from Maven Central (default 4.4.0; 4.0.0 and later work)
+#   KAFKA_VERSION            Kafka version from Maven Central (default 4.4.0; 4.0.0 and later work, and 3.9.x)
 #   KAFKATS_KAFKA_NODES      node count when --nodes is not given (default 1)
 #   KAFKATS_CACHE            jar cache root (default ~/.cache/kafkats)
 #   KAFKATS_KAFKA_STATE      state dir: configs, logs, pids, data, certs, kafka.env (default /tmp/kafkats-kafka)
@@ -58,6 +58,8 @@ SSL_PASSWORD=kafkats-ssl
 DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 # Log4j version used when the Kafka poms bring no log4j-core (4.0.x): the one Kafka 4.0 ships.
 LOG4J_FALLBACK=2.24.3
+# Kafka 3.x logs through log4j 1: its tarball ships reload4j (and the SLF4J binding for it).
+RELOAD4J=1.2.25
 
 die() {
   echo "kafka.sh: error: $*" >&2
@@ -158,10 +160,25 @@ download_locked() {
   write_pom "$DIST/pom.xml" kafka-dist "$(dep org.apache.kafka kafka_2.13 "$VERSION")"
   mvn_copy "$DIST/pom.xml" "$tmp"
 
-  # The release tarball adds a log4j2 backend and the SLF4J binding that the poms leave out
+  # The release tarball adds a logging backend and the SLF4J binding that the poms leave out
   # (4.0.x poms have no log4j at all). Without the binding the broker logs nothing, and the
-  # readiness check reads the log. Match the log4j-core version Kafka resolved, if any.
+  # readiness check reads the log. Kafka 3.x: reload4j (log4j 1); 4.x: log4j2, matching the
+  # log4j-core version Kafka resolved, if any.
   local log4j=$LOG4J_FALLBACK binding="log4j-slf4j-impl" jar
+  if is_kafka3; then
+    local slf4j=1.7.36
+    for jar in "$tmp"/slf4j-api-*.jar; do
+      if [[ -f "$jar" ]]; then
+        slf4j=${jar##*/slf4j-api-}
+        slf4j=${slf4j%.jar}
+      fi
+    done
+    log4j="reload4j-$RELOAD4J"
+    write_pom "$DIST/pom-log4j.xml" kafka-log4j "$(
+      dep ch.qos.reload4j reload4j "$RELOAD4J"
+      dep org.slf4j slf4j-reload4j "$slf4j"
+    )"
+  else
   for jar in "$tmp"/log4j-core-*.jar; do
     if [[ -f "$jar" ]]; then
       log4j=${jar##*/log4j-core-}
@@ -177,6 +194,7 @@ download_locked() {
     dep org.apache.logging.log4j log4j-core "$log4j"
     dep org.apache.logging.log4j "$binding" "$log4j"
   )"
+  fi
   mvn_copy "$DIST/pom-log4j.xml" "$tmp" -DexcludeTransitive=true
 
   [[ -f "$tmp/kafka_2.13-$VERSION.jar" ]] || die "Maven did not deliver kafka_2.13-$VERSION.jar"
@@ -348,9 +366,30 @@ log.cleaner.dedupe.buffer.size=33554432
 EOF
 }
 
+is_kafka3() { [[ ${VERSION%%.*} == 3 ]]; }
+
+# JVM options that pick the logging config written by write_log4j, at a level (INFO, WARN, ERROR).
+log_opts() {
+  if is_kafka3; then
+    LOG_OPTS=(-Dlog4j.configuration="file:$STATE/log4j.properties" -Dkafkats.log.level="$1")
+  else
+    LOG_OPTS=(-Dlog4j2.configurationFile="$STATE/log4j2.properties" -Dkafkats.log.level="$1")
+  fi
+}
+
 write_log4j() {
   # Everything goes to stdout, which start() sends to node-N/kafka.log. The level can be set per
-  # process, so the readiness probe reuses this file with -Dkafkats.log.level=ERROR.
+  # process, so the readiness probe reuses this file with -Dkafkats.log.level=ERROR. Kafka 4.x
+  # reads the log4j2 file, 3.x (reload4j) the log4j 1 one: the same settings in both syntaxes.
+  cat >"$STATE/log4j.properties" <<'EOF'
+log4j.rootLogger=${kafkats.log.level}, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.org.apache.kafka.common.config.AbstractConfig=WARN
+EOF
   cat >"$STATE/log4j2.properties" <<'EOF'
 status = warn
 appender.stdout.type = Console
@@ -477,7 +516,8 @@ format_node() { # node, cluster id
   local dir
   dir=$(node_dir "$1")
   # SCRAM credentials can only be written into the metadata log: format time is the simplest place.
-  "$JAVA" "${TOOL_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$STATE/log4j2.properties" -Dkafkats.log.level=WARN \
+  log_opts WARN
+  "$JAVA" "${TOOL_JVM_OPTS[@]}" "${LOG_OPTS[@]}" \
     -cp "$LIBS/*" kafka.tools.StorageTool format -t "$2" -c "$dir/server.properties" \
     --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=$SASL_PASSWORD]" \
     --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]" \
@@ -491,6 +531,7 @@ launch_node() { # node
   dir=$(node_dir "$1")
   # A restarted node (start-node) gets a fresh log, so the readiness check reads only this run.
   [[ -f "$dir/kafka.log" ]] && mv "$dir/kafka.log" "$dir/kafka.log.prev"
+  log_opts INFO
   # KAFKA_HEAP_OPTS / KAFKA_OPTS are word-split on purpose: they hold several JVM flags.
   # shellcheck disable=SC2086
   (
@@ -499,8 +540,7 @@ launch_node() { # node
     # (nohup where there is no setsid, e.g. macOS).
     local detach=nohup
     command -v setsid >/dev/null 2>&1 && detach=setsid
-    exec "$detach" "$JAVA" $HEAP_OPTS "${JVM_OPTS[@]}" ${KAFKA_OPTS:-} \
-      -Dlog4j2.configurationFile="$STATE/log4j2.properties" \
+    exec "$detach" "$JAVA" $HEAP_OPTS "${JVM_OPTS[@]}" ${KAFKA_OPTS:-} "${LOG_OPTS[@]}" \
       -cp "$LIBS/*" kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1 </dev/null
   ) &
   pid=$!
@@ -544,7 +584,8 @@ wait_ready() { # deadline (SECONDS), nodes to wait for...
   [[ -n "$READY_CP" ]] || return 0
   local left=$((deadline - SECONDS))
   ((left > 5)) || left=5
-  "$JAVA" "${TOOL_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$STATE/log4j2.properties" -Dkafkats.log.level=ERROR \
+  log_opts ERROR
+  "$JAVA" "${TOOL_JVM_OPTS[@]}" "${LOG_OPTS[@]}" \
     -cp "$READY_CP:$LIBS/*" Ready "$((left * 1000))" "$NODES" \
     "$STATE/clients/plaintext.properties" "$STATE/clients/sasl-scram-sha-256.properties" \
     "$STATE/clients/ssl.properties" "$STATE/clients/sasl-ssl-scram-sha-256.properties" >"$STATE/ready.log" 2>&1 ||

@@ -128,10 +128,14 @@ export async function describeGroups(
         )
         const g = r.groups.find((x) => x.groupId === groupId)
         if (g === undefined) return
+        // Before DescribeGroups v6 (Kafka 3.x) a group that does not exist is described as Dead
+        // with no error; v6 (KIP-1043) answers GROUP_ID_NOT_FOUND, and so do we, as Java does.
+        const code =
+          g.errorCode === ErrorCode.NONE && g.groupState === 'Dead' ? ErrorCode.GROUP_ID_NOT_FOUND : g.errorCode
         answers.set(
           groupId,
-          g.errorCode !== ErrorCode.NONE
-            ? { error: groupError(ctx, groupId, g.errorCode, 'DescribeGroups', g.errorMessage) }
+          code !== ErrorCode.NONE
+            ? { error: groupError(ctx, groupId, code, 'DescribeGroups', g.errorMessage) }
             : { value: describeGroup(g) },
         )
       }),

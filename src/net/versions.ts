@@ -3,7 +3,8 @@
 //
 // The broker's ApiVersions answer gives a range per API; we use min(our max, its max) and never a
 // version it did not offer. Our own floor per API sits above the broker's where Kafka 4.0 lies:
-// it advertises Produce from v0 but rejects v0-v2 (KIP-896, KAFKA-18659).
+// it advertises Produce from v0 but rejects v0-v2 (KIP-896, KAFKA-18659). Our own ceiling sits
+// below the codec's where a newer version changes what a request means (CLIENT_MAX_VERSIONS).
 
 import { KafkaError } from '../errors.js'
 import type { ApiDefinition } from '../protocol/api.js'
@@ -42,6 +43,21 @@ export const CLIENT_MIN_VERSIONS: ReadonlyMap<number, number> = new Map([
   [ApiKey.ExpireDelegationToken, 1],
   [ApiKey.DescribeDelegationToken, 1],
   [ApiKey.SaslHandshake, 1],
+  // Kafka 4.4 lists JoinGroup v0-1 again; 4.0 rejected them (KIP-896), so we keep v2.
+  [ApiKey.JoinGroup, 2],
+])
+
+/**
+ * The highest version of each API this client sends, where it is below the codec's (Kafka
+ * 4.4.0's) newest: versions whose meaning the client does not handle yet. Each of these replaces
+ * topic names with topic ids, and the client addresses these requests by name. Fetch v13+ is
+ * not capped here: the fetcher sends topic ids there and picks v12 itself when it has none.
+ */
+export const CLIENT_MAX_VERSIONS: ReadonlyMap<number, number> = new Map([
+  [ApiKey.Produce, 12], // v13: topic ids (KIP-516)
+  [ApiKey.OffsetCommit, 9], // v10: topic ids (KIP-848)
+  [ApiKey.OffsetFetch, 9], // v10: topic ids (KIP-848)
+  [ApiKey.TxnOffsetCommit, 5], // v6: topic ids (KIP-1319)
 ])
 
 /** What version negotiation needs to know about an API (any ApiDefinition has it). */
@@ -120,7 +136,7 @@ export class ApiVersionTable {
 
 function ourRange(api: ApiVersionInfo, bounds: VersionBounds | undefined): VersionRange {
   let min = Math.max(api.minVersion, CLIENT_MIN_VERSIONS.get(api.apiKey) ?? 0)
-  let max = api.maxStableVersion
+  let max = Math.min(api.maxStableVersion, CLIENT_MAX_VERSIONS.get(api.apiKey) ?? Infinity)
   if (bounds?.min !== undefined) min = Math.max(min, bounds.min)
   if (bounds?.max !== undefined) max = Math.min(max, bounds.max)
   return { min, max }

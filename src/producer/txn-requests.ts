@@ -174,7 +174,11 @@ export async function txnOffsetCommit(
     producerEpoch: id.producerEpoch,
     // v3+ (KIP-447): the group coordinator fences a commit from an older generation or member.
     ...(version >= 3
-      ? { generationId: group.generationId, memberId: group.memberId, groupInstanceId: group.groupInstanceId }
+      ? {
+          generationIdOrMemberEpoch: group.generationId,
+          memberId: group.memberId,
+          groupInstanceId: group.groupInstanceId,
+        }
       : {}),
     topics: [...byTopic].map(([name, list]) => ({
       name,

@@ -11,8 +11,15 @@ import { Writer } from '../../src/protocol/writer.js'
 interface Pending {
   api: ApiDefinition<unknown, unknown>
   version: number
-  resolve: (body: unknown) => void
+  resolve: (body: unknown, frame: Buffer) => void
   reject: (err: Error) => void
+}
+
+/** One request and its answer as bytes (frames without the size prefix) and decoded. */
+export interface Exchange<Res> {
+  request: Buffer
+  response: Buffer
+  body: Res
 }
 
 export class TestClient {
@@ -63,6 +70,23 @@ export class TestClient {
     })
   }
 
+  /** Like `send`, also returning the request and response frames as bytes (fixture captures). */
+  exchange<Req, Res>(api: ApiDefinition<Req, Res>, version: number, body: Input<Req>): Promise<Exchange<Res>> {
+    const correlationId = this.nextCorrelationId++
+    const w = new Writer()
+    writeRequestFrame(w, api, version, correlationId, 'test', body)
+    const request = w.toBuffer()
+    return new Promise<Exchange<Res>>((resolve, reject) => {
+      this.pending.set(correlationId, {
+        api: api as ApiDefinition<unknown, unknown>,
+        version,
+        resolve: (decoded, frame) => resolve({ request: request.subarray(4), response: frame, body: decoded as Res }),
+        reject,
+      })
+      this.socket.write(request)
+    })
+  }
+
   /** Sends a request that gets no response (Produce acks=0). */
   sendOneWay<Req, Res>(api: ApiDefinition<Req, Res>, version: number, body: Input<Req>): void {
     const w = new Writer()
@@ -102,7 +126,7 @@ export class TestClient {
       }
       this.pending.delete(peekCorrelationId(frame))
       try {
-        p.resolve(readResponseFrame(frame, p.api, p.version).body)
+        p.resolve(readResponseFrame(frame, p.api, p.version).body, Buffer.from(frame))
       } catch (err) {
         p.reject(err as Error)
       }

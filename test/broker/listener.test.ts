@@ -93,15 +93,15 @@ describe('ApiVersions', () => {
     await cluster.stop()
   })
 
-  it('advertises the served APIs with Kafka 4.0 ranges (Produce from v0)', async () => {
+  it('advertises the served APIs with Kafka 4.4 ranges (Produce from v0)', async () => {
     const c = await TestClient.connect(cluster.bootstrapServers[0]!)
-    for (let v = 0; v <= 4; v++) {
+    for (let v = 0; v <= 5; v++) {
       const r = await c.send(ApiVersions, v, { clientSoftwareName: 'kafkats', clientSoftwareVersion: '0.1.0' })
       expect(r.errorCode).toBe(0)
       const byKey = new Map(r.apiKeys.map((k) => [k.apiKey, k]))
-      expect(byKey.get(18)).toMatchObject({ minVersion: 0, maxVersion: 4 })
+      expect(byKey.get(18)).toMatchObject({ minVersion: 0, maxVersion: 5 })
       expect(byKey.get(3)).toMatchObject({ minVersion: 0, maxVersion: 13 })
-      if (byKey.has(0)) expect(byKey.get(0)).toMatchObject({ minVersion: 0, maxVersion: 12 })
+      if (byKey.has(0)) expect(byKey.get(0)).toMatchObject({ minVersion: 0, maxVersion: 13 })
       // Unserved APIs are absent (e.g. the removed LeaderAndIsr, or controller-only Vote).
       expect(byKey.has(4)).toBe(false)
       expect(byKey.has(52)).toBe(false)
@@ -119,11 +119,11 @@ describe('ApiVersions', () => {
     const done = new Promise<Buffer>((resolve) => c.socket.once('data', (d: Buffer) => resolve(d)))
     c.writeRaw(w.toBuffer())
     const data = await done
-    // size, correlation id 77, then a v0 body: error 35, [ {18, 0, 4} ]
+    // size, correlation id 77, then a v0 body: error 35, [ {18, 0, 5} ]
     expect(data.readInt32BE(4)).toBe(77)
     expect(data.readInt16BE(8)).toBe(35)
     expect(data.readInt32BE(10)).toBe(1)
-    expect([data.readInt16BE(14), data.readInt16BE(16), data.readInt16BE(18)]).toEqual([18, 0, 4])
+    expect([data.readInt16BE(14), data.readInt16BE(16), data.readInt16BE(18)]).toEqual([18, 0, 5])
     c.close()
   })
 

@@ -166,7 +166,7 @@ describe('transactions', () => {
       groupId: 'txg',
       producerId: pid,
       producerEpoch: epoch,
-      generationId: -1,
+      generationIdOrMemberEpoch: -1,
       memberId: '',
       topics: [{ name: 'tx', partitions: [{ partitionIndex: 1, committedOffset: 3n }] }],
     })

@@ -115,7 +115,7 @@ export async function runTxnScript(address: string, suffix: string, settleMs: nu
         groupId: group,
         producerId: pid,
         producerEpoch: epoch,
-        generationId: -1,
+        generationIdOrMemberEpoch: -1,
         memberId: '',
         groupInstanceId: null,
         topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: '' }] }],

@@ -2,14 +2,24 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Connection } from '../../src/net/connection.js'
 import { UnsupportedVersionError } from '../../src/net/errors.js'
 import { ApiVersionTable, negotiateApiVersions } from '../../src/net/versions.js'
+import { readResponseFrame } from '../../src/protocol/frame.js'
 import {
   ApiVersions,
   CreateTopics,
+  DeleteGroups,
+  EndTxn,
   Fetch,
+  InitProducerId,
+  JoinGroup,
+  ListOffsets,
   Metadata,
+  OffsetCommit,
+  OffsetFetch,
   Produce,
   SaslHandshake,
+  TxnOffsetCommit,
 } from '../../src/protocol/messages/index.js'
+import { exchangeOf, loadKafkaAnswers } from '../fixtures/kafka-answers/answers.js'
 import { FakeBroker } from './fake-broker.js'
 
 let broker: FakeBroker | undefined
@@ -54,6 +64,58 @@ describe('ApiVersionTable.pick', () => {
     expect(table.pick(Produce, { max: 8 })).toBe(8)
     expect(table.pick(Produce, { min: 7 })).toBe(12)
     expect(() => new ApiVersionTable([range(0, 3, 6)]).pick(Produce, { min: 7 })).toThrow(UnsupportedVersionError)
+  })
+
+  it('against real Kafka 4.4.0: the newest version both speak, except where a version names topics by id', () => {
+    const captured = exchangeOf(loadKafkaAnswers('4.4.0'), 'ApiVersions', 3)
+    const answer = readResponseFrame(Buffer.from(captured.response, 'hex'), ApiVersions, 3).body
+    const table = new ApiVersionTable(answer.apiKeys)
+    const picked = Object.fromEntries(
+      [Produce, Fetch, ListOffsets, OffsetCommit, OffsetFetch, TxnOffsetCommit, DeleteGroups, JoinGroup, EndTxn].map(
+        (api) => [api.name, table.pick(api)],
+      ),
+    )
+    expect(picked).toEqual({
+      Produce: 12, // Kafka 4.4 and the codec: 13 (topic ids)
+      Fetch: 18,
+      ListOffsets: 11,
+      OffsetCommit: 9, // 10: topic ids
+      OffsetFetch: 9, // 10: topic ids
+      TxnOffsetCommit: 5, // 6: topic ids
+      DeleteGroups: 3,
+      JoinGroup: 9,
+      EndTxn: 5,
+    })
+    // InitProducerId v6 (KIP-939, 2PC) is unstable in 4.4.0's schemas: neither side uses it.
+    expect(table.pick(InitProducerId)).toBe(5)
+  })
+
+  it('against real Kafka 3.9.2: the versions 3.9 knows, and Transactions V1 (no transaction.version feature)', () => {
+    const captured = exchangeOf(loadKafkaAnswers('3.9.2'), 'ApiVersions', 3)
+    const answer = readResponseFrame(Buffer.from(captured.response, 'hex'), ApiVersions, 3).body
+    const table = new ApiVersionTable(answer.apiKeys, undefined, answer.finalizedFeatures)
+    const picked = Object.fromEntries(
+      [Produce, Fetch, ListOffsets, OffsetCommit, OffsetFetch, TxnOffsetCommit, DeleteGroups, JoinGroup, EndTxn].map(
+        (api) => [api.name, table.pick(api)],
+      ),
+    )
+    expect(picked).toEqual({
+      Produce: 11,
+      Fetch: 17,
+      ListOffsets: 9,
+      OffsetCommit: 9,
+      OffsetFetch: 9,
+      TxnOffsetCommit: 4,
+      DeleteGroups: 2,
+      JoinGroup: 9,
+      EndTxn: 4,
+    })
+    expect(table.featureLevel('transaction.version')).toBe(0)
+    expect(table.pick(ApiVersions)).toBe(4)
+  })
+
+  it('never uses JoinGroup below v2, although Kafka 4.4 advertises v0 again (KIP-896)', () => {
+    expect(() => new ApiVersionTable([range(11, 0, 1)]).pick(JoinGroup)).toThrow(/v0-v1.*v2-v9/)
   })
 
   it('requires SaslHandshake v1 (SaslAuthenticate framing)', () => {
@@ -103,7 +165,7 @@ describe('negotiateApiVersions', () => {
     try {
       const table = await negotiateApiVersions(c)
       expect(table.pick(Metadata)).toBe(8)
-      expect(broker.received('ApiVersions').map((r) => r.version)).toEqual([4, 2])
+      expect(broker.received('ApiVersions').map((r) => r.version)).toEqual([ApiVersions.maxStableVersion, 2])
     } finally {
       c.destroy()
     }

@@ -262,6 +262,7 @@ function scriptedCoordinator(answer: (request: OffsetCommitRequest, n: number) =
         throttleTimeMs: 0,
         topics: request.topics.map((t) => ({
           name: t.name,
+          topicId: t.topicId,
           partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })),
         })),
       }

@@ -12,8 +12,8 @@ import { ensureKafkaSchemas, KAFKA_SCHEMAS_VERSION } from '../../scripts/kafka-s
 import { REPO_ROOT } from '../helpers/schema.js'
 
 describe('generated protocol code', () => {
-  it('is generated from Kafka 4.0.0, whose schemas are in the cache', () => {
-    expect(KAFKA_SCHEMAS_VERSION).toBe('4.0.0')
+  it('is generated from Kafka 4.4.0, whose schemas are in the cache', () => {
+    expect(KAFKA_SCHEMAS_VERSION).toBe('4.4.0')
     const dir = ensureKafkaSchemas(KAFKA_SCHEMAS_VERSION)
     expect(existsSync(join(dir, 'FetchRequest.json'))).toBe(true)
   })

@@ -93,7 +93,7 @@ function hex(b: Buffer): string {
 
 const SAMPLES_PER_VERSION = 4
 
-describe('generated API table matches the 4.0.0 schemas', () => {
+describe('generated API table matches the 4.4.0 schemas', () => {
   it('has exactly the APIs a broker listener serves', () => {
     const expected = allSpecs
       .filter((s) => s.type === 'request' && (s.listeners ?? []).includes('broker') && s.validVersions !== 'none')
@@ -173,7 +173,7 @@ describe('every message, every version: generated codec vs the schema-interpreti
     const extras = allSpecs
       .filter((s) => s.type === 'header' || s.type === 'data')
       .reduce((n, s) => n + new Schema(s).versions().length, 0)
-    expect(apiPairs).toBe(508) // 72 APIs, 254 versions
+    expect(apiPairs).toBe(570) // 79 APIs, 285 versions (Kafka 4.4.0)
     expect(pairs).toBe(apiPairs + extras)
   })
 })
@@ -460,7 +460,13 @@ describe('known-answer frames', () => {
     const decoded = readRequestFrame(body)
     expect(decoded.header).toEqual({ requestApiKey: 18, requestApiVersion: 3, correlationId: 42, clientId: 'kafkats' })
     expect(decoded.api).toBe(ApiVersions)
-    expect(decoded.body).toEqual({ clientSoftwareName: 'kafkats', clientSoftwareVersion: '0.1.0' })
+    // ClusterId and NodeId (v5+, KIP-1242) take their defaults.
+    expect(decoded.body).toEqual({
+      clientSoftwareName: 'kafkats',
+      clientSoftwareVersion: '0.1.0',
+      clusterId: null,
+      nodeId: -1,
+    })
   })
 
   it('ApiVersions v0 request with a null client id: header v1, empty body', () => {
@@ -473,7 +479,7 @@ describe('known-answer frames', () => {
       correlationId: 0x7fffffff,
       clientId: null,
     })
-    expect(decoded.body).toEqual({ clientSoftwareName: '', clientSoftwareVersion: '' })
+    expect(decoded.body).toEqual({ clientSoftwareName: '', clientSoftwareVersion: '', clusterId: null, nodeId: -1 })
   })
 
   it('Metadata v12 request with one topic (id and name)', () => {

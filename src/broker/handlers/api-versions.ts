@@ -1,8 +1,10 @@
 // ApiVersions (key 18): the APIs this broker serves and their version ranges.
 //
 // Only APIs with a handler are advertised, each from its lowest to its highest stable version
-// in Kafka 4.0's schemas; Produce is advertised from v0 although v0-2 are rejected, exactly as
-// Kafka 4.0 does for librdkafka's sake (KAFKA-18659). v3+ requests must carry a valid client
+// in Kafka 4.4.0's schemas (what Kafka 4.4.0 advertises, test/broker/kafka-answers.test.ts);
+// Produce is advertised from v0 although v0-2 are rejected, exactly as Kafka 4.x does for
+// librdkafka's sake (KAFKA-18659). v5 (KIP-1242): a request naming another cluster id or node id
+// gets REBOOTSTRAP_REQUIRED and no API list, as Kafka 4.4 answers. v3+ requests must carry a valid client
 // software name and version (KIP-511) or get INVALID_REQUEST. Features: metadata.version and
 // transaction.version (supported 0-2, finalized at the cluster's `transactionVersion`, 2 by
 // default as on a fresh Kafka 4.4 cluster, probed with ApiVersions v4: supported 0-2, finalized 2).
@@ -13,8 +15,8 @@ import { defineHandler } from './types.js'
 
 const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/
 
-/** metadata.version 4.0-IV3 (the level a fresh Kafka 4.0 cluster finalizes). */
-const METADATA_VERSION = 25
+/** metadata.version as a fresh Kafka 4.4.0 cluster finalizes it (supported 7-33, finalized 33). */
+const METADATA_VERSION = 33
 
 /**
  * The finalized feature levels. Kafka leaves a feature at level 0 out of the list, so a client
@@ -35,6 +37,10 @@ export const apiVersionsHandler = defineHandler({
         return { errorCode: ErrorCode.INVALID_REQUEST }
       }
       ctx.connection.attributes.set('clientSoftware', `${req.clientSoftwareName}/${req.clientSoftwareVersion}`)
+    }
+    if (ctx.version >= 5 && req.clusterId !== null) {
+      const otherNode = req.nodeId !== -1 && req.nodeId !== ctx.broker.id
+      if (req.clusterId !== ctx.cluster.clusterId || otherNode) return { errorCode: ErrorCode.REBOOTSTRAP_REQUIRED }
     }
     const features = ctx.version >= 3
     return {

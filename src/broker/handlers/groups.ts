@@ -83,7 +83,8 @@ export const joinGroupHandler = defineHandler({
       clientId: ctx.header.clientId ?? '',
       clientHost: clientHost(ctx),
       sessionTimeoutMs: req.sessionTimeoutMs,
-      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      // v0 has no rebalance timeout: the session timeout stands in (KafkaApis; Kafka 4.4 serves v0-1 again).
+      rebalanceTimeoutMs: ctx.version >= 1 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,
       protocolType: req.protocolType,
       protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
       requireKnownMemberId: ctx.version >= 4,

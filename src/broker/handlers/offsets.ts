@@ -1,5 +1,6 @@
-// Committed offsets: OffsetCommit (8, v2-9), OffsetFetch (9, v1-9), OffsetDelete (47, v0),
-// TxnOffsetCommit (28, v0-5; v5 adds the group to a V2 transaction). Validation follows KafkaApis + OffsetMetadataManager (4.0):
+// Committed offsets: OffsetCommit (8, v2-10), OffsetFetch (9, v1-10), OffsetDelete (47, v0),
+// TxnOffsetCommit (28, v0-6; v5 adds the group to a V2 transaction). OffsetCommit/OffsetFetch
+// v10 and TxnOffsetCommit v6 name topics by id (topic-ids.ts); an unknown id is UNKNOWN_TOPIC_ID. Validation follows KafkaApis + OffsetMetadataManager (4.0):
 // unknown topics/partitions are UNKNOWN_TOPIC_OR_PARTITION per partition; a commit to a group
 // that does not exist creates a "simple" group when the generation is -1, else it is
 // GROUP_ID_NOT_FOUND (v9+) or ILLEGAL_GENERATION (older); metadata above
@@ -16,6 +17,7 @@ import { TxnOffsetCommit } from '../../protocol/messages/txn-offset-commit.js'
 import { Reader } from '../../protocol/reader.js'
 import { offsetKey, splitOffsetKey, type Group } from '../group-state.js'
 import { groupCoordinatorError } from './find-coordinator.js'
+import { answerTopic, resolveTopic } from './topic-ids.js'
 import { defineHandler, type RequestContext } from './types.js'
 
 const MAX_METADATA_BYTES = 4096
@@ -35,25 +37,29 @@ function partitionError(ctx: RequestContext, topic: string, p: CommitPartition):
   return 0
 }
 
-/** Runs a commit: group-level errors apply to every valid partition. */
+/** Runs a commit: group-level errors apply to every valid partition. Topics are ids from `idVersion`. */
 function commitAll(
   ctx: RequestContext,
-  topics: { name: string; partitions: CommitPartition[] }[],
+  idVersion: number,
+  topics: { name: string; topicId: string; partitions: CommitPartition[] }[],
   groupLevel: () => { errorCode: number; group?: Group },
   store: (group: Group, topic: string, p: CommitPartition) => void,
 ) {
   const level = groupLevel()
-  return topics.map((t) => ({
-    name: t.name,
-    partitions: t.partitions.map((p) => {
-      const pe = partitionError(ctx, t.name, p)
-      if (pe !== 0) return { partitionIndex: p.partitionIndex, errorCode: pe }
-      if (level.errorCode !== 0 || level.group === undefined)
-        return { partitionIndex: p.partitionIndex, errorCode: level.errorCode }
-      store(level.group, t.name, p)
-      return { partitionIndex: p.partitionIndex, errorCode: 0 }
-    }),
-  }))
+  return topics.map((t) => {
+    const topic = resolveTopic(ctx, idVersion, t)
+    return {
+      ...topic.answer,
+      partitions: t.partitions.map((p) => {
+        const pe = topic.unknownId ? ErrorCode.UNKNOWN_TOPIC_ID : partitionError(ctx, topic.name, p)
+        if (pe !== 0) return { partitionIndex: p.partitionIndex, errorCode: pe }
+        if (level.errorCode !== 0 || level.group === undefined)
+          return { partitionIndex: p.partitionIndex, errorCode: level.errorCode }
+        store(level.group, topic.name, p)
+        return { partitionIndex: p.partitionIndex, errorCode: 0 }
+      }),
+    }
+  })
 }
 
 export const offsetCommitHandler = defineHandler({
@@ -63,6 +69,7 @@ export const offsetCommitHandler = defineHandler({
     const now = Date.now()
     const topics = commitAll(
       ctx,
+      10,
       req.topics,
       () => {
         if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID }
@@ -107,10 +114,10 @@ export const offsetCommitHandler = defineHandler({
     )
     return { throttleTimeMs: 0, topics }
   },
-  errorResponse(_ctx, req, errorCode) {
+  errorResponse(ctx, req, errorCode) {
     return {
       topics: req.topics.map((t) => ({
-        name: t.name,
+        ...resolveTopic(ctx, 10, t).answer,
         partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
       })),
     }
@@ -124,6 +131,7 @@ export const txnOffsetCommitHandler = defineHandler({
     const now = Date.now()
     const topics = commitAll(
       ctx,
+      6,
       req.topics,
       () => {
         if (req.groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID }
@@ -151,7 +159,7 @@ export const txnOffsetCommitHandler = defineHandler({
           return { errorCode: version >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE }
         const group = cluster.groups.getOrCreate(req.groupId)
         // KIP-447 (v3+): a commit carrying a member id and generation is fenced like a normal commit.
-        const generation = version >= 3 ? req.generationId : -1
+        const generation = version >= 3 ? req.generationIdOrMemberEpoch : -1
         const memberId = version >= 3 ? req.memberId : ''
         const consumer = cluster.consumerGroups.get(req.groupId)
         if (consumer !== undefined) {
@@ -175,10 +183,10 @@ export const txnOffsetCommitHandler = defineHandler({
     )
     return { throttleTimeMs: 0, topics }
   },
-  errorResponse(_ctx, req, errorCode) {
+  errorResponse(ctx, req, errorCode) {
     return {
       topics: req.topics.map((t) => ({
-        name: t.name,
+        ...resolveTopic(ctx, 6, t).answer,
         partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
       })),
     }
@@ -197,10 +205,10 @@ interface FetchedPartition {
 function fetchGroup(
   ctx: RequestContext,
   groupId: string,
-  topics: { name: string; partitionIndexes: number[] }[] | null,
+  topics: { name: string; topicId?: string; partitionIndexes: number[] }[] | null,
   requireStable: boolean,
   member?: { memberId: string | null; memberEpoch: number },
-): { errorCode: number; topics: { name: string; partitions: FetchedPartition[] }[] } {
+): { errorCode: number; topics: { name: string; topicId: string; partitions: FetchedPartition[] }[] } {
   const error = groupId === '' && ctx.version >= 8 ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, groupId)
   if (error !== 0) return { errorCode: error, topics: [] }
   // v9 (KIP-848): a member of a consumer group fetches with its epoch.
@@ -242,14 +250,27 @@ function fetchGroup(
     return {
       errorCode: 0,
       topics: [...byTopic].map(([name, partitions]) => ({
-        name,
+        ...answerTopic(ctx, 10, name),
         partitions: partitions.sort((a, b) => a.partitionIndex - b.partitionIndex),
       })),
     }
   }
   return {
     errorCode: 0,
-    topics: topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => entry(t.name, p)) })),
+    topics: topics.map((t) => {
+      const topic = resolveTopic(ctx, 10, { name: t.name, topicId: t.topicId ?? '' })
+      const unknown = (partitionIndex: number): FetchedPartition => ({
+        partitionIndex,
+        committedOffset: -1n,
+        committedLeaderEpoch: -1,
+        metadata: '',
+        errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+      })
+      return {
+        ...topic.answer,
+        partitions: t.partitionIndexes.map((p) => (topic.unknownId ? unknown(p) : entry(topic.name, p))),
+      }
+    }),
   }
 }
 

@@ -1,4 +1,5 @@
-// Produce (key 0), v3-12 (advertised from v0 like Kafka 4.0; v0-2 close the connection).
+// Produce (key 0), v3-13 (advertised from v0 like Kafka 4.0; v0-2 close the connection; v13
+// names topics by id, an unknown id is UNKNOWN_TOPIC_ID).
 //
 // Per partition, in Kafka's order (KafkaApis.handleProduceRequest → ReplicaManager.appendRecords
 // → Partition.appendRecordsToLeader → UnifiedLog.append / LogValidator):
@@ -38,6 +39,7 @@ import {
 } from '../../protocol/record-batch.js'
 import type { Partition } from '../topics.js'
 import { leaderFor, nodeEndpoint, waitForPartition } from './common.js'
+import { resolveTopic } from './topic-ids.js'
 import { defineHandler, type RequestContext } from './types.js'
 
 type PartitionResponse = Input<ProduceResponsePartitionProduceResponse>
@@ -293,28 +295,30 @@ export const produceHandler = defineHandler({
   async handle(ctx, req) {
     const { version, cluster } = ctx
     const endpoints = new Set<number>()
-    const responses: { name: string; partitionResponses: PartitionResponse[] }[] = []
+    const responses: { name: string; topicId: string; partitionResponses: PartitionResponse[] }[] = []
     const waits: Appended[] = []
     let anyError = false
     const validAcks = req.acks === -1 || req.acks === 0 || req.acks === 1
     for (const t of req.topicData) {
       const partitionResponses: PartitionResponse[] = []
+      const topic = resolveTopic(ctx, 13, t)
       for (const pd of t.partitionData) {
-        if (!validAcks) {
-          partitionResponses.push(failure(pd.index, ErrorCode.INVALID_REQUIRED_ACKS, null, version))
+        const refused = !validAcks ? ErrorCode.INVALID_REQUIRED_ACKS : topic.unknownId ? ErrorCode.UNKNOWN_TOPIC_ID : 0
+        if (refused !== 0) {
+          partitionResponses.push(failure(pd.index, refused, null, version))
           anyError = true
           continue
         }
-        const { response, appended } = await appendPartition(ctx, req, t.name, pd.index, pd.records, endpoints)
+        const { response, appended } = await appendPartition(ctx, req, topic.name, pd.index, pd.records, endpoints)
         // Partitions Kafka's metadata cache does not know never reach its replica manager: not
         // counted (test/fixtures/broker-metrics); a refused NOT_LEADER_OR_FOLLOWER one is.
-        if (cluster.topics.partition(t.name, pd.index) !== undefined)
-          ctx.broker.metricsRecorder.produced(t.name, response.errorCode ?? 0, appended)
+        if (cluster.topics.partition(topic.name, pd.index) !== undefined)
+          ctx.broker.metricsRecorder.produced(topic.name, response.errorCode ?? 0, appended)
         if (response.errorCode !== 0) anyError = true
         partitionResponses.push(response)
         if (appended !== undefined && req.acks === -1) waits.push(appended)
       }
-      responses.push({ name: t.name, partitionResponses })
+      responses.push({ ...topic.answer, partitionResponses })
     }
     if (req.acks === 0) {
       if (anyError)
@@ -357,7 +361,7 @@ export const produceHandler = defineHandler({
     }
     return {
       responses: req.topicData.map((t) => ({
-        name: t.name,
+        ...resolveTopic(ctx, 13, t).answer,
         partitionResponses: t.partitionData.map((p) => failure(p.index, errorCode, null, ctx.version)),
       })),
     }

@@ -7,6 +7,9 @@ import { readArray, readNullableString, readString, readTaggedFields, readUuid, 
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
+/**
+ * Version 1 adds the AckWhenCommitted field.
+ */
 export interface AddRaftVoterRequest {
   /** The cluster id. */
   clusterId: string | null
@@ -18,6 +21,8 @@ export interface AddRaftVoterRequest {
   voterDirectoryId: string
   /** The endpoints that can be used to communicate with the voter. */
   listeners: AddRaftVoterRequestListener[]
+  /** When true, return a response after the new voter set is committed. Otherwise, return after the leader writes the changes locally. (v1) */
+  ackWhenCommitted: boolean
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -29,6 +34,7 @@ export function defaultAddRaftVoterRequest(): AddRaftVoterRequest {
     voterId: 0,
     voterDirectoryId: ZERO_UUID,
     listeners: [],
+    ackWhenCommitted: true,
   }
 }
 
@@ -62,6 +68,11 @@ function writeAddRaftVoterRequest(w: Writer, v: number, m: Input<AddRaftVoterReq
       }
     }
   }
+  if (!(v >= 1) && m.ackWhenCommitted !== undefined && m.ackWhenCommitted !== true) throw new ProtocolEncodeError('AddRaftVoterRequest.ackWhenCommitted is not supported in version ' + v)
+  if (v >= 1) {
+    const x = (m.ackWhenCommitted === undefined ? true : m.ackWhenCommitted)
+    w.bool(x)
+  }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
     else writeTaggedFields(w, [], m._unknownTags)
@@ -75,6 +86,7 @@ function readAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterRequest {
   const voterId: number = r.int32()
   const voterDirectoryId: string = readUuid(r)
   const listeners: AddRaftVoterRequestListener[] = readArray(r, flex, false, 1, () => readAddRaftVoterRequestListener(r, v))
+  const ackWhenCommitted: boolean = v >= 1 ? r.bool() : true
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -85,6 +97,7 @@ function readAddRaftVoterRequest(r: Reader, v: number): AddRaftVoterRequest {
     voterId,
     voterDirectoryId,
     listeners,
+    ackWhenCommitted,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
@@ -149,6 +162,9 @@ function readAddRaftVoterRequestListener(r: Reader, _v: number): AddRaftVoterReq
   return out
 }
 
+/**
+ * Version 1 is the same as version 0
+ */
 export interface AddRaftVoterResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
   throttleTimeMs: number
@@ -206,13 +222,13 @@ function readAddRaftVoterResponse(r: Reader, _v: number): AddRaftVoterResponse {
   return out
 }
 
-/** AddRaftVoter (API key 80): versions 0-0, flexible from 0. */
+/** AddRaftVoter (API key 80): versions 0-1, flexible from 0. */
 export const AddRaftVoter: ApiDefinition<AddRaftVoterRequest, AddRaftVoterResponse> = {
   apiKey: 80,
   name: 'AddRaftVoter',
   minVersion: 0,
-  maxVersion: 0,
-  maxStableVersion: 0,
+  maxVersion: 1,
+  maxStableVersion: 1,
   flexibleFrom: 0,
   encodeRequest: writeAddRaftVoterRequest,
   decodeRequest: readAddRaftVoterRequest,

@@ -7,9 +7,14 @@ import { readArray, readNullableString, readString, readTaggedFields, writeArray
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
+/**
+ * Version 1 adds the ability to allow/disallow changing the replication factor as part of the request.
+ */
 export interface AlterPartitionReassignmentsRequest {
   /** The time in ms to wait for the request to complete. */
   timeoutMs: number
+  /** The option indicating whether changing the replication factor of any given partition as part of this request is a valid move. (v1) */
+  allowReplicationFactorChange: boolean
   /** The topics to reassign. */
   topics: AlterPartitionReassignmentsRequestReassignableTopic[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -19,6 +24,7 @@ export interface AlterPartitionReassignmentsRequest {
 export function defaultAlterPartitionReassignmentsRequest(): AlterPartitionReassignmentsRequest {
   return {
     timeoutMs: 60000,
+    allowReplicationFactorChange: true,
     topics: [],
   }
 }
@@ -28,6 +34,11 @@ function writeAlterPartitionReassignmentsRequest(w: Writer, v: number, m: Input<
   {
     const x = (m.timeoutMs === undefined ? 60000 : m.timeoutMs)
     w.int32(x)
+  }
+  if (!(v >= 1) && m.allowReplicationFactorChange !== undefined && m.allowReplicationFactorChange !== true) throw new ProtocolEncodeError('AlterPartitionReassignmentsRequest.allowReplicationFactorChange is not supported in version ' + v)
+  if (v >= 1) {
+    const x = (m.allowReplicationFactorChange === undefined ? true : m.allowReplicationFactorChange)
+    w.bool(x)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
@@ -49,6 +60,7 @@ function writeAlterPartitionReassignmentsRequest(w: Writer, v: number, m: Input<
 function readAlterPartitionReassignmentsRequest(r: Reader, v: number): AlterPartitionReassignmentsRequest {
   const flex = true
   const timeoutMs: number = r.int32()
+  const allowReplicationFactorChange: boolean = v >= 1 ? r.bool() : true
   const topics: AlterPartitionReassignmentsRequestReassignableTopic[] = readArray(r, flex, false, 1, () => readAlterPartitionReassignmentsRequestReassignableTopic(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -56,6 +68,7 @@ function readAlterPartitionReassignmentsRequest(r: Reader, v: number): AlterPart
   }
   const out: AlterPartitionReassignmentsRequest = {
     timeoutMs,
+    allowReplicationFactorChange,
     topics,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -173,9 +186,14 @@ function readAlterPartitionReassignmentsRequestReassignablePartition(r: Reader, 
   return out
 }
 
+/**
+ * Version 1 adds the ability to allow/disallow changing the replication factor as part of the request.
+ */
 export interface AlterPartitionReassignmentsResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
   throttleTimeMs: number
+  /** The option indicating whether changing the replication factor of any given partition as part of the request was allowed. (v1) */
+  allowReplicationFactorChange: boolean
   /** The top-level error code, or 0 if there was no error. */
   errorCode: number
   /** The top-level error message, or null if there was no error. */
@@ -189,6 +207,7 @@ export interface AlterPartitionReassignmentsResponse {
 export function defaultAlterPartitionReassignmentsResponse(): AlterPartitionReassignmentsResponse {
   return {
     throttleTimeMs: 0,
+    allowReplicationFactorChange: true,
     errorCode: 0,
     errorMessage: "",
     responses: [],
@@ -200,6 +219,10 @@ function writeAlterPartitionReassignmentsResponse(w: Writer, v: number, m: Input
   {
     const x = (m.throttleTimeMs === undefined ? 0 : m.throttleTimeMs)
     w.int32(x)
+  }
+  if (v >= 1) {
+    const x = (m.allowReplicationFactorChange === undefined ? true : m.allowReplicationFactorChange)
+    w.bool(x)
   }
   {
     const x = (m.errorCode === undefined ? 0 : m.errorCode)
@@ -229,6 +252,7 @@ function writeAlterPartitionReassignmentsResponse(w: Writer, v: number, m: Input
 function readAlterPartitionReassignmentsResponse(r: Reader, v: number): AlterPartitionReassignmentsResponse {
   const flex = true
   const throttleTimeMs: number = r.int32()
+  const allowReplicationFactorChange: boolean = v >= 1 ? r.bool() : true
   const errorCode: number = r.int16()
   const errorMessage: string | null = readNullableString(r, flex)
   const responses: AlterPartitionReassignmentsResponseReassignableTopicResponse[] = readArray(r, flex, false, 1, () => readAlterPartitionReassignmentsResponseReassignableTopicResponse(r, v))
@@ -238,6 +262,7 @@ function readAlterPartitionReassignmentsResponse(r: Reader, v: number): AlterPar
   }
   const out: AlterPartitionReassignmentsResponse = {
     throttleTimeMs,
+    allowReplicationFactorChange,
     errorCode,
     errorMessage,
     responses,
@@ -359,13 +384,13 @@ function readAlterPartitionReassignmentsResponseReassignablePartitionResponse(r:
   return out
 }
 
-/** AlterPartitionReassignments (API key 45): versions 0-0, flexible from 0. */
+/** AlterPartitionReassignments (API key 45): versions 0-1, flexible from 0. */
 export const AlterPartitionReassignments: ApiDefinition<AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse> = {
   apiKey: 45,
   name: 'AlterPartitionReassignments',
   minVersion: 0,
-  maxVersion: 0,
-  maxStableVersion: 0,
+  maxVersion: 1,
+  maxStableVersion: 1,
   flexibleFrom: 0,
   encodeRequest: writeAlterPartitionReassignmentsRequest,
   decodeRequest: readAlterPartitionReassignmentsRequest,

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
@@ -11,12 +11,17 @@ import type { Writer } from '../writer.js'
  * Versions 0 through 2 of ApiVersionsRequest are the same.
  * Version 3 is the first flexible version and adds ClientSoftwareName and ClientSoftwareVersion.
  * Version 4 fixes KAFKA-17011, which blocked SupportedFeatures.MinVersion in the response from being 0.
+ * Version 5 introduces ClusterId and NodeId checking and REBOOTSTRAP_REQUIRED error (KIP-1242).
  */
 export interface ApiVersionsRequest {
-  /** The name of the client. (v3-4) */
+  /** The name of the client. (v3-5) */
   clientSoftwareName: string
-  /** The version of the client. (v3-4) */
+  /** The version of the client. (v3-5) */
   clientSoftwareVersion: string
+  /** The cluster ID the client intends to connect to. Provide both ClusterId and NodeId, if known. (v5) */
+  clusterId: string | null
+  /** The node ID the client intends to connect to. Provide both ClusterId and NodeId, if known. (v5) */
+  nodeId: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -25,6 +30,8 @@ export function defaultApiVersionsRequest(): ApiVersionsRequest {
   return {
     clientSoftwareName: "",
     clientSoftwareVersion: "",
+    clusterId: null,
+    nodeId: -1,
   }
 }
 
@@ -40,6 +47,14 @@ function writeApiVersionsRequest(w: Writer, v: number, m: Input<ApiVersionsReque
     if (x === null) throw new ProtocolEncodeError('ApiVersionsRequest.clientSoftwareVersion is not nullable')
     writeString(w, flex, x as string)
   }
+  if (v >= 5) {
+    const x = (m.clusterId === undefined ? null : m.clusterId)
+    writeNullableString(w, flex, x)
+  }
+  if (v >= 5) {
+    const x = (m.nodeId === undefined ? -1 : m.nodeId)
+    w.int32(x)
+  }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
     else writeTaggedFields(w, [], m._unknownTags)
@@ -50,6 +65,8 @@ function readApiVersionsRequest(r: Reader, v: number): ApiVersionsRequest {
   const flex = v >= 3
   const clientSoftwareName: string = v >= 3 ? readString(r, flex) : ""
   const clientSoftwareVersion: string = v >= 3 ? readString(r, flex) : ""
+  const clusterId: string | null = v >= 5 ? readNullableString(r, flex) : null
+  const nodeId: number = v >= 5 ? r.int32() : -1
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -57,6 +74,8 @@ function readApiVersionsRequest(r: Reader, v: number): ApiVersionsRequest {
   const out: ApiVersionsRequest = {
     clientSoftwareName,
     clientSoftwareVersion,
+    clusterId,
+    nodeId,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
@@ -71,21 +90,22 @@ function readApiVersionsRequest(r: Reader, v: number): ApiVersionsRequest {
  * Starting from Apache Kafka 2.4 (KIP-511), ApiKeys field is populated with the supported
  * versions of the ApiVersionsRequest when an UNSUPPORTED_VERSION error is returned.
  * Version 4 fixes KAFKA-17011, which blocked SupportedFeatures.MinVersion from being 0.
+ * Version 5 introduces ClusterId and NodeId checking and REBOOTSTRAP_REQUIRED error (KIP-1242).
  */
 export interface ApiVersionsResponse {
   /** The top-level error code. */
   errorCode: number
   /** The APIs supported by the broker. */
   apiKeys: ApiVersionsResponseApiVersion[]
-  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v1-4) */
+  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v1-5) */
   throttleTimeMs: number
-  /** Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted. (v3-4) [tag 0] */
+  /** Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted. (v3-5) [tag 0] */
   supportedFeatures: ApiVersionsResponseSupportedFeatureKey[]
-  /** The monotonically increasing epoch for the finalized features information. Valid values are >= 0. A value of -1 is special and represents unknown epoch. (v3-4) [tag 1] */
+  /** The monotonically increasing epoch for the finalized features information. Valid values are >= 0. A value of -1 is special and represents unknown epoch. (v3-5) [tag 1] */
   finalizedFeaturesEpoch: bigint
-  /** List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch >= 0. (v3-4) [tag 2] */
+  /** List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch >= 0. (v3-5) [tag 2] */
   finalizedFeatures: ApiVersionsResponseFinalizedFeatureKey[]
-  /** Set by a KRaft controller if the required configurations for ZK migration are present. (v3-4) [tag 3] */
+  /** Set by a KRaft controller if the required configurations for ZK migration are present. (v3-5) [tag 3] */
   zkMigrationReady: boolean
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -273,11 +293,11 @@ function readApiVersionsResponseApiVersion(r: Reader, v: number): ApiVersionsRes
 }
 
 export interface ApiVersionsResponseSupportedFeatureKey {
-  /** The name of the feature. (v3-4) */
+  /** The name of the feature. (v3-5) */
   name: string
-  /** The minimum supported version for the feature. (v3-4) */
+  /** The minimum supported version for the feature. (v3-5) */
   minVersion: number
-  /** The maximum supported version for the feature. (v3-4) */
+  /** The maximum supported version for the feature. (v3-5) */
   maxVersion: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -334,11 +354,11 @@ function readApiVersionsResponseSupportedFeatureKey(r: Reader, v: number): ApiVe
 }
 
 export interface ApiVersionsResponseFinalizedFeatureKey {
-  /** The name of the feature. (v3-4) */
+  /** The name of the feature. (v3-5) */
   name: string
-  /** The cluster-wide finalized max version level for the feature. (v3-4) */
+  /** The cluster-wide finalized max version level for the feature. (v3-5) */
   maxVersionLevel: number
-  /** The cluster-wide finalized min version level for the feature. (v3-4) */
+  /** The cluster-wide finalized min version level for the feature. (v3-5) */
   minVersionLevel: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -394,13 +414,13 @@ function readApiVersionsResponseFinalizedFeatureKey(r: Reader, v: number): ApiVe
   return out
 }
 
-/** ApiVersions (API key 18): versions 0-4, flexible from 3. */
+/** ApiVersions (API key 18): versions 0-5, flexible from 3. */
 export const ApiVersions: ApiDefinition<ApiVersionsRequest, ApiVersionsResponse> = {
   apiKey: 18,
   name: 'ApiVersions',
   minVersion: 0,
-  maxVersion: 4,
-  maxStableVersion: 4,
+  maxVersion: 5,
+  maxStableVersion: 5,
   flexibleFrom: 3,
   encodeRequest: writeApiVersionsRequest,
   decodeRequest: readApiVersionsRequest,

@@ -62,7 +62,7 @@ function readDeleteAclsRequest(r: Reader, v: number): DeleteAclsRequest {
 export interface DeleteAclsRequestDeleteAclsFilter {
   /** The resource type. */
   resourceTypeFilter: number
-  /** The resource name. */
+  /** The resource name, or null to match any resource name. */
   resourceNameFilter: string | null
   /** The pattern type. */
   patternTypeFilter: number

@@ -3,13 +3,16 @@
 /* eslint-disable */
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
  * Version 1 is the same as version 0.
  * Version 2 is the first flexible version.
+ * Version 3 corresponds to the addition of an ErrorMessage field on each per-group
+ * result in the response (populated when the broker needs to surface a cause to the
+ * caller). The request body shape is unchanged at version 3.
  */
 export interface DeleteGroupsRequest {
   /** The group names to delete. */
@@ -60,6 +63,8 @@ function readDeleteGroupsRequest(r: Reader, v: number): DeleteGroupsRequest {
 /**
  * Starting in version 1, on quota violation, brokers send out responses before throttling.
  * Version 2 is the first flexible version.
+ * Version 3 adds the per-group ErrorMessage field so the broker can surface a cause
+ * string when GROUP_DELETION_FAILED (or any other non-NONE error) is returned for a group.
  */
 export interface DeleteGroupsResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
@@ -121,6 +126,8 @@ export interface DeleteGroupsResponseDeletableGroupResult {
   groupId: string
   /** The deletion error, or 0 if the deletion succeeded. */
   errorCode: number
+  /** The error message, or null if there was no error. (v3) */
+  errorMessage: string | null
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -129,6 +136,7 @@ export function defaultDeleteGroupsResponseDeletableGroupResult(): DeleteGroupsR
   return {
     groupId: "",
     errorCode: 0,
+    errorMessage: null,
   }
 }
 
@@ -143,6 +151,10 @@ function writeDeleteGroupsResponseDeletableGroupResult(w: Writer, v: number, m: 
     const x = (m.errorCode === undefined ? 0 : m.errorCode)
     w.int16(x)
   }
+  if (v >= 3) {
+    const x = (m.errorMessage === undefined ? null : m.errorMessage)
+    writeNullableString(w, flex, x)
+  }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
     else writeTaggedFields(w, [], m._unknownTags)
@@ -153,6 +165,7 @@ function readDeleteGroupsResponseDeletableGroupResult(r: Reader, v: number): Del
   const flex = v >= 2
   const groupId: string = readString(r, flex)
   const errorCode: number = r.int16()
+  const errorMessage: string | null = v >= 3 ? readNullableString(r, flex) : null
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -160,18 +173,19 @@ function readDeleteGroupsResponseDeletableGroupResult(r: Reader, v: number): Del
   const out: DeleteGroupsResponseDeletableGroupResult = {
     groupId,
     errorCode,
+    errorMessage,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
 }
 
-/** DeleteGroups (API key 42): versions 0-2, flexible from 2. */
+/** DeleteGroups (API key 42): versions 0-3, flexible from 2. */
 export const DeleteGroups: ApiDefinition<DeleteGroupsRequest, DeleteGroupsResponse> = {
   apiKey: 42,
   name: 'DeleteGroups',
   minVersion: 0,
-  maxVersion: 2,
-  maxStableVersion: 2,
+  maxVersion: 3,
+  maxStableVersion: 3,
   flexibleFrom: 2,
   encodeRequest: writeDeleteGroupsRequest,
   decodeRequest: readDeleteGroupsRequest,

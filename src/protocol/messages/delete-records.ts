@@ -125,7 +125,7 @@ function readDeleteRecordsRequestDeleteRecordsTopic(r: Reader, v: number): Delet
 export interface DeleteRecordsRequestDeleteRecordsPartition {
   /** The partition index. */
   partitionIndex: number
-  /** The deletion offset. */
+  /** The deletion offset. -1 means that records should be truncated to the high watermark. */
   offset: bigint
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]

@@ -86,7 +86,7 @@ export interface DescribeClusterResponse {
   endpointType: number
   /** The cluster ID that responding broker belongs to. */
   clusterId: string
-  /** The ID of the controller broker. */
+  /** The ID of the controller. When handled by a controller, returns the current voter leader ID. When handled by a broker, returns a random alive broker ID as a fallback. */
   controllerId: number
   /** Each broker in the response. */
   brokers: DescribeClusterResponseDescribeClusterBroker[]

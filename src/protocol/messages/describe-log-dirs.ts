@@ -13,6 +13,7 @@ import type { Writer } from '../writer.js'
  * Version 2 is the first flexible version.
  * Version 3 is the same as version 2 (new field in response).
  * Version 4 is the same as version 2 (new fields in response).
+ * Version 5 is the same as version 2 (new fields in response).
  */
 export interface DescribeLogDirsRequest {
   /** Each topic that we want to describe log directories for, or null for all topics. */
@@ -122,11 +123,12 @@ function readDescribeLogDirsRequestDescribableLogDirTopic(r: Reader, v: number):
  * Version 2 is the first flexible version.
  * Version 3 adds the top-level ErrorCode field
  * Version 4 adds the TotalBytes and UsableBytes fields
+ * Version 5 adds IsCordoned field
  */
 export interface DescribeLogDirsResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
   throttleTimeMs: number
-  /** The error code, or 0 if there was no error. (v3-4) */
+  /** The error code, or 0 if there was no error. (v3-5) */
   errorCode: number
   /** The log directories. */
   results: DescribeLogDirsResponseDescribeLogDirsResult[]
@@ -194,10 +196,12 @@ export interface DescribeLogDirsResponseDescribeLogDirsResult {
   logDir: string
   /** The topics. */
   topics: DescribeLogDirsResponseDescribeLogDirsTopic[]
-  /** The total size in bytes of the volume the log directory is in. (v4) */
+  /** The total size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage. (v4-5) */
   totalBytes: bigint
-  /** The usable size in bytes of the volume the log directory is in. (v4) */
+  /** The usable size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage. (v4-5) */
   usableBytes: bigint
+  /** True if this log directory is cordoned. (v5) */
+  isCordoned: boolean
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -209,6 +213,7 @@ export function defaultDescribeLogDirsResponseDescribeLogDirsResult(): DescribeL
     topics: [],
     totalBytes: -1n,
     usableBytes: -1n,
+    isCordoned: false,
   }
 }
 
@@ -242,6 +247,10 @@ function writeDescribeLogDirsResponseDescribeLogDirsResult(w: Writer, v: number,
     const x = (m.usableBytes === undefined ? -1n : m.usableBytes)
     w.int64(x)
   }
+  if (v >= 5) {
+    const x = (m.isCordoned === undefined ? false : m.isCordoned)
+    w.bool(x)
+  }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
     else writeTaggedFields(w, [], m._unknownTags)
@@ -255,6 +264,7 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number):
   const topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = readArray(r, flex, false, 1, () => readDescribeLogDirsResponseDescribeLogDirsTopic(r, v))
   const totalBytes: bigint = v >= 4 ? r.int64() : -1n
   const usableBytes: bigint = v >= 4 ? r.int64() : -1n
+  const isCordoned: boolean = v >= 5 ? r.bool() : false
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -265,6 +275,7 @@ function readDescribeLogDirsResponseDescribeLogDirsResult(r: Reader, v: number):
     topics,
     totalBytes,
     usableBytes,
+    isCordoned,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
@@ -392,13 +403,13 @@ function readDescribeLogDirsResponseDescribeLogDirsPartition(r: Reader, v: numbe
   return out
 }
 
-/** DescribeLogDirs (API key 35): versions 1-4, flexible from 2. */
+/** DescribeLogDirs (API key 35): versions 1-5, flexible from 2. */
 export const DescribeLogDirs: ApiDefinition<DescribeLogDirsRequest, DescribeLogDirsResponse> = {
   apiKey: 35,
   name: 'DescribeLogDirs',
   minVersion: 1,
-  maxVersion: 4,
-  maxStableVersion: 4,
+  maxVersion: 5,
+  maxStableVersion: 5,
   flexibleFrom: 2,
   encodeRequest: writeDescribeLogDirsRequest,
   decodeRequest: readDescribeLogDirsRequest,

@@ -154,7 +154,7 @@ function readDescribeQuorumRequestPartitionData(r: Reader, _v: number): Describe
 
 /**
  * Version 1 adds LastFetchTimeStamp and LastCaughtUpTimestamp in ReplicaState (KIP-836).
- * Version 2 adds ErrorMessage, Nodes, ErrorMessage in ParitionData, ReplicaDirectoryId in ReplicaState (KIP-853).
+ * Version 2 adds ErrorMessage, Nodes, ErrorMessage in PartitionData, ReplicaDirectoryId in ReplicaState (KIP-853).
  */
 export interface DescribeQuorumResponse {
   /** The top level error code. */

@@ -15,7 +15,7 @@ import type { Writer } from '../writer.js'
  * Version 3 adds MaxBytes.  Starting in version 3, the partition ordering in
  * the request is now relevant.  Partitions will be processed in the order
  * they appear in the request.
- * Version 4 adds IsolationLevel.  Starting in version 4, the reqestor must be
+ * Version 4 adds IsolationLevel.  Starting in version 4, the requestor must be
  * able to handle Kafka log message format version 2.
  * Version 5 adds LogStartOffset to indicate the earliest available offset of
  * partition data that can be consumed.
@@ -33,13 +33,14 @@ import type { Writer } from '../writer.js'
  * deprecate the old ReplicaId field and set its default value to -1. (KIP-903)
  * Version 16 is the same as version 15 (KIP-951).
  * Version 17 adds directory id support from KIP-853
+ * Version 18 adds high-watermark from KIP-1166
  */
 export interface FetchRequest {
-  /** The clusterId if known. This is used to validate metadata fetches prior to broker registration. (v12-17) [tag 0] */
+  /** The clusterId if known. This is used to validate metadata fetches prior to broker registration. (v12-18) [tag 0] */
   clusterId: string | null
   /** The broker ID of the follower, of -1 if this request is from a consumer. (v4-14) */
   replicaId: number
-  /** The state of the replica in the follower. (v15-17) [tag 1] */
+  /** The state of the replica in the follower. (v15-18) [tag 1] */
   replicaState: FetchRequestReplicaState
   /** The maximum time in milliseconds to wait for the response. */
   maxWaitMs: number
@@ -49,15 +50,15 @@ export interface FetchRequest {
   maxBytes: number
   /** This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. */
   isolationLevel: number
-  /** The fetch session ID. (v7-17) */
+  /** The fetch session ID. (v7-18) */
   sessionId: number
-  /** The fetch session epoch, which is used for ordering requests in a session. (v7-17) */
+  /** The fetch session epoch, which is used for ordering requests in a session. (v7-18) */
   sessionEpoch: number
   /** The topics to fetch. */
   topics: FetchRequestFetchTopic[]
-  /** In an incremental fetch request, the partitions to remove. (v7-17) */
+  /** In an incremental fetch request, the partitions to remove. (v7-18) */
   forgottenTopicsData: FetchRequestForgottenTopic[]
-  /** Rack ID of the consumer making this request. (v11-17) */
+  /** Rack ID of the consumer making this request. (v11-18) */
   rackId: string
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -209,9 +210,9 @@ function readFetchRequest(r: Reader, v: number): FetchRequest {
 }
 
 export interface FetchRequestReplicaState {
-  /** The replica ID of the follower, or -1 if this request is from a consumer. (v15-17) */
+  /** The replica ID of the follower, or -1 if this request is from a consumer. (v15-18) */
   replicaId: number
-  /** The epoch of this follower, or -1 if not available. (v15-17) */
+  /** The epoch of this follower, or -1 if not available. (v15-18) */
   replicaEpoch: bigint
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -261,7 +262,7 @@ function readFetchRequestReplicaState(r: Reader, v: number): FetchRequestReplica
 export interface FetchRequestFetchTopic {
   /** The name of the topic to fetch. (v4-12) */
   topic: string
-  /** The unique topic ID. (v13-17) */
+  /** The unique topic ID. (v13-18) */
   topicId: string
   /** The partitions to fetch. */
   partitions: FetchRequestFetchPartition[]
@@ -327,18 +328,20 @@ function readFetchRequestFetchTopic(r: Reader, v: number): FetchRequestFetchTopi
 export interface FetchRequestFetchPartition {
   /** The partition index. */
   partition: number
-  /** The current leader epoch of the partition. (v9-17) */
+  /** The current leader epoch of the partition. (v9-18) */
   currentLeaderEpoch: number
   /** The message offset. */
   fetchOffset: bigint
-  /** The epoch of the last fetched record or -1 if there is none. (v12-17) */
+  /** The epoch of the last fetched record or -1 if there is none. (v12-18) */
   lastFetchedEpoch: number
-  /** The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower. (v5-17) */
+  /** The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower. (v5-18) */
   logStartOffset: bigint
   /** The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored. */
   partitionMaxBytes: number
-  /** The directory id of the follower fetching. (v17) [tag 0] */
+  /** The directory id of the follower fetching. (v17-18) [tag 0] */
   replicaDirectoryId: string
+  /** The high-watermark known by the replica. -1 if the high-watermark is not known and 9223372036854775807 if the feature is not supported. (v18) [tag 1] */
+  highWatermark: bigint
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -352,6 +355,7 @@ export function defaultFetchRequestFetchPartition(): FetchRequestFetchPartition 
     logStartOffset: -1n,
     partitionMaxBytes: 0,
     replicaDirectoryId: ZERO_UUID,
+    highWatermark: 9223372036854775807n,
   }
 }
 
@@ -391,6 +395,12 @@ function writeFetchRequestFetchPartition(w: Writer, v: number, m: Input<FetchReq
         writeUuid(w, x as string)
       }])
     }
+    if (v >= 18 && (m.highWatermark !== undefined && m.highWatermark !== 9223372036854775807n)) {
+      const x = m.highWatermark!
+      tags.push([1, (w) => {
+        w.int64(x)
+      }])
+    }
     writeTaggedFields(w, tags, m._unknownTags)
   }
 }
@@ -404,6 +414,7 @@ function readFetchRequestFetchPartition(r: Reader, v: number): FetchRequestFetch
   const logStartOffset: bigint = v >= 5 ? r.int64() : -1n
   const partitionMaxBytes: number = r.int32()
   let replicaDirectoryId: string = ZERO_UUID
+  let highWatermark: bigint = 9223372036854775807n
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, (tag) => {
@@ -411,6 +422,10 @@ function readFetchRequestFetchPartition(r: Reader, v: number): FetchRequestFetch
         case 0:
           if (!(v >= 17)) return false
           replicaDirectoryId = readUuid(r)
+          return true
+        case 1:
+          if (!(v >= 18)) return false
+          highWatermark = r.int64()
           return true
         default:
           return false
@@ -425,6 +440,7 @@ function readFetchRequestFetchPartition(r: Reader, v: number): FetchRequestFetch
     logStartOffset,
     partitionMaxBytes,
     replicaDirectoryId,
+    highWatermark,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
@@ -433,9 +449,9 @@ function readFetchRequestFetchPartition(r: Reader, v: number): FetchRequestFetch
 export interface FetchRequestForgottenTopic {
   /** The topic name. (v7-12) */
   topic: string
-  /** The unique topic ID. (v13-17) */
+  /** The unique topic ID. (v13-18) */
   topicId: string
-  /** The partitions indexes to forget. (v7-17) */
+  /** The partitions indexes to forget. (v7-18) */
   partitions: number[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -516,17 +532,18 @@ function readFetchRequestForgottenTopic(r: Reader, v: number): FetchRequestForgo
  * Version 15 is the same as version 14 (KIP-903).
  * Version 16 adds the 'NodeEndpoints' field (KIP-951).
  * Version 17 no changes to the response (KIP-853).
+ * Version 18 no changes to the response (KIP-1166)
  */
 export interface FetchResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
   throttleTimeMs: number
-  /** The top level response error code. (v7-17) */
+  /** The top level response error code. (v7-18) */
   errorCode: number
-  /** The fetch session ID, or 0 if this is not part of a fetch session. (v7-17) */
+  /** The fetch session ID, or 0 if this is not part of a fetch session. (v7-18) */
   sessionId: number
   /** The response topics. */
   responses: FetchResponseFetchableTopicResponse[]
-  /** Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH. (v16-17) [tag 0] */
+  /** Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH. (v16-18) [tag 0] */
   nodeEndpoints: FetchResponseNodeEndpoint[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -622,7 +639,7 @@ function readFetchResponse(r: Reader, v: number): FetchResponse {
 export interface FetchResponseFetchableTopicResponse {
   /** The topic name. (v4-12) */
   topic: string
-  /** The unique topic ID. (v13-17) */
+  /** The unique topic ID. (v13-18) */
   topicId: string
   /** The topic partitions. */
   partitions: FetchResponsePartitionData[]
@@ -694,17 +711,17 @@ export interface FetchResponsePartitionData {
   highWatermark: bigint
   /** The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED). */
   lastStableOffset: bigint
-  /** The current log start offset. (v5-17) */
+  /** The current log start offset. (v5-18) */
   logStartOffset: bigint
-  /** In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge. (v12-17) [tag 0] */
+  /** In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge. (v12-18) [tag 0] */
   divergingEpoch: FetchResponseEpochEndOffset
-  /** The current leader of the partition. (v12-17) [tag 1] */
+  /** The current leader of the partition. (v12-18) [tag 1] */
   currentLeader: FetchResponseLeaderIdAndEpoch
-  /** In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request. (v12-17) [tag 2] */
+  /** In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request. (v12-18) [tag 2] */
   snapshotId: FetchResponseSnapshotId
   /** The aborted transactions. */
   abortedTransactions: FetchResponseAbortedTransaction[] | null
-  /** The preferred read replica for the consumer to use on its next fetch request. (v11-17) */
+  /** The preferred read replica for the consumer to use on its next fetch request. (v11-18) */
   preferredReadReplica: number
   /** The record data. */
   records: Buffer | null
@@ -852,9 +869,9 @@ function readFetchResponsePartitionData(r: Reader, v: number): FetchResponsePart
 }
 
 export interface FetchResponseEpochEndOffset {
-  /** The largest epoch. (v12-17) */
+  /** The largest epoch. (v12-18) */
   epoch: number
-  /** The end offset of the epoch. (v12-17) */
+  /** The end offset of the epoch. (v12-18) */
   endOffset: bigint
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -902,9 +919,9 @@ function readFetchResponseEpochEndOffset(r: Reader, v: number): FetchResponseEpo
 }
 
 export interface FetchResponseLeaderIdAndEpoch {
-  /** The ID of the current leader or -1 if the leader is unknown. (v12-17) */
+  /** The ID of the current leader or -1 if the leader is unknown. (v12-18) */
   leaderId: number
-  /** The latest known leader epoch. (v12-17) */
+  /** The latest known leader epoch. (v12-18) */
   leaderEpoch: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -1048,13 +1065,13 @@ function readFetchResponseAbortedTransaction(r: Reader, v: number): FetchRespons
 }
 
 export interface FetchResponseNodeEndpoint {
-  /** The ID of the associated node. (v16-17) */
+  /** The ID of the associated node. (v16-18) */
   nodeId: number
-  /** The node's hostname. (v16-17) */
+  /** The node's hostname. (v16-18) */
   host: string
-  /** The node's port. (v16-17) */
+  /** The node's port. (v16-18) */
   port: number
-  /** The rack of the node, or null if it has not been assigned to a rack. (v16-17) */
+  /** The rack of the node, or null if it has not been assigned to a rack. (v16-18) */
   rack: string | null
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -1118,13 +1135,13 @@ function readFetchResponseNodeEndpoint(r: Reader, v: number): FetchResponseNodeE
   return out
 }
 
-/** Fetch (API key 1): versions 4-17, flexible from 12. */
+/** Fetch (API key 1): versions 4-18, flexible from 12. */
 export const Fetch: ApiDefinition<FetchRequest, FetchResponse> = {
   apiKey: 1,
   name: 'Fetch',
   minVersion: 4,
-  maxVersion: 17,
-  maxStableVersion: 17,
+  maxVersion: 18,
+  maxStableVersion: 18,
   flexibleFrom: 12,
   encodeRequest: writeFetchRequest,
   decodeRequest: readFetchRequest,

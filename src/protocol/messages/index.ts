@@ -62,7 +62,7 @@ import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js'
 import { ConsumerGroupDescribe } from './consumer-group-describe.js'
 import { GetTelemetrySubscriptions } from './get-telemetry-subscriptions.js'
 import { PushTelemetry } from './push-telemetry.js'
-import { ListClientMetricsResources } from './list-client-metrics-resources.js'
+import { ListConfigResources } from './list-config-resources.js'
 import { DescribeTopicPartitions } from './describe-topic-partitions.js'
 import { ShareGroupHeartbeat } from './share-group-heartbeat.js'
 import { ShareGroupDescribe } from './share-group-describe.js'
@@ -75,6 +75,13 @@ import { ReadShareGroupState } from './read-share-group-state.js'
 import { WriteShareGroupState } from './write-share-group-state.js'
 import { DeleteShareGroupState } from './delete-share-group-state.js'
 import { ReadShareGroupStateSummary } from './read-share-group-state-summary.js'
+import { StreamsGroupHeartbeat } from './streams-group-heartbeat.js'
+import { StreamsGroupDescribe } from './streams-group-describe.js'
+import { DescribeShareGroupOffsets } from './describe-share-group-offsets.js'
+import { AlterShareGroupOffsets } from './alter-share-group-offsets.js'
+import { DeleteShareGroupOffsets } from './delete-share-group-offsets.js'
+import { StreamsGroupTopologyDescriptionUpdate } from './streams-group-topology-description-update.js'
+import { UnregisterController } from './unregister-controller.js'
 
 export * from './produce.js'
 export * from './fetch.js'
@@ -135,7 +142,7 @@ export * from './consumer-group-heartbeat.js'
 export * from './consumer-group-describe.js'
 export * from './get-telemetry-subscriptions.js'
 export * from './push-telemetry.js'
-export * from './list-client-metrics-resources.js'
+export * from './list-config-resources.js'
 export * from './describe-topic-partitions.js'
 export * from './share-group-heartbeat.js'
 export * from './share-group-describe.js'
@@ -148,9 +155,19 @@ export * from './read-share-group-state.js'
 export * from './write-share-group-state.js'
 export * from './delete-share-group-state.js'
 export * from './read-share-group-state-summary.js'
+export * from './streams-group-heartbeat.js'
+export * from './streams-group-describe.js'
+export * from './describe-share-group-offsets.js'
+export * from './alter-share-group-offsets.js'
+export * from './delete-share-group-offsets.js'
+export * from './streams-group-topology-description-update.js'
+export * from './unregister-controller.js'
+export * from './aborted-txn.js'
 export * from './consumer-protocol-assignment.js'
 export * from './consumer-protocol-subscription.js'
+export * from './control-record-type-schema.js'
 export * from './default-principal-data.js'
+export * from './end-txn-marker.js'
 export * from './k-raft-version-record.js'
 export * from './leader-change-message.js'
 export * from './request-header.js'
@@ -160,7 +177,7 @@ export * from './snapshot-header-record.js'
 export * from './voters-record.js'
 
 /** Every API a Kafka 4.0 broker listener serves, by API key. */
-export const apis: readonly ApiDefinition<any, any>[] = [Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat, LeaveGroup, SyncGroup, DescribeGroups, ListGroups, SaslHandshake, ApiVersions, CreateTopics, DeleteTopics, DeleteRecords, InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, DescribeAcls, CreateAcls, DeleteAcls, DescribeConfigs, AlterConfigs, AlterReplicaLogDirs, DescribeLogDirs, SaslAuthenticate, CreatePartitions, CreateDelegationToken, RenewDelegationToken, ExpireDelegationToken, DescribeDelegationToken, DeleteGroups, ElectLeaders, IncrementalAlterConfigs, AlterPartitionReassignments, ListPartitionReassignments, OffsetDelete, DescribeClientQuotas, AlterClientQuotas, DescribeUserScramCredentials, AlterUserScramCredentials, DescribeQuorum, UpdateFeatures, DescribeCluster, DescribeProducers, UnregisterBroker, DescribeTransactions, ListTransactions, ConsumerGroupHeartbeat, ConsumerGroupDescribe, GetTelemetrySubscriptions, PushTelemetry, ListClientMetricsResources, DescribeTopicPartitions, ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch, ShareAcknowledge, AddRaftVoter, RemoveRaftVoter, InitializeShareGroupState, ReadShareGroupState, WriteShareGroupState, DeleteShareGroupState, ReadShareGroupStateSummary]
+export const apis: readonly ApiDefinition<any, any>[] = [Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat, LeaveGroup, SyncGroup, DescribeGroups, ListGroups, SaslHandshake, ApiVersions, CreateTopics, DeleteTopics, DeleteRecords, InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, DescribeAcls, CreateAcls, DeleteAcls, DescribeConfigs, AlterConfigs, AlterReplicaLogDirs, DescribeLogDirs, SaslAuthenticate, CreatePartitions, CreateDelegationToken, RenewDelegationToken, ExpireDelegationToken, DescribeDelegationToken, DeleteGroups, ElectLeaders, IncrementalAlterConfigs, AlterPartitionReassignments, ListPartitionReassignments, OffsetDelete, DescribeClientQuotas, AlterClientQuotas, DescribeUserScramCredentials, AlterUserScramCredentials, DescribeQuorum, UpdateFeatures, DescribeCluster, DescribeProducers, UnregisterBroker, DescribeTransactions, ListTransactions, ConsumerGroupHeartbeat, ConsumerGroupDescribe, GetTelemetrySubscriptions, PushTelemetry, ListConfigResources, DescribeTopicPartitions, ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch, ShareAcknowledge, AddRaftVoter, RemoveRaftVoter, InitializeShareGroupState, ReadShareGroupState, WriteShareGroupState, DeleteShareGroupState, ReadShareGroupStateSummary, StreamsGroupHeartbeat, StreamsGroupDescribe, DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets, StreamsGroupTopologyDescriptionUpdate, UnregisterController]
 
 const byKey = new Map<number, ApiDefinition<any, any>>(apis.map((api) => [api.apiKey, api]))
 
@@ -230,7 +247,7 @@ export const ApiKey = {
   ConsumerGroupDescribe: 69,
   GetTelemetrySubscriptions: 71,
   PushTelemetry: 72,
-  ListClientMetricsResources: 74,
+  ListConfigResources: 74,
   DescribeTopicPartitions: 75,
   ShareGroupHeartbeat: 76,
   ShareGroupDescribe: 77,
@@ -243,4 +260,11 @@ export const ApiKey = {
   WriteShareGroupState: 85,
   DeleteShareGroupState: 86,
   ReadShareGroupStateSummary: 87,
+  StreamsGroupHeartbeat: 88,
+  StreamsGroupDescribe: 89,
+  DescribeShareGroupOffsets: 90,
+  AlterShareGroupOffsets: 91,
+  DeleteShareGroupOffsets: 92,
+  StreamsGroupTopologyDescriptionUpdate: 93,
+  UnregisterController: 94,
 } as const

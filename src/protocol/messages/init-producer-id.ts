@@ -12,17 +12,22 @@ import type { Writer } from '../writer.js'
  * Version 2 is the first flexible version.
  * Version 3 adds ProducerId and ProducerEpoch, allowing producers to try to resume after an INVALID_PRODUCER_EPOCH error
  * Version 4 adds the support for new error code PRODUCER_FENCED.
- * Verison 5 adds support for new error code TRANSACTION_ABORTABLE (KIP-890).
+ * Version 5 adds support for new error code TRANSACTION_ABORTABLE (KIP-890).
+ * Version 6 adds support for 2PC (KIP-939).
  */
 export interface InitProducerIdRequest {
   /** The transactional id, or null if the producer is not transactional. */
   transactionalId: string | null
   /** The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined. */
   transactionTimeoutMs: number
-  /** The producer id. This is used to disambiguate requests if a transactional id is reused following its expiration. (v3-5) */
+  /** The producer id. This is used to disambiguate requests if a transactional id is reused following its expiration. (v3-6) */
   producerId: bigint
-  /** The producer's current epoch. This will be checked against the producer epoch on the broker, and the request will return an error if they do not match. (v3-5) */
+  /** The producer's current epoch. This will be checked against the producer epoch on the broker, and the request will return an error if they do not match. (v3-6) */
   producerEpoch: number
+  /** True if the client wants to enable two-phase commit (2PC) protocol for transactions. (v6) */
+  enable2Pc: boolean
+  /** True if the client wants to keep the currently ongoing transaction instead of aborting it. (v6) */
+  keepPreparedTxn: boolean
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -33,6 +38,8 @@ export function defaultInitProducerIdRequest(): InitProducerIdRequest {
     transactionTimeoutMs: 0,
     producerId: -1n,
     producerEpoch: -1,
+    enable2Pc: false,
+    keepPreparedTxn: false,
   }
 }
 
@@ -56,6 +63,16 @@ function writeInitProducerIdRequest(w: Writer, v: number, m: Input<InitProducerI
     const x = (m.producerEpoch === undefined ? -1 : m.producerEpoch)
     w.int16(x)
   }
+  if (!(v >= 6) && m.enable2Pc !== undefined && m.enable2Pc !== false) throw new ProtocolEncodeError('InitProducerIdRequest.enable2Pc is not supported in version ' + v)
+  if (v >= 6) {
+    const x = (m.enable2Pc === undefined ? false : m.enable2Pc)
+    w.bool(x)
+  }
+  if (!(v >= 6) && m.keepPreparedTxn !== undefined && m.keepPreparedTxn !== false) throw new ProtocolEncodeError('InitProducerIdRequest.keepPreparedTxn is not supported in version ' + v)
+  if (v >= 6) {
+    const x = (m.keepPreparedTxn === undefined ? false : m.keepPreparedTxn)
+    w.bool(x)
+  }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
     else writeTaggedFields(w, [], m._unknownTags)
@@ -68,6 +85,8 @@ function readInitProducerIdRequest(r: Reader, v: number): InitProducerIdRequest 
   const transactionTimeoutMs: number = r.int32()
   const producerId: bigint = v >= 3 ? r.int64() : -1n
   const producerEpoch: number = v >= 3 ? r.int16() : -1
+  const enable2Pc: boolean = v >= 6 ? r.bool() : false
+  const keepPreparedTxn: boolean = v >= 6 ? r.bool() : false
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -77,6 +96,8 @@ function readInitProducerIdRequest(r: Reader, v: number): InitProducerIdRequest 
     transactionTimeoutMs,
     producerId,
     producerEpoch,
+    enable2Pc,
+    keepPreparedTxn,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
@@ -88,6 +109,7 @@ function readInitProducerIdRequest(r: Reader, v: number): InitProducerIdRequest 
  * Version 3 is the same as version 2.
  * Version 4 adds the support for new error code PRODUCER_FENCED.
  * Version 5 adds support for new error code TRANSACTION_ABORTABLE (KIP-890).
+ * Version 6 adds support for 2PC (KIP-939).
  */
 export interface InitProducerIdResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
@@ -98,6 +120,10 @@ export interface InitProducerIdResponse {
   producerId: bigint
   /** The current epoch associated with the producer id. */
   producerEpoch: number
+  /** The producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing. (v6) */
+  ongoingTxnProducerId: bigint
+  /** The epoch associated with the  producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing. (v6) */
+  ongoingTxnProducerEpoch: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -108,6 +134,8 @@ export function defaultInitProducerIdResponse(): InitProducerIdResponse {
     errorCode: 0,
     producerId: -1n,
     producerEpoch: 0,
+    ongoingTxnProducerId: -1n,
+    ongoingTxnProducerEpoch: -1,
   }
 }
 
@@ -129,6 +157,16 @@ function writeInitProducerIdResponse(w: Writer, v: number, m: Input<InitProducer
     const x = (m.producerEpoch === undefined ? 0 : m.producerEpoch)
     w.int16(x)
   }
+  if (!(v >= 6) && m.ongoingTxnProducerId !== undefined && m.ongoingTxnProducerId !== -1n) throw new ProtocolEncodeError('InitProducerIdResponse.ongoingTxnProducerId is not supported in version ' + v)
+  if (v >= 6) {
+    const x = (m.ongoingTxnProducerId === undefined ? -1n : m.ongoingTxnProducerId)
+    w.int64(x)
+  }
+  if (!(v >= 6) && m.ongoingTxnProducerEpoch !== undefined && m.ongoingTxnProducerEpoch !== -1) throw new ProtocolEncodeError('InitProducerIdResponse.ongoingTxnProducerEpoch is not supported in version ' + v)
+  if (v >= 6) {
+    const x = (m.ongoingTxnProducerEpoch === undefined ? -1 : m.ongoingTxnProducerEpoch)
+    w.int16(x)
+  }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
     else writeTaggedFields(w, [], m._unknownTags)
@@ -141,6 +179,8 @@ function readInitProducerIdResponse(r: Reader, v: number): InitProducerIdRespons
   const errorCode: number = r.int16()
   const producerId: bigint = r.int64()
   const producerEpoch: number = r.int16()
+  const ongoingTxnProducerId: bigint = v >= 6 ? r.int64() : -1n
+  const ongoingTxnProducerEpoch: number = v >= 6 ? r.int16() : -1
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -150,17 +190,19 @@ function readInitProducerIdResponse(r: Reader, v: number): InitProducerIdRespons
     errorCode,
     producerId,
     producerEpoch,
+    ongoingTxnProducerId,
+    ongoingTxnProducerEpoch,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
 }
 
-/** InitProducerId (API key 22): versions 0-5, flexible from 2. */
+/** InitProducerId (API key 22): versions 0-6, flexible from 2. */
 export const InitProducerId: ApiDefinition<InitProducerIdRequest, InitProducerIdResponse> = {
   apiKey: 22,
   name: 'InitProducerId',
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   maxStableVersion: 5,
   flexibleFrom: 2,
   encodeRequest: writeInitProducerIdRequest,

@@ -348,7 +348,7 @@ export const InitializeShareGroupState: ApiDefinition<InitializeShareGroupStateR
   name: 'InitializeShareGroupState',
   minVersion: 0,
   maxVersion: 0,
-  maxStableVersion: -1,
+  maxStableVersion: 0,
   flexibleFrom: 0,
   encodeRequest: writeInitializeShareGroupStateRequest,
   decodeRequest: readInitializeShareGroupStateRequest,

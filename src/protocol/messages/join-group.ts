@@ -8,7 +8,6 @@ import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
- * Versions 0-1 were removed in Apache Kafka 4.0, Version 2 is the new baseline.
  * Version 1 adds RebalanceTimeoutMs. Version 2 and 3 are the same as version 1.
  * Starting from version 4, the client needs to issue a second request to join group
  * Starting from version 5, we add a new field called groupInstanceId to indicate member identity across restarts.
@@ -25,7 +24,7 @@ export interface JoinGroupRequest {
   groupId: string
   /** The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds. */
   sessionTimeoutMs: number
-  /** The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group. */
+  /** The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group. (v1-9) */
   rebalanceTimeoutMs: number
   /** The member id assigned by the group coordinator. */
   memberId: string
@@ -65,7 +64,7 @@ function writeJoinGroupRequest(w: Writer, v: number, m: Input<JoinGroupRequest>)
     const x = (m.sessionTimeoutMs === undefined ? 0 : m.sessionTimeoutMs)
     w.int32(x)
   }
-  {
+  if (v >= 1) {
     const x = (m.rebalanceTimeoutMs === undefined ? -1 : m.rebalanceTimeoutMs)
     w.int32(x)
   }
@@ -109,7 +108,7 @@ function readJoinGroupRequest(r: Reader, v: number): JoinGroupRequest {
   const flex = v >= 6
   const groupId: string = readString(r, flex)
   const sessionTimeoutMs: number = r.int32()
-  const rebalanceTimeoutMs: number = r.int32()
+  const rebalanceTimeoutMs: number = v >= 1 ? r.int32() : -1
   const memberId: string = readString(r, flex)
   const groupInstanceId: string | null = v >= 5 ? readNullableString(r, flex) : null
   const protocolType: string = readString(r, flex)
@@ -184,7 +183,6 @@ function readJoinGroupRequestProtocol(r: Reader, v: number): JoinGroupRequestPro
 }
 
 /**
- * Versions 0-1 were removed in Apache Kafka 4.0, Version 2 is the new baseline.
  * Version 1 is the same as version 0.
  * Version 2 adds throttle time.
  * Starting in version 3, on quota violation, brokers send out responses before throttling.
@@ -197,7 +195,7 @@ function readJoinGroupRequestProtocol(r: Reader, v: number): JoinGroupRequestPro
  * Version 9 adds the SkipAssignment field.
  */
 export interface JoinGroupResponse {
-  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
+  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v2-9) */
   throttleTimeMs: number
   /** The error code, or 0 if there was no error. */
   errorCode: number
@@ -235,7 +233,7 @@ export function defaultJoinGroupResponse(): JoinGroupResponse {
 
 function writeJoinGroupResponse(w: Writer, v: number, m: Input<JoinGroupResponse>): void {
   const flex = v >= 6
-  {
+  if (v >= 2) {
     const x = (m.throttleTimeMs === undefined ? 0 : m.throttleTimeMs)
     w.int32(x)
   }
@@ -290,7 +288,7 @@ function writeJoinGroupResponse(w: Writer, v: number, m: Input<JoinGroupResponse
 
 function readJoinGroupResponse(r: Reader, v: number): JoinGroupResponse {
   const flex = v >= 6
-  const throttleTimeMs: number = r.int32()
+  const throttleTimeMs: number = v >= 2 ? r.int32() : 0
   const errorCode: number = r.int16()
   const generationId: number = r.int32()
   const protocolType: string | null = v >= 7 ? readNullableString(r, flex) : null
@@ -377,11 +375,11 @@ function readJoinGroupResponseMember(r: Reader, v: number): JoinGroupResponseMem
   return out
 }
 
-/** JoinGroup (API key 11): versions 2-9, flexible from 6. */
+/** JoinGroup (API key 11): versions 0-9, flexible from 6. */
 export const JoinGroup: ApiDefinition<JoinGroupRequest, JoinGroupResponse> = {
   apiKey: 11,
   name: 'JoinGroup',
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 9,
   maxStableVersion: 9,
   flexibleFrom: 6,

@@ -20,15 +20,16 @@ import type { Writer } from '../writer.js'
  * Version 8 enables listing offsets by local log start offset (KIP-405).
  * Version 9 enables listing offsets by last tiered offset (KIP-1005).
  * Version 10 enables async remote list offsets support (KIP-1075)
+ * Version 11 enables listing offsets by earliest pending upload offset (KIP-1023)
  */
 export interface ListOffsetsRequest {
   /** The broker ID of the requester, or -1 if this request is being made by a normal consumer. */
   replicaId: number
-  /** This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (v2-10) */
+  /** This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (v2-11) */
   isolationLevel: number
   /** Each topic in the request. */
   topics: ListOffsetsRequestListOffsetsTopic[]
-  /** The timeout to await a response in milliseconds for requests that require reading from remote storage for topics enabled with tiered storage. (v10) */
+  /** The timeout to await a response in milliseconds for requests that require reading from remote storage for topics enabled with tiered storage. (v10-11) */
   timeoutMs: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -154,7 +155,7 @@ function readListOffsetsRequestListOffsetsTopic(r: Reader, v: number): ListOffse
 export interface ListOffsetsRequestListOffsetsPartition {
   /** The partition index. */
   partitionIndex: number
-  /** The current leader epoch. (v4-10) */
+  /** The current leader epoch. (v4-11) */
   currentLeaderEpoch: number
   /** The current timestamp. */
   timestamp: bigint
@@ -222,9 +223,10 @@ function readListOffsetsRequestListOffsetsPartition(r: Reader, v: number): ListO
  * This is the earliest log start offset in the local log. (KIP-405).
  * Version 9 enables listing offsets by last tiered offset (KIP-1005).
  * Version 10 enables async remote list offsets support (KIP-1075)
+ * Version 11 enables listing offsets by earliest pending upload offset (KIP-1023)
  */
 export interface ListOffsetsResponse {
-  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v2-10) */
+  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v2-11) */
   throttleTimeMs: number
   /** Each topic in the response. */
   topics: ListOffsetsResponseListOffsetsTopicResponse[]
@@ -343,7 +345,7 @@ export interface ListOffsetsResponseListOffsetsPartitionResponse {
   timestamp: bigint
   /** The returned offset. */
   offset: bigint
-  /** The leader epoch associated with the returned offset. (v4-10) */
+  /** The leader epoch associated with the returned offset. (v4-11) */
   leaderEpoch: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -410,13 +412,13 @@ function readListOffsetsResponseListOffsetsPartitionResponse(r: Reader, v: numbe
   return out
 }
 
-/** ListOffsets (API key 2): versions 1-10, flexible from 6. */
+/** ListOffsets (API key 2): versions 1-11, flexible from 6. */
 export const ListOffsets: ApiDefinition<ListOffsetsRequest, ListOffsetsResponse> = {
   apiKey: 2,
   name: 'ListOffsets',
   minVersion: 1,
-  maxVersion: 10,
-  maxStableVersion: 10,
+  maxVersion: 11,
+  maxStableVersion: 11,
   flexibleFrom: 6,
   encodeRequest: writeListOffsetsRequest,
   decodeRequest: readListOffsetsRequest,

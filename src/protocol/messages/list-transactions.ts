@@ -3,20 +3,23 @@
 /* eslint-disable */
 
 import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { readArray, readString, readTaggedFields, writeArrayLength, writeString, writeTaggedFields } from '../codec.js'
+import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
  * Version 1: adds DurationFilter to list transactions older than specified duration
+ * Version 2: adds TransactionalIdPattern to list transactions with the same pattern(KIP-1152)
  */
 export interface ListTransactionsRequest {
   /** The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned. */
   stateFilters: string[]
   /** The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned. */
   producerIdFilters: bigint[]
-  /** Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned. (v1) */
+  /** Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned. (v1-2) */
   durationFilter: bigint
+  /** The transactional ID regular expression pattern to filter by: if it is empty or null, all transactions are returned; Otherwise then only the transactions matching the given regular expression will be returned. (v2) */
+  transactionalIdPattern: string | null
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -26,6 +29,7 @@ export function defaultListTransactionsRequest(): ListTransactionsRequest {
     stateFilters: [],
     producerIdFilters: [],
     durationFilter: -1n,
+    transactionalIdPattern: null,
   }
 }
 
@@ -58,6 +62,11 @@ function writeListTransactionsRequest(w: Writer, v: number, m: Input<ListTransac
     const x = (m.durationFilter === undefined ? -1n : m.durationFilter)
     w.int64(x)
   }
+  if (!(v >= 2) && m.transactionalIdPattern !== undefined && m.transactionalIdPattern !== null) throw new ProtocolEncodeError('ListTransactionsRequest.transactionalIdPattern is not supported in version ' + v)
+  if (v >= 2) {
+    const x = (m.transactionalIdPattern === undefined ? null : m.transactionalIdPattern)
+    writeNullableString(w, flex, x)
+  }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
     else writeTaggedFields(w, [], m._unknownTags)
@@ -69,6 +78,7 @@ function readListTransactionsRequest(r: Reader, v: number): ListTransactionsRequ
   const stateFilters: string[] = readArray(r, flex, false, 1, () => readString(r, flex))
   const producerIdFilters: bigint[] = readArray(r, flex, false, 8, () => r.int64())
   const durationFilter: bigint = v >= 1 ? r.int64() : -1n
+  const transactionalIdPattern: string | null = v >= 2 ? readNullableString(r, flex) : null
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -77,6 +87,7 @@ function readListTransactionsRequest(r: Reader, v: number): ListTransactionsRequ
     stateFilters,
     producerIdFilters,
     durationFilter,
+    transactionalIdPattern,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
@@ -84,6 +95,7 @@ function readListTransactionsRequest(r: Reader, v: number): ListTransactionsRequ
 
 /**
  * Version 1 is the same as version 0 (KIP-994).
+ * This API can return InvalidRegularExpression (KIP-1152).
  */
 export interface ListTransactionsResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
@@ -224,13 +236,13 @@ function readListTransactionsResponseTransactionState(r: Reader, _v: number): Li
   return out
 }
 
-/** ListTransactions (API key 66): versions 0-1, flexible from 0. */
+/** ListTransactions (API key 66): versions 0-2, flexible from 0. */
 export const ListTransactions: ApiDefinition<ListTransactionsRequest, ListTransactionsResponse> = {
   apiKey: 66,
   name: 'ListTransactions',
   minVersion: 0,
-  maxVersion: 1,
-  maxStableVersion: 1,
+  maxVersion: 2,
+  maxStableVersion: 2,
   flexibleFrom: 0,
   encodeRequest: writeListTransactionsRequest,
   decodeRequest: readListTransactionsRequest,

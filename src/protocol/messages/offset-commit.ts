@@ -2,8 +2,8 @@
 // (clients/src/main/resources/common/message, Apache License 2.0). Do not edit by hand.
 /* eslint-disable */
 
-import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
+import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
@@ -18,6 +18,7 @@ import type { Writer } from '../writer.js'
  * Version 8 is the first flexible version.
  * Version 9 is the first version that can be used with the new consumer group protocol (KIP-848). The
  * request is the same as version 8.
+ * Version 10 adds support for topic ids and removes support for topic names (KIP-848).
  */
 export interface OffsetCommitRequest {
   /** The unique group identifier. */
@@ -26,7 +27,7 @@ export interface OffsetCommitRequest {
   generationIdOrMemberEpoch: number
   /** The member ID assigned by the group coordinator. */
   memberId: string
-  /** The unique identifier of the consumer instance provided by end user. (v7-9) */
+  /** The unique identifier of the consumer instance provided by end user. (v7-10) */
   groupInstanceId: string | null
   /** The time period in ms to retain the offset. (v2-4) */
   retentionTimeMs: bigint
@@ -114,8 +115,10 @@ function readOffsetCommitRequest(r: Reader, v: number): OffsetCommitRequest {
 }
 
 export interface OffsetCommitRequestTopic {
-  /** The topic name. */
+  /** The topic name. (v2-9) */
   name: string
+  /** The topic ID. (v10) */
+  topicId: string
   /** Each partition to commit offsets for. */
   partitions: OffsetCommitRequestPartition[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -125,16 +128,22 @@ export interface OffsetCommitRequestTopic {
 export function defaultOffsetCommitRequestTopic(): OffsetCommitRequestTopic {
   return {
     name: "",
+    topicId: ZERO_UUID,
     partitions: [],
   }
 }
 
 function writeOffsetCommitRequestTopic(w: Writer, v: number, m: Input<OffsetCommitRequestTopic>): void {
   const flex = v >= 8
-  {
+  if (v <= 9) {
     const x = (m.name === undefined ? "" : m.name)
     if (x === null) throw new ProtocolEncodeError('OffsetCommitRequest.name is not nullable')
     writeString(w, flex, x as string)
+  }
+  if (v >= 10) {
+    const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitRequest.topicId is not nullable')
+    writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
@@ -155,7 +164,8 @@ function writeOffsetCommitRequestTopic(w: Writer, v: number, m: Input<OffsetComm
 
 function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequestTopic {
   const flex = v >= 8
-  const name: string = readString(r, flex)
+  const name: string = v <= 9 ? readString(r, flex) : ""
+  const topicId: string = v >= 10 ? readUuid(r) : ZERO_UUID
   const partitions: OffsetCommitRequestPartition[] = readArray(r, flex, false, 1, () => readOffsetCommitRequestPartition(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -163,6 +173,7 @@ function readOffsetCommitRequestTopic(r: Reader, v: number): OffsetCommitRequest
   }
   const out: OffsetCommitRequestTopic = {
     name,
+    topicId,
     partitions,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -174,7 +185,7 @@ export interface OffsetCommitRequestPartition {
   partitionIndex: number
   /** The message offset to be committed. */
   committedOffset: bigint
-  /** The leader epoch of this partition. (v6-9) */
+  /** The leader epoch of this partition. (v6-10) */
   committedLeaderEpoch: number
   /** Any associated metadata the client wants to keep. */
   committedMetadata: string | null
@@ -246,6 +257,7 @@ function readOffsetCommitRequestPartition(r: Reader, v: number): OffsetCommitReq
  * Version 9 is the first version that can be used with the new consumer group protocol (KIP-848). The response is
  * the same as version 8 but can return STALE_MEMBER_EPOCH when the new consumer group protocol is used and
  * GROUP_ID_NOT_FOUND when the group does not exist for both protocols.
+ * Version 10 adds support for topic ids and removes support for topic names (KIP-848).
  * Supported errors:
  * - GROUP_AUTHORIZATION_FAILED (version 0+)
  * - NOT_COORDINATOR (version 0+)
@@ -257,9 +269,10 @@ function readOffsetCommitRequestPartition(r: Reader, v: number): OffsetCommitReq
  * - FENCED_MEMBER_EPOCH (version 7+)
  * - GROUP_ID_NOT_FOUND (version 9+)
  * - STALE_MEMBER_EPOCH (version 9+)
+ * - UNKNOWN_TOPIC_ID (version 10+)
  */
 export interface OffsetCommitResponse {
-  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v3-9) */
+  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v3-10) */
   throttleTimeMs: number
   /** The responses for each topic. */
   topics: OffsetCommitResponseTopic[]
@@ -314,8 +327,10 @@ function readOffsetCommitResponse(r: Reader, v: number): OffsetCommitResponse {
 }
 
 export interface OffsetCommitResponseTopic {
-  /** The topic name. */
+  /** The topic name. (v2-9) */
   name: string
+  /** The topic ID. (v10) */
+  topicId: string
   /** The responses for each partition in the topic. */
   partitions: OffsetCommitResponsePartition[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -325,16 +340,22 @@ export interface OffsetCommitResponseTopic {
 export function defaultOffsetCommitResponseTopic(): OffsetCommitResponseTopic {
   return {
     name: "",
+    topicId: ZERO_UUID,
     partitions: [],
   }
 }
 
 function writeOffsetCommitResponseTopic(w: Writer, v: number, m: Input<OffsetCommitResponseTopic>): void {
   const flex = v >= 8
-  {
+  if (v <= 9) {
     const x = (m.name === undefined ? "" : m.name)
     if (x === null) throw new ProtocolEncodeError('OffsetCommitResponse.name is not nullable')
     writeString(w, flex, x as string)
+  }
+  if (v >= 10) {
+    const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('OffsetCommitResponse.topicId is not nullable')
+    writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
@@ -355,7 +376,8 @@ function writeOffsetCommitResponseTopic(w: Writer, v: number, m: Input<OffsetCom
 
 function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitResponseTopic {
   const flex = v >= 8
-  const name: string = readString(r, flex)
+  const name: string = v <= 9 ? readString(r, flex) : ""
+  const topicId: string = v >= 10 ? readUuid(r) : ZERO_UUID
   const partitions: OffsetCommitResponsePartition[] = readArray(r, flex, false, 1, () => readOffsetCommitResponsePartition(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -363,6 +385,7 @@ function readOffsetCommitResponseTopic(r: Reader, v: number): OffsetCommitRespon
   }
   const out: OffsetCommitResponseTopic = {
     name,
+    topicId,
     partitions,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -417,13 +440,13 @@ function readOffsetCommitResponsePartition(r: Reader, v: number): OffsetCommitRe
   return out
 }
 
-/** OffsetCommit (API key 8): versions 2-9, flexible from 8. */
+/** OffsetCommit (API key 8): versions 2-10, flexible from 8. */
 export const OffsetCommit: ApiDefinition<OffsetCommitRequest, OffsetCommitResponse> = {
   apiKey: 8,
   name: 'OffsetCommit',
   minVersion: 2,
-  maxVersion: 9,
-  maxStableVersion: 9,
+  maxVersion: 10,
+  maxStableVersion: 10,
   flexibleFrom: 8,
   encodeRequest: writeOffsetCommitRequest,
   decodeRequest: readOffsetCommitRequest,

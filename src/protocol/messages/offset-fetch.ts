@@ -2,8 +2,8 @@
 // (clients/src/main/resources/common/message, Apache License 2.0). Do not edit by hand.
 /* eslint-disable */
 
-import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
+import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
@@ -20,15 +20,16 @@ import type { Writer } from '../writer.js'
  * Version 8 is adding support for fetching offsets for multiple groups at a time.
  * Version 9 is the first version that can be used with the new consumer group protocol (KIP-848). It adds
  * the MemberId and MemberEpoch fields. Those are filled in and validated when the new consumer protocol is used.
+ * Version 10 adds support for topic ids and removes support for topic names (KIP-848).
  */
 export interface OffsetFetchRequest {
   /** The group to fetch offsets for. (v1-7) */
   groupId: string
   /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (v1-7) */
   topics: OffsetFetchRequestTopic[] | null
-  /** Each group we would like to fetch offsets for. (v8-9) */
+  /** Each group we would like to fetch offsets for. (v8-10) */
   groups: OffsetFetchRequestGroup[]
-  /** Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions. (v7-9) */
+  /** Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions. (v7-10) */
   requireStable: boolean
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -166,13 +167,13 @@ function readOffsetFetchRequestTopic(r: Reader, v: number): OffsetFetchRequestTo
 }
 
 export interface OffsetFetchRequestGroup {
-  /** The group ID. (v8-9) */
+  /** The group ID. (v8-10) */
   groupId: string
-  /** The member id. (v9) */
+  /** The member id. (v9-10) */
   memberId: string | null
-  /** The member epoch if using the new consumer protocol (KIP-848). (v9) */
+  /** The member epoch if using the new consumer protocol (KIP-848). (v9-10) */
   memberEpoch: number
-  /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (v8-9) */
+  /** Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (v8-10) */
   topics: OffsetFetchRequestTopics[] | null
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -244,7 +245,9 @@ function readOffsetFetchRequestGroup(r: Reader, v: number): OffsetFetchRequestGr
 export interface OffsetFetchRequestTopics {
   /** The topic name. (v8-9) */
   name: string
-  /** The partition indexes we would like to fetch offsets for. (v8-9) */
+  /** The topic ID. (v10) */
+  topicId: string
+  /** The partition indexes we would like to fetch offsets for. (v8-10) */
   partitionIndexes: number[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -253,17 +256,22 @@ export interface OffsetFetchRequestTopics {
 export function defaultOffsetFetchRequestTopics(): OffsetFetchRequestTopics {
   return {
     name: "",
+    topicId: ZERO_UUID,
     partitionIndexes: [],
   }
 }
 
 function writeOffsetFetchRequestTopics(w: Writer, v: number, m: Input<OffsetFetchRequestTopics>): void {
   const flex = v >= 6
-  if (!(v >= 8) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('OffsetFetchRequest.name is not supported in version ' + v)
-  if (v >= 8) {
+  if (v >= 8 && v <= 9) {
     const x = (m.name === undefined ? "" : m.name)
     if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.name is not nullable')
     writeString(w, flex, x as string)
+  }
+  if (v >= 10) {
+    const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchRequest.topicId is not nullable')
+    writeUuid(w, x as string)
   }
   if (!(v >= 8) && m.partitionIndexes != null && m.partitionIndexes.length > 0) throw new ProtocolEncodeError('OffsetFetchRequest.partitionIndexes is not supported in version ' + v)
   if (v >= 8) {
@@ -285,7 +293,8 @@ function writeOffsetFetchRequestTopics(w: Writer, v: number, m: Input<OffsetFetc
 
 function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestTopics {
   const flex = v >= 6
-  const name: string = v >= 8 ? readString(r, flex) : ""
+  const name: string = v >= 8 && v <= 9 ? readString(r, flex) : ""
+  const topicId: string = v >= 10 ? readUuid(r) : ZERO_UUID
   const partitionIndexes: number[] = v >= 8 ? readArray(r, flex, false, 4, () => r.int32()) : []
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -293,6 +302,7 @@ function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestT
   }
   const out: OffsetFetchRequestTopics = {
     name,
+    topicId,
     partitionIndexes,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -312,6 +322,8 @@ function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestT
  * Version 9 is the first version that can be used with the new consumer group protocol (KIP-848). The response is
  * the same as version 8 but can return STALE_MEMBER_EPOCH and UNKNOWN_MEMBER_ID errors when the new consumer group
  * protocol is used.
+ * Version 10 adds support for topic ids and removes support for topic names (KIP-848).
+ * It can return UNKNOWN_TOPIC_ID if topic IDs used and the topic is not found in metadata.
  * Supported errors:
  * - GROUP_AUTHORIZATION_FAILED (version 0+)
  * - NOT_COORDINATOR (version 0+)
@@ -321,15 +333,16 @@ function readOffsetFetchRequestTopics(r: Reader, v: number): OffsetFetchRequestT
  * - UNSTABLE_OFFSET_COMMIT (version 7+)
  * - UNKNOWN_MEMBER_ID (version 9+)
  * - STALE_MEMBER_EPOCH (version 9+)
+ * - UNKNOWN_TOPIC_ID (version 10+)
  */
 export interface OffsetFetchResponse {
-  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v3-9) */
+  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (v3-10) */
   throttleTimeMs: number
   /** The responses per topic. (v1-7) */
   topics: OffsetFetchResponseTopic[]
   /** The top-level error code, or 0 if there was no error. (v2-7) */
   errorCode: number
-  /** The responses per group id. (v8-9) */
+  /** The responses per group id. (v8-10) */
   groups: OffsetFetchResponseGroup[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -542,11 +555,11 @@ function readOffsetFetchResponsePartition(r: Reader, v: number): OffsetFetchResp
 }
 
 export interface OffsetFetchResponseGroup {
-  /** The group ID. (v8-9) */
+  /** The group ID. (v8-10) */
   groupId: string
-  /** The responses per topic. (v8-9) */
+  /** The responses per topic. (v8-10) */
   topics: OffsetFetchResponseTopics[]
-  /** The group-level error code, or 0 if there was no error. (v8-9) */
+  /** The group-level error code, or 0 if there was no error. (v8-10) */
   errorCode: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -612,7 +625,9 @@ function readOffsetFetchResponseGroup(r: Reader, v: number): OffsetFetchResponse
 export interface OffsetFetchResponseTopics {
   /** The topic name. (v8-9) */
   name: string
-  /** The responses per partition. (v8-9) */
+  /** The topic ID. (v10) */
+  topicId: string
+  /** The responses per partition. (v8-10) */
   partitions: OffsetFetchResponsePartitions[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -621,17 +636,22 @@ export interface OffsetFetchResponseTopics {
 export function defaultOffsetFetchResponseTopics(): OffsetFetchResponseTopics {
   return {
     name: "",
+    topicId: ZERO_UUID,
     partitions: [],
   }
 }
 
 function writeOffsetFetchResponseTopics(w: Writer, v: number, m: Input<OffsetFetchResponseTopics>): void {
   const flex = v >= 6
-  if (!(v >= 8) && m.name !== undefined && m.name !== "") throw new ProtocolEncodeError('OffsetFetchResponse.name is not supported in version ' + v)
-  if (v >= 8) {
+  if (v >= 8 && v <= 9) {
     const x = (m.name === undefined ? "" : m.name)
     if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.name is not nullable')
     writeString(w, flex, x as string)
+  }
+  if (v >= 10) {
+    const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('OffsetFetchResponse.topicId is not nullable')
+    writeUuid(w, x as string)
   }
   if (!(v >= 8) && m.partitions != null && m.partitions.length > 0) throw new ProtocolEncodeError('OffsetFetchResponse.partitions is not supported in version ' + v)
   if (v >= 8) {
@@ -653,7 +673,8 @@ function writeOffsetFetchResponseTopics(w: Writer, v: number, m: Input<OffsetFet
 
 function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchResponseTopics {
   const flex = v >= 6
-  const name: string = v >= 8 ? readString(r, flex) : ""
+  const name: string = v >= 8 && v <= 9 ? readString(r, flex) : ""
+  const topicId: string = v >= 10 ? readUuid(r) : ZERO_UUID
   const partitions: OffsetFetchResponsePartitions[] = v >= 8 ? readArray(r, flex, false, 1, () => readOffsetFetchResponsePartitions(r, v)) : []
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -661,6 +682,7 @@ function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchRespons
   }
   const out: OffsetFetchResponseTopics = {
     name,
+    topicId,
     partitions,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -668,15 +690,15 @@ function readOffsetFetchResponseTopics(r: Reader, v: number): OffsetFetchRespons
 }
 
 export interface OffsetFetchResponsePartitions {
-  /** The partition index. (v8-9) */
+  /** The partition index. (v8-10) */
   partitionIndex: number
-  /** The committed message offset. (v8-9) */
+  /** The committed message offset. (v8-10) */
   committedOffset: bigint
-  /** The leader epoch. (v8-9) */
+  /** The leader epoch. (v8-10) */
   committedLeaderEpoch: number
-  /** The partition metadata. (v8-9) */
+  /** The partition metadata. (v8-10) */
   metadata: string | null
-  /** The partition-level error code, or 0 if there was no error. (v8-9) */
+  /** The partition-level error code, or 0 if there was no error. (v8-10) */
   errorCode: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -746,13 +768,13 @@ function readOffsetFetchResponsePartitions(r: Reader, v: number): OffsetFetchRes
   return out
 }
 
-/** OffsetFetch (API key 9): versions 1-9, flexible from 6. */
+/** OffsetFetch (API key 9): versions 1-10, flexible from 6. */
 export const OffsetFetch: ApiDefinition<OffsetFetchRequest, OffsetFetchResponse> = {
   apiKey: 9,
   name: 'OffsetFetch',
   minVersion: 1,
-  maxVersion: 9,
-  maxStableVersion: 9,
+  maxVersion: 10,
+  maxStableVersion: 10,
   flexibleFrom: 6,
   encodeRequest: writeOffsetFetchRequest,
   decodeRequest: readOffsetFetchRequest,

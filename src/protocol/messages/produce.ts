@@ -2,8 +2,8 @@
 // (clients/src/main/resources/common/message, Apache License 2.0). Do not edit by hand.
 /* eslint-disable */
 
-import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { isDefaultStruct, readArray, readNullableBytes, readNullableString, readString, readTaggedFields, writeArrayLength, writeBytes, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
+import { isDefaultStruct, readArray, readNullableBytes, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeBytes, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
@@ -26,6 +26,7 @@ import type { Writer } from '../writer.js'
  * transaction V2 (KIP_890 part 2) is enabled, the produce request will also include the function for a
  * AddPartitionsToTxn call. If V2 is disabled, the client can't use produce request version higher than 11 within
  * a transaction.
+ * Version 13 replaces topic names with topic IDs (KIP-516). May return UNKNOWN_TOPIC_ID error code.
  */
 export interface ProduceRequest {
   /** The transactional ID, or null if the producer is not transactional. */
@@ -101,8 +102,10 @@ function readProduceRequest(r: Reader, v: number): ProduceRequest {
 }
 
 export interface ProduceRequestTopicProduceData {
-  /** The topic name. */
+  /** The topic name. (v3-12) */
   name: string
+  /** The unique topic ID (v13) */
+  topicId: string
   /** Each partition to produce to. */
   partitionData: ProduceRequestPartitionProduceData[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -112,16 +115,22 @@ export interface ProduceRequestTopicProduceData {
 export function defaultProduceRequestTopicProduceData(): ProduceRequestTopicProduceData {
   return {
     name: "",
+    topicId: ZERO_UUID,
     partitionData: [],
   }
 }
 
 function writeProduceRequestTopicProduceData(w: Writer, v: number, m: Input<ProduceRequestTopicProduceData>): void {
   const flex = v >= 9
-  {
+  if (v <= 12) {
     const x = (m.name === undefined ? "" : m.name)
     if (x === null) throw new ProtocolEncodeError('ProduceRequest.name is not nullable')
     writeString(w, flex, x as string)
+  }
+  if (v >= 13) {
+    const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ProduceRequest.topicId is not nullable')
+    writeUuid(w, x as string)
   }
   {
     const x = (m.partitionData === undefined ? [] : m.partitionData)
@@ -142,7 +151,8 @@ function writeProduceRequestTopicProduceData(w: Writer, v: number, m: Input<Prod
 
 function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceRequestTopicProduceData {
   const flex = v >= 9
-  const name: string = readString(r, flex)
+  const name: string = v <= 12 ? readString(r, flex) : ""
+  const topicId: string = v >= 13 ? readUuid(r) : ZERO_UUID
   const partitionData: ProduceRequestPartitionProduceData[] = readArray(r, flex, false, 1, () => readProduceRequestPartitionProduceData(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -150,6 +160,7 @@ function readProduceRequestTopicProduceData(r: Reader, v: number): ProduceReques
   }
   const out: ProduceRequestTopicProduceData = {
     name,
+    topicId,
     partitionData,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -219,13 +230,14 @@ function readProduceRequestPartitionProduceData(r: Reader, v: number): ProduceRe
  * Version 10 adds 'CurrentLeader' and 'NodeEndpoints' as tagged fields (KIP-951)
  * Version 11 adds support for new error code TRANSACTION_ABORTABLE (KIP-890).
  * Version 12 is the same as version 10 (KIP-890).
+ * Version 13 replaces topic names with topic IDs (KIP-516). May return UNKNOWN_TOPIC_ID error code.
  */
 export interface ProduceResponse {
   /** Each produce response. */
   responses: ProduceResponseTopicProduceResponse[]
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
   throttleTimeMs: number
-  /** Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER. (v10-12) [tag 0] */
+  /** Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER. (v10-13) [tag 0] */
   nodeEndpoints: ProduceResponseNodeEndpoint[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -304,8 +316,10 @@ function readProduceResponse(r: Reader, v: number): ProduceResponse {
 }
 
 export interface ProduceResponseTopicProduceResponse {
-  /** The topic name. */
+  /** The topic name. (v3-12) */
   name: string
+  /** The unique topic ID (v13) */
+  topicId: string
   /** Each partition that we produced to within the topic. */
   partitionResponses: ProduceResponsePartitionProduceResponse[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -315,16 +329,22 @@ export interface ProduceResponseTopicProduceResponse {
 export function defaultProduceResponseTopicProduceResponse(): ProduceResponseTopicProduceResponse {
   return {
     name: "",
+    topicId: ZERO_UUID,
     partitionResponses: [],
   }
 }
 
 function writeProduceResponseTopicProduceResponse(w: Writer, v: number, m: Input<ProduceResponseTopicProduceResponse>): void {
   const flex = v >= 9
-  {
+  if (v <= 12) {
     const x = (m.name === undefined ? "" : m.name)
     if (x === null) throw new ProtocolEncodeError('ProduceResponse.name is not nullable')
     writeString(w, flex, x as string)
+  }
+  if (v >= 13) {
+    const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('ProduceResponse.topicId is not nullable')
+    writeUuid(w, x as string)
   }
   {
     const x = (m.partitionResponses === undefined ? [] : m.partitionResponses)
@@ -345,7 +365,8 @@ function writeProduceResponseTopicProduceResponse(w: Writer, v: number, m: Input
 
 function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceResponseTopicProduceResponse {
   const flex = v >= 9
-  const name: string = readString(r, flex)
+  const name: string = v <= 12 ? readString(r, flex) : ""
+  const topicId: string = v >= 13 ? readUuid(r) : ZERO_UUID
   const partitionResponses: ProduceResponsePartitionProduceResponse[] = readArray(r, flex, false, 1, () => readProduceResponsePartitionProduceResponse(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -353,6 +374,7 @@ function readProduceResponseTopicProduceResponse(r: Reader, v: number): ProduceR
   }
   const out: ProduceResponseTopicProduceResponse = {
     name,
+    topicId,
     partitionResponses,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -368,13 +390,13 @@ export interface ProduceResponsePartitionProduceResponse {
   baseOffset: bigint
   /** The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended. */
   logAppendTimeMs: bigint
-  /** The log start offset. (v5-12) */
+  /** The log start offset. (v5-13) */
   logStartOffset: bigint
-  /** The batch indices of records that caused the batch to be dropped. (v8-12) */
+  /** The batch indices of records that caused the batch to be dropped. (v8-13) */
   recordErrors: ProduceResponseBatchIndexAndErrorMessage[]
-  /** The global error message summarizing the common root cause of the records that caused the batch to be dropped. (v8-12) */
+  /** The global error message summarizing the common root cause of the records that caused the batch to be dropped. (v8-13) */
   errorMessage: string | null
-  /** The leader broker that the producer should use for future requests. (v10-12) [tag 0] */
+  /** The leader broker that the producer should use for future requests. (v10-13) [tag 0] */
   currentLeader: ProduceResponseLeaderIdAndEpoch
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -482,9 +504,9 @@ function readProduceResponsePartitionProduceResponse(r: Reader, v: number): Prod
 }
 
 export interface ProduceResponseBatchIndexAndErrorMessage {
-  /** The batch index of the record that caused the batch to be dropped. (v8-12) */
+  /** The batch index of the record that caused the batch to be dropped. (v8-13) */
   batchIndex: number
-  /** The error message of the record that caused the batch to be dropped. (v8-12) */
+  /** The error message of the record that caused the batch to be dropped. (v8-13) */
   batchIndexErrorMessage: string | null
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -532,9 +554,9 @@ function readProduceResponseBatchIndexAndErrorMessage(r: Reader, v: number): Pro
 }
 
 export interface ProduceResponseLeaderIdAndEpoch {
-  /** The ID of the current leader or -1 if the leader is unknown. (v10-12) */
+  /** The ID of the current leader or -1 if the leader is unknown. (v10-13) */
   leaderId: number
-  /** The latest known leader epoch. (v10-12) */
+  /** The latest known leader epoch. (v10-13) */
   leaderEpoch: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -582,13 +604,13 @@ function readProduceResponseLeaderIdAndEpoch(r: Reader, v: number): ProduceRespo
 }
 
 export interface ProduceResponseNodeEndpoint {
-  /** The ID of the associated node. (v10-12) */
+  /** The ID of the associated node. (v10-13) */
   nodeId: number
-  /** The node's hostname. (v10-12) */
+  /** The node's hostname. (v10-13) */
   host: string
-  /** The node's port. (v10-12) */
+  /** The node's port. (v10-13) */
   port: number
-  /** The rack of the node, or null if it has not been assigned to a rack. (v10-12) */
+  /** The rack of the node, or null if it has not been assigned to a rack. (v10-13) */
   rack: string | null
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -652,13 +674,13 @@ function readProduceResponseNodeEndpoint(r: Reader, v: number): ProduceResponseN
   return out
 }
 
-/** Produce (API key 0): versions 3-12, flexible from 9. */
+/** Produce (API key 0): versions 3-13, flexible from 9. */
 export const Produce: ApiDefinition<ProduceRequest, ProduceResponse> = {
   apiKey: 0,
   name: 'Produce',
   minVersion: 3,
-  maxVersion: 12,
-  maxStableVersion: 12,
+  maxVersion: 13,
+  maxStableVersion: 13,
   flexibleFrom: 9,
   encodeRequest: writeProduceRequest,
   decodeRequest: readProduceRequest,

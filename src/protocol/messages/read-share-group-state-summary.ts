@@ -7,6 +7,10 @@ import { readArray, readNullableString, readString, readTaggedFields, readUuid, 
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
+/**
+ * Version 0 is the initial version (KIP-932).
+ * Version 1 introduces DeliveryCompleteCount in the response (KIP-1226).
+ */
 export interface ReadShareGroupStateSummaryRequest {
   /** The group identifier. */
   groupId: string
@@ -168,6 +172,8 @@ function readReadShareGroupStateSummaryRequestPartitionData(r: Reader, _v: numbe
 }
 
 /**
+ * Version 0 is the initial version (KIP-932).
+ * Version 1 introduces DeliveryCompleteCount (KIP-1226).
  * - NOT_COORDINATOR (version 0+)
  * - COORDINATOR_NOT_AVAILABLE (version 0+)
  * - COORDINATOR_LOAD_IN_PROGRESS (version 0+)
@@ -287,8 +293,12 @@ export interface ReadShareGroupStateSummaryResponsePartitionResult {
   errorMessage: string | null
   /** The state epoch of the share-partition. */
   stateEpoch: number
+  /** The leader epoch of the share-partition. */
+  leaderEpoch: number
   /** The share-partition start offset. */
   startOffset: bigint
+  /** The number of offsets greater than or equal to share-partition start offset for which delivery has been completed. (v1) */
+  deliveryCompleteCount: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -299,11 +309,13 @@ export function defaultReadShareGroupStateSummaryResponsePartitionResult(): Read
     errorCode: 0,
     errorMessage: null,
     stateEpoch: 0,
+    leaderEpoch: 0,
     startOffset: 0n,
+    deliveryCompleteCount: -1,
   }
 }
 
-function writeReadShareGroupStateSummaryResponsePartitionResult(w: Writer, _v: number, m: Input<ReadShareGroupStateSummaryResponsePartitionResult>): void {
+function writeReadShareGroupStateSummaryResponsePartitionResult(w: Writer, v: number, m: Input<ReadShareGroupStateSummaryResponsePartitionResult>): void {
   const flex = true
   {
     const x = (m.partition === undefined ? 0 : m.partition)
@@ -322,8 +334,16 @@ function writeReadShareGroupStateSummaryResponsePartitionResult(w: Writer, _v: n
     w.int32(x)
   }
   {
+    const x = (m.leaderEpoch === undefined ? 0 : m.leaderEpoch)
+    w.int32(x)
+  }
+  {
     const x = (m.startOffset === undefined ? 0n : m.startOffset)
     w.int64(x)
+  }
+  if (v >= 1) {
+    const x = (m.deliveryCompleteCount === undefined ? -1 : m.deliveryCompleteCount)
+    w.int32(x)
   }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
@@ -331,13 +351,15 @@ function writeReadShareGroupStateSummaryResponsePartitionResult(w: Writer, _v: n
   }
 }
 
-function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader, _v: number): ReadShareGroupStateSummaryResponsePartitionResult {
+function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader, v: number): ReadShareGroupStateSummaryResponsePartitionResult {
   const flex = true
   const partition: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = readNullableString(r, flex)
   const stateEpoch: number = r.int32()
+  const leaderEpoch: number = r.int32()
   const startOffset: bigint = r.int64()
+  const deliveryCompleteCount: number = v >= 1 ? r.int32() : -1
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -347,19 +369,21 @@ function readReadShareGroupStateSummaryResponsePartitionResult(r: Reader, _v: nu
     errorCode,
     errorMessage,
     stateEpoch,
+    leaderEpoch,
     startOffset,
+    deliveryCompleteCount,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
 }
 
-/** ReadShareGroupStateSummary (API key 87): versions 0-0, flexible from 0. */
+/** ReadShareGroupStateSummary (API key 87): versions 0-1, flexible from 0. */
 export const ReadShareGroupStateSummary: ApiDefinition<ReadShareGroupStateSummaryRequest, ReadShareGroupStateSummaryResponse> = {
   apiKey: 87,
   name: 'ReadShareGroupStateSummary',
   minVersion: 0,
-  maxVersion: 0,
-  maxStableVersion: -1,
+  maxVersion: 1,
+  maxStableVersion: 1,
   flexibleFrom: 0,
   encodeRequest: writeReadShareGroupStateSummaryRequest,
   decodeRequest: readReadShareGroupStateSummaryRequest,

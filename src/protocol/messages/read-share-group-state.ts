@@ -173,6 +173,7 @@ function readReadShareGroupStateRequestPartitionData(r: Reader, _v: number): Rea
  * - COORDINATOR_LOAD_IN_PROGRESS (version 0+)
  * - GROUP_ID_NOT_FOUND (version 0+)
  * - UNKNOWN_TOPIC_OR_PARTITION (version 0+)
+ * - FENCED_LEADER_EPOCH (version 0+)
  * - INVALID_REQUEST (version 0+)
  */
 export interface ReadShareGroupStateResponse {
@@ -284,7 +285,7 @@ export interface ReadShareGroupStateResponsePartitionResult {
   errorCode: number
   /** The error message, or null if there was no error. */
   errorMessage: string | null
-  /** The state epoch for this share-partition. */
+  /** The state epoch of the share-partition. */
   stateEpoch: number
   /** The share-partition start offset, which can be -1 if it is not yet initialized. */
   startOffset: bigint
@@ -369,11 +370,11 @@ function readReadShareGroupStateResponsePartitionResult(r: Reader, v: number): R
 }
 
 export interface ReadShareGroupStateResponseStateBatch {
-  /** The base offset of this state batch. */
+  /** The first offset of this state batch. */
   firstOffset: bigint
   /** The last offset of this state batch. */
   lastOffset: bigint
-  /** The state - 0:Available,2:Acked,4:Archived. */
+  /** The delivery state - 0:Available,2:Acked,4:Archived. */
   deliveryState: number
   /** The delivery count. */
   deliveryCount: number
@@ -440,7 +441,7 @@ export const ReadShareGroupState: ApiDefinition<ReadShareGroupStateRequest, Read
   name: 'ReadShareGroupState',
   minVersion: 0,
   maxVersion: 0,
-  maxStableVersion: -1,
+  maxStableVersion: 0,
   flexibleFrom: 0,
   encodeRequest: writeReadShareGroupStateRequest,
   decodeRequest: readReadShareGroupStateRequest,

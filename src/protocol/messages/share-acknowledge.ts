@@ -8,9 +8,9 @@ import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
- * The ShareAcknowledgeRequest API is added as part of KIP-932 and is still under
- * development. Hence, the API is not exposed by default by brokers unless
- * explicitly enabled.
+ * Version 0 was used for early access of KIP-932 in Apache Kafka 4.0 but removed in Apache Kafka 4.1.
+ * Version 1 is the initial stable version (KIP-932).
+ * Version 2 introduces Renew acknowledgements (KIP-1222).
  */
 export interface ShareAcknowledgeRequest {
   /** The group identifier. */
@@ -19,6 +19,8 @@ export interface ShareAcknowledgeRequest {
   memberId: string | null
   /** The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests. */
   shareSessionEpoch: number
+  /** Whether Renew type acknowledgements present in AcknowledgementBatches. (v2) */
+  isRenewAck: boolean
   /** The topics containing records to acknowledge. */
   topics: ShareAcknowledgeRequestAcknowledgeTopic[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -30,6 +32,7 @@ export function defaultShareAcknowledgeRequest(): ShareAcknowledgeRequest {
     groupId: null,
     memberId: "",
     shareSessionEpoch: 0,
+    isRenewAck: false,
     topics: [],
   }
 }
@@ -47,6 +50,11 @@ function writeShareAcknowledgeRequest(w: Writer, v: number, m: Input<ShareAcknow
   {
     const x = (m.shareSessionEpoch === undefined ? 0 : m.shareSessionEpoch)
     w.int32(x)
+  }
+  if (!(v >= 2) && m.isRenewAck !== undefined && m.isRenewAck !== false) throw new ProtocolEncodeError('ShareAcknowledgeRequest.isRenewAck is not supported in version ' + v)
+  if (v >= 2) {
+    const x = (m.isRenewAck === undefined ? false : m.isRenewAck)
+    w.bool(x)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
@@ -70,6 +78,7 @@ function readShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowledgeRequ
   const groupId: string | null = readNullableString(r, flex)
   const memberId: string | null = readNullableString(r, flex)
   const shareSessionEpoch: number = r.int32()
+  const isRenewAck: boolean = v >= 2 ? r.bool() : false
   const topics: ShareAcknowledgeRequestAcknowledgeTopic[] = readArray(r, flex, false, 1, () => readShareAcknowledgeRequestAcknowledgeTopic(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -79,6 +88,7 @@ function readShareAcknowledgeRequest(r: Reader, v: number): ShareAcknowledgeRequ
     groupId,
     memberId,
     shareSessionEpoch,
+    isRenewAck,
     topics,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -201,7 +211,7 @@ export interface ShareAcknowledgeRequestAcknowledgementBatch {
   firstOffset: bigint
   /** Last offset (inclusive) of batch of records to acknowledge. */
   lastOffset: bigint
-  /** Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject. */
+  /** Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew. */
   acknowledgeTypes: number[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -261,6 +271,9 @@ function readShareAcknowledgeRequestAcknowledgementBatch(r: Reader, _v: number):
 }
 
 /**
+ * Version 0 was used for early access of KIP-932 in Apache Kafka 4.0 but removed in Apache Kafka 4.1.
+ * Version 1 is the initial stable version (KIP-932).
+ * Version 2 introduces Renew acknowledgements (KIP-1222).
  * Supported errors:
  * - GROUP_AUTHORIZATION_FAILED (version 0+)
  * - TOPIC_AUTHORIZATION_FAILED (version 0+)
@@ -281,6 +294,8 @@ export interface ShareAcknowledgeResponse {
   errorCode: number
   /** The top-level error message, or null if there was no error. */
   errorMessage: string | null
+  /** The time in milliseconds for which the acquired records are locked. (v2) */
+  acquisitionLockTimeoutMs: number
   /** The response topics. */
   responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[]
   /** Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER. */
@@ -294,6 +309,7 @@ export function defaultShareAcknowledgeResponse(): ShareAcknowledgeResponse {
     throttleTimeMs: 0,
     errorCode: 0,
     errorMessage: null,
+    acquisitionLockTimeoutMs: 0,
     responses: [],
     nodeEndpoints: [],
   }
@@ -312,6 +328,10 @@ function writeShareAcknowledgeResponse(w: Writer, v: number, m: Input<ShareAckno
   {
     const x = (m.errorMessage === undefined ? null : m.errorMessage)
     writeNullableString(w, flex, x)
+  }
+  if (v >= 2) {
+    const x = (m.acquisitionLockTimeoutMs === undefined ? 0 : m.acquisitionLockTimeoutMs)
+    w.int32(x)
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
@@ -346,6 +366,7 @@ function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowledgeRes
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = readNullableString(r, flex)
+  const acquisitionLockTimeoutMs: number = v >= 2 ? r.int32() : 0
   const responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[] = readArray(r, flex, false, 1, () => readShareAcknowledgeResponseShareAcknowledgeTopicResponse(r, v))
   const nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[] = readArray(r, flex, false, 1, () => readShareAcknowledgeResponseNodeEndpoint(r, v))
   let unknown: TaggedField[] | undefined
@@ -356,6 +377,7 @@ function readShareAcknowledgeResponse(r: Reader, v: number): ShareAcknowledgeRes
     throttleTimeMs,
     errorCode,
     errorMessage,
+    acquisitionLockTimeoutMs,
     responses,
     nodeEndpoints,
   }
@@ -601,13 +623,13 @@ function readShareAcknowledgeResponseNodeEndpoint(r: Reader, _v: number): ShareA
   return out
 }
 
-/** ShareAcknowledge (API key 79): versions 0-0, flexible from 0. */
+/** ShareAcknowledge (API key 79): versions 1-2, flexible from 0. */
 export const ShareAcknowledge: ApiDefinition<ShareAcknowledgeRequest, ShareAcknowledgeResponse> = {
   apiKey: 79,
   name: 'ShareAcknowledge',
-  minVersion: 0,
-  maxVersion: 0,
-  maxStableVersion: -1,
+  minVersion: 1,
+  maxVersion: 2,
+  maxStableVersion: 2,
   flexibleFrom: 0,
   encodeRequest: writeShareAcknowledgeRequest,
   decodeRequest: readShareAcknowledgeRequest,

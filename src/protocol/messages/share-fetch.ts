@@ -8,9 +8,9 @@ import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
- * The ShareFetchRequest API is added as part of KIP-932 and is still under
- * development. Hence, the API is not exposed by default by brokers unless
- * explicitly enabled.
+ * Version 0 was used for early access of KIP-932 in Apache Kafka 4.0 but removed in Apache Kafka 4.1.
+ * Version 1 is the initial stable version (KIP-932).
+ * Version 2 introduces ShareAcquireMode and Renew acknowledgements (KIP-1206 and KIP-1222).
  */
 export interface ShareFetchRequest {
   /** The group identifier. */
@@ -23,8 +23,16 @@ export interface ShareFetchRequest {
   maxWaitMs: number
   /** The minimum bytes to accumulate in the response. */
   minBytes: number
-  /** The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. */
+  /** The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored. */
   maxBytes: number
+  /** The maximum number of records to fetch. This limit can be exceeded for alignment of batch boundaries. */
+  maxRecords: number
+  /** The optimal number of records for batches of acquired records and acknowledgements. */
+  batchSize: number
+  /** The acquire mode to control the fetch behavior - 0:batch-optimized,1:record-limit. (v2) */
+  shareAcquireMode: number
+  /** Whether Renew type acknowledgements present in AcknowledgementBatches. (v2) */
+  isRenewAck: boolean
   /** The topics to fetch. */
   topics: ShareFetchRequestFetchTopic[]
   /** The partitions to remove from this share session. */
@@ -41,6 +49,10 @@ export function defaultShareFetchRequest(): ShareFetchRequest {
     maxWaitMs: 0,
     minBytes: 0,
     maxBytes: 2147483647,
+    maxRecords: 0,
+    batchSize: 0,
+    shareAcquireMode: 0,
+    isRenewAck: false,
     topics: [],
     forgottenTopicsData: [],
   }
@@ -71,6 +83,23 @@ function writeShareFetchRequest(w: Writer, v: number, m: Input<ShareFetchRequest
   {
     const x = (m.maxBytes === undefined ? 2147483647 : m.maxBytes)
     w.int32(x)
+  }
+  {
+    const x = (m.maxRecords === undefined ? 0 : m.maxRecords)
+    w.int32(x)
+  }
+  {
+    const x = (m.batchSize === undefined ? 0 : m.batchSize)
+    w.int32(x)
+  }
+  if (v >= 2) {
+    const x = (m.shareAcquireMode === undefined ? 0 : m.shareAcquireMode)
+    w.int8(x)
+  }
+  if (!(v >= 2) && m.isRenewAck !== undefined && m.isRenewAck !== false) throw new ProtocolEncodeError('ShareFetchRequest.isRenewAck is not supported in version ' + v)
+  if (v >= 2) {
+    const x = (m.isRenewAck === undefined ? false : m.isRenewAck)
+    w.bool(x)
   }
   {
     const x = (m.topics === undefined ? [] : m.topics)
@@ -108,6 +137,10 @@ function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
   const maxWaitMs: number = r.int32()
   const minBytes: number = r.int32()
   const maxBytes: number = r.int32()
+  const maxRecords: number = r.int32()
+  const batchSize: number = r.int32()
+  const shareAcquireMode: number = v >= 2 ? r.int8() : 0
+  const isRenewAck: boolean = v >= 2 ? r.bool() : false
   const topics: ShareFetchRequestFetchTopic[] = readArray(r, flex, false, 1, () => readShareFetchRequestFetchTopic(r, v))
   const forgottenTopicsData: ShareFetchRequestForgottenTopic[] = readArray(r, flex, false, 1, () => readShareFetchRequestForgottenTopic(r, v))
   let unknown: TaggedField[] | undefined
@@ -121,6 +154,10 @@ function readShareFetchRequest(r: Reader, v: number): ShareFetchRequest {
     maxWaitMs,
     minBytes,
     maxBytes,
+    maxRecords,
+    batchSize,
+    shareAcquireMode,
+    isRenewAck,
     topics,
     forgottenTopicsData,
   }
@@ -187,8 +224,6 @@ function readShareFetchRequestFetchTopic(r: Reader, v: number): ShareFetchReques
 export interface ShareFetchRequestFetchPartition {
   /** The partition index. */
   partitionIndex: number
-  /** The maximum bytes to fetch from this partition. 0 when only acknowledgement with no fetching is required. See KIP-74 for cases where this limit may not be honored. */
-  partitionMaxBytes: number
   /** Record batches to acknowledge. */
   acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -198,7 +233,6 @@ export interface ShareFetchRequestFetchPartition {
 export function defaultShareFetchRequestFetchPartition(): ShareFetchRequestFetchPartition {
   return {
     partitionIndex: 0,
-    partitionMaxBytes: 0,
     acknowledgementBatches: [],
   }
 }
@@ -207,10 +241,6 @@ function writeShareFetchRequestFetchPartition(w: Writer, v: number, m: Input<Sha
   const flex = true
   {
     const x = (m.partitionIndex === undefined ? 0 : m.partitionIndex)
-    w.int32(x)
-  }
-  {
-    const x = (m.partitionMaxBytes === undefined ? 0 : m.partitionMaxBytes)
     w.int32(x)
   }
   {
@@ -233,7 +263,6 @@ function writeShareFetchRequestFetchPartition(w: Writer, v: number, m: Input<Sha
 function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRequestFetchPartition {
   const flex = true
   const partitionIndex: number = r.int32()
-  const partitionMaxBytes: number = r.int32()
   const acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[] = readArray(r, flex, false, 1, () => readShareFetchRequestAcknowledgementBatch(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -241,7 +270,6 @@ function readShareFetchRequestFetchPartition(r: Reader, v: number): ShareFetchRe
   }
   const out: ShareFetchRequestFetchPartition = {
     partitionIndex,
-    partitionMaxBytes,
     acknowledgementBatches,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -253,7 +281,7 @@ export interface ShareFetchRequestAcknowledgementBatch {
   firstOffset: bigint
   /** Last offset (inclusive) of batch of records to acknowledge. */
   lastOffset: bigint
-  /** Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject. */
+  /** Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew. */
   acknowledgeTypes: number[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
@@ -369,6 +397,9 @@ function readShareFetchRequestForgottenTopic(r: Reader, _v: number): ShareFetchR
 }
 
 /**
+ * Version 0 was used for early access of KIP-932 in Apache Kafka 4.0 but removed in Apache Kafka 4.1.
+ * Version 1 is the initial stable version (KIP-932).
+ * Version 2 introduces ShareAcquireMode and Renew acknowledgements (KIP-1206 and KIP-1222).
  * Supported errors for ErrorCode and AcknowledgeErrorCode:
  * - GROUP_AUTHORIZATION_FAILED (version 0+)
  * - TOPIC_AUTHORIZATION_FAILED (version 0+)
@@ -390,6 +421,8 @@ export interface ShareFetchResponse {
   errorCode: number
   /** The top-level error message, or null if there was no error. */
   errorMessage: string | null
+  /** The time in milliseconds for which the acquired records are locked. */
+  acquisitionLockTimeoutMs: number
   /** The response topics. */
   responses: ShareFetchResponseShareFetchableTopicResponse[]
   /** Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER. */
@@ -403,6 +436,7 @@ export function defaultShareFetchResponse(): ShareFetchResponse {
     throttleTimeMs: 0,
     errorCode: 0,
     errorMessage: null,
+    acquisitionLockTimeoutMs: 0,
     responses: [],
     nodeEndpoints: [],
   }
@@ -421,6 +455,10 @@ function writeShareFetchResponse(w: Writer, v: number, m: Input<ShareFetchRespon
   {
     const x = (m.errorMessage === undefined ? null : m.errorMessage)
     writeNullableString(w, flex, x)
+  }
+  {
+    const x = (m.acquisitionLockTimeoutMs === undefined ? 0 : m.acquisitionLockTimeoutMs)
+    w.int32(x)
   }
   {
     const x = (m.responses === undefined ? [] : m.responses)
@@ -455,6 +493,7 @@ function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse {
   const throttleTimeMs: number = r.int32()
   const errorCode: number = r.int16()
   const errorMessage: string | null = readNullableString(r, flex)
+  const acquisitionLockTimeoutMs: number = r.int32()
   const responses: ShareFetchResponseShareFetchableTopicResponse[] = readArray(r, flex, false, 1, () => readShareFetchResponseShareFetchableTopicResponse(r, v))
   const nodeEndpoints: ShareFetchResponseNodeEndpoint[] = readArray(r, flex, false, 1, () => readShareFetchResponseNodeEndpoint(r, v))
   let unknown: TaggedField[] | undefined
@@ -465,6 +504,7 @@ function readShareFetchResponse(r: Reader, v: number): ShareFetchResponse {
     throttleTimeMs,
     errorCode,
     errorMessage,
+    acquisitionLockTimeoutMs,
     responses,
     nodeEndpoints,
   }
@@ -810,13 +850,13 @@ function readShareFetchResponseNodeEndpoint(r: Reader, _v: number): ShareFetchRe
   return out
 }
 
-/** ShareFetch (API key 78): versions 0-0, flexible from 0. */
+/** ShareFetch (API key 78): versions 1-2, flexible from 0. */
 export const ShareFetch: ApiDefinition<ShareFetchRequest, ShareFetchResponse> = {
   apiKey: 78,
   name: 'ShareFetch',
-  minVersion: 0,
-  maxVersion: 0,
-  maxStableVersion: -1,
+  minVersion: 1,
+  maxVersion: 2,
+  maxStableVersion: 2,
   flexibleFrom: 0,
   encodeRequest: writeShareFetchRequest,
   decodeRequest: readShareFetchRequest,

@@ -8,9 +8,8 @@ import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 /**
- * The ShareGroupDescribeRequest API is added as part of KIP-932 and is still under
- * development. Hence, the API is not exposed by default by brokers unless
- * explicitly enabled.
+ * Version 0 was used for early access of KIP-932 in Apache Kafka 4.0 but removed in Apache Kafka 4.1.
+ * Version 1 is the initial stable version (KIP-932).
  */
 export interface ShareGroupDescribeRequest {
   /** The ids of the groups to describe. */
@@ -68,14 +67,17 @@ function readShareGroupDescribeRequest(r: Reader, _v: number): ShareGroupDescrib
 }
 
 /**
+ * Version 0 was used for early access of KIP-932 in Apache Kafka 4.0 but removed in Apache Kafka 4.1.
+ * Version 1 is the initial stable version (KIP-932).
  * Supported errors:
  * - GROUP_AUTHORIZATION_FAILED (version 0+)
+ * - TOPIC_AUTHORIZATION_FAILED (version 1+)
  * - NOT_COORDINATOR (version 0+)
  * - COORDINATOR_NOT_AVAILABLE (version 0+)
  * - COORDINATOR_LOAD_IN_PROGRESS (version 0+)
- * - INVALID_REQUEST (version 0+)
  * - INVALID_GROUP_ID (version 0+)
  * - GROUP_ID_NOT_FOUND (version 0+)
+ * - INVALID_REQUEST (version 0+)
  */
 export interface ShareGroupDescribeResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
@@ -469,13 +471,13 @@ function readShareGroupDescribeResponseMember(r: Reader, v: number): ShareGroupD
   return out
 }
 
-/** ShareGroupDescribe (API key 77): versions 0-0, flexible from 0. */
+/** ShareGroupDescribe (API key 77): versions 1-1, flexible from 0. */
 export const ShareGroupDescribe: ApiDefinition<ShareGroupDescribeRequest, ShareGroupDescribeResponse> = {
   apiKey: 77,
   name: 'ShareGroupDescribe',
-  minVersion: 0,
-  maxVersion: 0,
-  maxStableVersion: -1,
+  minVersion: 1,
+  maxVersion: 1,
+  maxStableVersion: 1,
   flexibleFrom: 0,
   encodeRequest: writeShareGroupDescribeRequest,
   decodeRequest: readShareGroupDescribeRequest,

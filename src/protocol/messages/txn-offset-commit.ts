@@ -2,8 +2,8 @@
 // (clients/src/main/resources/common/message, Apache License 2.0). Do not edit by hand.
 /* eslint-disable */
 
-import { type Input, type TaggedField, type ApiDefinition } from '../api.js'
-import { readArray, readNullableString, readString, readTaggedFields, writeArrayLength, writeNullableString, writeString, writeTaggedFields } from '../codec.js'
+import { ZERO_UUID, type Input, type TaggedField, type ApiDefinition } from '../api.js'
+import { readArray, readNullableString, readString, readTaggedFields, readUuid, writeArrayLength, writeNullableString, writeString, writeTaggedFields, writeUuid } from '../codec.js'
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
@@ -16,6 +16,7 @@ import type { Writer } from '../writer.js'
  * transaction V2 (KIP_890 part 2) is enabled, the TxnOffsetCommit request will also include the function for a
  * AddOffsetsToTxn call. If V2 is disabled, the client can't use TxnOffsetCommit request version higher than 4 within
  * a transaction.
+ * Version 6 adds support for topic IDs and removes support for topic names (KIP-1319).
  */
 export interface TxnOffsetCommitRequest {
   /** The ID of the transaction. */
@@ -26,11 +27,11 @@ export interface TxnOffsetCommitRequest {
   producerId: bigint
   /** The current epoch associated with the producer ID. */
   producerEpoch: number
-  /** The generation of the consumer. (v3-5) */
-  generationId: number
-  /** The member ID assigned by the group coordinator. (v3-5) */
+  /** The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (v3-6) */
+  generationIdOrMemberEpoch: number
+  /** The member ID assigned by the group coordinator. (v3-6) */
   memberId: string
-  /** The unique identifier of the consumer instance provided by end user. (v3-5) */
+  /** The unique identifier of the consumer instance provided by end user. (v3-6) */
   groupInstanceId: string | null
   /** Each topic that we want to commit offsets for. */
   topics: TxnOffsetCommitRequestTopic[]
@@ -44,7 +45,7 @@ export function defaultTxnOffsetCommitRequest(): TxnOffsetCommitRequest {
     groupId: "",
     producerId: 0n,
     producerEpoch: 0,
-    generationId: -1,
+    generationIdOrMemberEpoch: -1,
     memberId: "",
     groupInstanceId: null,
     topics: [],
@@ -71,9 +72,9 @@ function writeTxnOffsetCommitRequest(w: Writer, v: number, m: Input<TxnOffsetCom
     const x = (m.producerEpoch === undefined ? 0 : m.producerEpoch)
     w.int16(x)
   }
-  if (!(v >= 3) && m.generationId !== undefined && m.generationId !== -1) throw new ProtocolEncodeError('TxnOffsetCommitRequest.generationId is not supported in version ' + v)
+  if (!(v >= 3) && m.generationIdOrMemberEpoch !== undefined && m.generationIdOrMemberEpoch !== -1) throw new ProtocolEncodeError('TxnOffsetCommitRequest.generationIdOrMemberEpoch is not supported in version ' + v)
   if (v >= 3) {
-    const x = (m.generationId === undefined ? -1 : m.generationId)
+    const x = (m.generationIdOrMemberEpoch === undefined ? -1 : m.generationIdOrMemberEpoch)
     w.int32(x)
   }
   if (!(v >= 3) && m.memberId !== undefined && m.memberId !== "") throw new ProtocolEncodeError('TxnOffsetCommitRequest.memberId is not supported in version ' + v)
@@ -110,7 +111,7 @@ function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommitReques
   const groupId: string = readString(r, flex)
   const producerId: bigint = r.int64()
   const producerEpoch: number = r.int16()
-  const generationId: number = v >= 3 ? r.int32() : -1
+  const generationIdOrMemberEpoch: number = v >= 3 ? r.int32() : -1
   const memberId: string = v >= 3 ? readString(r, flex) : ""
   const groupInstanceId: string | null = v >= 3 ? readNullableString(r, flex) : null
   const topics: TxnOffsetCommitRequestTopic[] = readArray(r, flex, false, 1, () => readTxnOffsetCommitRequestTopic(r, v))
@@ -123,7 +124,7 @@ function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommitReques
     groupId,
     producerId,
     producerEpoch,
-    generationId,
+    generationIdOrMemberEpoch,
     memberId,
     groupInstanceId,
     topics,
@@ -133,8 +134,10 @@ function readTxnOffsetCommitRequest(r: Reader, v: number): TxnOffsetCommitReques
 }
 
 export interface TxnOffsetCommitRequestTopic {
-  /** The topic name. */
+  /** The topic name. (v0-5) */
   name: string
+  /** The topic ID. (v6) */
+  topicId: string
   /** The partitions inside the topic that we want to commit offsets for. */
   partitions: TxnOffsetCommitRequestPartition[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -144,16 +147,22 @@ export interface TxnOffsetCommitRequestTopic {
 export function defaultTxnOffsetCommitRequestTopic(): TxnOffsetCommitRequestTopic {
   return {
     name: "",
+    topicId: ZERO_UUID,
     partitions: [],
   }
 }
 
 function writeTxnOffsetCommitRequestTopic(w: Writer, v: number, m: Input<TxnOffsetCommitRequestTopic>): void {
   const flex = v >= 3
-  {
+  if (v <= 5) {
     const x = (m.name === undefined ? "" : m.name)
     if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.name is not nullable')
     writeString(w, flex, x as string)
+  }
+  if (v >= 6) {
+    const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitRequest.topicId is not nullable')
+    writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
@@ -174,7 +183,8 @@ function writeTxnOffsetCommitRequestTopic(w: Writer, v: number, m: Input<TxnOffs
 
 function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitRequestTopic {
   const flex = v >= 3
-  const name: string = readString(r, flex)
+  const name: string = v <= 5 ? readString(r, flex) : ""
+  const topicId: string = v >= 6 ? readUuid(r) : ZERO_UUID
   const partitions: TxnOffsetCommitRequestPartition[] = readArray(r, flex, false, 1, () => readTxnOffsetCommitRequestPartition(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -182,6 +192,7 @@ function readTxnOffsetCommitRequestTopic(r: Reader, v: number): TxnOffsetCommitR
   }
   const out: TxnOffsetCommitRequestTopic = {
     name,
+    topicId,
     partitions,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -193,7 +204,7 @@ export interface TxnOffsetCommitRequestPartition {
   partitionIndex: number
   /** The message offset to be committed. */
   committedOffset: bigint
-  /** The leader epoch of the last consumed record. (v2-5) */
+  /** The leader epoch of the last consumed record. (v2-6) */
   committedLeaderEpoch: number
   /** Any associated metadata the client wants to keep. */
   committedMetadata: string | null
@@ -260,6 +271,29 @@ function readTxnOffsetCommitRequestPartition(r: Reader, v: number): TxnOffsetCom
  * Version 3 adds illegal generation, fenced instance id, and unknown member id errors.
  * Version 4 adds support for new error code TRANSACTION_ABORTABLE (KIP-890).
  * Version 5 is the same with version 3 (KIP-890).
+ * Version 6 adds support for topic IDs and removes support for topic names. It can also return
+ * GROUP_ID_NOT_FOUND, STALE_MEMBER_EPOCH and UNKNOWN_TOPIC_ID (KIP-1319).
+ * Supported errors:
+ * - GROUP_AUTHORIZATION_FAILED (version 0+)
+ * - TOPIC_AUTHORIZATION_FAILED (version 0+)
+ * - NOT_COORDINATOR (version 0+)
+ * - COORDINATOR_NOT_AVAILABLE (version 0+)
+ * - COORDINATOR_LOAD_IN_PROGRESS (version 0+)
+ * - TRANSACTIONAL_ID_AUTHORIZATION_FAILED (version 0+)
+ * - INVALID_PRODUCER_ID_MAPPING (version 0+)
+ * - INVALID_PRODUCER_EPOCH (version 0+)
+ * - PRODUCER_FENCED (version 0+)
+ * - INVALID_TXN_STATE (version 0+)
+ * - UNSUPPORTED_FOR_MESSAGE_FORMAT (version 0+)
+ * - UNKNOWN_TOPIC_OR_PARTITION (version 0+)
+ * - OFFSET_METADATA_TOO_LARGE (version 0+)
+ * - ILLEGAL_GENERATION (version 3+)
+ * - UNKNOWN_MEMBER_ID (version 3+)
+ * - FENCED_INSTANCE_ID (version 3+)
+ * - TRANSACTION_ABORTABLE (version 4+)
+ * - GROUP_ID_NOT_FOUND (version 6+)
+ * - STALE_MEMBER_EPOCH (version 6+)
+ * - UNKNOWN_TOPIC_ID (version 6+)
  */
 export interface TxnOffsetCommitResponse {
   /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. */
@@ -317,8 +351,10 @@ function readTxnOffsetCommitResponse(r: Reader, v: number): TxnOffsetCommitRespo
 }
 
 export interface TxnOffsetCommitResponseTopic {
-  /** The topic name. */
+  /** The topic name. (v0-5) */
   name: string
+  /** The topic ID. (v6) */
+  topicId: string
   /** The responses for each partition in the topic. */
   partitions: TxnOffsetCommitResponsePartition[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -328,16 +364,22 @@ export interface TxnOffsetCommitResponseTopic {
 export function defaultTxnOffsetCommitResponseTopic(): TxnOffsetCommitResponseTopic {
   return {
     name: "",
+    topicId: ZERO_UUID,
     partitions: [],
   }
 }
 
 function writeTxnOffsetCommitResponseTopic(w: Writer, v: number, m: Input<TxnOffsetCommitResponseTopic>): void {
   const flex = v >= 3
-  {
+  if (v <= 5) {
     const x = (m.name === undefined ? "" : m.name)
     if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitResponse.name is not nullable')
     writeString(w, flex, x as string)
+  }
+  if (v >= 6) {
+    const x = (m.topicId === undefined ? ZERO_UUID : m.topicId)
+    if (x === null) throw new ProtocolEncodeError('TxnOffsetCommitResponse.topicId is not nullable')
+    writeUuid(w, x as string)
   }
   {
     const x = (m.partitions === undefined ? [] : m.partitions)
@@ -358,7 +400,8 @@ function writeTxnOffsetCommitResponseTopic(w: Writer, v: number, m: Input<TxnOff
 
 function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommitResponseTopic {
   const flex = v >= 3
-  const name: string = readString(r, flex)
+  const name: string = v <= 5 ? readString(r, flex) : ""
+  const topicId: string = v >= 6 ? readUuid(r) : ZERO_UUID
   const partitions: TxnOffsetCommitResponsePartition[] = readArray(r, flex, false, 1, () => readTxnOffsetCommitResponsePartition(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -366,6 +409,7 @@ function readTxnOffsetCommitResponseTopic(r: Reader, v: number): TxnOffsetCommit
   }
   const out: TxnOffsetCommitResponseTopic = {
     name,
+    topicId,
     partitions,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -420,13 +464,13 @@ function readTxnOffsetCommitResponsePartition(r: Reader, v: number): TxnOffsetCo
   return out
 }
 
-/** TxnOffsetCommit (API key 28): versions 0-5, flexible from 3. */
+/** TxnOffsetCommit (API key 28): versions 0-6, flexible from 3. */
 export const TxnOffsetCommit: ApiDefinition<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {
   apiKey: 28,
   name: 'TxnOffsetCommit',
   minVersion: 0,
-  maxVersion: 5,
-  maxStableVersion: 5,
+  maxVersion: 6,
+  maxStableVersion: 6,
   flexibleFrom: 3,
   encodeRequest: writeTxnOffsetCommitRequest,
   decodeRequest: readTxnOffsetCommitRequest,

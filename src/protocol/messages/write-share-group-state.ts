@@ -7,6 +7,10 @@ import { readArray, readNullableString, readString, readTaggedFields, readUuid, 
 import { ProtocolEncodeError } from '../../errors.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
+/**
+ * Version 0 is the initial version (KIP-932).
+ * Version 1 introduces DeliveryCompleteCount (KIP-1226).
+ */
 export interface WriteShareGroupStateRequest {
   /** The group identifier. */
   groupId: string
@@ -122,12 +126,14 @@ function readWriteShareGroupStateRequestWriteStateData(r: Reader, v: number): Wr
 export interface WriteShareGroupStateRequestPartitionData {
   /** The partition index. */
   partition: number
-  /** The state epoch for this share-partition. */
+  /** The state epoch of the share-partition. */
   stateEpoch: number
   /** The leader epoch of the share-partition. */
   leaderEpoch: number
   /** The share-partition start offset, or -1 if the start offset is not being written. */
   startOffset: bigint
+  /** The number of offsets greater than or equal to share-partition start offset for which delivery has been completed. (v1) */
+  deliveryCompleteCount: number
   /** The state batches for the share-partition. */
   stateBatches: WriteShareGroupStateRequestStateBatch[]
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
@@ -140,6 +146,7 @@ export function defaultWriteShareGroupStateRequestPartitionData(): WriteShareGro
     stateEpoch: 0,
     leaderEpoch: 0,
     startOffset: 0n,
+    deliveryCompleteCount: -1,
     stateBatches: [],
   }
 }
@@ -161,6 +168,10 @@ function writeWriteShareGroupStateRequestPartitionData(w: Writer, v: number, m: 
   {
     const x = (m.startOffset === undefined ? 0n : m.startOffset)
     w.int64(x)
+  }
+  if (v >= 1) {
+    const x = (m.deliveryCompleteCount === undefined ? -1 : m.deliveryCompleteCount)
+    w.int32(x)
   }
   {
     const x = (m.stateBatches === undefined ? [] : m.stateBatches)
@@ -185,6 +196,7 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
   const stateEpoch: number = r.int32()
   const leaderEpoch: number = r.int32()
   const startOffset: bigint = r.int64()
+  const deliveryCompleteCount: number = v >= 1 ? r.int32() : -1
   const stateBatches: WriteShareGroupStateRequestStateBatch[] = readArray(r, flex, false, 1, () => readWriteShareGroupStateRequestStateBatch(r, v))
   let unknown: TaggedField[] | undefined
   if (flex) {
@@ -195,6 +207,7 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
     stateEpoch,
     leaderEpoch,
     startOffset,
+    deliveryCompleteCount,
     stateBatches,
   }
   if (unknown !== undefined) out._unknownTags = unknown
@@ -202,11 +215,11 @@ function readWriteShareGroupStateRequestPartitionData(r: Reader, v: number): Wri
 }
 
 export interface WriteShareGroupStateRequestStateBatch {
-  /** The base offset of this state batch. */
+  /** The first offset of this state batch. */
   firstOffset: bigint
   /** The last offset of this state batch. */
   lastOffset: bigint
-  /** The state - 0:Available,2:Acked,4:Archived. */
+  /** The delivery state - 0:Available,2:Acked,4:Archived. */
   deliveryState: number
   /** The delivery count. */
   deliveryCount: number
@@ -268,11 +281,14 @@ function readWriteShareGroupStateRequestStateBatch(r: Reader, _v: number): Write
 }
 
 /**
+ * Version 0 is the initial version (KIP-932).
+ * Version 1 introduces DeliveryCompleteCount in the request (KIP-1226).
  * - NOT_COORDINATOR (version 0+)
  * - COORDINATOR_NOT_AVAILABLE (version 0+)
  * - COORDINATOR_LOAD_IN_PROGRESS (version 0+)
  * - GROUP_ID_NOT_FOUND (version 0+)
  * - UNKNOWN_TOPIC_OR_PARTITION (version 0+)
+ * - FENCED_LEADER_EPOCH (version 0+)
  * - FENCED_STATE_EPOCH (version 0+)
  * - INVALID_REQUEST (version 0+)
  */
@@ -435,13 +451,13 @@ function readWriteShareGroupStateResponsePartitionResult(r: Reader, _v: number):
   return out
 }
 
-/** WriteShareGroupState (API key 85): versions 0-0, flexible from 0. */
+/** WriteShareGroupState (API key 85): versions 0-1, flexible from 0. */
 export const WriteShareGroupState: ApiDefinition<WriteShareGroupStateRequest, WriteShareGroupStateResponse> = {
   apiKey: 85,
   name: 'WriteShareGroupState',
   minVersion: 0,
-  maxVersion: 0,
-  maxStableVersion: -1,
+  maxVersion: 1,
+  maxStableVersion: 1,
   flexibleFrom: 0,
   encodeRequest: writeWriteShareGroupStateRequest,
   decodeRequest: readWriteShareGroupStateRequest,

@@ -10,6 +10,7 @@ import type { Writer } from '../writer.js'
 /**
  * Version 0 was removed in Apache Kafka 4.0, Version 1 is the new baseline.
  * Version 1 enables flexible versions.
+ * Version 2 adds TransactionVersion field to the WritableTxnMarker (KIP-1228).
  */
 export interface WriteTxnMarkersRequest {
   /** The transaction markers to be written. */
@@ -68,6 +69,8 @@ export interface WriteTxnMarkersRequestWritableTxnMarker {
   topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[]
   /** Epoch associated with the transaction state partition hosted by this transaction coordinator. */
   coordinatorEpoch: number
+  /** Transaction version of the marker. Ex: 0/1 = legacy (TV0/TV1), 2 = TV2 etc. (v2) */
+  transactionVersion: number
   /** Tagged fields this codec does not know, kept so they survive a round trip. */
   _unknownTags?: TaggedField[]
 }
@@ -79,6 +82,7 @@ export function defaultWriteTxnMarkersRequestWritableTxnMarker(): WriteTxnMarker
     transactionResult: false,
     topics: [],
     coordinatorEpoch: 0,
+    transactionVersion: 0,
   }
 }
 
@@ -111,6 +115,10 @@ function writeWriteTxnMarkersRequestWritableTxnMarker(w: Writer, v: number, m: I
     const x = (m.coordinatorEpoch === undefined ? 0 : m.coordinatorEpoch)
     w.int32(x)
   }
+  if (v >= 2) {
+    const x = (m.transactionVersion === undefined ? 0 : m.transactionVersion)
+    w.int8(x)
+  }
   if (flex) {
     if (m._unknownTags === undefined || m._unknownTags.length === 0) w.uint8(0)
     else writeTaggedFields(w, [], m._unknownTags)
@@ -124,6 +132,7 @@ function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): Writ
   const transactionResult: boolean = r.bool()
   const topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[] = readArray(r, flex, false, 1, () => readWriteTxnMarkersRequestWritableTxnMarkerTopic(r, v))
   const coordinatorEpoch: number = r.int32()
+  const transactionVersion: number = v >= 2 ? r.int8() : 0
   let unknown: TaggedField[] | undefined
   if (flex) {
     unknown = readTaggedFields(r, () => false)
@@ -134,6 +143,7 @@ function readWriteTxnMarkersRequestWritableTxnMarker(r: Reader, v: number): Writ
     transactionResult,
     topics,
     coordinatorEpoch,
+    transactionVersion,
   }
   if (unknown !== undefined) out._unknownTags = unknown
   return out
@@ -198,6 +208,7 @@ function readWriteTxnMarkersRequestWritableTxnMarkerTopic(r: Reader, _v: number)
 /**
  * Version 0 was removed in Apache Kafka 4.0, Version 1 is the new baseline.
  * Version 1 enables flexible versions.
+ * Version 2 matches WriteTxnMarkersRequest version 2 (KIP-1228).
  */
 export interface WriteTxnMarkersResponse {
   /** The results for writing makers. */
@@ -404,13 +415,13 @@ function readWriteTxnMarkersResponseWritableTxnMarkerPartitionResult(r: Reader, 
   return out
 }
 
-/** WriteTxnMarkers (API key 27): versions 1-1, flexible from 1. */
+/** WriteTxnMarkers (API key 27): versions 1-2, flexible from 1. */
 export const WriteTxnMarkers: ApiDefinition<WriteTxnMarkersRequest, WriteTxnMarkersResponse> = {
   apiKey: 27,
   name: 'WriteTxnMarkers',
   minVersion: 1,
-  maxVersion: 1,
-  maxStableVersion: 1,
+  maxVersion: 2,
+  maxStableVersion: 2,
   flexibleFrom: 1,
   encodeRequest: writeWriteTxnMarkersRequest,
   decodeRequest: readWriteTxnMarkersRequest,
