@@ -276,6 +276,10 @@ export class ConsumerGroupMembership implements Membership {
       this.#interruptWait?.abort()
       return true
     }
+    // Kafka 3.9 lists ConsumerGroupHeartbeat but answers UNSUPPORTED_VERSION while the consumer
+    // protocol is not enabled: the same as a broker without the API (fall back to classic).
+    if (code === ErrorCode.UNSUPPORTED_VERSION)
+      throw new UnsupportedVersionError('ConsumerGroupHeartbeat', 'the broker has the consumer group protocol disabled')
     if (o.coordinator.checkCoordinatorError(code))
       throw KafkaError.fromCode(code, { apiName: 'ConsumerGroupHeartbeat', groupId: this.groupId })
     // FENCED_INSTANCE_ID, UNRELEASED_INSTANCE_ID, GROUP_ID_NOT_FOUND (a classic group of that

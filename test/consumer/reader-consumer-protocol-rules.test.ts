@@ -12,6 +12,7 @@ import { Reader } from '../../src/consumer/reader.js'
 import { ConfigError } from '../../src/errors.js'
 import { silentLogger } from '../../src/logger.js'
 import { UnsupportedVersionError } from '../../src/net/errors.js'
+import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { createTopic, produce, unique, waitFor } from './helpers.js'
 
 describe('Reader with groupProtocol consumer, against a broker without it', () => {
@@ -41,6 +42,35 @@ describe('Reader with groupProtocol consumer, against a broker without it', () =
       expect(cluster.groups.get(reader.groupMetadata().groupId)?.members.size).toBe(1)
     } finally {
       await reader.close()
+    }
+  })
+
+  it('falls back too when the broker lists ConsumerGroupHeartbeat but answers UNSUPPORTED_VERSION (Kafka 3.9 without the protocol enabled)', async () => {
+    // Kafka 3.9 advertises ConsumerGroupHeartbeat v0 whatever its config, and answers it with
+    // UNSUPPORTED_VERSION unless group.coordinator.rebalance.protocols includes consumer.
+    const full = await Cluster.start({ brokers: 1, groupInitialRebalanceDelayMs: 0 })
+    try {
+      const topic = unique('fb39')
+      await createTopic(full.bootstrapServers, topic, 2, 1)
+      await produce(full.bootstrapServers, topic, 10)
+      full.faults.failNext('ConsumerGroupHeartbeat', 1_000, ErrorCode.UNSUPPORTED_VERSION)
+      const reader = new Reader({
+        brokers: full.bootstrapServers,
+        groupId: unique('fb39-g'),
+        topic,
+        groupProtocol: 'consumer',
+        maxWait: 100,
+        logger: silentLogger,
+      })
+      try {
+        const signal = AbortSignal.timeout(20_000)
+        for (let i = 0; i < 10; i++) await reader.fetchMessage({ signal })
+        expect(reader.groupProtocol).toBe('classic')
+      } finally {
+        await reader.close()
+      }
+    } finally {
+      await full.stop()
     }
   })
 
