@@ -18,6 +18,8 @@ const PREFIX: Readonly<Record<string, string>> = {
   'consumer-fetch-manager-metrics': 'kafka_consumer_',
   'consumer-coordinator-metrics': 'kafka_consumer_',
   'admin-client-metrics': 'kafka_admin_',
+  'stream-thread-metrics': 'kafka_streams_',
+  'stream-task-metrics': 'kafka_streams_',
 }
 
 /** Every label a kafkats metric may carry (Java's tags, snake case). */

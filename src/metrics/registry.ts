@@ -4,7 +4,7 @@
 
 import { JAVA_METRICS_WINDOW, Sensor, type MetricsWindow } from './sensor.js'
 
-export type ClientKind = 'producer' | 'consumer' | 'admin'
+export type ClientKind = 'producer' | 'consumer' | 'admin' | 'streams'
 
 /** A counter only grows (a `-total`); a gauge is a value at the time it is read (rates, averages, levels). */
 export type MetricType = 'counter' | 'gauge'

@@ -20,12 +20,14 @@ import { Reader } from '../consumer/reader.js'
 import { ConfigError } from '../errors.js'
 import { AbortError } from '../net/errors.js'
 import type { Logger } from '../logger.js'
+import type { MetricsSource } from '../metrics/registry.js'
 import type { Message } from '../message.js'
 import { BalancerFunc, Murmur2Balancer } from '../producer/balancers.js'
 import { Writer } from '../producer/writer.js'
 import type { StreamsBuilder } from './builder.js'
 import { StreamsStateError } from './errors.js'
 import { createInternalTopics, fullName, planTopics, userTopicPartitions, type TopicPlan } from './internal-topics.js'
+import { StreamsMetricsRecorder } from './metrics.js'
 import { restoreStore } from './restore.js'
 import type { BytesStore, ReadOnlyKeyValueStore } from './stores.js'
 import { Task, type TaskOutput } from './task.js'
@@ -122,6 +124,7 @@ export class KafkaStreams {
   }
   readonly #eos: boolean
   readonly #processId: string
+  readonly #recorder: StreamsMetricsRecorder
   /** exactly_once_v2: a transaction is open on the Writer. */
   #inTxn = false
   /** Bumped when tasks are rewound: a batch fetched before that is not processed. */
@@ -167,6 +170,21 @@ export class KafkaStreams {
     for (const { topic, internal, subtopology } of this.#topology.sourceTopics()) {
       this.#topicSub.set(fullName(config.applicationId, topic, internal), subtopology)
     }
+    this.#recorder = new StreamsMetricsRecorder(`${config.applicationId}-${this.#processId}`, () => this.#tasks.size)
+  }
+
+  /**
+   * What to export (renderPrometheus, registerPrometheus, registerOpenTelemetryMetrics): this
+   * instance's metrics under Kafka Streams' names, and, once started, its consumer's and
+   * producer's under the Java clients' names.
+   */
+  metricsSources(): MetricsSource[] {
+    const own: MetricsSource = { metrics: () => this.#recorder.registry.snapshot() }
+    return [
+      own,
+      ...(this.#reader === undefined ? [] : [this.#reader]),
+      ...(this.#writer === undefined ? [] : [this.#writer]),
+    ]
   }
 
   get state(): StreamsState {
@@ -334,6 +352,7 @@ export class KafkaStreams {
     } finally {
       this.#emit = undefined
     }
+    this.#recorder.processed(messages.length)
     this.#toCommit.set(`${topic}\u0000${partition}`, messages.at(-1)!)
     if (outputs.length > 0) {
       await this.#begin()
@@ -379,6 +398,7 @@ export class KafkaStreams {
       this.#lastCommit = Date.now()
       this.#metrics.commits++
       this.#metrics.lastCommitMs = this.#lastCommit - started
+      this.#recorder.committed(this.#metrics.lastCommitMs)
       return
     }
     const pending = this.#pending
@@ -390,6 +410,7 @@ export class KafkaStreams {
     this.#lastCommit = Date.now()
     this.#metrics.commits++
     this.#metrics.lastCommitMs = this.#lastCommit - started
+    this.#recorder.committed(this.#metrics.lastCommitMs)
   }
 
   async #commitTransaction(): Promise<void> {
@@ -428,6 +449,7 @@ export class KafkaStreams {
     }
     this.#metrics.aborted++
     for (const t of this.#tasks.values()) for (const name of t.subtopology.stores) t.closeStore(name)
+    this.#recorder.taskClosed(this.#tasks.size)
     this.#tasks.clear()
     for (const stores of this.#dormant.values()) for (const st of stores.values()) st.close?.()
     this.#dormant.clear()
@@ -453,6 +475,7 @@ export class KafkaStreams {
       if (this.#tasks.has(id)) continue
       const [subId, partition] = id.split('_').map(Number) as [number, number]
       this.#tasks.set(id, await this.#openTask(subId, partition))
+      this.#recorder.taskCreated()
     }
     // Kept stores of tasks that went elsewhere: their next owner restores them, not us.
     for (const stores of this.#dormant.values()) for (const st of stores.values()) st.close?.()
@@ -490,6 +513,7 @@ export class KafkaStreams {
           reuse ? from : undefined,
         )
         this.#metrics.restored += r.records
+        this.#recorder.restored(r.records)
         this.#config.logger?.info(
           {
             task: id,
@@ -518,6 +542,7 @@ export class KafkaStreams {
       },
       dropped: (reason) => {
         this.#metrics.dropped[reason] = (this.#metrics.dropped[reason] ?? 0) + 1
+        this.#recorder.dropped()
       },
     })
   }
@@ -541,6 +566,7 @@ export class KafkaStreams {
       const task = this.#tasks.get(id)
       if (task === undefined) continue
       this.#tasks.delete(id)
+      this.#recorder.taskClosed(1)
       if (commit) {
         // Committed: its stores are up to date with the changelog offsets we wrote; keep them.
         this.#dormant.set(id, new Map(task.subtopology.stores.map((name) => [name, task.byteStore(name)!])))
@@ -627,6 +653,7 @@ export class KafkaStreams {
     }
     await Promise.allSettled([this.#reader?.close(), this.#writer?.close(), this.#client?.close()])
     for (const t of this.#tasks.values()) for (const name of t.subtopology.stores) t.closeStore(name)
+    this.#recorder.taskClosed(this.#tasks.size)
     this.#tasks.clear()
     for (const stores of this.#dormant.values()) for (const s of stores.values()) s.close?.()
     this.#dormant.clear()
