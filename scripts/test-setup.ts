@@ -4,7 +4,7 @@
 //   npm run test:setup        (vitest runs the same before every test run: test/global-setup.ts)
 //
 //   - programs: kcat (librdkafka), lz4, zstd, gzip, openssl, a JDK (java, javac) and Maven
-//   - Kafka's message schemas, from the kafka-clients 4.0.0 jar (scripts/kafka-schemas.ts)
+//   - Kafka's message schemas, from the kafka-clients 4.4.0 jar (scripts/kafka-schemas.ts)
 //   - the Java client's jars (kafka-clients 4.4.0 and its codecs) for the compression suite
 //
 // Missing programs are installed with apt-get when that can work (Debian/Ubuntu, as root); jars

@@ -92,11 +92,11 @@ describe('scripts/test-setup.ts', () => {
       'apt-get -o DPkg::Lock::Timeout=600 update -qq',
       'apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends kcat lz4 zstd openssl openjdk-21-jdk-headless maven',
       expect.stringMatching(
-        /^mvn -B -q org\.apache\.maven\.plugins:maven-dependency-plugin:3\.8\.1:unpack -Dartifact=org\.apache\.kafka:kafka-clients:4\.0\.0 /,
+        /^mvn -B -q org\.apache\.maven\.plugins:maven-dependency-plugin:3\.8\.1:unpack -Dartifact=org\.apache\.kafka:kafka-clients:4\.4\.0 /,
       ),
       expect.stringMatching(/:copy-dependencies -DincludeScope=runtime /),
     ])
-    expect(readdirSync(join(work, 'cache', 'kafka-schemas', '4.0.0')).sort()).toEqual([
+    expect(readdirSync(join(work, 'cache', 'kafka-schemas', '4.4.0')).sort()).toEqual([
       '.complete',
       'FetchRequest.json',
       'RequestHeader.json',
@@ -134,7 +134,7 @@ describe('scripts/test-setup.ts', () => {
       expect.stringMatching(/^ {2}- java, javac .*apt-get install openjdk-17-jdk-headless .*brew install openjdk@17/),
       expect.stringMatching(/^ {2}- mvn .*apt-get install maven /),
       expect.stringMatching(
-        /^ {2}- then org\.apache\.kafka:kafka-clients:4\.0\.0 .* and .*:4\.4\.0 .*once Maven is there$/,
+        /^ {2}- then org\.apache\.kafka:kafka-clients:4\.4\.0 .* and .*:4\.4\.0 .*once Maven is there$/,
       ),
       expect.stringMatching(/^Install them, then run `npm test` again/),
       expect.stringMatching(/KAFKATS_TEST_SETUP=skip/),
