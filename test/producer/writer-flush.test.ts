@@ -77,7 +77,7 @@ describe.sequential('Writer.flush (reference cluster)', () => {
     writers.push(w)
     await w.writeMessages({ value: 'warm-up' })
     await w.flush()
-    cluster.faults.failNext('Produce', 1, ErrorCode.INVALID_RECORD)
+    cluster.faults.failPartition(topic, 0, ErrorCode.INVALID_RECORD)
     expect(await w.writeMessages({ value: 'rejected 1' }, { value: 'rejected 2' })).toEqual([])
     const error = await w.flush().then(
       () => null,
@@ -92,7 +92,7 @@ describe.sequential('Writer.flush (reference cluster)', () => {
     // Reported once: the next flush has nothing new to say.
     await w.writeMessages({ value: 'after' })
     await expect(w.flush()).resolves.toBeUndefined()
-    cluster.faults.failNext('Produce', 1, ErrorCode.INVALID_RECORD)
+    cluster.faults.failPartition(topic, 0, ErrorCode.INVALID_RECORD)
     await w.writeMessages({ value: 'rejected 3' })
     const closing = await w.close().then(
       () => null,
@@ -117,7 +117,7 @@ describe.sequential('Writer.flush (reference cluster)', () => {
     writers.push(w)
     await w.writeMessages({ value: 'warm-up' })
     await w.flush()
-    cluster.faults.failNext('Produce', 1, ErrorCode.INVALID_RECORD)
+    cluster.faults.failPartition(topic, 0, ErrorCode.INVALID_RECORD)
     await w.writeMessages({ value: 'rejected' })
     await expect(w.flush()).resolves.toBeUndefined()
     expect(errors.map((e) => (e as KafkaError | null)?.errorName ?? null)).toEqual([null, 'INVALID_RECORD'])
