@@ -57,14 +57,24 @@ export async function restoreStore(
         )
       }
       let batch
+      // Its own controller and timer, not AbortSignal.any([signal, AbortSignal.timeout()]): on
+      // Node 20 GC collects a timeout signal held only by AbortSignal.any, which then never fires
+      // (test/streams/restore.test.ts), and each any() call would stay listed on `signal`.
+      const poll = new AbortController()
+      const timer = setTimeout(() => poll.abort(), POLL_MS)
+      const stop = (): void => poll.abort()
+      signal.addEventListener('abort', stop, { once: true })
       try {
-        batch = await reader.fetchBatch({ signal: AbortSignal.any([signal, AbortSignal.timeout(POLL_MS)]) })
+        batch = await reader.fetchBatch({ signal: poll.signal })
       } catch (err) {
         if (signal.aborted || !(err instanceof AbortError)) throw err
         // Nothing to hand out: what is left before endOffset holds no records (a transaction
         // marker ends every exactly-once changelog), and the Reader's position moves past it.
         next = await reader.position(topic, partition, { signal })
         continue
+      } finally {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', stop)
       }
       for (const m of batch.messages) {
         if (m.offset >= endOffset) break

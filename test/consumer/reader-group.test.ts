@@ -133,9 +133,13 @@ describe.sequential(`Reader groups against ${targetName}`, () => {
         for (;;) {
           const last = run === 4 && distinct === total
           let batch
+          // A listener keeps the timeout signal alive: on Node 20, one held only by
+          // AbortSignal.any is collected by GC and never fires (see test/streams/restore.test.ts).
+          const drained = last ? AbortSignal.timeout(1000) : undefined
+          drained?.addEventListener('abort', () => {}, { once: true })
           try {
             batch = await reader.fetchBatch({
-              signal: last ? AbortSignal.any([signal, AbortSignal.timeout(1000)]) : signal,
+              signal: drained !== undefined ? AbortSignal.any([signal, drained]) : signal,
             })
           } catch (err) {
             if (last && err instanceof AbortError && !signal.aborted) break // drained
