@@ -41,6 +41,7 @@ import type { Coordinator } from './coordinator.js'
 import { partitionKey } from './cursor.js'
 import type { StartPosition } from './fetcher.js'
 import type { Membership } from './membership.js'
+import { giveUp, runCallback, type GiveUpContext } from './give-up.js'
 import type { Ownership } from './ownership.js'
 import type { ReaderStatsCollector } from './stats.js'
 import { Notifier, deadlineSignal } from './wait.js'
@@ -367,45 +368,26 @@ export class GroupMembership implements Membership {
       .catch(() => {}) // best effort: the session timeout removes the member anyway
   }
 
-  /**
-   * Gives partitions up. Revoked: onRevoke first (commits inside it still count), then stop
-   * fetching them. Lost (fenced or reset): nothing can be committed any more, and invalidating
-   * the ownership also refuses commits of every message fetched under it; stop, then tell
-   * onLost (onRevoke when there is no onLost, as Java's default onPartitionsLost does).
-   */
-  async #giveUp(owned: Ownership[], signal: AbortSignal, lost = false): Promise<void> {
-    if (owned.length === 0) return
-    const partitions = owned.map((o) => ({ topic: o.topic, partition: o.partition }))
-    if (!lost && this.#o.onRevoke !== undefined) await this.#callback(this.#o.onRevoke, partitions, signal)
-    for (const o of owned) {
-      o.valid = false
-      o.lost = lost
-      if (lost) {
-        this.#lostIds.add(o.id)
-        if (this.#lostIds.size > 1024) this.#lostIds.delete(this.#lostIds.values().next().value!)
-      }
-      const key = partitionKey(o.topic, o.partition)
-      if (this.#owned.get(key) === o) this.#owned.delete(key)
-    }
-    this.#committer.forget(partitions)
-    this.#hooks.revoke(partitions)
-    const onLost = this.#o.onLost ?? this.#o.onRevoke
-    if (lost && onLost !== undefined) await this.#callback(onLost, partitions, signal)
+  /** See give-up.ts: the same rules for both group protocols. */
+  #giveUp(owned: Ownership[], signal: AbortSignal, lost = false): Promise<void> {
+    return giveUp(this.#giveUpContext(), owned, signal, lost)
   }
 
-  async #callback(callback: PartitionsCallback, partitions: TopicPartition[], signal: AbortSignal): Promise<void> {
-    if (signal.aborted && this.#state !== 'closed') return
-    try {
-      await callback(partitions.map((tp) => ({ ...tp })))
-    } catch (err) {
-      // Java rethrows listener errors from poll(); the rebalance itself goes on.
-      const error = new KafkaTsError(
-        'KAFKATS_REBALANCE_CALLBACK',
-        `a rebalance callback threw: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      )
-      this.#o.logger?.warn({ err: error, partitions: partitions.length }, 'a rebalance callback threw')
-      this.#hooks.report(error)
+  #callback(callback: PartitionsCallback, partitions: TopicPartition[], signal: AbortSignal): Promise<void> {
+    return runCallback(this.#giveUpContext(), callback, partitions, signal)
+  }
+
+  #giveUpContext(): GiveUpContext {
+    const o = this.#o
+    return {
+      onRevoke: o.onRevoke,
+      onLost: o.onLost,
+      logger: o.logger,
+      hooks: this.#hooks,
+      committer: this.#committer,
+      owned: this.#owned,
+      lostIds: this.#lostIds,
+      closing: this.#state === 'closed',
     }
   }
 
