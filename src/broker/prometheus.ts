@@ -24,6 +24,7 @@
 import { createServer, type Server } from 'node:http'
 import type { BrokerMetricsSnapshot, BrokerTopicMetricsSnapshot, ClusterMetricsSnapshot } from './metrics.js'
 import type { MeterSnapshot } from './meters.js'
+import { escapeHelp, renderLabels, renderValue } from '../metrics/text-format.js'
 
 type Labels = Record<string, string>
 
@@ -49,26 +50,12 @@ class Families {
   render(): string {
     const lines: string[] = []
     for (const [name, f] of this.byName) {
-      lines.push(`# HELP ${name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`)
+      lines.push(`# HELP ${name} ${escapeHelp(f.help)}`)
       lines.push(`# TYPE ${name} ${f.type}`)
       for (const s of f.samples) lines.push(`${name}${renderLabels(s.labels)} ${renderValue(s.value)}`)
     }
     return lines.join('\n') + '\n'
   }
-}
-
-function renderLabels(labels: Labels): string {
-  const parts = Object.entries(labels).map(
-    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
-  )
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`
-}
-
-function renderValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN'
-  if (v === Infinity) return '+Inf'
-  if (v === -Infinity) return '-Inf'
-  return String(v)
 }
 
 /** BrokerTopicMetrics meter → the exporter's counter name (the "PerSec" suffix dropped). */

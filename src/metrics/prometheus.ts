@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import type * as PromClientModule from 'prom-client'
 import { KafkaTsError } from '../errors.js'
 import type { ClientKind, MetricFamily, MetricsSnapshot, MetricsSource } from './registry.js'
+import { escapeHelp, renderLabels, renderValue } from './text-format.js'
 
 /** The prefix of each Java group's metrics; other groups get `kafka_<client>_`. */
 const PREFIX: Readonly<Record<string, string>> = {
@@ -59,25 +60,11 @@ export function renderPrometheus(...clients: MetricsSource[]): string {
   }
   let out = ''
   for (const [name, { family, lines }] of families) {
-    out += `# HELP ${name} ${help(family).replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n`
+    out += `# HELP ${name} ${escapeHelp(help(family))}\n`
     out += `# TYPE ${name} ${family.type}\n`
     for (const line of lines) out += `${line}\n`
   }
   return out
-}
-
-function renderLabels(labels: Record<string, string>): string {
-  const parts = Object.entries(labels).map(
-    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
-  )
-  return parts.length === 0 ? '' : `{${parts.join(',')}}`
-}
-
-function renderValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN'
-  if (v === Infinity) return '+Inf'
-  if (v === -Infinity) return '-Inf'
-  return String(v)
 }
 
 // --- prom-client ----------------------------------------------------------------------------------
