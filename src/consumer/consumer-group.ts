@@ -422,7 +422,7 @@ export class ConsumerGroupMembership implements Membership {
     // asked: the wait ends early enough for the commit, onRevoke and the heartbeat to get there.
     const wait = Math.floor(this.#o.rebalanceTimeout * 0.8)
     try {
-      await this.#hooks.awaitDone(partitions, wait, AbortSignal.any([signal, interrupt.signal]))
+      await this.#hooks.awaitDone(partitions, wait, [signal, interrupt.signal])
     } finally {
       this.#interruptWait = null
     }

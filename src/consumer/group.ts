@@ -44,7 +44,7 @@ import type { Membership } from './membership.js'
 import { giveUp, runCallback, type GiveUpContext } from './give-up.js'
 import type { Ownership } from './ownership.js'
 import type { ReaderStatsCollector } from './stats.js'
-import { Notifier, deadlineSignal } from './wait.js'
+import { Notifier, deadlineSignal, onAnyAbort, type Signals } from './wait.js'
 
 export interface GroupOptions {
   client: KafkaClient
@@ -82,7 +82,7 @@ export interface GroupHooks {
    * Waits until the application is done with the records of `partitions` it was handed (or
    * `timeoutMs`, or `signal`); resolves with the partitions still held.
    */
-  awaitDone(partitions: TopicPartition[], timeoutMs: number, signal: AbortSignal): Promise<TopicPartition[]>
+  awaitDone(partitions: TopicPartition[], timeoutMs: number, signals: Signals): Promise<TopicPartition[]>
   /** Something the Reader cannot recover from (authorization, a fenced static member...). */
   fail(error: Error): void
   /** An error the application should see once (a rebalance callback threw); the Reader goes on. */
@@ -321,7 +321,7 @@ export class GroupMembership implements Membership {
     if (this.#fencedCode !== null || this.#leave !== null) return
     const interrupt = (this.#interruptWait = new AbortController())
     try {
-      await this.#hooks.awaitDone(partitions, this.#o.rebalanceTimeout, AbortSignal.any([signal, interrupt.signal]))
+      await this.#hooks.awaitDone(partitions, this.#o.rebalanceTimeout, [signal, interrupt.signal])
     } finally {
       this.#interruptWait = null
     }
@@ -629,12 +629,11 @@ export class GroupMembership implements Membership {
 
   #startHeartbeat(): void {
     if (this.#heartbeat !== null) return
+    // Stopping the Reader stops the loop; the link is removed when the loop ends (no
+    // AbortSignal.any: on Node 20 it would stay on the Reader's signal, one per generation).
     const abort = new AbortController()
-    const done = this.#heartbeatLoop(
-      this.generationId,
-      this.memberId,
-      AbortSignal.any([abort.signal, this.#stop.signal]),
-    )
+    const unlink = onAnyAbort(this.#stop.signal, (stop) => abort.abort(stop.reason))
+    const done = this.#heartbeatLoop(this.generationId, this.memberId, abort.signal).finally(unlink)
     this.#heartbeat = { abort, done }
   }
 

@@ -14,7 +14,7 @@
 
 import type { TopicPartition } from './config.js'
 import { partitionKey } from './cursor.js'
-import { Notifier } from './wait.js'
+import { Notifier, abortedOf, type Signals } from './wait.js'
 
 export class HandOuts {
   /** Per partition key: one past the highest offset handed out and not done with. */
@@ -101,14 +101,14 @@ export class HandOuts {
   async waitDone(
     partitions: readonly TopicPartition[],
     timeoutMs: number,
-    signal: AbortSignal,
+    signals: Signals,
   ): Promise<TopicPartition[]> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const held = this.holding(partitions)
       const left = deadline - Date.now()
-      if (held.length === 0 || left <= 0 || signal.aborted) return held
-      await this.#changed.wait(signal, left, 'records handed out').catch(() => {})
+      if (held.length === 0 || left <= 0 || abortedOf(signals) !== undefined) return held
+      await this.#changed.wait(signals, left, 'records handed out').catch(() => {})
     }
   }
 

@@ -5,11 +5,11 @@
 
 import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import { Notifier, deadlineSignal } from '../../src/consumer/wait.js'
 import { AbortError } from '../../src/net/errors.js'
-import { createTopic, produce, startTarget, unique, type Target } from './helpers.js'
+import { createTopic, produce, readMessages, startTarget, unique, type Target } from './helpers.js'
 
 // The test process runs without --expose-gc; this turns it on for the functions made from now on.
 setFlagsFromString('--expose-gc')
@@ -109,6 +109,39 @@ describe('Reader memory, against the reference cluster', () => {
       await reader.close()
     }
   }, 180_000)
+
+  // A group member lives through many rebalances: the revocation wait and the heartbeat loop of each
+  // generation listen to the Reader's close signal, and an AbortSignal.any link from it would stay
+  // for the life of the Reader on Node 20 (one per rebalance).
+  for (const groupProtocol of ['classic', 'consumer'] as const) {
+    it(`rebalances (${groupProtocol} protocol) link no signal through AbortSignal.any`, async () => {
+      const topic = unique('rebal-signals')
+      await createTopic(target.bootstrap, topic, 2, 1)
+      await produce(target.bootstrap, topic, 20)
+      const any = vi.spyOn(AbortSignal, 'any')
+      const groupId = unique('rebal-signals-g')
+      const options = { brokers: target.bootstrap, topic, groupId, groupProtocol, heartbeatInterval: 100 }
+      const first = new Reader(options)
+      // Commits what it read, so that a revocation does not wait for held records.
+      const readOne = async (reader: Reader): Promise<void> => {
+        await reader.commitMessages(await readMessages(reader, 1, 20_000))
+      }
+      try {
+        await readOne(first)
+        for (let i = 0; i < 2; i++) {
+          const second = new Reader(options)
+          // The second member reads only once the rebalance handed it a partition (first revoked it).
+          await readOne(second)
+          await second.close()
+        }
+        await readOne(first)
+        expect(any).not.toHaveBeenCalled()
+      } finally {
+        any.mockRestore()
+        await first.close()
+      }
+    }, 120_000)
+  }
 
   it('a Reader that does not read holds about queueCapacityBytes of 300k tiny messages, and then reads them all', async () => {
     const topic = unique('tiny')
