@@ -52,7 +52,9 @@ export interface ClusterOptions {
    * How many group requests a coordinator answers with COORDINATOR_LOAD_IN_PROGRESS for an
    * offsets partition it has just taken over (at startup, or after a broker stopped or
    * started), as Kafka does while it loads the partition. A count, not a time, so tests stay
-   * deterministic. Default 0 (off); `faults.loadCoordinator` starts one at a chosen moment.
+   * deterministic. Default 1, so every client meets a loading coordinator once per group
+   * partition at start and after a move, as on Kafka; 0 turns it off; `faults.loadCoordinator`
+   * starts one at a chosen moment.
    */
   coordinatorLoadRequests?: number
   /**
@@ -190,7 +192,7 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
       0,
     ),
     offsetsTopicPartitions: positiveInt('offsetsTopicPartitions', opts.offsetsTopicPartitions, 50),
-    coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 0, 0),
+    coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 1, 0),
     brokerSessionTimeoutMs: positiveInt('brokerSessionTimeoutMs', opts.brokerSessionTimeoutMs, 0, 0),
     transactionMaxTimeoutMs: positiveInt('transactionMaxTimeoutMs', opts.transactionMaxTimeoutMs, 900000),
     transactionVersion: boundedInt('transactionVersion', opts.transactionVersion, 2, 0, 2),

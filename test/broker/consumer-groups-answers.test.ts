@@ -12,11 +12,13 @@ import { runCghScript, type Answer } from './cgh-script.js'
 const captured = (file: string): Answer[] =>
   JSON.parse(readFileSync(new URL(`../fixtures/cgh-answers/${file}`, import.meta.url), 'utf8')) as Answer[]
 
+// Raw requests with exact answers expected: the clusters start with their group coordinators
+// loaded (coordinatorLoadRequests: 0); the clients' retries of a load are tested elsewhere.
 describe('consumer group (KIP-848) answers against a capture from real Kafka', () => {
   let cluster: Cluster
   beforeAll(async () => {
     // Kafka computes a target at most once a second; the script waits settleMs after each change.
-    cluster = await Cluster.start({ brokers: 1, consumerGroupAssignmentIntervalMs: 50 })
+    cluster = await Cluster.start({ coordinatorLoadRequests: 0, brokers: 1, consumerGroupAssignmentIntervalMs: 50 })
   })
   afterAll(async () => {
     await cluster.stop()

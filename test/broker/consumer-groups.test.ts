@@ -13,12 +13,15 @@ import { JoinGroup } from '../../src/protocol/messages/join-group.js'
 import { ListGroups } from '../../src/protocol/messages/list-groups.js'
 import { sleep, TestClient, waitFor } from './helpers.js'
 
+// Raw requests with exact answers expected: the clusters start with their group coordinators
+// loaded (coordinatorLoadRequests: 0); the clients' retries of a load are tested elsewhere.
 describe('consumer groups (KIP-848) on the reference broker', () => {
   let cluster: Cluster
   let c: TestClient
   const ids = new Map<string, string>()
   beforeAll(async () => {
     cluster = await Cluster.start({
+      coordinatorLoadRequests: 0,
       brokers: 1,
       consumerGroupAssignmentIntervalMs: 0,
       consumerGroupSessionTimeoutMs: 400,

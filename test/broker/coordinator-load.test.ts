@@ -93,8 +93,15 @@ describe('coordinator loading', () => {
     expect(await offsetFetchCode(coordinator, groupId)).toBe(ErrorCode.NONE)
   })
 
-  it('is off by default; faults.loadCoordinator starts a load at a chosen moment', async () => {
+  it('loads once per offsets partition by default, as Kafka does at startup', async () => {
     cluster = await Cluster.start({ brokers: 1, groupInitialRebalanceDelayMs: 0 })
+    const c = await clientOf(cluster.bootstrapServers[0]!)
+    expect(await offsetFetchCode(c, 'default-g')).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+    expect(await offsetFetchCode(c, 'default-g')).toBe(ErrorCode.NONE)
+  })
+
+  it('can be turned off; faults.loadCoordinator starts a load at a chosen moment', async () => {
+    cluster = await Cluster.start({ brokers: 1, groupInitialRebalanceDelayMs: 0, coordinatorLoadRequests: 0 })
     const c = await clientOf(cluster.bootstrapServers[0]!)
     expect(await offsetFetchCode(c, 'quiet-g')).toBe(ErrorCode.NONE)
     cluster.faults.loadCoordinator('quiet-g', 1)
@@ -106,7 +113,7 @@ describe('coordinator loading', () => {
 
 describe('group faults', () => {
   it('answers the chosen error to the next requests of one API for one group, without applying them', async () => {
-    cluster = await Cluster.start({ brokers: 1, groupInitialRebalanceDelayMs: 0 })
+    cluster = await Cluster.start({ brokers: 1, groupInitialRebalanceDelayMs: 0, coordinatorLoadRequests: 0 })
     const c = await clientOf(cluster.bootstrapServers[0]!)
     cluster.faults.groupError('faulty-g', 'JoinGroup', ErrorCode.UNKNOWN_MEMBER_ID)
     const refused = await c.send(JoinGroup, 9, joinBody('faulty-g'))

@@ -12,6 +12,8 @@ import { OffsetFetch } from '../../src/protocol/messages/offset-fetch.js'
 import { Produce } from '../../src/protocol/messages/produce.js'
 import { makeBatch, TestClient } from './helpers.js'
 
+// Raw requests with exact answers expected: the clusters start with their group coordinators
+// loaded (coordinatorLoadRequests: 0); the clients' retries of a load are tested elsewhere.
 describe('faults inside a request', () => {
   let cluster: Cluster
   const clients: TestClient[] = []
@@ -22,7 +24,7 @@ describe('faults inside a request', () => {
   }
 
   beforeAll(async () => {
-    cluster = await Cluster.start({ brokers: 3 })
+    cluster = await Cluster.start({ coordinatorLoadRequests: 0, brokers: 3 })
     cluster.createTopic('drop', { assignments: [[0, 1, 2]] })
     cluster.createTopic('multi', {
       assignments: [

@@ -28,11 +28,18 @@ function subscription(topics: string[]): Buffer {
 
 const protocols = (topics: string[] = ['gt']) => [{ name: 'range', metadata: subscription(topics) }]
 
+// Raw requests with exact answers expected: the clusters start with their group coordinators
+// loaded (coordinatorLoadRequests: 0); the clients' retries of a load are tested elsewhere.
 describe('group coordinator', () => {
   let cluster: Cluster
   let c: TestClient
   beforeAll(async () => {
-    cluster = await Cluster.start({ brokers: 1, groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 100 })
+    cluster = await Cluster.start({
+      coordinatorLoadRequests: 0,
+      brokers: 1,
+      groupInitialRebalanceDelayMs: 0,
+      groupMinSessionTimeoutMs: 100,
+    })
     c = await TestClient.connect(cluster.bootstrapServers[0]!)
     await c.send(CreateTopics, 7, { topics: [{ name: 'gt', numPartitions: 3, replicationFactor: 1 }] })
   })
@@ -366,7 +373,7 @@ describe('group coordinator', () => {
   })
 
   it('honours group.initial.rebalance.delay.ms for the first rebalance', async () => {
-    const delayed = await Cluster.start({ groupInitialRebalanceDelayMs: 300 })
+    const delayed = await Cluster.start({ coordinatorLoadRequests: 0, groupInitialRebalanceDelayMs: 300 })
     const d = await TestClient.connect(delayed.bootstrapServers[0]!)
     await d.send(CreateTopics, 7, { topics: [{ name: 'gt', numPartitions: 1, replicationFactor: 1 }] })
     const t0 = Date.now()

@@ -20,6 +20,8 @@ import { decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { peer } from '../helpers/peers.js'
 import { makeBatch, run, TestClient } from './helpers.js'
 
+// Raw requests with exact answers expected: the clusters start with their group coordinators
+// loaded (coordinatorLoadRequests: 0); the clients' retries of a load are tested elsewhere.
 describe('dataDir persistence', () => {
   let dir: string
   beforeAll(async () => {
@@ -40,7 +42,7 @@ describe('dataDir persistence', () => {
     ).responses[0]!.partitionResponses[0]!
 
   it('restores topics, batches, offsets, producer state and transactions', async () => {
-    const first = await Cluster.start({ brokers: 2, dataDir: dir })
+    const first = await Cluster.start({ coordinatorLoadRequests: 0, brokers: 2, dataDir: dir })
     const clusterId = first.clusterId
     let c = await TestClient.connect(first.bootstrapServers[0]!)
     await c.send(CreateTopics, 7, {
@@ -108,7 +110,7 @@ describe('dataDir persistence', () => {
     gc.close()
     await first.stop()
 
-    const second = await Cluster.start({ brokers: 2, dataDir: dir })
+    const second = await Cluster.start({ coordinatorLoadRequests: 0, brokers: 2, dataDir: dir })
     try {
       expect(second.clusterId).toBe(clusterId)
       c = await TestClient.connect(second.bootstrapServers[0]!)
@@ -158,12 +160,14 @@ describe('dataDir persistence', () => {
     } finally {
       await second.stop()
     }
-    await expect(Cluster.start({ dataDir: dir, clusterId: 'AAAAAAAAAAAAAAAAAAAAAQ' })).rejects.toThrow(/does not match/)
+    await expect(
+      Cluster.start({ coordinatorLoadRequests: 0, dataDir: dir, clusterId: 'AAAAAAAAAAAAAAAAAAAAAQ' }),
+    ).rejects.toThrow(/does not match/)
   })
 
   it('has every acknowledged write on disk without stop() (as after kill -9); a torn batch at a log end is cut', async () => {
     const cdir = await mkdtemp(join(tmpdir(), 'kafkats-broker-crash-'))
-    const crashed = await Cluster.start({ dataDir: cdir })
+    const crashed = await Cluster.start({ coordinatorLoadRequests: 0, dataDir: cdir })
     try {
       const c = await TestClient.connect(crashed.bootstrapServers[0]!)
       await c.send(CreateTopics, 7, { topics: [{ name: 'crash', numPartitions: 1, replicationFactor: 1 }] })
@@ -205,7 +209,7 @@ describe('dataDir persistence', () => {
 
       // Another cluster on the same directory sees exactly what the files hold (the page cache
       // is all a killed process leaves behind); the crashed one is never stopped before.
-      const restarted = await Cluster.start({ dataDir: cdir })
+      const restarted = await Cluster.start({ coordinatorLoadRequests: 0, dataDir: cdir })
       try {
         const p = restarted.topics.partition('crash', 0)!
         expect({ start: p.logStartOffset, end: p.log.endOffset, hw: p.highWatermark }).toEqual({
@@ -243,7 +247,7 @@ describe('dataDir persistence', () => {
     const bad = await mkdtemp(join(tmpdir(), 'kafkats-broker-bad-'))
     try {
       await writeFile(join(bad, 'state.json'), '{"version":1, truncated')
-      const error = await Cluster.start({ dataDir: bad }).then(
+      const error = await Cluster.start({ coordinatorLoadRequests: 0, dataDir: bad }).then(
         () => undefined,
         (err: unknown) => err,
       )
@@ -259,6 +263,7 @@ describe('dataDir persistence', () => {
     const fdir = await mkdtemp(join(tmpdir(), 'kafkats-broker-fail-'))
     const errors: string[] = []
     const cluster = await Cluster.start({
+      coordinatorLoadRequests: 0,
       dataDir: fdir,
       logger: { error: (m) => errors.push(m) },
     })
@@ -286,7 +291,7 @@ describe('dataDir persistence', () => {
     const kdir = await mkdtemp(join(tmpdir(), 'kafkats-broker-kcat-'))
     try {
       const lines = (n: number, p: string) => Array.from({ length: n }, (_, i) => `${p}-${i}`).join('\n') + '\n'
-      let cluster = await Cluster.start({ dataDir: kdir, groupInitialRebalanceDelayMs: 0 })
+      let cluster = await Cluster.start({ coordinatorLoadRequests: 0, dataDir: kdir, groupInitialRebalanceDelayMs: 0 })
       let b = cluster.bootstrapServers.join(',')
       await run(peer('kcat'), ['-b', b, '-P', '-t', 'restart'], { timeoutMs: 30_000, input: lines(200, 'before') })
       const args = (bootstrap: string) => [
@@ -304,7 +309,7 @@ describe('dataDir persistence', () => {
       expect(first.stdout.split('\n').filter((l) => l !== '')).toHaveLength(200)
       await cluster.stop()
 
-      cluster = await Cluster.start({ dataDir: kdir, groupInitialRebalanceDelayMs: 0 })
+      cluster = await Cluster.start({ coordinatorLoadRequests: 0, dataDir: kdir, groupInitialRebalanceDelayMs: 0 })
       b = cluster.bootstrapServers.join(',')
       await run(peer('kcat'), ['-b', b, '-P', '-t', 'restart'], { timeoutMs: 30_000, input: lines(30, 'after') })
       const second = await run(peer('kcat'), args(b), { timeoutMs: 60_000 })

@@ -125,11 +125,13 @@ async function settled(cluster: Cluster, txnId: string): Promise<string> {
   return cluster.transactions.txns.get(txnId)!.state
 }
 
+// Raw requests with exact answers expected: the clusters start with their group coordinators
+// loaded (coordinatorLoadRequests: 0); the clients' retries of a load are tested elsewhere.
 describe('Transactions V2 on the wire', () => {
   let cluster: Cluster
   let p: ReturnType<typeof rawProducer>
   beforeAll(async () => {
-    cluster = await Cluster.start({ brokers: 3, transactionMarkerDelayMs: 100 })
+    cluster = await Cluster.start({ coordinatorLoadRequests: 0, brokers: 3, transactionMarkerDelayMs: 100 })
     const c = await TestClient.connect(cluster.bootstrapServers[0]!)
     await c.send(CreateTopics, 7, { topics: [{ name: 'v2', numPartitions: 2, replicationFactor: 3 }] })
     c.close()
@@ -283,7 +285,7 @@ describe('restart mid-transaction (dataDir, no stop: as after kill -9)', () => {
   it('a logged EndTxn is completed after the restart; an ongoing transaction is aborted after its timeout', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kafkats-txn-restart-'))
     // Markers that never come before the "crash".
-    const crashed = await Cluster.start({ dataDir: dir, transactionMarkerDelayMs: 600_000 })
+    const crashed = await Cluster.start({ coordinatorLoadRequests: 0, dataDir: dir, transactionMarkerDelayMs: 600_000 })
     try {
       crashed.createTopic('rt', { partitions: 1 })
       const p = rawProducer(crashed, 'rt')
@@ -295,7 +297,7 @@ describe('restart mid-transaction (dataDir, no stop: as after kill -9)', () => {
       expect(crashed.transactions.txns.get('rt-commit')!.state).toBe('PrepareCommit')
       p.close()
 
-      const restarted = await Cluster.start({ dataDir: dir })
+      const restarted = await Cluster.start({ coordinatorLoadRequests: 0, dataDir: dir })
       try {
         expect(await settled(restarted, 'rt-commit')).toBe('CompleteCommit')
         const part = restarted.topics.partition('rt', 0)!
@@ -344,7 +346,7 @@ describe('the Java producer against the reference broker, judged by the Java con
   ]
   for (const transactionVersion of [2, 1]) {
     it(`transaction.version ${transactionVersion}: the client speaks V${transactionVersion}, committed records only are visible`, async () => {
-      const cluster = await Cluster.start({ brokers: 3, transactionVersion })
+      const cluster = await Cluster.start({ coordinatorLoadRequests: 0, brokers: 3, transactionVersion })
       try {
         cluster.createTopic('java', { partitions: 2 })
         const sent = await javaProduce(cluster.bootstrapServers, 'java-tx', 'java', steps)
@@ -364,7 +366,7 @@ describe('the Java producer against the reference broker, judged by the Java con
   }
 
   it('the transaction coordinator stops and comes back while the Java producer runs 40 transactions', async () => {
-    const cluster = await Cluster.start({ brokers: 3 })
+    const cluster = await Cluster.start({ coordinatorLoadRequests: 0, brokers: 3 })
     try {
       cluster.createTopic('move', { partitions: 2 })
       const steps: TxStep[] = Array.from({ length: 40 }, (_, i) => ({
@@ -398,7 +400,7 @@ describe('the Java producer against the reference broker, judged by the Java con
   }, 180_000)
 
   it('a second Java producer with the same id fences the first, whose open transaction is aborted', async () => {
-    const cluster = await Cluster.start({ brokers: 1 })
+    const cluster = await Cluster.start({ coordinatorLoadRequests: 0, brokers: 1 })
     try {
       cluster.createTopic('fence', { partitions: 1 })
       const open = await javaProduce(cluster.bootstrapServers, 'same-id', 'fence', [
