@@ -18,12 +18,14 @@ import { TxnOffsetCommit } from '../../src/protocol/messages/txn-offset-commit.j
 import { decodeControlRecord, decodeRecordBatches } from '../../src/protocol/record-batch.js'
 import { makeBatch, sleep, TestClient } from './helpers.js'
 
+// Raw requests with exact answers expected: the cluster starts with its group coordinators
+// loaded (coordinatorLoadRequests: 0); the clients' retries of a load are tested elsewhere.
 describe('transactions', () => {
   let cluster: Cluster
   let c: TestClient
   beforeAll(async () => {
     // Markers trail EndTxn by 100 ms here, long enough to observe the Prepare state.
-    cluster = await Cluster.start({ brokers: 1, transactionMarkerDelayMs: 100 })
+    cluster = await Cluster.start({ brokers: 1, transactionMarkerDelayMs: 100, coordinatorLoadRequests: 0 })
     c = await TestClient.connect(cluster.bootstrapServers[0]!)
     await c.send(CreateTopics, 7, { topics: [{ name: 'tx', numPartitions: 2, replicationFactor: 1 }] })
   })
