@@ -50,6 +50,8 @@ interface Member {
   logFile: string
   exited: Promise<void>
   killed: boolean
+  /** Told to stop at the end of the run (SIGTERM). */
+  stopping: boolean
 }
 
 const now = () => performance.timeOrigin + performance.now()
@@ -97,12 +99,14 @@ export async function runReaderChaos(target: ChaosTarget, o: ReaderChaosOptions)
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
-    const m: Member = { name, child, logFile, killed: false, exited: Promise.resolve() }
+    const m: Member = { name, child, logFile, killed: false, stopping: false, exited: Promise.resolve() }
     child.on('message', (msg: { processed?: number }) => (processed += msg.processed ?? 0))
     m.exited = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
         const at = now()
         if (m.killed) deaths.push({ member: name, at, killed: true })
+        // A member started just before the end may get SIGTERM before it installed its handler.
+        else if (m.stopping && signal === 'SIGTERM') deaths.push({ member: name, at, killed: true })
         else if (code !== 0) {
           deaths.push({ member: name, at, killed: false })
           problems.push(`${name} exited on its own (${code ?? signal}): ${parseMemberLog(name, logFile).fatal ?? ''}`)
@@ -175,7 +179,10 @@ export async function runReaderChaos(target: ChaosTarget, o: ReaderChaosOptions)
     }
   } finally {
     await down
-    for (const m of live()) m.child.kill('SIGTERM')
+    for (const m of live()) {
+      m.stopping = true
+      m.child.kill('SIGTERM')
+    }
     await Promise.all(members.map((m) => m.exited))
   }
   const logs = members.map((m) => parseMemberLog(m.name, m.logFile))

@@ -230,6 +230,43 @@ async function coordinatorOf(
   )
 }
 
+/**
+ * Runs `fn` against the group's coordinator, retrying (with a fresh FindCoordinator) while the
+ * answer is retriable: a coordinator that is loading (COORDINATOR_LOAD_IN_PROGRESS, as on Kafka
+ * just after a start or a move, and on the reference cluster by default) or has moved.
+ */
+async function withCoordinator<T>(
+  bootstrap: string[],
+  groupId: string,
+  fn: (client: KafkaClient, node: { nodeId: number; host: string; port: number }) => Promise<T>,
+): Promise<T> {
+  return withClient(bootstrap, (client) =>
+    retry(
+      { maxAttempts: 30, backoffMs: 100, backoffMaxMs: 500 },
+      async () => fn(client, await coordinatorOf(client, groupId)),
+      {
+        what: 'group request',
+      },
+    ),
+  )
+}
+
+/** Throws an OffsetFetch answer's group or partition error (v8+ answers per group). */
+function checkOffsetFetch(
+  r: {
+    errorCode: number
+    topics: readonly { partitions: readonly { errorCode: number }[] }[]
+    groups: readonly { errorCode: number; topics: readonly { partitions: readonly { errorCode: number }[] }[] }[]
+  },
+  groupId: string,
+): void {
+  const group = r.groups[0]
+  const code = group !== undefined ? group.errorCode : r.errorCode
+  if (code !== 0) throw KafkaError.fromCode(code, { groupId })
+  for (const t of group?.topics ?? r.topics)
+    for (const p of t.partitions) if (p.errorCode !== 0) throw KafkaError.fromCode(p.errorCode, { groupId })
+}
+
 /** The node id of the group's coordinator (FindCoordinator). */
 export async function coordinatorId(bootstrap: string[], groupId: string): Promise<number> {
   return withClient(bootstrap, async (client) => (await coordinatorOf(client, groupId)).nodeId)
@@ -242,8 +279,7 @@ export async function committedOffsets(
   topic: string,
   partitions: number,
 ): Promise<Map<number, bigint>> {
-  return withClient(bootstrap, async (client) => {
-    const node = await coordinatorOf(client, groupId)
+  return withCoordinator(bootstrap, groupId, async (client, node) => {
     const indexes = Array.from({ length: partitions }, (_, i) => i)
     const r = await client.requestTo(node, OffsetFetch, (v) =>
       v >= 8
@@ -254,6 +290,7 @@ export async function committedOffsets(
           }
         : { groupId, topics: [{ name: topic, partitionIndexes: indexes }] },
     )
+    checkOffsetFetch(r, groupId)
     const topics = r.groups[0]?.topics ?? r.topics
     const out = new Map<number, bigint>()
     for (const t of topics)
@@ -269,8 +306,7 @@ export async function committedLeaderEpochs(
   topic: string,
   partitions: number,
 ): Promise<Map<number, number>> {
-  return withClient(bootstrap, async (client) => {
-    const node = await coordinatorOf(client, groupId)
+  return withCoordinator(bootstrap, groupId, async (client, node) => {
     const indexes = Array.from({ length: partitions }, (_, i) => i)
     const r = await client.requestTo(
       node,
@@ -285,6 +321,7 @@ export async function committedLeaderEpochs(
           : { groupId, topics: [{ name: topic, partitionIndexes: indexes }] },
       { versions: { min: 5 } },
     )
+    checkOffsetFetch(r, groupId)
     const topics = r.groups[0]?.topics ?? r.topics
     const out = new Map<number, number>()
     for (const t of topics)
@@ -300,8 +337,7 @@ export async function commitAsAdmin(
   topic: string,
   offsets: Map<number, bigint>,
 ): Promise<void> {
-  await withClient(bootstrap, async (client) => {
-    const node = await coordinatorOf(client, groupId)
+  await withCoordinator(bootstrap, groupId, async (client, node) => {
     const r = await client.requestTo(node, OffsetCommit, {
       groupId,
       generationIdOrMemberEpoch: -1,
