@@ -80,7 +80,7 @@ export interface GroupHooks {
   stopFetching(partitions: TopicPartition[]): void
   /**
    * Waits until the application is done with the records of `partitions` it was handed (or
-   * `timeoutMs`, or `signal`); resolves with the partitions still held.
+   * `timeoutMs`, or one of `signals`); resolves with the partitions still held.
    */
   awaitDone(partitions: TopicPartition[], timeoutMs: number, signals: Signals): Promise<TopicPartition[]>
   /** Something the Reader cannot recover from (authorization, a fenced static member...). */

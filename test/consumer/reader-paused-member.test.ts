@@ -6,10 +6,11 @@
 // runs again, its partition is lost (onLost, not onRevoke: it was never asked to give it up) and
 // its commit of the old records is refused: the group's committed offset stays the new owner's.
 
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
+import { forkJsonChild } from '../helpers/json-child.js'
 import type { PausedMemberArgs } from './paused-member-child.js'
 import {
   committedOffsets,
@@ -39,21 +40,13 @@ afterAll(async () => {
 interface Member {
   child: ChildProcess
   events: Record<string, unknown>[]
-  stderr: string
+  stderr: () => string
 }
 
 function startMember(args: PausedMemberArgs): Member {
-  const child = fork(CHILD, [JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: 'pipe' })
-  const member: Member = { child, events: [], stderr: '' }
-  let pending = ''
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString()
-    const lines = pending.split('\n')
-    pending = lines.pop()!
-    for (const line of lines) if (line.startsWith('{')) member.events.push(JSON.parse(line) as Record<string, unknown>)
-  })
-  child.stderr!.on('data', (chunk: Buffer) => (member.stderr = (member.stderr + chunk.toString()).slice(-8000)))
-  return member
+  const events: Record<string, unknown>[] = []
+  const { child, stderr } = forkJsonChild(CHILD, args, (event) => events.push(event))
+  return { child, events, stderr }
 }
 
 function eventOf(member: Member, key: string): Record<string, unknown> | undefined {
@@ -70,7 +63,7 @@ describe('a member stopped past its session timeout', () => {
     const old = startMember({ bootstrap: target.bootstrap, topic, groupId, sessionTimeout: SESSION_MS, read: 5 })
     let next: Reader | undefined
     try {
-      await waitFor(() => eventOf(old, 'read') !== undefined, 60_000, `the old member reads (${old.stderr})`)
+      await waitFor(() => eventOf(old, 'read') !== undefined, 60_000, `the old member reads (${old.stderr()})`)
       expect(eventOf(old, 'read')).toEqual({ read: ['0', '1', '2', '3', '4'] })
 
       // Frozen: the coordinator hears nothing from it, removes it, and gives the partition to the
@@ -85,7 +78,11 @@ describe('a member stopped past its session timeout', () => {
       // It runs again and tries to commit what it read before the pause.
       old.child.kill('SIGCONT')
       old.child.send('commit')
-      await waitFor(() => eventOf(old, 'commit') !== undefined, 60_000, `the old member's commit ends (${old.stderr})`)
+      await waitFor(
+        () => eventOf(old, 'commit') !== undefined,
+        60_000,
+        `the old member's commit ends (${old.stderr()})`,
+      )
       expect(eventOf(old, 'commit')).toMatchObject({ commit: 'CommitRejectedError' })
       await waitFor(() => eventOf(old, 'lost') !== undefined, 30_000, 'onLost')
       expect(eventOf(old, 'lost')).toEqual({ lost: [0] })

@@ -6,7 +6,7 @@
 // once: no loss, no duplicate. Every second kill comes right after a batch's outputs were written,
 // inside its open transaction, so the log holds aborted outputs too (checked). The kill moments come from a seed printed with any failure.
 
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,6 +20,7 @@ import {
   waitFor,
   type Target,
 } from '../consumer/helpers.js'
+import { forkJsonChild } from '../helpers/json-child.js'
 import { readAll } from './helpers.js'
 import type { CrashChildArgs } from './eos-crash-child.js'
 
@@ -56,32 +57,29 @@ interface Run {
   /** Batches whose outputs were written (their transaction then open). */
   sent: number
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  stderr: string
+  readonly stderr: string
 }
 
 function startChild(args: CrashChildArgs): Run {
-  const child = fork(CHILD, [JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: 'pipe' })
-  const run: Run = {
-    child,
-    records: 0,
-    sent: 0,
-    stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
-  }
-  let pending = ''
-  child.stdout!.on('data', (chunk: Buffer) => {
-    pending += chunk.toString()
-    const lines = pending.split('\n')
-    pending = lines.pop()!
-    for (const line of lines) {
-      if (!line.startsWith('{')) continue
-      const event = JSON.parse(line) as { records?: number; sent?: number }
-      if (event.records !== undefined) run.records = event.records
-      if (event.sent !== undefined) run.sent++
-    }
+  let records = 0
+  let sent = 0
+  const { child, stderr, exited } = forkJsonChild(CHILD, args, (event) => {
+    if (typeof event.records === 'number') records = event.records
+    if (event.sent !== undefined) sent++
   })
-  child.stderr!.on('data', (chunk: Buffer) => (run.stderr = (run.stderr + chunk.toString()).slice(-8000)))
-  return run
+  return {
+    child,
+    exited,
+    get records() {
+      return records
+    },
+    get sent() {
+      return sent
+    },
+    get stderr() {
+      return stderr()
+    },
+  }
 }
 
 describe.sequential(`TransactionalProcessor crash test on ${targetName}`, () => {
