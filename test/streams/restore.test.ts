@@ -14,7 +14,8 @@ import { Cluster } from '../../src/broker/index.js'
 import { Writer } from '../../src/producer/writer.js'
 import { restoreStore } from '../../src/streams/restore.js'
 import { InMemoryBytesStore } from '../../src/streams/stores.js'
-import { createTopic, unique } from '../consumer/helpers.js'
+import { Reader } from '../../src/consumer/reader.js'
+import { createTopic, unique, waitFor } from '../consumer/helpers.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -22,12 +23,22 @@ const gc = runInNewContext('gc') as () => void
 let cluster: Cluster
 
 beforeAll(async () => {
-  cluster = await Cluster.start({ brokers: 1 })
+  // Markers trail the commit by 50 ms, so every round meets a commit whose marker is not written yet.
+  cluster = await Cluster.start({ brokers: 1, transactionMarkerDelayMs: 50 })
 })
 
 afterAll(async () => {
   await cluster?.stop()
 })
+
+async function committedEnd(brokers: string[], topic: string): Promise<bigint> {
+  const reader = new Reader({ brokers, topic, partition: 0 })
+  try {
+    return (await reader.endOffsets([0]))[0]?.offset ?? 0n
+  } finally {
+    await reader.close()
+  }
+}
 
 it('restores up to a trailing transaction marker and ends, even with garbage collections while it waits', async () => {
   const brokers = cluster.bootstrapServers
@@ -39,6 +50,9 @@ it('restores up to a trailing transaction marker and ends, even with garbage col
       await writer.beginTransaction()
       const [written] = await writer.writeMessages([{ topic, partition: 0, key: `k${round}`, value: `v${round}` }])
       await writer.commitTransaction()
+      // The markers follow the commit asynchronously (as on Kafka): until the commit marker is
+      // written the read-committed end offset stays at this round's record.
+      await waitFor(async () => (await committedEnd(brokers, topic)) > written!.offset, 10_000, 'the commit marker')
       const from = written!.offset + 1n // a store kept across a rebalance: only the marker is left
       const store = new InMemoryBytesStore()
       const collecting = setInterval(gc, 5)
