@@ -165,6 +165,15 @@ export type {
   TopicPartitionRef,
 } from './admin/offsets.js'
 export type { DeletedRecords, PartitionProducers, ProducerState } from './admin/records.js'
+export type {
+  AclBinding,
+  AclFilter,
+  AclOperation,
+  AclPatternType,
+  AclPermission,
+  AclResourceType,
+  NewAcl,
+} from './admin/acls.js'
 
 // Client core: shared configuration, for custom tools
 export { KafkaClient, type ClientConfig } from './cluster/client.js'

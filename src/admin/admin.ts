@@ -8,6 +8,7 @@ import { ClosedError } from '../net/errors.js'
 import { networkMetrics } from '../metrics/network.js'
 import { MetricsRegistry, type MetricsSnapshot } from '../metrics/registry.js'
 import type { ListedOffset } from '../consumer/list-offsets.js'
+import { createAcls, deleteAcls, describeAcls, type AclBinding, type AclFilter, type NewAcl } from './acls.js'
 import { apiVersions, describeCluster, type ApiVersionInfo, type ClusterDescription } from './cluster.js'
 import {
   alterConfigs,
@@ -210,6 +211,23 @@ export class Admin {
     options?: AdminCallOptions,
   ): Promise<PartitionProducers[]> {
     return describeProducers(this.#live(), partitions, options)
+  }
+
+  // ACLs (the broker needs an authorizer: SECURITY_DISABLED otherwise)
+
+  /** Creates ACLs (pattern 'literal' and host '*' by default); refused ones are named in an AdminBatchError. */
+  createAcls(acls: readonly NewAcl[], options?: AdminCallOptions): Promise<void> {
+    return createAcls(this.#live(), acls, options)
+  }
+
+  /** The ACLs matching the filter (every ACL without one). */
+  describeAcls(filter?: AclFilter, options?: AdminCallOptions): Promise<AclBinding[]> {
+    return describeAcls(this.#live(), filter, options)
+  }
+
+  /** Deletes the ACLs matching each filter; resolves with what each filter deleted. */
+  deleteAcls(filters: readonly AclFilter[], options?: AdminCallOptions): Promise<AclBinding[][]> {
+    return deleteAcls(this.#live(), filters, options)
   }
 
   /** Closes the Admin's connections; later calls throw ClosedError. */

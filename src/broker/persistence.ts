@@ -18,6 +18,7 @@ import {
   splitBatches,
   verifyBatchCrc,
 } from '../protocol/record-batch.js'
+import type { AclBinding } from './acls.js'
 import type { Cluster } from './cluster.js'
 import { offsetKey, type CommittedOffset } from './group-state.js'
 import type { Journal, OffsetRecord } from './journal.js'
@@ -55,6 +56,8 @@ interface SavedState {
     partitions: [string, number[]][]
     groups: string[]
   }[]
+  /** ACL bindings, when the authorizer is on (absent in older files). */
+  acls?: AclBinding[]
 }
 
 const STATE_FILE = 'state.json'
@@ -104,6 +107,7 @@ function snapshot(cluster: Cluster, withOffsets: boolean, offsetsSeq: number): S
       groups: [...txn.groups],
     })
   }
+  if (cluster.authorizer !== undefined) state.acls = cluster.authorizer.all()
   if (withOffsets) state.offsetsSeq = offsetsSeq
   return state
 }
@@ -217,6 +221,7 @@ export async function loadState(cluster: Cluster, journal: Journal): Promise<voi
 async function loadSnapshot(cluster: Cluster, journal: Journal, state: SavedState): Promise<void> {
   cluster.reserveProducerIds(BigInt(state.nextProducerId) - 1n)
   for (const [k, v] of Object.entries(state.dynamicTopicDefaults)) cluster.dynamicTopicDefaults.set(k, v)
+  for (const b of state.acls ?? []) cluster.authorizer?.add(b)
   const now = Date.now()
   const keep = new Set<string>()
   for (const t of state.topics) {

@@ -1,6 +1,7 @@
 // The table of served APIs: API key → handler. ApiVersions advertises exactly these.
 // One file per API or API family; a new API is served by adding its handler here.
 
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js'
 import { apiVersionsHandler } from './api-versions.js'
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js'
 import { deleteRecordsHandler } from './delete-records.js'
@@ -65,6 +66,9 @@ const handlers: AnyHandler[] = [
   saslAuthenticateHandler,
   consumerGroupHeartbeatHandler,
   consumerGroupDescribeHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
 ]
 
 export const HANDLERS: ReadonlyMap<number, AnyHandler> = new Map(handlers.map((h) => [h.api.apiKey, h]))
