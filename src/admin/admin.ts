@@ -9,6 +9,12 @@ import { networkMetrics } from '../metrics/network.js'
 import { MetricsRegistry, type MetricsSnapshot } from '../metrics/registry.js'
 import type { ListedOffset } from '../consumer/list-offsets.js'
 import { createAcls, deleteAcls, describeAcls, type AclBinding, type AclFilter, type NewAcl } from './acls.js'
+import {
+  alterUserScramCredentials,
+  describeUserScramCredentials,
+  type ScramCredentialChange,
+  type UserScramCredentials,
+} from './scram.js'
 import { apiVersions, describeCluster, type ApiVersionInfo, type ClusterDescription } from './cluster.js'
 import {
   alterConfigs,
@@ -228,6 +234,18 @@ export class Admin {
   /** Deletes the ACLs matching each filter; resolves with what each filter deleted. */
   deleteAcls(filters: readonly AclFilter[], options?: AdminCallOptions): Promise<AclBinding[][]> {
     return deleteAcls(this.#live(), filters, options)
+  }
+
+  // SCRAM credentials
+
+  /** Users' SCRAM mechanisms and iterations (every user with credentials when `users` is omitted). */
+  describeUserScramCredentials(users?: readonly string[], options?: AdminCallOptions): Promise<UserScramCredentials[]> {
+    return describeUserScramCredentials(this.#live(), users, options)
+  }
+
+  /** Sets (salted here: the password is never sent) or deletes SCRAM credentials. */
+  alterUserScramCredentials(changes: readonly ScramCredentialChange[], options?: AdminCallOptions): Promise<void> {
+    return alterUserScramCredentials(this.#live(), changes, options)
   }
 
   /** Closes the Admin's connections; later calls throw ClosedError. */

@@ -17,7 +17,7 @@ import { GroupCoordinator } from './groups.js'
 import { Log } from './logger.js'
 import { Journal } from './journal.js'
 import { loadState, savedClusterId, saveState } from './persistence.js'
-import { ScramCredentialCache } from './sasl.js'
+import { ScramCredentialCache, ScramCredentialStore } from './sasl.js'
 import { TopicRegistry, type Partition, type ReplicaEnv } from './topics.js'
 import { TransactionCoordinator } from './transactions.js'
 import { CoordinatorLoad } from './coordinator-load.js'
@@ -45,6 +45,8 @@ export class Cluster {
   private readonly unfenced = new Map<number, NodeJS.Timeout>()
   /** Derived SCRAM credentials, per user and mechanism. */
   readonly scramCredentials = new ScramCredentialCache()
+  /** SCRAM credentials set through AlterUserScramCredentials (persisted with the metadata). */
+  readonly scramStore = new ScramCredentialStore()
   /** ACLs and their enforcement; undefined when the `authorizer` option is not set. */
   readonly authorizer: Authorizer | undefined
   /** False while a data dir is being loaded: connections are refused until the state is back. */

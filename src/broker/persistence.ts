@@ -20,6 +20,7 @@ import {
 } from '../protocol/record-batch.js'
 import type { AclBinding } from './acls.js'
 import type { Cluster } from './cluster.js'
+import type { ScramMechanism } from './sasl.js'
 import { offsetKey, type CommittedOffset } from './group-state.js'
 import type { Journal, OffsetRecord } from './journal.js'
 import type { Partition } from './topics.js'
@@ -58,6 +59,8 @@ interface SavedState {
   }[]
   /** ACL bindings, when the authorizer is on (absent in older files). */
   acls?: AclBinding[]
+  /** SCRAM credentials set through the Admin: user, mechanism, salt, iterations, StoredKey, ServerKey (base64). */
+  scram?: [string, ScramMechanism, string, number, string, string][]
 }
 
 const STATE_FILE = 'state.json'
@@ -108,6 +111,17 @@ function snapshot(cluster: Cluster, withOffsets: boolean, offsetsSeq: number): S
     })
   }
   if (cluster.authorizer !== undefined) state.acls = cluster.authorizer.all()
+  if (cluster.scramStore.users.size > 0)
+    state.scram = [...cluster.scramStore.users].flatMap(([user, byMechanism]) =>
+      [...byMechanism].map(([m, c]): NonNullable<SavedState['scram']>[number] => [
+        user,
+        m,
+        c.salt.toString('base64'),
+        c.iterations,
+        c.storedKey.toString('base64'),
+        c.serverKey.toString('base64'),
+      ]),
+    )
   if (withOffsets) state.offsetsSeq = offsetsSeq
   return state
 }
@@ -222,6 +236,13 @@ async function loadSnapshot(cluster: Cluster, journal: Journal, state: SavedStat
   cluster.reserveProducerIds(BigInt(state.nextProducerId) - 1n)
   for (const [k, v] of Object.entries(state.dynamicTopicDefaults)) cluster.dynamicTopicDefaults.set(k, v)
   for (const b of state.acls ?? []) cluster.authorizer?.add(b)
+  for (const [user, m, salt, iterations, storedKey, serverKey] of state.scram ?? [])
+    cluster.scramStore.set(user, m, {
+      salt: Buffer.from(salt, 'base64'),
+      iterations,
+      storedKey: Buffer.from(storedKey, 'base64'),
+      serverKey: Buffer.from(serverKey, 'base64'),
+    })
   const now = Date.now()
   const keep = new Set<string>()
   for (const t of state.topics) {

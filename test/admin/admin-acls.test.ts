@@ -266,7 +266,7 @@ describe('reference authorizer: defaults, super users, cluster ACLs, persistence
     }
   })
 
-  it('denies by default, lets super users do anything, checks the cluster resource, DENY before ALLOW, keeps ACLs in the data dir', async () => {
+  it('denies by default, lets super users do anything, checks the cluster resource, DENY before ALLOW, keeps ACLs and SCRAM credentials in the data dir', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'kafkats-acls-'))
     const options = { brokers: 1, dataDir, sasl: { users }, authorizer: { superUsers: ['User:admin'] } }
     let cluster = await Cluster.start(options)
@@ -341,12 +341,25 @@ describe('reference authorizer: defaults, super users, cluster ACLs, persistence
       expect(await alice.describeAcls({ resourceType: 'group' })).toHaveLength(1)
       const before = sortAcls(await root.describeAcls())
       expect(before).toHaveLength(5)
+      // SCRAM credentials set through the Admin are kept with the ACLs.
+      await root.alterUserScramCredentials([{ op: 'upsert', user: 'carol', mechanism: 'scram-sha-512', password: 'c' }])
 
       await root.close()
       await cluster.stop()
       cluster = await Cluster.start(options)
       root = as(cluster, 'admin')
       expect(sortAcls(await root.describeAcls())).toEqual(before)
+      const carol = new Admin({
+        brokers: cluster.bootstrapServers,
+        sasl: { mechanism: 'scram-sha-512', username: 'carol', password: 'c' },
+      })
+      try {
+        // Carol logs in after the restart (and, without ACLs, may not describe the cluster's ACLs).
+        const refused = await rejection(carol.describeAcls())
+        expect((refused as KafkaError).code).toBe('KAFKA_CLUSTER_AUTHORIZATION_FAILED')
+      } finally {
+        await carol.close()
+      }
     } finally {
       await alice.close()
       await root.close()

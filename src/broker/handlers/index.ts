@@ -26,6 +26,7 @@ import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler, txnOffset
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js'
 import { produceHandler } from './produce.js'
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js'
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram.js'
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics-admin.js'
 import { addOffsetsToTxnHandler, addPartitionsToTxnHandler, endTxnHandler } from './transactions.js'
 import type { AnyHandler } from './types.js'
@@ -69,6 +70,8 @@ const handlers: AnyHandler[] = [
   describeAclsHandler,
   createAclsHandler,
   deleteAclsHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
 ]
 
 export const HANDLERS: ReadonlyMap<number, AnyHandler> = new Map(handlers.map((h) => [h.api.apiKey, h]))
