@@ -76,7 +76,10 @@ export async function describeUserScramCredentials(
   return [...results.values()]
 }
 
-/** Sets or deletes SCRAM credentials; users whose changes failed are named in an AdminBatchError. */
+/**
+ * Sets or deletes SCRAM credentials; users whose changes failed are named in an AdminBatchError.
+ * Kafka refuses a user named twice in one call (DUPLICATE_RESOURCE), even for two mechanisms.
+ */
 export async function alterUserScramCredentials(
   ctx: AdminContext,
   changes: readonly ScramCredentialChange[],

@@ -1,7 +1,8 @@
 // @integration: also runs against real Kafka (npm run test:kafka; the SASL listener of scripts/kafka.sh).
 // SCRAM credentials through the Admin (the admin user of secured-target.ts): a new user is
 // created with SCRAM-SHA-256 and -512 (salted here), described, logs in with a Writer under each
-// mechanism and with kcat (librdkafka: a client we did not write checks the stored credential),
+// mechanism (real Kafka checks what the Admin salted) and, on the reference broker, with kcat
+// (librdkafka: a client we did not write checks the credential the broker stored),
 // is deleted, and then fails to log in with a typed SaslAuthenticationError. Kafka's refusals:
 // too few iterations, deleting what does not exist, describing a user twice or one unknown.
 
@@ -50,8 +51,9 @@ describe('Admin SCRAM credentials', () => {
   it('creates a user, who logs in with SCRAM-SHA-256 and -512; deleted, the login fails', async () => {
     const user = unique('user')
     const password = `pw-${randomBytes(6).toString('hex')}`
+    // One change per user and call: Kafka refuses a user twice in one request (below).
+    await admin.alterUserScramCredentials([{ op: 'upsert', user, mechanism: 'scram-sha-256', password }])
     await admin.alterUserScramCredentials([
-      { op: 'upsert', user, mechanism: 'scram-sha-256', password },
       { op: 'upsert', user, mechanism: 'scram-sha-512', password, iterations: 8192 },
     ])
     const [described] = await admin.describeUserScramCredentials([user])
@@ -70,32 +72,36 @@ describe('Admin SCRAM credentials', () => {
         await writer.close()
       }
     }
-    const kcat = await run(
-      peer('kcat'),
-      [
-        '-b',
-        target.bootstrap[0]!,
-        '-X',
-        'security.protocol=SASL_PLAINTEXT',
-        '-X',
-        'sasl.mechanisms=SCRAM-SHA-512',
-        '-X',
-        `sasl.username=${user}`,
-        '-X',
-        `sasl.password=${password}`,
-        '-C',
-        '-t',
-        topic,
-        '-e',
-        '-o',
-        'beginning',
-        '-q',
-      ],
-      { timeoutMs: 30_000 },
-    )
-    expect(kcat.code, kcat.stderr).toBe(0)
-    expect(kcat.stdout.trim().split('\n')).toEqual(['scram-sha-256', 'scram-sha-512'])
-
+    // Real Kafka itself checks the credential the Admin salted (the Writers above logged in).
+    // On the reference broker, librdkafka (kcat) checks what the broker stored. (kcat 1.7's SCRAM
+    // fails against Kafka 4.4 here even for the users scripts/kafka.sh formats in, so not there.)
+    if (!target.real) {
+      const kcat = await run(
+        peer('kcat'),
+        [
+          '-b',
+          target.bootstrap[0]!,
+          '-X',
+          'security.protocol=SASL_PLAINTEXT',
+          '-X',
+          'sasl.mechanisms=SCRAM-SHA-512',
+          '-X',
+          `sasl.username=${user}`,
+          '-X',
+          `sasl.password=${password}`,
+          '-C',
+          '-t',
+          topic,
+          '-e',
+          '-o',
+          'beginning',
+          '-q',
+        ],
+        { timeoutMs: 30_000 },
+      )
+      expect(kcat.code, kcat.stderr).toBe(0)
+      expect(kcat.stdout.trim().split('\n')).toEqual(['scram-sha-256', 'scram-sha-512'])
+    }
     // A wrong password is refused too (the credential is checked, not just the user's existence).
     const wrong = new Writer({
       brokers: target.bootstrap,
@@ -105,10 +111,8 @@ describe('Admin SCRAM credentials', () => {
     expect(await rejection(wrong.writeMessages([{ value: 'x' }]))).toBeInstanceOf(SaslAuthenticationError)
     await wrong.close().catch(() => {})
 
-    await admin.alterUserScramCredentials([
-      { op: 'delete', user, mechanism: 'scram-sha-256' },
-      { op: 'delete', user, mechanism: 'scram-sha-512' },
-    ])
+    await admin.alterUserScramCredentials([{ op: 'delete', user, mechanism: 'scram-sha-256' }])
+    await admin.alterUserScramCredentials([{ op: 'delete', user, mechanism: 'scram-sha-512' }])
     expect(codes(await rejection(admin.describeUserScramCredentials([user])))).toEqual({
       [user]: 'KAFKA_RESOURCE_NOT_FOUND',
     })
@@ -125,15 +129,26 @@ describe('Admin SCRAM credentials', () => {
   it("answers Kafka's refusals per user", async () => {
     const weak = unique('weak')
     const missing = unique('missing')
+    const twice = unique('twice')
     const good = unique('good')
     const err = await rejection(
       admin.alterUserScramCredentials([
         { op: 'upsert', user: weak, mechanism: 'scram-sha-256', password: 'p', iterations: 100 },
         { op: 'delete', user: missing, mechanism: 'scram-sha-512' },
+        { op: 'upsert', user: twice, mechanism: 'scram-sha-256', password: 'p' },
+        { op: 'upsert', user: twice, mechanism: 'scram-sha-512', password: 'p' },
         { op: 'upsert', user: good, mechanism: 'scram-sha-256', password: 'p' },
       ]),
     )
-    expect(codes(err)).toEqual({ [weak]: 'KAFKA_UNACCEPTABLE_CREDENTIAL', [missing]: 'KAFKA_RESOURCE_NOT_FOUND' })
+    expect(codes(err)).toEqual({
+      [weak]: 'KAFKA_UNACCEPTABLE_CREDENTIAL',
+      [missing]: 'KAFKA_RESOURCE_NOT_FOUND',
+      [twice]: 'KAFKA_DUPLICATE_RESOURCE',
+    })
+    // Nothing of a refused user was applied.
+    expect(codes(await rejection(admin.describeUserScramCredentials([twice])))).toEqual({
+      [twice]: 'KAFKA_RESOURCE_NOT_FOUND',
+    })
     expect([...(err as AdminBatchError).results.keys()]).toEqual([good])
     expect(codes(await rejection(admin.describeUserScramCredentials([good, good])))).toEqual({
       [good]: 'KAFKA_DUPLICATE_RESOURCE',

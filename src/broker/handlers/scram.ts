@@ -1,7 +1,8 @@
 // DescribeUserScramCredentials (50) and AlterUserScramCredentials (51), v0 (KIP-554), with the
 // checks and error texts of Kafka's ScramControlManager and KafkaApis: DESCRIBE (describe) or
 // ALTER (alter) on the cluster; a user named twice is DUPLICATE_RESOURCE, a missing one
-// RESOURCE_NOT_FOUND, an unknown mechanism UNSUPPORTED_SASL_MECHANISM, an empty name or
+// RESOURCE_NOT_FOUND, a user changed twice in one request
+// (even under two mechanisms) DUPLICATE_RESOURCE, an unknown mechanism UNSUPPORTED_SASL_MECHANISM, an empty name or
 // iterations outside 4096..16384 UNACCEPTABLE_CREDENTIAL. The salted password arrives computed
 // by the client; the broker keeps StoredKey/ServerKey derived from it, never the password.
 
@@ -83,13 +84,12 @@ export const alterUserScramCredentialsHandler = defineHandler({
     const fail = (user: string, errorCode: number, errorMessage: string): void => {
       if (!errors.has(user)) errors.set(user, { errorCode, errorMessage })
     }
-    const touched = new Map<string, Set<number>>()
+    // Kafka 4.4 refuses a user named twice in one request, even for two different mechanisms.
+    const touched = new Set<string>()
     for (const c of [...req.deletions, ...req.upsertions]) {
-      const mechanisms = touched.get(c.name) ?? new Set<number>()
-      if (mechanisms.has(c.mechanism))
+      if (touched.has(c.name))
         fail(c.name, ErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request')
-      mechanisms.add(c.mechanism)
-      touched.set(c.name, mechanisms)
+      touched.add(c.name)
       if (c.name === '') fail(c.name, ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty')
       if (!MECHANISMS.has(c.mechanism)) fail(c.name, ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism')
     }

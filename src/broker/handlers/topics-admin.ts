@@ -147,6 +147,7 @@ export const deleteTopicsHandler = defineHandler({
     const { cluster, version } = ctx
     const requested = version >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }))
     const dup = duplicates(requested.map((t) => t.name ?? t.topicId))
+    const mayDeleteAll = clusterAllowed(ctx, AclOperation.DELETE)
     const responses = requested.map((t) => {
       const result = (errorCode: number, errorMessage: string | null = null, name = t.name) => ({
         name,
@@ -158,9 +159,10 @@ export const deleteTopicsHandler = defineHandler({
       if (t.name !== null && t.topicId !== ZERO_UUID)
         return result(ErrorCode.INVALID_REQUEST, 'You may not specify both topic name and topic id.')
       const topic = t.name !== null ? cluster.topics.get(t.name) : cluster.topics.getById(t.topicId)
-      // Kafka checks DELETE before existence, so a refused principal learns nothing of the topic.
+      // Kafka checks DELETE (on the cluster, else on the topic) before existence, so a refused
+      // principal learns nothing of the topic.
       const name = t.name ?? topic?.name
-      if (name !== undefined && !allowed(ctx, ResourceType.TOPIC, name, AclOperation.DELETE))
+      if (name !== undefined && !mayDeleteAll && !allowed(ctx, ResourceType.TOPIC, name, AclOperation.DELETE))
         return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.')
       if (topic === undefined)
         return result(t.name !== null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID)
