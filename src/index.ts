@@ -174,6 +174,7 @@ export type {
   AclResourceType,
   NewAcl,
 } from './admin/acls.js'
+export type { ListTransactionsOptions, TransactionDescription, TransactionListing } from './admin/transactions.js'
 export type { ScramCredentialChange, ScramMechanism, UserScramCredentials } from './admin/scram.js'
 
 // Client core: shared configuration, for custom tools

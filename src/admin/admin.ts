@@ -15,6 +15,13 @@ import {
   type ScramCredentialChange,
   type UserScramCredentials,
 } from './scram.js'
+import {
+  describeTransactions,
+  listTransactions,
+  type ListTransactionsOptions,
+  type TransactionDescription,
+  type TransactionListing,
+} from './transactions.js'
 import { apiVersions, describeCluster, type ApiVersionInfo, type ClusterDescription } from './cluster.js'
 import {
   alterConfigs,
@@ -217,6 +224,21 @@ export class Admin {
     options?: AdminCallOptions,
   ): Promise<PartitionProducers[]> {
     return describeProducers(this.#live(), partitions, options)
+  }
+
+  // Transactions
+
+  /** Transactional ids and their states from every broker's transaction coordinator. */
+  listTransactions(options?: ListTransactionsOptions): Promise<TransactionListing[]> {
+    return listTransactions(this.#live(), options)
+  }
+
+  /** State, timeout, start time, producer id/epoch and partitions of each transactional id. */
+  describeTransactions(
+    transactionalIds: readonly string[],
+    options?: AdminCallOptions,
+  ): Promise<TransactionDescription[]> {
+    return describeTransactions(this.#live(), transactionalIds, options)
   }
 
   // ACLs (the broker needs an authorizer: SECURITY_DISABLED otherwise)

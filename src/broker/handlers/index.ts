@@ -28,6 +28,7 @@ import { produceHandler } from './produce.js'
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js'
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram.js'
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics-admin.js'
+import { describeTransactionsHandler, listTransactionsHandler } from './transactions-admin.js'
 import { addOffsetsToTxnHandler, addPartitionsToTxnHandler, endTxnHandler } from './transactions.js'
 import type { AnyHandler } from './types.js'
 
@@ -72,6 +73,8 @@ const handlers: AnyHandler[] = [
   deleteAclsHandler,
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
 ]
 
 export const HANDLERS: ReadonlyMap<number, AnyHandler> = new Map(handlers.map((h) => [h.api.apiKey, h]))
