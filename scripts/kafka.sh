@@ -22,6 +22,10 @@
 #   KAFKATS_PORT_SSL         first SSL port (default 9292)
 #   KAFKATS_PORT_SASL_SSL    first SASL_SSL port (default 9392)
 #   KAFKATS_PORT_CONTROLLER  first KRaft controller port (default 9492)
+#   KAFKATS_KAFKA_AUTHORIZER 1: run StandardAuthorizer (ACLs enforced) with super.users User:admin and
+#                            User:ANONYMOUS (the PLAINTEXT inter-broker/controller principal, so PLAINTEXT
+#                            clients too) and allow.everyone.if.no.acl.found=true, so suites without ACLs
+#                            keep working (default: no authorizer, the ACL APIs answer SECURITY_DISABLED)
 #   KAFKATS_START_TIMEOUT    seconds to wait for the cluster (default 120)
 #   KAFKATS_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL (default 30)
 #   KAFKA_HEAP_OPTS          JVM heap per node (default "-Xms128m -Xmx512m": CI has 2 cores and runs 3 nodes)
@@ -366,6 +370,19 @@ log.cleaner.dedupe.buffer.size=33554432
 EOF
 }
 
+# KAFKATS_KAFKA_AUTHORIZER=1: ACLs enforced by StandardAuthorizer; resources without ACLs stay
+# open, and the PLAINTEXT principal (inter-broker and controller traffic) is a super user.
+write_authorizer_properties() { # node
+  [[ ${KAFKATS_KAFKA_AUTHORIZER:-0} == 1 ]] || return 0
+  cat >>"$(node_dir "$1")/server.properties" <<EOF
+
+# KAFKATS_KAFKA_AUTHORIZER=1
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:$ADMIN_USER;User:ANONYMOUS
+allow.everyone.if.no.acl.found=true
+EOF
+}
+
 is_kafka3() { [[ ${VERSION%%.*} == 3 ]]; }
 
 # JVM options that pick the logging config written by write_log4j, at a level (INFO, WARN, ERROR).
@@ -639,6 +656,7 @@ start_cluster() {
     rm -rf "$(node_dir "$i")"
     mkdir -p "$(node_dir "$i")/data"
     write_server_properties "$i"
+    write_authorizer_properties "$i"
     format_node "$i" "$cid" &
     pids+=($!)
   done

@@ -165,6 +165,17 @@ export type {
   TopicPartitionRef,
 } from './admin/offsets.js'
 export type { DeletedRecords, PartitionProducers, ProducerState } from './admin/records.js'
+export type {
+  AclBinding,
+  AclFilter,
+  AclOperation,
+  AclPatternType,
+  AclPermission,
+  AclResourceType,
+  NewAcl,
+} from './admin/acls.js'
+export type { ListTransactionsOptions, TransactionDescription, TransactionListing } from './admin/transactions.js'
+export type { ScramCredentialChange, ScramMechanism, UserScramCredentials } from './admin/scram.js'
 
 // Client core: shared configuration, for custom tools
 export { KafkaClient, type ClientConfig } from './cluster/client.js'

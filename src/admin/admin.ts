@@ -8,6 +8,20 @@ import { ClosedError } from '../net/errors.js'
 import { networkMetrics } from '../metrics/network.js'
 import { MetricsRegistry, type MetricsSnapshot } from '../metrics/registry.js'
 import type { ListedOffset } from '../consumer/list-offsets.js'
+import { createAcls, deleteAcls, describeAcls, type AclBinding, type AclFilter, type NewAcl } from './acls.js'
+import {
+  alterUserScramCredentials,
+  describeUserScramCredentials,
+  type ScramCredentialChange,
+  type UserScramCredentials,
+} from './scram.js'
+import {
+  describeTransactions,
+  listTransactions,
+  type ListTransactionsOptions,
+  type TransactionDescription,
+  type TransactionListing,
+} from './transactions.js'
 import { apiVersions, describeCluster, type ApiVersionInfo, type ClusterDescription } from './cluster.js'
 import {
   alterConfigs,
@@ -210,6 +224,50 @@ export class Admin {
     options?: AdminCallOptions,
   ): Promise<PartitionProducers[]> {
     return describeProducers(this.#live(), partitions, options)
+  }
+
+  // Transactions
+
+  /** Transactional ids and their states from every broker's transaction coordinator. */
+  listTransactions(options?: ListTransactionsOptions): Promise<TransactionListing[]> {
+    return listTransactions(this.#live(), options)
+  }
+
+  /** State, timeout, start time, producer id/epoch and partitions of each transactional id. */
+  describeTransactions(
+    transactionalIds: readonly string[],
+    options?: AdminCallOptions,
+  ): Promise<TransactionDescription[]> {
+    return describeTransactions(this.#live(), transactionalIds, options)
+  }
+
+  // ACLs (the broker needs an authorizer: SECURITY_DISABLED otherwise)
+
+  /** Creates ACLs (pattern 'literal' and host '*' by default); refused ones are named in an AdminBatchError. */
+  createAcls(acls: readonly NewAcl[], options?: AdminCallOptions): Promise<void> {
+    return createAcls(this.#live(), acls, options)
+  }
+
+  /** The ACLs matching the filter (every ACL without one). */
+  describeAcls(filter?: AclFilter, options?: AdminCallOptions): Promise<AclBinding[]> {
+    return describeAcls(this.#live(), filter, options)
+  }
+
+  /** Deletes the ACLs matching each filter; resolves with what each filter deleted. */
+  deleteAcls(filters: readonly AclFilter[], options?: AdminCallOptions): Promise<AclBinding[][]> {
+    return deleteAcls(this.#live(), filters, options)
+  }
+
+  // SCRAM credentials
+
+  /** Users' SCRAM mechanisms and iterations (every user with credentials when `users` is omitted). */
+  describeUserScramCredentials(users?: readonly string[], options?: AdminCallOptions): Promise<UserScramCredentials[]> {
+    return describeUserScramCredentials(this.#live(), users, options)
+  }
+
+  /** Sets (salted here: the password is never sent) or deletes SCRAM credentials. */
+  alterUserScramCredentials(changes: readonly ScramCredentialChange[], options?: AdminCallOptions): Promise<void> {
+    return alterUserScramCredentials(this.#live(), changes, options)
   }
 
   /** Closes the Admin's connections; later calls throw ClosedError. */

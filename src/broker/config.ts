@@ -4,6 +4,7 @@
 
 import type { TlsOptions } from 'node:tls'
 import type { BrokerLogger } from './logger.js'
+import type { AuthorizerOptions } from './acls.js'
 import { ALL_MECHANISMS, type SaslOptions } from './sasl.js'
 
 export interface ClusterOptions {
@@ -91,6 +92,11 @@ export interface ClusterOptions {
   dataDir?: string
   /** Require SASL authentication (PLAIN, SCRAM-SHA-256/512) on every listener. */
   sasl?: SaslOptions
+  /**
+   * Enable the authorizer (Kafka's StandardAuthorizer): ACLs through CreateAcls/DescribeAcls/
+   * DeleteAcls, enforced on every request. Without it the ACL APIs answer SECURITY_DISABLED.
+   */
+  authorizer?: AuthorizerOptions
   /** Serve TLS on every listener (node:tls server options: key, cert, ca, requestCert...). */
   tls?: TlsOptions
 }
@@ -124,6 +130,7 @@ export interface ResolvedOptions {
   logger: BrokerLogger | undefined
   dataDir: string | undefined
   sasl: Required<SaslOptions> | undefined
+  authorizer: AuthorizerOptions | undefined
   tls: TlsOptions | undefined
 }
 
@@ -206,6 +213,13 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
       opts.sasl === undefined
         ? undefined
         : { mechanisms: opts.sasl.mechanisms ?? ALL_MECHANISMS, users: { ...opts.sasl.users } },
+    authorizer:
+      opts.authorizer === undefined
+        ? undefined
+        : {
+            superUsers: [...(opts.authorizer.superUsers ?? [])],
+            allowEveryoneIfNoAclFound: opts.authorizer.allowEveryoneIfNoAclFound ?? false,
+          },
     tls: opts.tls,
   }
 }

@@ -22,6 +22,8 @@ import {
 } from '../../protocol/messages/fetch.js'
 import { FetchSession, FINAL_EPOCH, INITIAL_EPOCH, type SessionPartition } from '../fetch-sessions.js'
 import type { Partition } from '../topics.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed } from './authz.js'
 import { checkLeaderEpoch, nodeEndpoint } from './common.js'
 import { defineHandler, type RequestContext } from './types.js'
 
@@ -87,6 +89,15 @@ function readAll(
   let minOneBatch = true
   const out: ReadOutcome[] = []
   for (const t of targets) {
+    if (!allowed(ctx, ResourceType.TOPIC, t.topic, AclOperation.READ)) {
+      out.push({
+        target: t,
+        data: errorData(t.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+        bytes: 0,
+        urgent: true,
+      })
+      continue
+    }
     const resolved = resolvePartition(ctx, t)
     if (!('p' in resolved) || 'errorCode' in resolved) {
       const data = errorData(t.partition, resolved.errorCode)
