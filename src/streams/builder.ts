@@ -108,6 +108,9 @@ export class StreamsBuilder {
     return new KTable<K, V>(
       { graph: g, node: name, keySerde: options.key, valueSerde: options.value, repartitionRequired: false },
       materialize,
+      undefined,
+      // Old values come from the store, as in Kafka Streams (sending them materializes the table).
+      () => void materialize(),
     )
   }
 

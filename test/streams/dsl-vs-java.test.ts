@@ -243,6 +243,39 @@ topologies.outerjoin = {
   outputs: { 'out-outer': 'string', 'out-outer-named': 'string' },
 }
 
+topologies.tablegroupby = {
+  build: () => {
+    const b = new StreamsBuilder()
+    const g = b
+      .table('tin', strings)
+      .filter((_k, v) => !v.startsWith('skip'))
+      .groupBy((k, v) => ({ key: v.slice(0, 1), value: `${k}:${v}` }), { key: S, value: S })
+    g.count().toStream().to('out-count', { key: S, value: L })
+    g.reduce(
+      (a, v) => `${a}+${v}`,
+      (a, v) => `${a}-${v}`,
+    )
+      .toStream()
+      .to('out-reduce', { key: S, value: S })
+    g.aggregate(
+      () => 0,
+      (_k, v, a) => a + v.length,
+      (_k, v, a) => a - v.length,
+      { value: L },
+    )
+      .toStream()
+      .to('out-agg', { key: S, value: L })
+    return b.build()
+  },
+  // The repartition topic too: Kafka's (new, old) Change format.
+  outputs: {
+    'out-count': 'long',
+    'out-reduce': 'string',
+    'out-agg': 'long',
+    'probe-KTABLE-AGGREGATE-STATE-STORE-0000000005-repartition': 'hex',
+  },
+}
+
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
 const inputs: Record<string, Input[]> = {
@@ -362,6 +395,24 @@ inputs.leftjoin = [
   ['sl', 'z', 'end', 60],
 ]
 inputs.outerjoin = inputs.leftjoin
+// Rows moving between groups, staying in one, deleted, filtered out (and filtered out again),
+// with a null key, and out of order.
+inputs.tablegroupby = [
+  ['tin', 'a', 'apple', 1],
+  ['tin', 'b', 'avocado', 2],
+  ['tin', 'c', 'banana', 3],
+  ['tin', 'a', 'blueberry', 4],
+  ['tin', 'a', 'berry', 5],
+  ['tin', 'b', null, 6],
+  ['tin', 'c', 'skip', 7],
+  ['tin', 'd', 'skip', 8],
+  ['tin', 'd', 'skip2', 8],
+  ['tin', null, 'x', 9],
+  ['tin', 'e', 'cherry', 3],
+  ['tin', 'a', 'berry', 10],
+  ['tin', 'e', 'cranberry', 2],
+  ['tin', 'c', 'coconut', 11],
+]
 inputs.streamtable = [
   ['in', 'a', 'early', 1],
   ['tin', 'a', 'A1', 2],

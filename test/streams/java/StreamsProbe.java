@@ -165,6 +165,17 @@ public class StreamsProbe {
         outputs = List.of("out-outer", "out-outer-named");
         break;
       }
+      case "tablegroupby": {
+        KGroupedTable<String, String> g = b.table("tin", Consumed.with(S, S))
+            .filter((k, v) -> !v.startsWith("skip"))
+            .groupBy((k, v) -> KeyValue.pair(v.substring(0, 1), k + ":" + v), Grouped.with(S, S));
+        g.count().toStream().to("out-count", Produced.with(S, L));
+        g.reduce((a, v) -> a + "+" + v, (a, v) -> a + "-" + v).toStream().to("out-reduce", Produced.with(S, S));
+        g.aggregate(() -> 0L, (k, v, a) -> a + v.length(), (k, v, a) -> a - v.length(), Materialized.with(S, L))
+            .toStream().to("out-agg", Produced.with(S, L));
+        outputs = List.of("out-count", "out-reduce", "out-agg", "probe-KTABLE-AGGREGATE-STATE-STORE-0000000005-repartition");
+        break;
+      }
       default:
         throw new IllegalArgumentException(name);
     }
@@ -220,7 +231,7 @@ public class StreamsProbe {
           }
           continue;
         }
-        boolean longs = o.equals("out-agg") || (o.equals("out") && !args[0].equals("table"));
+        boolean longs = o.equals("out-agg") || o.equals("out-count") || (o.equals("out") && !args[0].equals("table"));
         if (o.startsWith("out-join") || o.startsWith("out-left") || o.startsWith("out-outer")) longs = false;
         if (args[0].equals("streamstream") || args[0].endsWith("join")) longs = false;
         Deserializer<?> vd = longs ? L.deserializer() : S.deserializer();
