@@ -6,7 +6,7 @@ import { TopologyError } from './errors.js'
 import { KGroupedStream } from './grouped.js'
 import type { KTable } from './ktable.js'
 import { JoinWindows, streamStreamJoin, type StreamJoinOptions, type StreamJoinType } from './stream-join.js'
-import type { ProcessorContext, StreamRecord } from './processor.js'
+import type { Processor, ProcessorContext, StreamRecord } from './processor.js'
 import type { Serde } from './serdes.js'
 import type { TopologyGraph } from './topology.js'
 
@@ -357,6 +357,79 @@ export class KStream<K, V> {
       keySerde: input.keySerde as Serde<NonNullable<K>> | undefined,
       valueSerde: options.value,
       repartitionRequired: false,
+    })
+  }
+
+  /**
+   * Runs an application's Processor on each record: it may forward any number of records with
+   * any keys (marking the stream for repartitioning), use the stores it names (added with
+   * StreamsBuilder.addStateStore) and schedule punctuators on stream or wall-clock time.
+   */
+  process<KOut, VOut>(
+    supplier: () => Processor<K, V, KOut, VOut>,
+    options: { stores?: string[]; key?: Serde<KOut>; value?: Serde<VOut> } & Named = {},
+  ): KStream<KOut, VOut> {
+    return this.#processNode<KOut, VOut>('PROCESSOR', supplier, options, true)
+  }
+
+  /**
+   * Like process, but the processor may change values only: every record it forwards while
+   * processing a record must keep that record's key (checked), so no repartitioning follows.
+   */
+  processValues<VOut>(
+    supplier: () => Processor<K, V, K, VOut>,
+    options: { stores?: string[]; value?: Serde<VOut> } & Named = {},
+  ): KStream<K, VOut> {
+    const checked = (): Processor<K, V, K, VOut> => {
+      const inner = supplier()
+      let current: { key: K } | undefined
+      const guard = (context: ProcessorContext<K, VOut>): ProcessorContext<K, VOut> => {
+        const check = (record: StreamRecord<K, VOut>): void => {
+          if (current !== undefined && !Object.is(record.key, current.key)) {
+            throw new TopologyError('processValues: a processor forwarded a record with another key (use process())')
+          }
+        }
+        return Object.create(context, {
+          forward: { value: (r: StreamRecord<K, VOut>) => (check(r), context.forward(r)) },
+          forwardTo: { value: (child: string, r: StreamRecord<K, VOut>) => (check(r), context.forwardTo(child, r)) },
+        }) as ProcessorContext<K, VOut>
+      }
+      const contexts = new WeakMap<object, ProcessorContext<K, VOut>>()
+      const wrap = (c: ProcessorContext<K, VOut>): ProcessorContext<K, VOut> => {
+        let g = contexts.get(c)
+        if (g === undefined) contexts.set(c, (g = guard(c)))
+        return g
+      }
+      return {
+        init: (c) => inner.init?.(wrap(c)),
+        process: (r, c) => {
+          current = r
+          try {
+            inner.process(r, wrap(c))
+          } finally {
+            current = undefined
+          }
+        },
+      }
+    }
+    return this.#processNode<K, VOut>('PROCESSVALUES', checked, { ...options, key: this._n.keySerde }, false)
+  }
+
+  #processNode<KOut, VOut>(
+    prefix: string,
+    supplier: () => Processor<K, V, KOut, VOut>,
+    options: { stores?: string[]; key?: Serde<KOut> | undefined; value?: Serde<VOut> } & Named,
+    keyChanged: boolean,
+  ): KStream<KOut, VOut> {
+    const g = this._n.graph
+    const name = options.name !== undefined ? g.checkName(options.name) : g.newName(`KSTREAM-${prefix}-`)
+    g.addProcessor(name, supplier as () => Processor, [this._n.node], [...(options.stores ?? [])])
+    return new KStream<KOut, VOut>({
+      graph: g,
+      node: name,
+      keySerde: options.key,
+      valueSerde: options.value,
+      repartitionRequired: this._n.repartitionRequired || keyChanged,
     })
   }
 

@@ -14,6 +14,7 @@ import {
   Suppressed,
   TimeWindows,
   TopologyTestDriver,
+  type Cancellable,
   type KGroupedStream,
   type Serde,
   type KTable,
@@ -276,6 +277,52 @@ topologies.tablegroupby = {
   },
 }
 
+// The Processor API: a store, a stream-time and a wall-clock punctuator (cancelled on the way).
+topologies.punctuate = {
+  build: () => {
+    const b = new StreamsBuilder().addStateStore({ name: 'counts', key: S, value: L })
+    const input = b.stream('in', strings)
+    input
+      .process<string, string>(
+        () => {
+          let wall: Cancellable | undefined
+          return {
+            init(c) {
+              const store = c.keyValueStore<string, number>('counts')
+              c.schedule(10, 'stream-time', (ts) => {
+                for (const [k, n] of [...store.all()]) {
+                  c.forward({ key: k, value: `st@${ts} ${n}`, timestamp: ts })
+                  store.delete(k)
+                }
+              })
+              wall = c.schedule(100, 'wall-clock-time', (ts) =>
+                c.forward({ key: 'wall', value: `wc@${ts} keys=${store.size}`, timestamp: ts }),
+              )
+            },
+            process(r, c) {
+              if (r.key === null) return
+              const store = c.keyValueStore<string, number>('counts')
+              store.put(r.key, (store.get(r.key) ?? 0) + 1)
+              if (r.value === 'cancel') wall?.cancel()
+              c.forward({ key: r.key, value: `seen ${r.value}`, timestamp: r.timestamp })
+            },
+          }
+        },
+        { stores: ['counts'], key: S, value: S },
+      )
+      .to('out')
+    input
+      .processValues<string>(() => ({
+        process(r, c) {
+          if (r.value !== null) c.forward({ ...r, value: r.value.toUpperCase() })
+        },
+      }))
+      .to('out-values', { value: S })
+    return b.build()
+  },
+  outputs: { out: 'string', 'out-values': 'string', 'probe-counts-changelog': 'hex' },
+}
+
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
 const inputs: Record<string, Input[]> = {
@@ -413,6 +460,20 @@ inputs.tablegroupby = [
   ['tin', 'e', 'cranberry', 2],
   ['tin', 'c', 'coconut', 11],
 ]
+// '@advance' moves the drivers' system time on by the timestamp field (wall-clock punctuation).
+inputs.punctuate = [
+  ['in', 'a', 'x', 1],
+  ['in', 'b', 'y', 5],
+  ['@advance', null, null, 150],
+  ['in', 'a', 'z', 12],
+  ['in', 'c', 'w', 9],
+  ['@advance', null, null, 30],
+  ['@advance', null, null, 300],
+  ['in', 'a', 'cancel', 45],
+  ['@advance', null, null, 100],
+  ['in', null, 'nokey', 46],
+  ['in', 'b', 'v', 50],
+]
 inputs.streamtable = [
   ['in', 'a', 'early', 1],
   ['tin', 'a', 'A1', 2],
@@ -463,7 +524,10 @@ describe.each(Object.keys(topologies))('%s, as Java Kafka Streams', (name) => {
     const records = inputs[name]!
     const java = probe([name, 'run'], records.map((r) => r.map((f) => show(f)).join('\t')).join('\n') + '\n')
     const driver = new TopologyTestDriver(build(), { applicationId: 'probe' })
-    for (const [topic, key, value, ts] of records) driver.pipe(topic, strings, key, value, ts)
+    for (const [topic, key, value, ts] of records) {
+      if (topic === '@advance') driver.advanceWallClockTime(ts)
+      else driver.pipe(topic, strings, key, value, ts)
+    }
     const ours: string[] = []
     for (const [topic, type] of Object.entries(outputs)) {
       const serdes = type === 'hex' ? { key: Hex, value: Hex } : { key: S, value: type === 'long' ? L : S }
