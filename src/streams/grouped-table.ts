@@ -80,6 +80,8 @@ export class KGroupedTable<K, V> {
   /** @internal The node emits Change<V> values keyed by the new key (the KTABLE-SELECT node). */
   readonly _n: StreamNode<K, V> & { keySerde: Serde<K>; valueSerde: Serde<V> }
   readonly #groupName: string | undefined
+  /** A named group's repartition source, shared by all its aggregations (as in Kafka Streams). */
+  #source: string | undefined
 
   /** @internal Use KTable.groupBy(). */
   constructor(n: StreamNode<K, V> & { keySerde: Serde<K>; valueSerde: Serde<V> }, groupName: string | undefined) {
@@ -136,22 +138,27 @@ export class KGroupedTable<K, V> {
     // As Kafka Streams: the store (named KTABLE-AGGREGATE-... even for reduce), sink, source, then the processor.
     const storeName = materialized.storeName ?? g.newName('KTABLE-AGGREGATE-STATE-STORE-')
     const sink = g.newName('KSTREAM-SINK-')
-    const source = g.newName('KSTREAM-SOURCE-')
+    let source = g.newName('KSTREAM-SOURCE-')
     const name = g.newName(`KTABLE-${kind}-`)
     const topic = `${this.#groupName ?? storeName}-repartition`
-    const changes = changeSerde(this._n.valueSerde) as Serde<unknown>
-    g.addRepartitionTopic(topic, undefined)
-    g.addSink(sink, topic, [this._n.node], {
-      internal: true,
-      keySerde: keySerde as Serde<unknown>,
-      valueSerde: changes,
-    })
-    g.addSource(source, [topic], {
-      internal: true,
-      keySerde: keySerde as Serde<unknown>,
-      valueSerde: changes,
-      timestampExtractor: undefined,
-    })
+    if (this.#source !== undefined) {
+      source = this.#source
+    } else {
+      const changes = changeSerde(this._n.valueSerde) as Serde<unknown>
+      g.addRepartitionTopic(topic, undefined)
+      g.addSink(sink, topic, [this._n.node], {
+        internal: true,
+        keySerde: keySerde as Serde<unknown>,
+        valueSerde: changes,
+      })
+      g.addSource(source, [topic], {
+        internal: true,
+        keySerde: keySerde as Serde<unknown>,
+        valueSerde: changes,
+        timestampExtractor: undefined,
+      })
+      if (this.#groupName !== undefined) this.#source = source
+    }
     g.addStore({
       name: storeName,
       keySerde: keySerde as Serde<unknown>,

@@ -53,7 +53,9 @@ export class KTable<K, V> {
     if (options.key === undefined || options.value === undefined) {
       throw new TopologyError('KTable.groupBy needs the new key and value serdes: pass { key, value }')
     }
-    const name = options.name !== undefined ? g.checkName(options.name) : g.newName('KTABLE-SELECT-')
+    // Kafka Streams draws the generated number even when the group is named.
+    const generated = g.newName('KTABLE-SELECT-')
+    const name = options.name !== undefined ? g.checkName(options.name) : generated
     g.addProcessor(
       name,
       () => ({

@@ -277,6 +277,27 @@ topologies.tablegroupby = {
   },
 }
 
+// A named group: one repartition topic (grp-repartition) feeds both aggregations.
+topologies.tablegroupbynamed = {
+  build: () => {
+    const b = new StreamsBuilder()
+    const g = b.table('tin', strings).groupBy((k, v) => ({ key: v.slice(0, 1), value: k }), {
+      key: S,
+      value: S,
+      name: 'grp',
+    })
+    g.count().toStream().to('out-count', { key: S, value: L })
+    g.reduce(
+      (a, v) => `${a}+${v}`,
+      (a, v) => `${a}-${v}`,
+    )
+      .toStream()
+      .to('out-reduce', { key: S, value: S })
+    return b.build()
+  },
+  outputs: { 'out-count': 'long', 'out-reduce': 'string' },
+}
+
 // The Processor API: a store, a stream-time and a wall-clock punctuator (cancelled on the way).
 topologies.punctuate = {
   build: () => {
@@ -474,6 +495,7 @@ inputs.punctuate = [
   ['in', null, 'nokey', 46],
   ['in', 'b', 'v', 50],
 ]
+inputs.tablegroupbynamed = inputs.tablegroupby
 inputs.streamtable = [
   ['in', 'a', 'early', 1],
   ['tin', 'a', 'A1', 2],

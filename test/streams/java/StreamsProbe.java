@@ -228,6 +228,14 @@ public class StreamsProbe {
         outputs = List.of("out", "out-values", "probe-counts-changelog");
         break;
       }
+      case "tablegroupbynamed": {
+        KGroupedTable<String, String> g = b.table("tin", Consumed.with(S, S))
+            .groupBy((k, v) -> KeyValue.pair(v.substring(0, 1), k), Grouped.with("grp", S, S));
+        g.count().toStream().to("out-count", Produced.with(S, L));
+        g.reduce((a, v) -> a + "+" + v, (a, v) -> a + "-" + v).toStream().to("out-reduce", Produced.with(S, S));
+        outputs = List.of("out-count", "out-reduce");
+        break;
+      }
       default:
         throw new IllegalArgumentException(name);
     }
