@@ -13,9 +13,18 @@ export {
   type RepartitionOptions,
 } from './kstream.js'
 export { KTable } from './ktable.js'
+export { KGroupedTable } from './grouped-table.js'
 export { KGroupedStream, type Materialized } from './grouped.js'
 export { Topology, type TimestampExtractor } from './topology.js'
-export type { Change, DropReason, Processor, ProcessorContext, StreamRecord } from './processor.js'
+export type {
+  Cancellable,
+  Change,
+  DropReason,
+  Processor,
+  ProcessorContext,
+  PunctuationType,
+  StreamRecord,
+} from './processor.js'
 export {
   InMemoryBytesStore,
   inMemoryStore,
@@ -35,4 +44,4 @@ export {
 export { Suppressed } from './ktable.js'
 export { SessionWindowedKStream, TimeWindowedKStream } from './windowed.js'
 export { SessionWindows, TimeWindows, WindowedSerdes, type Window, type Windowed } from './windows.js'
-export { JoinWindows } from './stream-join.js'
+export { JoinWindows, type StreamJoinOptions } from './stream-join.js'
