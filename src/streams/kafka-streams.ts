@@ -25,6 +25,7 @@ import type { Logger } from '../logger.js'
 import type { MetricsSource } from '../metrics/registry.js'
 import type { Message } from '../message.js'
 import { BalancerFunc, Murmur2Balancer } from '../producer/balancers.js'
+import { ProducerFencedError, TransactionOutcomeUnknownError } from '../producer/transaction-errors.js'
 import { Writer } from '../producer/writer.js'
 import type { StreamsBuilder } from './builder.js'
 import { StreamsStateError } from './errors.js'
@@ -99,6 +100,12 @@ export interface StreamsMetrics {
   restored: number
   /** exactly_once_v2: transactions aborted after a failure or a lost partition (each rewinds every task). */
   aborted: number
+  /**
+   * exactly_once_v2: times the producer was fenced or could not abort (a newer epoch for its
+   * transactional id, or its transaction aborted by the coordinator after transactionTimeout);
+   * each closed every task and started a new producer (Kafka Streams' TaskMigratedException).
+   */
+  fenced: number
 }
 
 export class KafkaStreams {
@@ -143,6 +150,7 @@ export class KafkaStreams {
     lastCommitMs: 0,
     restored: 0,
     aborted: 0,
+    fenced: 0,
   }
   readonly #eos: boolean
   readonly #processId: string
@@ -278,20 +286,7 @@ export class KafkaStreams {
       await this.#fail(err)
       throw err
     }
-    const murmur = new Murmur2Balancer()
-    this.#writer = new Writer({
-      ...client,
-      clientId: `${this.#config.applicationId}-producer`,
-      // Changelog records name their partition (the task's); others go by key, as Java's producer.
-      balancer: new BalancerFunc((m, partitions) => m.partition ?? murmur.balance(m, partitions)),
-      requiredAcks: 'all',
-      ...(this.#eos
-        ? {
-            transactionalId: `${this.#config.applicationId}-${this.#processId}`,
-            transactionTimeout: this.#config.transactionTimeout!,
-          }
-        : {}),
-    })
+    this.#writer = this.#newWriter()
     this.#reader = new Reader({
       ...client,
       clientId: `${this.#config.applicationId}-consumer`,
@@ -307,6 +302,24 @@ export class KafkaStreams {
       onLost: (parts) => this.#locked(() => (this.#eos ? this.#rewind(parts) : this.#revoke(parts, false))),
     })
     this.#loop = this.#run().catch((err: unknown) => this.#fail(err))
+  }
+
+  /** The instance's Writer (transactional under exactly_once_v2; a new one after a fence). */
+  #newWriter(): Writer {
+    const murmur = new Murmur2Balancer()
+    return new Writer({
+      ...this.#clientConfig(),
+      clientId: `${this.#config.applicationId}-producer`,
+      // Changelog records name their partition (the task's); others go by key, as Java's producer.
+      balancer: new BalancerFunc((m, partitions) => m.partition ?? murmur.balance(m, partitions)),
+      requiredAcks: 'all',
+      ...(this.#eos
+        ? {
+            transactionalId: `${this.#config.applicationId}-${this.#processId}`,
+            transactionTimeout: this.#config.transactionTimeout!,
+          }
+        : {}),
+    })
   }
 
   #clientConfig(): ClientConfig {
@@ -392,7 +405,14 @@ export class KafkaStreams {
     this.#recorder.processed(messages.length)
     this.#toCommit.set(`${topic}\u0000${partition}`, messages.at(-1)!)
     if (outputs.length > 0) {
-      await this.#begin()
+      try {
+        await this.#begin()
+      } catch (err) {
+        // Fenced before the transaction opened: nothing of it is written; the tasks start over.
+        if (!isFenced(err)) throw err
+        await this.#rewind([], err)
+        return
+      }
       const write = this.#writer!.writeMessages(outputs.map(toMessage)).then((results) => {
         for (const [i, r] of results.entries()) {
           if (outputs[i]!.partition === undefined) continue // only changelog records name a partition
@@ -485,25 +505,53 @@ export class KafkaStreams {
    * exactly_once_v2, after a failed commit (`cause`) or lost partitions (`gone`): aborts the open
    * transaction, drops every task with its stores (they hold writes of the aborted transaction),
    * moves the Reader back to the committed offsets and reopens the tasks still assigned, restoring
-   * their stores from the committed changelog. Rethrows `cause` when the abort itself fails
-   * (fenced by a newer instance, or a commit whose outcome is unknown): the application stops.
+   * their stores from the committed changelog.
+   * A fenced producer (a newer epoch for our transactional id, or the coordinator aborted our
+   * transaction after transactionTimeout: we were a zombie) is replaced by a new one, as Kafka
+   * Streams handles TaskMigratedException: its open transaction is the coordinator's to abort,
+   * the new producer's InitProducerId ends it, and KIP-447's generation check keeps a member the
+   * group moved on from from committing anything until its membership rejoins.
+   * The same when the abort fails otherwise, unless the commit's outcome is unknown: then
+   * `cause` is rethrown and the application stops.
    */
   async #rewind(gone: TopicPartition[], cause?: unknown): Promise<void> {
     this.#config.logger?.warn({ err: cause }, 'kafkats/streams: aborting the transaction and rewinding the tasks')
     this.#epoch++
     this.#pending = []
     this.#toCommit.clear()
+    let fenced = isFenced(cause)
     if (this.#inTxn) {
       try {
-        await this.#writer!.abortTransaction()
+        if (!fenced) await this.#writer!.abortTransaction()
       } catch (err) {
-        throw cause ?? err
+        // The transaction may have committed: nothing may be replayed before that is known.
+        if (cause instanceof TransactionOutcomeUnknownError || err instanceof TransactionOutcomeUnknownError) {
+          throw cause ?? err
+        }
+        // Unusable otherwise: fenced, or the coordinator ended the transaction on its own (a
+        // commit after it aborted it for its timeout answers INVALID_TXN_STATE under
+        // transaction version 2). The new producer's InitProducerId settles whatever is open.
+        fenced = true
       }
       this.#inTxn = false
     }
     this.#metrics.aborted++
     await this.#closeAllStores()
     this.#changelogNext.clear()
+    if (fenced) {
+      this.#metrics.fenced++
+      this.#config.logger?.warn(
+        { err: cause },
+        'kafkats/streams: the producer was fenced; every task closed, starting a new producer',
+      )
+      const old = this.#writer!
+      this.#writer = this.#newWriter()
+      await old
+        .close()
+        .catch((err: unknown) =>
+          this.#config.logger?.warn({ err }, 'kafkats/streams: closing the fenced producer failed'),
+        )
+    }
     const lost = new Set(gone.map((p) => `${p.topic}\u0000${p.partition}`))
     const keep = this.#reader!.assignment().filter((p) => !lost.has(`${p.topic}\u0000${p.partition}`))
     if (keep.length === 0) return
@@ -687,6 +735,14 @@ export class KafkaStreams {
     await Promise.allSettled([this.#reader?.close(), this.#writer?.close(), this.#client?.close()])
     await this.#closeAllStores()
   }
+}
+
+/** A ProducerFencedError, or an error caused by one. */
+function isFenced(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof ProducerFencedError) return true
+  }
+  return false
 }
 
 function bigMax(a: bigint, b: bigint): bigint {

@@ -274,4 +274,75 @@ describe('KafkaStreams exactly_once_v2: a failed transaction', () => {
     },
     120_000,
   )
+
+  it.each([
+    ['a newer producer epoch (EndTxn answers PRODUCER_FENCED)', 'fenced'],
+    ["the coordinator's transaction timeout (a zombie's EndTxn arrives after it aborted the transaction)", 'late'],
+  ] as const)(
+    'fenced by %s: closes its tasks, gets a new producer, goes on RUNNING, counts stay exact',
+    async (_, how) => {
+      const input = unique('eos-fenced-in')
+      const output = unique('eos-fenced-out')
+      const appId = unique('eos-fenced')
+      await createTopic(ref.bootstrap, input, 2)
+      await createTopic(ref.bootstrap, output, 2)
+      const words = (n: number, from: number): string[] => Array.from({ length: n }, (_, i) => `w${(from + i) % 5}`)
+      const first = words(20, 0)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        first.map((key) => ({ key, value: 'x' })),
+      )
+      const states: string[] = []
+      const log = recorder()
+      const app = new KafkaStreams(keyCount(input, output), {
+        ...eos(appId),
+        brokers: ref.bootstrap,
+        commitInterval: 300,
+        transactionTimeout: 1_000,
+        logger: log,
+      })
+      app.onStateChange((s) => states.push(s))
+      await app.start()
+      await reach(app, 'RUNNING')
+      await readUntil(ref.bootstrap, output, (r) => r.length >= first.length, 60_000)
+      if (how === 'fenced') ref.cluster!.faults.failNext('EndTxn', 1, ErrorCode.PRODUCER_FENCED)
+      // Held past the 1 s transaction timeout: the coordinator aborts it and bumps the epoch first.
+      else ref.cluster!.faults.delay('EndTxn', 3_000, { count: 1 })
+      const second = words(20, 3)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        second.map((key) => ({ key, value: 'x' })),
+      )
+      const truth = counts([...first, ...second])
+      const records = await readUntil(ref.bootstrap, output, (r) => r.length >= total(truth), 60_000).catch(
+        (err: unknown) => {
+          const fields = (l: Line): string =>
+            JSON.stringify(l.fields, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))
+          const tail = log.lines.slice(-30).map((l) => `  ${l.at} ${l.level} ${l.message} ${fields(l)}`)
+          throw new Error(
+            `${String(err)}\n${app.state} ${String(app.error)} ${JSON.stringify(app.metrics())}\n${tail.join('\n')}`,
+            { cause: err },
+          )
+        },
+      )
+      expectExact(records, truth)
+      expect(app.metrics().fenced).toBe(1)
+      expect(app.state).toBe('RUNNING')
+      expect(states).not.toContain('ERROR')
+      expect(app.store<string, number>('counts').get('w0')).toBe(truth.get('w0'))
+      // The new producer works on: more input, counted once.
+      const third = words(5, 1)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        third.map((key) => ({ key, value: 'x' })),
+      )
+      const all = counts([...first, ...second, ...third])
+      expectExact(await readUntil(ref.bootstrap, output, (r) => r.length >= total(all), 60_000), all)
+      await app.close()
+    },
+    120_000,
+  )
 })
