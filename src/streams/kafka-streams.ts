@@ -45,8 +45,8 @@ export interface StreamsConfig extends ClientConfig {
   /** The consumer group id, and the prefix of internal topics (`<applicationId>-...`). */
   applicationId: string
   /**
-   * 'at_least_once' (the default for now) or 'exactly_once_v2': outputs, changelog records and
-   * input offsets of every commit in one transaction (see the README's Streams section).
+   * 'exactly_once_v2' (the default): outputs, changelog records and input offsets of every commit
+   * in one transaction; or 'at_least_once' (see the README's Streams section).
    */
   processingGuarantee?: 'at_least_once' | 'exactly_once_v2'
   /**
@@ -165,7 +165,7 @@ export class KafkaStreams {
     if (typeof config.applicationId !== 'string' || !APPLICATION_ID.test(config.applicationId)) {
       throw new ConfigError('applicationId', "required: 1-200 of letters, digits, '.', '_' and '-'")
     }
-    const guarantee = config.processingGuarantee ?? 'at_least_once'
+    const guarantee = config.processingGuarantee ?? 'exactly_once_v2'
     if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') {
       throw new ConfigError(
         'processingGuarantee',

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { KafkaStreams, Serdes, StreamsBuilder, type StreamsConfig } from '../../src/streams/index.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
-import { counts, reach, readUntil, total, writeInput, type Out } from './helpers/cluster.js'
+import { counts, expectExact, reach, readUntil, total, writeInput } from './helpers/cluster.js'
 import { wordCount } from './helpers/wordcount.js'
 import { recorder, type Line } from '../helpers/log-recorder.js'
 
@@ -28,25 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target?.stop()
 })
-
-/** Each key's values in the order read (one key lives in one partition: offset order). */
-function updates(records: Out[]): Map<string, number[]> {
-  const out = new Map<string, number[]>()
-  for (const r of records) {
-    const k = r.key!.toString('utf8')
-    out.set(k, [...(out.get(k) ?? []), Number(r.value!.readBigInt64BE(0))])
-  }
-  return out
-}
-
-/** Exactly once: every word's updates are 1..n with n its true count, no other word appears. */
-function expectExact(records: Out[], truth: Map<string, number>): void {
-  const seen = updates(records)
-  expect([...seen.keys()].sort()).toEqual([...truth.keys()].sort())
-  for (const [word, n] of truth) {
-    expect(seen.get(word), word).toEqual(Array.from({ length: n }, (_, i) => i + 1))
-  }
-}
 
 const lines = (n: number, tag: string): string[] =>
   Array.from({ length: n }, (_, i) => `w${i % 7} w${(i * 3) % 5} ${tag}${i % 3}`)
