@@ -1,7 +1,7 @@
 // kafkats/streams: stream processing on kafkats' Writer and Reader, modelled on Kafka Streams.
 
 export { Serdes, type Serde } from './serdes.js'
-export { SerdeError, StreamsStateError, TopologyError } from './errors.js'
+export { SerdeError, StateStoreError, StreamsStateError, TopologyError } from './errors.js'
 export { StreamsBuilder, type Consumed, type TableOptions } from './builder.js'
 export {
   BranchedKStream,
@@ -32,7 +32,9 @@ export {
   type BytesStoreSupplier,
   type KeyValueStore,
   type ReadOnlyKeyValueStore,
+  type StoreContext,
 } from './stores.js'
+export { PersistentBytesStore, Stores, persistentStore } from './persistent-store.js'
 export { TopologyTestDriver, type TestRecord } from './test-driver.js'
 export {
   KafkaStreams,

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { KafkaStreams, Serdes, StreamsBuilder, type StreamsConfig } from '../../src/streams/index.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
-import { counts, reach, readUntil, total, writeInput, type Out } from './helpers/cluster.js'
+import { counts, expectExact, reach, readUntil, total, writeInput } from './helpers/cluster.js'
 import { wordCount } from './helpers/wordcount.js'
 import { recorder, type Line } from '../helpers/log-recorder.js'
 
@@ -28,25 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target?.stop()
 })
-
-/** Each key's values in the order read (one key lives in one partition: offset order). */
-function updates(records: Out[]): Map<string, number[]> {
-  const out = new Map<string, number[]>()
-  for (const r of records) {
-    const k = r.key!.toString('utf8')
-    out.set(k, [...(out.get(k) ?? []), Number(r.value!.readBigInt64BE(0))])
-  }
-  return out
-}
-
-/** Exactly once: every word's updates are 1..n with n its true count, no other word appears. */
-function expectExact(records: Out[], truth: Map<string, number>): void {
-  const seen = updates(records)
-  expect([...seen.keys()].sort()).toEqual([...truth.keys()].sort())
-  for (const [word, n] of truth) {
-    expect(seen.get(word), word).toEqual(Array.from({ length: n }, (_, i) => i + 1))
-  }
-}
 
 const lines = (n: number, tag: string): string[] =>
   Array.from({ length: n }, (_, i) => `w${i % 7} w${(i * 3) % 5} ${tag}${i % 3}`)
@@ -270,6 +251,77 @@ describe('KafkaStreams exactly_once_v2: a failed transaction', () => {
       expect(app.metrics().aborted).toBeGreaterThanOrEqual(1)
       expect(app.state).toBe('RUNNING')
       expect(app.store<string, number>('counts').get('w0')).toBe(truth.get('w0'))
+      await app.close()
+    },
+    120_000,
+  )
+
+  it.each([
+    ['a newer producer epoch (EndTxn answers PRODUCER_FENCED)', 'fenced'],
+    ["the coordinator's transaction timeout (a zombie's EndTxn arrives after it aborted the transaction)", 'late'],
+  ] as const)(
+    'fenced by %s: closes its tasks, gets a new producer, goes on RUNNING, counts stay exact',
+    async (_, how) => {
+      const input = unique('eos-fenced-in')
+      const output = unique('eos-fenced-out')
+      const appId = unique('eos-fenced')
+      await createTopic(ref.bootstrap, input, 2)
+      await createTopic(ref.bootstrap, output, 2)
+      const words = (n: number, from: number): string[] => Array.from({ length: n }, (_, i) => `w${(from + i) % 5}`)
+      const first = words(20, 0)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        first.map((key) => ({ key, value: 'x' })),
+      )
+      const states: string[] = []
+      const log = recorder()
+      const app = new KafkaStreams(keyCount(input, output), {
+        ...eos(appId),
+        brokers: ref.bootstrap,
+        commitInterval: 300,
+        transactionTimeout: 1_000,
+        logger: log,
+      })
+      app.onStateChange((s) => states.push(s))
+      await app.start()
+      await reach(app, 'RUNNING')
+      await readUntil(ref.bootstrap, output, (r) => r.length >= first.length, 60_000)
+      if (how === 'fenced') ref.cluster!.faults.failNext('EndTxn', 1, ErrorCode.PRODUCER_FENCED)
+      // Held past the 1 s transaction timeout: the coordinator aborts it and bumps the epoch first.
+      else ref.cluster!.faults.delay('EndTxn', 3_000, { count: 1 })
+      const second = words(20, 3)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        second.map((key) => ({ key, value: 'x' })),
+      )
+      const truth = counts([...first, ...second])
+      const records = await readUntil(ref.bootstrap, output, (r) => r.length >= total(truth), 60_000).catch(
+        (err: unknown) => {
+          const fields = (l: Line): string =>
+            JSON.stringify(l.fields, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))
+          const tail = log.lines.slice(-30).map((l) => `  ${l.at} ${l.level} ${l.message} ${fields(l)}`)
+          throw new Error(
+            `${String(err)}\n${app.state} ${String(app.error)} ${JSON.stringify(app.metrics())}\n${tail.join('\n')}`,
+            { cause: err },
+          )
+        },
+      )
+      expectExact(records, truth)
+      expect(app.metrics().fenced).toBe(1)
+      expect(app.state).toBe('RUNNING')
+      expect(states).not.toContain('ERROR')
+      expect(app.store<string, number>('counts').get('w0')).toBe(truth.get('w0'))
+      // The new producer works on: more input, counted once.
+      const third = words(5, 1)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        third.map((key) => ({ key, value: 'x' })),
+      )
+      const all = counts([...first, ...second, ...third])
+      expectExact(await readUntil(ref.bootstrap, output, (r) => r.length >= total(all), 60_000), all)
       await app.close()
     },
     120_000,
