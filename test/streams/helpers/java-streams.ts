@@ -46,12 +46,12 @@ export function javaStreamsClasspath(): string {
     .join(':')
 }
 
-/** Compiles test/streams/java/<name>.java; returns the classpath that runs it. */
-export function compileJava(name: string): string {
+/** Compiles <dir>/<name>.java (default dir test/streams/java); returns the classpath that runs it. */
+export function compileJava(name: string, dir = join(import.meta.dirname, '..', 'java')): string {
   const classpath = javaStreamsClasspath()
   const out = mkdtempSync(join(tmpdir(), `${name}-`))
   const javac = join(peer('java'), '..', 'javac')
-  execFileSync(javac, ['-cp', classpath, '-d', out, join(import.meta.dirname, '..', 'java', `${name}.java`)])
+  execFileSync(javac, ['-cp', classpath, '-d', out, join(dir, `${name}.java`)])
   return `${out}:${classpath}`
 }
 
