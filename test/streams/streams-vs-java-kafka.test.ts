@@ -295,7 +295,6 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
       child.kill('SIGKILL')
       await exited
     }
-    const kills: number[] = []
     try {
       await ts.start()
       await Promise.all([reach(ts, 'RUNNING'), startCrash(), javaRunning])
@@ -314,7 +313,6 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
           // observed from here). The restart keeps its processId and fences the dead instance.
           await new Promise((r) => setTimeout(r, 50 + Math.floor(rnd() * 200)))
           await kill()
-          kills.push(p)
           await startCrash()
         }
         await settle(admin, groups, inputs)
@@ -333,7 +331,6 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
       }
       // The input did exercise the grace periods: late records were dropped.
       expect(ts.metrics().dropped.late ?? 0).toBeGreaterThan(0)
-      expect(kills).toEqual([1, 3, 4])
       console.log(`streams-vs-java-kafka: ${targetName}: ${Date.now() - started} ms`)
     } finally {
       if (crash !== undefined && crash.exitCode === null && crash.signalCode === null) await kill()
