@@ -69,9 +69,10 @@ function random(seed: number): () => number {
 const VOCAB = ['kafka', 'streams', 'node', 'window', 'grace', 'join', 'table', 'count', 'late', 'event']
 
 /**
- * One phase of input, `t0 + phase * 1000` onwards: ~100 records. Windowed records come with
- * jitter; about one in seven arrives inside the grace period (20 ms tumbling) or just beyond it, one
- * in twenty far beyond every window's retention.
+ * One phase of input, `t0 + phase * 1000` onwards: ~100 records. Windowed records come 20 ms
+ * apart with jitter; one in four is up to 100 ms behind (inside a grace period or beyond it: 20 ms
+ * tumbling, none hopping, 10 ms after a 30 ms session gap), one in twenty far beyond every
+ * window's retention.
  */
 function phase(p: number, t0: number, rnd: () => number): Phase {
   const base = t0 + p * 1000
@@ -89,9 +90,9 @@ function phase(p: number, t0: number, rnd: () => number): Phase {
     // The first ten in order: see 'A restart' at the top.
     const r = i < 10 ? 1 : rnd()
     const timestamp =
-      r < 0.15
-        ? now - Math.floor(rnd() * 40)
-        : r < 0.2
+      r < 0.25
+        ? now - Math.floor(rnd() * 100)
+        : r < 0.3
           ? now - 150 - Math.floor(rnd() * 250)
           : now + Math.floor(rnd() * 5)
     return {
