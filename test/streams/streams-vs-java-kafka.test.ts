@@ -17,10 +17,10 @@
 // A restart resumes at the last committed offsets with a fresh stream time in every windowed
 // aggregation: so does Kafka Streams 4.4 (AbstractKStreamTimeWindowAggregateProcessor keeps its
 // observedStreamTime in the processor, -1 at each task start), where a late record read first
-// after a restart is counted that would have been dropped without one. The child commits after
-// each fetched batch, and a phase's records of a partition come in one batch, so it restarts at a
-// phase boundary; each phase starts with ten in-order records, so that case cannot arise and the
-// results must be identical.
+// after a restart is counted that would have been dropped without one. The child's commits fall
+// at the ends of fetched batches, and a phase's records of a partition come in one batch (one
+// write), so it restarts at a phase boundary; each phase starts with ten in-order records, so that
+// case cannot arise and the results must be identical.
 
 import { spawn, fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
