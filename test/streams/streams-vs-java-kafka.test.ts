@@ -302,6 +302,12 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
       const rnd = random(13)
       const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000
       const groups = Object.values(apps)
+      // A stall says where the in-process application and the Java one stand.
+      const settled = (): Promise<void> =>
+        settle(admin, groups, inputs).catch((err: unknown) => {
+          const state = `kafkats: ${ts.state}${ts.error === undefined ? '' : ` (${String(ts.error)})`}`
+          throw new Error(`${String(err)}\n${state}\nJava's stderr:\n${stderr.slice(-4000)}`, { cause: err })
+        })
       for (let p = 0; p < 6; p++) {
         const { words, win, table, stream } = phase(p, t0, rnd)
         await Promise.all([
@@ -316,9 +322,9 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
           await kill()
           await startCrash()
         }
-        await settle(admin, groups, inputs)
+        await settled()
         await writeInput(target.bootstrap, `${input}-stream`, stream)
-        await settle(admin, groups, inputs)
+        await settled()
       }
       const [expected, ours, crashed] = [
         await finalValues(admin, apps.java),
