@@ -381,12 +381,6 @@ async function main(): Promise<void> {
   ].join('\n')
   console.log(report)
   writeFileSync(opts.out, report)
-  // The repository's lint checks markdown formatting (padded table columns).
-  try {
-    execFileSync(join(ROOT, 'node_modules', '.bin', 'prettier'), ['--write', opts.out], { stdio: 'ignore' })
-  } catch {
-    console.error(`(prettier could not format ${opts.out})`)
-  }
 }
 
 await main()
