@@ -31,7 +31,8 @@ export const BENCH_USAGE = `usage: kafkats bench produce TOPIC [--messages N] [-
                              [--batch-size N] [--batch-bytes B] [--linger MS] [-z CODEC] [--rate N] [flags]
        kafkats bench consume TOPIC [--messages N] [--duration S] [-g GROUP] [flags]
   produce: writes --messages N (default 100000) messages of --size bytes (default 100, random
-  letters), or for --duration seconds (the first limit reached ends the run); --acks all
+  letters), or for --duration seconds (the first limit reached stops sending; what is buffered
+  is still acknowledged); --acks all
   (default, idempotent), 1 or 0; --batch-size messages and --batch-bytes bytes per batch,
   --linger ms a batch waits for more; -z/--compression none|gzip|snappy|lz4|zstd; --rate N
   throttles to N messages/s. Reports msg/s, MB/s and acknowledgement latency (avg, p50, p99,
