@@ -17,6 +17,7 @@ import { Writer } from '../../src/producer/writer.js'
 import { ApiKey } from '../../src/protocol/messages/index.js'
 import { startTarget, unique, valueOf, type Target } from '../consumer/helpers.js'
 import { countingSockets } from '../helpers/counting-sockets.js'
+import { startSecureTargets } from '../producer/helpers.js'
 
 let target: Target
 
@@ -232,6 +233,47 @@ describe('Kafka: one client for many roles', () => {
       await kafka.close()
     }
   })
+
+  it('gives every role the instance’s SASL and TLS settings', async () => {
+    const secure = await startSecureTargets()
+    try {
+      const { sasl, tls } = secure
+      const targets = [
+        {
+          brokers: sasl.bootstrap,
+          sasl: { mechanism: 'scram-sha-512' as const, username: sasl.username, password: sasl.password },
+        },
+        { brokers: tls.bootstrap, tls: { ca: tls.ca, cert: tls.cert, key: tls.key } },
+      ]
+      for (const config of targets) {
+        const kafka = new Kafka(config)
+        try {
+          const topic = unique('secure')
+          await kafka.admin().createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }], {
+            waitForLeaders: true,
+          })
+          await kafka.writer({ topic }).writeMessages({ value: 'secret' })
+          const reader = kafka.reader({ topic, partition: 0, maxWait: 100 })
+          expect(valueOf(await reader.fetchMessage({ signal: AbortSignal.timeout(15_000) }))).toBe('secret')
+        } finally {
+          await kafka.close()
+        }
+      }
+      // A wrong password fails every role the same way (the instance does not hide it).
+      const wrong = new Kafka({
+        brokers: sasl.bootstrap,
+        sasl: { mechanism: 'plain', username: sasl.username, password: 'wrong' },
+        retry: { maxAttempts: 1 },
+      })
+      try {
+        await expect(wrong.admin({ retry: { maxAttempts: 1 } }).listTopics()).rejects.toThrow(/SASL|[Aa]uthentication/)
+      } finally {
+        await wrong.close()
+      }
+    } finally {
+      await secure.stop()
+    }
+  }, 120_000)
 
   it('refuses roles once closed, and shared options on a role, with typed errors', async () => {
     const kafka = new Kafka({ brokers: target.bootstrap })
