@@ -125,6 +125,7 @@ export {
 } from './eos/processor.js'
 
 // Admin
+export { Kafka, type KafkaConfig, type RoleConfig, type SharedOption } from './kafka.js'
 export { Admin, type AdminConfig } from './admin/admin.js'
 export { AdminBatchError, GroupNotEmptyError } from './admin/errors.js'
 export type { AdminCallOptions } from './admin/context.js'

@@ -1,9 +1,9 @@
 // `Admin`: topics, configs, the cluster, consumer groups, offsets and lag, records and producers.
 // A thin front over one module per family (topics.ts, configs.ts, cluster.ts, groups.ts,
-// offsets.ts, records.ts); it owns its KafkaClient (connections, metadata, version tables) and
-// closes it. Every call takes an AbortSignal and negotiates versions like the rest of the client.
+// offsets.ts, records.ts); it owns its KafkaClient (connections, and the metadata and version
+// tables unless made by `Kafka.admin()`) and closes it. Every call takes an AbortSignal and negotiates versions like the rest of the client.
 
-import { KafkaClient, type ClientConfig } from '../cluster/client.js'
+import { KafkaClient, type ClientConfig, type ClientSharing } from '../cluster/client.js'
 import { ClosedError } from '../net/errors.js'
 import { networkMetrics } from '../metrics/network.js'
 import { MetricsRegistry, type MetricsSnapshot } from '../metrics/registry.js'
@@ -78,8 +78,9 @@ export class Admin {
   readonly #metrics: MetricsRegistry
   #closed = false
 
-  constructor(config: AdminConfig) {
-    this.#client = new KafkaClient({ clientId: 'kafkats-admin', ...config })
+  /** `sharing` is internal: `Kafka.admin()` passes it so the Admin uses the instance's metadata. */
+  constructor(config: AdminConfig, sharing?: ClientSharing) {
+    this.#client = new KafkaClient({ clientId: 'kafkats-admin', ...config }, sharing)
     const pool = this.#client.pool
     this.#metrics = new MetricsRegistry('admin', this.#client.clientId)
     pool.observer = networkMetrics(this.#metrics, 'admin-client-metrics', () => pool.inFlight)

@@ -9,7 +9,7 @@
 //   await reader.commitMessages(m)
 //   await reader.close()
 
-import { KafkaClient } from '../cluster/client.js'
+import { KafkaClient, type ClientSharing } from '../cluster/client.js'
 import type { RetryPolicy } from '../cluster/retry.js'
 import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
@@ -113,14 +113,15 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   /** Direct mode: the topic or partition is missing past metadataTimeout; reads reject with it. */
   #unknownTopic: UnknownTopicError | null = null
 
-  constructor(config: ReaderConfig) {
+  /** `sharing` is internal: `Kafka.reader()` passes it so the Reader uses the instance's metadata. */
+  constructor(config: ReaderConfig, sharing?: ClientSharing) {
     super()
     const c = (this.#config = resolveReaderConfig(config))
     this.#log = safeLogger(c.logger ?? createDefaultLogger(), (fields) => this.#dispatchError(fields)).child({
       client: 'reader',
       ...(c.groupId !== undefined ? { groupId: c.groupId } : {}),
     })
-    this.#client = new KafkaClient(c.client)
+    this.#client = new KafkaClient(c.client, sharing)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     this.#metrics = this.#stats.metrics = new ConsumerMetrics(this.#client.clientId, this.#client.pool, {
       lags: () => this.#fetcher.lag(),

@@ -35,6 +35,13 @@ export interface PoolOptions {
   socketFactory?: ConnectionOptions['socketFactory'] | undefined
   /** Close connections with nothing in flight for this long (ms); default 540 000 (Java's). */
   connectionsMaxIdleMs?: number | undefined
+  /**
+   * Version tables by broker address, shared by the pools of one `Kafka` instance's roles: a
+   * broker is asked ApiVersions once, not once per role and workload. An entry is dropped when a
+   * dial to that address fails or one of its connections breaks (the broker may have been
+   * upgraded), so the next dial asks again. Unset: every connection negotiates (standalone roles).
+   */
+  versionCache?: Map<string, ApiVersionTable> | undefined
 }
 
 /** A connection that has negotiated versions (and authenticated), with its version table. */
@@ -132,18 +139,23 @@ export class ConnectionPool {
             // A graceful close (ours, idle or re-authentication) passes null: not a failure.
             result.connection.onClose((error) => {
               publish('disconnect', () => ({ clientId: this.#options.clientId, broker: brokerOf(broker), error }))
-              if (error !== null && !this.#closed) this.onBrokerFailure?.(broker, error)
+              if (error !== null && !this.#closed) this.#brokerFailed(broker, error)
             })
           }
         },
         (error: unknown) => {
           if (owner.dialing === dialing) owner.dialing = null
-          if (!this.#closed) this.onBrokerFailure?.(broker, error instanceof Error ? error : new Error(String(error)))
+          if (!this.#closed) this.#brokerFailed(broker, error instanceof Error ? error : new Error(String(error)))
         },
       )
     }
     // The dial is shared, so one caller's abort must not cancel it for the others.
     return raceAbort(entry.dialing, signal)
+  }
+
+  #brokerFailed(broker: BrokerEndpoint, error: Error): void {
+    this.#options.versionCache?.delete(`${broker.host}:${broker.port}`)
+    this.onBrokerFailure?.(broker, error)
   }
 
   /** Every open connection, for callers that want to look (tests, stats). */
@@ -258,7 +270,12 @@ export class ConnectionPool {
 
     const connection = await Connection.connect(connectionOptions)
     try {
-      const versions = await negotiateApiVersions(connection)
+      const address = `${broker.host}:${broker.port}`
+      let versions = options.versionCache?.get(address)
+      if (versions === undefined) {
+        versions = await negotiateApiVersions(connection)
+        options.versionCache?.set(address, versions)
+      } else connection.apiVersions = versions
       if (options.sasl !== undefined) await authenticate(connection, versions, options.sasl)
       const ms = Date.now() - started
       this.dials++

@@ -12,7 +12,7 @@ import type { Message } from '../message.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import type { ProduceResponse } from '../protocol/messages/index.js'
 import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch.js'
-import { KafkaClient } from '../cluster/client.js'
+import { KafkaClient, type ClientSharing } from '../cluster/client.js'
 import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
@@ -79,10 +79,11 @@ export class Writer {
   /** Async failures without a completion callback, for the next flush() or close() to reject with. */
   readonly #unreported = new UnreportedFailures()
 
-  constructor(config: WriterConfig) {
+  /** `sharing` is internal: `Kafka.writer()` passes it so the Writer uses the instance's metadata. */
+  constructor(config: WriterConfig, sharing?: ClientSharing) {
     this.#config = resolveWriterConfig(config)
     this.#log = safeLogger(this.#config.logger ?? createDefaultLogger()).child({ client: 'writer' })
-    this.#client = new KafkaClient(this.#config.client)
+    this.#client = new KafkaClient(this.#config.client, sharing)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     const c = this.#config
     this.#metrics = new ProducerMetrics(this.#client.clientId, this.#client.pool, c.compression)
