@@ -265,8 +265,7 @@ async function appendPartition(
   }
 
   // 8. Append (a private copy: the request buffer may be a view of a larger socket chunk).
-  const owned = Buffer.allocUnsafeSlow(data.length)
-  data.copy(owned)
+  const owned = p.log.copyForAppend(data)
   const stored = p.log.append(owned, h, p.leaderEpoch, now, logAppendTime)
   // Kafka keeps the batch's max timestamp (the append time for LogAppendTime) in the producer state.
   p.producers.onAppend(h, stored.baseOffset, stored.lastOffset, logAppendTime ? now : Number(h.maxTimestamp))
