@@ -146,6 +146,13 @@ export interface ReaderConfig extends ClientConfig {
    * still bounds-checks every field.
    */
   checkCrcs?: boolean
+  /**
+   * Incremental fetch sessions (KIP-227), as Java's consumer uses them: after one full fetch per
+   * broker, a request lists only the partitions whose position changed, so its size no longer
+   * grows with the partitions the broker leads. false sends every Fetch in full (sessionless).
+   * Default true.
+   */
+  fetchSessions?: boolean
   /** First backoff after a failed fetch (ms); kafka-go ReadBackoffMin, Java retry.backoff.ms. Default 100. */
   readBackoffMin?: number
   /** Backoff cap (ms); kafka-go ReadBackoffMax, Java retry.backoff.max.ms. Default 1000. */
@@ -229,6 +236,7 @@ export interface ResolvedReaderConfig {
   groupInstanceId: string | null
   isolationLevel: IsolationLevel
   checkCrcs: boolean
+  fetchSessions: boolean
   readBackoffMin: number
   readBackoffMax: number
   maxAttempts: number
@@ -259,6 +267,7 @@ export const READER_DEFAULTS = {
   partitionWatchInterval: 5000,
   isolationLevel: 'read_committed' as IsolationLevel,
   checkCrcs: true,
+  fetchSessions: true,
   readBackoffMin: 100,
   readBackoffMax: 1000,
   maxAttempts: 10,
@@ -331,6 +340,7 @@ const RULES: Record<string, Check> = {
       ? null
       : `must be 'read_committed' or 'read_uncommitted', got ${show(v)}`,
   checkCrcs: isBoolean,
+  fetchSessions: isBoolean,
   readBackoffMin: milliseconds(0),
   readBackoffMax: milliseconds(0),
   maxAttempts: integerIn(1, 1_000_000),
@@ -463,6 +473,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     groupInstanceId: config.groupInstanceId ?? null,
     isolationLevel: config.isolationLevel ?? READER_DEFAULTS.isolationLevel,
     checkCrcs: config.checkCrcs ?? READER_DEFAULTS.checkCrcs,
+    fetchSessions: config.fetchSessions ?? READER_DEFAULTS.fetchSessions,
     readBackoffMin,
     readBackoffMax,
     maxAttempts,

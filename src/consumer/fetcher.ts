@@ -11,9 +11,9 @@
 // leader's loop. Answers for partitions revoked, paused or sought while the request was in flight
 // are dropped (each request remembers the cursor epoch it was built with).
 //
-// Fetch sessions (KIP-227) are not used: every Fetch is a full fetch (sessionId 0, epoch -1).
-// That costs request bytes proportional to the partitions led by the broker, which is small for
-// the partition counts one Reader owns, and removes a class of session-eviction bugs.
+// Fetch sessions (KIP-227), on by default as in Java: each broker loop keeps a session
+// (fetch-session.ts), so after a full fetch a request lists only the partitions whose position
+// changed and forgets the ones no longer fetched there. Any session trouble starts a new one.
 
 import type { Logger } from '../logger.js'
 import type { KafkaClient } from '../cluster/client.js'
@@ -24,6 +24,7 @@ import { ZERO_UUID, type Input } from '../protocol/api.js'
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
 import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } from '../protocol/messages/index.js'
 import { PartitionCursor, partitionKey } from './cursor.js'
+import { FetchSessionState, type FetchPlan, type FetchSessionCounters, type SessionPartition } from './fetch-session.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
 import { LogTruncatedError } from './errors.js'
 import { LastOffset } from './offsets.js'
@@ -48,6 +49,8 @@ export interface FetcherOptions {
   /** The offset reset policy after OFFSET_OUT_OF_RANGE (a ListOffsets timestamp). */
   resetTo: bigint
   backoff: RetryPolicy
+  /** Incremental fetch sessions (KIP-227); false sends every request as a full, sessionless fetch. */
+  fetchSessions: boolean
   /** Failed fetches and metadata refreshes, partitions without a leader. */
   logger?: Logger | undefined
 }
@@ -90,6 +93,13 @@ const RELOCATE = new Set<number>([
   ErrorCode.INCONSISTENT_TOPIC_ID,
 ])
 
+/** Top-level Fetch errors that only mean "start a new fetch session" (Java's FetchSessionHandler). */
+const SESSION_ERRORS = new Set<number>([
+  ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+  ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR,
+])
+
 /** Extra time allowed for a long-poll Fetch beyond the broker's maxWait. */
 const FETCH_TIMEOUT_SLACK_MS = 5000
 /** Bytes a record takes on the wire besides its payload (length, attributes, deltas, lengths). */
@@ -106,6 +116,8 @@ export class Fetcher {
   #rotation = 0
   /** Queue memory per byte fetched, from the last messages decoded (asks for room / this). */
   #expansion = 1
+  /** One fetch session per broker (KIP-227). */
+  readonly #sessions = new Map<number, FetchSessionState>()
 
   constructor(options: FetcherOptions) {
     this.#o = options
@@ -205,6 +217,11 @@ export class Fetcher {
     if (!cursor.paused) return
     cursor.paused = false
     this.#kick()
+  }
+
+  /** Per broker: full and incremental requests sent, partitions listed vs fetched (tests, stats). */
+  sessionCounters(): Map<number, FetchSessionCounters> {
+    return new Map([...this.#sessions].map(([id, s]) => [id, { ...s.counters }]))
   }
 
   lag(): PartitionLag[] {
@@ -321,6 +338,15 @@ export class Fetcher {
 
   #kick(): void {
     this.#wake.notify()
+  }
+
+  #session(nodeId: number): FetchSessionState {
+    let session = this.#sessions.get(nodeId)
+    if (session === undefined) {
+      session = new FetchSessionState(this.#o.fetchSessions)
+      this.#sessions.set(nodeId, session)
+    }
+    return session
   }
 
   // --- one broker's loop -----------------------------------------------------------------------
@@ -656,26 +682,46 @@ export class Fetcher {
     // Ask for no more than the queue has room for once decoded (small messages take ~15 times
     // their wire size), so little is fetched only to be dropped; at least something, or nothing moves.
     const maxBytes = Math.max(1, Math.min(o.maxBytes, Math.floor(o.queue.room / this.#expansion)))
-    const body = (version: number) => ({
-      replicaId: -1,
-      maxWaitMs: o.maxWait,
-      minBytes: o.minBytes,
-      maxBytes,
-      isolationLevel: o.isolationLevel === 'read_committed' ? 1 : 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, list]): Input<FetchRequestFetchTopic> => ({
-        ...(version >= 13 ? { topicId: ids.get(topic)! } : { topic }),
-        partitions: list.map((s) => ({
-          partition: s.cursor.partition,
-          currentLeaderEpoch: s.cursor.leaderEpoch,
-          fetchOffset: s.offset,
-          // KIP-320: the leader answers divergingEpoch when our last batch's epoch ends before fetchOffset in its log.
-          ...(version >= 12 ? { lastFetchedEpoch: s.lastFetchedEpoch } : {}),
-          partitionMaxBytes: o.partitionMaxBytes,
+    const session = this.#session(nodeId)
+    let plan: FetchPlan | undefined
+    const body = (version: number) => {
+      const usesIds = version >= 13
+      const wanted = ordered.map((c, i): SessionPartition => ({
+        topic: c.topic,
+        topicId: usesIds ? ids.get(c.topic)! : ZERO_UUID,
+        partition: c.partition,
+        fetchOffset: sent[i]!.offset,
+        currentLeaderEpoch: c.leaderEpoch,
+        lastFetchedEpoch: version >= 12 ? sent[i]!.lastFetchedEpoch : -1,
+        maxBytes: o.partitionMaxBytes,
+      }))
+      const p = session.plan(wanted, version, usesIds)
+      plan = p
+      return {
+        replicaId: -1,
+        maxWaitMs: o.maxWait,
+        minBytes: o.minBytes,
+        maxBytes,
+        isolationLevel: o.isolationLevel === 'read_committed' ? 1 : 0,
+        sessionId: p.sessionId,
+        sessionEpoch: p.sessionEpoch,
+        topics: [...groupBy(p.send, topicKey)].map(([, list]): Input<FetchRequestFetchTopic> => ({
+          ...(usesIds ? { topicId: list[0]!.topicId } : { topic: list[0]!.topic }),
+          partitions: list.map((s) => ({
+            partition: s.partition,
+            currentLeaderEpoch: s.currentLeaderEpoch,
+            fetchOffset: s.fetchOffset,
+            // KIP-320: the leader answers divergingEpoch when our last batch's epoch ends before fetchOffset in its log.
+            ...(version >= 12 ? { lastFetchedEpoch: s.lastFetchedEpoch } : {}),
+            partitionMaxBytes: s.maxBytes,
+          })),
         })),
-      })),
-    })
+        forgottenTopicsData: [...groupBy(p.forget, topicKey)].map(([, list]) => ({
+          ...(usesIds ? { topicId: list[0]!.topicId } : { topic: list[0]!.topic }),
+          partitions: list.map((s) => s.partition),
+        })),
+      }
+    }
 
     for (const c of cursors) c.inFlight = true
     const started = Date.now()
@@ -687,14 +733,23 @@ export class Fetcher {
         timeoutMs: o.requestTimeout + o.maxWait + FETCH_TIMEOUT_SLACK_MS,
         versions: useIds ? undefined : { max: 12 },
       })
+    } catch (err) {
+      session.failed()
+      throw err
     } finally {
       for (const c of cursors) c.inFlight = false
     }
+    if (plan !== undefined) session.answered(plan, response.errorCode, response.sessionId)
     const latency = Date.now() - started
     o.stats.readTime.observe(latency)
     o.stats.fetches++
+    if (SESSION_ERRORS.has(response.errorCode)) {
+      // The broker evicted or lost track of the session: the next request is a full fetch, at once.
+      o.logger?.debug({ broker: nodeId, errorCode: response.errorCode }, 'fetch session reset')
+      return
+    }
     if (response.errorCode !== ErrorCode.NONE) {
-      // A request-level error (fetch sessions, which we do not use, or a throttle): back off.
+      // Any other request-level error: back off.
       throw KafkaError.fromCode(response.errorCode, { apiName: 'Fetch', broker: nodeId })
     }
 
@@ -762,6 +817,11 @@ export class Fetcher {
     o.stats.fetchBytes.observe(bytes)
     o.stats.metrics?.fetched(latency, bytes, messages, nodeId)
   }
+}
+
+/** A recreated topic keeps its name but is another topic to the broker: group by both. */
+function topicKey(p: SessionPartition): string {
+  return `${p.topic}\u0000${p.topicId}`
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

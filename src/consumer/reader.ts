@@ -143,6 +143,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       stats: this.#stats,
       isolationLevel: c.isolationLevel,
       checkCrcs: c.checkCrcs,
+      fetchSessions: c.fetchSessions,
       minBytes: c.minBytes,
       maxBytes: c.maxBytes,
       partitionMaxBytes: c.partitionMaxBytes,
