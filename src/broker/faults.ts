@@ -48,7 +48,7 @@
 //   faults.failPartition(topic, p, code, { count?, api?, broker? })
 //                                        inside the next `count` (default 1) Produce requests (or
 //                                        Fetch, with api: 'Fetch') that name topic-p, only that
-//                                        partition (for Fetch: on its leader) is answered with
+//                                        partition (for Fetch: where it is read, leader or follower) is answered with
 //                                        `code` and nothing of it is
 //                                        applied; the request's other partitions are handled as
 //                                        usual. Kafka answers per partition (ReplicaManager), so

@@ -153,6 +153,12 @@ export interface ReaderConfig extends ClientConfig {
    * Default true.
    */
   fetchSessions?: boolean
+  /**
+   * The client's rack (Java client.rack, KIP-392): sent with every Fetch (v11+) so a broker with
+   * a rack-aware replica.selector.class can point the Reader at a replica in the same rack, which
+   * it then fetches from (falling back to the leader on any error there). Default '' (none).
+   */
+  rack?: string
   /** First backoff after a failed fetch (ms); kafka-go ReadBackoffMin, Java retry.backoff.ms. Default 100. */
   readBackoffMin?: number
   /** Backoff cap (ms); kafka-go ReadBackoffMax, Java retry.backoff.max.ms. Default 1000. */
@@ -237,6 +243,7 @@ export interface ResolvedReaderConfig {
   isolationLevel: IsolationLevel
   checkCrcs: boolean
   fetchSessions: boolean
+  rack: string
   readBackoffMin: number
   readBackoffMax: number
   maxAttempts: number
@@ -268,6 +275,7 @@ export const READER_DEFAULTS = {
   isolationLevel: 'read_committed' as IsolationLevel,
   checkCrcs: true,
   fetchSessions: true,
+  rack: '',
   readBackoffMin: 100,
   readBackoffMax: 1000,
   maxAttempts: 10,
@@ -341,6 +349,8 @@ const RULES: Record<string, Check> = {
       : `must be 'read_committed' or 'read_uncommitted', got ${show(v)}`,
   checkCrcs: isBoolean,
   fetchSessions: isBoolean,
+  rack: (v) =>
+    typeof v === 'string' && v.length <= 255 ? null : `must be a string of at most 255 characters, got ${show(v)}`,
   readBackoffMin: milliseconds(0),
   readBackoffMax: milliseconds(0),
   maxAttempts: integerIn(1, 1_000_000),
@@ -474,6 +484,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     isolationLevel: config.isolationLevel ?? READER_DEFAULTS.isolationLevel,
     checkCrcs: config.checkCrcs ?? READER_DEFAULTS.checkCrcs,
     fetchSessions: config.fetchSessions ?? READER_DEFAULTS.fetchSessions,
+    rack: config.rack ?? READER_DEFAULTS.rack,
     readBackoffMin,
     readBackoffMax,
     maxAttempts,

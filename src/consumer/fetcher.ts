@@ -14,6 +14,10 @@
 // Fetch sessions (KIP-227), on by default as in Java: each broker loop keeps a session
 // (fetch-session.ts), so after a full fetch a request lists only the partitions whose position
 // changed and forgets the ones no longer fetched there. Any session trouble starts a new one.
+//
+// Fetch from the closest replica (KIP-392): with a `rack`, the leader may name a follower in that
+// rack (preferredReadReplica); the partition is then fetched by that broker's loop, while the
+// leader's loop still does its ListOffsets and validations. Any error there goes back to the leader.
 
 import type { Logger } from '../logger.js'
 import type { KafkaClient } from '../cluster/client.js'
@@ -51,6 +55,8 @@ export interface FetcherOptions {
   backoff: RetryPolicy
   /** Incremental fetch sessions (KIP-227); false sends every request as a full, sessionless fetch. */
   fetchSessions: boolean
+  /** The client's rack (Java client.rack), sent in Fetch v11+ so the leader can name a closer replica (KIP-392); '' for none. */
+  rack: string
   /** Failed fetches and metadata refreshes, partitions without a leader. */
   logger?: Logger | undefined
 }
@@ -99,6 +105,12 @@ const SESSION_ERRORS = new Set<number>([
   ErrorCode.INVALID_FETCH_SESSION_EPOCH,
   ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR,
 ])
+
+/**
+ * How long a preferred read replica is used before asking the leader again: Java's
+ * metadata.max.age.ms (5 min), after which its consumer clears the replica too.
+ */
+const READ_REPLICA_TTL_MS = 300_000
 
 /** Extra time allowed for a long-poll Fetch beyond the broker's maxWait. */
 const FETCH_TIMEOUT_SLACK_MS = 5000
@@ -270,6 +282,7 @@ export class Fetcher {
 
   /** The partition's leader is no longer known: look it up again. */
   #lostLeader(cursor: PartitionCursor): void {
+    clearReadReplica(cursor)
     cursor.leader = -1
     this.#o.client.metadata.markStale()
     this.#relocate()
@@ -340,6 +353,28 @@ export class Fetcher {
     this.#wake.notify()
   }
 
+  /** Where a partition is fetched from now: its preferred read replica while valid and known, else its leader. */
+  #fetchNode(c: PartitionCursor, now: number): number {
+    if (c.readReplica < 0) return c.leader
+    if (now >= c.readReplicaUntil || this.#o.client.metadata.broker(c.readReplica) === undefined) {
+      clearReadReplica(c)
+      return c.leader
+    }
+    return c.readReplica
+  }
+
+  /** KIP-392: the leader named a replica to read from (itself or -1: the leader again). */
+  #preferReplica(c: PartitionCursor, replica: number): void {
+    if (replica < 0 || replica === c.leader || this.#o.client.metadata.broker(replica) === undefined) {
+      clearReadReplica(c)
+      return
+    }
+    c.readReplica = replica
+    c.readReplicaUntil = Date.now() + READ_REPLICA_TTL_MS
+    this.#ensureLoop(replica)
+    this.#kick()
+  }
+
   #session(nodeId: number): FetchSessionState {
     let session = this.#sessions.get(nodeId)
     if (session === undefined) {
@@ -363,7 +398,9 @@ export class Fetcher {
       const resets: PartitionCursor[] = []
       const fetchable: PartitionCursor[] = []
       for (const c of this.#cursors.values()) {
-        if (c.leader !== nodeId) continue
+        // The leader's loop validates and resets; fetching goes to the read replica when one is set.
+        const fetchFrom = this.#fetchNode(c, now)
+        if (c.leader !== nodeId && fetchFrom !== nodeId) continue
         led++
         if (c.inFlight || c.paused || c.failed !== null) continue
         this.#followRecreation(c)
@@ -375,9 +412,11 @@ export class Fetcher {
           c.awaitingValidation = false // nothing to validate: no position, or no epoch known for it
           c.resetIfValid = false
         }
-        if (c.awaitingValidation) validations.push(c)
-        else if (c.resetTo !== null) resets.push(c)
-        else if (c.fetchOffset >= 0n) fetchable.push(c)
+        if (c.awaitingValidation) {
+          if (c.leader === nodeId) validations.push(c)
+        } else if (c.resetTo !== null) {
+          if (c.leader === nodeId) resets.push(c)
+        } else if (c.fetchOffset >= 0n && fetchFrom === nodeId) fetchable.push(c)
       }
       if (led === 0) {
         // Nothing led by this broker for a while: end the loop (it restarts when needed). The
@@ -423,7 +462,9 @@ export class Fetcher {
         // A broken connection or an unknown broker: the partitions may have moved.
         for (const c of [...validations, ...resets, ...fetchable]) {
           c.backoffUntil = Date.now() + delay
-          if (!c.removed && c.leader === nodeId) this.#lostLeader(c)
+          if (c.readReplica === nodeId)
+            clearReadReplica(c) // back to the leader (Java: node unavailable)
+          else if (!c.removed && c.leader === nodeId) this.#lostLeader(c)
         }
         if (!isRetriable(err)) {
           // Not something a retry fixes (an unsupported version, authorization): every read raises
@@ -703,6 +744,7 @@ export class Fetcher {
         minBytes: o.minBytes,
         maxBytes,
         isolationLevel: o.isolationLevel === 'read_committed' ? 1 : 0,
+        ...(version >= 11 ? { rackId: o.rack } : {}),
         sessionId: p.sessionId,
         sessionEpoch: p.sessionEpoch,
         topics: [...groupBy(p.send, topicKey)].map(([, list]): Input<FetchRequestFetchTopic> => ({
@@ -767,10 +809,21 @@ export class Fetcher {
         // Revoked, paused or sought while in flight: this answer is for a position no longer wanted.
         if (cursor.removed || cursor.epoch !== s.epoch || cursor.fetchOffset !== s.offset || cursor.paused) continue
         if (p.errorCode !== ErrorCode.NONE) {
+          if (nodeId !== cursor.leader) {
+            // An error from a follower: back to the leader (Java). Out of range there means the
+            // follower lags, not that the position is gone: no reset, fetch from the leader.
+            clearReadReplica(cursor)
+            if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+              this.#kick()
+              continue
+            }
+          }
           if (this.#followLeaderHint(cursor, p.errorCode, p.currentLeader, response.nodeEndpoints)) continue
           this.#partitionError(cursor, p.errorCode, 'Fetch', nodeId)
           continue
         }
+        if (p.preferredReadReplica >= 0 && p.preferredReadReplica !== nodeId)
+          this.#preferReplica(cursor, p.preferredReadReplica)
         if (p.divergingEpoch.epoch >= 0 || p.divergingEpoch.endOffset >= 0n) {
           this.#truncate(cursor, p.divergingEpoch.epoch, p.divergingEpoch.endOffset)
           continue
@@ -833,6 +886,11 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else list.push(item)
   }
   return out
+}
+
+function clearReadReplica(c: PartitionCursor): void {
+  c.readReplica = -1
+  c.readReplicaUntil = 0
 }
 
 function sleepQuietly(ms: number, signal: AbortSignal): Promise<void> {

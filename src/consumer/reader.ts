@@ -144,6 +144,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       isolationLevel: c.isolationLevel,
       checkCrcs: c.checkCrcs,
       fetchSessions: c.fetchSessions,
+      rack: c.rack,
       minBytes: c.minBytes,
       maxBytes: c.maxBytes,
       partitionMaxBytes: c.partitionMaxBytes,
