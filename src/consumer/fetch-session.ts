@@ -13,7 +13,9 @@
 // full fetch, as Java does (FETCH_SESSION_ID_NOT_FOUND after an eviction, INVALID_FETCH_SESSION_EPOCH,
 // a broken connection, an unexpected session id).
 
+import type { Input } from '../protocol/api.js'
 import { ErrorCode } from '../protocol/error-codes.js'
+import type { FetchRequest } from '../protocol/messages/index.js'
 
 /** Fetch v7 introduced sessions. */
 export const MIN_SESSION_VERSION = 7
@@ -172,4 +174,57 @@ export class FetchSessionState {
     this.#epoch = INITIAL_EPOCH
     this.#known.clear()
   }
+}
+
+/** The request-level settings of a Fetch. */
+export interface FetchSettings {
+  maxWaitMs: number
+  minBytes: number
+  maxBytes: number
+  /** 0 read_uncommitted, 1 read_committed. */
+  isolationLevel: number
+  /** The client's rack (KIP-392), sent from v11; '' for none. */
+  rack: string
+}
+
+/** The Fetch request body at `version` for `plan`. */
+export function fetchRequest(plan: FetchPlan, version: number, settings: FetchSettings): Input<FetchRequest> {
+  const named = (p: SessionPartition) => (plan.usesTopicIds ? { topicId: p.topicId } : { topic: p.topic })
+  return {
+    replicaId: -1,
+    maxWaitMs: settings.maxWaitMs,
+    minBytes: settings.minBytes,
+    maxBytes: settings.maxBytes,
+    isolationLevel: settings.isolationLevel,
+    ...(version >= 11 ? { rackId: settings.rack } : {}),
+    sessionId: plan.sessionId,
+    sessionEpoch: plan.sessionEpoch,
+    topics: [...byTopic(plan.send)].map((list) => ({
+      ...named(list[0]!),
+      partitions: list.map((p) => ({
+        partition: p.partition,
+        currentLeaderEpoch: p.currentLeaderEpoch,
+        fetchOffset: p.fetchOffset,
+        // KIP-320: the leader answers divergingEpoch when our last batch's epoch ends before fetchOffset in its log.
+        ...(version >= 12 ? { lastFetchedEpoch: p.lastFetchedEpoch } : {}),
+        partitionMaxBytes: p.maxBytes,
+      })),
+    })),
+    forgottenTopicsData: [...byTopic(plan.forget)].map((list) => ({
+      ...named(list[0]!),
+      partitions: list.map((p) => p.partition),
+    })),
+  }
+}
+
+/** Partitions grouped by topic in first-seen order; a recreated topic (same name, new id) is another topic. */
+function byTopic(partitions: readonly SessionPartition[]): IterableIterator<SessionPartition[]> {
+  const out = new Map<string, SessionPartition[]>()
+  for (const p of partitions) {
+    const key = `${p.topic}\u0000${p.topicId}`
+    const list = out.get(key)
+    if (list === undefined) out.set(key, [p])
+    else list.push(p)
+  }
+  return out.values()
 }

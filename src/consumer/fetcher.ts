@@ -24,11 +24,17 @@ import type { KafkaClient } from '../cluster/client.js'
 import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError, isRetriable } from '../errors.js'
 import { AbortError, RequestTimeoutError } from '../net/errors.js'
-import { ZERO_UUID, type Input } from '../protocol/api.js'
+import { ZERO_UUID } from '../protocol/api.js'
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
-import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } from '../protocol/messages/index.js'
+import { Fetch, ListOffsets, type FetchResponse } from '../protocol/messages/index.js'
 import { PartitionCursor, partitionKey } from './cursor.js'
-import { FetchSessionState, type FetchPlan, type FetchSessionCounters, type SessionPartition } from './fetch-session.js'
+import {
+  FetchSessionState,
+  fetchRequest,
+  type FetchPlan,
+  type FetchSessionCounters,
+  type SessionPartition,
+} from './fetch-session.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
 import { LogTruncatedError } from './errors.js'
 import { LastOffset } from './offsets.js'
@@ -736,33 +742,14 @@ export class Fetcher {
         lastFetchedEpoch: version >= 12 ? sent[i]!.lastFetchedEpoch : -1,
         maxBytes: o.partitionMaxBytes,
       }))
-      const p = session.plan(wanted, version, usesIds)
-      plan = p
-      return {
-        replicaId: -1,
+      plan = session.plan(wanted, version, usesIds)
+      return fetchRequest(plan, version, {
         maxWaitMs: o.maxWait,
         minBytes: o.minBytes,
         maxBytes,
         isolationLevel: o.isolationLevel === 'read_committed' ? 1 : 0,
-        ...(version >= 11 ? { rackId: o.rack } : {}),
-        sessionId: p.sessionId,
-        sessionEpoch: p.sessionEpoch,
-        topics: [...groupBy(p.send, topicKey)].map(([, list]): Input<FetchRequestFetchTopic> => ({
-          ...(usesIds ? { topicId: list[0]!.topicId } : { topic: list[0]!.topic }),
-          partitions: list.map((s) => ({
-            partition: s.partition,
-            currentLeaderEpoch: s.currentLeaderEpoch,
-            fetchOffset: s.fetchOffset,
-            // KIP-320: the leader answers divergingEpoch when our last batch's epoch ends before fetchOffset in its log.
-            ...(version >= 12 ? { lastFetchedEpoch: s.lastFetchedEpoch } : {}),
-            partitionMaxBytes: s.maxBytes,
-          })),
-        })),
-        forgottenTopicsData: [...groupBy(p.forget, topicKey)].map(([, list]) => ({
-          ...(usesIds ? { topicId: list[0]!.topicId } : { topic: list[0]!.topic }),
-          partitions: list.map((s) => s.partition),
-        })),
-      }
+        rack: o.rack,
+      })
     }
 
     for (const c of cursors) c.inFlight = true
@@ -870,11 +857,6 @@ export class Fetcher {
     o.stats.fetchBytes.observe(bytes)
     o.stats.metrics?.fetched(latency, bytes, messages, nodeId)
   }
-}
-
-/** A recreated topic keeps its name but is another topic to the broker: group by both. */
-function topicKey(p: SessionPartition): string {
-  return `${p.topic}\u0000${p.topicId}`
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
