@@ -334,7 +334,15 @@ const RULES: Record<string, Check> = {
     }
     return null
   },
-  topicPattern: (v) => (typeof v === 'string' && v.length > 0 ? null : `must be a non-empty string, got ${show(v)}`),
+  topicPattern: (v) => {
+    if (typeof v !== 'string' || v.length === 0) return `must be a non-empty string, got ${show(v)}`
+    try {
+      new RegExp(v)
+      return null
+    } catch (err) {
+      return `must be a valid regular expression: ${(err as Error).message}`
+    }
+  },
   groupProtocol: (v) =>
     v === 'classic' || v === 'consumer' ? null : `must be 'classic' or 'consumer', got ${show(v)}`,
   groupRemoteAssignor: (v) =>
@@ -419,9 +427,9 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
   }
   const groupProtocol = config.groupProtocol ?? 'classic'
   if (groupProtocol !== 'consumer') {
-    // Server-side choices: only the consumer protocol has them.
-    for (const option of ['topicPattern', 'groupRemoteAssignor'] as const)
-      if (config[option] !== undefined) throw new ConfigError(option, "needs groupProtocol: 'consumer'")
+    // A server-side choice: only the consumer protocol has it (topicPattern works with both).
+    if (config.groupRemoteAssignor !== undefined)
+      throw new ConfigError('groupRemoteAssignor', "needs groupProtocol: 'consumer'")
   }
 
   const startOffset = startOffsetTimestamp(config.startOffset ?? READER_DEFAULTS.startOffset)
