@@ -86,6 +86,12 @@ export interface ClusterOptions {
   topicDefaults?: Record<string, string>
   /** Rack per broker id. */
   racks?: (string | null)[]
+  /**
+   * Kafka's replica.selector.class (KIP-392): 'leader' (Kafka's default, LeaderSelector) or
+   * 'rack-aware' (RackAwareReplicaSelector: a consumer that sends its rack is pointed at a replica
+   * in that rack). Consumers may fetch from any replica either way (Fetch v11+). Default 'leader'.
+   */
+  replicaSelector?: 'leader' | 'rack-aware'
   /** Where logs are written. Default: silent. */
   logger?: BrokerLogger
   /** Persist topics, logs, committed offsets and producer ids here across restarts. */
@@ -127,6 +133,7 @@ export interface ResolvedOptions {
   retentionCheckIntervalMs: number
   topicDefaults: Record<string, string>
   racks: (string | null)[]
+  replicaSelector: 'leader' | 'rack-aware'
   logger: BrokerLogger | undefined
   dataDir: string | undefined
   sasl: Required<SaslOptions> | undefined
@@ -207,6 +214,7 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     retentionCheckIntervalMs: positiveInt('retentionCheckIntervalMs', opts.retentionCheckIntervalMs, 300000),
     topicDefaults: { ...(opts.topicDefaults ?? {}) },
     racks: opts.racks ?? [],
+    replicaSelector: replicaSelectorOf(opts.replicaSelector),
     logger: opts.logger,
     dataDir: opts.dataDir,
     sasl:
@@ -526,4 +534,10 @@ export function brokerConfigDefs(opts: ResolvedOptions): ConfigDef[] {
     defs.push(synonymDef)
   }
   return defs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+function replicaSelectorOf(v: unknown): 'leader' | 'rack-aware' {
+  if (v === undefined) return 'leader'
+  if (v === 'leader' || v === 'rack-aware') return v
+  throw new RangeError(`replicaSelector must be 'leader' or 'rack-aware', got ${String(v)}`)
 }

@@ -22,6 +22,7 @@ import type { UnknownTopicError } from './errors.js'
 import { CommitRejectedError, PollIntervalExceededError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
+import { runConcurrently, type RunOptions } from './run.js'
 import { partitionKey } from './cursor.js'
 import { watchTopics } from './topic-watch.js'
 import { createMembership } from './create-membership.js'
@@ -146,6 +147,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       stats: this.#stats,
       isolationLevel: c.isolationLevel,
       checkCrcs: c.checkCrcs,
+      fetchSessions: c.fetchSessions,
+      rack: c.rack,
       minBytes: c.minBytes,
       maxBytes: c.maxBytes,
       partitionMaxBytes: c.partitionMaxBytes,
@@ -335,9 +338,14 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    * returned), waiting for one like fetchMessage. Does not commit.
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
+    this.#handOuts?.releaseAll()
+    return this.#takeBatch(options)
+  }
+
+  /** fetchBatch without ending earlier hand-outs (run() holds several partitions' batches at once). */
+  async #takeBatch(options: ReadOptions): Promise<MessageBatch> {
     const started = Date.now()
     this.#metrics.polled(started)
-    this.#handOuts?.releaseAll()
     for (;;) {
       this.#throwIfUnusable()
       const batch = this.#queue.shiftBatch()
@@ -350,6 +358,46 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       }
       await this.#waitReadable(options.signal, 'fetchBatch')
     }
+  }
+
+  /**
+   * Calls `eachMessage` or `eachBatch` for everything read, up to `partitionsConsumedConcurrently`
+   * partitions at a time, each partition in order (run.ts). A batch stays handed out until its
+   * handler finished and it was marked for commit, so revocations wait for it. Resolves when
+   * `signal` fires or the Reader closes (after the handlers in progress finish); rejects with the
+   * first error a handler threw.
+   */
+  run(options: RunOptions): Promise<void> {
+    return runConcurrently(
+      {
+        next: (signal) => this.#takeBatch({ signal }),
+        owned: (batch) => {
+          const cursor = this.#fetcher.cursor(batch.topic, batch.partition)
+          if (cursor === undefined || cursor.removed) return false
+          const owner = cursor.owner
+          return owner === null || (owner.valid && owner.id === batch.messages[0]?.assignment)
+        },
+        done: (batch, autoCommit) => this.#processed(batch.messages, autoCommit),
+        isEnd: (err, signal) => err instanceof ClosedError || (signal.aborted && err instanceof AbortError),
+      },
+      options,
+    )
+  }
+
+  /** run(): a batch's handler finished: mark it for commit (autoCommit), or only end its hand-out. */
+  async #processed(messages: FetchedMessage[], autoCommit: boolean): Promise<void> {
+    const offsets = this.#commitOffsets(messages)
+    this.#handOuts?.committed(offsets)
+    const committer = this.#committer
+    if (!autoCommit || committer === null) return
+    try {
+      committer.mark(offsets)
+    } catch (err) {
+      if (!(err instanceof CommitRejectedError)) throw err
+      this.#log.info({ err }, 'a processed batch was not marked for commit')
+      return
+    }
+    if (this.#config.commitInterval === 0) await committer.flush({}).catch(() => {})
   }
 
   /** Messages as an async iterator; see IterateOptions for how they are committed. */
