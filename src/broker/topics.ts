@@ -150,7 +150,7 @@ export class Partition {
     setImmediate(() => {
       this.roundScheduled = false
       this.replicate()
-    }).unref()
+    })
   }
 
   /**
