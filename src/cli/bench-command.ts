@@ -67,6 +67,8 @@ const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
 /** Messages handed to writeMessages at once: the Writer's buffer bounds what is in flight. */
 const CHUNK = 1000
 const DEFAULT_MESSAGES = 100_000
+/** How long a reader of a bounded consume waits for records before it checks its position. */
+const END_CHECK_MS = 250
 
 /** Where the command reports progress; the binary uses stderr. */
 export interface BenchIo {
@@ -176,7 +178,8 @@ async function benchProduce(
         // Never ahead of the schedule: at most what rate × elapsed allows, else sleep until one more is due.
         const due = Math.floor((rate * counters.elapsedMs()) / 1000) + 1 - sent
         if (due <= 0) {
-          await sleep(((sent + 1) * 1000) / rate - counters.elapsedMs(), signal)
+          const wait = ((sent + 1) * 1000) / rate - counters.elapsedMs()
+          await sleep(Math.min(wait, deadline - performance.now()), signal)
           continue
         }
         n = Math.min(n, due)
@@ -249,12 +252,22 @@ async function benchConsume(
   const timer = limits.durationMs === undefined ? undefined : setTimeout(stop, limits.durationMs)
   let firstMessageMs: number | null = null
 
-  const readers: { reader: Reader; end: bigint | undefined }[] =
+  const readers: { reader: Reader; partition: number; end: bigint | undefined }[] =
     groupId !== undefined
-      ? [{ reader: kafka.reader({ topic, groupId, startOffset: FirstOffset, commitInterval: 1000 }), end: undefined }]
+      ? [
+          {
+            reader: kafka.reader({ topic, groupId, startOffset: FirstOffset, commitInterval: 1000 }),
+            partition: -1,
+            end: undefined,
+          },
+        ]
       : partitions
           .filter((p) => limits.messages !== undefined || limits.durationMs !== undefined || ends.has(p))
-          .map((p) => ({ reader: kafka.reader({ topic, partition: p, startOffset: FirstOffset }), end: ends.get(p) }))
+          .map((p) => ({
+            reader: kafka.reader({ topic, partition: p, startOffset: FirstOffset }),
+            partition: p,
+            end: ends.get(p),
+          }))
   const bounded = groupId === undefined && limits.messages === undefined && limits.durationMs === undefined
   const progress = startProgress({
     label: `consume ${topic}`,
@@ -266,14 +279,26 @@ async function benchConsume(
   })
   try {
     await Promise.all(
-      readers.map(async ({ reader, end }) => {
+      readers.map(async ({ reader, partition, end }) => {
         while (!done.signal.aborted) {
           let batch
+          // Bounded: an idle reader checks its position, since the log may end with control
+          // records (a transaction's marker) that no record reaches.
+          const tick = new AbortController()
+          const onDone = (): void => tick.abort()
+          done.signal.addEventListener('abort', onDone, { once: true })
+          const idle = bounded ? setTimeout(onDone, END_CHECK_MS) : undefined
           try {
-            batch = await reader.fetchBatch({ signal: done.signal })
+            batch = await reader.fetchBatch({ signal: tick.signal })
           } catch (err) {
-            if (err instanceof AbortError && done.signal.aborted) return
-            throw err
+            if (!(err instanceof AbortError)) throw err
+            if (done.signal.aborted) return
+            const position = await reader.position(topic, partition, { signal: done.signal }).catch(() => -1n)
+            if (end !== undefined && position >= end) return
+            continue
+          } finally {
+            clearTimeout(idle)
+            done.signal.removeEventListener('abort', onDone)
           }
           if (batch.messages.length > 0) firstMessageMs ??= Math.round(counters.elapsedMs())
           const now = Date.now()

@@ -16,7 +16,7 @@ import type { TlsConfig, ConnectionOptions } from '../net/connection.js'
 import { ConnectionError } from '../net/errors.js'
 import { ConnectionPool, type BrokerEndpoint, type ReadyConnection, type Workload } from '../net/pool.js'
 import { validateSaslConfig, type SaslConfig } from '../net/sasl.js'
-import type { ApiVersionInfo, ApiVersionTable, VersionBounds } from '../net/versions.js'
+import { VersionTableCache, type ApiVersionInfo, type VersionBounds } from '../net/versions.js'
 import { MetadataCache } from './metadata.js'
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from './retry.js'
 
@@ -77,7 +77,7 @@ export class KafkaClient {
   readonly requestTimeoutMs: number
   readonly allowAutoTopicCreation: boolean
   /** The version table per broker address, when this core is or uses a `Kafka` instance's. */
-  readonly versionTables: Map<string, ApiVersionTable> | undefined
+  readonly versionTables: VersionTableCache | undefined
   readonly #onClose: (() => void) | undefined
   #closed = false
 
@@ -96,7 +96,7 @@ export class KafkaClient {
     this.clientId = clientId
     this.bootstrap = bootstrap
     this.allowAutoTopicCreation = shared?.allowAutoTopicCreation ?? config.allowAutoTopicCreation ?? false
-    this.versionTables = shared?.versionTables ?? (sharing === 'shared' ? new Map() : undefined)
+    this.versionTables = shared?.versionTables ?? (sharing === 'shared' ? new VersionTableCache() : undefined)
     this.#onClose = typeof sharing === 'object' ? sharing.onClose : undefined
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...config.retry }
     this.pool = new ConnectionPool({

@@ -12,7 +12,7 @@
 import { Connection, type ConnectionOptions, type NetObserver, type TlsConfig } from './connection.js'
 import { ClosedError, abortErrorFor } from './errors.js'
 import { authenticate, type SaslConfig } from './sasl.js'
-import { negotiateApiVersions, type ApiVersionTable } from './versions.js'
+import { negotiateApiVersions, type ApiVersionTable, type VersionTableCache } from './versions.js'
 import { publish } from '../telemetry/channels.js'
 
 export type Workload = 'produce' | 'fetch' | 'group' | 'admin'
@@ -36,12 +36,11 @@ export interface PoolOptions {
   /** Close connections with nothing in flight for this long (ms); default 540 000 (Java's). */
   connectionsMaxIdleMs?: number | undefined
   /**
-   * Version tables by broker address, shared by the pools of one `Kafka` instance's roles: a
-   * broker is asked ApiVersions once, not once per role and workload. An entry is dropped when a
-   * dial to that address fails or one of its connections breaks (the broker may have been
-   * upgraded), so the next dial asks again. Unset: every connection negotiates (standalone roles).
+   * Version tables shared by the pools of one `Kafka` instance's roles (a broker is asked
+   * ApiVersions once, not once per role and workload); an address is forgotten when a dial to it
+   * fails or one of its connections breaks. Unset: every connection negotiates (standalone roles).
    */
-  versionCache?: Map<string, ApiVersionTable> | undefined
+  versionCache?: VersionTableCache | undefined
 }
 
 /** A connection that has negotiated versions (and authenticated), with its version table. */
@@ -154,7 +153,7 @@ export class ConnectionPool {
   }
 
   #brokerFailed(broker: BrokerEndpoint, error: Error): void {
-    this.#options.versionCache?.delete(`${broker.host}:${broker.port}`)
+    this.#options.versionCache?.forget(`${broker.host}:${broker.port}`)
     this.onBrokerFailure?.(broker, error)
   }
 
@@ -270,12 +269,10 @@ export class ConnectionPool {
 
     const connection = await Connection.connect(connectionOptions)
     try {
-      const address = `${broker.host}:${broker.port}`
-      let versions = options.versionCache?.get(address)
-      if (versions === undefined) {
-        versions = await negotiateApiVersions(connection)
-        options.versionCache?.set(address, versions)
-      } else connection.apiVersions = versions
+      const versions =
+        options.versionCache === undefined
+          ? await negotiateApiVersions(connection)
+          : await options.versionCache.tableFor(`${broker.host}:${broker.port}`, connection)
       if (options.sasl !== undefined) await authenticate(connection, versions, options.sasl)
       const ms = Date.now() - started
       this.dials++
