@@ -344,6 +344,9 @@ topologies.punctuate = {
   outputs: { out: 'string', 'out-values': 'string', 'probe-counts-changelog': 'hex' },
 }
 
+topologies.outerjoinseeded = topologies.outerjoin
+topologies.leftjoinseeded = topologies.leftjoin
+
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
 const inputs: Record<string, Input[]> = {
@@ -463,6 +466,26 @@ inputs.leftjoin = [
   ['sl', 'z', 'end', 60],
 ]
 inputs.outerjoin = inputs.leftjoin
+// 400 seeded records: both sides, 6 keys, time moving on by 0-3 ms with a fifth of the records
+// up to 15 ms late, a few null keys; the left-join (with its stores' changelogs) and outer-join
+// topologies on them.
+inputs.outerjoinseeded = (() => {
+  let seed = 12345
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n
+  }
+  const out: Input[] = []
+  let time = 0
+  for (let i = 0; i < 400; i++) {
+    time += next(4)
+    const ts = next(5) === 0 ? Math.max(0, time - next(16)) : time
+    const key = next(40) === 0 ? null : `k${next(6)}`
+    out.push([next(2) === 0 ? 'sl' : 'sr', key, `v${i}`, ts])
+  }
+  return out
+})()
+inputs.leftjoinseeded = inputs.outerjoinseeded
 // Rows moving between groups, staying in one, deleted, filtered out (and filtered out again),
 // with a null key, and out of order.
 inputs.tablegroupby = [
