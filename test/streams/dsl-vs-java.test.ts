@@ -346,6 +346,7 @@ topologies.punctuate = {
 
 topologies.outerjoinseeded = topologies.outerjoin
 topologies.leftjoinseeded = topologies.leftjoin
+topologies.tablegroupbyseeded = topologies.tablegroupby
 
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
@@ -486,6 +487,21 @@ inputs.outerjoinseeded = (() => {
   return out
 })()
 inputs.leftjoinseeded = inputs.outerjoinseeded
+// 300 seeded table updates: 8 keys moving between groups, deletions, rows filtered out, time out of order.
+inputs.tablegroupbyseeded = (() => {
+  let seed = 777
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n
+  }
+  const words = ['apple', 'avocado', 'banana', 'berry', 'cherry', 'coconut', 'skip', 'date']
+  const out: Input[] = []
+  for (let i = 0; i < 300; i++) {
+    const value = next(8) === 0 ? null : words[next(words.length)]!
+    out.push(['tin', `r${next(8)}`, value, i + 20 - next(20)])
+  }
+  return out
+})()
 // Rows moving between groups, staying in one, deleted, filtered out (and filtered out again),
 // with a null key, and out of order.
 inputs.tablegroupby = [

@@ -172,7 +172,8 @@ public class StreamsProbe {
         outputs = List.of("out-outer", "out-outer-named");
         break;
       }
-      case "tablegroupby": {
+      case "tablegroupby":
+      case "tablegroupbyseeded": {
         KGroupedTable<String, String> g = b.table("tin", Consumed.with(S, S))
             .filter((k, v) -> !v.startsWith("skip"))
             .groupBy((k, v) -> KeyValue.pair(v.substring(0, 1), k + ":" + v), Grouped.with(S, S));
