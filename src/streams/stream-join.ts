@@ -14,8 +14,9 @@ import { ConfigError } from '../errors.js'
 import { TopologyError } from './errors.js'
 import type { KStream, Named } from './kstream.js'
 import type { ProcessorContext, StreamRecord } from './processor.js'
-import { serializeOrNull, type Serde } from './serdes.js'
-import { inMemoryStore, TypedKeyValueStore, type KeyValueStore } from './stores.js'
+import type { Serde } from './serdes.js'
+import { JoinWindow, type Stamped } from './join-window.js'
+import { inMemoryStore, type KeyValueStore } from './stores.js'
 import { OuterJoinTracker, outerJoinStoreSerdes, type OuterKey, type OuterValue } from './outer-join.js'
 
 export class JoinWindows {
@@ -47,12 +48,6 @@ export class JoinWindows {
   get retention(): number {
     return this.before + this.after + this.grace
   }
-}
-
-interface Stamped<K> {
-  key: K
-  timestamp: number
-  seq: number
 }
 
 function stampedKey<K>(inner: Serde<K>): Serde<Stamped<K>> {
@@ -158,21 +153,14 @@ export function streamStreamJoin<K, V, VO, VR>(
     })
   }
   const retention = windows.retention
-  // Per store instance (one per task): its latest timestamp (the expiry clock) and the next
-  // sequence number, read from the store the first time (it may have been restored).
-  const clocks = new WeakMap<object, { observed: number; seq: number }>()
-  const clock = (c: ProcessorContext, store: string): { observed: number; seq: number } => {
-    const s = c.keyValueStore<Stamped<K>, unknown>(store)
-    let entry = clocks.get(s)
-    if (entry === undefined) {
-      entry = { observed: -1, seq: 0 }
-      for (const [k] of s.all()) {
-        entry.observed = Math.max(entry.observed, k.timestamp)
-        entry.seq = Math.max(entry.seq, k.seq)
-      }
-      clocks.set(s, entry)
-    }
-    return entry
+  // One window per store instance (one per task), built from the store the first time (it may
+  // have been restored).
+  const joinWindows = new WeakMap<object, JoinWindow<K>>()
+  const windowOf = (c: ProcessorContext, store: string): JoinWindow<K> => {
+    const view = c.keyValueStore<Stamped<K>, unknown>(store)
+    let w = joinWindows.get(view)
+    if (w === undefined) joinWindows.set(view, (w = new JoinWindow<K>(view, keySerde, retention)))
+    return w
   }
   // One tracker per task, shared by both sides: keyed by the task's outer store.
   const trackers = new WeakMap<object, OuterJoinTracker>()
@@ -185,22 +173,9 @@ export function streamStreamJoin<K, V, VO, VR>(
     }
     return { store, tracker }
   }
-  // The windowed nodes store each record (a null key or value is never joined) and pass it on.
+  // The windowed nodes store each record with a key (a null value is logged only) and pass it on.
   const keep = (store: string) => (r: StreamRecord<unknown, unknown>, c: ProcessorContext) => {
-    if (r.key !== null && r.key !== undefined) {
-      const state = clock(c, store)
-      state.observed = Math.max(state.observed, r.timestamp)
-      // Kafka numbers every put from 1 (a null value too: it logs a tombstone).
-      state.seq = (state.seq % 0x7fffffff) + 1
-      const key = { key: r.key as K, timestamp: r.timestamp, seq: state.seq }
-      const value = r.value === undefined ? null : r.value
-      const view = c.keyValueStore<Stamped<K>, unknown>(store)
-      if (r.timestamp > state.observed - retention) view.put(key, value)
-      else if (view instanceof TypedKeyValueStore) {
-        // Expired: not kept, but Kafka's changelogging layer still logs it; so do we.
-        view.log?.(Buffer.from(view.keySerde.serialize(key)), serializeOrNull(view.valueSerde, value, `store ${store}`))
-      }
-    }
+    if (r.key !== null && r.key !== undefined) windowOf(c, store).put(r.key as K, r.value, r.timestamp)
     c.forward(r)
   }
   const pair = (isLeft: boolean, mine: unknown, theirs: unknown): VR =>
@@ -246,22 +221,14 @@ export function streamStreamJoin<K, V, VO, VR>(
         return
       }
       if (shared !== undefined && r.timestamp === shared.tracker.streamTime) emitClosed(c, after)
-      const state = clock(c, otherWindowStore)
       const timeFrom = Math.max(0, r.timestamp - before)
       const timeTo = Math.max(0, r.timestamp + after)
-      const min = Math.max(timeFrom, state.observed - retention + 1)
-      const keyBytes = Buffer.from(keySerde.serialize(r.key as K))
-      const matches = [...c.keyValueStore<Stamped<K>, unknown>(otherWindowStore).all()]
-        .filter(
-          ([k]) =>
-            k.timestamp >= min && k.timestamp <= timeTo && Buffer.from(keySerde.serialize(k.key)).equals(keyBytes),
-        )
-        .sort(([a], [b]) => a.timestamp - b.timestamp || a.seq - b.seq)
-      for (const [k, v] of matches) {
+      const matches = windowOf(c, otherWindowStore).fetch(r.key as K, timeFrom, timeTo)
+      for (const { timestamp, value: v } of matches) {
         // The partner is joined now: it no longer waits for its window to close.
-        const held = { timestamp: k.timestamp, left: !isLeft, key: r.key as K }
+        const held = { timestamp, left: !isLeft, key: r.key as K }
         if (shared?.store.get(held) !== undefined) shared.store.delete(held)
-        c.forward({ key: r.key, value: pair(isLeft, r.value, v), timestamp: Math.max(r.timestamp, k.timestamp) })
+        c.forward({ key: r.key, value: pair(isLeft, r.value, v), timestamp: Math.max(r.timestamp, timestamp) })
       }
       if (!isOuter || matches.length > 0 || shared === undefined) return
       if (timeTo < shared.tracker.streamTime) {

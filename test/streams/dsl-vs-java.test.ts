@@ -344,6 +344,10 @@ topologies.punctuate = {
   outputs: { out: 'string', 'out-values': 'string', 'probe-counts-changelog': 'hex' },
 }
 
+topologies.outerjoinseeded = topologies.outerjoin
+topologies.leftjoinseeded = topologies.leftjoin
+topologies.tablegroupbyseeded = topologies.tablegroupby
+
 type Input = [topic: string, key: string | null, value: string | null, timestamp: number]
 
 const inputs: Record<string, Input[]> = {
@@ -463,6 +467,41 @@ inputs.leftjoin = [
   ['sl', 'z', 'end', 60],
 ]
 inputs.outerjoin = inputs.leftjoin
+// 400 seeded records: both sides, 6 keys, time moving on by 0-3 ms with a fifth of the records
+// up to 15 ms late, a few null keys; the left-join (with its stores' changelogs) and outer-join
+// topologies on them.
+inputs.outerjoinseeded = (() => {
+  let seed = 12345
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n
+  }
+  const out: Input[] = []
+  let time = 0
+  for (let i = 0; i < 400; i++) {
+    time += next(4)
+    const ts = next(5) === 0 ? Math.max(0, time - next(16)) : time
+    const key = next(40) === 0 ? null : `k${next(6)}`
+    out.push([next(2) === 0 ? 'sl' : 'sr', key, `v${i}`, ts])
+  }
+  return out
+})()
+inputs.leftjoinseeded = inputs.outerjoinseeded
+// 300 seeded table updates: 8 keys moving between groups, deletions, rows filtered out, time out of order.
+inputs.tablegroupbyseeded = (() => {
+  let seed = 777
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n
+  }
+  const words = ['apple', 'avocado', 'banana', 'berry', 'cherry', 'coconut', 'skip', 'date']
+  const out: Input[] = []
+  for (let i = 0; i < 300; i++) {
+    const value = next(8) === 0 ? null : words[next(words.length)]!
+    out.push(['tin', `r${next(8)}`, value, i + 20 - next(20)])
+  }
+  return out
+})()
 // Rows moving between groups, staying in one, deleted, filtered out (and filtered out again),
 // with a null key, and out of order.
 inputs.tablegroupby = [

@@ -65,6 +65,22 @@ describe('stream-stream left join', () => {
   })
 })
 
+describe('the join window stores', () => {
+  it('drop what has expired (retention: 2 x difference + grace), so memory stays bounded', () => {
+    const b = new StreamsBuilder()
+    b.stream('l', strings)
+      .join(b.stream('r', strings), (a, c) => `${a}+${c}`, JoinWindows.ofTimeDifferenceAndGrace(5, 2), { result: S })
+      .to('out', strings)
+    const d = new TopologyTestDriver(b.build())
+    for (let i = 0; i < 3000; i++) d.pipe(i % 2 === 0 ? 'l' : 'r', strings, `k${(i >> 1) % 7}`, `v${i}`, i)
+    // Each side holds the records of the last 12 ms only (one every 2 ms).
+    expect(d.store('KSTREAM-JOINTHIS-0000000004-store')!.size).toBeLessThanOrEqual(6)
+    expect(d.store('KSTREAM-JOINOTHER-0000000005-store')!.size).toBeLessThanOrEqual(6)
+    // Each right record joins the left one 1 ms before it (the same key recurs only 14 ms later).
+    expect(d.records('out', strings).length).toBe(1500)
+  })
+})
+
 describe('the shared outer-join store layout', () => {
   const serdes = outerJoinStoreSerdes(S, S as never, Serdes.Long as never)
 

@@ -151,7 +151,8 @@ public class StreamsProbe {
         outputs = List.of("out-join");
         break;
       }
-      case "leftjoin": {
+      case "leftjoin":
+      case "leftjoinseeded": {
         KStream<String, String> l = b.stream("sl", Consumed.with(S, S));
         KStream<String, String> r = b.stream("sr", Consumed.with(S, S));
         l.leftJoin(r, (a, c) -> a + "+" + c, JoinWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(5), Duration.ofMillis(2)),
@@ -160,7 +161,8 @@ public class StreamsProbe {
             "probe-KSTREAM-JOINTHIS-0000000004-store-changelog", "probe-KSTREAM-OUTEROTHER-0000000005-store-changelog");
         break;
       }
-      case "outerjoin": {
+      case "outerjoin":
+      case "outerjoinseeded": {
         KStream<String, String> l = b.stream("sl", Consumed.with(S, S));
         KStream<String, String> r = b.stream("sr", Consumed.with(S, S));
         l.outerJoin(r, (a, c) -> a + "+" + c, JoinWindows.ofTimeDifferenceWithNoGrace(Duration.ofMillis(3)),
@@ -170,7 +172,8 @@ public class StreamsProbe {
         outputs = List.of("out-outer", "out-outer-named");
         break;
       }
-      case "tablegroupby": {
+      case "tablegroupby":
+      case "tablegroupbyseeded": {
         KGroupedTable<String, String> g = b.table("tin", Consumed.with(S, S))
             .filter((k, v) -> !v.startsWith("skip"))
             .groupBy((k, v) -> KeyValue.pair(v.substring(0, 1), k + ":" + v), Grouped.with(S, S));
