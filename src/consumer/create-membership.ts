@@ -27,6 +27,7 @@ export function createMembership(c: ResolvedReaderConfig, d: MembershipDeps): Me
     coordinator: d.coordinator,
     groupId: c.groupId!,
     groupInstanceId: c.groupInstanceId,
+    rack: c.rack === '' ? null : c.rack,
     topics: c.topics,
     rebalanceTimeout: c.rebalanceTimeout,
     requestTimeout: c.requestTimeout,

@@ -52,6 +52,8 @@ export interface GroupOptions {
   coordinator: Coordinator
   groupId: string
   groupInstanceId: string | null
+  /** The client's rack (KIP-881: sent with the subscription so assignors can prefer same-rack replicas); null for none. */
+  rack: string | null
   topics: readonly string[]
   /** Classic regex subscription (topic-pattern.ts): `topics` is then resolved from the cluster's topics. */
   topicPattern: RegExp | null
@@ -410,7 +412,7 @@ export class GroupMembership implements Membership {
             b.userData?.({ topics: this.#topics, generation: this.#ownedGeneration, ownedPartitions: owned }) ?? null,
           ownedPartitions: owned,
           generationId: this.#ownedGeneration,
-          rackId: null,
+          rackId: o.rack,
         }),
       }))
       const memberId = this.memberId
@@ -499,7 +501,7 @@ export class GroupMembership implements Membership {
     }
     this.#snapshot = snapshot
     this.#lastWatch = Date.now()
-    const result = balancer.assign(members, partitionsPerTopic)
+    const result = balancer.assign(members, partitionsPerTopic, { partitionRacks: this.#partitionRacks(topics) })
     return [...result].map(([memberId, assigned]) => ({ memberId, assignment: encodeAssignment(assigned) }))
   }
 
@@ -635,6 +637,21 @@ export class GroupMembership implements Membership {
         return
       }
     }
+  }
+
+  /** KIP-881: per topic and partition, the racks of its replicas (from metadata; brokers without a rack left out). */
+  #partitionRacks(topics: readonly string[]): Map<string, Map<number, string[]>> {
+    const metadata = this.#o.client.metadata
+    const out = new Map<string, Map<number, string[]>>()
+    for (const topic of topics) {
+      const byPartition = new Map<number, string[]>()
+      for (const p of metadata.topic(topic)?.partitions ?? []) {
+        const racks = p.replicas.flatMap((id) => metadata.broker(id)?.rack ?? [])
+        if (racks.length > 0) byPartition.set(p.partition, racks)
+      }
+      out.set(topic, byPartition)
+    }
+    return out
   }
 
   /** With topicPattern: lists the matching topics again; true when the subscription changed. */
