@@ -26,6 +26,7 @@ import type { MetricsSource } from '../metrics/registry.js'
 import type { Message } from '../message.js'
 import { BalancerFunc, Murmur2Balancer } from '../producer/balancers.js'
 import { ProducerFencedError, TransactionOutcomeUnknownError } from '../producer/transaction-errors.js'
+import type { GroupMetadata } from '../producer/txn-requests.js'
 import { Writer } from '../producer/writer.js'
 import type { StreamsBuilder } from './builder.js'
 import { StreamsStateError } from './errors.js'
@@ -157,6 +158,8 @@ export class KafkaStreams {
   readonly #recorder: StreamsMetricsRecorder
   /** exactly_once_v2: a transaction is open on the Writer. */
   #inTxn = false
+  /** exactly_once_v2: the group membership the open transaction's input was fetched under. */
+  #txnGroup: GroupMetadata | undefined
   /** Bumped when tasks are rewound: a batch fetched before that is not processed. */
   #epoch = 0
 
@@ -360,8 +363,11 @@ export class KafkaStreams {
       signal.addEventListener('abort', stop, { once: true })
       let batch
       const epoch = this.#epoch
+      let group: GroupMetadata
       try {
         batch = await reader.fetchBatch({ signal: poll.signal })
+        // The membership the batch was fetched under: its offsets commit under it or not at all.
+        group = reader.groupMetadata()
       } catch (err) {
         if (signal.aborted) return
         if (err instanceof AbortError) {
@@ -376,7 +382,7 @@ export class KafkaStreams {
       }
       // A batch fetched before a rewind is read again from the committed offsets.
       await this.#locked(() =>
-        epoch === this.#epoch ? this.#process(batch.topic, batch.partition, batch.messages) : undefined,
+        epoch === this.#epoch ? this.#process(batch.topic, batch.partition, batch.messages, group) : undefined,
       )
       await this.#maybeCommit()
     }
@@ -387,11 +393,20 @@ export class KafkaStreams {
     return Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
   }
 
-  async #process(topic: string, partition: number, messages: FetchedMessage[]): Promise<void> {
+  async #process(topic: string, partition: number, messages: FetchedMessage[], group: GroupMetadata): Promise<void> {
     const sub = this.#topicSub.get(topic)
     const task = sub === undefined ? undefined : this.#tasks.get(`${sub}_${partition}`)
     // Not ours any more (revoked while the batch was queued): the new owner reads it again.
     if (task === undefined || messages.length === 0) return
+    if (this.#eos) {
+      if (this.#txnGroup !== undefined && this.#txnGroup.generationId !== group.generationId) {
+        // The group moved on without a revocation of ours (our membership was lost, e.g. a
+        // zombie resuming): what the transaction holds was processed under the old one.
+        await this.#rewind([], new StreamsStateError('input from two group generations in one transaction'))
+        return
+      }
+      this.#txnGroup = group
+    }
     const outputs: TaskOutput[] = []
     this.#emit = (out) => outputs.push(out)
     try {
@@ -494,10 +509,21 @@ export class KafkaStreams {
     const messages = [...this.#toCommit.values()]
     if (messages.length > 0) {
       await this.#begin()
-      await this.#writer!.sendOffsets(this.#reader!, messages as Message[])
+      // Under the generation the input was fetched under (KIP-447), never a newer one: after our
+      // membership was lost and rejoined, the old input must be refused and read again, not
+      // committed as processed with state the group moved on from (as TransactionalProcessor).
+      const group = this.#txnGroup ?? this.#reader!.groupMetadata()
+      const now = this.#reader!.groupMetadata().generationId
+      if (now !== group.generationId) {
+        throw new StreamsStateError(
+          `the group moved from generation ${group.generationId} to ${now} during the transaction`,
+        )
+      }
+      await this.#writer!.sendOffsets({ groupMetadata: () => group }, messages as Message[])
     }
     if (this.#inTxn) await this.#writer!.commitTransaction()
     this.#inTxn = false
+    this.#txnGroup = undefined
     this.#toCommit.clear()
   }
 
@@ -519,6 +545,7 @@ export class KafkaStreams {
     this.#epoch++
     this.#pending = []
     this.#toCommit.clear()
+    this.#txnGroup = undefined
     let fenced = isFenced(cause)
     if (this.#inTxn) {
       try {

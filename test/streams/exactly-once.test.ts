@@ -187,6 +187,62 @@ describe(`KafkaStreams exactly_once_v2 on ${targetName}`, () => {
     },
     180_000,
   )
+
+  it('a zombie (stopped with SIGSTOP mid-transaction past its session and transaction timeouts) finds its transaction aborted and its generation gone, rejoins and works on: counts exact', async () => {
+    const input = unique('eos-zombie-in')
+    const output = unique('eos-zombie-out')
+    const applicationId = unique('eos-zombie')
+    await createTopic(target.bootstrap, input, 2)
+    await createTopic(target.bootstrap, output, 2)
+    const batches = [lines(20, 'z'), lines(300, 'y'), lines(30, 'x'), lines(30, 'v')]
+    const write = (n: number): Promise<void> =>
+      writeInput(
+        target.bootstrap,
+        input,
+        batches[n]!.map((value, i) => ({ key: `${n}-${i}`, value })),
+      )
+    // The zombie: a child process (sessionTimeout 6 s, transactionTimeout 10 s) that says 'running' at each RUNNING.
+    const child = fork(
+      fileURLToPath(new URL('./helpers/wordcount-child.ts', import.meta.url)),
+      [JSON.stringify({ brokers: target.bootstrap, applicationId, input, output, eos: true, processId: 'zombie' })],
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    )
+    let running = 0
+    let exitCode: number | null | undefined
+    child.on('message', (m) => (m === 'running' ? running++ : undefined))
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve((exitCode = code))))
+    const log = recorder()
+    const other = new KafkaStreams(wordCount(input, output), eos(applicationId, { logger: log }))
+    try {
+      await expect.poll(() => running, { timeout: 60_000 }).toBe(1)
+      await write(0)
+      await readUntil(target.bootstrap, output, (r) => r.length >= total(counts(batches[0]!)), 60_000)
+      // Stopped while it works through a large batch: most likely with a transaction open.
+      await write(1)
+      await readUntil(target.bootstrap, output, (r) => r.length > total(counts(batches[0]!)), 60_000)
+      child.kill('SIGSTOP')
+      // The other instance joins; the group drops the stopped member after its session timeout,
+      // the coordinator aborts its transaction after its timeout, and the other takes all tasks.
+      await other.start()
+      await reach(other, 'RUNNING')
+      await write(2)
+      const before = counts(batches.slice(0, 3).flat())
+      await readUntil(target.bootstrap, output, (r) => r.length >= total(before), 90_000)
+      child.kill('SIGCONT')
+      // The zombie's transaction was aborted (with transaction version 2 its own abort then succeeds
+      // at the bumped epoch) and its generation is gone: it starts its tasks over and rejoins.
+      await expect.poll(() => running, { timeout: 60_000, interval: 200 }).toBeGreaterThanOrEqual(2)
+      await write(3)
+      const truth = counts(batches.flat())
+      const records = await readUntil(target.bootstrap, output, (r) => r.length >= total(truth), 90_000)
+      expectExact(records, truth)
+      expect(exitCode).toBeUndefined() // it never went to ERROR (the child exits 1 then)
+    } finally {
+      child.kill('SIGKILL')
+      await exited
+      await other.close()
+    }
+  }, 240_000)
 })
 
 /** Counts records per key in one sub-topology: every transaction holds store (changelog) writes. */
