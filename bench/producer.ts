@@ -64,6 +64,8 @@ interface Result {
   size: number
   messages: number
   seconds: number
+  /** CPU time of this process (the Writer's side only: the reference cluster is a child). */
+  cpuMicros: number
 }
 
 /** Runs `lanes` loops that each write with `write` until `seconds` passed; counts messages. */
@@ -93,7 +95,8 @@ async function main(): Promise<void> {
   const results: Result[] = []
   try {
     console.log(`producer benchmark against the ${target.name}; acks=all, idempotent; ${seconds} s per scenario`)
-    for (const size of [100, 1024]) {
+    const sizes = process.env.BENCH_SIZE === undefined ? [100, 1024] : [Number(process.env.BENCH_SIZE)] // e.g. 1024 alone
+    for (const size of sizes) {
       const value = randomBytes(size / 2).toString('hex') // incompressible-ish, exactly `size` bytes
       const message = (i: number): Message => ({ key: `key-${i % 1000}`, value })
       const batch = Array.from({ length: 1000 }, (_, i) => message(i))
@@ -130,16 +133,18 @@ async function main(): Promise<void> {
         await createTopic(target.brokers, topic, 6)
         const writer = new Writer({ brokers: target.brokers, topic, ...options })
         await writer.writeMessages(message(0)) // connect, negotiate, get a producer id
+        const cpuBefore = process.cpuUsage()
         const measured = await run(writer)
         if (options.async) {
           const flushStarted = performance.now()
           await writer.flush() // count until acknowledged
           measured.seconds += (performance.now() - flushStarted) / 1000
         }
+        const cpu = process.cpuUsage(cpuBefore)
         const stats = writer.stats()
         await writer.close()
         if (stats.errors > 0) throw new Error(`${scenario}: ${stats.errors} batches failed`)
-        results.push({ scenario, size, ...measured })
+        results.push({ scenario, size, ...measured, cpuMicros: cpu.user + cpu.system })
         const r = results[results.length - 1]!
         console.log(
           `${String(size).padStart(5)} B  ${scenario.padEnd(46)} ${fmt(r.messages / r.seconds).padStart(10)} msg/s ${(
@@ -150,7 +155,7 @@ async function main(): Promise<void> {
             .toFixed(1)
             .padStart(
               7,
-            )} MB/s   (latency avg ${stats.requestLatencyAvg.toFixed(1)} ms, ${stats.batchSize.avg.toFixed(0)} msgs/batch)`,
+            )} MB/s ${(r.cpuMicros / r.messages).toFixed(2).padStart(6)} µs CPU/msg   (latency avg ${stats.requestLatencyAvg.toFixed(1)} ms, ${stats.batchSize.avg.toFixed(0)} msgs/batch)`,
         )
       }
     }

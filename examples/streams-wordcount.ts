@@ -1,7 +1,7 @@
-// Word count with kafkats/streams, exactly-once: lines in, a running count per word out. Every
-// commit (each 100 ms) is one transaction holding the count updates, the changelog records of the
-// counts store and the input offsets, so a read_committed reader sees each update once, even if
-// the application crashes and restarts.
+// Word count with kafkats/streams, exactly-once (the default guarantee): lines in, a running
+// count per word out. Every commit (each 100 ms) is one transaction holding the count updates,
+// the changelog records of the counts store and the input offsets, so a read_committed reader
+// sees each update once, even if the application crashes and restarts.
 //
 // Run: npx tsx examples/streams-wordcount.ts   (KAFKA_BOOTSTRAP or an in-process reference cluster)
 
@@ -38,11 +38,8 @@ try {
     .toStream()
     .to(output, { key: Serdes.String, value: Serdes.Long })
 
-  const app = new KafkaStreams(builder, {
-    brokers,
-    applicationId: `example-wordcount-${run}`,
-    processingGuarantee: 'exactly_once_v2',
-  })
+  // processingGuarantee: 'exactly_once_v2' is the default.
+  const app = new KafkaStreams(builder, { brokers, applicationId: `example-wordcount-${run}` })
   await app.start()
 
   const writer = new Writer({ brokers, topic: input })

@@ -22,6 +22,12 @@
 #   KAFKATS_PORT_SSL         first SSL port (default 9292)
 #   KAFKATS_PORT_SASL_SSL    first SASL_SSL port (default 9392)
 #   KAFKATS_PORT_CONTROLLER  first KRaft controller port (default 9492)
+#   KAFKATS_KAFKA_AUTHORIZER 1: run StandardAuthorizer (ACLs enforced) with super.users User:admin and
+#                            User:ANONYMOUS (the PLAINTEXT inter-broker/controller principal, so PLAINTEXT
+#                            clients too) and allow.everyone.if.no.acl.found=true, so suites without ACLs
+#                            keep working (default: no authorizer, the ACL APIs answer SECURITY_DISABLED)
+#   KAFKATS_KAFKA_RACKS      comma-separated broker.rack per node (e.g. rack-a,rack-b,rack-c; default none):
+#                            sets broker.rack and replica.selector.class=RackAwareReplicaSelector (KIP-392)
 #   KAFKATS_START_TIMEOUT    seconds to wait for the cluster (default 120)
 #   KAFKATS_STOP_TIMEOUT     seconds between SIGTERM and SIGKILL (default 30)
 #   KAFKA_HEAP_OPTS          JVM heap per node (default "-Xms128m -Xmx512m": CI has 2 cores and runs 3 nodes)
@@ -46,6 +52,7 @@ PORT_CONTROLLER=${KAFKATS_PORT_CONTROLLER:-9492}
 START_TIMEOUT=${KAFKATS_START_TIMEOUT:-120}
 STOP_TIMEOUT=${KAFKATS_STOP_TIMEOUT:-30}
 HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m}
+RACKS=${KAFKATS_KAFKA_RACKS:-}
 
 # Test-only credentials; they are also written to kafka.env for the test suites.
 SASL_USER=kafkats
@@ -364,6 +371,31 @@ num.recovery.threads.per.data.dir=1
 log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=33554432
 EOF
+  rack_properties "$n" >>"$dir/server.properties"
+}
+
+# KIP-392 (fetch from the closest replica): node N's rack is the Nth entry of KAFKATS_KAFKA_RACKS.
+rack_properties() { # node
+  [[ -n $RACKS ]] || return 0
+  local racks rack
+  IFS=, read -r -a racks <<<"$RACKS"
+  rack=${racks[$(($1 - 1))]:-}
+  [[ -n $rack ]] || die "KAFKATS_KAFKA_RACKS='$RACKS' names no rack for node $1"
+  printf '\n# Racks (KAFKATS_KAFKA_RACKS).\nbroker.rack=%s\nreplica.selector.class=%s\n' \
+    "$rack" org.apache.kafka.common.replica.RackAwareReplicaSelector
+}
+
+# KAFKATS_KAFKA_AUTHORIZER=1: ACLs enforced by StandardAuthorizer; resources without ACLs stay
+# open, and the PLAINTEXT principal (inter-broker and controller traffic) is a super user.
+write_authorizer_properties() { # node
+  [[ ${KAFKATS_KAFKA_AUTHORIZER:-0} == 1 ]] || return 0
+  cat >>"$(node_dir "$1")/server.properties" <<EOF
+
+# KAFKATS_KAFKA_AUTHORIZER=1
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:$ADMIN_USER;User:ANONYMOUS
+allow.everyone.if.no.acl.found=true
+EOF
 }
 
 is_kafka3() { [[ ${VERSION%%.*} == 3 ]]; }
@@ -639,6 +671,7 @@ start_cluster() {
     rm -rf "$(node_dir "$i")"
     mkdir -p "$(node_dir "$i")/data"
     write_server_properties "$i"
+    write_authorizer_properties "$i"
     format_node "$i" "$cid" &
     pids+=($!)
   done

@@ -80,6 +80,7 @@ export {
   type ReadOptions,
 } from './consumer/reader.js'
 export type { ListedOffset } from './consumer/list-offsets.js'
+export type { RunOptions } from './consumer/run.js'
 export {
   createDefaultLogger,
   silentLogger,
@@ -125,6 +126,7 @@ export {
 } from './eos/processor.js'
 
 // Admin
+export { Kafka, type KafkaConfig, type RoleConfig, type SharedOption } from './kafka.js'
 export { Admin, type AdminConfig } from './admin/admin.js'
 export { AdminBatchError, GroupNotEmptyError } from './admin/errors.js'
 export type { AdminCallOptions } from './admin/context.js'
@@ -165,6 +167,17 @@ export type {
   TopicPartitionRef,
 } from './admin/offsets.js'
 export type { DeletedRecords, PartitionProducers, ProducerState } from './admin/records.js'
+export type {
+  AclBinding,
+  AclFilter,
+  AclOperation,
+  AclPatternType,
+  AclPermission,
+  AclResourceType,
+  NewAcl,
+} from './admin/acls.js'
+export type { ListTransactionsOptions, TransactionDescription, TransactionListing } from './admin/transactions.js'
+export type { ScramCredentialChange, ScramMechanism, UserScramCredentials } from './admin/scram.js'
 
 // Client core: shared configuration, for custom tools
 export { KafkaClient, type ClientConfig } from './cluster/client.js'

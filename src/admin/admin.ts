@@ -1,13 +1,27 @@
 // `Admin`: topics, configs, the cluster, consumer groups, offsets and lag, records and producers.
 // A thin front over one module per family (topics.ts, configs.ts, cluster.ts, groups.ts,
-// offsets.ts, records.ts); it owns its KafkaClient (connections, metadata, version tables) and
-// closes it. Every call takes an AbortSignal and negotiates versions like the rest of the client.
+// offsets.ts, records.ts); it owns its KafkaClient (connections, and the metadata and version
+// tables unless made by `Kafka.admin()`) and closes it. Every call takes an AbortSignal and negotiates versions like the rest of the client.
 
-import { KafkaClient, type ClientConfig } from '../cluster/client.js'
+import { KafkaClient, type ClientConfig, type ClientSharing } from '../cluster/client.js'
 import { ClosedError } from '../net/errors.js'
 import { networkMetrics } from '../metrics/network.js'
 import { MetricsRegistry, type MetricsSnapshot } from '../metrics/registry.js'
 import type { ListedOffset } from '../consumer/list-offsets.js'
+import { createAcls, deleteAcls, describeAcls, type AclBinding, type AclFilter, type NewAcl } from './acls.js'
+import {
+  alterUserScramCredentials,
+  describeUserScramCredentials,
+  type ScramCredentialChange,
+  type UserScramCredentials,
+} from './scram.js'
+import {
+  describeTransactions,
+  listTransactions,
+  type ListTransactionsOptions,
+  type TransactionDescription,
+  type TransactionListing,
+} from './transactions.js'
 import { apiVersions, describeCluster, type ApiVersionInfo, type ClusterDescription } from './cluster.js'
 import {
   alterConfigs,
@@ -64,8 +78,9 @@ export class Admin {
   readonly #metrics: MetricsRegistry
   #closed = false
 
-  constructor(config: AdminConfig) {
-    this.#client = new KafkaClient({ clientId: 'kafkats-admin', ...config })
+  /** `sharing` is internal: `Kafka.admin()` passes it so the Admin uses the instance's metadata. */
+  constructor(config: AdminConfig, sharing?: ClientSharing) {
+    this.#client = new KafkaClient({ clientId: 'kafkats-admin', ...config }, sharing)
     const pool = this.#client.pool
     this.#metrics = new MetricsRegistry('admin', this.#client.clientId)
     pool.observer = networkMetrics(this.#metrics, 'admin-client-metrics', () => pool.inFlight)
@@ -210,6 +225,50 @@ export class Admin {
     options?: AdminCallOptions,
   ): Promise<PartitionProducers[]> {
     return describeProducers(this.#live(), partitions, options)
+  }
+
+  // Transactions
+
+  /** Transactional ids and their states from every broker's transaction coordinator. */
+  listTransactions(options?: ListTransactionsOptions): Promise<TransactionListing[]> {
+    return listTransactions(this.#live(), options)
+  }
+
+  /** State, timeout, start time, producer id/epoch and partitions of each transactional id. */
+  describeTransactions(
+    transactionalIds: readonly string[],
+    options?: AdminCallOptions,
+  ): Promise<TransactionDescription[]> {
+    return describeTransactions(this.#live(), transactionalIds, options)
+  }
+
+  // ACLs (the broker needs an authorizer: SECURITY_DISABLED otherwise)
+
+  /** Creates ACLs (pattern 'literal' and host '*' by default); refused ones are named in an AdminBatchError. */
+  createAcls(acls: readonly NewAcl[], options?: AdminCallOptions): Promise<void> {
+    return createAcls(this.#live(), acls, options)
+  }
+
+  /** The ACLs matching the filter (every ACL without one). */
+  describeAcls(filter?: AclFilter, options?: AdminCallOptions): Promise<AclBinding[]> {
+    return describeAcls(this.#live(), filter, options)
+  }
+
+  /** Deletes the ACLs matching each filter; resolves with what each filter deleted. */
+  deleteAcls(filters: readonly AclFilter[], options?: AdminCallOptions): Promise<AclBinding[][]> {
+    return deleteAcls(this.#live(), filters, options)
+  }
+
+  // SCRAM credentials
+
+  /** Users' SCRAM mechanisms and iterations (every user with credentials when `users` is omitted). */
+  describeUserScramCredentials(users?: readonly string[], options?: AdminCallOptions): Promise<UserScramCredentials[]> {
+    return describeUserScramCredentials(this.#live(), users, options)
+  }
+
+  /** Sets (salted here: the password is never sent) or deletes SCRAM credentials. */
+  alterUserScramCredentials(changes: readonly ScramCredentialChange[], options?: AdminCallOptions): Promise<void> {
+    return alterUserScramCredentials(this.#live(), changes, options)
   }
 
   /** Closes the Admin's connections; later calls throw ClosedError. */

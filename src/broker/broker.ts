@@ -22,7 +22,7 @@ import { SaslAuthenticate } from '../protocol/messages/sasl-authenticate.js'
 import { SaslHandshake } from '../protocol/messages/sasl-handshake.js'
 import { Writer } from '../protocol/writer.js'
 import type { Cluster } from './cluster.js'
-import { Connection } from './connection.js'
+import { Connection, type Response } from './connection.js'
 import { FetchSessionCache } from './fetch-sessions.js'
 import { HANDLERS } from './handlers/index.js'
 
@@ -132,7 +132,7 @@ export class BrokerNode {
     this.connections.add(conn)
   }
 
-  private async onFrame(frame: Buffer, conn: Connection): Promise<Buffer | null> {
+  private async onFrame(frame: Buffer, conn: Connection): Promise<Response> {
     if (this.blackholed) return this.never(conn)
     if (this.cluster.options.sasl !== undefined) {
       const session = saslSession(conn)
@@ -189,7 +189,7 @@ export class BrokerNode {
     header: RequestHeader,
     version: number,
     body: unknown,
-  ): Promise<Buffer | null> {
+  ): Promise<Response> {
     // stop() closes every connection, so the connection's signal also covers a broker stop.
     const signal = conn.signal
     const ctx: RequestContext = { cluster: this.cluster, broker: this, connection: conn, header, version, signal }
@@ -258,10 +258,22 @@ export class BrokerNode {
   }
 }
 
-function encode(api: ApiDefinition<unknown, unknown>, version: number, correlationId: number, body: unknown): Buffer {
+/**
+ * Byte fields (a Fetch response's stored batches) at least this long go to the socket from where
+ * they are, not copied into the response buffer (see Writer.spliceMin).
+ */
+const SPLICE_MIN = 8 * 1024
+
+function encode(
+  api: ApiDefinition<unknown, unknown>,
+  version: number,
+  correlationId: number,
+  body: unknown,
+): Uint8Array[] {
   const w = new Writer(256)
+  w.spliceMin = SPLICE_MIN
   writeResponseFrame(w, api, version, correlationId, body as never)
-  return w.view()
+  return w.chunks()
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -8,6 +8,7 @@
 //   cluster.faults.stopBroker(1)
 //   await cluster.stop()
 
+import { Authorizer } from './acls.js'
 import { BrokerNode } from './broker.js'
 import { resolveOptions, type ClusterOptions, type ResolvedOptions } from './config.js'
 import { Faults } from './faults.js'
@@ -16,7 +17,7 @@ import { GroupCoordinator } from './groups.js'
 import { Log } from './logger.js'
 import { Journal } from './journal.js'
 import { loadState, savedClusterId, saveState } from './persistence.js'
-import { ScramCredentialCache } from './sasl.js'
+import { ScramCredentialCache, ScramCredentialStore } from './sasl.js'
 import { TopicRegistry, type Partition, type ReplicaEnv } from './topics.js'
 import { TransactionCoordinator } from './transactions.js'
 import { CoordinatorLoad } from './coordinator-load.js'
@@ -44,6 +45,10 @@ export class Cluster {
   private readonly unfenced = new Map<number, NodeJS.Timeout>()
   /** Derived SCRAM credentials, per user and mechanism. */
   readonly scramCredentials = new ScramCredentialCache()
+  /** SCRAM credentials set through AlterUserScramCredentials (persisted with the metadata). */
+  readonly scramStore = new ScramCredentialStore()
+  /** ACLs and their enforcement; undefined when the `authorizer` option is not set. */
+  readonly authorizer: Authorizer | undefined
   /** False while a data dir is being loaded: connections are refused until the state is back. */
   ready = false
   /** The data dir's files (continuous persistence), when `dataDir` is set. */
@@ -53,6 +58,7 @@ export class Cluster {
     this.options = options
     this.log = new Log(options.logger)
     this.journal = journal
+    this.authorizer = options.authorizer !== undefined ? new Authorizer(options.authorizer) : undefined
     const env: ReplicaEnv = {
       isAlive: (id) => this.isAlive(id),
       now: () => Date.now(),

@@ -4,6 +4,7 @@
 
 import type { TlsOptions } from 'node:tls'
 import type { BrokerLogger } from './logger.js'
+import type { AuthorizerOptions } from './acls.js'
 import { ALL_MECHANISMS, type SaslOptions } from './sasl.js'
 
 export interface ClusterOptions {
@@ -85,12 +86,23 @@ export interface ClusterOptions {
   topicDefaults?: Record<string, string>
   /** Rack per broker id. */
   racks?: (string | null)[]
+  /**
+   * Kafka's replica.selector.class (KIP-392): 'leader' (Kafka's default, LeaderSelector) or
+   * 'rack-aware' (RackAwareReplicaSelector: a consumer that sends its rack is pointed at a replica
+   * in that rack). Consumers may fetch from any replica either way (Fetch v11+). Default 'leader'.
+   */
+  replicaSelector?: 'leader' | 'rack-aware'
   /** Where logs are written. Default: silent. */
   logger?: BrokerLogger
   /** Persist topics, logs, committed offsets and producer ids here across restarts. */
   dataDir?: string
   /** Require SASL authentication (PLAIN, SCRAM-SHA-256/512) on every listener. */
   sasl?: SaslOptions
+  /**
+   * Enable the authorizer (Kafka's StandardAuthorizer): ACLs through CreateAcls/DescribeAcls/
+   * DeleteAcls, enforced on every request. Without it the ACL APIs answer SECURITY_DISABLED.
+   */
+  authorizer?: AuthorizerOptions
   /** Serve TLS on every listener (node:tls server options: key, cert, ca, requestCert...). */
   tls?: TlsOptions
 }
@@ -121,9 +133,11 @@ export interface ResolvedOptions {
   retentionCheckIntervalMs: number
   topicDefaults: Record<string, string>
   racks: (string | null)[]
+  replicaSelector: 'leader' | 'rack-aware'
   logger: BrokerLogger | undefined
   dataDir: string | undefined
   sasl: Required<SaslOptions> | undefined
+  authorizer: AuthorizerOptions | undefined
   tls: TlsOptions | undefined
 }
 
@@ -200,12 +214,20 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     retentionCheckIntervalMs: positiveInt('retentionCheckIntervalMs', opts.retentionCheckIntervalMs, 300000),
     topicDefaults: { ...(opts.topicDefaults ?? {}) },
     racks: opts.racks ?? [],
+    replicaSelector: replicaSelectorOf(opts.replicaSelector),
     logger: opts.logger,
     dataDir: opts.dataDir,
     sasl:
       opts.sasl === undefined
         ? undefined
         : { mechanisms: opts.sasl.mechanisms ?? ALL_MECHANISMS, users: { ...opts.sasl.users } },
+    authorizer:
+      opts.authorizer === undefined
+        ? undefined
+        : {
+            superUsers: [...(opts.authorizer.superUsers ?? [])],
+            allowEveryoneIfNoAclFound: opts.authorizer.allowEveryoneIfNoAclFound ?? false,
+          },
     tls: opts.tls,
   }
 }
@@ -512,4 +534,10 @@ export function brokerConfigDefs(opts: ResolvedOptions): ConfigDef[] {
     defs.push(synonymDef)
   }
   return defs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+function replicaSelectorOf(v: unknown): 'leader' | 'rack-aware' {
+  if (v === undefined) return 'leader'
+  if (v === 'leader' || v === 'rack-aware') return v
+  throw new RangeError(`replicaSelector must be 'leader' or 'rack-aware', got ${String(v)}`)
 }

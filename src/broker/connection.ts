@@ -15,7 +15,12 @@ import type { Socket } from 'node:net'
 import type { Log } from './logger.js'
 
 /** Handles one request frame (without its size prefix). Resolves with the response frame, or null for none. */
-export type FrameHandler = (frame: Buffer, connection: Connection) => Promise<Buffer | null>
+/** A response frame: one buffer, or its parts in order (written with one writev); null: nothing to send. */
+export type Response = Buffer | readonly Uint8Array[] | null
+
+const EMPTY = Buffer.alloc(0)
+
+export type FrameHandler = (frame: Buffer, connection: Connection) => Promise<Response>
 
 /** Frames queued beyond this pause the socket until the queue drains (bounded memory per client). */
 const MAX_QUEUED_FRAMES = 64
@@ -138,7 +143,7 @@ export class Connection {
           this.paused = false
           this.socket.resume()
         }
-        let response: Buffer | null
+        let response: Response
         try {
           response = await this.handler(frame, this)
         } catch (err) {
@@ -151,16 +156,28 @@ export class Connection {
           // end() flushes the response first; destroying now could drop it. Nothing more is read.
           this.queue.length = 0
           this.halted = true
-          this.socket.end(response, () => this.close('closed after the response'))
+          if (!Buffer.isBuffer(response)) for (const part of response) this.socket.write(part)
+          this.socket.end(Buffer.isBuffer(response) ? response : EMPTY, () => this.close('closed after the response'))
           return
         }
         // Wait for the kernel to take the response before reading on: the next request is not
         // processed until this one's response is sent, as in Kafka.
-        if (!this.socket.write(response)) await this.waitDrain()
+        if (!this.write(response)) await this.waitDrain()
       }
     } finally {
       this.processing = false
     }
+  }
+
+  /** Writes a response; its parts leave corked, in one writev (stored batches are not copied). */
+  private write(response: Buffer | readonly Uint8Array[]): boolean {
+    if (Buffer.isBuffer(response)) return this.socket.write(response)
+    if (response.length === 1) return this.socket.write(response[0]!)
+    this.socket.cork()
+    let ok = true
+    for (const part of response) ok = this.socket.write(part)
+    this.socket.uncork()
+    return ok
   }
 
   private waitDrain(): Promise<void> {

@@ -24,6 +24,9 @@
 //                                        watermark it last heard, and does not count a lagging
 //                                        follower until it fetches again.
 //   faults.dropConnections(brokerId)     closes every client connection of the broker.
+//   faults.evictFetchSessions(brokerId)  forgets every fetch session of the broker (KIP-227), as
+//                                        Kafka's FetchSessionCache evicts under pressure: the next
+//                                        incremental Fetch answers FETCH_SESSION_ID_NOT_FOUND.
 //   faults.failNext(api, count, code, { broker? })
 //                                        the next `count` requests of `api` (key or name, e.g.
 //                                        'Produce' or 0), on any broker or on `broker`, are
@@ -45,7 +48,7 @@
 //   faults.failPartition(topic, p, code, { count?, api?, broker? })
 //                                        inside the next `count` (default 1) Produce requests (or
 //                                        Fetch, with api: 'Fetch') that name topic-p, only that
-//                                        partition (for Fetch: on its leader) is answered with
+//                                        partition (for Fetch: where it is read, leader or follower) is answered with
 //                                        `code` and nothing of it is
 //                                        applied; the request's other partitions are handled as
 //                                        usual. Kafka answers per partition (ReplicaManager), so
@@ -185,6 +188,10 @@ export class Faults {
 
   dropConnections(brokerId: number): void {
     this.cluster.broker(brokerId).dropConnections('fault: dropConnections')
+  }
+
+  evictFetchSessions(brokerId: number): void {
+    this.cluster.broker(brokerId).fetchSessions.clear()
   }
 
   failNext(api: number | string, count: number, errorCode: number, opts: { broker?: number } = {}): void {

@@ -74,6 +74,11 @@ export class FetchSessionCache {
     return this.sessions.size
   }
 
+  /** The live sessions (tests look at what a broker holds). */
+  values(): IterableIterator<FetchSession> {
+    return this.sessions.values()
+  }
+
   get(id: number): FetchSession | undefined {
     return this.sessions.get(id)
   }

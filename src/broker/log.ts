@@ -72,8 +72,18 @@ export interface LogObserver {
   rewritten(): void
 }
 
+/**
+ * Batches are copied into chunks of this size one after another, so that consecutive batches sit
+ * side by side in memory and a Fetch serves them as one slice, without copying them (the bytes
+ * of a log segment, as Kafka's sendfile serves them). Larger batches get their own buffer.
+ */
+const ARENA_BYTES = 1024 * 1024
+
 export class PartitionLog {
   private segments: Segment[] = []
+  /** Where appended batches are copied (see ARENA_BYTES); a chunk lives while a batch in it does. */
+  private arena = Buffer.alloc(0)
+  private arenaUsed = 0
   observer: LogObserver | undefined
   logStartOffset = 0
   /** Log end offset: the offset the next batch gets. */
@@ -96,8 +106,28 @@ export class PartitionLog {
   }
 
   /**
+   * A private copy of a batch to append, placed right after the previous one when it fits (see
+   * ARENA_BYTES): the request buffer it comes from may be a view of a larger socket chunk.
+   */
+  copyForAppend(data: Uint8Array): Buffer {
+    if (data.length > ARENA_BYTES / 4) {
+      const own = Buffer.allocUnsafeSlow(data.length)
+      own.set(data)
+      return own
+    }
+    if (this.arenaUsed + data.length > this.arena.length) {
+      this.arena = Buffer.allocUnsafeSlow(ARENA_BYTES)
+      this.arenaUsed = 0
+    }
+    const copy = this.arena.subarray(this.arenaUsed, this.arenaUsed + data.length)
+    copy.set(data)
+    this.arenaUsed += data.length
+    return copy
+  }
+
+  /**
    * Appends one validated batch, assigning its offsets in place. `data` becomes owned by the
-   * log (callers pass a private copy). Returns the stored batch.
+   * log (callers pass a private copy, from copyForAppend). Returns the stored batch.
    */
   append(
     data: Buffer,
@@ -232,15 +262,15 @@ export class PartitionLog {
       if (b.lastOffset >= upperBound) break
       const room = limit - total
       if (room <= 0) break
-      if (b.data.length <= room) {
-        parts.push(b.data)
-        total += b.data.length
-        endOffset = b.lastOffset + 1
-      } else {
-        parts.push(b.data.subarray(0, room))
-        total += room
-        break
-      }
+      const part = b.data.length <= room ? b.data : b.data.subarray(0, room)
+      // Batches side by side in memory (copyForAppend) become one slice: no copy.
+      const last = parts[parts.length - 1]
+      if (last !== undefined && last.buffer === part.buffer && last.byteOffset + last.length === part.byteOffset)
+        parts[parts.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + part.length)
+      else parts.push(part)
+      total += part.length
+      if (part !== b.data) break
+      endOffset = b.lastOffset + 1
     }
     if (total === 0) return { records: null, endOffset: offset }
     return { records: parts.length === 1 ? parts[0]! : Buffer.concat(parts, total), endOffset }

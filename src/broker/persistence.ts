@@ -18,7 +18,9 @@ import {
   splitBatches,
   verifyBatchCrc,
 } from '../protocol/record-batch.js'
+import type { AclBinding } from './acls.js'
 import type { Cluster } from './cluster.js'
+import type { ScramMechanism } from './sasl.js'
 import { offsetKey, type CommittedOffset } from './group-state.js'
 import type { Journal, OffsetRecord } from './journal.js'
 import type { Partition } from './topics.js'
@@ -55,6 +57,10 @@ interface SavedState {
     partitions: [string, number[]][]
     groups: string[]
   }[]
+  /** ACL bindings, when the authorizer is on (absent in older files). */
+  acls?: AclBinding[]
+  /** SCRAM credentials set through the Admin: user, mechanism, salt, iterations, StoredKey, ServerKey (base64). */
+  scram?: [string, ScramMechanism, string, number, string, string][]
 }
 
 const STATE_FILE = 'state.json'
@@ -104,6 +110,18 @@ function snapshot(cluster: Cluster, withOffsets: boolean, offsetsSeq: number): S
       groups: [...txn.groups],
     })
   }
+  if (cluster.authorizer !== undefined) state.acls = cluster.authorizer.all()
+  if (cluster.scramStore.users.size > 0)
+    state.scram = [...cluster.scramStore.users].flatMap(([user, byMechanism]) =>
+      [...byMechanism].map(([m, c]): NonNullable<SavedState['scram']>[number] => [
+        user,
+        m,
+        c.salt.toString('base64'),
+        c.iterations,
+        c.storedKey.toString('base64'),
+        c.serverKey.toString('base64'),
+      ]),
+    )
   if (withOffsets) state.offsetsSeq = offsetsSeq
   return state
 }
@@ -217,6 +235,14 @@ export async function loadState(cluster: Cluster, journal: Journal): Promise<voi
 async function loadSnapshot(cluster: Cluster, journal: Journal, state: SavedState): Promise<void> {
   cluster.reserveProducerIds(BigInt(state.nextProducerId) - 1n)
   for (const [k, v] of Object.entries(state.dynamicTopicDefaults)) cluster.dynamicTopicDefaults.set(k, v)
+  for (const b of state.acls ?? []) cluster.authorizer?.add(b)
+  for (const [user, m, salt, iterations, storedKey, serverKey] of state.scram ?? [])
+    cluster.scramStore.set(user, m, {
+      salt: Buffer.from(salt, 'base64'),
+      iterations,
+      storedKey: Buffer.from(storedKey, 'base64'),
+      serverKey: Buffer.from(serverKey, 'base64'),
+    })
   const now = Date.now()
   const keep = new Set<string>()
   for (const t of state.topics) {

@@ -36,8 +36,9 @@ export function createExchange(
   mechanism: SaslMechanism,
   users: Record<string, string>,
   credentials: ScramCredentialCache,
+  stored: ScramCredentialStore,
 ): SaslExchange {
-  return mechanism === 'PLAIN' ? new PlainExchange(users) : new ScramExchange(mechanism, users, credentials)
+  return mechanism === 'PLAIN' ? new PlainExchange(users) : new ScramExchange(mechanism, users, credentials, stored)
 }
 
 class PlainExchange implements SaslExchange {
@@ -68,11 +69,60 @@ class PlainExchange implements SaslExchange {
   }
 }
 
-interface ScramCredential {
+export interface ScramCredential {
   salt: Buffer
   iterations: number
   storedKey: Buffer
   serverKey: Buffer
+}
+
+export type ScramMechanism = 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
+
+/** StoredKey and ServerKey from a salted password (RFC 5802), as Kafka's ScramFormatter derives them. */
+export function scramCredential(
+  mechanism: ScramMechanism,
+  salt: Buffer,
+  iterations: number,
+  salted: Buffer,
+): ScramCredential {
+  const hash = mechanism === 'SCRAM-SHA-512' ? 'sha512' : 'sha256'
+  return {
+    salt,
+    iterations,
+    storedKey: createHash(hash)
+      .update(hmac(hash, salted, 'Client Key'))
+      .digest(),
+    serverKey: hmac(hash, salted, 'Server Key'),
+  }
+}
+
+/**
+ * SCRAM credentials set through AlterUserScramCredentials (Kafka keeps them in the metadata log):
+ * per user, per mechanism. They take precedence over the `sasl.users` passwords for SCRAM logins.
+ */
+export class ScramCredentialStore {
+  readonly users = new Map<string, Map<ScramMechanism, ScramCredential>>()
+
+  get(mechanism: SaslMechanism, user: string): ScramCredential | undefined {
+    return mechanism === 'PLAIN' ? undefined : this.users.get(user)?.get(mechanism)
+  }
+
+  set(user: string, mechanism: ScramMechanism, credential: ScramCredential): void {
+    let byMechanism = this.users.get(user)
+    if (byMechanism === undefined) {
+      byMechanism = new Map()
+      this.users.set(user, byMechanism)
+    }
+    byMechanism.set(mechanism, credential)
+  }
+
+  /** False when the user has no credential for the mechanism. */
+  delete(user: string, mechanism: ScramMechanism): boolean {
+    const byMechanism = this.users.get(user)
+    if (byMechanism?.delete(mechanism) !== true) return false
+    if (byMechanism.size === 0) this.users.delete(user)
+    return true
+  }
 }
 
 /** Salted credentials per user and mechanism, derived once (Kafka stores them like this in KRaft). */
@@ -87,13 +137,7 @@ export class ScramCredentialCache {
       const salt = randomBytes(16)
       const iterations = 4096
       const salted = pbkdf2Sync(password, salt, iterations, hash === 'sha512' ? 64 : 32, hash)
-      const clientKey = hmac(hash, salted, 'Client Key')
-      c = {
-        salt,
-        iterations,
-        storedKey: createHash(hash).update(clientKey).digest(),
-        serverKey: hmac(hash, salted, 'Server Key'),
-      }
+      c = scramCredential(mechanism as ScramMechanism, salt, iterations, salted)
       this.cache.set(key, c)
     }
     return c
@@ -115,6 +159,7 @@ class ScramExchange implements SaslExchange {
     readonly mechanism: SaslMechanism,
     private readonly users: Record<string, string>,
     private readonly credentials: ScramCredentialCache,
+    private readonly stored: ScramCredentialStore,
   ) {
     this.hash = mechanism === 'SCRAM-SHA-512' ? 'sha512' : 'sha256'
   }
@@ -144,11 +189,14 @@ class ScramExchange implements SaslExchange {
       )
     }
     const password = Object.hasOwn(this.users, username) ? this.users[username] : undefined
-    if (password === undefined)
+    const credential =
+      this.stored.get(this.mechanism, username) ??
+      (password !== undefined ? this.credentials.get(this.mechanism, username, password) : undefined)
+    if (credential === undefined)
       throw new SaslAuthenticationError(
         `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`,
       )
-    this.credential = this.credentials.get(this.mechanism, username, password)
+    this.credential = credential
     this.principal = username
     this.nonce = clientNonce + randomBytes(18).toString('base64')
     this.serverFirst = `r=${this.nonce},s=${this.credential.salt.toString('base64')},i=${this.credential.iterations}`

@@ -8,6 +8,7 @@
 // clients (a consumer commits and leaves its group) before the process exits.
 
 import { intFlag, packageVersion, parseFlags, UsageError } from './args.js'
+import { BENCH_USAGE } from './bench-command.js'
 import { BROKER_USAGE, runBrokerCommand } from './broker-command.js'
 import { CLUSTER_USAGE } from './cluster-command.js'
 import { CONNECTION_HELP, stdout } from './common.js'
@@ -30,6 +31,7 @@ commands:
   produce   write stdin lines or a file to a topic (kafkats produce --help)
   consume   print a topic's messages (kafkats consume --help)
   top       live view: messages/s per topic, group lag, under-replicated partitions (kafkats top --help)
+  bench     load generator: produce or consume at full speed, msg/s, MB/s, latency (kafkats bench --help)
   broker    run a reference Kafka cluster on loopback (kafkats broker --help)
   demo      write and read messages end to end on an in-process cluster (kafkats demo --help)
   help      print this text
@@ -47,11 +49,12 @@ const USAGES: Record<string, string> = {
   produce: PRODUCE_USAGE,
   consume: CONSUME_USAGE,
   top: TOP_USAGE,
+  bench: BENCH_USAGE,
   broker: BROKER_USAGE,
   demo: DEMO_USAGE,
 }
 
-const COMMANDS = 'topics, groups, cluster, produce, consume, top, broker, demo or help'
+const COMMANDS = 'topics, groups, cluster, produce, consume, top, bench, broker, demo or help'
 
 const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h')
 
@@ -78,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./consume-command.js')).runConsumeCommand(rest, interrupt.signal, stdout)
     case 'top':
       return (await import('./top-command.js')).runTopCommand(rest, interrupt.signal, stdout)
+    case 'bench':
+      return (await import('./bench-command.js')).runBenchCommand(rest, interrupt.signal)
     case 'broker':
       return runBrokerCommand(rest)
     case 'demo': {

@@ -1,7 +1,13 @@
-// The core every role shares (Writer, Reader, Admin): bootstrap addresses, connections per broker
+// The core under every role (Writer, Reader, Admin): bootstrap addresses, connections per broker
 // and workload, per-broker version negotiation, and the metadata cache. It sends one request to
 // one broker and reports what happened; it does not retry (the operation's owner does, through
 // retry.ts), but it does mark metadata stale when a failure says so.
+//
+// A standalone role owns all of it. A role made from a `Kafka` instance (src/kafka.ts) gets a
+// core of its own for its connections only (`ClientSharing`): bootstrap, the metadata cache and
+// the version tables are the instance's, and closing the role leaves them open. Connections stay
+// per role because a broker answers one request per connection at a time: one role's Fetch long
+// poll or JoinGroup must not hold up another role's requests.
 
 import { ConfigError, KafkaError, isRetriable } from '../errors.js'
 import type { ApiDefinition, Input } from '../protocol/api.js'
@@ -10,7 +16,7 @@ import type { TlsConfig, ConnectionOptions } from '../net/connection.js'
 import { ConnectionError } from '../net/errors.js'
 import { ConnectionPool, type BrokerEndpoint, type ReadyConnection, type Workload } from '../net/pool.js'
 import { validateSaslConfig, type SaslConfig } from '../net/sasl.js'
-import type { ApiVersionInfo, VersionBounds } from '../net/versions.js'
+import { VersionTableCache, type ApiVersionInfo, type VersionBounds } from '../net/versions.js'
 import { MetadataCache } from './metadata.js'
 import { DEFAULT_RETRY_POLICY, retry, type RetryPolicy } from './retry.js'
 
@@ -51,6 +57,12 @@ export interface ClientRequestOptions {
   versions?: VersionBounds | undefined
 }
 
+/**
+ * How a core takes part in a `Kafka` instance: `'shared'` for the instance's own core (its
+ * metadata cache and version tables serve every role), or a role's core on top of it.
+ */
+export type ClientSharing = 'shared' | { shared: KafkaClient; onClose: () => void }
+
 /** A request body, or a function of the negotiated version returning it. */
 export type BodyFor<Req> = Input<Req> | ((version: number) => Input<Req>)
 
@@ -64,10 +76,14 @@ export class KafkaClient {
   readonly retryPolicy: RetryPolicy
   readonly requestTimeoutMs: number
   readonly allowAutoTopicCreation: boolean
+  /** The version table per broker address, when this core is or uses a `Kafka` instance's. */
+  readonly versionTables: VersionTableCache | undefined
+  readonly #onClose: (() => void) | undefined
   #closed = false
 
-  constructor(config: ClientConfig) {
-    const bootstrap = parseBrokers(config.brokers)
+  constructor(config: ClientConfig, sharing?: ClientSharing) {
+    const shared = typeof sharing === 'object' ? sharing.shared : undefined
+    const bootstrap = shared?.bootstrap ?? parseBrokers(config.brokers)
     const clientId = config.clientId ?? 'kafkats'
     if (typeof clientId !== 'string' || !CLIENT_ID_PATTERN.test(clientId)) {
       throw new ConfigError('clientId', 'must be printable ASCII of at most 255 characters')
@@ -79,7 +95,9 @@ export class KafkaClient {
     const connectionsMaxIdle = positiveMs(config.connectionsMaxIdle, 'connectionsMaxIdle', 540_000)
     this.clientId = clientId
     this.bootstrap = bootstrap
-    this.allowAutoTopicCreation = config.allowAutoTopicCreation ?? false
+    this.allowAutoTopicCreation = shared?.allowAutoTopicCreation ?? config.allowAutoTopicCreation ?? false
+    this.versionTables = shared?.versionTables ?? (sharing === 'shared' ? new VersionTableCache() : undefined)
+    this.#onClose = typeof sharing === 'object' ? sharing.onClose : undefined
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...config.retry }
     this.pool = new ConnectionPool({
       clientId,
@@ -90,12 +108,16 @@ export class KafkaClient {
       maxInFlight: config.maxInFlight,
       socketFactory: config.socketFactory,
       connectionsMaxIdleMs: connectionsMaxIdle,
+      versionCache: this.versionTables,
     })
-    this.metadata = new MetadataCache({
-      bootstrap,
-      maxAgeMs: metadataMaxAge,
-      fetch: (broker, topics, signal) => this.#fetchMetadata(broker, topics, signal),
-    })
+    // A shared cache sends its Metadata requests on the instance core's connections.
+    this.metadata =
+      shared?.metadata ??
+      new MetadataCache({
+        bootstrap,
+        maxAgeMs: metadataMaxAge,
+        fetch: (broker, topics, signal) => this.#fetchMetadata(broker, topics, signal),
+      })
     // A broker that hung, dropped us or could not be reached, whichever role's request found out,
     // is asked for metadata (and cluster-wide requests) last for a while.
     this.pool.onBrokerFailure = (broker) => this.metadata.penalize(broker)
@@ -209,11 +231,15 @@ export class KafkaClient {
     )
   }
 
-  /** Closes every connection gracefully within `timeoutMs`. */
+  /** Closes this core's connections gracefully within `timeoutMs` (a `Kafka` instance's parts stay open). */
   async close(timeoutMs = 5_000): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.pool.close(timeoutMs)
+    try {
+      await this.pool.close(timeoutMs)
+    } finally {
+      this.#onClose?.()
+    }
   }
 
   async #send<Req, Res>(

@@ -114,15 +114,18 @@ export class OffsetCommitter {
   readonly #requested = new Map<string, bigint>()
   /** Aborts commits in flight when the Reader closes for good. */
   readonly #stop = new AbortController()
+  /** Lets the Reader mark what it holds back (messages(): the last message processed) before a flush. */
+  readonly #beforeFlush: (() => void) | undefined
 
   constructor(
     coordinator: Coordinator,
     view: MembershipView,
     policy: RetryPolicy,
     stats: ReaderStatsCollector,
-    timing: { requestTimeout: number; commitTimeout: number; logger?: Logger },
+    timing: { requestTimeout: number; commitTimeout: number; logger?: Logger; beforeFlush?: () => void },
   ) {
     this.#logger = timing.logger
+    this.#beforeFlush = timing.beforeFlush
     this.#coordinator = coordinator
     this.#view = view
     this.#policy = policy
@@ -230,6 +233,7 @@ export class OffsetCommitter {
 
   /** Commits everything marked; resolves when done (errors of marked offsets are counted, not thrown). */
   async flush(options: CommitOptions = {}): Promise<void> {
+    this.#beforeFlush?.()
     this.#undefer()
     if (this.#pending.size === 0) {
       if (this.#running !== null) await raceAbort(this.#running, options.signal, 'commit flush')

@@ -146,6 +146,19 @@ export interface ReaderConfig extends ClientConfig {
    * still bounds-checks every field.
    */
   checkCrcs?: boolean
+  /**
+   * Incremental fetch sessions (KIP-227), as Java's consumer uses them: after one full fetch per
+   * broker, a request lists only the partitions whose position changed, so its size no longer
+   * grows with the partitions the broker leads. false sends every Fetch in full (sessionless).
+   * Default true.
+   */
+  fetchSessions?: boolean
+  /**
+   * The client's rack (Java client.rack, KIP-392): sent with every Fetch (v11+) so a broker with
+   * a rack-aware replica.selector.class can point the Reader at a replica in the same rack, which
+   * it then fetches from (falling back to the leader on any error there). Default '' (none).
+   */
+  rack?: string
   /** First backoff after a failed fetch (ms); kafka-go ReadBackoffMin, Java retry.backoff.ms. Default 100. */
   readBackoffMin?: number
   /** Backoff cap (ms); kafka-go ReadBackoffMax, Java retry.backoff.max.ms. Default 1000. */
@@ -229,6 +242,8 @@ export interface ResolvedReaderConfig {
   groupInstanceId: string | null
   isolationLevel: IsolationLevel
   checkCrcs: boolean
+  fetchSessions: boolean
+  rack: string
   readBackoffMin: number
   readBackoffMax: number
   maxAttempts: number
@@ -259,6 +274,8 @@ export const READER_DEFAULTS = {
   partitionWatchInterval: 5000,
   isolationLevel: 'read_committed' as IsolationLevel,
   checkCrcs: true,
+  fetchSessions: true,
+  rack: '',
   readBackoffMin: 100,
   readBackoffMax: 1000,
   maxAttempts: 10,
@@ -317,7 +334,15 @@ const RULES: Record<string, Check> = {
     }
     return null
   },
-  topicPattern: (v) => (typeof v === 'string' && v.length > 0 ? null : `must be a non-empty string, got ${show(v)}`),
+  topicPattern: (v) => {
+    if (typeof v !== 'string' || v.length === 0) return `must be a non-empty string, got ${show(v)}`
+    try {
+      new RegExp(v)
+      return null
+    } catch (err) {
+      return `must be a valid regular expression: ${(err as Error).message}`
+    }
+  },
   groupProtocol: (v) =>
     v === 'classic' || v === 'consumer' ? null : `must be 'classic' or 'consumer', got ${show(v)}`,
   groupRemoteAssignor: (v) =>
@@ -331,6 +356,9 @@ const RULES: Record<string, Check> = {
       ? null
       : `must be 'read_committed' or 'read_uncommitted', got ${show(v)}`,
   checkCrcs: isBoolean,
+  fetchSessions: isBoolean,
+  rack: (v) =>
+    typeof v === 'string' && v.length <= 255 ? null : `must be a string of at most 255 characters, got ${show(v)}`,
   readBackoffMin: milliseconds(0),
   readBackoffMax: milliseconds(0),
   maxAttempts: integerIn(1, 1_000_000),
@@ -399,9 +427,9 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
   }
   const groupProtocol = config.groupProtocol ?? 'classic'
   if (groupProtocol !== 'consumer') {
-    // Server-side choices: only the consumer protocol has them.
-    for (const option of ['topicPattern', 'groupRemoteAssignor'] as const)
-      if (config[option] !== undefined) throw new ConfigError(option, "needs groupProtocol: 'consumer'")
+    // A server-side choice: only the consumer protocol has it (topicPattern works with both).
+    if (config.groupRemoteAssignor !== undefined)
+      throw new ConfigError('groupRemoteAssignor', "needs groupProtocol: 'consumer'")
   }
 
   const startOffset = startOffsetTimestamp(config.startOffset ?? READER_DEFAULTS.startOffset)
@@ -463,6 +491,8 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     groupInstanceId: config.groupInstanceId ?? null,
     isolationLevel: config.isolationLevel ?? READER_DEFAULTS.isolationLevel,
     checkCrcs: config.checkCrcs ?? READER_DEFAULTS.checkCrcs,
+    fetchSessions: config.fetchSessions ?? READER_DEFAULTS.fetchSessions,
+    rack: config.rack ?? READER_DEFAULTS.rack,
     readBackoffMin,
     readBackoffMax,
     maxAttempts,

@@ -40,6 +40,8 @@ export interface ConsumerGroupOptions {
   coordinator: Coordinator
   groupId: string
   groupInstanceId: string | null
+  /** The client's rack (KIP-881: sent with the subscription so assignors can prefer same-rack replicas); null for none. */
+  rack: string | null
   /** Topic names subscribed to (empty with `topicPattern`). */
   topics: readonly string[]
   /** A regular expression (RE2/J syntax) the coordinator matches topic names against. */
@@ -247,7 +249,7 @@ export class ConsumerGroupMembership implements Membership {
           memberId: this.memberId,
           memberEpoch: this.memberEpoch,
           instanceId: this.groupInstanceId,
-          rackId: null,
+          rackId: o.rack,
           rebalanceTimeoutMs: joining ? o.rebalanceTimeout : -1,
           subscribedTopicNames: joining && o.topicPattern === null ? [...o.topics] : null,
           subscribedTopicRegex: joining && version >= 1 ? o.topicPattern : null,

@@ -4,9 +4,9 @@
 import type { KafkaClient } from '../cluster/client.js'
 import type { RetryPolicy } from '../cluster/retry.js'
 import type { Logger } from '../logger.js'
-import { UnsupportedVersionError } from '../net/errors.js'
 import type { ResolvedReaderConfig } from './config.js'
 import { ConsumerGroupMembership } from './consumer-group.js'
+import { compileTopicPattern } from './topic-pattern.js'
 import type { Coordinator } from './coordinator.js'
 import { GroupMembership, type GroupHooks } from './group.js'
 import { FallbackMembership, type Membership } from './membership.js'
@@ -27,6 +27,7 @@ export function createMembership(c: ResolvedReaderConfig, d: MembershipDeps): Me
     coordinator: d.coordinator,
     groupId: c.groupId!,
     groupInstanceId: c.groupInstanceId,
+    rack: c.rack === '' ? null : c.rack,
     topics: c.topics,
     rebalanceTimeout: c.rebalanceTimeout,
     requestTimeout: c.requestTimeout,
@@ -47,6 +48,8 @@ export function createMembership(c: ResolvedReaderConfig, d: MembershipDeps): Me
         sessionTimeout: c.sessionTimeout,
         heartbeatInterval: c.heartbeatInterval,
         partitionWatchInterval: c.partitionWatchInterval,
+        // Client-side regex subscription (the consumer protocol resolves it on the coordinator).
+        topicPattern: c.topicPattern === null ? null : compileTopicPattern(c.topicPattern),
       },
       d.hooks,
     )
@@ -57,17 +60,8 @@ export function createMembership(c: ResolvedReaderConfig, d: MembershipDeps): Me
         ...common,
         topicPattern: c.topicPattern,
         remoteAssignor: c.groupRemoteAssignor,
-        // A regex subscription has no classic equivalent here: the Reader stops instead.
-        fallBack:
-          c.topicPattern === null
-            ? fallBack
-            : () =>
-                d.hooks.fail(
-                  new UnsupportedVersionError(
-                    'ConsumerGroupHeartbeat',
-                    'topicPattern needs a coordinator that speaks the consumer group protocol (Kafka 4.0+)',
-                  ),
-                ),
+        // A regex subscription falls back too: the classic membership resolves it on the client.
+        fallBack,
       },
       d.hooks,
     )

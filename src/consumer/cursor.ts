@@ -26,6 +26,12 @@ export class PartitionCursor {
   resetTo: bigint | null = null
   /** Node id of the leader it is fetched from; -1 when not known (metadata is refreshed). */
   leader = -1
+  /**
+   * KIP-392: the replica the leader pointed us at (preferredReadReplica), fetched from instead of
+   * the leader until readReplicaUntil; -1 for the leader.
+   */
+  readReplica = -1
+  readReplicaUntil = 0
   /** The leader epoch from metadata, sent as currentLeaderEpoch so a stale leader is detected (KIP-320). */
   leaderEpoch = -1
   /**

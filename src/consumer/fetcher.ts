@@ -11,19 +11,30 @@
 // leader's loop. Answers for partitions revoked, paused or sought while the request was in flight
 // are dropped (each request remembers the cursor epoch it was built with).
 //
-// Fetch sessions (KIP-227) are not used: every Fetch is a full fetch (sessionId 0, epoch -1).
-// That costs request bytes proportional to the partitions led by the broker, which is small for
-// the partition counts one Reader owns, and removes a class of session-eviction bugs.
+// Fetch sessions (KIP-227), on by default as in Java: each broker loop keeps a session
+// (fetch-session.ts), so after a full fetch a request lists only the partitions whose position
+// changed and forgets the ones no longer fetched there. Any session trouble starts a new one.
+//
+// Fetch from the closest replica (KIP-392): with a `rack`, the leader may name a follower in that
+// rack (preferredReadReplica); the partition is then fetched by that broker's loop, while the
+// leader's loop still does its ListOffsets and validations. Any error there goes back to the leader.
 
 import type { Logger } from '../logger.js'
 import type { KafkaClient } from '../cluster/client.js'
 import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { KafkaError, isRetriable } from '../errors.js'
 import { AbortError, RequestTimeoutError } from '../net/errors.js'
-import { ZERO_UUID, type Input } from '../protocol/api.js'
+import { ZERO_UUID } from '../protocol/api.js'
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js'
-import { Fetch, ListOffsets, type FetchRequestFetchTopic, type FetchResponse } from '../protocol/messages/index.js'
+import { Fetch, ListOffsets, type FetchResponse } from '../protocol/messages/index.js'
 import { PartitionCursor, partitionKey } from './cursor.js'
+import {
+  FetchSessionState,
+  fetchRequest,
+  type FetchPlan,
+  type FetchSessionCounters,
+  type SessionPartition,
+} from './fetch-session.js'
 import { recordsToMessages, type IsolationLevel } from './fetch-result.js'
 import { LogTruncatedError } from './errors.js'
 import { LastOffset } from './offsets.js'
@@ -48,6 +59,10 @@ export interface FetcherOptions {
   /** The offset reset policy after OFFSET_OUT_OF_RANGE (a ListOffsets timestamp). */
   resetTo: bigint
   backoff: RetryPolicy
+  /** Incremental fetch sessions (KIP-227); false sends every request as a full, sessionless fetch. */
+  fetchSessions: boolean
+  /** The client's rack (Java client.rack), sent in Fetch v11+ so the leader can name a closer replica (KIP-392); '' for none. */
+  rack: string
   /** Failed fetches and metadata refreshes, partitions without a leader. */
   logger?: Logger | undefined
 }
@@ -90,6 +105,19 @@ const RELOCATE = new Set<number>([
   ErrorCode.INCONSISTENT_TOPIC_ID,
 ])
 
+/** Top-level Fetch errors that only mean "start a new fetch session" (Java's FetchSessionHandler). */
+const SESSION_ERRORS = new Set<number>([
+  ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+  ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR,
+])
+
+/**
+ * How long a preferred read replica is used before asking the leader again: Java's
+ * metadata.max.age.ms (5 min), after which its consumer clears the replica too.
+ */
+const READ_REPLICA_TTL_MS = 300_000
+
 /** Extra time allowed for a long-poll Fetch beyond the broker's maxWait. */
 const FETCH_TIMEOUT_SLACK_MS = 5000
 /** Bytes a record takes on the wire besides its payload (length, attributes, deltas, lengths). */
@@ -106,6 +134,8 @@ export class Fetcher {
   #rotation = 0
   /** Queue memory per byte fetched, from the last messages decoded (asks for room / this). */
   #expansion = 1
+  /** One fetch session per broker (KIP-227). */
+  readonly #sessions = new Map<number, FetchSessionState>()
 
   constructor(options: FetcherOptions) {
     this.#o = options
@@ -207,6 +237,11 @@ export class Fetcher {
     this.#kick()
   }
 
+  /** Per broker: full and incremental requests sent, partitions listed vs fetched (tests, stats). */
+  sessionCounters(): Map<number, FetchSessionCounters> {
+    return new Map([...this.#sessions].map(([id, s]) => [id, { ...s.counters }]))
+  }
+
   lag(): PartitionLag[] {
     const out: PartitionLag[] = []
     for (const c of this.#cursors.values()) {
@@ -253,6 +288,7 @@ export class Fetcher {
 
   /** The partition's leader is no longer known: look it up again. */
   #lostLeader(cursor: PartitionCursor): void {
+    clearReadReplica(cursor)
     cursor.leader = -1
     this.#o.client.metadata.markStale()
     this.#relocate()
@@ -323,6 +359,37 @@ export class Fetcher {
     this.#wake.notify()
   }
 
+  /** Where a partition is fetched from now: its preferred read replica while valid and known, else its leader. */
+  #fetchNode(c: PartitionCursor, now: number): number {
+    if (c.readReplica < 0) return c.leader
+    if (now >= c.readReplicaUntil || this.#o.client.metadata.broker(c.readReplica) === undefined) {
+      clearReadReplica(c)
+      return c.leader
+    }
+    return c.readReplica
+  }
+
+  /** KIP-392: the leader named a replica to read from (itself or -1: the leader again). */
+  #preferReplica(c: PartitionCursor, replica: number): void {
+    if (replica < 0 || replica === c.leader || this.#o.client.metadata.broker(replica) === undefined) {
+      clearReadReplica(c)
+      return
+    }
+    c.readReplica = replica
+    c.readReplicaUntil = Date.now() + READ_REPLICA_TTL_MS
+    this.#ensureLoop(replica)
+    this.#kick()
+  }
+
+  #session(nodeId: number): FetchSessionState {
+    let session = this.#sessions.get(nodeId)
+    if (session === undefined) {
+      session = new FetchSessionState(this.#o.fetchSessions)
+      this.#sessions.set(nodeId, session)
+    }
+    return session
+  }
+
   // --- one broker's loop -----------------------------------------------------------------------
 
   async #runBroker(nodeId: number): Promise<void> {
@@ -337,7 +404,9 @@ export class Fetcher {
       const resets: PartitionCursor[] = []
       const fetchable: PartitionCursor[] = []
       for (const c of this.#cursors.values()) {
-        if (c.leader !== nodeId) continue
+        // The leader's loop validates and resets; fetching goes to the read replica when one is set.
+        const fetchFrom = this.#fetchNode(c, now)
+        if (c.leader !== nodeId && fetchFrom !== nodeId) continue
         led++
         if (c.inFlight || c.paused || c.failed !== null) continue
         this.#followRecreation(c)
@@ -349,9 +418,11 @@ export class Fetcher {
           c.awaitingValidation = false // nothing to validate: no position, or no epoch known for it
           c.resetIfValid = false
         }
-        if (c.awaitingValidation) validations.push(c)
-        else if (c.resetTo !== null) resets.push(c)
-        else if (c.fetchOffset >= 0n) fetchable.push(c)
+        if (c.awaitingValidation) {
+          if (c.leader === nodeId) validations.push(c)
+        } else if (c.resetTo !== null) {
+          if (c.leader === nodeId) resets.push(c)
+        } else if (c.fetchOffset >= 0n && fetchFrom === nodeId) fetchable.push(c)
       }
       if (led === 0) {
         // Nothing led by this broker for a while: end the loop (it restarts when needed). The
@@ -397,7 +468,9 @@ export class Fetcher {
         // A broken connection or an unknown broker: the partitions may have moved.
         for (const c of [...validations, ...resets, ...fetchable]) {
           c.backoffUntil = Date.now() + delay
-          if (!c.removed && c.leader === nodeId) this.#lostLeader(c)
+          if (c.readReplica === nodeId)
+            clearReadReplica(c) // back to the leader (Java: node unavailable)
+          else if (!c.removed && c.leader === nodeId) this.#lostLeader(c)
         }
         if (!isRetriable(err)) {
           // Not something a retry fixes (an unsupported version, authorization): every read raises
@@ -656,26 +729,28 @@ export class Fetcher {
     // Ask for no more than the queue has room for once decoded (small messages take ~15 times
     // their wire size), so little is fetched only to be dropped; at least something, or nothing moves.
     const maxBytes = Math.max(1, Math.min(o.maxBytes, Math.floor(o.queue.room / this.#expansion)))
-    const body = (version: number) => ({
-      replicaId: -1,
-      maxWaitMs: o.maxWait,
-      minBytes: o.minBytes,
-      maxBytes,
-      isolationLevel: o.isolationLevel === 'read_committed' ? 1 : 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [...byTopic].map(([topic, list]): Input<FetchRequestFetchTopic> => ({
-        ...(version >= 13 ? { topicId: ids.get(topic)! } : { topic }),
-        partitions: list.map((s) => ({
-          partition: s.cursor.partition,
-          currentLeaderEpoch: s.cursor.leaderEpoch,
-          fetchOffset: s.offset,
-          // KIP-320: the leader answers divergingEpoch when our last batch's epoch ends before fetchOffset in its log.
-          ...(version >= 12 ? { lastFetchedEpoch: s.lastFetchedEpoch } : {}),
-          partitionMaxBytes: o.partitionMaxBytes,
-        })),
-      })),
-    })
+    const session = this.#session(nodeId)
+    let plan: FetchPlan | undefined
+    const body = (version: number) => {
+      const usesIds = version >= 13
+      const wanted = ordered.map((c, i): SessionPartition => ({
+        topic: c.topic,
+        topicId: usesIds ? ids.get(c.topic)! : ZERO_UUID,
+        partition: c.partition,
+        fetchOffset: sent[i]!.offset,
+        currentLeaderEpoch: c.leaderEpoch,
+        lastFetchedEpoch: version >= 12 ? sent[i]!.lastFetchedEpoch : -1,
+        maxBytes: o.partitionMaxBytes,
+      }))
+      plan = session.plan(wanted, version, usesIds)
+      return fetchRequest(plan, version, {
+        maxWaitMs: o.maxWait,
+        minBytes: o.minBytes,
+        maxBytes,
+        isolationLevel: o.isolationLevel === 'read_committed' ? 1 : 0,
+        rack: o.rack,
+      })
+    }
 
     for (const c of cursors) c.inFlight = true
     const started = Date.now()
@@ -687,14 +762,23 @@ export class Fetcher {
         timeoutMs: o.requestTimeout + o.maxWait + FETCH_TIMEOUT_SLACK_MS,
         versions: useIds ? undefined : { max: 12 },
       })
+    } catch (err) {
+      session.failed()
+      throw err
     } finally {
       for (const c of cursors) c.inFlight = false
     }
+    if (plan !== undefined) session.answered(plan, response.errorCode, response.sessionId)
     const latency = Date.now() - started
     o.stats.readTime.observe(latency)
     o.stats.fetches++
+    if (SESSION_ERRORS.has(response.errorCode)) {
+      // The broker evicted or lost track of the session: the next request is a full fetch, at once.
+      o.logger?.debug({ broker: nodeId, errorCode: response.errorCode }, 'fetch session reset')
+      return
+    }
     if (response.errorCode !== ErrorCode.NONE) {
-      // A request-level error (fetch sessions, which we do not use, or a throttle): back off.
+      // Any other request-level error: back off.
       throw KafkaError.fromCode(response.errorCode, { apiName: 'Fetch', broker: nodeId })
     }
 
@@ -712,10 +796,21 @@ export class Fetcher {
         // Revoked, paused or sought while in flight: this answer is for a position no longer wanted.
         if (cursor.removed || cursor.epoch !== s.epoch || cursor.fetchOffset !== s.offset || cursor.paused) continue
         if (p.errorCode !== ErrorCode.NONE) {
+          if (nodeId !== cursor.leader) {
+            // An error from a follower: back to the leader (Java). Out of range there means the
+            // follower lags, not that the position is gone: no reset, fetch from the leader.
+            clearReadReplica(cursor)
+            if (p.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+              this.#kick()
+              continue
+            }
+          }
           if (this.#followLeaderHint(cursor, p.errorCode, p.currentLeader, response.nodeEndpoints)) continue
           this.#partitionError(cursor, p.errorCode, 'Fetch', nodeId)
           continue
         }
+        if (p.preferredReadReplica >= 0 && p.preferredReadReplica !== nodeId)
+          this.#preferReplica(cursor, p.preferredReadReplica)
         if (p.divergingEpoch.epoch >= 0 || p.divergingEpoch.endOffset >= 0n) {
           this.#truncate(cursor, p.divergingEpoch.epoch, p.divergingEpoch.endOffset)
           continue
@@ -773,6 +868,11 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
     else list.push(item)
   }
   return out
+}
+
+function clearReadReplica(c: PartitionCursor): void {
+  c.readReplica = -1
+  c.readReplicaUntil = 0
 }
 
 function sleepQuietly(ms: number, signal: AbortSignal): Promise<void> {

@@ -44,6 +44,7 @@ import type { Membership } from './membership.js'
 import { giveUp, runCallback, type GiveUpContext } from './give-up.js'
 import type { Ownership } from './ownership.js'
 import type { ReaderStatsCollector } from './stats.js'
+import { matchingTopics } from './topic-pattern.js'
 import { Notifier, deadlineSignal, onAnyAbort, type Signals } from './wait.js'
 
 export interface GroupOptions {
@@ -51,7 +52,11 @@ export interface GroupOptions {
   coordinator: Coordinator
   groupId: string
   groupInstanceId: string | null
+  /** The client's rack (KIP-881: sent with the subscription so assignors can prefer same-rack replicas); null for none. */
+  rack: string | null
   topics: readonly string[]
+  /** Classic regex subscription (topic-pattern.ts): `topics` is then resolved from the cluster's topics. */
+  topicPattern: RegExp | null
   balancers: readonly GroupBalancer[]
   protocol: 'eager' | 'cooperative'
   sessionTimeout: number
@@ -119,6 +124,8 @@ export class GroupMembership implements Membership {
   /** Set by a response that fenced this member; the partitions are lost. */
   #fencedCode: number | null = null
   #rejoinReason: string | null = null
+  /** The topics subscribed to: the configured ones, or those matching topicPattern at the last look. */
+  #topics: readonly string[] = []
   /**
    * maxPollInterval passed with records held: 'requested' until the loop has left the group,
    * 'left' until the application reads again (resume()).
@@ -142,6 +149,7 @@ export class GroupMembership implements Membership {
     this.#hooks = hooks
     this.groupId = options.groupId
     this.groupInstanceId = options.groupInstanceId
+    this.#topics = options.topics
   }
 
   /** Starts the membership loop (the committer is created with this view, then handed back). */
@@ -393,17 +401,18 @@ export class GroupMembership implements Membership {
 
   async #join(signal: AbortSignal): Promise<JoinGroupResponse> {
     const o = this.#o
+    await this.#resolveTopics(signal)
     for (;;) {
       const owned = o.protocol === 'cooperative' ? toTopicPartitions(groupByTopic(this.#owned.values())) : []
       const protocols = o.balancers.map((b) => ({
         name: b.name,
         metadata: encodeSubscription({
-          topics: [...o.topics],
+          topics: [...this.#topics],
           userData:
-            b.userData?.({ topics: o.topics, generation: this.#ownedGeneration, ownedPartitions: owned }) ?? null,
+            b.userData?.({ topics: this.#topics, generation: this.#ownedGeneration, ownedPartitions: owned }) ?? null,
           ownedPartitions: owned,
           generationId: this.#ownedGeneration,
-          rackId: null,
+          rackId: o.rack,
         }),
       }))
       const memberId = this.memberId
@@ -492,7 +501,7 @@ export class GroupMembership implements Membership {
     }
     this.#snapshot = snapshot
     this.#lastWatch = Date.now()
-    const result = balancer.assign(members, partitionsPerTopic)
+    const result = balancer.assign(members, partitionsPerTopic, { partitionRacks: this.#partitionRacks(topics) })
     return [...result].map(([memberId, assigned]) => ({ memberId, assignment: encodeAssignment(assigned) }))
   }
 
@@ -521,7 +530,7 @@ export class GroupMembership implements Membership {
     const code = response.errorCode
     if (code === ErrorCode.NONE) {
       const decoded = decodeAssignment(response.assignment)
-      const subscribed = new Set(o.topics)
+      const subscribed = new Set(this.#topics)
       const out: TopicPartition[] = []
       for (const [topic, partitions] of decoded.partitions) {
         if (!subscribed.has(topic)) continue // Java ignores what it did not subscribe to
@@ -611,7 +620,12 @@ export class GroupMembership implements Membership {
    * metadata snapshot check). The leader watches every member's topics, the others their own.
    */
   async #watchPartitions(signal: AbortSignal): Promise<void> {
-    const topics = this.#snapshot.size > 0 ? [...this.#snapshot.keys()] : [...this.#o.topics]
+    const before = this.#topics
+    if (await this.#resolveTopics(signal)) {
+      this.requestRejoin(`topics matching the pattern changed: ${before.join(',')} -> ${this.#topics.join(',')}`)
+      return
+    }
+    const topics = this.#snapshot.size > 0 ? [...this.#snapshot.keys()] : [...this.#topics]
     await this.#o.client.metadata.refresh(topics, signal)
     for (const topic of topics) {
       const info = this.#o.client.metadata.topic(topic)
@@ -623,6 +637,32 @@ export class GroupMembership implements Membership {
         return
       }
     }
+  }
+
+  /** KIP-881: per topic and partition, the racks of its replicas (from metadata; brokers without a rack left out). */
+  #partitionRacks(topics: readonly string[]): Map<string, Map<number, string[]>> {
+    const metadata = this.#o.client.metadata
+    const out = new Map<string, Map<number, string[]>>()
+    for (const topic of topics) {
+      const byPartition = new Map<number, string[]>()
+      for (const p of metadata.topic(topic)?.partitions ?? []) {
+        const racks = p.replicas.flatMap((id) => metadata.broker(id)?.rack ?? [])
+        if (racks.length > 0) byPartition.set(p.partition, racks)
+      }
+      out.set(topic, byPartition)
+    }
+    return out
+  }
+
+  /** With topicPattern: lists the matching topics again; true when the subscription changed. */
+  async #resolveTopics(signal: AbortSignal): Promise<boolean> {
+    const pattern = this.#o.topicPattern
+    if (pattern === null) return false
+    const topics = await matchingTopics(this.#o.client, pattern, signal)
+    if (topics.join('\u0000') === this.#topics.join('\u0000')) return false
+    this.#topics = topics
+    this.#o.client.metadata.addTopics(topics)
+    return true
   }
 
   // --- heartbeats ----------------------------------------------------------------------------------

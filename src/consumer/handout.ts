@@ -16,9 +16,16 @@ import type { TopicPartition } from './config.js'
 import { partitionKey } from './cursor.js'
 import { Notifier, abortedOf, type Signals } from './wait.js'
 
+type HeldRecord = { topic: string; partition: number; offset: bigint }
+
 export class HandOuts {
   /** Per partition key: one past the highest offset handed out and not done with. */
   readonly #held = new Map<string, bigint>()
+  /**
+   * The one record held when nothing else is (fetchMessage's usual case: one handed out, then
+   * released by the next read), kept as it is rather than as a key and an offset in #held.
+   */
+  #single: HeldRecord | null = null
   readonly #changed = new Notifier()
   readonly #maxPollInterval: number
   readonly #onPollTimeout: () => void
@@ -36,8 +43,16 @@ export class HandOuts {
   }
 
   /** A read returned these records (in offset order within a partition, as reads return them). */
-  handedOut(records: readonly { topic: string; partition: number; offset: bigint }[]): void {
-    if (this.#held.size === 0) this.#heldSince = Date.now()
+  handedOut(records: readonly HeldRecord[]): void {
+    if (this.#held.size === 0 && this.#single === null) {
+      this.#heldSince = Date.now()
+      if (records.length === 1) {
+        this.#single = records[0]!
+        if (this.#timer === null) this.#arm(this.#maxPollInterval)
+        return
+      }
+    }
+    this.#spill()
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
       const after = records[i + 1]
@@ -51,10 +66,21 @@ export class HandOuts {
     if (this.#held.size > 0 && this.#timer === null) this.#arm(this.#maxPollInterval)
   }
 
+  /** Moves the single held record into #held, before anything that reads or changes #held. */
+  #spill(): void {
+    const r = this.#single
+    if (r === null) return
+    this.#single = null
+    const key = partitionKey(r.topic, r.partition)
+    const next = r.offset + 1n
+    const held = this.#held.get(key)
+    if (held === undefined || next > held) this.#held.set(key, next)
+  }
+
   #arm(ms: number): void {
     this.#timer = setTimeout(() => {
       this.#timer = null
-      if (this.#held.size === 0) return
+      if (this.#held.size === 0 && this.#single === null) return
       const left = this.#heldSince + this.#maxPollInterval - Date.now()
       if (left > 0) this.#arm(left)
       else this.#onPollTimeout()
@@ -64,13 +90,15 @@ export class HandOuts {
 
   /** The application asked for more, or released explicitly: everything before is done. */
   releaseAll(): void {
-    if (this.#held.size === 0) return
-    this.#held.clear()
+    if (this.#held.size === 0 && this.#single === null) return
+    this.#single = null
+    if (this.#held.size > 0) this.#held.clear()
     this.#changed.notify()
   }
 
   /** Commits or marks: a partition is done once its highest handed-out offset is covered. */
-  committed(offsets: readonly { topic: string; partition: number; offset: bigint }[]): void {
+  committed(offsets: readonly HeldRecord[]): void {
+    this.#spill()
     let changed = false
     for (const o of offsets) {
       const key = partitionKey(o.topic, o.partition)
@@ -85,12 +113,14 @@ export class HandOuts {
 
   /** Partitions no longer this member's: what it holds of them cannot be committed anyway. */
   forget(partitions: readonly TopicPartition[]): void {
+    this.#spill()
     for (const tp of partitions) this.#held.delete(partitionKey(tp.topic, tp.partition))
     this.#changed.notify()
   }
 
   /** The partitions among `partitions` with records handed out and not done with. */
   holding(partitions: readonly TopicPartition[]): TopicPartition[] {
+    this.#spill()
     return partitions.filter((tp) => this.#held.has(partitionKey(tp.topic, tp.partition)))
   }
 
@@ -115,6 +145,7 @@ export class HandOuts {
   close(): void {
     if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
+    this.#single = null
     this.#held.clear()
     this.#changed.notify()
   }

@@ -9,7 +9,7 @@
 //   await reader.commitMessages(m)
 //   await reader.close()
 
-import { KafkaClient } from '../cluster/client.js'
+import { KafkaClient, type ClientSharing } from '../cluster/client.js'
 import type { RetryPolicy } from '../cluster/retry.js'
 import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
@@ -22,6 +22,7 @@ import type { UnknownTopicError } from './errors.js'
 import { CommitRejectedError, PollIntervalExceededError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'
 import { Fetcher, type PartitionLag } from './fetcher.js'
+import { runConcurrently, type RunOptions } from './run.js'
 import { partitionKey } from './cursor.js'
 import { watchTopics } from './topic-watch.js'
 import { createMembership } from './create-membership.js'
@@ -97,6 +98,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   readonly #fetcher: Fetcher
   readonly #group: Membership | null = null
   readonly #committer: OffsetCommitter | null = null
+  /** messages(): the last message the loop processed, not marked yet (see #iteratedOne). */
+  #unmarked: FetchedMessage | null = null
   /** Group mode: records handed out and not done with (rebalances and maxPollInterval wait on them). */
   readonly #handOuts: HandOuts | null = null
   /** Aborted when the Reader closes: wakes every waiting read. */
@@ -113,14 +116,15 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   /** Direct mode: the topic or partition is missing past metadataTimeout; reads reject with it. */
   #unknownTopic: UnknownTopicError | null = null
 
-  constructor(config: ReaderConfig) {
+  /** `sharing` is internal: `Kafka.reader()` passes it so the Reader uses the instance's metadata. */
+  constructor(config: ReaderConfig, sharing?: ClientSharing) {
     super()
     const c = (this.#config = resolveReaderConfig(config))
     this.#log = safeLogger(c.logger ?? createDefaultLogger(), (fields) => this.#dispatchError(fields)).child({
       client: 'reader',
       ...(c.groupId !== undefined ? { groupId: c.groupId } : {}),
     })
-    this.#client = new KafkaClient(c.client)
+    this.#client = new KafkaClient(c.client, sharing)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     this.#metrics = this.#stats.metrics = new ConsumerMetrics(this.#client.clientId, this.#client.pool, {
       lags: () => this.#fetcher.lag(),
@@ -143,6 +147,8 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       stats: this.#stats,
       isolationLevel: c.isolationLevel,
       checkCrcs: c.checkCrcs,
+      fetchSessions: c.fetchSessions,
+      rack: c.rack,
       minBytes: c.minBytes,
       maxBytes: c.maxBytes,
       partitionMaxBytes: c.partitionMaxBytes,
@@ -197,6 +203,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
         requestTimeout: c.requestTimeout,
         commitTimeout: c.commitTimeout,
         ...(this.#log !== undefined ? { logger: this.#log } : {}),
+        beforeFlush: () => this.#markUnmarked(),
       })
       group.start(this.#committer)
       const committer = this.#committer
@@ -296,17 +303,22 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     this.#metrics.polled(started)
     this.#handOuts?.releaseAll() // asking for more: what was handed out before is done with
     for (;;) {
-      this.#throwIfUnusable()
-      const message = this.#queue.shift()
-      if (message !== undefined) {
-        this.#stats.waitTime.observe(Date.now() - started)
-        this.#countOne(message)
-        this.#handOuts?.handedOut([message])
-        this.#tracing?.received([message], started, false)
-        return message
-      }
+      const message = this.#takeMessage(started)
+      if (message !== undefined) return message
       await this.#waitReadable(options.signal, 'fetchMessage')
     }
+  }
+
+  /** The next message if one is waiting, handed out (fetchMessage without the wait). */
+  #takeMessage(started: number): FetchedMessage | undefined {
+    this.#throwIfUnusable()
+    const message = this.#queue.shift()
+    if (message === undefined) return undefined
+    this.#stats.waitTime.observe(Date.now() - started)
+    this.#countOne(message)
+    this.#handOuts?.handedOut([message])
+    this.#tracing?.received([message], started, false)
+    return message
   }
 
   /**
@@ -326,9 +338,14 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    * returned), waiting for one like fetchMessage. Does not commit.
    */
   async fetchBatch(options: ReadOptions = {}): Promise<MessageBatch> {
+    this.#handOuts?.releaseAll()
+    return this.#takeBatch(options)
+  }
+
+  /** fetchBatch without ending earlier hand-outs (run() holds several partitions' batches at once). */
+  async #takeBatch(options: ReadOptions): Promise<MessageBatch> {
     const started = Date.now()
     this.#metrics.polled(started)
-    this.#handOuts?.releaseAll()
     for (;;) {
       this.#throwIfUnusable()
       const batch = this.#queue.shiftBatch()
@@ -343,12 +360,58 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     }
   }
 
+  /**
+   * Calls `eachMessage` or `eachBatch` for everything read, up to `partitionsConsumedConcurrently`
+   * partitions at a time, each partition in order (run.ts). A batch stays handed out until its
+   * handler finished and it was marked for commit, so revocations wait for it. Resolves when
+   * `signal` fires or the Reader closes (after the handlers in progress finish); rejects with the
+   * first error a handler threw.
+   */
+  run(options: RunOptions): Promise<void> {
+    return runConcurrently(
+      {
+        next: (signal) => this.#takeBatch({ signal }),
+        owned: (batch) => {
+          const cursor = this.#fetcher.cursor(batch.topic, batch.partition)
+          if (cursor === undefined || cursor.removed) return false
+          const owner = cursor.owner
+          return owner === null || (owner.valid && owner.id === batch.messages[0]?.assignment)
+        },
+        done: (batch, autoCommit) => this.#processed(batch.messages, autoCommit),
+        isEnd: (err, signal) => err instanceof ClosedError || (signal.aborted && err instanceof AbortError),
+      },
+      options,
+    )
+  }
+
+  /** run(): a batch's handler finished: mark it for commit (autoCommit), or only end its hand-out. */
+  async #processed(messages: FetchedMessage[], autoCommit: boolean): Promise<void> {
+    const offsets = this.#commitOffsets(messages)
+    this.#handOuts?.committed(offsets)
+    const committer = this.#committer
+    if (!autoCommit || committer === null) return
+    try {
+      committer.mark(offsets)
+    } catch (err) {
+      if (!(err instanceof CommitRejectedError)) throw err
+      this.#log.info({ err }, 'a processed batch was not marked for commit')
+      return
+    }
+    if (this.#config.commitInterval === 0) await committer.flush({}).catch(() => {})
+  }
+
   /** Messages as an async iterator; see IterateOptions for how they are committed. */
   messages(options: IterateOptions = {}): AsyncIterableIterator<FetchedMessage> {
     return this.#iterate(
       () => this.fetchMessage(options),
-      (m) => [m],
+      null,
       options,
+      () => {
+        const started = Date.now()
+        this.#metrics.polled(started)
+        this.#handOuts?.releaseAll()
+        return this.#takeMessage(started)
+      },
     )
   }
 
@@ -365,32 +428,64 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     return this.messages()
   }
 
+  /**
+   * `messagesOf` null: the items are single messages (messages()), marked as #iteratedOne says,
+   * and `poll` takes one at once when it is waiting, so that such a step awaits nothing.
+   */
   #iterate<T>(
     next: () => Promise<T>,
-    messagesOf: (item: T) => FetchedMessage[],
+    messagesOf: ((item: T) => FetchedMessage[]) | null,
     options: IterateOptions,
+    poll?: () => T | undefined,
   ): AsyncIterableIterator<T> {
     const autoCommit = this.#group !== null && options.autoCommit !== false
     let previous: T | null = null
     let done = false
+    const ended = (err: unknown): IteratorResult<T> => {
+      // Closing ends the loop quietly; any other error goes to the loop.
+      if (!(err instanceof ClosedError)) throw err
+      done = true
+      return { done: true, value: undefined }
+    }
+    const slow = async (marking: Promise<void> | null): Promise<IteratorResult<T>> => {
+      if (marking !== null) await marking
+      try {
+        const item = await next()
+        previous = item
+        return { done: false, value: item }
+      } catch (err) {
+        return ended(err)
+      }
+    }
     const iterator: AsyncIterableIterator<T> = {
-      next: async (): Promise<IteratorResult<T>> => {
-        if (done) return { done: true, value: undefined }
+      next: (): Promise<IteratorResult<T>> => {
+        if (done) return Promise.resolve({ done: true, value: undefined })
         // The loop asked for more: the previous item was processed.
-        if (previous !== null && autoCommit) await this.#iterated(messagesOf(previous), options.signal)
+        const processed = previous
         previous = null
+        let marking: Promise<void> | null = null
         try {
-          const item = await next()
-          previous = item
-          return { done: false, value: item }
-        } catch (err) {
-          // Closing ends the loop quietly; any other error goes to the loop.
-          if (err instanceof ClosedError) {
-            done = true
-            return { done: true, value: undefined }
+          if (processed !== null && autoCommit) {
+            marking =
+              messagesOf === null
+                ? this.#iteratedOne(processed as FetchedMessage, options.signal)
+                : this.#iterated(messagesOf(processed), options.signal)
           }
-          throw err
+          if (marking === null && poll !== undefined) {
+            const item = poll()
+            if (item !== undefined) {
+              previous = item
+              return Promise.resolve({ done: false, value: item })
+            }
+          }
+        } catch (err) {
+          try {
+            return Promise.resolve(ended(err))
+          } catch (error) {
+            return Promise.reject(error as Error)
+          }
         }
+        return slow(marking)
       },
       return: async (): Promise<IteratorResult<T>> => {
         done = true
@@ -438,6 +533,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       throw new ReaderStateError('commitMessages needs a consumer group (groupId); a direct Reader does not commit')
     // Allowed while closing: onRevoke runs then and may commit (as Java's commitSync in onPartitionsRevoked).
     if (this.#state === 'closed') throw new ClosedError('Reader')
+    this.#markUnmarked()
     const offsets = this.#commitOffsets(messages)
     if (offsets.length === 0) return
     this.#handOuts?.committed(offsets)
@@ -465,9 +561,9 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
    * the marks are committed when a fetched batch is used up or the loop would wait (and by
    * return() and close()), not once per message: one OffsetCommit per batch (review W3).
    */
-  async #iterated(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {
+  #iterated(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> | null {
     const committer = this.#committer
-    if (committer === null) return
+    if (committer === null) return null
     const offsets = this.#commitOffsets(messages)
     this.#handOuts?.committed(offsets)
     try {
@@ -477,11 +573,53 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       // (Java's auto-commit logs such failures the same way).
       if (!(err instanceof CommitRejectedError)) throw err
       this.#log.info({ err }, 'a processed message was not marked for commit')
-      return
+      return null
     }
-    if (this.#config.commitInterval > 0 || !this.#queue.atChunkStart) return
+    if (this.#config.commitInterval > 0 || !this.#queue.atChunkStart) return null
     // Failures stay marked and go with the next commit; close() commits what is left.
-    await committer.flush({ signal }).catch(() => {})
+    return committer.flush({ signal }).catch(() => {})
+  }
+
+  /**
+   * messages() moved past `message`: it was processed. Marking each message on its own would
+   * cost a commit entry per message, so the last one processed is held back (#unmarked) and
+   * marked when the loop moves to another partition or ownership, at a fetched batch's end with
+   * commitInterval 0 (then committed, as #iterated does), and before anything else touches the
+   * commits: every flush (periodic, rebalance, close: the committer's beforeFlush), and
+   * commitMessages, readMessage and seek, so they see the marks in the order they were made.
+   */
+  #iteratedOne(message: FetchedMessage, signal: AbortSignal | undefined): Promise<void> | null {
+    const committer = this.#committer
+    if (committer === null) return null
+    const held = this.#unmarked
+    if (
+      held !== null &&
+      (held.partition !== message.partition || held.topic !== message.topic || held.assignment !== message.assignment)
+    )
+      this.#markUnmarked()
+    this.#unmarked = message
+    if (this.#config.commitInterval > 0 || !this.#queue.atChunkStart) return null
+    this.#markUnmarked()
+    // Failures stay marked and go with the next commit; close() commits what is left.
+    return committer.flush({ signal }).catch(() => {})
+  }
+
+  /** Marks the message messages() held back (see #iteratedOne). */
+  #markUnmarked(): void {
+    const message = this.#unmarked
+    if (message === null) return
+    this.#unmarked = null
+    const committer = this.#committer
+    if (committer === null) return
+    const offsets = this.#commitOffsets([message])
+    this.#handOuts?.committed(offsets)
+    try {
+      committer.mark(offsets)
+    } catch (err) {
+      // Revoked, fenced or sought back meanwhile: as in #iterated, the loop goes on.
+      if (!(err instanceof CommitRejectedError)) throw err
+      this.#log.info({ err }, 'a processed message was not marked for commit')
+    }
   }
 
   /** What committing these messages records: past what follows them and is never handed out. */
@@ -490,6 +628,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
   }
 
   async #markRead(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> {
+    this.#markUnmarked()
     const offsets = this.#commitOffsets(messages)
     if (offsets.length === 0 || this.#committer === null) return
     this.#handOuts?.committed(offsets)
@@ -513,6 +652,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       throw new ReaderStateError(
         `seek: the offset must be a bigint >= 0, FirstOffset or LastOffset, got ${String(offset)}`,
       )
+    this.#markUnmarked()
     this.#fetcher.seek(this.#cursorFor(topic, partition, 'seek'), offset)
   }
 
@@ -540,6 +680,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
       )
     const signals = [options.signal, this.#closed.signal]
     const cursors = this.assignment().map((tp) => this.#cursorFor(tp.topic, tp.partition, 'setOffsetAt'))
+    this.#markUnmarked()
     for (const cursor of cursors) this.#fetcher.seek(cursor, timestamp, true)
     for (const cursor of cursors) await this.#fetcher.resolved(cursor, signals)
   }

@@ -77,6 +77,12 @@ const DEFAULTS = {
 /** Writes are corked until the end of the tick, or sent at once past this many bytes (nats.js uses 32 KiB). */
 const FLUSH_THRESHOLD = 64 * 1024
 
+/**
+ * Byte fields (record batches) at least this long are written to the socket from where they are
+ * (writev) rather than copied into the request buffer; shorter ones are cheaper to copy.
+ */
+const SPLICE_MIN = 8 * 1024
+
 type Mode = 'decode' | 'raw' | 'none'
 
 /** Any API: the request and response types do not matter once the request is encoded. */
@@ -127,7 +133,7 @@ export class Connection {
   /** acks=0 requests handed to the socket whose write has not completed; they hold a slot too. */
   #unflushedNoResponse = 0
 
-  #out = new Writer(4096)
+  #out = Connection.#newOut(4096)
   /** acks=0 requests encoded into #out, resolved when the socket has written them. */
   #outNoResponse: Pending[] = []
   #flushScheduled = false
@@ -165,6 +171,12 @@ export class Connection {
   }
 
   /** Opens a connection; rejects with a ConnectionError (or AbortError) when it cannot. */
+  static #newOut(size: number): Writer {
+    const out = new Writer(size)
+    out.spliceMin = SPLICE_MIN
+    return out
+  }
+
   static connect(options: ConnectionOptions, signal?: AbortSignal): Promise<Connection> {
     const address: BrokerAddress = { host: options.host, port: options.port }
     if (options.nodeId !== undefined) address.nodeId = options.nodeId
@@ -422,17 +434,18 @@ export class Connection {
     // Correlation ids are int32 on the wire; wrap before 2^31 so they stay non-negative.
     this.#nextCorrelationId = (correlationId + 1) & 0x7fffffff
     const out = this.#out
-    const start = out.offset
+    const start = out.mark()
+    const startLength = out.length
     try {
       writeRequestFrame(out, request.api, request.version, correlationId, this.clientId, request.body as never)
     } catch (err) {
-      out.offset = start // drop the partial frame
+      out.truncate(start) // drop the partial frame
       this.#settle(request)
       request.reject(err instanceof Error ? err : new KafkaTsError('KAFKATS_ENCODE', String(err)))
       return
     }
     request.body = undefined // the bytes are in the buffer; let the message be collected
-    this.#observer?.requestSent(out.offset - start)
+    this.#observer?.requestSent(out.length - startLength)
     this.lastUsedAt = Date.now()
     if (request.mode === 'none') {
       request.state = 'sent'
@@ -442,7 +455,7 @@ export class Connection {
       request.state = 'sent'
       this.#inFlight.set(correlationId, request)
     }
-    if (out.offset >= FLUSH_THRESHOLD) this.#flush()
+    if (out.length >= FLUSH_THRESHOLD) this.#flush()
     else if (!this.#flushScheduled) {
       this.#flushScheduled = true
       queueMicrotask(() => this.#flush())
@@ -451,14 +464,16 @@ export class Connection {
 
   #flush(): void {
     this.#flushScheduled = false
-    if (this.#out.offset === 0 || this.#state === ConnectionState.Closed) return
+    const out = this.#out
+    if (out.length === 0 || this.#state === ConnectionState.Closed) return
     if (!this.#socketWritable) return // 'drain' flushes
-    const bytes = this.#out.view()
-    // Hand the buffer to the socket and start a new one: the socket holds on to it until written.
-    this.#out = new Writer(Math.min(Math.max(4096, bytes.length), 1024 * 1024))
+    // Hand the buffer (and the batches spliced into it) to the socket and start a new one: the
+    // socket holds on to them until written.
+    const chunks = out.chunks()
+    this.#out = Connection.#newOut(Math.min(Math.max(4096, out.offset), 1024 * 1024))
     const written = this.#outNoResponse
     this.#outNoResponse = []
-    const ok = this.#socket.write(bytes, (err) => {
+    const done = (err?: Error | null): void => {
       if (written.length === 0) return
       this.#unflushedNoResponse -= written.length
       for (const request of written) {
@@ -469,7 +484,18 @@ export class Connection {
         else request.resolve(undefined)
       }
       this.#pump()
-    })
+    }
+    const socket = this.#socket
+    let ok: boolean
+    if (chunks.length === 1) ok = socket.write(chunks[0]!, done)
+    else {
+      // Corked, the chunks leave in one writev: the batches are never copied into the frame.
+      socket.cork()
+      const last = chunks.length - 1
+      for (let i = 0; i < last; i++) socket.write(chunks[i]!)
+      ok = socket.write(chunks[last]!, done)
+      socket.uncork()
+    }
     if (!ok) this.#socketWritable = false
   }
 
@@ -642,7 +668,7 @@ export class Connection {
     if (this.#ending) return
     this.#ending = true
     this.#socketWritable = true // the socket buffers what it cannot write yet; end() flushes it
-    if (this.#out.offset > 0) this.#flush()
+    if (this.#out.length > 0) this.#flush()
     this.#socket.end()
   }
 }

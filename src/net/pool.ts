@@ -12,7 +12,7 @@
 import { Connection, type ConnectionOptions, type NetObserver, type TlsConfig } from './connection.js'
 import { ClosedError, abortErrorFor } from './errors.js'
 import { authenticate, type SaslConfig } from './sasl.js'
-import { negotiateApiVersions, type ApiVersionTable } from './versions.js'
+import { negotiateApiVersions, type ApiVersionTable, type VersionTableCache } from './versions.js'
 import { publish } from '../telemetry/channels.js'
 
 export type Workload = 'produce' | 'fetch' | 'group' | 'admin'
@@ -35,6 +35,12 @@ export interface PoolOptions {
   socketFactory?: ConnectionOptions['socketFactory'] | undefined
   /** Close connections with nothing in flight for this long (ms); default 540 000 (Java's). */
   connectionsMaxIdleMs?: number | undefined
+  /**
+   * Version tables shared by the pools of one `Kafka` instance's roles (a broker is asked
+   * ApiVersions once, not once per role and workload); an address is forgotten when a dial to it
+   * fails or one of its connections breaks. Unset: every connection negotiates (standalone roles).
+   */
+  versionCache?: VersionTableCache | undefined
 }
 
 /** A connection that has negotiated versions (and authenticated), with its version table. */
@@ -132,18 +138,23 @@ export class ConnectionPool {
             // A graceful close (ours, idle or re-authentication) passes null: not a failure.
             result.connection.onClose((error) => {
               publish('disconnect', () => ({ clientId: this.#options.clientId, broker: brokerOf(broker), error }))
-              if (error !== null && !this.#closed) this.onBrokerFailure?.(broker, error)
+              if (error !== null && !this.#closed) this.#brokerFailed(broker, error)
             })
           }
         },
         (error: unknown) => {
           if (owner.dialing === dialing) owner.dialing = null
-          if (!this.#closed) this.onBrokerFailure?.(broker, error instanceof Error ? error : new Error(String(error)))
+          if (!this.#closed) this.#brokerFailed(broker, error instanceof Error ? error : new Error(String(error)))
         },
       )
     }
     // The dial is shared, so one caller's abort must not cancel it for the others.
     return raceAbort(entry.dialing, signal)
+  }
+
+  #brokerFailed(broker: BrokerEndpoint, error: Error): void {
+    this.#options.versionCache?.forget(`${broker.host}:${broker.port}`)
+    this.onBrokerFailure?.(broker, error)
   }
 
   /** Every open connection, for callers that want to look (tests, stats). */
@@ -258,7 +269,10 @@ export class ConnectionPool {
 
     const connection = await Connection.connect(connectionOptions)
     try {
-      const versions = await negotiateApiVersions(connection)
+      const versions =
+        options.versionCache === undefined
+          ? await negotiateApiVersions(connection)
+          : await options.versionCache.tableFor(`${broker.host}:${broker.port}`, connection)
       if (options.sasl !== undefined) await authenticate(connection, versions, options.sasl)
       const ms = Date.now() - started
       this.dials++

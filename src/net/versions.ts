@@ -179,6 +179,42 @@ export async function negotiateApiVersions(connection: Connection, options?: Req
   )
 }
 
+/**
+ * Version tables by broker address, shared by the pools of one `Kafka` instance's roles: each
+ * broker is asked ApiVersions once, and dials to one address that overlap wait for the same
+ * answer instead of asking again. `forget` drops an address's table (its connection broke: the
+ * broker may have been restarted with another version), so the next dial asks again.
+ */
+export class VersionTableCache {
+  readonly #tables = new Map<string, ApiVersionTable>()
+  readonly #pending = new Map<string, Promise<ApiVersionTable>>()
+
+  /** The table for `address`: known, being negotiated by another dial, or negotiated on `connection`. */
+  async tableFor(address: string, connection: Connection): Promise<ApiVersionTable> {
+    let table = this.#tables.get(address)
+    if (table === undefined) {
+      const pending = this.#pending.get(address)
+      if (pending !== undefined) table = await pending
+      else {
+        const negotiating = negotiateApiVersions(connection)
+        this.#pending.set(address, negotiating)
+        try {
+          table = await negotiating
+          this.#tables.set(address, table)
+        } finally {
+          this.#pending.delete(address)
+        }
+      }
+    }
+    connection.apiVersions = table
+    return table
+  }
+
+  forget(address: string): void {
+    this.#tables.delete(address)
+  }
+}
+
 /** What negotiation reads from an ApiVersions answer. */
 type ApiVersionsAnswer = Pick<ApiVersionsResponse, 'errorCode' | 'apiKeys'> &
   Partial<Pick<ApiVersionsResponse, 'finalizedFeatures'>>

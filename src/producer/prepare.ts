@@ -25,6 +25,8 @@ export function prepareMessage(
   count: number,
   writerTopic: string | undefined,
   batchBytes: number,
+  /** The timestamp of a message that has none (one clock read per call). */
+  now: number,
 ): PreparedMessage {
   const which = count === 1 ? 'message' : `message ${index}`
   if (typeof message !== 'object' || message === null) throw new InvalidMessageError(`${which} is not an object`)
@@ -51,7 +53,7 @@ export function prepareMessage(
     })
   }
   let timestamp: number
-  if (message.timestamp === undefined) timestamp = Date.now()
+  if (message.timestamp === undefined) timestamp = now
   else if (message.timestamp instanceof Date) timestamp = message.timestamp.getTime()
   else timestamp = message.timestamp
   if (!Number.isSafeInteger(timestamp) || timestamp < -1)

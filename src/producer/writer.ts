@@ -12,7 +12,7 @@ import type { Message } from '../message.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import type { ProduceResponse } from '../protocol/messages/index.js'
 import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch.js'
-import { KafkaClient } from '../cluster/client.js'
+import { KafkaClient, type ClientSharing } from '../cluster/client.js'
 import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
@@ -47,6 +47,15 @@ const MAX_ROUNDS = 5
 
 type WriterState = 'open' | 'closing' | 'closed'
 
+/** One writeMessages call's view of a topic: its partition ids and states. */
+interface TopicRoute {
+  topic: string
+  ids: readonly number[]
+  /** Where keyless messages may go (KIP-794), computed when the first one comes. */
+  keyless: readonly number[] | null
+  states: PartitionState[]
+}
+
 export class Writer {
   readonly #config: ResolvedWriterConfig
   readonly #log: Logger
@@ -63,6 +72,8 @@ export class Writer {
   readonly #txn: TransactionManager | null = null
   readonly #sequencing: SequencerOptions
   readonly #partitions = new Map<string, PartitionState>()
+  /** The same states per topic, indexed by partition id: found per message without building a key. */
+  readonly #byTopic = new Map<string, PartitionState[]>()
   /** Partitions with anything pending, to retry or in flight. */
   readonly #active = new Set<PartitionState>()
   readonly #pipelines: ProducePipelines
@@ -79,10 +90,11 @@ export class Writer {
   /** Async failures without a completion callback, for the next flush() or close() to reject with. */
   readonly #unreported = new UnreportedFailures()
 
-  constructor(config: WriterConfig) {
+  /** `sharing` is internal: `Kafka.writer()` passes it so the Writer uses the instance's metadata. */
+  constructor(config: WriterConfig, sharing?: ClientSharing) {
     this.#config = resolveWriterConfig(config)
     this.#log = safeLogger(this.#config.logger ?? createDefaultLogger()).child({ client: 'writer' })
-    this.#client = new KafkaClient(this.#config.client)
+    this.#client = new KafkaClient(this.#config.client, sharing)
     this.#client.pool.onDial = (ms) => this.#stats.dialTime.observe(ms)
     const c = this.#config
     this.#metrics = new ProducerMetrics(this.#client.clientId, this.#client.pool, c.compression)
@@ -286,16 +298,23 @@ export class Writer {
     if (signal?.aborted) throw abortErrorFor(signal, 'writeMessages')
     this.#txn?.checkWritable('writeMessages')
     if (messages.length === 0) return []
+    // One clock read per call: the messages' default timestamp and when they were appended.
+    let now = Date.now()
     const prepared = messages.map((m, i) =>
-      prepareMessage(m, i, messages.length, this.#config.topic, this.#config.batchBytes),
+      prepareMessage(m, i, messages.length, this.#config.topic, this.#config.batchBytes, now),
     )
     const topics = [...new Set(prepared.map((p) => p.topic))]
     await this.#client.waitForTopics(topics, signal, this.#policy)
+    now = Date.now()
 
     const sync = !this.#config.async
     const tracker = sync ? new WriteTracker(messages.length) : null
     const touched = new Set<PartitionState>()
     const spans = this.#tracing?.start(prepared) ?? null
+    // The topic's partitions are looked up once per call (and again after waiting for buffer
+    // space, when metadata may have changed), not once per message.
+    let route: TopicRoute | null = null
+    let last: PartitionState | null = null
     let i = 0
     try {
       for (; i < prepared.length; i++) {
@@ -303,7 +322,9 @@ export class Writer {
         if (!this.#budget.tryAcquire(p.size)) {
           const started = Date.now()
           await this.#budget.acquire(p.size, signal)
-          this.#stats.waitTime.observe(Date.now() - started)
+          now = Date.now()
+          this.#stats.waitTime.observe(now - started)
+          route = null
           if (this.#state !== 'open') {
             this.#budget.release(p.size)
             throw new ClosedError('Writer')
@@ -311,7 +332,8 @@ export class Writer {
         }
         let state: PartitionState
         try {
-          state = this.#partitionFor(p.topic, messages[i]!)
+          if (route === null || route.topic !== p.topic) route = this.#route(p.topic)
+          state = this.#partitionFor(route, messages[i]!)
         } catch (err) {
           this.#budget.release(p.size)
           throw err
@@ -326,9 +348,12 @@ export class Writer {
         }
         if (spans !== null) record.settle = this.#tracing!.settler(spans[i]!, state.partition, record.settle)
         this.#flushes.added()
-        state.append(record, Date.now())
-        this.#active.add(state)
-        touched.add(state)
+        state.append(record, now)
+        if (state !== last) {
+          this.#active.add(state)
+          touched.add(state)
+          last = state
+        }
         // Cut full batches as they fill rather than after the whole call.
         if (state.pendingCount >= this.#config.batchSize || state.pendingBytes >= this.#config.batchBytes)
           this.#scheduleDrain()
@@ -350,32 +375,44 @@ export class Writer {
     return signal === undefined ? tracker.promise : raceAbortOwned(tracker, signal)
   }
 
-  /** The partition state a message goes to, chosen by the balancer among the topic's partitions. */
-  #partitionFor(topic: string, message: Message): PartitionState {
+  /** What routing a message of `topic` needs, read from the metadata once per call. */
+  #route(topic: string): TopicRoute {
     const info = this.#client.metadata.topic(topic)
     if (info === undefined || info.partitionIds.length === 0) {
       throw KafkaError.fromCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, { topic, apiName: 'Metadata' })
     }
-    const ids = info.partitionIds
+    let states = this.#byTopic.get(topic)
+    if (states === undefined) this.#byTopic.set(topic, (states = []))
+    return { topic, ids: info.partitionIds, keyless: null, states }
+  }
+
+  /** The partition state a message goes to, chosen by the balancer among the topic's partitions. */
+  #partitionFor(route: TopicRoute, message: Message): PartitionState {
+    const ids = route.ids
     // KIP-794 (Java's availablePartitionsForTopic): a keyless record may go anywhere, so it goes
     // only where a leader can take it, rather than wait out deliveryTimeout on an offline
     // partition. A key's partition never depends on availability.
     let choices = ids
     if (message.key === null || message.key === undefined) {
-      const available = this.#client.metadata.availablePartitionIds(topic) ?? ids
-      if (available.length > 0) choices = available
+      if (route.keyless === null) {
+        const available = this.#client.metadata.availablePartitionIds(route.topic) ?? ids
+        route.keyless = available.length > 0 ? available : ids
+      }
+      choices = route.keyless
     }
     const partition = this.#config.balancer.balance(message, choices)
+    const known = route.states[partition]
+    if (known !== undefined) return known
     // ids is normally 0..n-1, so the first test settles it; includes() covers gaps in the ids.
     if (ids[partition] !== partition && !ids.includes(partition)) {
       throw new KafkaTsError(
         'KAFKATS_BAD_PARTITION',
-        `the balancer chose partition ${partition}, which topic '${topic}' does not have (partitions: ${ids.join(', ')})`,
+        `the balancer chose partition ${partition}, which topic '${route.topic}' does not have (partitions: ${ids.join(', ')})`,
       )
     }
-    const key = `${topic}\u0000${partition}`
-    let state = this.#partitions.get(key)
-    if (state === undefined) this.#partitions.set(key, (state = new PartitionState(topic, partition, this.#sequencing)))
+    const state = new PartitionState(route.topic, partition, this.#sequencing)
+    this.#partitions.set(state.key, state)
+    route.states[partition] = state
     return state
   }
 
@@ -641,7 +678,7 @@ export class Writer {
   }
 
   #stateOf(batch: ProducerBatch): PartitionState {
-    return this.#partitions.get(`${batch.topic}\u0000${batch.partition}`)!
+    return this.#byTopic.get(batch.topic)![batch.partition]!
   }
 
   // --- idempotence --------------------------------------------------------------------------------

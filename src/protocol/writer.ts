@@ -1,11 +1,34 @@
 // An append-only encoder over one growable Buffer. Length prefixes are reserved and back-patched
 // (`beginLength` / `endLength`) so a frame is built in one pass without copying bodies around.
+// A Writer bound for a socket may also reference large byte arrays instead of copying them
+// (`spliceMin`, `chunks()`): a record batch then reaches the socket once, through writev.
 
 import { ProtocolEncodeError } from '../errors.js'
 
+/** A byte array referenced rather than copied: it comes logically before `buffer[at]`. */
+interface Splice {
+  at: number
+  bytes: Uint8Array
+}
+
+/** A position to go back to (`Writer.mark`, `Writer.truncate`). */
+export interface WriterMark {
+  readonly offset: number
+  readonly splices: number
+}
+
 export class Writer {
   buffer: Buffer
+  /** Position in `buffer`; spliced bytes are not in `buffer` and not counted here. */
   offset = 0
+  /**
+   * `raw` references byte arrays of at least this many bytes instead of copying them (Infinity:
+   * never). Only for a Writer whose output is read with `chunks()`, and whose caller leaves
+   * those arrays unchanged until the chunks are written.
+   */
+  spliceMin = Infinity
+  #splices: Splice[] = []
+  #splicedBytes = 0
 
   constructor(initialSize = 1024) {
     this.buffer = Buffer.allocUnsafe(initialSize)
@@ -14,17 +37,59 @@ export class Writer {
   /** Forget what was written but keep the allocation, so a hot path can reuse one Writer. */
   reset(): this {
     this.offset = 0
+    this.#clearSplices()
     return this
   }
 
-  /** A view of the bytes written so far (no copy; valid until the next write or reset). */
+  /** Bytes written so far, spliced ones included. */
+  get length(): number {
+    return this.offset + this.#splicedBytes
+  }
+
+  /** A view of the bytes written so far (no copy unless something was spliced; valid until the next write or reset). */
   view(): Buffer {
+    if (this.#splices.length > 0) return Buffer.concat(this.chunks(), this.length)
     return this.buffer.subarray(0, this.offset)
   }
 
   /** A copy of the bytes written so far, safe to keep after the Writer is reused. */
   toBuffer(): Buffer {
+    if (this.#splices.length > 0) return Buffer.concat(this.chunks(), this.length)
     return Buffer.from(this.buffer.subarray(0, this.offset))
+  }
+
+  /**
+   * The bytes written so far as views in order: stretches of `buffer` and the spliced arrays,
+   * for one vectored socket write (no copy; valid until the next write or reset).
+   */
+  chunks(): Uint8Array[] {
+    const out: Uint8Array[] = []
+    let from = 0
+    for (const s of this.#splices) {
+      if (s.at > from) out.push(this.buffer.subarray(from, s.at))
+      out.push(s.bytes)
+      from = s.at
+    }
+    if (this.offset > from || out.length === 0) out.push(this.buffer.subarray(from, this.offset))
+    return out
+  }
+
+  /** Where the Writer is now, for `truncate`. */
+  mark(): WriterMark {
+    return { offset: this.offset, splices: this.#splices.length }
+  }
+
+  /** Drops everything written after `mark` was taken. */
+  truncate(mark: WriterMark): void {
+    this.offset = mark.offset
+    const splices = this.#splices
+    while (splices.length > mark.splices) this.#splicedBytes -= splices.pop()!.bytes.length
+  }
+
+  #clearSplices(): void {
+    if (this.#splices.length === 0) return
+    this.#splices = []
+    this.#splicedBytes = 0
   }
 
   ensure(extra: number): void {
@@ -155,6 +220,11 @@ export class Writer {
 
   /** Bytes with no length prefix. */
   raw(value: Uint8Array): this {
+    if (value.length >= this.spliceMin) {
+      this.#splices.push({ at: this.offset, bytes: value })
+      this.#splicedBytes += value.length
+      return this
+    }
     this.ensure(value.length)
     this.buffer.set(value, this.offset)
     this.offset += value.length
@@ -211,7 +281,11 @@ export class Writer {
   }
 
   endLength(at: number): this {
-    this.buffer.writeInt32BE(this.offset - at - 4, at)
+    let length = this.offset - at - 4
+    // Splices made after beginLength sit after its position (those made before, at or before it).
+    const splices = this.#splices
+    for (let i = splices.length - 1; i >= 0 && splices[i]!.at > at; i--) length += splices[i]!.bytes.length
+    this.buffer.writeInt32BE(length, at)
     return this
   }
 }

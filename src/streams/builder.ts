@@ -108,7 +108,33 @@ export class StreamsBuilder {
     return new KTable<K, V>(
       { graph: g, node: name, keySerde: options.key, valueSerde: options.value, repartitionRequired: false },
       materialize,
+      undefined,
+      // Old values come from the store, as in Kafka Streams (sending them materializes the table).
+      () => void materialize(),
     )
+  }
+
+  /**
+   * A key-value store for processors added with KStream.process / processValues (name it in
+   * their `stores`); backed by the changelog `<applicationId>-<name>-changelog` unless
+   * `logging: false`. Values are stored as the value serde writes them (no timestamp).
+   */
+  addStateStore<K, V>(store: {
+    name: string
+    key: Serde<K>
+    value: Serde<V>
+    logging?: boolean
+    store?: BytesStoreSupplier
+  }): this {
+    this._graph.addStore({
+      name: store.name,
+      keySerde: store.key as Serde<unknown>,
+      valueSerde: store.value as Serde<unknown>,
+      supplier: store.store ?? inMemoryStore,
+      logged: store.logging ?? true,
+      timestamped: false,
+    })
+    return this
   }
 
   /** The topology built so far (checked: every sink has serdes, stores belong to one sub-topology). */

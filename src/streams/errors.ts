@@ -22,3 +22,10 @@ export class StreamsStateError extends KafkaTsError {
     super('KAFKATS_STREAMS_STATE', message, options)
   }
 }
+
+/** A state store or state directory that cannot be used: the persistent store's package missing, a key over its size limit, a task directory locked by another instance. */
+export class StateStoreError extends KafkaTsError {
+  constructor(message: string, options?: KafkaTsErrorOptions) {
+    super('KAFKATS_STREAMS_STORE', message, options)
+  }
+}

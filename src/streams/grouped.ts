@@ -118,6 +118,12 @@ export class KGroupedStream<K, V> {
       [input.node],
       [storeName],
     )
-    return new KTable<K, VA>({ graph: g, node: name, keySerde, valueSerde, repartitionRequired: false }, storeName)
+    // Its updates always carry the old value.
+    return new KTable<K, VA>(
+      { graph: g, node: name, keySerde, valueSerde, repartitionRequired: false },
+      storeName,
+      undefined,
+      () => {},
+    )
   }
 }

@@ -1,7 +1,7 @@
 // kafkats/streams: stream processing on kafkats' Writer and Reader, modelled on Kafka Streams.
 
 export { Serdes, type Serde } from './serdes.js'
-export { SerdeError, StreamsStateError, TopologyError } from './errors.js'
+export { SerdeError, StateStoreError, StreamsStateError, TopologyError } from './errors.js'
 export { StreamsBuilder, type Consumed, type TableOptions } from './builder.js'
 export {
   BranchedKStream,
@@ -13,9 +13,18 @@ export {
   type RepartitionOptions,
 } from './kstream.js'
 export { KTable } from './ktable.js'
+export { KGroupedTable } from './grouped-table.js'
 export { KGroupedStream, type Materialized } from './grouped.js'
 export { Topology, type TimestampExtractor } from './topology.js'
-export type { Change, DropReason, Processor, ProcessorContext, StreamRecord } from './processor.js'
+export type {
+  Cancellable,
+  Change,
+  DropReason,
+  Processor,
+  ProcessorContext,
+  PunctuationType,
+  StreamRecord,
+} from './processor.js'
 export {
   InMemoryBytesStore,
   inMemoryStore,
@@ -23,7 +32,9 @@ export {
   type BytesStoreSupplier,
   type KeyValueStore,
   type ReadOnlyKeyValueStore,
+  type StoreContext,
 } from './stores.js'
+export { PersistentBytesStore, Stores, persistentStore } from './persistent-store.js'
 export { TopologyTestDriver, type TestRecord } from './test-driver.js'
 export {
   KafkaStreams,
@@ -35,4 +46,4 @@ export {
 export { Suppressed } from './ktable.js'
 export { SessionWindowedKStream, TimeWindowedKStream } from './windowed.js'
 export { SessionWindows, TimeWindows, WindowedSerdes, type Window, type Windowed } from './windows.js'
-export { JoinWindows } from './stream-join.js'
+export { JoinWindows, type StreamJoinOptions } from './stream-join.js'

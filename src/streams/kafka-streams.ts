@@ -10,6 +10,8 @@
 // restarts from the committed offsets with its stores rebuilt from the committed changelog.
 
 import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 import { KafkaClient, type ClientConfig } from '../cluster/client.js'
 import { RangeGroupBalancer } from '../consumer/assignors/index.js'
@@ -23,13 +25,16 @@ import type { Logger } from '../logger.js'
 import type { MetricsSource } from '../metrics/registry.js'
 import type { Message } from '../message.js'
 import { BalancerFunc, Murmur2Balancer } from '../producer/balancers.js'
+import { ProducerFencedError, TransactionOutcomeUnknownError } from '../producer/transaction-errors.js'
+import type { GroupMetadata } from '../producer/txn-requests.js'
 import { Writer } from '../producer/writer.js'
 import type { StreamsBuilder } from './builder.js'
 import { StreamsStateError } from './errors.js'
 import { createInternalTopics, fullName, planTopics, userTopicPartitions, type TopicPlan } from './internal-topics.js'
 import { StreamsMetricsRecorder } from './metrics.js'
-import { restoreStore } from './restore.js'
-import type { BytesStore, ReadOnlyKeyValueStore } from './stores.js'
+import { StateDirectory } from './state-dir.js'
+import type { ReadOnlyKeyValueStore } from './stores.js'
+import { TaskStores } from './task-stores.js'
 import { Task, type TaskOutput } from './task.js'
 import type { Topology } from './topology.js'
 
@@ -41,8 +46,8 @@ export interface StreamsConfig extends ClientConfig {
   /** The consumer group id, and the prefix of internal topics (`<applicationId>-...`). */
   applicationId: string
   /**
-   * 'at_least_once' (the default for now) or 'exactly_once_v2': outputs, changelog records and
-   * input offsets of every commit in one transaction (see the README's Streams section).
+   * 'exactly_once_v2' (the default): outputs, changelog records and input offsets of every commit
+   * in one transaction; or 'at_least_once' (see the README's Streams section).
    */
   processingGuarantee?: 'at_least_once' | 'exactly_once_v2'
   /**
@@ -65,10 +70,24 @@ export interface StreamsConfig extends ClientConfig {
   closeTimeout?: number
   /** Group session timeout (ms); default 45 000. */
   sessionTimeout?: number
+  /**
+   * Where persistent stores live (Kafka Streams' state.dir): `<stateDir>/<applicationId>/<taskId>/`.
+   * Default `<os.tmpdir()>/kafka-streams`, as Kafka Streams'. Unused without persistent stores.
+   */
+  stateDir?: string
+  /**
+   * The stores the DSL makes when none is given (Kafka Streams' default.dsl.store): 'in_memory'
+   * (the default) or 'persistent' (on disk, the optional `lmdb` package). A store can also be
+   * chosen one by one with `Stores.persistentKeyValueStore()` / `Stores.inMemoryKeyValueStore()`.
+   */
+  defaultDslStore?: 'in_memory' | 'persistent'
   logger?: Logger
 }
 
 const APPLICATION_ID = /^[a-zA-Z0-9._-]{1,200}$/
+
+/** How long a task waits for its directory's lock (held by a previous owner still letting go). */
+const LOCK_TIMEOUT_MS = 30_000
 
 export interface StreamsMetrics {
   /** Records processed since start. */
@@ -82,6 +101,12 @@ export interface StreamsMetrics {
   restored: number
   /** exactly_once_v2: transactions aborted after a failure or a lost partition (each rewinds every task). */
   aborted: number
+  /**
+   * exactly_once_v2: times the producer was fenced or could not abort (a newer epoch for its
+   * transactional id, or its transaction aborted by the coordinator after transactionTimeout);
+   * each closed every task and started a new producer (Kafka Streams' TaskMigratedException).
+   */
+  fenced: number
 }
 
 export class KafkaStreams {
@@ -100,11 +125,16 @@ export class KafkaStreams {
   /** Full topic name → sub-topology id. */
   readonly #topicSub = new Map<string, number>()
   readonly #tasks = new Map<string, Task>()
+  /** The stores of each task in #tasks. */
+  readonly #taskStores = new Map<string, TaskStores>()
   /**
    * Stores of tasks revoked cleanly (committed), kept in case the task comes back (an eager
    * rebalance revokes everything first): restored from where they are up to, not from scratch.
    */
-  readonly #dormant = new Map<string, Map<string, BytesStore>>()
+  readonly #dormant = new Map<string, TaskStores>()
+  readonly #stateDir: StateDirectory
+  /** Who holds this instance's task directory locks. */
+  readonly #owner = `${randomUUID()}`
   /** Per changelog partition, the offset after the last record this instance wrote or restored (-1n: unknown). */
   readonly #changelogNext = new Map<string, bigint>()
   /** Writes handed to the Writer since the last commit. */
@@ -121,12 +151,15 @@ export class KafkaStreams {
     lastCommitMs: 0,
     restored: 0,
     aborted: 0,
+    fenced: 0,
   }
   readonly #eos: boolean
   readonly #processId: string
   readonly #recorder: StreamsMetricsRecorder
   /** exactly_once_v2: a transaction is open on the Writer. */
   #inTxn = false
+  /** exactly_once_v2: the group membership the open transaction's input was fetched under. */
+  #txnGroup: GroupMetadata | undefined
   /** Bumped when tasks are rewound: a batch fetched before that is not processed. */
   #epoch = 0
 
@@ -135,7 +168,7 @@ export class KafkaStreams {
     if (typeof config.applicationId !== 'string' || !APPLICATION_ID.test(config.applicationId)) {
       throw new ConfigError('applicationId', "required: 1-200 of letters, digits, '.', '_' and '-'")
     }
-    const guarantee = config.processingGuarantee ?? 'at_least_once'
+    const guarantee = config.processingGuarantee ?? 'exactly_once_v2'
     if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') {
       throw new ConfigError(
         'processingGuarantee',
@@ -156,6 +189,13 @@ export class KafkaStreams {
     if (!APPLICATION_ID.test(this.#processId)) {
       throw new ConfigError('processId', "1-200 of letters, digits, '.', '_' and '-'")
     }
+    const dslStore = config.defaultDslStore ?? 'in_memory'
+    if (dslStore !== 'in_memory' && dslStore !== 'persistent') {
+      throw new ConfigError('defaultDslStore', `must be 'in_memory' or 'persistent', got ${String(dslStore)}`)
+    }
+    if (config.stateDir !== undefined && (typeof config.stateDir !== 'string' || config.stateDir === '')) {
+      throw new ConfigError('stateDir', 'must be a directory path')
+    }
     const txTimeout = config.transactionTimeout ?? 10_000
     if (!Number.isInteger(txTimeout) || txTimeout < 1 || txTimeout > 2 ** 31 - 1) {
       throw new ConfigError('transactionTimeout', `must be an integer of milliseconds >= 1, got ${txTimeout}`)
@@ -166,7 +206,13 @@ export class KafkaStreams {
       commitInterval: ms('commitInterval', config.commitInterval, this.#eos ? 100 : 30_000),
       closeTimeout: ms('closeTimeout', config.closeTimeout, 30_000),
       replicationFactor: rf,
+      defaultDslStore: dslStore,
     }
+    this.#stateDir = new StateDirectory(
+      config.stateDir ?? join(tmpdir(), 'kafka-streams'),
+      config.applicationId,
+      config.logger,
+    )
     for (const { topic, internal, subtopology } of this.#topology.sourceTopics()) {
       this.#topicSub.set(fullName(config.applicationId, topic, internal), subtopology)
     }
@@ -243,20 +289,7 @@ export class KafkaStreams {
       await this.#fail(err)
       throw err
     }
-    const murmur = new Murmur2Balancer()
-    this.#writer = new Writer({
-      ...client,
-      clientId: `${this.#config.applicationId}-producer`,
-      // Changelog records name their partition (the task's); others go by key, as Java's producer.
-      balancer: new BalancerFunc((m, partitions) => m.partition ?? murmur.balance(m, partitions)),
-      requiredAcks: 'all',
-      ...(this.#eos
-        ? {
-            transactionalId: `${this.#config.applicationId}-${this.#processId}`,
-            transactionTimeout: this.#config.transactionTimeout!,
-          }
-        : {}),
-    })
+    this.#writer = this.#newWriter()
     this.#reader = new Reader({
       ...client,
       clientId: `${this.#config.applicationId}-consumer`,
@@ -274,6 +307,24 @@ export class KafkaStreams {
     this.#loop = this.#run().catch((err: unknown) => this.#fail(err))
   }
 
+  /** The instance's Writer (transactional under exactly_once_v2; a new one after a fence). */
+  #newWriter(): Writer {
+    const murmur = new Murmur2Balancer()
+    return new Writer({
+      ...this.#clientConfig(),
+      clientId: `${this.#config.applicationId}-producer`,
+      // Changelog records name their partition (the task's); others go by key, as Java's producer.
+      balancer: new BalancerFunc((m, partitions) => m.partition ?? murmur.balance(m, partitions)),
+      requiredAcks: 'all',
+      ...(this.#eos
+        ? {
+            transactionalId: `${this.#config.applicationId}-${this.#processId}`,
+            transactionTimeout: this.#config.transactionTimeout!,
+          }
+        : {}),
+    })
+  }
+
   #clientConfig(): ClientConfig {
     const {
       applicationId: _a,
@@ -284,6 +335,8 @@ export class KafkaStreams {
       sessionTimeout: _s,
       processId: _i,
       transactionTimeout: _x,
+      stateDir: _d,
+      defaultDslStore: _ds,
       ...client
     } = this.#config
     return client
@@ -310,8 +363,11 @@ export class KafkaStreams {
       signal.addEventListener('abort', stop, { once: true })
       let batch
       const epoch = this.#epoch
+      let group: GroupMetadata
       try {
         batch = await reader.fetchBatch({ signal: poll.signal })
+        // The membership the batch was fetched under: its offsets commit under it or not at all.
+        group = reader.groupMetadata()
       } catch (err) {
         if (signal.aborted) return
         if (err instanceof AbortError) {
@@ -326,7 +382,7 @@ export class KafkaStreams {
       }
       // A batch fetched before a rewind is read again from the committed offsets.
       await this.#locked(() =>
-        epoch === this.#epoch ? this.#process(batch.topic, batch.partition, batch.messages) : undefined,
+        epoch === this.#epoch ? this.#process(batch.topic, batch.partition, batch.messages, group) : undefined,
       )
       await this.#maybeCommit()
     }
@@ -337,11 +393,20 @@ export class KafkaStreams {
     return Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
   }
 
-  async #process(topic: string, partition: number, messages: FetchedMessage[]): Promise<void> {
+  async #process(topic: string, partition: number, messages: FetchedMessage[], group: GroupMetadata): Promise<void> {
     const sub = this.#topicSub.get(topic)
     const task = sub === undefined ? undefined : this.#tasks.get(`${sub}_${partition}`)
     // Not ours any more (revoked while the batch was queued): the new owner reads it again.
     if (task === undefined || messages.length === 0) return
+    if (this.#eos) {
+      if (this.#txnGroup !== undefined && this.#txnGroup.generationId !== group.generationId) {
+        // The group moved on without a revocation of ours (our membership was lost, e.g. a
+        // zombie resuming): what the transaction holds was processed under the old one.
+        await this.#rewind([], new StreamsStateError('input from two group generations in one transaction'))
+        return
+      }
+      this.#txnGroup = group
+    }
     const outputs: TaskOutput[] = []
     this.#emit = (out) => outputs.push(out)
     try {
@@ -355,7 +420,14 @@ export class KafkaStreams {
     this.#recorder.processed(messages.length)
     this.#toCommit.set(`${topic}\u0000${partition}`, messages.at(-1)!)
     if (outputs.length > 0) {
-      await this.#begin()
+      try {
+        await this.#begin()
+      } catch (err) {
+        // Fenced before the transaction opened: nothing of it is written; the tasks start over.
+        if (!isFenced(err)) throw err
+        await this.#rewind([], err)
+        return
+      }
       const write = this.#writer!.writeMessages(outputs.map(toMessage)).then((results) => {
         for (const [i, r] of results.entries()) {
           if (outputs[i]!.partition === undefined) continue // only changelog records name a partition
@@ -392,6 +464,7 @@ export class KafkaStreams {
       // Kafka Streams' EOS-v2 commits all its tasks when some are revoked).
       try {
         await this.#commitTransaction()
+        this.#afterCommit()
       } catch (err) {
         await this.#rewind([], err)
       }
@@ -407,10 +480,26 @@ export class KafkaStreams {
     const messages = [...this.#toCommit.values()].filter((m) => only === undefined || only(m))
     for (const m of messages) this.#toCommit.delete(`${m.topic}\u0000${m.partition}`)
     if (messages.length > 0) await this.#reader!.commitMessages(messages as Message[])
+    this.#afterCommit()
     this.#lastCommit = Date.now()
     this.#metrics.commits++
     this.#metrics.lastCommitMs = this.#lastCommit - started
     this.#recorder.committed(this.#metrics.lastCommitMs)
+  }
+
+  /** Persistent stores flush what is now committed and checkpoint their changelog offsets. */
+  #afterCommit(): void {
+    for (const ts of this.#taskStores.values()) ts.afterCommit()
+  }
+
+  /** Closes the stores of every task, running and kept, without a checkpoint: what was not flushed was not committed. */
+  async #closeAllStores(): Promise<void> {
+    const all = [...this.#taskStores.values(), ...this.#dormant.values()]
+    this.#recorder.taskClosed(this.#tasks.size)
+    this.#tasks.clear()
+    this.#taskStores.clear()
+    this.#dormant.clear()
+    await Promise.all(all.map((ts) => ts.close()))
   }
 
   async #commitTransaction(): Promise<void> {
@@ -420,10 +509,21 @@ export class KafkaStreams {
     const messages = [...this.#toCommit.values()]
     if (messages.length > 0) {
       await this.#begin()
-      await this.#writer!.sendOffsets(this.#reader!, messages as Message[])
+      // Under the generation the input was fetched under (KIP-447), never a newer one: after our
+      // membership was lost and rejoined, the old input must be refused and read again, not
+      // committed as processed with state the group moved on from (as TransactionalProcessor).
+      const group = this.#txnGroup ?? this.#reader!.groupMetadata()
+      const now = this.#reader!.groupMetadata().generationId
+      if (now !== group.generationId) {
+        throw new StreamsStateError(
+          `the group moved from generation ${group.generationId} to ${now} during the transaction`,
+        )
+      }
+      await this.#writer!.sendOffsets({ groupMetadata: () => group }, messages as Message[])
     }
     if (this.#inTxn) await this.#writer!.commitTransaction()
     this.#inTxn = false
+    this.#txnGroup = undefined
     this.#toCommit.clear()
   }
 
@@ -431,29 +531,54 @@ export class KafkaStreams {
    * exactly_once_v2, after a failed commit (`cause`) or lost partitions (`gone`): aborts the open
    * transaction, drops every task with its stores (they hold writes of the aborted transaction),
    * moves the Reader back to the committed offsets and reopens the tasks still assigned, restoring
-   * their stores from the committed changelog. Rethrows `cause` when the abort itself fails
-   * (fenced by a newer instance, or a commit whose outcome is unknown): the application stops.
+   * their stores from the committed changelog.
+   * A fenced producer (a newer epoch for our transactional id, or the coordinator aborted our
+   * transaction after transactionTimeout: we were a zombie) is replaced by a new one, as Kafka
+   * Streams handles TaskMigratedException: its open transaction is the coordinator's to abort,
+   * the new producer's InitProducerId ends it, and KIP-447's generation check keeps a member the
+   * group moved on from from committing anything until its membership rejoins.
+   * The same when the abort fails otherwise, unless the commit's outcome is unknown: then
+   * `cause` is rethrown and the application stops.
    */
   async #rewind(gone: TopicPartition[], cause?: unknown): Promise<void> {
     this.#config.logger?.warn({ err: cause }, 'kafkats/streams: aborting the transaction and rewinding the tasks')
     this.#epoch++
     this.#pending = []
     this.#toCommit.clear()
+    this.#txnGroup = undefined
+    let fenced = isFenced(cause)
     if (this.#inTxn) {
       try {
-        await this.#writer!.abortTransaction()
+        if (!fenced) await this.#writer!.abortTransaction()
       } catch (err) {
-        throw cause ?? err
+        // The transaction may have committed: nothing may be replayed before that is known.
+        if (cause instanceof TransactionOutcomeUnknownError || err instanceof TransactionOutcomeUnknownError) {
+          throw cause ?? err
+        }
+        // Unusable otherwise: fenced, or the coordinator ended the transaction on its own (a
+        // commit after it aborted it for its timeout answers INVALID_TXN_STATE under
+        // transaction version 2). The new producer's InitProducerId settles whatever is open.
+        fenced = true
       }
       this.#inTxn = false
     }
     this.#metrics.aborted++
-    for (const t of this.#tasks.values()) for (const name of t.subtopology.stores) t.closeStore(name)
-    this.#recorder.taskClosed(this.#tasks.size)
-    this.#tasks.clear()
-    for (const stores of this.#dormant.values()) for (const st of stores.values()) st.close?.()
-    this.#dormant.clear()
+    await this.#closeAllStores()
     this.#changelogNext.clear()
+    if (fenced) {
+      this.#metrics.fenced++
+      this.#config.logger?.warn(
+        { err: cause },
+        'kafkats/streams: the producer was fenced; every task closed, starting a new producer',
+      )
+      const old = this.#writer!
+      this.#writer = this.#newWriter()
+      await old
+        .close()
+        .catch((err: unknown) =>
+          this.#config.logger?.warn({ err }, 'kafkats/streams: closing the fenced producer failed'),
+        )
+    }
     const lost = new Set(gone.map((p) => `${p.topic}\u0000${p.partition}`))
     const keep = this.#reader!.assignment().filter((p) => !lost.has(`${p.topic}\u0000${p.partition}`))
     if (keep.length === 0) return
@@ -478,58 +603,41 @@ export class KafkaStreams {
       this.#recorder.taskCreated()
     }
     // Kept stores of tasks that went elsewhere: their next owner restores them, not us.
-    for (const stores of this.#dormant.values()) for (const st of stores.values()) st.close?.()
+    const gone = [...this.#dormant.values()]
     this.#dormant.clear()
+    await Promise.all(gone.map((ts) => ts.close()))
     if (this.#state === 'REBALANCING' && !this.#abort.signal.aborted) this.#setState('RUNNING')
   }
 
   async #openTask(subId: number, partition: number): Promise<Task> {
     const sub = this.#topology.subtopologies[subId]!
     const appId = this.#config.applicationId
-    const stores = new Map<string, BytesStore>()
     const id = `${subId}_${partition}`
-    const dormant = this.#dormant.get(id)
+    const kept = this.#dormant.get(id)
     this.#dormant.delete(id)
-    for (const name of sub.stores) {
-      const spec = this.#topology.stores.get(name)!
-      const changelog = fullName(appId, `${name}-changelog`, true)
-      const key = `${changelog}\u0000${partition}`
-      const kept = dormant?.get(name)
-      // A kept store goes on from where it is up to; an unlogged one is taken as it is; one whose
-      // changelog position is unknown is rebuilt from scratch.
-      const from = kept === undefined ? undefined : spec.logged ? this.#changelogNext.get(key) : 0n
-      const reuse = kept !== undefined && from !== undefined && from >= 0n
-      if (!reuse) kept?.close?.()
-      const store = reuse ? kept : spec.supplier(name, id)
-      if (spec.logged) {
-        const started = Date.now()
-        const r = await restoreStore(
-          this.#clientConfig(),
-          this.#config.logger,
-          changelog,
-          partition,
-          store,
-          this.#abort.signal,
-          reuse ? from : undefined,
-        )
-        this.#metrics.restored += r.records
-        this.#recorder.restored(r.records)
-        this.#config.logger?.info(
-          {
-            task: id,
-            changelog,
-            partition,
-            from: reuse ? from : 'start',
-            records: r.records,
-            endOffset: r.endOffset,
-            ms: Date.now() - started,
-          },
-          'kafkats/streams: store restored',
-        )
-        this.#changelogNext.set(key, r.endOffset)
-      }
-      stores.set(name, store)
-    }
+    const taskStores = await TaskStores.open(
+      {
+        topology: this.#topology,
+        applicationId: appId,
+        client: this.#clientConfig(),
+        logger: this.#config.logger,
+        signal: this.#abort.signal,
+        stateDir: this.#stateDir,
+        owner: `${appId}-${this.#processId}-${this.#owner}`,
+        lockTimeout: LOCK_TIMEOUT_MS,
+        defaultDslStore: this.#config.defaultDslStore ?? 'in_memory',
+        changelogNext: this.#changelogNext,
+        restored: (records) => {
+          this.#metrics.restored += records
+          this.#recorder.restored(records)
+        },
+      },
+      subId,
+      partition,
+      kept,
+    )
+    this.#taskStores.set(id, taskStores)
+    const stores = taskStores.stores
     return new Task({
       topology: this.#topology,
       subtopology: sub,
@@ -567,12 +675,12 @@ export class KafkaStreams {
       if (task === undefined) continue
       this.#tasks.delete(id)
       this.#recorder.taskClosed(1)
-      if (commit) {
-        // Committed: its stores are up to date with the changelog offsets we wrote; keep them.
-        this.#dormant.set(id, new Map(task.subtopology.stores.map((name) => [name, task.byteStore(name)!])))
-      } else {
-        for (const name of task.subtopology.stores) task.closeStore(name)
-      }
+      const ts = this.#taskStores.get(id)
+      this.#taskStores.delete(id)
+      if (ts === undefined) continue
+      // Committed: its stores are up to date with the changelog offsets we wrote; keep them.
+      if (commit) this.#dormant.set(id, ts)
+      else await ts.close()
     }
   }
 
@@ -652,12 +760,16 @@ export class KafkaStreams {
       )
     }
     await Promise.allSettled([this.#reader?.close(), this.#writer?.close(), this.#client?.close()])
-    for (const t of this.#tasks.values()) for (const name of t.subtopology.stores) t.closeStore(name)
-    this.#recorder.taskClosed(this.#tasks.size)
-    this.#tasks.clear()
-    for (const stores of this.#dormant.values()) for (const s of stores.values()) s.close?.()
-    this.#dormant.clear()
+    await this.#closeAllStores()
   }
+}
+
+/** A ProducerFencedError, or an error caused by one. */
+function isFenced(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof ProducerFencedError) return true
+  }
+  return false
 }
 
 function bigMax(a: bigint, b: bigint): bigint {

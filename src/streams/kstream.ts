@@ -5,8 +5,8 @@
 import { TopologyError } from './errors.js'
 import { KGroupedStream } from './grouped.js'
 import type { KTable } from './ktable.js'
-import { JoinWindows, streamStreamJoin } from './stream-join.js'
-import type { ProcessorContext, StreamRecord } from './processor.js'
+import { JoinWindows, streamStreamJoin, type StreamJoinOptions, type StreamJoinType } from './stream-join.js'
+import type { Processor, ProcessorContext, StreamRecord } from './processor.js'
 import type { Serde } from './serdes.js'
 import type { TopologyGraph } from './topology.js'
 
@@ -221,7 +221,7 @@ export class KStream<K, V> {
     other: KStream<K, VO>,
     joiner: (value: NonNullable<V>, otherValue: NonNullable<VO>) => VR,
     windows: JoinWindows,
-    options?: { key?: Serde<NonNullable<K>>; value?: Serde<V>; otherValue?: Serde<VO>; result?: Serde<VR> } & Named,
+    options?: StreamJoinOptions<NonNullable<K>, V, VO, VR>,
   ): KStream<NonNullable<K>, VR>
   join(
     other: KTable<NonNullable<K>, unknown> | KStream<K, unknown>,
@@ -231,17 +231,7 @@ export class KStream<K, V> {
   ): KStream<NonNullable<K>, unknown> {
     const fn = joiner as (value: unknown, otherValue: unknown) => unknown
     if (other instanceof KStream) {
-      if (!(third instanceof JoinWindows))
-        throw new TopologyError('join(stream, joiner, windows): JoinWindows are required')
-      return streamStreamJoin<K, unknown, unknown, unknown>(
-        this as KStream<K, unknown>,
-        other,
-        fn,
-        third,
-        (fourth ?? {}) as Parameters<typeof streamStreamJoin<K, unknown, unknown, unknown>>[4],
-        (node, keySerde, valueSerde) =>
-          new KStream<K, unknown>({ graph: this._n.graph, node, keySerde, valueSerde, repartitionRequired: false }),
-      ) as KStream<NonNullable<K>, unknown>
+      return this.#streamJoin('inner', other, fn, third, fourth) as KStream<NonNullable<K>, unknown>
     }
     return this.#tableJoin<unknown, unknown>(
       'JOIN',
@@ -258,12 +248,72 @@ export class KStream<K, V> {
   leftJoin<VT, VR>(
     table: KTable<NonNullable<K>, VT>,
     joiner: (value: V, tableValue: VT | null) => VR,
-    options: { value?: Serde<VR> } & Named = {},
+    options?: { value?: Serde<VR> } & Named,
+  ): KStream<K, VR>
+  /**
+   * Like the windowed join, but a record that finds no partner in its window is joined with
+   * null once its window has closed (difference + grace after it, in stream time); a record
+   * with a null key is joined with null at once.
+   */
+  leftJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: (value: NonNullable<V>, otherValue: NonNullable<VO> | null) => VR,
+    windows: JoinWindows,
+    options?: StreamJoinOptions<NonNullable<K>, V, VO, VR>,
+  ): KStream<K, VR>
+  leftJoin(
+    other: KTable<NonNullable<K>, unknown> | KStream<K, unknown>,
+    joiner: (value: never, otherValue: never) => unknown,
+    third?: JoinWindows | ({ value?: Serde<unknown> } & Named),
+    fourth?: object,
+  ): KStream<K, unknown> {
+    const fn = joiner as (value: unknown, otherValue: unknown) => unknown
+    if (other instanceof KStream) return this.#streamJoin('left', other, fn, third, fourth)
+    return this.#tableJoin<unknown, unknown>(
+      'LEFTJOIN',
+      other as KTable<NonNullable<K>, unknown>,
+      (v, tv) => ({ out: fn(v, tv ?? null) }),
+      (third ?? {}) as { value?: Serde<unknown> } & Named,
+    ) as KStream<K, unknown>
+  }
+
+  /**
+   * The windowed join of both streams where a record of either side that finds no partner is
+   * joined with null once its window has closed; a record with a null key is joined with null
+   * at once.
+   */
+  outerJoin<VO, VR>(
+    other: KStream<K, VO>,
+    joiner: (value: NonNullable<V> | null, otherValue: NonNullable<VO> | null) => VR,
+    windows: JoinWindows,
+    options: StreamJoinOptions<NonNullable<K>, V, VO, VR> = {},
   ): KStream<K, VR> {
-    return this.#tableJoin<VT, VR>('LEFTJOIN', table, (v, tv) => ({ out: joiner(v, tv ?? null) }), options) as KStream<
-      K,
-      VR
-    >
+    const fn = joiner as (value: unknown, otherValue: unknown) => unknown
+    return this.#streamJoin('outer', other as KStream<K, unknown>, fn, windows, options) as KStream<K, VR>
+  }
+
+  #streamJoin(
+    type: StreamJoinType,
+    other: KStream<K, unknown>,
+    joiner: (value: unknown, otherValue: unknown) => unknown,
+    windows: unknown,
+    options: object | undefined,
+  ): KStream<K, unknown> {
+    if (!(windows instanceof JoinWindows)) {
+      throw new TopologyError(
+        `${type === 'inner' ? 'join' : `${type}Join`}(stream, joiner, windows): JoinWindows are required`,
+      )
+    }
+    return streamStreamJoin<K, unknown, unknown, unknown>(
+      type,
+      this as KStream<K, unknown>,
+      other,
+      joiner,
+      windows,
+      (options ?? {}) as StreamJoinOptions<K, unknown, unknown, unknown>,
+      (node, keySerde, valueSerde) =>
+        new KStream<K, unknown>({ graph: this._n.graph, node, keySerde, valueSerde, repartitionRequired: false }),
+    )
   }
 
   #tableJoin<VT, VR>(
@@ -307,6 +357,79 @@ export class KStream<K, V> {
       keySerde: input.keySerde as Serde<NonNullable<K>> | undefined,
       valueSerde: options.value,
       repartitionRequired: false,
+    })
+  }
+
+  /**
+   * Runs an application's Processor on each record: it may forward any number of records with
+   * any keys (marking the stream for repartitioning), use the stores it names (added with
+   * StreamsBuilder.addStateStore) and schedule punctuators on stream or wall-clock time.
+   */
+  process<KOut, VOut>(
+    supplier: () => Processor<K, V, KOut, VOut>,
+    options: { stores?: string[]; key?: Serde<KOut>; value?: Serde<VOut> } & Named = {},
+  ): KStream<KOut, VOut> {
+    return this.#processNode<KOut, VOut>('PROCESSOR', supplier, options, true)
+  }
+
+  /**
+   * Like process, but the processor may change values only: every record it forwards while
+   * processing a record must keep that record's key (checked), so no repartitioning follows.
+   */
+  processValues<VOut>(
+    supplier: () => Processor<K, V, K, VOut>,
+    options: { stores?: string[]; value?: Serde<VOut> } & Named = {},
+  ): KStream<K, VOut> {
+    const checked = (): Processor<K, V, K, VOut> => {
+      const inner = supplier()
+      let current: { key: K } | undefined
+      const guard = (context: ProcessorContext<K, VOut>): ProcessorContext<K, VOut> => {
+        const check = (record: StreamRecord<K, VOut>): void => {
+          if (current !== undefined && !Object.is(record.key, current.key)) {
+            throw new TopologyError('processValues: a processor forwarded a record with another key (use process())')
+          }
+        }
+        return Object.create(context, {
+          forward: { value: (r: StreamRecord<K, VOut>) => (check(r), context.forward(r)) },
+          forwardTo: { value: (child: string, r: StreamRecord<K, VOut>) => (check(r), context.forwardTo(child, r)) },
+        }) as ProcessorContext<K, VOut>
+      }
+      const contexts = new WeakMap<object, ProcessorContext<K, VOut>>()
+      const wrap = (c: ProcessorContext<K, VOut>): ProcessorContext<K, VOut> => {
+        let g = contexts.get(c)
+        if (g === undefined) contexts.set(c, (g = guard(c)))
+        return g
+      }
+      return {
+        init: (c) => inner.init?.(wrap(c)),
+        process: (r, c) => {
+          current = r
+          try {
+            inner.process(r, wrap(c))
+          } finally {
+            current = undefined
+          }
+        },
+      }
+    }
+    return this.#processNode<K, VOut>('PROCESSVALUES', checked, { ...options, key: this._n.keySerde }, false)
+  }
+
+  #processNode<KOut, VOut>(
+    prefix: string,
+    supplier: () => Processor<K, V, KOut, VOut>,
+    options: { stores?: string[]; key?: Serde<KOut> | undefined; value?: Serde<VOut> } & Named,
+    keyChanged: boolean,
+  ): KStream<KOut, VOut> {
+    const g = this._n.graph
+    const name = options.name !== undefined ? g.checkName(options.name) : g.newName(`KSTREAM-${prefix}-`)
+    g.addProcessor(name, supplier as () => Processor, [this._n.node], [...(options.stores ?? [])])
+    return new KStream<KOut, VOut>({
+      graph: g,
+      node: name,
+      keySerde: options.key,
+      valueSerde: options.value,
+      repartitionRequired: this._n.repartitionRequired || keyChanged,
     })
   }
 

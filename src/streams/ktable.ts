@@ -1,6 +1,7 @@
 // KTable: a changelog stream (each record a Change of one key's value) and its operators.
 
-import { KStream, type Named } from './kstream.js'
+import { KGroupedTable } from './grouped-table.js'
+import { KStream, type KeyValue, type Named } from './kstream.js'
 import type { Change } from './processor.js'
 import type { Serde } from './serdes.js'
 import type { StreamNode } from './kstream.js'
@@ -17,11 +18,80 @@ export class KTable<K, V> {
   /** @internal Grace of the windows when the table is a windowed aggregation (for suppress). */
   readonly _windowGrace: number | undefined
 
+  /**
+   * @internal Makes the node's updates carry the row's old value (a source table is then kept in
+   * a store); undefined when the table cannot (a join result, a windowed table).
+   */
+  readonly _sendOldValues: (() => void) | undefined
+
   /** @internal Use StreamsBuilder.table() or an aggregation. */
-  constructor(n: StreamNode<K, V>, store: string | (() => string) | undefined, windowGrace?: number) {
+  constructor(
+    n: StreamNode<K, V>,
+    store: string | (() => string) | undefined,
+    windowGrace?: number,
+    sendOldValues?: () => void,
+  ) {
     this._n = n
     this._materialize = typeof store === 'string' ? () => store : store
     this._windowGrace = windowGrace
+    this._sendOldValues = sendOldValues
+  }
+
+  /**
+   * Groups the rows by a new key and value (Kafka's KGroupedTable): each update goes through a
+   * repartition topic as (new, old) so that count/reduce/aggregate can subtract a row's old
+   * value from its former group. Rows whose selected key or value is null are left out.
+   */
+  groupBy<K2, V2>(
+    selector: (key: K, value: V) => KeyValue<K2 | null, V2 | null>,
+    options: { key: Serde<K2>; value: Serde<V2> } & Named,
+  ): KGroupedTable<K2, V2> {
+    const g = this._n.graph
+    if (this._sendOldValues === undefined) {
+      throw new TopologyError('groupBy: this table cannot send old values (a join result or a windowed table)')
+    }
+    if (options.key === undefined || options.value === undefined) {
+      throw new TopologyError('KTable.groupBy needs the new key and value serdes: pass { key, value }')
+    }
+    // Kafka Streams draws the generated number even when the group is named.
+    const generated = g.newName('KTABLE-SELECT-')
+    const name = options.name !== undefined ? g.checkName(options.name) : generated
+    g.addProcessor(
+      name,
+      () => ({
+        process: (r, c) => {
+          const change = r.value as Change<V>
+          const pick = (v: V | null): KeyValue<K2, V2> | undefined => {
+            if (v === null) return undefined
+            const kv = selector(r.key as K, v)
+            return kv.key === null || kv.value === null ? undefined : (kv as KeyValue<K2, V2>)
+          }
+          const next = pick(change.newValue)
+          const prev = pick(change.oldValue)
+          const k2 = options.key
+          if (
+            next !== undefined &&
+            prev !== undefined &&
+            Buffer.from(k2.serialize(next.key)).equals(Buffer.from(k2.serialize(prev.key)))
+          ) {
+            // The row stays in its group: one update with both values.
+            c.forward({ key: next.key, value: { newValue: next.value, oldValue: prev.value }, timestamp: r.timestamp })
+            return
+          }
+          // The row leaves its old group first, then joins the new one.
+          if (prev !== undefined)
+            c.forward({ key: prev.key, value: { newValue: null, oldValue: prev.value }, timestamp: r.timestamp })
+          if (next !== undefined)
+            c.forward({ key: next.key, value: { newValue: next.value, oldValue: null }, timestamp: r.timestamp })
+        },
+      }),
+      [this._n.node],
+    )
+    this._sendOldValues()
+    return new KGroupedTable<K2, V2>(
+      { graph: g, node: name, keySerde: options.key, valueSerde: options.value, repartitionRequired: false },
+      options.name,
+    )
   }
 
   /**
@@ -97,6 +167,7 @@ export class KTable<K, V> {
       options,
       (k, change) => ({ newValue: keep(k, change.newValue), oldValue: keep(k, change.oldValue) }),
       this._n.valueSerde,
+      true,
     )
   }
 
@@ -205,20 +276,26 @@ export class KTable<K, V> {
     options: Named,
     fn: (key: K, change: Change<V>) => Change<V2>,
     valueSerde: Serde<V2> | undefined,
+    dropEmpty = false,
   ): KTable<K, V2> {
     const g = this._n.graph
     const name = options.name !== undefined ? g.checkName(options.name) : g.newName(`KTABLE-${prefix}-`)
+    // Set at build time, before any record, when a node below asks for old values.
+    let oldValuesSent = false
     g.addProcessor(
       name,
       () => ({
         process: (r, c) => {
-          // Forwarded even when both sides are null: a row filtered out is a tombstone downstream,
-          // as in Kafka Streams when no old values are requested.
-          c.forward({ key: r.key, value: fn(r.key as K, r.value as Change<V>), timestamp: r.timestamp })
+          const change = fn(r.key as K, r.value as Change<V>)
+          // A row filtered out is a tombstone downstream, as in Kafka Streams; but when old values
+          // are sent, an update that was and stays filtered out is not forwarded at all.
+          if (dropEmpty && oldValuesSent && change.newValue === null && change.oldValue === null) return
+          c.forward({ key: r.key, value: change, timestamp: r.timestamp })
         },
       }),
       [this._n.node],
     )
+    const parentSendOld = this._sendOldValues
     return new KTable<K, V2>(
       {
         graph: g,
@@ -229,6 +306,12 @@ export class KTable<K, V> {
       },
       undefined,
       this._windowGrace,
+      parentSendOld === undefined
+        ? undefined
+        : () => {
+            oldValuesSent = true
+            parentSendOld()
+          },
     )
   }
 }

@@ -18,6 +18,11 @@ export interface RestoreResult {
   records: number
   /** The changelog offset the store is now up to (the next to read). */
   endOffset: bigint
+  /**
+   * `from` was outside the changelog (past its end: the topic was recreated; before its start:
+   * records the store never saw were deleted): nothing was read, the store must be rebuilt.
+   */
+  outOfRange?: true
 }
 
 export async function restoreStore(
@@ -27,7 +32,7 @@ export async function restoreStore(
   partition: number,
   store: BytesStore,
   signal: AbortSignal,
-  /** Where the store is up to already (a task kept across a rebalance); default the log start. */
+  /** Where the store is up to already (kept across a rebalance, or its checkpoint); default the log start. */
   from?: bigint,
 ): Promise<RestoreResult> {
   const reader = new Reader({
@@ -42,6 +47,7 @@ export async function restoreStore(
     const endOffset = end?.offset ?? 0n
     let records = 0
     let next = (await reader.beginningOffsets([partition], { signal }))[0]?.offset ?? 0n
+    if (from !== undefined && (from > endOffset || from < next)) return { records: 0, endOffset, outOfRange: true }
     if (from !== undefined && from > next) {
       next = from
       if (next < endOffset) reader.setOffset(from)

@@ -14,11 +14,27 @@ export interface BytesStore {
   /** Every entry, in key byte order. */
   all(): Iterable<[Buffer, Buffer]>
   readonly size: number
-  close?(): void
+  /** Awaited by the runtime; a persistent store drops what it did not flush. */
+  close?(): void | Promise<void>
+  /** Persistent stores: makes the writes so far durable; the runtime calls it after each commit. */
+  flush?(): void
+  /** True for a store on disk: the runtime gives it a task directory, a lock and a checkpoint. */
+  readonly persistent?: boolean
 }
 
-/** Creates one store instance per task. */
-export type BytesStoreSupplier = (storeName: string, taskId: string) => BytesStore
+/** What the runtime tells a store supplier about the task (persistent stores). */
+export interface StoreContext {
+  /** The task's directory: `<stateDir>/<applicationId>/<taskId>`. */
+  directory: string
+}
+
+/**
+ * Creates one store instance per task. A supplier marked `persistent` gets a StoreContext (the
+ * runtime locks the task's directory and keeps its checkpoint); others are called without.
+ */
+export type BytesStoreSupplier = ((storeName: string, taskId: string, context?: StoreContext) => BytesStore) & {
+  readonly persistent?: boolean
+}
 
 /** The default store: a Map in memory, restored from the changelog on start. */
 export class InMemoryBytesStore implements BytesStore {

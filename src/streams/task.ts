@@ -5,6 +5,7 @@
 
 import { SerdeError, TopologyError } from './errors.js'
 import type { DropReason, Processor, ProcessorContext, StreamRecord } from './processor.js'
+import { PunctuationQueue } from './punctuation.js'
 import { deserializeOrNull, serializeOrNull } from './serdes.js'
 import { TypedKeyValueStore, type BytesStore, type KeyValueStore, type TimestampedKeyValueStore } from './stores.js'
 import type { GraphNode, SourceNode, Subtopology, Topology } from './topology.js'
@@ -29,6 +30,8 @@ export interface TaskInit {
   stores: ReadonlyMap<string, BytesStore>
   emit: (out: TaskOutput) => void
   dropped: (reason: DropReason | 'invalid-timestamp') => void
+  /** System time for wall-clock punctuation; without it, scheduling one is refused. */
+  wallClock?: () => number
 }
 
 export class Task {
@@ -43,6 +46,8 @@ export class Task {
   readonly #contexts = new Map<string, ProcessorContext>()
   readonly #stores = new Map<string, TypedKeyValueStore<unknown, unknown>>()
   #record = { topic: '', offset: -1n }
+  readonly #streamTimePunctuation = new PunctuationQueue()
+  readonly #wallClockPunctuation = new PunctuationQueue()
 
   constructor(init: TaskInit) {
     this.#init = init
@@ -122,6 +127,22 @@ export class Task {
     this.#record = { topic, offset }
     this.#currentTime = ts
     this.#forward(source, { key: k, value: v, timestamp: ts })
+    this.#streamTimePunctuation.due(this.#streamTime)
+  }
+
+  /** Runs the wall-clock punctuators that are due (the caller supplies the time: see TaskInit). */
+  punctuateWallClock(): boolean {
+    const clock = this.#init.wallClock
+    return clock === undefined ? false : this.#wallClockPunctuation.due(clock())
+  }
+
+  /** A punctuator runs with no input record: its time is the punctuation's (as in Kafka Streams). */
+  #punctuator(run: (timestamp: number) => void): (timestamp: number) => void {
+    return (timestamp) => {
+      this.#record = { topic: '', offset: -1n }
+      this.#currentTime = timestamp
+      run(timestamp)
+    }
   }
 
   /** One of the task's byte stores, as opened. */
@@ -182,6 +203,21 @@ export class Task {
         return this.#stores.get(name) as unknown as TimestampedKeyValueStore<K, V>
       },
       recordDropped: (reason) => this.#init.dropped(reason),
+      schedule: (intervalMs, type, punctuator) => {
+        if (type === 'stream-time') {
+          // Aligned to 0: due as soon as the stream time is known.
+          return this.#streamTimePunctuation.add(0, intervalMs, this.#punctuator(punctuator))
+        }
+        if (type !== 'wall-clock-time')
+          throw new TopologyError(`${node.name}: unknown punctuation type '${String(type)}'`)
+        const clock = this.#init.wallClock
+        if (clock === undefined) {
+          throw new TopologyError(
+            `${node.name}: wall-clock punctuation is not supported by the KafkaStreams runtime yet (stream-time is)`,
+          )
+        }
+        return this.#wallClockPunctuation.add(clock() + intervalMs, intervalMs, this.#punctuator(punctuator))
+      },
     }
   }
 }

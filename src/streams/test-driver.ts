@@ -3,6 +3,7 @@
 // records written to repartition topics are read back before pipe() returns, and outputs are
 // kept per topic to be read. For unit tests of an application's topology.
 
+import { ConfigError } from '../errors.js'
 import { deserializeOrNull, serializeOrNull, type Serde } from './serdes.js'
 import type { ReadOnlyKeyValueStore } from './stores.js'
 import { Task, type TaskOutput } from './task.js'
@@ -23,9 +24,12 @@ export class TopologyTestDriver {
   readonly #dropped = new Map<string, number>()
   readonly applicationId: string
   #wallClock = 0
+  /** The mock system time wall-clock punctuators see (advanceWallClockTime). */
+  #systemTime: number
 
-  constructor(topology: Topology, options: { applicationId?: string } = {}) {
+  constructor(topology: Topology, options: { applicationId?: string; initialWallClockTime?: number } = {}) {
     this.applicationId = options.applicationId ?? 'test-driver'
+    this.#systemTime = options.initialWallClockTime ?? 0
     for (const sub of topology.subtopologies) {
       const stores = new Map(sub.stores.map((s) => [s, topology.stores.get(s)!.supplier(s, `${sub.id}_0`)]))
       const task = new Task({
@@ -36,6 +40,7 @@ export class TopologyTestDriver {
         stores,
         emit: (out) => this.#queue.push(out),
         dropped: (reason) => this.#dropped.set(reason, (this.#dropped.get(reason) ?? 0) + 1),
+        wallClock: () => this.#systemTime,
       })
       this.#tasks.push(task)
       for (const t of task.topics) this.#byTopic.set(t, task)
@@ -59,6 +64,15 @@ export class TopologyTestDriver {
       timestamp: ts,
     })
     // Repartition topics are read back in the order written, before pipe() returns.
+    while (this.#queue.length > 0) this.#deliver(this.#queue.shift()!)
+  }
+
+  /** Moves the mock system time on and runs the wall-clock punctuators that are due. */
+  advanceWallClockTime(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0)
+      throw new ConfigError('ms', `advanceWallClockTime: ${ms} is not an integer >= 0`)
+    this.#systemTime += ms
+    for (const task of this.#tasks) task.punctuateWallClock()
     while (this.#queue.length > 0) this.#deliver(this.#queue.shift()!)
   }
 

@@ -304,6 +304,8 @@ describe('Fetch', () => {
           ],
         },
         { name: 'g', numPartitions: 1, replicationFactor: 1 },
+        // Broker 0 is no replica: a follower serves a v11+ consumer fetch (KIP-392).
+        { name: 'fl', numPartitions: -1, replicationFactor: -1, assignments: [{ partitionIndex: 0, brokerIds: [1] }] },
       ],
     })
     for (let i = 0; i < 5; i++) await produce(c, 'f', 0, await makeBatch(10, { valuePrefix: `b${i}` }))
@@ -350,19 +352,34 @@ describe('Fetch', () => {
     expect(firstPartition(r).records!.length).toBe(sizes[0])
   })
 
+  it('serves a consumer fetch from a follower from v11 (KIP-392), not before', async () => {
+    const follower = await TestClient.connect(cluster.bootstrapServers[1]!)
+    try {
+      await waitForFollower(cluster, 'f', 0, 1)
+      const v11 = firstPartition(await follower.send(Fetch, 11, fetchReq('f', 0, 0n)))
+      expect(v11.errorCode).toBe(0)
+      expect((await decodeRecordBatches(v11.records)).map((b) => b.baseOffset)[0]).toBe(0n)
+      expect(v11.preferredReadReplica).toBe(-1)
+      const v10 = firstPartition(await follower.send(Fetch, 10, fetchReq('f', 0, 0n)))
+      expect(v10.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
+    } finally {
+      follower.close()
+    }
+  })
+
   it('answers NOT_LEADER_OR_FOLLOWER with the current leader (v12+ tagged, v16 endpoints)', async () => {
-    const p = firstPartition(await c.send(Fetch, 12, fetchReq('f', 1, 0n)))
+    const p = firstPartition(await c.send(Fetch, 12, fetchReq('fl', 0, 0n)))
     expect(p.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
     expect(p.currentLeader).toMatchObject({ leaderId: 1 })
-    const topicId = cluster.topics.get('f')!.id
+    const topicId = cluster.topics.get('fl')!.id
     const r = await c.send(Fetch, 16, {
-      ...fetchReq('f', 1, 0n),
-      topics: [{ topicId, partitions: [{ partition: 1, fetchOffset: 0n, partitionMaxBytes: 100 }] }],
+      ...fetchReq('fl', 0, 0n),
+      topics: [{ topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 100 }] }],
     })
     expect(firstPartition(r).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER)
     expect(r.nodeEndpoints.map((e) => e.nodeId)).toEqual([1])
     // v13+ with an unknown topic id.
-    const unknownId = await c.send(Fetch, 16, fetchReq('f', 1, 0n))
+    const unknownId = await c.send(Fetch, 16, fetchReq('fl', 0, 0n))
     expect(firstPartition(unknownId).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID)
     const prod = await c.send(Produce, 10, {
       acks: 1,
@@ -624,3 +641,10 @@ describe('retention and compaction', () => {
     expect(f.errorCode).toBe(0)
   })
 })
+
+/** Waits until `broker` has copied the partition up to the leader's high watermark. */
+async function waitForFollower(cluster: Cluster, topic: string, partition: number, broker: number): Promise<void> {
+  const p = cluster.topics.partition(topic, partition)!
+  for (let i = 0; i < 100 && (p.followerHw.get(broker) ?? 0) < p.highWatermark; i++)
+    await new Promise((r) => setTimeout(r, 20))
+}

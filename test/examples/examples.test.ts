@@ -24,6 +24,7 @@ const expected: Record<string, RegExp> = {
   'producer-acks-retries.ts': /retries after two NOT_ENOUGH_REPLICAS: 2/,
   'consumer-partition.ts': /again: offset 9: message 9/,
   'consumer-group.ts': /read 20 messages/,
+  'shared-client.ts': /read 10 invoices; group lag 0/,
   'consumer-manual-commit.ts': /processed /,
   'transactions.ts': /transformed 20 messages; the output holds 20 \(20 distinct keys\)/,
   'transactional-processor.ts':

@@ -11,10 +11,17 @@ export function countingSockets(): {
   const socketFactory = (o: { host: string; port: number }): net.Socket => {
     const socket = net.connect({ host: o.host, port: o.port })
     const write = socket.write.bind(socket) as (chunk: Uint8Array, cb?: (err?: Error | null) => void) => boolean
+    // A frame may span writes (the client writes large record batches from where they are, so
+    // a frame's parts arrive in several corked writes): follow the size prefixes across them.
+    let held = Buffer.alloc(0)
     socket.write = ((chunk: Uint8Array, cb?: (err?: Error | null) => void) => {
-      const bytes = Buffer.from(chunk)
-      // A write holds whole size-prefixed frames (the client corks a frame's parts together).
-      for (let at = 0; at + 6 <= bytes.length; at += 4 + bytes.readInt32BE(at)) keys.push(bytes.readInt16BE(at + 4))
+      held = Buffer.concat([held, chunk])
+      while (held.length >= 6) {
+        const size = held.readInt32BE(0)
+        if (held.length < 4 + size) break
+        keys.push(held.readInt16BE(4))
+        held = held.subarray(4 + size)
+      }
       return write(chunk, cb)
     }) as typeof socket.write
     return socket

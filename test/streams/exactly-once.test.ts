@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { KafkaStreams, Serdes, StreamsBuilder, type StreamsConfig } from '../../src/streams/index.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
-import { counts, reach, readUntil, total, writeInput, type Out } from './helpers/cluster.js'
+import { counts, expectExact, reach, readUntil, total, writeInput } from './helpers/cluster.js'
 import { wordCount } from './helpers/wordcount.js'
 import { recorder, type Line } from '../helpers/log-recorder.js'
 
@@ -28,25 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await target?.stop()
 })
-
-/** Each key's values in the order read (one key lives in one partition: offset order). */
-function updates(records: Out[]): Map<string, number[]> {
-  const out = new Map<string, number[]>()
-  for (const r of records) {
-    const k = r.key!.toString('utf8')
-    out.set(k, [...(out.get(k) ?? []), Number(r.value!.readBigInt64BE(0))])
-  }
-  return out
-}
-
-/** Exactly once: every word's updates are 1..n with n its true count, no other word appears. */
-function expectExact(records: Out[], truth: Map<string, number>): void {
-  const seen = updates(records)
-  expect([...seen.keys()].sort()).toEqual([...truth.keys()].sort())
-  for (const [word, n] of truth) {
-    expect(seen.get(word), word).toEqual(Array.from({ length: n }, (_, i) => i + 1))
-  }
-}
 
 const lines = (n: number, tag: string): string[] =>
   Array.from({ length: n }, (_, i) => `w${i % 7} w${(i * 3) % 5} ${tag}${i % 3}`)
@@ -206,6 +187,62 @@ describe(`KafkaStreams exactly_once_v2 on ${targetName}`, () => {
     },
     180_000,
   )
+
+  it('a zombie (stopped with SIGSTOP mid-transaction past its session and transaction timeouts) finds its transaction aborted and its generation gone, rejoins and works on: counts exact', async () => {
+    const input = unique('eos-zombie-in')
+    const output = unique('eos-zombie-out')
+    const applicationId = unique('eos-zombie')
+    await createTopic(target.bootstrap, input, 2)
+    await createTopic(target.bootstrap, output, 2)
+    const batches = [lines(20, 'z'), lines(300, 'y'), lines(30, 'x'), lines(30, 'v')]
+    const write = (n: number): Promise<void> =>
+      writeInput(
+        target.bootstrap,
+        input,
+        batches[n]!.map((value, i) => ({ key: `${n}-${i}`, value })),
+      )
+    // The zombie: a child process (sessionTimeout 6 s, transactionTimeout 10 s) that says 'running' at each RUNNING.
+    const child = fork(
+      fileURLToPath(new URL('./helpers/wordcount-child.ts', import.meta.url)),
+      [JSON.stringify({ brokers: target.bootstrap, applicationId, input, output, eos: true, processId: 'zombie' })],
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    )
+    let running = 0
+    let exitCode: number | null | undefined
+    child.on('message', (m) => (m === 'running' ? running++ : undefined))
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve((exitCode = code))))
+    const log = recorder()
+    const other = new KafkaStreams(wordCount(input, output), eos(applicationId, { logger: log }))
+    try {
+      await expect.poll(() => running, { timeout: 60_000 }).toBe(1)
+      await write(0)
+      await readUntil(target.bootstrap, output, (r) => r.length >= total(counts(batches[0]!)), 60_000)
+      // Stopped while it works through a large batch: most likely with a transaction open.
+      await write(1)
+      await readUntil(target.bootstrap, output, (r) => r.length > total(counts(batches[0]!)), 60_000)
+      child.kill('SIGSTOP')
+      // The other instance joins; the group drops the stopped member after its session timeout,
+      // the coordinator aborts its transaction after its timeout, and the other takes all tasks.
+      await other.start()
+      await reach(other, 'RUNNING')
+      await write(2)
+      const before = counts(batches.slice(0, 3).flat())
+      await readUntil(target.bootstrap, output, (r) => r.length >= total(before), 90_000)
+      child.kill('SIGCONT')
+      // The zombie's transaction was aborted (with transaction version 2 its own abort then succeeds
+      // at the bumped epoch) and its generation is gone: it starts its tasks over and rejoins.
+      await expect.poll(() => running, { timeout: 60_000, interval: 200 }).toBeGreaterThanOrEqual(2)
+      await write(3)
+      const truth = counts(batches.flat())
+      const records = await readUntil(target.bootstrap, output, (r) => r.length >= total(truth), 90_000)
+      expectExact(records, truth)
+      expect(exitCode).toBeUndefined() // it never went to ERROR (the child exits 1 then)
+    } finally {
+      child.kill('SIGKILL')
+      await exited
+      await other.close()
+    }
+  }, 240_000)
 })
 
 /** Counts records per key in one sub-topology: every transaction holds store (changelog) writes. */
@@ -270,6 +307,77 @@ describe('KafkaStreams exactly_once_v2: a failed transaction', () => {
       expect(app.metrics().aborted).toBeGreaterThanOrEqual(1)
       expect(app.state).toBe('RUNNING')
       expect(app.store<string, number>('counts').get('w0')).toBe(truth.get('w0'))
+      await app.close()
+    },
+    120_000,
+  )
+
+  it.each([
+    ['a newer producer epoch (EndTxn answers PRODUCER_FENCED)', 'fenced'],
+    ["the coordinator's transaction timeout (a zombie's EndTxn arrives after it aborted the transaction)", 'late'],
+  ] as const)(
+    'fenced by %s: closes its tasks, gets a new producer, goes on RUNNING, counts stay exact',
+    async (_, how) => {
+      const input = unique('eos-fenced-in')
+      const output = unique('eos-fenced-out')
+      const appId = unique('eos-fenced')
+      await createTopic(ref.bootstrap, input, 2)
+      await createTopic(ref.bootstrap, output, 2)
+      const words = (n: number, from: number): string[] => Array.from({ length: n }, (_, i) => `w${(from + i) % 5}`)
+      const first = words(20, 0)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        first.map((key) => ({ key, value: 'x' })),
+      )
+      const states: string[] = []
+      const log = recorder()
+      const app = new KafkaStreams(keyCount(input, output), {
+        ...eos(appId),
+        brokers: ref.bootstrap,
+        commitInterval: 300,
+        transactionTimeout: 1_000,
+        logger: log,
+      })
+      app.onStateChange((s) => states.push(s))
+      await app.start()
+      await reach(app, 'RUNNING')
+      await readUntil(ref.bootstrap, output, (r) => r.length >= first.length, 60_000)
+      if (how === 'fenced') ref.cluster!.faults.failNext('EndTxn', 1, ErrorCode.PRODUCER_FENCED)
+      // Held past the 1 s transaction timeout: the coordinator aborts it and bumps the epoch first.
+      else ref.cluster!.faults.delay('EndTxn', 3_000, { count: 1 })
+      const second = words(20, 3)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        second.map((key) => ({ key, value: 'x' })),
+      )
+      const truth = counts([...first, ...second])
+      const records = await readUntil(ref.bootstrap, output, (r) => r.length >= total(truth), 60_000).catch(
+        (err: unknown) => {
+          const fields = (l: Line): string =>
+            JSON.stringify(l.fields, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))
+          const tail = log.lines.slice(-30).map((l) => `  ${l.at} ${l.level} ${l.message} ${fields(l)}`)
+          throw new Error(
+            `${String(err)}\n${app.state} ${String(app.error)} ${JSON.stringify(app.metrics())}\n${tail.join('\n')}`,
+            { cause: err },
+          )
+        },
+      )
+      expectExact(records, truth)
+      expect(app.metrics().fenced).toBe(1)
+      expect(app.state).toBe('RUNNING')
+      expect(states).not.toContain('ERROR')
+      expect(app.store<string, number>('counts').get('w0')).toBe(truth.get('w0'))
+      // The new producer works on: more input, counted once.
+      const third = words(5, 1)
+      await writeInput(
+        ref.bootstrap,
+        input,
+        third.map((key) => ({ key, value: 'x' })),
+      )
+      const all = counts([...first, ...second, ...third])
+      expectExact(await readUntil(ref.bootstrap, output, (r) => r.length >= total(all), 60_000), all)
       await app.close()
     },
     120_000,

@@ -52,6 +52,7 @@ describe(`KafkaStreams on ${targetName}`, () => {
       input,
       lines.map((value, i) => ({ key: `k${i}`, value, timestamp: 1000 + i })),
     )
+    // The default guarantee, exactly_once_v2 (the other cases here say at_least_once).
     const app = new KafkaStreams(wordCount(input, output), {
       brokers: target.bootstrap,
       applicationId: appId,
@@ -103,7 +104,12 @@ describe(`KafkaStreams on ${targetName}`, () => {
       input,
       first.map((value, i) => ({ key: `a${i}`, value })),
     )
-    const config = { brokers: target.bootstrap, applicationId: appId, commitInterval: 100 }
+    const config = {
+      brokers: target.bootstrap,
+      applicationId: appId,
+      processingGuarantee: 'at_least_once' as const,
+      commitInterval: 100,
+    }
     const app1 = new KafkaStreams(wordCount(input, output), config)
     await app1.start()
     await reach(app1, 'RUNNING')
@@ -136,7 +142,13 @@ describe(`KafkaStreams on ${targetName}`, () => {
     const appId = unique('wc3')
     await createTopic(target.bootstrap, input, 4)
     await createTopic(target.bootstrap, output, 4)
-    const config = { brokers: target.bootstrap, applicationId: appId, commitInterval: 100, sessionTimeout: 10_000 }
+    const config = {
+      brokers: target.bootstrap,
+      applicationId: appId,
+      processingGuarantee: 'at_least_once' as const,
+      commitInterval: 100,
+      sessionTimeout: 10_000,
+    }
     const a = new KafkaStreams(wordCount(input, output), config)
     const b = new KafkaStreams(wordCount(input, output), config)
     await a.start()
@@ -194,7 +206,12 @@ describe(`KafkaStreams on ${targetName}`, () => {
       .toStream()
       .to(perWindow, { value: Serdes.Long })
     stream.leftJoin(table, (page, user) => `${user ?? '?'}:${page}`, { value: S }).to(enriched)
-    const app = new KafkaStreams(b, { brokers: target.bootstrap, applicationId: unique('win'), commitInterval: 100 })
+    const app = new KafkaStreams(b, {
+      brokers: target.bootstrap,
+      applicationId: unique('win'),
+      processingGuarantee: 'at_least_once',
+      commitInterval: 100,
+    })
     await app.start()
     await reach(app, 'RUNNING')
     await writeInput(target.bootstrap, users, [
@@ -304,6 +321,7 @@ describe(`KafkaStreams on ${targetName}`, () => {
     const app = new KafkaStreams(wordCount(input, output), {
       brokers: target.bootstrap,
       applicationId,
+      processingGuarantee: 'at_least_once',
       commitInterval: 100,
       sessionTimeout: 6_000,
     })

@@ -44,7 +44,12 @@ it('reports processed, committed, dropped and restored records, and exports them
     { key: null, value: 'no key' },
   ]
   await writeInput(target.bootstrap, input, records)
-  const config = { brokers: target.bootstrap, applicationId: appId, commitInterval: 100 }
+  const config = {
+    brokers: target.bootstrap,
+    applicationId: appId,
+    processingGuarantee: 'at_least_once' as const,
+    commitInterval: 100,
+  }
   const app = new KafkaStreams(countByKey(input, output), config)
   await app.start()
   await reach(app, 'RUNNING')

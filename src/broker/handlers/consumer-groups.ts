@@ -6,6 +6,7 @@ import { ErrorCode } from '../../protocol/error-codes.js'
 import { ConsumerGroupDescribe } from '../../protocol/messages/consumer-group-describe.js'
 import { ConsumerGroupHeartbeat } from '../../protocol/messages/consumer-group-heartbeat.js'
 import { addPartition, type Assignment } from '../consumer-group-state.js'
+import { AclOperation } from '../acls.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
 
@@ -80,7 +81,8 @@ export const consumerGroupDescribeHandler = defineHandler({
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {
         const empty = { groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [] }
-        const error = groupId === '' ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, groupId)
+        const error =
+          groupId === '' ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, groupId, AclOperation.DESCRIBE)
         if (error !== 0) return { ...empty, errorCode: error, authorizedOperations: ops }
         const g = cluster.consumerGroups.get(groupId)
         if (g === undefined) {

@@ -11,6 +11,7 @@
 //   error or a diverging epoch; otherwise the fetch waits (long poll) and is re-evaluated each
 //   time one of its partitions changes (append, high watermark, leader), until MaxWaitMs.
 // - Fetch sessions (KIP-227): see fetch-sessions.ts. v13+ names topics by id.
+// - Fetch from followers and the rack-aware preferred read replica (KIP-392): replica-selector.ts.
 
 import { ZERO_UUID, type Input } from '../../protocol/api.js'
 import { ErrorCode } from '../../protocol/error-codes.js'
@@ -22,6 +23,9 @@ import {
 } from '../../protocol/messages/fetch.js'
 import { FetchSession, FINAL_EPOCH, INITIAL_EPOCH, type SessionPartition } from '../fetch-sessions.js'
 import type { Partition } from '../topics.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed } from './authz.js'
+import { preferredReadReplica, replicaView, servesConsumer } from '../replica-selector.js'
 import { checkLeaderEpoch, nodeEndpoint } from './common.js'
 import { defineHandler, type RequestContext } from './types.js'
 
@@ -71,7 +75,8 @@ function resolvePartition(
     return { errorCode: ctx.version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
   const p = topic.partitions[t.partition]
   if (p === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
-  if (p.leader !== ctx.broker.id) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, p }
+  // KIP-392: a consumer (v11+) may read from a follower too.
+  if (!servesConsumer(p, ctx.broker.id, ctx.version)) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, p }
   return { p }
 }
 
@@ -87,6 +92,15 @@ function readAll(
   let minOneBatch = true
   const out: ReadOutcome[] = []
   for (const t of targets) {
+    if (!allowed(ctx, ResourceType.TOPIC, t.topic, AclOperation.READ)) {
+      out.push({
+        target: t,
+        data: errorData(t.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+        bytes: 0,
+        urgent: true,
+      })
+      continue
+    }
     const resolved = resolvePartition(ctx, t)
     if (!('p' in resolved) || 'errorCode' in resolved) {
       const data = errorData(t.partition, resolved.errorCode)
@@ -105,11 +119,24 @@ function readAll(
       out.push({ target: t, data: errorData(t.partition, epochError), bytes: 0, urgent: true })
       continue
     }
+    const view = replicaView(p, ctx.broker.id)
     const base = {
       partitionIndex: t.partition,
-      highWatermark: BigInt(p.highWatermark),
-      lastStableOffset: BigInt(p.lastStableOffset),
+      highWatermark: BigInt(view.highWatermark),
+      lastStableOffset: BigInt(view.lastStableOffset),
       logStartOffset: BigInt(p.logStartOffset),
+    }
+    // KIP-392: the leader points a consumer in another rack at a replica in its own, and reads nothing.
+    const preferred =
+      version >= 11 ? preferredReadReplica(ctx.cluster, ctx.broker.id, p, req.rackId, t.fetchOffset) : undefined
+    if (preferred !== undefined) {
+      out.push({
+        target: t,
+        data: { ...base, errorCode: 0, abortedTransactions: null, records: EMPTY, preferredReadReplica: preferred },
+        bytes: 0,
+        urgent: true,
+      })
+      continue
     }
     // KIP-595/KIP-320: a fetcher whose last fetched epoch ends before its fetch offset has diverged.
     if (version >= 12 && t.lastFetchedEpoch >= 0) {
@@ -130,14 +157,14 @@ function readAll(
         continue
       }
     }
-    if (t.fetchOffset < p.logStartOffset || t.fetchOffset > p.log.endOffset) {
+    if (t.fetchOffset < p.logStartOffset || t.fetchOffset > view.logEndOffset) {
       // Kafka's createLogReadResult(e): high watermark, LSO and log start offset all -1, as Kafka
       // 4.4.0 answers (test/fixtures/broker-metrics).
       out.push({ target: t, data: errorData(t.partition, ErrorCode.OFFSET_OUT_OF_RANGE), bytes: 0, urgent: true })
       continue
     }
     const committed = req.isolationLevel === 1
-    const upperBound = committed ? p.lastStableOffset : p.highWatermark
+    const upperBound = committed ? view.lastStableOffset : view.highWatermark
     const limit = Math.max(0, Math.min(t.maxBytes, budget))
     const read = p.log.read(t.fetchOffset, limit, upperBound, minOneBatch && t.maxBytes > 0)
     const records = read.records ?? EMPTY
@@ -171,8 +198,14 @@ function bytesReady(
     if (!('p' in resolved) || 'errorCode' in resolved) return { bytes: total, urgent: true }
     const p = resolved.p
     if (checkLeaderEpoch(p, t.currentLeaderEpoch) !== 0) return { bytes: total, urgent: true }
-    if (t.fetchOffset < p.logStartOffset || t.fetchOffset > p.log.endOffset) return { bytes: total, urgent: true }
-    const upperBound = req.isolationLevel === 1 ? p.lastStableOffset : p.highWatermark
+    const view = replicaView(p, ctx.broker.id)
+    if (t.fetchOffset < p.logStartOffset || t.fetchOffset > view.logEndOffset) return { bytes: total, urgent: true }
+    if (
+      ctx.version >= 11 &&
+      preferredReadReplica(ctx.cluster, ctx.broker.id, p, req.rackId, t.fetchOffset) !== undefined
+    )
+      return { bytes: total, urgent: true }
+    const upperBound = req.isolationLevel === 1 ? view.lastStableOffset : view.highWatermark
     total += Math.min(t.maxBytes, p.log.bytesAvailable(t.fetchOffset, upperBound, need))
     if (total >= need) return { bytes: total, urgent: false }
   }

@@ -6,6 +6,8 @@
 import { ErrorCode, errorInfo } from '../../protocol/error-codes.js'
 import { FindCoordinator } from '../../protocol/messages/find-coordinator.js'
 import type { Cluster } from '../cluster.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed } from './authz.js'
 import { defineHandler, type RequestContext } from './types.js'
 
 const GROUP = 0
@@ -15,20 +17,32 @@ function locate(
   cluster: Cluster,
   keyType: number,
   key: string,
+  ctx: RequestContext,
 ): { errorCode: number; nodeId: number; host: string; port: number } {
   const none = (errorCode: number) => ({ errorCode, nodeId: -1, host: '', port: -1 })
   if (keyType !== GROUP && keyType !== TRANSACTION) return none(ErrorCode.INVALID_REQUEST)
+  if (keyType === GROUP && !allowed(ctx, ResourceType.GROUP, key, AclOperation.DESCRIBE))
+    return none(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+  if (keyType === TRANSACTION && !allowed(ctx, ResourceType.TRANSACTIONAL_ID, key, AclOperation.DESCRIBE))
+    return none(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
   const b = cluster.coordinatorFor(key)
   if (b === undefined) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE)
   return { errorCode: 0, nodeId: b.id, host: b.host, port: b.port }
 }
 
 /**
- * For a request about a consumer group: NOT_COORDINATOR as coordinatorError, then
+ * For a request about a consumer group: GROUP_AUTHORIZATION_FAILED unless the principal may
+ * perform `operation` on it (READ for membership and commits; Kafka checks this first), then
+ * NOT_COORDINATOR as coordinatorError, then
  * COORDINATOR_LOAD_IN_PROGRESS while the coordinator loads (coordinator-load.ts), then an
  * error injected with faults.groupError; 0 when the request goes ahead.
  */
-export function groupCoordinatorError(ctx: RequestContext, groupId: string): number {
+export function groupCoordinatorError(
+  ctx: RequestContext,
+  groupId: string,
+  operation: number = AclOperation.READ,
+): number {
+  if (!allowed(ctx, ResourceType.GROUP, groupId, operation)) return ErrorCode.GROUP_AUTHORIZATION_FAILED
   const error = coordinatorError(ctx, groupId)
   if (error !== 0) return error
   const loading = ctx.cluster.coordinatorLoad.take(ctx.cluster.offsetsPartitionOf(groupId))
@@ -51,12 +65,12 @@ export const findCoordinatorHandler = defineHandler({
       return {
         throttleTimeMs: 0,
         coordinators: req.coordinatorKeys.map((key) => {
-          const r = locate(ctx.cluster, keyType, key)
+          const r = locate(ctx.cluster, keyType, key, ctx)
           return { key, ...r, errorMessage: r.errorCode === 0 ? null : errorInfo(r.errorCode).message }
         }),
       }
     }
-    const r = locate(ctx.cluster, keyType, req.key)
+    const r = locate(ctx.cluster, keyType, req.key, ctx)
     return { throttleTimeMs: 0, ...r, errorMessage: r.errorCode === 0 ? null : errorInfo(r.errorCode).message }
   },
   errorResponse(ctx, req, errorCode) {

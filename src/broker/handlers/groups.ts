@@ -13,15 +13,17 @@ import { LeaveGroup } from '../../protocol/messages/leave-group.js'
 import { ListGroups } from '../../protocol/messages/list-groups.js'
 import { SyncGroup } from '../../protocol/messages/sync-group.js'
 import type { JoinResult } from '../group-state.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed, clusterAllowed } from './authz.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
 
 /** Kafka's READ | DELETE | DESCRIBE bits for a group. */
 const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
 
-function groupError(ctx: RequestContext, groupId: string): number {
+function groupError(ctx: RequestContext, groupId: string, operation: number = AclOperation.READ): number {
   if (groupId === '') return ErrorCode.INVALID_GROUP_ID
-  return groupCoordinatorError(ctx, groupId)
+  return groupCoordinatorError(ctx, groupId, operation)
 }
 
 function clientHost(ctx: RequestContext): string {
@@ -192,7 +194,7 @@ export const describeGroupsHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((groupId) => {
-        const error = groupError(ctx, groupId)
+        const error = groupError(ctx, groupId, AclOperation.DESCRIBE)
         const base = {
           groupId,
           protocolType: '',
@@ -255,8 +257,12 @@ export const listGroupsHandler = defineHandler({
     const states = ctx.version >= 4 ? req.statesFilter.map((s) => s.toLowerCase()) : []
     const types = ctx.version >= 5 ? req.typesFilter.map((s) => s.toLowerCase()) : []
     const groups = []
+    // Kafka lists every group to DESCRIBE on the cluster, else those the principal may describe.
+    const all = clusterAllowed(ctx, AclOperation.DESCRIBE)
+    const hidden = (groupId: string): boolean =>
+      !all && !allowed(ctx, ResourceType.GROUP, groupId, AclOperation.DESCRIBE)
     for (const g of ctx.cluster.consumerGroups.groups.values()) {
-      if (ctx.cluster.coordinatorFor(g.groupId)?.id !== ctx.broker.id) continue
+      if (ctx.cluster.coordinatorFor(g.groupId)?.id !== ctx.broker.id || hidden(g.groupId)) continue
       const state = g.state()
       if (states.length > 0 && !states.includes(state.toLowerCase())) continue
       if (types.length > 0 && !types.includes('consumer')) continue
@@ -268,7 +274,7 @@ export const listGroupsHandler = defineHandler({
       })
     }
     for (const g of ctx.cluster.groups.groups.values()) {
-      if (ctx.cluster.coordinatorFor(g.groupId)?.id !== ctx.broker.id) continue
+      if (ctx.cluster.coordinatorFor(g.groupId)?.id !== ctx.broker.id || hidden(g.groupId)) continue
       // The offsets of a consumer group live in the classic store: listed once, above.
       if (ctx.cluster.consumerGroups.get(g.groupId) !== undefined) continue
       if (states.length > 0 && !states.includes(g.state.toLowerCase())) continue
@@ -293,7 +299,7 @@ export const deleteGroupsHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       results: req.groupsNames.map((groupId) => {
-        const error = groupError(ctx, groupId)
+        const error = groupError(ctx, groupId, AclOperation.DELETE)
         if (error !== 0) return { groupId, errorCode: error }
         const consumer = ctx.cluster.consumerGroups.get(groupId)
         if (consumer !== undefined) {

@@ -1,6 +1,7 @@
 // The table of served APIs: API key → handler. ApiVersions advertises exactly these.
 // One file per API or API family; a new API is served by adding its handler here.
 
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js'
 import { apiVersionsHandler } from './api-versions.js'
 import { alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler } from './configs.js'
 import { deleteRecordsHandler } from './delete-records.js'
@@ -25,7 +26,9 @@ import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler, txnOffset
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js'
 import { produceHandler } from './produce.js'
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js'
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram.js'
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics-admin.js'
+import { describeTransactionsHandler, listTransactionsHandler } from './transactions-admin.js'
 import { addOffsetsToTxnHandler, addPartitionsToTxnHandler, endTxnHandler } from './transactions.js'
 import type { AnyHandler } from './types.js'
 
@@ -65,6 +68,13 @@ const handlers: AnyHandler[] = [
   saslAuthenticateHandler,
   consumerGroupHeartbeatHandler,
   consumerGroupDescribeHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
 ]
 
 export const HANDLERS: ReadonlyMap<number, AnyHandler> = new Map(handlers.map((h) => [h.api.apiKey, h]))

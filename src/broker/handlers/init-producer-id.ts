@@ -6,6 +6,8 @@
 
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { InitProducerId } from '../../protocol/messages/init-producer-id.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed, anyAllowed, clusterAllowed } from './authz.js'
 import { coordinatorError } from './find-coordinator.js'
 import { defineHandler } from './types.js'
 
@@ -16,6 +18,17 @@ export const initProducerIdHandler = defineHandler({
     const pid = ctx.version >= 3 ? req.producerId : -1n
     const epoch = ctx.version >= 3 ? req.producerEpoch : -1
     if ((pid === -1n) !== (epoch === -1)) return fail(ErrorCode.INVALID_REQUEST)
+    // Kafka: WRITE on the transactional id; an idempotent producer needs IDEMPOTENT_WRITE on the
+    // cluster or WRITE on some topic.
+    if (req.transactionalId !== null && req.transactionalId !== '') {
+      if (!allowed(ctx, ResourceType.TRANSACTIONAL_ID, req.transactionalId, AclOperation.WRITE))
+        return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    } else if (
+      !clusterAllowed(ctx, AclOperation.IDEMPOTENT_WRITE) &&
+      !anyAllowed(ctx, ResourceType.TOPIC, AclOperation.WRITE)
+    ) {
+      return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    }
     if (req.transactionalId !== null && req.transactionalId !== '') {
       const coord = coordinatorError(ctx, req.transactionalId)
       if (coord !== 0) return fail(coord)

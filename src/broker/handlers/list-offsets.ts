@@ -19,6 +19,8 @@ import {
   ListOffsets,
   type ListOffsetsResponseListOffsetsPartitionResponse,
 } from '../../protocol/messages/list-offsets.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed } from './authz.js'
 import { checkLeaderEpoch, leaderFor } from './common.js'
 import { defineHandler } from './types.js'
 
@@ -46,6 +48,10 @@ export const listOffsetsHandler = defineHandler({
       for (const rp of t.partitions) {
         if (seen.get(rp.partitionIndex)! > 1) {
           partitions.push(failure(rp.partitionIndex, ErrorCode.INVALID_REQUEST))
+          continue
+        }
+        if (!allowed(ctx, ResourceType.TOPIC, t.name, AclOperation.DESCRIBE)) {
+          partitions.push(failure(rp.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED))
           continue
         }
         const lookup = leaderFor(ctx, t.name, rp.partitionIndex)

@@ -17,6 +17,8 @@ import { ErrorCode } from '../../protocol/error-codes.js'
 import { Metadata, type MetadataResponse, type MetadataResponseTopic } from '../../protocol/messages/metadata.js'
 import { liveBrokerViews, viewTopic, type BrokerView, type TopicView } from '../metadata-view.js'
 import { TopicError, validateTopicName } from '../topics.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed, clusterAllowed } from './authz.js'
 import { defineHandler } from './types.js'
 
 /**
@@ -77,9 +79,18 @@ export const metadataHandler = defineHandler({
       return t === undefined ? undefined : viewTopic(t)
     }
     const topics: Input<MetadataResponseTopic>[] = []
+    // Topics the principal may not describe are left out of a full listing, and refused when named.
+    const visible = (name: string): boolean => allowed(ctx, ResourceType.TOPIC, name, AclOperation.DESCRIBE)
+    const refused = (name: string | null, topicId?: string): Input<MetadataResponseTopic> => ({
+      errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      name,
+      ...(topicId !== undefined ? { topicId } : {}),
+      isInternal: name !== null && INTERNAL_TOPICS.has(name),
+      partitions: [],
+    })
     if (all) {
       const every = stale !== undefined ? [...stale.byName.values()] : cluster.topics.all().map(viewTopic)
-      for (const t of every) topics.push(topicMetadata(t, version, includeOps))
+      for (const t of every) if (visible(t.name)) topics.push(topicMetadata(t, version, includeOps))
     } else {
       const autoCreate = cluster.options.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation)
       for (const rt of req.topics ?? []) {
@@ -87,7 +98,12 @@ export const metadataHandler = defineHandler({
           const t = version >= 10 ? byId(rt.topicId) : undefined
           if (t === undefined)
             topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] })
+          else if (!visible(t.name)) topics.push(refused(null, rt.topicId))
           else topics.push(topicMetadata(t, version, includeOps))
+          continue
+        }
+        if (!visible(rt.name)) {
+          topics.push(refused(rt.name))
           continue
         }
         const t = byName(rt.name)
@@ -98,7 +114,10 @@ export const metadataHandler = defineHandler({
         const invalid = validateTopicName(rt.name) !== undefined
         let errorCode: number = invalid ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
         // A lagging broker forwards the creation too; the controller knows the topic may exist.
-        if (autoCreate && !invalid && cluster.topics.get(rt.name) === undefined) {
+        const mayCreate =
+          clusterAllowed(ctx, AclOperation.CREATE) || allowed(ctx, ResourceType.TOPIC, rt.name, AclOperation.CREATE)
+        if (autoCreate && !invalid && !mayCreate) errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+        else if (autoCreate && !invalid && cluster.topics.get(rt.name) === undefined) {
           try {
             cluster.topics.create(
               { name: rt.name, numPartitions: -1, replicationFactor: -1 },

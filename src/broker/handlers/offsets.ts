@@ -16,6 +16,7 @@ import { OffsetFetch } from '../../protocol/messages/offset-fetch.js'
 import { TxnOffsetCommit } from '../../protocol/messages/txn-offset-commit.js'
 import { Reader } from '../../protocol/reader.js'
 import { offsetKey, splitOffsetKey, type Group } from '../group-state.js'
+import { AclOperation } from '../acls.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { answerTopic, resolveTopic } from './topic-ids.js'
 import { defineHandler, type RequestContext } from './types.js'
@@ -209,7 +210,10 @@ function fetchGroup(
   requireStable: boolean,
   member?: { memberId: string | null; memberEpoch: number },
 ): { errorCode: number; topics: { name: string; topicId: string; partitions: FetchedPartition[] }[] } {
-  const error = groupId === '' && ctx.version >= 8 ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, groupId)
+  const error =
+    groupId === '' && ctx.version >= 8
+      ? ErrorCode.INVALID_GROUP_ID
+      : groupCoordinatorError(ctx, groupId, AclOperation.DESCRIBE)
   if (error !== 0) return { errorCode: error, topics: [] }
   // v9 (KIP-848): a member of a consumer group fetches with its epoch.
   const consumer = ctx.cluster.consumerGroups.get(groupId)
@@ -342,7 +346,8 @@ function subscribedTopics(group: Group): Set<string> {
 export const offsetDeleteHandler = defineHandler({
   api: OffsetDelete,
   handle(ctx, req) {
-    const error = req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, req.groupId)
+    const error =
+      req.groupId === '' ? ErrorCode.INVALID_GROUP_ID : groupCoordinatorError(ctx, req.groupId, AclOperation.DELETE)
     if (error !== 0) return { errorCode: error, topics: [] }
     const group = ctx.cluster.groups.get(req.groupId)
     if (group === undefined || group.state === 'Dead') return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] }

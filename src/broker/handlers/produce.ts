@@ -38,6 +38,8 @@ import {
   type RecordBatchHeader,
 } from '../../protocol/record-batch.js'
 import type { Partition } from '../topics.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed } from './authz.js'
 import { leaderFor, nodeEndpoint, waitForPartition } from './common.js'
 import { resolveTopic } from './topic-ids.js'
 import { defineHandler, type RequestContext } from './types.js'
@@ -263,8 +265,7 @@ async function appendPartition(
   }
 
   // 8. Append (a private copy: the request buffer may be a view of a larger socket chunk).
-  const owned = Buffer.allocUnsafeSlow(data.length)
-  data.copy(owned)
+  const owned = p.log.copyForAppend(data)
   const stored = p.log.append(owned, h, p.leaderEpoch, now, logAppendTime)
   // Kafka keeps the batch's max timestamp (the append time for LogAppendTime) in the producer state.
   p.producers.onAppend(h, stored.baseOffset, stored.lastOffset, logAppendTime ? now : Number(h.maxTimestamp))
@@ -302,8 +303,15 @@ export const produceHandler = defineHandler({
     for (const t of req.topicData) {
       const partitionResponses: PartitionResponse[] = []
       const topic = resolveTopic(ctx, 13, t)
+      const writable = allowed(ctx, ResourceType.TOPIC, topic.name, AclOperation.WRITE)
       for (const pd of t.partitionData) {
-        const refused = !validAcks ? ErrorCode.INVALID_REQUIRED_ACKS : topic.unknownId ? ErrorCode.UNKNOWN_TOPIC_ID : 0
+        const refused = !validAcks
+          ? ErrorCode.INVALID_REQUIRED_ACKS
+          : !writable
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : topic.unknownId
+              ? ErrorCode.UNKNOWN_TOPIC_ID
+              : 0
         if (refused !== 0) {
           partitionResponses.push(failure(pd.index, refused, null, version))
           anyError = true

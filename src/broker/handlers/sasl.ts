@@ -45,7 +45,12 @@ export const saslHandshakeHandler = defineHandler({
       ctx.connection.closeAfterResponse()
       return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: enabled }
     }
-    session.exchange = createExchange(req.mechanism as SaslMechanism, sasl.users, ctx.cluster.scramCredentials)
+    session.exchange = createExchange(
+      req.mechanism as SaslMechanism,
+      sasl.users,
+      ctx.cluster.scramCredentials,
+      ctx.cluster.scramStore,
+    )
     session.raw = ctx.version === 0
     return { errorCode: 0, mechanisms: enabled }
   },

@@ -10,6 +10,8 @@ import { CreateTopics, type CreateTopicsResponseCreatableTopicResult } from '../
 import { DeleteTopics } from '../../protocol/messages/delete-topics.js'
 import { TopicError, type Topic } from '../topics.js'
 import { describeTopicConfigs } from './configs.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed, clusterAllowed } from './authz.js'
 import { defineHandler } from './types.js'
 
 function duplicates(names: string[]): Set<string> {
@@ -59,9 +61,14 @@ export const createTopicsHandler = defineHandler({
         ),
       }
     }
+    const mayCreateAll = clusterAllowed(ctx, AclOperation.CREATE)
     for (const t of req.topics) {
       if (dup.has(t.name)) {
         results.push(failed(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'))
+        continue
+      }
+      if (!mayCreateAll && !allowed(ctx, ResourceType.TOPIC, t.name, AclOperation.CREATE)) {
+        results.push(failed(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'))
         continue
       }
       let topic: Topic
@@ -140,6 +147,7 @@ export const deleteTopicsHandler = defineHandler({
     const { cluster, version } = ctx
     const requested = version >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }))
     const dup = duplicates(requested.map((t) => t.name ?? t.topicId))
+    const mayDeleteAll = clusterAllowed(ctx, AclOperation.DELETE)
     const responses = requested.map((t) => {
       const result = (errorCode: number, errorMessage: string | null = null, name = t.name) => ({
         name,
@@ -151,6 +159,11 @@ export const deleteTopicsHandler = defineHandler({
       if (t.name !== null && t.topicId !== ZERO_UUID)
         return result(ErrorCode.INVALID_REQUEST, 'You may not specify both topic name and topic id.')
       const topic = t.name !== null ? cluster.topics.get(t.name) : cluster.topics.getById(t.topicId)
+      // Kafka checks DELETE (on the cluster, else on the topic) before existence, so a refused
+      // principal learns nothing of the topic.
+      const name = t.name ?? topic?.name
+      if (name !== undefined && !mayDeleteAll && !allowed(ctx, ResourceType.TOPIC, name, AclOperation.DELETE))
+        return result(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.')
       if (topic === undefined)
         return result(t.name !== null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID)
       cluster.topics.delete(topic)
@@ -174,6 +187,8 @@ export const createPartitionsHandler = defineHandler({
     const results = req.topics.map((t) => {
       if (dup.has(t.name))
         return { name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' }
+      if (!allowed(ctx, ResourceType.TOPIC, t.name, AclOperation.ALTER))
+        return { name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' }
       const topic = cluster.topics.get(t.name)
       if (topic === undefined)
         return {

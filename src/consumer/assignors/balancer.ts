@@ -52,7 +52,17 @@ export interface GroupBalancer {
    * The leader's assignment. `partitionsPerTopic` maps each subscribed topic to its partition
    * ids; topics no member subscribes to and topics without partitions are ignored.
    */
-  assign(members: readonly GroupMember[], partitionsPerTopic: ReadonlyMap<string, readonly number[]>): GroupAssignment
+  assign(
+    members: readonly GroupMember[],
+    partitionsPerTopic: ReadonlyMap<string, readonly number[]>,
+    context?: AssignContext,
+  ): GroupAssignment
+}
+
+/** What else the leader knows when it assigns. */
+export interface AssignContext {
+  /** KIP-881: per topic, per partition, the racks of its replicas (absent when unknown). */
+  partitionRacks?: ReadonlyMap<string, ReadonlyMap<number, readonly string[]>>
 }
 
 /** Generation of a member that has never completed a rebalance (Java's DEFAULT_GENERATION). */

@@ -10,9 +10,9 @@
 // assignment. Where Java iterates a HashMap (whose order is an accident of String.hashCode) this
 // code iterates members sorted by member id, so results are deterministic.
 //
-// Not implemented: rack-aware assignment (KIP-881). `GroupMember.rackId` is carried through the
-// codecs, but the balancers are given no replica racks and assign as Java does when no rack
-// information is available.
+// Rack-aware assignment (KIP-881): members send their `rack` in the subscription and the leader
+// passes the replicas' racks (AssignContext.partitionRacks); 'range' prefers same-rack partitions
+// as Java's RangeAssignor does (checked against it). The sticky balancers do not use racks yet.
 
 export {
   DEFAULT_GENERATION,

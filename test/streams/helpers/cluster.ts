@@ -1,6 +1,8 @@
 // Helpers of the streams runtime suites: input written with explicit keys and timestamps, and
 // an output topic read back (every record, with a fresh group) until a condition holds.
 
+import { expect } from 'vitest'
+
 import { FirstOffset } from '../../../src/consumer/offsets.js'
 import { Reader } from '../../../src/consumer/reader.js'
 import { Writer } from '../../../src/producer/writer.js'
@@ -98,3 +100,22 @@ export function counts(lines: string[]): Map<string, number> {
 }
 
 export const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0)
+
+/** Each key's Long values in the order read (one key lives in one partition: offset order). */
+export function updates(records: Out[]): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  for (const r of records) {
+    const k = r.key!.toString('utf8')
+    out.set(k, [...(out.get(k) ?? []), Number(r.value!.readBigInt64BE(0))])
+  }
+  return out
+}
+
+/** Exactly once: every word's count updates are 1..n with n its true count, no other word appears. */
+export function expectExact(records: Out[], truth: Map<string, number>): void {
+  const seen = updates(records)
+  expect([...seen.keys()].sort()).toEqual([...truth.keys()].sort())
+  for (const [word, n] of truth) {
+    expect(seen.get(word), word).toEqual(Array.from({ length: n }, (_, i) => i + 1))
+  }
+}

@@ -46,14 +46,20 @@ export function javaStreamsClasspath(): string {
     .join(':')
 }
 
-/** Compiles test/streams/java/<name>.java; returns a function running it with arguments (stdout). */
-export function javaProbe(name: string): (args: string[], input?: string) => string {
+/** Compiles <dir>/<name>.java (default dir test/streams/java); returns the classpath that runs it. */
+export function compileJava(name: string, dir = join(import.meta.dirname, '..', 'java')): string {
   const classpath = javaStreamsClasspath()
   const out = mkdtempSync(join(tmpdir(), `${name}-`))
   const javac = join(peer('java'), '..', 'javac')
-  execFileSync(javac, ['-cp', classpath, '-d', out, join(import.meta.dirname, '..', 'java', `${name}.java`)])
+  execFileSync(javac, ['-cp', classpath, '-d', out, join(dir, `${name}.java`)])
+  return `${out}:${classpath}`
+}
+
+/** Compiles test/streams/java/<name>.java; returns a function running it with arguments (stdout). */
+export function javaProbe(name: string): (args: string[], input?: string) => string {
+  const classpath = compileJava(name)
   return (args, input) =>
-    execFileSync(peer('java'), ['-cp', `${out}:${classpath}`, name, ...args], {
+    execFileSync(peer('java'), ['-cp', classpath, name, ...args], {
       encoding: 'utf8',
       input: input ?? '',
       maxBuffer: 64 << 20,

@@ -8,7 +8,12 @@ import org.apache.kafka.common.serialization.*;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.*;
 import org.apache.kafka.streams.kstream.*;
+import org.apache.kafka.streams.processor.Cancellable;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.*;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 
 public class StreamsProbe {
   static final Serde<String> S = Serdes.String();
@@ -146,6 +151,94 @@ public class StreamsProbe {
         outputs = List.of("out-join");
         break;
       }
+      case "leftjoin":
+      case "leftjoinseeded": {
+        KStream<String, String> l = b.stream("sl", Consumed.with(S, S));
+        KStream<String, String> r = b.stream("sr", Consumed.with(S, S));
+        l.leftJoin(r, (a, c) -> a + "+" + c, JoinWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(5), Duration.ofMillis(2)),
+            StreamJoined.with(S, S, S)).to("out-left", Produced.with(S, S));
+        outputs = List.of("out-left", "probe-KSTREAM-OUTERSHARED-0000000004-store-changelog",
+            "probe-KSTREAM-JOINTHIS-0000000004-store-changelog", "probe-KSTREAM-OUTEROTHER-0000000005-store-changelog");
+        break;
+      }
+      case "outerjoin":
+      case "outerjoinseeded": {
+        KStream<String, String> l = b.stream("sl", Consumed.with(S, S));
+        KStream<String, String> r = b.stream("sr", Consumed.with(S, S));
+        l.outerJoin(r, (a, c) -> a + "+" + c, JoinWindows.ofTimeDifferenceWithNoGrace(Duration.ofMillis(3)),
+            StreamJoined.with(S, S, S)).to("out-outer", Produced.with(S, S));
+        l.outerJoin(r, (a, c) -> a + "*" + c, JoinWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(5), Duration.ofMillis(4)),
+            StreamJoined.<String, String, String>with(S, S, S).withName("oj")).to("out-outer-named", Produced.with(S, S));
+        outputs = List.of("out-outer", "out-outer-named");
+        break;
+      }
+      case "tablegroupby":
+      case "tablegroupbyseeded": {
+        KGroupedTable<String, String> g = b.table("tin", Consumed.with(S, S))
+            .filter((k, v) -> !v.startsWith("skip"))
+            .groupBy((k, v) -> KeyValue.pair(v.substring(0, 1), k + ":" + v), Grouped.with(S, S));
+        g.count().toStream().to("out-count", Produced.with(S, L));
+        g.reduce((a, v) -> a + "+" + v, (a, v) -> a + "-" + v).toStream().to("out-reduce", Produced.with(S, S));
+        g.aggregate(() -> 0L, (k, v, a) -> a + v.length(), (k, v, a) -> a - v.length(), Materialized.with(S, L))
+            .toStream().to("out-agg", Produced.with(S, L));
+        outputs = List.of("out-count", "out-reduce", "out-agg", "probe-KTABLE-AGGREGATE-STATE-STORE-0000000005-repartition");
+        break;
+      }
+      case "punctuate": {
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("counts"), S, L));
+        KStream<String, String> in = b.stream("in", Consumed.with(S, S));
+        in.process(() -> new Processor<String, String, String, String>() {
+          ProcessorContext<String, String> ctx;
+          KeyValueStore<String, Long> store;
+          Cancellable wall;
+
+          @Override
+          public void init(ProcessorContext<String, String> c) {
+            ctx = c;
+            store = c.getStateStore("counts");
+            c.schedule(Duration.ofMillis(10), PunctuationType.STREAM_TIME, ts -> {
+              List<org.apache.kafka.streams.KeyValue<String, Long>> all = new ArrayList<>();
+              try (var it = store.all()) { it.forEachRemaining(all::add); }
+              for (var kv : all) {
+                ctx.forward(new Record<>(kv.key, "st@" + ts + " " + kv.value, ts));
+                store.delete(kv.key);
+              }
+            });
+            wall = c.schedule(Duration.ofMillis(100), PunctuationType.WALL_CLOCK_TIME,
+                ts -> ctx.forward(new Record<>("wall", "wc@" + ts + " keys=" + store.approximateNumEntries(), ts)));
+          }
+
+          @Override
+          public void process(Record<String, String> r) {
+            if (r.key() == null) return;
+            Long n = store.get(r.key());
+            store.put(r.key(), n == null ? 1L : n + 1);
+            if (r.value().equals("cancel")) wall.cancel();
+            ctx.forward(r.withValue("seen " + r.value()));
+          }
+        }, "counts").to("out", Produced.with(S, S));
+        in.processValues(() -> new FixedKeyProcessor<String, String, String>() {
+          FixedKeyProcessorContext<String, String> ctx;
+
+          @Override
+          public void init(FixedKeyProcessorContext<String, String> c) { ctx = c; }
+
+          @Override
+          public void process(FixedKeyRecord<String, String> r) {
+            if (r.value() != null) ctx.forward(r.withValue(r.value().toUpperCase()));
+          }
+        }).to("out-values", Produced.with(S, S));
+        outputs = List.of("out", "out-values", "probe-counts-changelog");
+        break;
+      }
+      case "tablegroupbynamed": {
+        KGroupedTable<String, String> g = b.table("tin", Consumed.with(S, S))
+            .groupBy((k, v) -> KeyValue.pair(v.substring(0, 1), k), Grouped.with("grp", S, S));
+        g.count().toStream().to("out-count", Produced.with(S, L));
+        g.reduce((a, v) -> a + "+" + v, (a, v) -> a + "-" + v).toStream().to("out-reduce", Produced.with(S, S));
+        outputs = List.of("out-count", "out-reduce");
+        break;
+      }
       default:
         throw new IllegalArgumentException(name);
     }
@@ -177,22 +270,38 @@ public class StreamsProbe {
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, "probe");
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
-    try (TopologyTestDriver d = new TopologyTestDriver(t, p)) {
+    // Left/outer stream-stream joins scan for closed windows at most once per second of wall-clock
+    // time by default (a throttle, not semantics); the driver's clock stands still, so scan always.
+    p.put("__emit.interval.ms.kstreams.outer.join.spurious.results.fix__", 0L);
+    // The mock system time starts at 0 (wall-clock punctuation times are compared).
+    try (TopologyTestDriver d = new TopologyTestDriver(t, p, java.time.Instant.ofEpochMilli(0))) {
       Map<String, TestInputTopic<String, String>> inputs = new HashMap<>();
       Scanner sc = new Scanner(System.in);
       while (sc.hasNextLine()) {
         String line = sc.nextLine();
         if (line.isEmpty()) continue;
         String[] f = line.split("\t", -1);
+        if (f[0].equals("@advance")) {
+          d.advanceWallClockTime(Duration.ofMillis(Long.parseLong(f[3])));
+          continue;
+        }
         String k = f[1].equals("\\N") ? null : f[1];
         String v = f[2].equals("\\N") ? null : f[2];
         inputs.computeIfAbsent(f[0], n -> d.createInputTopic(n, S.serializer(), S.serializer()))
             .pipeInput(k, v, Long.parseLong(f[3]));
       }
       for (String o : outputs) {
-        boolean longs = o.equals("out-agg") || (o.equals("out") && !args[0].equals("table"));
+        if (o.startsWith("probe-")) {
+          // An internal topic (changelog, repartition): its bytes, hex.
+          TestOutputTopic<byte[], byte[]> raw = d.createOutputTopic(o, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+          for (var r : raw.readRecordsToList()) {
+            System.out.println(o + "\t" + (r.key() == null ? "\\N" : hex(r.key())) + "\t" + (r.value() == null ? "\\N" : hex(r.value())) + "\t" + r.timestamp());
+          }
+          continue;
+        }
+        boolean longs = o.equals("out-agg") || o.equals("out-count") || (o.equals("out") && !args[0].equals("table"));
         if (o.startsWith("out-join") || o.startsWith("out-left") || o.startsWith("out-outer")) longs = false;
-        if (args[0].equals("streamstream")) longs = false;
+        if (args[0].equals("streamstream") || args[0].endsWith("join") || args[0].equals("punctuate")) longs = false;
         Deserializer<?> vd = longs ? L.deserializer() : S.deserializer();
         TestOutputTopic<String, ?> out = d.createOutputTopic(o, S.deserializer(), vd);
         for (var r : out.readRecordsToList()) {

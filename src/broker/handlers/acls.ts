@@ -1,0 +1,148 @@
+// CreateAcls (30), DescribeAcls (29), DeleteAcls (31), v1-3, as Kafka's AclApis answers them:
+// SECURITY_DISABLED without an authorizer, CLUSTER_AUTHORIZATION_FAILED without ALTER (create,
+// delete) or DESCRIBE (describe) on the cluster, INVALID_REQUEST for a binding or filter that
+// cannot be used (per creation; for the whole describe; per delete filter).
+
+import { ErrorCode } from '../../protocol/error-codes.js'
+import { CreateAcls } from '../../protocol/messages/create-acls.js'
+import { DeleteAcls } from '../../protocol/messages/delete-acls.js'
+import { DescribeAcls } from '../../protocol/messages/describe-acls.js'
+import { AclOperation, invalidBinding, invalidFilter, type AclBinding } from '../acls.js'
+import { clusterAllowed } from './authz.js'
+import { defineHandler } from './types.js'
+
+const NO_AUTHORIZER = 'No Authorizer is configured.'
+
+export const createAclsHandler = defineHandler({
+  api: CreateAcls,
+  handle(ctx, req) {
+    const authorizer = ctx.cluster.authorizer
+    if (authorizer === undefined)
+      return { throttleTimeMs: 0, results: req.creations.map(() => fail(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)) }
+    if (!clusterAllowed(ctx, AclOperation.ALTER))
+      return { throttleTimeMs: 0, results: req.creations.map(() => fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)) }
+    return {
+      throttleTimeMs: 0,
+      results: req.creations.map((c) => {
+        const binding: AclBinding = {
+          resourceType: c.resourceType,
+          resourceName: c.resourceName,
+          patternType: c.resourcePatternType,
+          principal: c.principal,
+          host: c.host,
+          operation: c.operation,
+          permissionType: c.permissionType,
+        }
+        const invalid = invalidBinding(binding)
+        if (invalid !== undefined) return fail(ErrorCode.INVALID_REQUEST, invalid)
+        authorizer.add(binding)
+        return { errorCode: 0, errorMessage: null }
+      }),
+    }
+  },
+  errorResponse(_ctx, req, errorCode) {
+    return { results: req.creations.map(() => fail(errorCode)) }
+  },
+})
+
+export const describeAclsHandler = defineHandler({
+  api: DescribeAcls,
+  handle(ctx, req) {
+    const authorizer = ctx.cluster.authorizer
+    if (authorizer === undefined) return describeError(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)
+    if (!clusterAllowed(ctx, AclOperation.DESCRIBE)) return describeError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    const filter = {
+      resourceType: req.resourceTypeFilter,
+      resourceName: req.resourceNameFilter,
+      patternType: req.patternTypeFilter,
+      principal: req.principalFilter,
+      host: req.hostFilter,
+      operation: req.operation,
+      permissionType: req.permissionType,
+    }
+    const invalid = invalidFilter(filter)
+    if (invalid !== undefined) return describeError(ErrorCode.INVALID_REQUEST, invalid)
+    // One entry per resource pattern, its ACLs under it.
+    const resources = new Map<
+      string,
+      {
+        resourceType: number
+        resourceName: string
+        patternType: number
+        acls: { principal: string; host: string; operation: number; permissionType: number }[]
+      }
+    >()
+    for (const b of authorizer.matching(filter)) {
+      const k = JSON.stringify([b.resourceType, b.resourceName, b.patternType])
+      let r = resources.get(k)
+      if (r === undefined) {
+        r = { resourceType: b.resourceType, resourceName: b.resourceName, patternType: b.patternType, acls: [] }
+        resources.set(k, r)
+      }
+      r.acls.push({ principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permissionType })
+    }
+    return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, resources: [...resources.values()] }
+  },
+  errorResponse(_ctx, _req, errorCode) {
+    return describeError(errorCode)
+  },
+})
+
+export const deleteAclsHandler = defineHandler({
+  api: DeleteAcls,
+  handle(ctx, req) {
+    const authorizer = ctx.cluster.authorizer
+    const all = (code: number, message: string | null = null) => ({
+      throttleTimeMs: 0,
+      filterResults: req.filters.map(() => ({ errorCode: code, errorMessage: message, matchingAcls: [] })),
+    })
+    if (authorizer === undefined) return all(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)
+    if (!clusterAllowed(ctx, AclOperation.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    return {
+      throttleTimeMs: 0,
+      filterResults: req.filters.map((f) => {
+        const filter = {
+          resourceType: f.resourceTypeFilter,
+          resourceName: f.resourceNameFilter,
+          patternType: f.patternTypeFilter,
+          principal: f.principalFilter,
+          host: f.hostFilter,
+          operation: f.operation,
+          permissionType: f.permissionType,
+        }
+        const invalid = invalidFilter(filter)
+        if (invalid !== undefined)
+          return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: invalid, matchingAcls: [] }
+        return {
+          errorCode: 0,
+          errorMessage: null,
+          matchingAcls: authorizer.remove(filter).map((b) => ({
+            errorCode: 0,
+            errorMessage: null,
+            resourceType: b.resourceType,
+            resourceName: b.resourceName,
+            patternType: b.patternType,
+            principal: b.principal,
+            host: b.host,
+            operation: b.operation,
+            permissionType: b.permissionType,
+          })),
+        }
+      }),
+    }
+  },
+  errorResponse(_ctx, req, errorCode) {
+    return { filterResults: req.filters.map(() => ({ errorCode, errorMessage: null, matchingAcls: [] })) }
+  },
+})
+
+function fail(
+  errorCode: number,
+  errorMessage: string | null = null,
+): { errorCode: number; errorMessage: string | null } {
+  return { errorCode, errorMessage }
+}
+
+function describeError(errorCode: number, errorMessage: string | null = null) {
+  return { throttleTimeMs: 0, errorCode, errorMessage, resources: [] }
+}

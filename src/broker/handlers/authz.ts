@@ -1,0 +1,27 @@
+// Who sent a request, and whether the authorizer lets them (always, when none is configured).
+// Handlers call these with the resource and operation Kafka's KafkaApis checks.
+
+import { ResourceType, type Requester } from '../acls.js'
+import { saslSession } from './sasl.js'
+import type { RequestContext } from './types.js'
+
+/** The connection's principal (`User:<sasl user>`, else `User:ANONYMOUS`) and client address. */
+export function requester(ctx: RequestContext): Requester {
+  const user = saslSession(ctx.connection).principal
+  return { principal: `User:${user ?? 'ANONYMOUS'}`, host: ctx.connection.remoteAddress.replace(/^::ffff:/, '') }
+}
+
+export function allowed(ctx: RequestContext, resourceType: number, name: string, operation: number): boolean {
+  const authorizer = ctx.cluster.authorizer
+  return authorizer === undefined || authorizer.authorize(requester(ctx), resourceType, name, operation)
+}
+
+export function clusterAllowed(ctx: RequestContext, operation: number): boolean {
+  return allowed(ctx, ResourceType.CLUSTER, 'kafka-cluster', operation)
+}
+
+/** Kafka's authorizeByResourceType: the operation on at least one resource of the type. */
+export function anyAllowed(ctx: RequestContext, resourceType: number, operation: number): boolean {
+  const authorizer = ctx.cluster.authorizer
+  return authorizer === undefined || authorizer.authorizeAny(requester(ctx), resourceType, operation)
+}
