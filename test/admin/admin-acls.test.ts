@@ -23,6 +23,7 @@ import { ConnectionError } from '../../src/net/errors.js'
 import { CreateAcls, DeleteAcls, DescribeAcls } from '../../src/protocol/messages/index.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { ConfigError, KafkaError } from '../../src/errors.js'
+import { silentLogger } from '../../src/logger.js'
 import { Writer } from '../../src/producer/writer.js'
 import { unique } from '../consumer/helpers.js'
 import { startSecuredTarget, type SecuredTarget } from './secured-target.js'
@@ -291,7 +292,14 @@ describe('ACL enforcement for a SASL user', () => {
 
       // A group Reader: the group is refused until the user may read it, then the topic.
       const readAs = async (): Promise<unknown> => {
-        const reader = new Reader({ brokers: target.bootstrap, groupId: group, groupTopics: [topic], sasl })
+        // Silent: the refused membership is logged as an error, and asserted here instead.
+        const reader = new Reader({
+          brokers: target.bootstrap,
+          groupId: group,
+          groupTopics: [topic],
+          sasl,
+          logger: silentLogger,
+        })
         try {
           return await reader.fetchMessage({ signal: AbortSignal.timeout(15_000) })
         } catch (err) {
