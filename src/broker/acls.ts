@@ -3,6 +3,8 @@
 // DeleteAcls use, and `authorize` (super users, DENY before ALLOW, implied DESCRIBE,
 // allow.everyone.if.no.acl.found). The numeric codes are Kafka's wire values.
 
+import { ErrorCode } from '../protocol/error-codes.js'
+
 export const ResourceType = {
   UNKNOWN: 0,
   ANY: 1,
@@ -72,26 +74,50 @@ export interface AuthorizerOptions {
 const known = (code: number, table: Record<string, number>): boolean =>
   Object.values(table).includes(code) && code !== 0
 
-/** Why a binding may not be created (Kafka's AclControlManager.validateNewAcl and AclApis), or undefined. */
-export function invalidBinding(b: AclBinding): string | undefined {
-  if (!known(b.resourceType, ResourceType) || b.resourceType === ResourceType.ANY) return 'Invalid resourceType'
-  if (b.patternType !== PatternType.LITERAL && b.patternType !== PatternType.PREFIXED) return 'Invalid patternType'
-  if (!known(b.operation, AclOperation) || b.operation === AclOperation.ANY) return 'Invalid operation'
-  if (b.permissionType !== Permission.ALLOW && b.permissionType !== Permission.DENY) return 'Invalid permissionType'
-  if (b.resourceName === '') return 'Invalid empty resource name specified'
-  if (b.resourceType === ResourceType.CLUSTER && b.resourceName !== CLUSTER_NAME)
-    return `The only valid name for the CLUSTER resource is ${CLUSTER_NAME}`
-  if (!/^[^:]+:.+$/.test(b.principal)) return `Could not parse principal from \`${b.principal}\` (no colon is present)`
-  if (b.host === '') return 'Invalid empty host'
-  return undefined
+/**
+ * A request naming UNKNOWN (code 0) anywhere in a binding or filter: Kafka 4.4 fails to parse it
+ * and closes the connection (checked against Kafka 4.4.0). Codes it does not know at all are
+ * parsed, and a filter with one matches nothing.
+ */
+export function hasUnknown(f: {
+  resourceType: number
+  patternType: number
+  operation: number
+  permissionType: number
+}): boolean {
+  return f.resourceType === 0 || f.patternType === 0 || f.operation === 0 || f.permissionType === 0
 }
 
-/** Why a filter is unusable (it has UNKNOWN elements), or undefined. */
-export function invalidFilter(f: AclFilter): string | undefined {
-  if (!known(f.resourceType, ResourceType)) return 'Filter contains an UNKNOWN resource type'
-  if (!known(f.patternType, PatternType)) return 'Filter contains an UNKNOWN pattern type'
-  if (!known(f.operation, AclOperation)) return 'Filter contains an UNKNOWN operation'
-  if (!known(f.permissionType, Permission)) return 'Filter contains an UNKNOWN permission type'
+/**
+ * Why a binding may not be created, as Kafka 4.4.0 answers: ANY or MATCH where a concrete value
+ * is needed fails in Kafka's ResourcePattern/AclBinding constructors (UNKNOWN_SERVER_ERROR, no
+ * message); the rest is INVALID_REQUEST with AclApis' and the principal parser's messages.
+ */
+export function invalidBinding(b: AclBinding): { errorCode: number; errorMessage: string | null } | undefined {
+  if (
+    b.resourceType === ResourceType.ANY ||
+    b.patternType === PatternType.ANY ||
+    b.patternType === PatternType.MATCH ||
+    b.operation === AclOperation.ANY ||
+    b.permissionType === Permission.ANY
+  )
+    return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: null }
+  const invalid = (errorMessage: string) => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage })
+  if (
+    !known(b.resourceType, ResourceType) ||
+    !known(b.patternType, PatternType) ||
+    !known(b.operation, AclOperation) ||
+    !known(b.permissionType, Permission)
+  )
+    return invalid('ACL binding contains unknown elements')
+  if (b.resourceType === ResourceType.CLUSTER && b.resourceName !== CLUSTER_NAME)
+    return invalid(`The only valid name for the CLUSTER resource is ${CLUSTER_NAME}`)
+  if (b.resourceName === '') return invalid('Invalid empty resource name specified')
+  if (!/^[^:]+:.+$/.test(b.principal))
+    return invalid(
+      `Could not parse principal from \`${b.principal}\` (no colon is present separating the principal type from the principal name)`,
+    )
+  if (b.host === '') return invalid('Host pattern cannot be null or empty')
   return undefined
 }
 

@@ -9,6 +9,7 @@
 
 import { intFlag, packageVersion, parseFlags, UsageError } from './args.js'
 import { BENCH_USAGE } from './bench-command.js'
+import { ACLS_USAGE } from './acls-command.js'
 import { BROKER_USAGE, runBrokerCommand } from './broker-command.js'
 import { CLUSTER_USAGE } from './cluster-command.js'
 import { CONNECTION_HELP, stdout } from './common.js'
@@ -17,6 +18,8 @@ import { GROUPS_USAGE } from './groups-command.js'
 import { PRODUCE_USAGE } from './produce-command.js'
 import { TOPICS_USAGE } from './topics-command.js'
 import { TOP_USAGE } from './top-command.js'
+import { TRANSACTIONS_USAGE } from './transactions-command.js'
+import { USERS_USAGE } from './users-command.js'
 
 const DEMO_USAGE = `usage: kafkats demo [--messages N] [--readers N]
   Starts an in-process 3-broker cluster, writes messages with a Writer, reads them with a
@@ -28,6 +31,9 @@ commands:
   topics    list, create, delete, describe, alter topics (kafkats topics --help)
   groups    list, describe, lag, reset-offsets, delete consumer groups (kafkats groups --help)
   cluster   brokers, controller and API versions (kafkats cluster --help)
+  acls      list, create, delete ACLs (kafkats acls --help)
+  users     list, set-password, delete SCRAM users (kafkats users --help)
+  transactions  list and describe transactions (kafkats transactions --help)
   produce   write stdin lines or a file to a topic (kafkats produce --help)
   consume   print a topic's messages (kafkats consume --help)
   top       live view: messages/s per topic, group lag, under-replicated partitions (kafkats top --help)
@@ -46,6 +52,9 @@ const USAGES: Record<string, string> = {
   topics: TOPICS_USAGE,
   groups: GROUPS_USAGE,
   cluster: CLUSTER_USAGE,
+  acls: ACLS_USAGE,
+  users: USERS_USAGE,
+  transactions: TRANSACTIONS_USAGE,
   produce: PRODUCE_USAGE,
   consume: CONSUME_USAGE,
   top: TOP_USAGE,
@@ -54,7 +63,8 @@ const USAGES: Record<string, string> = {
   demo: DEMO_USAGE,
 }
 
-const COMMANDS = 'topics, groups, cluster, produce, consume, top, bench, broker, demo or help'
+const COMMANDS =
+  'topics, groups, cluster, acls, users, transactions, produce, consume, top, bench, broker, demo or help'
 
 const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h')
 
@@ -73,6 +83,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./topics-command.js')).runTopicsCommand(rest, interrupt.signal, stdout)
     case 'groups':
       return (await import('./groups-command.js')).runGroupsCommand(rest, interrupt.signal, stdout)
+    case 'acls':
+      return (await import('./acls-command.js')).runAclsCommand(rest, interrupt.signal, stdout)
+    case 'users':
+      return (await import('./users-command.js')).runUsersCommand(rest, interrupt.signal, stdout)
+    case 'transactions':
+      return (await import('./transactions-command.js')).runTransactionsCommand(rest, interrupt.signal, stdout)
     case 'cluster':
       return (await import('./cluster-command.js')).runClusterCommand(rest, interrupt.signal, stdout)
     case 'produce':

@@ -17,8 +17,13 @@ import { Admin } from '../../src/admin/admin.js'
 import type { AclBinding, NewAcl } from '../../src/admin/acls.js'
 import { AdminBatchError } from '../../src/admin/errors.js'
 import { Cluster } from '../../src/broker/cluster.js'
+import { KafkaClient } from '../../src/cluster/client.js'
+import type { BrokerEndpoint } from '../../src/net/pool.js'
+import { ConnectionError } from '../../src/net/errors.js'
+import { CreateAcls, DeleteAcls, DescribeAcls } from '../../src/protocol/messages/index.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { ConfigError, KafkaError } from '../../src/errors.js'
+import { silentLogger } from '../../src/logger.js'
 import { Writer } from '../../src/producer/writer.js'
 import { unique } from '../consumer/helpers.js'
 import { startSecuredTarget, type SecuredTarget } from './secured-target.js'
@@ -157,6 +162,94 @@ describe('Admin ACLs', () => {
   })
 })
 
+describe('ACL requests Kafka cannot use (raw requests, answers as Kafka 4.4.0 gives them)', () => {
+  const filter = {
+    resourceTypeFilter: 1,
+    resourceNameFilter: null,
+    patternTypeFilter: 1,
+    principalFilter: null,
+    hostFilter: null,
+    operation: 1,
+    permissionType: 1,
+  }
+  const creation = {
+    resourceType: 2,
+    resourceName: unique('raw'),
+    resourcePatternType: 3,
+    principal: `User:${unique('raw')}`,
+    host: '*',
+    operation: 3,
+    permissionType: 3,
+  }
+
+  async function withClient<T>(fn: (client: KafkaClient, broker: BrokerEndpoint) => Promise<T>): Promise<T> {
+    const client = new KafkaClient({
+      brokers: target.bootstrap,
+      sasl: { mechanism: 'scram-sha-512', ...target.admin },
+      retry: { maxAttempts: 1 },
+    })
+    try {
+      await client.metadata.refresh([])
+      return await fn(client, client.anyBroker())
+    } finally {
+      await client.close()
+    }
+  }
+
+  it('closes the connection on an UNKNOWN (0) code in a filter; an undefined code matches nothing', async () => {
+    await withClient(async (client, broker) => {
+      for (const bad of [
+        { operation: 0 },
+        { patternTypeFilter: 0 },
+        { resourceTypeFilter: 0 },
+        { permissionType: 0 },
+      ]) {
+        const err = await rejection(client.requestTo(broker, DescribeAcls, { ...filter, ...bad }))
+        expect(err, JSON.stringify(bad)).toBeInstanceOf(ConnectionError)
+      }
+      const err = await rejection(client.requestTo(broker, DeleteAcls, { filters: [{ ...filter, operation: 0 }] }))
+      expect(err).toBeInstanceOf(ConnectionError)
+      for (const odd of [
+        { operation: 99 },
+        { patternTypeFilter: 99 },
+        { resourceTypeFilter: 99 },
+        { permissionType: 99 },
+      ]) {
+        const r = await client.requestTo(broker, DescribeAcls, { ...filter, ...odd })
+        expect(r, JSON.stringify(odd)).toMatchObject({ errorCode: 0, errorMessage: '', resources: [] })
+      }
+    })
+  })
+
+  it('fails a request with ANY or MATCH in a binding (UNKNOWN_SERVER_ERROR), a bad principal or host alone (INVALID_REQUEST)', async () => {
+    await withClient(async (client, broker) => {
+      // One binding with ANY or MATCH fails the whole request, the valid ones too.
+      for (const bad of [{ resourcePatternType: 2 }, { resourceType: 1 }, { operation: 1 }, { permissionType: 1 }]) {
+        const r = await client.requestTo(broker, CreateAcls, { creations: [creation, { ...creation, ...bad }] })
+        expect(r.results, JSON.stringify(bad)).toEqual([
+          { errorCode: -1, errorMessage: null },
+          { errorCode: -1, errorMessage: null },
+        ])
+      }
+      const answers = await client.requestTo(broker, CreateAcls, {
+        creations: [
+          { ...creation, principal: 'nocolon' },
+          { ...creation, host: '' },
+        ],
+      })
+      expect(answers.results).toEqual([
+        {
+          errorCode: 42,
+          errorMessage:
+            'Could not parse principal from `nocolon` (no colon is present separating the principal type from the principal name)',
+        },
+        { errorCode: 42, errorMessage: 'Host pattern cannot be null or empty' },
+      ])
+      expect(await admin.describeAcls({ resourceName: creation.resourceName })).toEqual([])
+    })
+  })
+})
+
 describe('ACL enforcement for a SASL user', () => {
   it('hides and refuses a topic with ACLs until the user is allowed: Metadata, Produce, Fetch, group', async () => {
     const topic = unique('acl-topic')
@@ -199,7 +292,14 @@ describe('ACL enforcement for a SASL user', () => {
 
       // A group Reader: the group is refused until the user may read it, then the topic.
       const readAs = async (): Promise<unknown> => {
-        const reader = new Reader({ brokers: target.bootstrap, groupId: group, groupTopics: [topic], sasl })
+        // Silent: the refused membership is logged as an error, and asserted here instead.
+        const reader = new Reader({
+          brokers: target.bootstrap,
+          groupId: group,
+          groupTopics: [topic],
+          sasl,
+          logger: silentLogger,
+        })
         try {
           return await reader.fetchMessage({ signal: AbortSignal.timeout(15_000) })
         } catch (err) {

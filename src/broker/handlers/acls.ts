@@ -1,40 +1,45 @@
-// CreateAcls (30), DescribeAcls (29), DeleteAcls (31), v1-3, as Kafka's AclApis answers them:
+// CreateAcls (30), DescribeAcls (29), DeleteAcls (31), v1-3, as Kafka 4.4.0 answers them:
 // SECURITY_DISABLED without an authorizer, CLUSTER_AUTHORIZATION_FAILED without ALTER (create,
-// delete) or DESCRIBE (describe) on the cluster, INVALID_REQUEST for a binding or filter that
-// cannot be used (per creation; for the whole describe; per delete filter).
+// delete) or DESCRIBE (describe) on the cluster; a request with an UNKNOWN (0) code closes the
+// connection (Kafka cannot parse it); a binding that cannot be created fails alone (acls.ts).
 
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { CreateAcls } from '../../protocol/messages/create-acls.js'
 import { DeleteAcls } from '../../protocol/messages/delete-acls.js'
 import { DescribeAcls } from '../../protocol/messages/describe-acls.js'
-import { AclOperation, invalidBinding, invalidFilter, type AclBinding } from '../acls.js'
+import { AclOperation, hasUnknown, invalidBinding, type AclBinding } from '../acls.js'
 import { clusterAllowed } from './authz.js'
-import { defineHandler } from './types.js'
+import { defineHandler, type RequestContext } from './types.js'
 
 const NO_AUTHORIZER = 'No Authorizer is configured.'
 
 export const createAclsHandler = defineHandler({
   api: CreateAcls,
   handle(ctx, req) {
+    if (req.creations.some((c) => hasUnknown({ ...c, patternType: c.resourcePatternType })))
+      return unparsable(ctx, 'CreateAcls')
     const authorizer = ctx.cluster.authorizer
     if (authorizer === undefined)
       return { throttleTimeMs: 0, results: req.creations.map(() => fail(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)) }
     if (!clusterAllowed(ctx, AclOperation.ALTER))
       return { throttleTimeMs: 0, results: req.creations.map(() => fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)) }
+    const bindings = req.creations.map((c): AclBinding => ({
+      resourceType: c.resourceType,
+      resourceName: c.resourceName,
+      patternType: c.resourcePatternType,
+      principal: c.principal,
+      host: c.host,
+      operation: c.operation,
+      permissionType: c.permissionType,
+    }))
+    // ANY or MATCH in one binding throws while Kafka builds the bindings: the whole request fails.
+    if (bindings.some((b) => invalidBinding(b)?.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR))
+      return { throttleTimeMs: 0, results: bindings.map(() => fail(ErrorCode.UNKNOWN_SERVER_ERROR)) }
     return {
       throttleTimeMs: 0,
-      results: req.creations.map((c) => {
-        const binding: AclBinding = {
-          resourceType: c.resourceType,
-          resourceName: c.resourceName,
-          patternType: c.resourcePatternType,
-          principal: c.principal,
-          host: c.host,
-          operation: c.operation,
-          permissionType: c.permissionType,
-        }
+      results: bindings.map((binding) => {
         const invalid = invalidBinding(binding)
-        if (invalid !== undefined) return fail(ErrorCode.INVALID_REQUEST, invalid)
+        if (invalid !== undefined) return invalid
         authorizer.add(binding)
         return { errorCode: 0, errorMessage: null }
       }),
@@ -48,9 +53,6 @@ export const createAclsHandler = defineHandler({
 export const describeAclsHandler = defineHandler({
   api: DescribeAcls,
   handle(ctx, req) {
-    const authorizer = ctx.cluster.authorizer
-    if (authorizer === undefined) return describeError(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)
-    if (!clusterAllowed(ctx, AclOperation.DESCRIBE)) return describeError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     const filter = {
       resourceType: req.resourceTypeFilter,
       resourceName: req.resourceNameFilter,
@@ -60,8 +62,10 @@ export const describeAclsHandler = defineHandler({
       operation: req.operation,
       permissionType: req.permissionType,
     }
-    const invalid = invalidFilter(filter)
-    if (invalid !== undefined) return describeError(ErrorCode.INVALID_REQUEST, invalid)
+    if (hasUnknown(filter)) return unparsable(ctx, 'DescribeAcls')
+    const authorizer = ctx.cluster.authorizer
+    if (authorizer === undefined) return describeError(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)
+    if (!clusterAllowed(ctx, AclOperation.DESCRIBE)) return describeError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     // One entry per resource pattern, its ACLs under it.
     const resources = new Map<
       string,
@@ -81,7 +85,8 @@ export const describeAclsHandler = defineHandler({
       }
       r.acls.push({ principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permissionType })
     }
-    return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, resources: [...resources.values()] }
+    // Kafka 4.4.0 answers an empty (not null) message.
+    return { throttleTimeMs: 0, errorCode: 0, errorMessage: '', resources: [...resources.values()] }
   },
   errorResponse(_ctx, _req, errorCode) {
     return describeError(errorCode)
@@ -96,6 +101,12 @@ export const deleteAclsHandler = defineHandler({
       throttleTimeMs: 0,
       filterResults: req.filters.map(() => ({ errorCode: code, errorMessage: message, matchingAcls: [] })),
     })
+    if (
+      req.filters.some((f) =>
+        hasUnknown({ resourceType: f.resourceTypeFilter, patternType: f.patternTypeFilter, ...f }),
+      )
+    )
+      return unparsable(ctx, 'DeleteAcls')
     if (authorizer === undefined) return all(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)
     if (!clusterAllowed(ctx, AclOperation.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     return {
@@ -110,9 +121,6 @@ export const deleteAclsHandler = defineHandler({
           operation: f.operation,
           permissionType: f.permissionType,
         }
-        const invalid = invalidFilter(filter)
-        if (invalid !== undefined)
-          return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: invalid, matchingAcls: [] }
         return {
           errorCode: 0,
           errorMessage: null,
@@ -135,6 +143,12 @@ export const deleteAclsHandler = defineHandler({
     return { filterResults: req.filters.map(() => ({ errorCode, errorMessage: null, matchingAcls: [] })) }
   },
 })
+
+/** What Kafka does with a request it cannot parse: no answer, the connection closed. */
+function unparsable(ctx: RequestContext, api: string): null {
+  ctx.connection.close(`${api} request with UNKNOWN elements (Kafka cannot parse it)`)
+  return null
+}
 
 function fail(
   errorCode: number,
