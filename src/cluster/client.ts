@@ -206,6 +206,17 @@ export class KafkaClient {
    * retrying (this call is the retry owner) while the errors are retriable: a topic being
    * created, leaders being elected. Returns the partition ids by topic.
    */
+  /** Whether waitForTopics(topics) would return at once: fresh metadata knows them, with partitions. */
+  topicsReady(topics: readonly string[]): boolean {
+    const metadata = this.metadata
+    if (metadata.isStale || metadata.updatedAt <= 0) return false
+    for (const name of topics) {
+      const info = metadata.topic(name)
+      if (info === undefined || info.errorCode !== 0 || info.partitions.length === 0) return false
+    }
+    return true
+  }
+
   async waitForTopics(
     topics: readonly string[],
     signal?: AbortSignal,

@@ -303,9 +303,12 @@ export class Writer {
     const prepared = messages.map((m, i) =>
       prepareMessage(m, i, messages.length, this.#config.topic, this.#config.batchBytes, now),
     )
-    const topics = [...new Set(prepared.map((p) => p.topic))]
-    await this.#client.waitForTopics(topics, signal, this.#policy)
-    now = Date.now()
+    const topics = prepared.length === 1 ? [prepared[0]!.topic] : [...new Set(prepared.map((p) => p.topic))]
+    // Known topics (the usual case) need no wait: no promise or microtask hop per call.
+    if (!this.#client.topicsReady(topics)) {
+      await this.#client.waitForTopics(topics, signal, this.#policy)
+      now = Date.now()
+    }
 
     const sync = !this.#config.async
     const tracker = sync ? new WriteTracker(messages.length) : null
