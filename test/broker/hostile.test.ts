@@ -147,6 +147,7 @@ describe('every served API at every version', () => {
       const served = (await setup.send(ApiVersions, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' })).apiKeys
       setup.close()
       const batch = await makeBatch(1)
+      const anyAcl = { principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 }
       const bodies: Record<number, unknown> = {
         0: { acks: 1, timeoutMs: 100, topicData: [{ name: 'ev', partitionData: [{ index: 0, records: batch }] }] },
         1: {
@@ -172,6 +173,10 @@ describe('every served API at every version', () => {
         15: { groups: ['g'] },
         18: { clientSoftwareName: 'x', clientSoftwareVersion: '1' },
         32: { resources: [{ resourceType: 2, resourceName: 'ev', configurationKeys: null }] },
+        // ACL requests with UNKNOWN (0) codes close the connection, as on Kafka: ANY (1) filters.
+        29: { ...anyAcl, resourceTypeFilter: 1, patternTypeFilter: 1, resourceNameFilter: null },
+        30: { creations: [] },
+        31: { filters: [{ ...anyAcl, resourceTypeFilter: 1, patternTypeFilter: 1, resourceNameFilter: null }] },
       }
       const c = await TestClient.connect(cluster.bootstrapServers[0]!)
       for (const { apiKey, minVersion, maxVersion } of served) {

@@ -116,7 +116,17 @@ function readAll(
     const injected = ctx.cluster.faults.takePartition(ctx.broker.id, Fetch.apiKey, p.topic.name, t.partition)
     const epochError = injected ?? checkLeaderEpoch(p, t.currentLeaderEpoch)
     if (epochError !== 0) {
-      out.push({ target: t, data: errorData(t.partition, epochError), bytes: 0, urgent: true })
+      const data = errorData(t.partition, epochError)
+      // KIP-951: Kafka names the current leader with FENCED_LEADER_EPOCH too (a replica that was
+      // the leader and is now a follower answers an older epoch with it).
+      if (
+        (epochError === ErrorCode.FENCED_LEADER_EPOCH || epochError === ErrorCode.NOT_LEADER_OR_FOLLOWER) &&
+        version >= 12
+      ) {
+        data.currentLeader = { leaderId: p.leader, leaderEpoch: p.leaderEpoch }
+        if (p.leader >= 0) endpoints.add(p.leader)
+      }
+      out.push({ target: t, data, bytes: 0, urgent: true })
       continue
     }
     const view = replicaView(p, ctx.broker.id)
