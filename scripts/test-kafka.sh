@@ -102,7 +102,10 @@ t0=$SECONDS
 log "starting Apache Kafka $KAFKA_VERSION, 3 nodes (state dir $KAFKATS_KAFKA_STATE)"
 # One rack per node with the rack-aware replica selector: test/consumer/reader-rack.test.ts sees
 # fetches served by the follower in the client's rack (KIP-392). Clients without a rack are unaffected.
-KAFKATS_KAFKA_RACKS=${KAFKATS_KAFKA_RACKS:-rack-a,rack-b,rack-c} scripts/kafka.sh start --nodes 3 --version "$KAFKA_VERSION" >/dev/null
+# StandardAuthorizer for the ACL suites (test/admin/admin-acls, test/cli/security-commands); with
+# allow.everyone.if.no.acl.found, resources without ACLs stay open to every other suite.
+KAFKATS_KAFKA_AUTHORIZER=${KAFKATS_KAFKA_AUTHORIZER:-1} \
+  KAFKATS_KAFKA_RACKS=${KAFKATS_KAFKA_RACKS:-rack-a,rack-b,rack-c} scripts/kafka.sh start --nodes 3 --version "$KAFKA_VERSION" >/dev/null
 log "Kafka $KAFKA_VERSION ready in $((SECONDS - t0)) s"
 set -a
 # shellcheck disable=SC1091
