@@ -162,4 +162,27 @@ describe('replication', () => {
     cluster.topics.partition('awake', 0)!.scheduleReplication()
     expect(immediates()).toBe(before + 1)
   })
+  // Every acks=-1 wait listened for the connection's abort on its own: a Produce to more than
+  // ten partitions printed MaxListenersExceededWarning (one listener per partition on ctx.signal).
+  it('one acks=-1 Produce waiting on many partitions adds one abort listener, not one per partition', async () => {
+    const partitions = 16
+    cluster.createTopic('wide', { assignments: Array.from({ length: partitions }, () => [0, 1, 2]) })
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => {
+      warnings.push(w)
+    }
+    process.on('warning', onWarning)
+    try {
+      const c = await connect(0)
+      const partitionData = await Promise.all(
+        Array.from({ length: partitions }, async (_, index) => ({ index, records: await makeBatch(1) })),
+      )
+      const r = await c.send(Produce, 11, { acks: -1, timeoutMs: 2000, topicData: [{ name: 'wide', partitionData }] })
+      expect(r.responses[0]!.partitionResponses.map((p) => p.errorCode)).toEqual(Array(partitions).fill(0))
+      await sleep(10) // process warnings are emitted on a later tick
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([])
+  })
 })

@@ -38,28 +38,53 @@ export function nodeEndpoint(
   return { nodeId: b.id, host: b.host, port: b.port, rack: b.rack }
 }
 
-/** Resolves with the high watermark condition, a leadership loss, or a timeout. */
-export function waitForPartition(
-  p: Partition,
-  ready: () => boolean,
+export type WaitOutcome = 'ready' | 'timeout' | 'aborted'
+
+export interface PartitionWait {
+  readonly partition: Partition
+  /** Checked now and at each change of the partition. */
+  readonly ready: () => boolean
+}
+
+/**
+ * Resolves, per wait, with its condition, the shared timeout or the request's abort. One abort
+ * listener and one timer serve the whole request: a listener per partition on the connection's
+ * signal passed Node's limit of 10 (MaxListenersExceededWarning) for a Produce to 11 partitions.
+ */
+export function waitForPartitions(
+  waits: readonly PartitionWait[],
   timeoutMs: number,
   signal: AbortSignal,
-): Promise<'ready' | 'timeout' | 'aborted'> {
-  if (ready()) return Promise.resolve('ready')
+): Promise<WaitOutcome[]> {
+  const outcomes: (WaitOutcome | undefined)[] = waits.map((w) => (w.ready() ? 'ready' : undefined))
+  let pending = outcomes.filter((o) => o === undefined).length
+  if (pending === 0) return Promise.resolve(outcomes as WaitOutcome[])
+  if (signal.aborted) return Promise.resolve(outcomes.map((o) => o ?? 'aborted'))
   return new Promise((resolve) => {
-    let done = false
-    const finish = (r: 'ready' | 'timeout' | 'aborted'): void => {
-      if (done) return
-      done = true
+    const unsubscribes: (() => void)[] = []
+    const finish = (): void => {
       clearTimeout(timer)
-      unsubscribe()
       signal.removeEventListener('abort', onAbort)
-      resolve(r)
+      for (const unsubscribe of unsubscribes) unsubscribe()
+      resolve(outcomes as WaitOutcome[])
     }
-    const onAbort = (): void => finish('aborted')
-    const timer = setTimeout(() => finish('timeout'), Math.max(0, timeoutMs))
-    const unsubscribe = p.onChange(() => {
-      if (ready()) finish('ready')
+    const settle = (i: number, r: WaitOutcome): void => {
+      if (pending === 0 || outcomes[i] !== undefined) return
+      outcomes[i] = r
+      if (--pending === 0) finish()
+    }
+    const settleRest = (r: WaitOutcome): void => {
+      for (let i = 0; i < outcomes.length; i++) settle(i, r)
+    }
+    const onAbort = (): void => settleRest('aborted')
+    const timer = setTimeout(() => settleRest('timeout'), Math.max(0, timeoutMs))
+    waits.forEach((w, i) => {
+      if (outcomes[i] !== undefined) return
+      unsubscribes.push(
+        w.partition.onChange(() => {
+          if (w.ready()) settle(i, 'ready')
+        }),
+      )
     })
     signal.addEventListener('abort', onAbort, { once: true })
   })

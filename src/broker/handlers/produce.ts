@@ -40,7 +40,7 @@ import {
 import type { Partition } from '../topics.js'
 import { AclOperation, ResourceType } from '../acls.js'
 import { allowed } from './authz.js'
-import { leaderFor, nodeEndpoint, waitForPartition } from './common.js'
+import { leaderFor, nodeEndpoint, waitForPartitions } from './common.js'
 import { resolveTopic } from './topic-ids.js'
 import { defineHandler, type RequestContext } from './types.js'
 
@@ -333,31 +333,28 @@ export const produceHandler = defineHandler({
         ctx.connection.close('acks=0 produce failed; closing the connection so the producer notices (as Kafka does)')
       return null
     }
-    await Promise.all(
-      waits.map(async (w) => {
-        const p = w.partition
-        const leader = p.leader
-        const epoch = p.leaderEpoch
-        const outcome = await waitForPartition(
-          p,
-          () => p.highWatermark >= w.requiredOffset || p.leader !== leader || p.leaderEpoch !== epoch,
-          req.timeoutMs,
-          ctx.signal,
-        )
-        if (outcome === 'timeout') {
-          w.response.errorCode = ErrorCode.REQUEST_TIMED_OUT
-          w.response.errorMessage = null
-        } else if (p.leader !== leader || p.leaderEpoch !== epoch) {
-          w.response.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
-          if (version >= 10) {
-            w.response.currentLeader = { leaderId: p.leader, leaderEpoch: p.leaderEpoch }
-            if (p.leader >= 0) endpoints.add(p.leader)
-          }
-        } else if (p.isr.length < effectiveMinIsr(p)) {
-          w.response.errorCode = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    const watched = waits.map((w) => {
+      const p = w.partition
+      const leader = p.leader
+      const epoch = p.leaderEpoch
+      const moved = (): boolean => p.leader !== leader || p.leaderEpoch !== epoch
+      return { w, moved, partition: p, ready: () => p.highWatermark >= w.requiredOffset || moved() }
+    })
+    const outcomes = await waitForPartitions(watched, req.timeoutMs, ctx.signal)
+    watched.forEach(({ w, moved, partition: p }, i) => {
+      if (outcomes[i] === 'timeout') {
+        w.response.errorCode = ErrorCode.REQUEST_TIMED_OUT
+        w.response.errorMessage = null
+      } else if (moved()) {
+        w.response.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER
+        if (version >= 10) {
+          w.response.currentLeader = { leaderId: p.leader, leaderEpoch: p.leaderEpoch }
+          if (p.leader >= 0) endpoints.add(p.leader)
         }
-      }),
-    )
+      } else if (p.isr.length < effectiveMinIsr(p)) {
+        w.response.errorCode = ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+      }
+    })
     const nodeEndpoints =
       version >= 10 ? [...endpoints].map((id) => nodeEndpoint(cluster, id)).filter((e) => e !== undefined) : []
     return { responses, throttleTimeMs: 0, nodeEndpoints }
