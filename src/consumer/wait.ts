@@ -104,3 +104,17 @@ export function deadlineSignal(ms: number, parent?: AbortSignal): AbortSignal {
   onAnyAbort([parent, timeout], (signal) => combined.abort(signal.reason))
   return combined.signal
 }
+
+/** Resolves after `ms`, or at once when `signal` aborts (never rejects: the caller checks the signal). */
+export function sleepQuietly(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
