@@ -2,7 +2,8 @@
 // thousands of setTimeout handles created and cleared per second (platformatic's Connection.send
 // does that); here one interval ticks every `resolution` ms while anything is scheduled, and a
 // deadline fires on the first tick at or after it (so up to one resolution late). undici's
-// lib/util/timers.js makes the same trade at about 500 ms.
+// lib/util/timers.js makes the same trade at about 500 ms. The interval stops at the first sweep
+// that finds nothing scheduled, so an idle process has no timer for more than one tick.
 
 export interface WheelEntry {
   /** Absolute time (ms, Date.now() clock) at which the entry fires. */
@@ -56,7 +57,9 @@ export class TimerWheel {
     if (set === undefined || !set.delete(slot)) return
     this.#size--
     if (set.size === 0) this.#buckets.delete(slot.bucket)
-    if (this.#size === 0) this.#stop()
+    // The interval runs on until a sweep finds the wheel empty: one request at a time (an awaited
+    // send) empties it at every answer, and stopping here cost a clearInterval and a new
+    // setInterval per request.
   }
 
   /** Fires every entry whose deadline is at or before `now`. Exposed for tests. */

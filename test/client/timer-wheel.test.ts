@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { TimerWheel } from '../../src/net/timer-wheel.js'
 
 describe('TimerWheel', () => {
@@ -55,5 +55,30 @@ describe('TimerWheel', () => {
     for (let i = 0; i < entries.length; i += 2) wheel.cancel(entries[i]!)
     wheel.sweep(now + 1000)
     expect(fired).toBe(5000)
+  })
+  // An awaited single send schedules one deadline and cancels it at the answer: stopping the
+  // interval on every cancel meant a setInterval and a clearInterval per request.
+  it('keeps its interval across a cancel that empties it, and stops at the next sweep that finds nothing', () => {
+    const setSpy = vi.spyOn(globalThis, 'setInterval')
+    const clearSpy = vi.spyOn(globalThis, 'clearInterval')
+    try {
+      const wheel = new TimerWheel(100)
+      const now = Date.now()
+      for (let i = 0; i < 100; i++) wheel.cancel(wheel.schedule(now + 30_000, () => {}))
+      expect(setSpy).toHaveBeenCalledTimes(1)
+      expect(clearSpy).not.toHaveBeenCalled()
+      wheel.sweep(now + 100)
+      expect(clearSpy).toHaveBeenCalledTimes(1)
+      // Empty and stopped: the next deadline starts it again.
+      let fired = 0
+      wheel.schedule(now + 150, () => fired++)
+      expect(setSpy).toHaveBeenCalledTimes(2)
+      wheel.sweep(now + 300)
+      expect(fired).toBe(1)
+      expect(clearSpy).toHaveBeenCalledTimes(2)
+    } finally {
+      setSpy.mockRestore()
+      clearSpy.mockRestore()
+    }
   })
 })
