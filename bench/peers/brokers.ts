@@ -36,6 +36,11 @@ function kafkaEnv(): NodeJS.ProcessEnv {
   }
 }
 
+/** A broker started elsewhere (bench/latency.ts --bootstrap): topic administration only, nothing to stop. */
+export function runningBroker(bootstrap: string): Broker & { stop(): Promise<void> } {
+  return admin(bootstrap, bootstrap, async () => {})
+}
+
 /** Topic administration through the kafkats client (the same requests for both brokers). */
 function admin(name: string, bootstrap: string, stop: () => Promise<void>): Broker & { stop(): Promise<void> } {
   const client = new KafkaClient({ brokers: bootstrap.split(','), clientId: 'bench-admin' })

@@ -26,6 +26,8 @@ export interface Job {
   size: number
   partitions: number
   groupId: string
+  /** Awaited single sends before the measured ones (default LATENCY_WARMUP). */
+  warmup?: number
 }
 
 export interface Measurement {
@@ -90,8 +92,18 @@ async function lanes(
   )
 }
 
+/**
+ * Sends before the measured ones. 100 measured kafkats still in V8's interpreter and baseline
+ * tiers: its p99 over the next 2000 sends was 2-5 times that of the 2000 after them (bench/latency.ts
+ * prints both halves), while librdkafka's work is native code from the start. Every client gets
+ * the same warm-up, so the row compares steady states.
+ */
+export const LATENCY_WARMUP = 2000
+
+let warmup = LATENCY_WARMUP
+
 async function latencyLoop(count: number, sendOne: () => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < Math.min(100, count); i++) await sendOne() // warm up
+  for (let i = 0; i < warmup; i++) await sendOne()
   const out: number[] = []
   for (let i = 0; i < count; i++) {
     const t = performance.now()
@@ -450,6 +462,7 @@ const CLIENTS: Record<ClientName, (job: Job) => Promise<Window>> = { kafkats, ka
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const job = JSON.parse(process.argv[2] ?? '{}') as Job
+  warmup = job.warmup ?? LATENCY_WARMUP
   const run = CLIENTS[job.client]
   if (run === undefined) throw new Error(`unknown client ${String(job.client)}`)
   const w = await run(job)

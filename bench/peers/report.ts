@@ -189,8 +189,9 @@ const HOW = [
   '  send to last acknowledgement: connecting and joining the group excluded), CPU from `process.cpuUsage()`;',
   "  peak RSS is the process's `maxRSS`. kcat is measured whole by GNU time (its start and group join included,",
   '  which understates it a little).',
-  '- Awaited single sends: one message, await its acknowledgement, repeat (after 100 warm-up sends); the',
-  "  percentiles are over all rounds' sends pooled. kcat has no awaited send and is not in that row.",
+  '- Awaited single sends: one message, await its acknowledgement, repeat (after 2000 warm-up sends, so V8 has',
+  "  optimized the send path: steady state for every client); the percentiles are over all rounds' sends pooled.",
+  '  kcat has no awaited send and is not in that row. `npx tsx bench/latency.ts` looks at this row alone.',
   '- Errors of a peer (not installable, failing, over the time limit) are counted in its row; the run goes on.',
   '',
 ]
