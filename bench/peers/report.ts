@@ -2,7 +2,7 @@
 // kafkats (its batches() consumer for the consume row), CPU seconds per 1M messages, peak RSS,
 // latency percentiles; the machine, its load average and every version measured.
 
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { percentile, type Measurement } from './client.js'
 
@@ -274,13 +274,26 @@ export function svg(r: Report): string {
   ].join('\n')
 }
 
+/**
+ * Everything from this line on in BENCHMARKS.md is written by hand (focused measurements such as
+ * bench/latency.ts's, with their commands) and kept when a run rewrites the tables above it.
+ */
+export const KEPT_NOTES_MARKER = '<!-- Notes below are kept across `npm run bench` runs. -->'
+
+function keptNotes(file: string): string {
+  if (!existsSync(file)) return ''
+  const text = readFileSync(file, 'utf8')
+  const at = text.indexOf(KEPT_NOTES_MARKER)
+  return at < 0 ? '' : '\n' + text.slice(at)
+}
+
 export function writeReport(
   r: Report,
   to: { markdown: string; svg: string; chartLink: string; json?: string },
 ): string[] {
   const files = [to.markdown, to.svg, ...(to.json === undefined ? [] : [to.json])]
   for (const f of files) mkdirSync(dirname(f), { recursive: true })
-  writeFileSync(to.markdown, markdown(r, to.chartLink))
+  writeFileSync(to.markdown, markdown(r, to.chartLink) + keptNotes(to.markdown))
   writeFileSync(to.svg, svg(r))
   // Every run's raw figures, so the report can be drawn again without measuring (--render).
   if (to.json !== undefined) writeFileSync(to.json, JSON.stringify(r, null, 1) + '\n')

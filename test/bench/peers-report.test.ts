@@ -1,11 +1,11 @@
 // bench/peers/report.ts: what `npm run bench` writes from its measurements (medians, ratios to
 // kafkats, error cells, the quick-run label, the SVG chart).
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { median, ratios, svg, writeReport, type Report, type Row } from '../../bench/peers/report.js'
+import { KEPT_NOTES_MARKER, median, ratios, svg, writeReport, type Report, type Row } from '../../bench/peers/report.js'
 
 const run = (messages: number, seconds: number, latencyP99?: number) => ({
   messages,
@@ -119,6 +119,25 @@ describe('bench report', () => {
         expect(text).toContain('![ratios to kafkats](c.svg)')
         expect(readFileSync(chart, 'utf8')).toBe(svg(report(quick)))
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('keeps the hand-written notes after the marker when a run rewrites the tables', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-report-'))
+    try {
+      const md = join(dir, 'B.md')
+      const notes = `${KEPT_NOTES_MARKER}\n\n## Focused measurement\n\nnpx tsx bench/latency.ts: p99 1.2 ms\n`
+      writeFileSync(md, `# old tables\n\n| stale | 1 |\n\n${notes}`)
+      const to = { markdown: md, svg: join(dir, 'c.svg'), chartLink: 'c.svg' }
+      writeReport(report(false), to)
+      writeReport(report(false), to) // twice: the notes are not duplicated
+      const text = readFileSync(md, 'utf8')
+      expect(text).not.toContain('| stale | 1 |')
+      expect(text).toContain('| kafkats | 500 | 0.1 | 1.00 | 1000.00 | 100 |  |')
+      expect(text.endsWith(notes)).toBe(true)
+      expect(text.split(KEPT_NOTES_MARKER)).toHaveLength(2)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
