@@ -6,7 +6,7 @@
 import type { KafkaClient } from '../cluster/client.js'
 import type { Logger } from '../logger.js'
 import { Produce, type ProduceResponse } from '../protocol/messages/index.js'
-import { encodeRecordBatch } from '../protocol/record-batch.js'
+import { encodeRecordBatch, encodeRecordBatchSync, type EncodeBatchOptions } from '../protocol/record-batch.js'
 import type { ProducerBatch } from './accumulator.js'
 import { produceTimeoutMs, type ResolvedWriterConfig } from './config.js'
 import { toError } from './errors.js'
@@ -75,16 +75,18 @@ export class ProducePipelines {
 
   /** One of `broker`'s requests was answered or failed. */
   requestDone(broker: number): void {
-    const n = (this.#brokerInFlight.get(broker) ?? 1) - 1
-    if (n > 0) this.#brokerInFlight.set(broker, n)
-    else this.#brokerInFlight.delete(broker)
+    // Kept at 0 rather than deleted: one request at a time would otherwise shrink and regrow the
+    // Map's table at every answer (garbage per awaited send). One entry per broker at most.
+    this.#brokerInFlight.set(broker, Math.max(0, (this.#brokerInFlight.get(broker) ?? 1) - 1))
   }
 
   /** Encodes and hands one Produce request to the broker's connection; never rejects. */
   async #dispatch(broker: number, batches: ProducerBatch[]): Promise<void> {
     const c = this.#config
     try {
-      await Promise.all(batches.map((b) => this.#encode(b)))
+      // Uncompressed batches encode synchronously: no promise per batch, no extra microtask hop.
+      if (c.compression === 'none') for (const b of batches) b.encoded ??= encodeRecordBatchSync(this.#batchOptions(b))
+      else await Promise.all(batches.map((b) => this.#encode(b)))
       const { connection, versions } = await this.#client.connection(broker, 'produce')
       const version = versions.pick(Produce, {
         min: c.compression === 'zstd' ? 7 : undefined,
@@ -114,7 +116,11 @@ export class ProducePipelines {
 
   async #encode(batch: ProducerBatch): Promise<void> {
     if (batch.encoded !== null) return
-    const options = {
+    batch.encoded = await encodeRecordBatch(this.#batchOptions(batch))
+  }
+
+  #batchOptions(batch: ProducerBatch): EncodeBatchOptions {
+    return {
       records: batch.records.map((r) => r.record),
       compression: this.#config.compression,
       producerId: batch.producerId,
@@ -122,6 +128,5 @@ export class ProducePipelines {
       baseSequence: batch.baseSequence,
       transactional: this.#txn !== null,
     }
-    batch.encoded = await encodeRecordBatch(options)
   }
 }

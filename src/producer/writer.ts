@@ -448,7 +448,8 @@ export class Writer {
 
     let needMetadata = false
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const byBroker = new Map<number, ProducerBatch[]>()
+      // Made on the first sendable batch: the last round of every drain finds none.
+      let byBroker: Map<number, ProducerBatch[]> | null = null
       for (const state of this.#active) {
         if (state.idle) {
           this.#active.delete(state)
@@ -458,12 +459,13 @@ export class Writer {
         if (next === 'no-leader') needMetadata = true
         else if (typeof next === 'number') wakeAt = Math.min(wakeAt, next)
         else if (next !== null) {
+          byBroker ??= new Map()
           const list = byBroker.get(next.broker)
           if (list === undefined) byBroker.set(next.broker, [next.batch])
           else list.push(next.batch)
         }
       }
-      if (byBroker.size === 0) break
+      if (byBroker === null) break
       for (const [broker, batches] of byBroker) this.#pipelines.send(broker, batches)
     }
     if (needMetadata) wakeAt = Math.min(wakeAt, this.#refreshMetadataSoon(now))
