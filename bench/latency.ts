@@ -13,6 +13,7 @@
 //             reaches the socket, the round trip (socket write to first response byte), and after it;
 //             with the event loop's delay and the GC pauses that overlapped the slowest sends
 // --warmup N  sends before the measured ones (default: bench/peers/client.ts LATENCY_WARMUP)
+// --one-partition  with --why: every send to partition 0 (the default RoundRobin moves on at each send)
 // --writer    JSON of Writer options for --why (e.g. '{"idempotent":false}'); --topic an existing topic for it
 
 import { spawn } from 'node:child_process'
@@ -36,6 +37,7 @@ const { values: opts } = parseArgs({
     why: { type: 'boolean', default: false },
     writer: { type: 'string', default: '{}' },
     warmup: { type: 'string' },
+    'one-partition': { type: 'boolean', default: false },
     topic: { type: 'string' },
   },
 })
@@ -143,7 +145,10 @@ async function why(bootstrap: string, topic: string): Promise<void> {
   const loop = monitorEventLoopDelay({ resolution: 1 })
 
   const extra = JSON.parse(opts.writer) as Record<string, unknown>
-  const writer = new Writer({ ...extra, brokers: bootstrap.split(','), topic })
+  // --one-partition: every send to the topic's first partition (RoundRobin, the default, moves on at each send).
+  const oneBalancer = { balance: (_m: unknown, partitions: readonly number[]) => partitions[0]! }
+  const balancer = opts['one-partition'] ? { balancer: oneBalancer } : {}
+  const writer = new Writer({ ...extra, ...balancer, brokers: bootstrap.split(','), topic })
   const v = Buffer.alloc(100, 'x')
   await writer.writeMessages({ value: v })
   for (let i = 0; i < warmup; i++) await writer.writeMessages({ value: v })

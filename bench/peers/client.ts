@@ -102,15 +102,20 @@ export const LATENCY_WARMUP = 2000
 
 let warmup = LATENCY_WARMUP
 
-async function latencyLoop(count: number, sendOne: () => Promise<void>): Promise<number[]> {
+/** Warms up, then times `count` awaited sends; the measured window (CPU too) starts after the warm-up. */
+async function latencyLoop(
+  count: number,
+  sendOne: () => Promise<void>,
+): Promise<{ measured: ReturnType<typeof begin>; samples: number[] }> {
   for (let i = 0; i < warmup; i++) await sendOne()
-  const out: number[] = []
+  const measured = begin()
+  const samples: number[] = []
   for (let i = 0; i < count; i++) {
     const t = performance.now()
     await sendOne()
-    out.push(performance.now() - t)
+    samples.push(performance.now() - t)
   }
-  return out
+  return { measured, samples }
 }
 
 /** Resolves once `count` messages were seen (counted by `seen`). */
@@ -148,7 +153,7 @@ async function kafkats(job: Job): Promise<Window> {
         const lat = await latencyLoop(job.count, async () => {
           await writer.writeMessages({ value: v })
         })
-        return end(job.count, b, lat)
+        return end(job.count, lat.measured, lat.samples)
       }
       await lanes(job.count, async (n) => {
         await writer.writeMessages(n === CHUNK ? chunk : chunk.slice(0, n))
@@ -312,7 +317,7 @@ async function kafkajs(job: Job): Promise<Window> {
         const lat = await latencyLoop(job.count, async () => {
           await producer.send({ topic: job.topic, acks: -1, messages: [{ value: v }] })
         })
-        return end(job.count, b, lat)
+        return end(job.count, lat.measured, lat.samples)
       }
       const chunk = Array.from({ length: CHUNK }, () => ({ value: v }))
       await lanes(job.count, async (n) => {
@@ -367,7 +372,7 @@ async function confluent(job: Job): Promise<Window> {
         const lat = await latencyLoop(job.count, async () => {
           await producer.send({ topic: job.topic, messages: [{ value: v }] })
         })
-        return end(job.count, b, lat)
+        return end(job.count, lat.measured, lat.samples)
       }
       const chunk = Array.from({ length: CHUNK }, () => ({ value: v }))
       await lanes(job.count, async (n) => {
@@ -417,7 +422,7 @@ async function platformatic(job: Job): Promise<Window> {
         const lat = await latencyLoop(job.count, async () => {
           await producer.send({ messages: [{ topic: job.topic, value: v }] })
         })
-        return end(job.count, b, lat)
+        return end(job.count, lat.measured, lat.samples)
       }
       const size = LANES * CHUNK
       const chunk = Array.from({ length: size }, () => ({ topic: job.topic, value: v }))
