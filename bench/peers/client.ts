@@ -93,8 +93,8 @@ async function lanes(
 }
 
 /**
- * Sends before the measured ones. 100 measured kafkats still in V8's interpreter and baseline
- * tiers: its p99 over the next 2000 sends was 2-5 times that of the 2000 after them (bench/latency.ts
+ * Sends before the measured ones. After 100, kafkats still ran its send path in V8's lower tiers:
+ * its p99 over the next 2000 sends was 2-5 times that of the 2000 after them (bench/latency.ts
  * prints both halves), while librdkafka's work is native code from the start. Every client gets
  * the same warm-up, so the row compares steady states.
  */
