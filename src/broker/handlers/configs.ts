@@ -6,9 +6,11 @@
 // e.g. log.retention.ms), else a static cluster option (STATIC_BROKER_CONFIG), else Kafka's
 // default (DEFAULT_CONFIG). Broker configs are read-only except those cluster defaults.
 // Per-broker dynamic configs are applied cluster-wide here (one process holds every broker).
+// Authorization per resource, before it is looked at: DESCRIBE_CONFIGS (describe) or
+// ALTER_CONFIGS (alter) on the topic, or on the cluster for a broker (configRefusal).
 
 import type { Input } from '../../protocol/api.js'
-import { ErrorCode } from '../../protocol/error-codes.js'
+import { ErrorCode, errorInfo } from '../../protocol/error-codes.js'
 import { AlterConfigs } from '../../protocol/messages/alter-configs.js'
 import {
   DescribeConfigs,
@@ -25,9 +27,11 @@ import {
   validateTopicConfig,
 } from '../config.js'
 import type { Topic } from '../topics.js'
+import { AclOperation, ResourceType as AclResource } from '../acls.js'
+import { allowed, clusterAllowed } from './authz.js'
 import { defineHandler, type RequestContext } from './types.js'
 
-export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS: 16, GROUP: 32 } as const
 const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const
 
 type ConfigEntry = Input<DescribeConfigsResponseDescribeConfigsResourceResult> & {
@@ -117,6 +121,35 @@ function checkBrokerName(ctx: RequestContext, name: string): string | undefined 
   return `Unexpected broker id, expected ${ctx.broker.id} or empty string, but received ${name}`
 }
 
+/**
+ * The ACL check on one config resource (ConfigHelper, ControllerApis.authorizeAlterResource):
+ * `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on the topic, on the cluster for broker
+ * resources, on the group; the error for a refused resource carries Kafka's default message.
+ */
+function configRefusal(
+  ctx: RequestContext,
+  resourceType: number,
+  resourceName: string,
+  operation: number,
+): { errorCode: number; errorMessage: string } | undefined {
+  const refuse = (errorCode: number) => ({ errorCode, errorMessage: errorInfo(errorCode).message })
+  if (resourceType === ResourceType.TOPIC)
+    return allowed(ctx, AclResource.TOPIC, resourceName, operation)
+      ? undefined
+      : refuse(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+  if (
+    resourceType === ResourceType.BROKER ||
+    resourceType === ResourceType.BROKER_LOGGER ||
+    resourceType === ResourceType.CLIENT_METRICS
+  )
+    return clusterAllowed(ctx, operation) ? undefined : refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+  if (resourceType === ResourceType.GROUP)
+    return allowed(ctx, AclResource.GROUP, resourceName, operation)
+      ? undefined
+      : refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+  return undefined
+}
+
 export const describeConfigsHandler = defineHandler({
   api: DescribeConfigs,
   handle(ctx, req) {
@@ -124,6 +157,8 @@ export const describeConfigsHandler = defineHandler({
     const results = req.resources.map((r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName }
       const fail = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] })
+      const refused = configRefusal(ctx, r.resourceType, r.resourceName, AclOperation.DESCRIBE_CONFIGS)
+      if (refused !== undefined) return fail(refused.errorCode, refused.errorMessage)
       const docs = version >= 3 && req.includeDocumentation
       let configs: ConfigEntry[]
       if (r.resourceType === ResourceType.TOPIC) {
@@ -289,6 +324,8 @@ export const incrementalAlterConfigsHandler = defineHandler({
       const base = { resourceType: r.resourceType, resourceName: r.resourceName }
       if (dup.has(`${r.resourceType}:${r.resourceName}`))
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
+      const refused = configRefusal(ctx, r.resourceType, r.resourceName, AclOperation.ALTER_CONFIGS)
+      if (refused !== undefined) return { ...base, ...refused }
       const error = alterResource(
         ctx,
         r.resourceType,
@@ -321,6 +358,8 @@ export const alterConfigsHandler = defineHandler({
       const base = { resourceType: r.resourceType, resourceName: r.resourceName }
       if (dup.has(`${r.resourceType}:${r.resourceName}`))
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
+      const refused = configRefusal(ctx, r.resourceType, r.resourceName, AclOperation.ALTER_CONFIGS)
+      if (refused !== undefined) return { ...base, ...refused }
       // The legacy API replaces the resource's whole dynamic config with the given set.
       const error = alterResource(
         ctx,
