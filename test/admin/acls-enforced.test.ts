@@ -350,6 +350,16 @@ describe('transactions', () => {
       expect(produce.responses.map((t) => t.partitionResponses.map((p) => p.errorCode))).toEqual([
         [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
       ])
+      // ... and a transactional batch without a transactional id is refused the same way.
+      const anonymous = await client.requestTo(broker, Produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: open, partitionData: [{ index: 0, records }] }],
+      })
+      expect(anonymous.responses.map((t) => t.partitionResponses.map((p) => p.errorCode))).toEqual([
+        [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+      ])
     })
 
     // The transactional Writer surfaces it at once, typed.
@@ -376,6 +386,7 @@ describe('transactions', () => {
     const txnId = unique('authz-txn')
     const group = unique('authz-group')
     const lockedGroup = unique('authz-locked-group')
+    const missing = unique('authz-missing')
     await deny('group', lockedGroup, 'read')
     await warm(group)
     await asUser(async (client, broker) => {
@@ -403,6 +414,9 @@ describe('transactions', () => {
           v3AndBelowTopics: [
             { name: open, partitions: [0] },
             { name: closed, partitions: [0] },
+            { name: missing, partitions: [0] },
+            // Internal topics are never written by clients, whatever the ACLs say.
+            { name: '__consumer_offsets', partitions: [0] },
           ],
           transactions: [],
         },
@@ -414,6 +428,8 @@ describe('transactions', () => {
       expect(addCodes).toEqual({
         [open]: [ErrorCode.OPERATION_NOT_ATTEMPTED],
         [closed]: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+        [missing]: [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+        __consumer_offsets: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
       })
       const offsets = await client.requestTo(broker, AddOffsetsToTxn, {
         transactionalId: txnId,

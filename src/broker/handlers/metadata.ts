@@ -26,7 +26,11 @@ import { defineHandler } from './types.js'
  * `isInternal` for these names (KafkaApis.getTopicMetadata / AutoTopicCreationManager use
  * Topic.isInternal(name)).
  */
-const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state'])
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([
+  '__consumer_offsets',
+  '__transaction_state',
+  '__share_group_state',
+])
 
 /** Kafka's AclOperation bits a fully authorized principal holds on a topic (READ..ALTER_CONFIGS). */
 export const TOPIC_AUTHORIZED_OPERATIONS =

@@ -5,7 +5,7 @@
 // TxnOffsetCommit is a group-coordinator request and lives in offsets.ts.
 // Authorization as KafkaApis, before the coordinator is asked: WRITE on the transactional id for
 // all three (every partition fails with TRANSACTIONAL_ID_AUTHORIZATION_FAILED); AddPartitionsToTxn
-// up to v3 then WRITE on each topic (internal topics never pass): a refused topic is
+// up to v3 then WRITE on each topic (internal topic names never pass, Topic.isInternal): a refused topic is
 // TOPIC_AUTHORIZATION_FAILED, an unknown partition UNKNOWN_TOPIC_OR_PARTITION, the rest
 // OPERATION_NOT_ATTEMPTED; v4+ is broker-to-broker and needs CLUSTER_ACTION on the cluster
 // (the whole request fails); AddOffsetsToTxn then READ on the group.
@@ -17,6 +17,7 @@ import { EndTxn } from '../../protocol/messages/end-txn.js'
 import { AclOperation, ResourceType } from '../acls.js'
 import { allowed, clusterAllowed } from './authz.js'
 import { coordinatorError } from './find-coordinator.js'
+import { INTERNAL_TOPICS } from './metadata.js'
 import { defineHandler, type RequestContext } from './types.js'
 
 function legacyFenced(ctx: RequestContext, errorCode: number): number {
@@ -47,7 +48,7 @@ function refusedTopics(
 ): Map<string, Map<number, number>> | undefined {
   if (!writesTxn(ctx, transactionalId)) return uniform(topics, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
   const writable = (name: string): boolean =>
-    !ctx.cluster.topics.get(name)?.internal && allowed(ctx, ResourceType.TOPIC, name, AclOperation.WRITE)
+    !INTERNAL_TOPICS.has(name) && allowed(ctx, ResourceType.TOPIC, name, AclOperation.WRITE)
   if (topics.every((t) => writable(t.name))) return undefined
   return new Map(
     topics.map((t) => [
