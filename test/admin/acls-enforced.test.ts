@@ -21,6 +21,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js'
 import {
   AddOffsetsToTxn,
   AddPartitionsToTxn,
+  CreateTopics,
   DeleteRecords,
   DescribeConfigs,
   DescribeProducers,
@@ -593,6 +594,39 @@ describe('configs, records, producers, leader epochs', () => {
       }
     } finally {
       await revoke([{ resourceType: 'cluster' }])
+    }
+  })
+
+  it('CreateTopics answers without configs, partition count and replication factor without DESCRIBE_CONFIGS on the topic', async () => {
+    const name = unique('authz-created')
+    await deny('topic', name, 'describe-configs')
+    try {
+      const r = await asUser((client, broker) =>
+        client.requestTo(
+          broker,
+          CreateTopics,
+          {
+            topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+            timeoutMs: 10_000,
+            validateOnly: false,
+          },
+          { versions: { min: 5 } },
+        ),
+      )
+      // CREATE comes from the cluster (no ACL there); DESCRIBE_CONFIGS on the topic is refused.
+      expect(r.topics).toMatchObject([
+        {
+          name,
+          errorCode: 0,
+          topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: [],
+        },
+      ])
+      expect((await admin.describeTopics([name]))[0]!.partitions).toHaveLength(2)
+    } finally {
+      await admin.deleteTopics([name]).catch(() => {})
     }
   })
 
