@@ -12,6 +12,7 @@ import { Admin } from '../../src/admin/admin.js'
 import type { AclFilter, AclOperation, AclResourceType } from '../../src/admin/acls.js'
 import { AdminBatchError } from '../../src/admin/errors.js'
 import { KafkaClient } from '../../src/cluster/client.js'
+import { Reader } from '../../src/consumer/reader.js'
 import { KafkaError } from '../../src/errors.js'
 import { silentLogger } from '../../src/logger.js'
 import type { BrokerEndpoint } from '../../src/net/pool.js'
@@ -21,6 +22,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js'
 import {
   AddOffsetsToTxn,
   AddPartitionsToTxn,
+  ConsumerGroupHeartbeat,
   CreateTopics,
   DeleteRecords,
   DescribeConfigs,
@@ -276,6 +278,59 @@ describe('committed offsets', () => {
       expect(failureCodes(refused)).toEqual(['KAFKA_GROUP_AUTHORIZATION_FAILED'])
     } finally {
       await user.close()
+    }
+  })
+})
+
+describe('consumer groups (KIP-848)', () => {
+  it('ConsumerGroupHeartbeat needs READ on the group and DESCRIBE on each subscribed topic', async () => {
+    const group = unique('authz-group')
+    const lockedGroup = unique('authz-locked-group')
+    await deny('group', lockedGroup, 'read')
+    const heartbeat = (groupId: string, topics: string[]) =>
+      asUser((client, broker) =>
+        settled(() =>
+          client.requestTo(broker, ConsumerGroupHeartbeat, {
+            groupId,
+            memberId: `member-${unique('m')}`,
+            memberEpoch: 0,
+            instanceId: null,
+            rackId: null,
+            rebalanceTimeoutMs: 30_000,
+            subscribedTopicNames: topics,
+            subscribedTopicRegex: null,
+            serverAssignor: null,
+            topicPartitions: [],
+          }),
+        ),
+      )
+    expect(await heartbeat(group, [open, closed])).toMatchObject({
+      errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      memberId: null,
+      memberEpoch: 0,
+    })
+    expect((await heartbeat(lockedGroup, [open])).errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    const joined = await heartbeat(group, [open])
+    expect(joined.errorCode).toBe(0)
+    expect(joined.memberEpoch).toBeGreaterThan(0)
+  })
+
+  it('a consumer-protocol Reader subscribed to a topic it may not describe fails with a typed error', async () => {
+    const reader = new Reader({
+      brokers: target.bootstrap,
+      sasl,
+      groupId: unique('authz-group'),
+      groupTopics: [closed],
+      groupProtocol: 'consumer',
+      logger: silentLogger,
+    })
+    try {
+      const started = Date.now()
+      const err = await rejection(reader.fetchMessage({ signal: AbortSignal.timeout(15_000) }))
+      expect(failureCodes(err)).toEqual(['KAFKA_TOPIC_AUTHORIZATION_FAILED'])
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await reader.close().catch(() => {})
     }
   })
 })

@@ -6,7 +6,8 @@ import { ErrorCode } from '../../protocol/error-codes.js'
 import { ConsumerGroupDescribe } from '../../protocol/messages/consumer-group-describe.js'
 import { ConsumerGroupHeartbeat } from '../../protocol/messages/consumer-group-heartbeat.js'
 import { addPartition, type Assignment } from '../consumer-group-state.js'
-import { AclOperation } from '../acls.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed } from './authz.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
 
@@ -35,6 +36,11 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   handle(ctx, req) {
     const coord = req.groupId === '' ? 0 : groupCoordinatorError(ctx, req.groupId)
     if (coord !== 0) return { errorCode: coord, memberEpoch: -1 }
+    // Kafka 4.4: subscribing by name to a topic the principal may not DESCRIBE fails the
+    // heartbeat (TOPIC_AUTHORIZATION_FAILED, epoch 0, no member id; seen on Kafka 4.4.0).
+    const names = req.subscribedTopicNames ?? []
+    if (names.some((name) => !allowed(ctx, ResourceType.TOPIC, name, AclOperation.DESCRIBE)))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, memberId: null, memberEpoch: 0 }
     const r = ctx.cluster.consumerGroups.heartbeat({
       groupId: req.groupId,
       memberId: req.memberId,
