@@ -25,12 +25,15 @@ import {
   ConsumerGroupHeartbeat,
   CreateTopics,
   DeleteRecords,
+  DescribeCluster,
   DescribeConfigs,
+  DescribeGroups,
   DescribeProducers,
   EndTxn,
   FindCoordinator,
   IncrementalAlterConfigs,
   InitProducerId,
+  Metadata,
   OffsetCommit,
   OffsetDelete,
   OffsetFetch,
@@ -38,6 +41,7 @@ import {
   Produce,
   TxnOffsetCommit,
 } from '../../src/protocol/messages/index.js'
+import { ZERO_UUID } from '../../src/protocol/api.js'
 import { encodeRecordBatchSync } from '../../src/protocol/record-batch.js'
 import { unique } from '../consumer/helpers.js'
 import { startSecuredTarget, type SecuredTarget } from './secured-target.js'
@@ -79,6 +83,13 @@ async function until(what: string, done: () => Promise<boolean>): Promise<void> 
  */
 async function deny(resourceType: AclResourceType, resourceName: string, operation: AclOperation): Promise<void> {
   const acl = { resourceType, resourceName, principal, operation, permission: 'deny' as const }
+  await admin.createAcls([acl])
+  await until(`the ACL ${JSON.stringify(acl)}`, async () => (await admin.describeAcls(acl)).length > 0)
+}
+
+/** An ALLOW for the run's user, applied by the broker before this resolves. */
+async function grant(resourceType: AclResourceType, resourceName: string, operation: AclOperation): Promise<void> {
+  const acl = { resourceType, resourceName, principal, operation, permission: 'allow' as const }
   await admin.createAcls([acl])
   await until(`the ACL ${JSON.stringify(acl)}`, async () => (await admin.describeAcls(acl)).length > 0)
 }
@@ -574,6 +585,8 @@ describe('transactions', () => {
 })
 
 describe('configs, records, producers, leader epochs', () => {
+  const missing = unique('authz-missing')
+
   it('DescribeConfigs needs DESCRIBE_CONFIGS, Alter/IncrementalAlterConfigs ALTER_CONFIGS, on the topic or the cluster', async () => {
     const nodeId = (await admin.describeCluster()).brokers[0]!.nodeId
     await deny('cluster', 'kafka-cluster', 'describe-configs')
@@ -682,6 +695,57 @@ describe('configs, records, producers, leader epochs', () => {
       expect((await admin.describeTopics([name]))[0]!.partitions).toHaveLength(2)
     } finally {
       await admin.deleteTopics([name]).catch(() => {})
+    }
+  })
+
+  it("reports the principal's own authorized operations: Metadata topics and cluster, DescribeCluster, DescribeGroups", async () => {
+    const group = unique('authz-group')
+    await admin.alterGroupOffsets(group, [{ topic: open, partition: 0, offset: 0 }])
+    await warm(missing)
+    // ALL but one operation: once an ACL applies, only ALLOWs grant (allow.everyone no longer does).
+    await grant('cluster', 'kafka-cluster', 'all')
+    await deny('cluster', 'kafka-cluster', 'describe-configs')
+    await grant('group', group, 'all')
+    await deny('group', group, 'delete')
+    // Kafka's bits: topics READ..ALTER_CONFIGS (3576), the cluster CREATE..IDEMPOTENT_WRITE (8096).
+    const bit = (op: number) => 1 << op
+    try {
+      await asUser(async (client, broker) => {
+        const md = await client.requestTo(
+          broker,
+          Metadata,
+          {
+            topics: [open, closed, missing].map((name) => ({ name, topicId: ZERO_UUID })),
+            allowAutoTopicCreation: false,
+            includeClusterAuthorizedOperations: true,
+            includeTopicAuthorizedOperations: true,
+          },
+          { versions: { min: 8, max: 10 } },
+        )
+        expect(Object.fromEntries(md.topics.map((t) => [t.name, [t.errorCode, t.topicAuthorizedOperations]]))).toEqual({
+          [open]: [0, 3576],
+          [closed]: [ErrorCode.TOPIC_AUTHORIZATION_FAILED, -2147483648],
+          [missing]: [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 3576],
+        })
+        expect(md.clusterAuthorizedOperations).toBe(8096 & ~bit(10))
+        const dc = await client.requestTo(broker, DescribeCluster, {
+          includeClusterAuthorizedOperations: true,
+          endpointType: 1,
+          includeFencedBrokers: false,
+        })
+        expect(dc.clusterAuthorizedOperations).toBe(8096 & ~bit(10))
+        const dg = await client.requestTo(broker, DescribeGroups, {
+          groups: [group, missing],
+          includeAuthorizedOperations: true,
+        })
+        // Groups: READ, DESCRIBE, DELETE, DESCRIBE_CONFIGS, ALTER_CONFIGS (Kafka 4.4's group configs).
+        expect(Object.fromEntries(dg.groups.map((g) => [g.groupId, [g.errorCode, g.authorizedOperations]]))).toEqual({
+          [group]: [0, bit(3) | bit(8) | bit(10) | bit(11)],
+          [missing]: [ErrorCode.GROUP_ID_NOT_FOUND, -2147483648],
+        })
+      })
+    } finally {
+      await revoke([{ resourceType: 'cluster' }, { resourceType: 'group', resourceName: group }])
     }
   })
 

@@ -7,12 +7,10 @@ import { ConsumerGroupDescribe } from '../../protocol/messages/consumer-group-de
 import { ConsumerGroupHeartbeat } from '../../protocol/messages/consumer-group-heartbeat.js'
 import { addPartition, type Assignment } from '../consumer-group-state.js'
 import { AclOperation, ResourceType } from '../acls.js'
-import { allowed } from './authz.js'
+import { allowed, authorizedOperations } from './authz.js'
+import { GROUP_AUTHORIZED_OPERATIONS } from './groups.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
-
-/** Kafka's READ | DELETE | DESCRIBE bits for a group. */
-const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
 
 function toAssignment(tps: { topicId: string; partitions: number[] }[] | null): Assignment | null {
   if (tps === null) return null
@@ -75,7 +73,8 @@ export const consumerGroupDescribeHandler = defineHandler({
   api: ConsumerGroupDescribe,
   handle(ctx, req) {
     const { cluster } = ctx
-    const ops = req.includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : -2147483648
+    // Only a described group carries the principal's operations on it (KafkaApis).
+    const ops = -2147483648
     const named = (a: Assignment) => ({
       topicPartitions: fromAssignment(a).map((tp) => ({
         topicId: tp.topicId,
@@ -107,7 +106,9 @@ export const consumerGroupDescribeHandler = defineHandler({
           groupEpoch: g.groupEpoch,
           assignmentEpoch: g.assignmentEpoch,
           assignorName: g.assignorName(),
-          authorizedOperations: ops,
+          authorizedOperations: req.includeAuthorizedOperations
+            ? authorizedOperations(ctx, ResourceType.GROUP, groupId, GROUP_AUTHORIZED_OPERATIONS)
+            : ops,
           members: [...g.members.values()].map((m) => ({
             memberId: m.memberId,
             instanceId: m.instanceId,

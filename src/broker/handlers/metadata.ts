@@ -18,7 +18,7 @@ import { Metadata, type MetadataResponse, type MetadataResponseTopic } from '../
 import { liveBrokerViews, viewTopic, type BrokerView, type TopicView } from '../metadata-view.js'
 import { TopicError, validateTopicName } from '../topics.js'
 import { AclOperation, ResourceType } from '../acls.js'
-import { allowed, clusterAllowed } from './authz.js'
+import { allowed, authorizedOperations, clusterAllowed, clusterAuthorizedOperations } from './authz.js'
 import { defineHandler } from './types.js'
 
 /**
@@ -148,10 +148,26 @@ export const metadataHandler = defineHandler({
       brokers: brokerList(stale?.brokers ?? liveBrokerViews(cluster), version),
       clusterId: cluster.clusterId,
       controllerId: stale?.controllerId ?? cluster.controllerId,
-      topics,
+      // Each named topic's operations for this principal, unknown ones too; refused topics are
+      // added after KafkaApis sets them, so they keep the default.
+      topics: includeOps
+        ? topics.map((t) =>
+            typeof t.name === 'string' && t.errorCode !== ErrorCode.TOPIC_AUTHORIZATION_FAILED
+              ? {
+                  ...t,
+                  topicAuthorizedOperations: authorizedOperations(
+                    ctx,
+                    ResourceType.TOPIC,
+                    t.name,
+                    TOPIC_AUTHORIZED_OPERATIONS,
+                  ),
+                }
+              : t,
+          )
+        : topics,
       clusterAuthorizedOperations:
         version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations
-          ? CLUSTER_AUTHORIZED_OPERATIONS
+          ? clusterAuthorizedOperations(ctx, CLUSTER_AUTHORIZED_OPERATIONS)
           : NOT_REQUESTED,
       errorCode: 0,
     }
