@@ -320,7 +320,11 @@ describe('consumer groups (KIP-848)', () => {
       memberId: null,
       memberEpoch: 0,
     })
-    expect((await heartbeat(lockedGroup, [open])).errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+    expect(await heartbeat(lockedGroup, [open])).toMatchObject({
+      errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      memberId: null,
+      memberEpoch: 0,
+    })
     const joined = await heartbeat(group, [open])
     expect(joined.errorCode).toBe(0)
     expect(joined.memberEpoch).toBeGreaterThan(0)

@@ -33,7 +33,8 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   api: ConsumerGroupHeartbeat,
   handle(ctx, req) {
     const coord = req.groupId === '' ? 0 : groupCoordinatorError(ctx, req.groupId)
-    if (coord !== 0) return { errorCode: coord, memberEpoch: -1 }
+    // A request-level error is getErrorResponse: member epoch 0, the schema default (as Kafka 4.4.0 answers).
+    if (coord !== 0) return { errorCode: coord, memberEpoch: 0 }
     // Kafka 4.4: subscribing by name to a topic the principal may not DESCRIBE fails the
     // heartbeat (TOPIC_AUTHORIZATION_FAILED, epoch 0, no member id; seen on Kafka 4.4.0).
     const names = req.subscribedTopicNames ?? []
@@ -65,7 +66,7 @@ export const consumerGroupHeartbeatHandler = defineHandler({
     }
   },
   errorResponse(_ctx, _req, errorCode) {
-    return { errorCode, memberEpoch: -1 }
+    return { errorCode, memberEpoch: 0 }
   },
 })
 
