@@ -22,6 +22,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js'
 import {
   AddOffsetsToTxn,
   AddPartitionsToTxn,
+  AlterConfigs,
   ConsumerGroupHeartbeat,
   CreateTopics,
   DeleteRecords,
@@ -642,6 +643,20 @@ describe('configs, records, producers, leader epochs', () => {
       )
       expect(Object.fromEntries(altered.responses.map((r) => [r.resourceName, r.errorCode]))).toEqual({
         [open]: 0,
+        [closed]: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        '': ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      })
+      // The legacy AlterConfigs checks the same.
+      const legacy = await asUser((client, broker) =>
+        client.requestTo(broker, AlterConfigs, {
+          resources: [
+            { resourceType: 2, resourceName: closed, configs: [{ name: 'retention.ms', value: '600000' }] },
+            { resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.ms', value: '600000' }] },
+          ],
+          validateOnly: true,
+        }),
+      )
+      expect(Object.fromEntries(legacy.responses.map((r) => [r.resourceName, r.errorCode]))).toEqual({
         [closed]: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
         '': ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
       })
