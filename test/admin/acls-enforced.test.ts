@@ -546,6 +546,31 @@ describe('transactions', () => {
     }
   })
 
+  it('AddPartitionsToTxn v4+ (sent by brokers) needs CLUSTER_ACTION on the cluster: the whole request fails', async () => {
+    await deny('cluster', 'kafka-cluster', 'cluster-action')
+    try {
+      const r = await asUser(async (client, broker) => {
+        // Our client stops at v3, as Java's producer: the v4 request is sent on the connection directly.
+        const { connection } = await client.pool.get(broker, 'admin')
+        return connection.send(AddPartitionsToTxn, 4, {
+          transactions: [
+            {
+              transactionalId: unique('authz-txn'),
+              producerId: 1000n,
+              producerEpoch: 0,
+              verifyOnly: true,
+              topics: [{ name: open, partitions: [0] }],
+            },
+          ],
+        })
+      })
+      expect(r.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+      expect(r.resultsByTransaction).toEqual([])
+    } finally {
+      await revoke([{ resourceType: 'cluster' }])
+    }
+  })
+
   it('an idempotent InitProducerId needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (Kafka asks first about a made-up topic)', async () => {
     const init = () =>
       asUser((client, broker) =>
