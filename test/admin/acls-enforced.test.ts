@@ -22,6 +22,7 @@ import {
   DescribeConfigs,
   DescribeGroups,
   DescribeProducers,
+  Fetch,
   IncrementalAlterConfigs,
   Metadata,
   OffsetCommit,
@@ -392,7 +393,7 @@ describe('configs, records, producers, leader epochs', () => {
     }
   })
 
-  it('DeleteRecords needs DELETE, DescribeProducers READ, OffsetForLeaderEpoch DESCRIBE (without CLUSTER_ACTION) on each topic', async () => {
+  it('DeleteRecords needs DELETE, DescribeProducers READ, OffsetForLeaderEpoch DESCRIBE (without CLUSTER_ACTION) on each topic; a follower Fetch CLUSTER_ACTION', async () => {
     // A replica's CLUSTER_ACTION would cover every topic: the cluster has no ACL, so deny it.
     await deny('cluster', 'kafka-cluster', 'cluster-action')
     await asUser(async (client, broker) => {
@@ -420,6 +421,42 @@ describe('configs, records, producers, leader epochs', () => {
         [closed]: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
       })
     })
+    // A Fetch naming a replica id is a follower's: CLUSTER_ACTION (denied above) for every topic.
+    const follower = await asUser((client, broker) =>
+      client.requestTo(
+        broker,
+        Fetch,
+        {
+          replicaId: 1,
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic: open,
+              partitions: [
+                {
+                  partition: 0,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: 0n,
+                  logStartOffset: -1n,
+                  partitionMaxBytes: 1 << 20,
+                },
+              ],
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        { versions: { max: 12 } },
+      ),
+    )
+    expect(follower.responses.map((t) => t.partitions.map((p) => p.errorCode))).toEqual([
+      [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+    ])
     const user = new Admin({ brokers: target.bootstrap, sasl })
     try {
       const started = Date.now()
