@@ -225,14 +225,16 @@ describe('configs, records, producers, leader epochs', () => {
       const described = await asUser((client, broker) =>
         client.requestTo(broker, DescribeConfigs, {
           resources: [
-            { resourceType: 2, resourceName: open, configurationKeys: ['cleanup.policy'] },
             { resourceType: 2, resourceName: closed, configurationKeys: ['cleanup.policy'] },
+            { resourceType: 2, resourceName: open, configurationKeys: ['cleanup.policy'] },
             { resourceType: 4, resourceName: String(nodeId), configurationKeys: ['log.retention.ms'] },
           ],
           includeSynonyms: false,
           includeDocumentation: false,
         }),
       )
+      // ConfigHelper answers the authorized resources first, then the refused ones.
+      expect(described.results.map((r) => r.resourceName)).toEqual([open, closed, String(nodeId)])
       const byName = Object.fromEntries(described.results.map((r) => [r.resourceName, r]))
       expect(byName[open]).toMatchObject({ errorCode: 0 })
       expect(byName[closed]).toMatchObject({
@@ -249,12 +251,12 @@ describe('configs, records, producers, leader epochs', () => {
           resources: [
             {
               resourceType: 2,
-              resourceName: open,
+              resourceName: closed,
               configs: [{ name: 'retention.ms', configOperation: 0, value: '600000' }],
             },
             {
               resourceType: 2,
-              resourceName: closed,
+              resourceName: open,
               configs: [{ name: 'retention.ms', configOperation: 0, value: '600000' }],
             },
             {
@@ -266,6 +268,8 @@ describe('configs, records, producers, leader epochs', () => {
           validateOnly: true,
         }),
       )
+      // Alterations are answered in request order (Kafka's controller).
+      expect(altered.responses.map((r) => r.resourceName)).toEqual([closed, open, ''])
       expect(Object.fromEntries(altered.responses.map((r) => [r.resourceName, r.errorCode]))).toEqual({
         [open]: 0,
         [closed]: ErrorCode.TOPIC_AUTHORIZATION_FAILED,

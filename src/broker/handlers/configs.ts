@@ -14,7 +14,10 @@ import { ErrorCode, errorInfo } from '../../protocol/error-codes.js'
 import { AlterConfigs } from '../../protocol/messages/alter-configs.js'
 import {
   DescribeConfigs,
+  type DescribeConfigsRequest,
+  type DescribeConfigsRequestDescribeConfigsResource,
   type DescribeConfigsResponseDescribeConfigsResourceResult,
+  type DescribeConfigsResponseDescribeConfigsResult,
 } from '../../protocol/messages/describe-configs.js'
 import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js'
 import type { Cluster } from '../cluster.js'
@@ -150,33 +153,45 @@ function configRefusal(
   return undefined
 }
 
+/** One resource of a DescribeConfigs request the principal may describe. */
+function describeResource(
+  ctx: RequestContext,
+  req: DescribeConfigsRequest,
+  r: DescribeConfigsRequestDescribeConfigsResource,
+): Input<DescribeConfigsResponseDescribeConfigsResult> {
+  const { cluster, version } = ctx
+  const base = { resourceType: r.resourceType, resourceName: r.resourceName }
+  const fail = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] })
+  const docs = version >= 3 && req.includeDocumentation
+  let configs: ConfigEntry[]
+  if (r.resourceType === ResourceType.TOPIC) {
+    const topic = cluster.topics.get(r.resourceName)
+    if (topic === undefined)
+      return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${r.resourceName}' does not exist.`)
+    configs = describeTopicConfigs(cluster, topic, r.configurationKeys, req.includeSynonyms, docs)
+  } else if (r.resourceType === ResourceType.BROKER) {
+    const bad = checkBrokerName(ctx, r.resourceName)
+    if (bad !== undefined) return fail(ErrorCode.INVALID_REQUEST, bad)
+    configs = describeBrokerConfigs(cluster, r.configurationKeys, req.includeSynonyms, docs, r.resourceName === '')
+  } else {
+    return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`)
+  }
+  if (version < 3) for (const c of configs) c.configType = ConfigType.UNKNOWN
+  return { ...base, errorCode: 0, errorMessage: null, configs }
+}
+
 export const describeConfigsHandler = defineHandler({
   api: DescribeConfigs,
   handle(ctx, req) {
-    const { cluster, version } = ctx
-    const results = req.resources.map((r) => {
-      const base = { resourceType: r.resourceType, resourceName: r.resourceName }
-      const fail = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] })
-      const refused = configRefusal(ctx, r.resourceType, r.resourceName, AclOperation.DESCRIBE_CONFIGS)
-      if (refused !== undefined) return fail(refused.errorCode, refused.errorMessage)
-      const docs = version >= 3 && req.includeDocumentation
-      let configs: ConfigEntry[]
-      if (r.resourceType === ResourceType.TOPIC) {
-        const topic = cluster.topics.get(r.resourceName)
-        if (topic === undefined)
-          return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${r.resourceName}' does not exist.`)
-        configs = describeTopicConfigs(cluster, topic, r.configurationKeys, req.includeSynonyms, docs)
-      } else if (r.resourceType === ResourceType.BROKER) {
-        const bad = checkBrokerName(ctx, r.resourceName)
-        if (bad !== undefined) return fail(ErrorCode.INVALID_REQUEST, bad)
-        configs = describeBrokerConfigs(cluster, r.configurationKeys, req.includeSynonyms, docs, r.resourceName === '')
-      } else {
-        return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`)
-      }
-      if (version < 3) for (const c of configs) c.configType = ConfigType.UNKNOWN
-      return { ...base, errorCode: 0, errorMessage: null, configs }
-    })
-    return { throttleTimeMs: 0, results }
+    // ConfigHelper answers the resources the principal may describe first, then the refused ones.
+    const described: Input<DescribeConfigsResponseDescribeConfigsResult>[] = []
+    const refused: Input<DescribeConfigsResponseDescribeConfigsResult>[] = []
+    for (const r of req.resources) {
+      const refusal = configRefusal(ctx, r.resourceType, r.resourceName, AclOperation.DESCRIBE_CONFIGS)
+      if (refusal === undefined) described.push(describeResource(ctx, req, r))
+      else refused.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...refusal, configs: [] })
+    }
+    return { throttleTimeMs: 0, results: [...described, ...refused] }
   },
   errorResponse(_ctx, req, errorCode) {
     return {
