@@ -16,14 +16,20 @@ import { ErrorCode } from '../../src/protocol/error-codes.js'
 import {
   AlterConfigs,
   ConsumerGroupHeartbeat,
+  CreatePartitions,
   CreateTopics,
+  DeleteGroups,
   DeleteRecords,
   DescribeCluster,
   DescribeConfigs,
   DescribeGroups,
   DescribeProducers,
+  DescribeTransactions,
   Fetch,
+  FindCoordinator,
   IncrementalAlterConfigs,
+  ListGroups,
+  ListOffsets,
   Metadata,
   OffsetCommit,
   OffsetDelete,
@@ -210,6 +216,77 @@ describe('consumer groups (KIP-848)', () => {
       expect(Date.now() - started).toBeLessThan(10_000)
     } finally {
       await reader.close().catch(() => {})
+    }
+  })
+})
+
+describe('checks the reference made before (now also asserted against Kafka 4.4)', () => {
+  it('ListOffsets DESCRIBE, CreatePartitions ALTER per topic; DeleteGroups, DescribeGroups, FindCoordinator per group and transactional id; ListGroups leaves refused groups out', async () => {
+    const group = unique('authz-group')
+    const lockedGroup = unique('authz-locked-group')
+    const lockedTxn = unique('authz-locked-txn')
+    for (const g of [group, lockedGroup]) await admin.alterGroupOffsets(g, [{ topic: open, partition: 0, offset: 0 }])
+    await deny('group', lockedGroup, 'all')
+    await deny('transactional-id', lockedTxn, 'all')
+    await asUser(async (client, broker) => {
+      const offsets = await client.requestTo(broker, ListOffsets, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [open, closed].map((name) => ({
+          name,
+          partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }],
+        })),
+      })
+      expect(codes(offsets.topics)).toEqual({ [`${open}-0`]: 0, [`${closed}-0`]: ErrorCode.TOPIC_AUTHORIZATION_FAILED })
+      const partitions = await client.requestTo(broker, CreatePartitions, {
+        topics: [open, closed].map((name) => ({ name, count: 2, assignments: null })),
+        timeoutMs: 10_000,
+        validateOnly: true,
+      })
+      expect(Object.fromEntries(partitions.results.map((r) => [r.name, r.errorCode]))).toEqual({
+        [open]: 0,
+        [closed]: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      })
+      const described = await client.requestTo(broker, DescribeGroups, {
+        groups: [lockedGroup],
+        includeAuthorizedOperations: false,
+      })
+      expect(described.groups.map((g) => g.errorCode)).toEqual([ErrorCode.GROUP_AUTHORIZATION_FAILED])
+      const deleted = await client.requestTo(broker, DeleteGroups, { groupsNames: [lockedGroup] })
+      expect(deleted.results.map((r) => r.errorCode)).toEqual([ErrorCode.GROUP_AUTHORIZATION_FAILED])
+      const find = (keyType: number, key: string) =>
+        client.requestTo(broker, FindCoordinator, (v) =>
+          v >= 4 ? { keyType, coordinatorKeys: [key] } : { keyType, key },
+        )
+      expect((await find(0, lockedGroup)).coordinators.map((c) => c.errorCode)).toEqual([
+        ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      ])
+      expect((await find(1, lockedTxn)).coordinators.map((c) => c.errorCode)).toEqual([
+        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      ])
+      const txns = await client.requestTo(broker, DescribeTransactions, { transactionalIds: [lockedTxn] })
+      expect(txns.transactionStates.map((t) => t.errorCode)).toEqual([ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED])
+      // ListGroups lists every group to DESCRIBE on the cluster (open: no ACL there), else per group.
+      const list = async () =>
+        (await client.requestTo(broker, ListGroups, { statesFilter: [], typesFilter: [] })).groups.map((g) => g.groupId)
+      expect(await list()).toContain(lockedGroup)
+      await deny('cluster', 'kafka-cluster', 'describe')
+      try {
+        const listed = await list()
+        expect(listed).toContain(group)
+        expect(listed).not.toContain(lockedGroup)
+      } finally {
+        await revoke([{ resourceType: 'cluster' }])
+      }
+    })
+    const user = new Admin({ brokers: target.bootstrap, sasl })
+    try {
+      const started = Date.now()
+      const groupErr = await rejection(user.describeGroups([lockedGroup]))
+      expect(failureCodes(groupErr)).toEqual(['KAFKA_GROUP_AUTHORIZATION_FAILED'])
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await user.close()
     }
   })
 })
