@@ -10,7 +10,8 @@ import type { TopicPartitionRef } from './offsets.js'
 
 /**
  * Groups `keys` by partition leader, calls `send` once per leader with its partitions, and
- * answers LEADER_NOT_AVAILABLE (retriable) for partitions without a known leader.
+ * answers LEADER_NOT_AVAILABLE (retriable) for partitions without a known leader (the topic's
+ * own error when Metadata refused it: unknown, or not authorized).
  */
 async function perLeader<P extends TopicPartitionRef, R>(
   ctx: AdminContext,
@@ -27,8 +28,12 @@ async function perLeader<P extends TopicPartitionRef, R>(
   for (const p of parts) {
     const leader = ctx.client.metadata.leaderFor(p.topic, p.partition)
     if (leader === undefined) {
-      const unknown = ctx.client.metadata.topic(p.topic)?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-      const code = unknown ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.LEADER_NOT_AVAILABLE
+      // A topic that does not exist, or that the principal may not describe, is final.
+      const topicCode = ctx.client.metadata.topic(p.topic)?.errorCode
+      const code =
+        topicCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || topicCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          ? topicCode
+          : ErrorCode.LEADER_NOT_AVAILABLE
       answers.set(tpKey(p.topic, p.partition), {
         error: KafkaError.fromCode(code, { apiName, topic: p.topic, partition: p.partition }),
       })

@@ -223,6 +223,9 @@ export class Authorizer {
    */
   authorizeAny(who: Requester, resourceType: number, op: number): boolean {
     if (this.superUsers.has(who.principal)) return true
+    // Kafka first authorizes a made-up name: with allow.everyone.if.no.acl.found and no ACL
+    // applying to it (no '*' or matching prefix), the answer is yes whatever else exists.
+    if (this.authorize(who, resourceType, 'hardcode', op)) return true
     const mine = (b: AclBinding): boolean =>
       b.resourceType === resourceType &&
       (b.principal === who.principal || b.principal === WILDCARD_PRINCIPAL) &&

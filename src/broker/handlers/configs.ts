@@ -6,13 +6,18 @@
 // e.g. log.retention.ms), else a static cluster option (STATIC_BROKER_CONFIG), else Kafka's
 // default (DEFAULT_CONFIG). Broker configs are read-only except those cluster defaults.
 // Per-broker dynamic configs are applied cluster-wide here (one process holds every broker).
+// Authorization per resource, before it is looked at: DESCRIBE_CONFIGS (describe) or
+// ALTER_CONFIGS (alter) on the topic, or on the cluster for a broker (configRefusal).
 
 import type { Input } from '../../protocol/api.js'
-import { ErrorCode } from '../../protocol/error-codes.js'
+import { ErrorCode, errorInfo } from '../../protocol/error-codes.js'
 import { AlterConfigs } from '../../protocol/messages/alter-configs.js'
 import {
   DescribeConfigs,
+  type DescribeConfigsRequest,
+  type DescribeConfigsRequestDescribeConfigsResource,
   type DescribeConfigsResponseDescribeConfigsResourceResult,
+  type DescribeConfigsResponseDescribeConfigsResult,
 } from '../../protocol/messages/describe-configs.js'
 import { IncrementalAlterConfigs } from '../../protocol/messages/incremental-alter-configs.js'
 import type { Cluster } from '../cluster.js'
@@ -25,9 +30,11 @@ import {
   validateTopicConfig,
 } from '../config.js'
 import type { Topic } from '../topics.js'
+import { AclOperation, ResourceType as AclResource } from '../acls.js'
+import { allowed, clusterAllowed } from './authz.js'
 import { defineHandler, type RequestContext } from './types.js'
 
-export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const
+export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS: 16, GROUP: 32 } as const
 const OpType = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const
 
 type ConfigEntry = Input<DescribeConfigsResponseDescribeConfigsResourceResult> & {
@@ -117,31 +124,74 @@ function checkBrokerName(ctx: RequestContext, name: string): string | undefined 
   return `Unexpected broker id, expected ${ctx.broker.id} or empty string, but received ${name}`
 }
 
+/**
+ * The ACL check on one config resource (ConfigHelper, ControllerApis.authorizeAlterResource):
+ * `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on the topic, on the cluster for broker
+ * resources, on the group; the error for a refused resource carries Kafka's default message.
+ */
+function configRefusal(
+  ctx: RequestContext,
+  resourceType: number,
+  resourceName: string,
+  operation: number,
+): { errorCode: number; errorMessage: string } | undefined {
+  const refuse = (errorCode: number) => ({ errorCode, errorMessage: errorInfo(errorCode).message })
+  if (resourceType === ResourceType.TOPIC)
+    return allowed(ctx, AclResource.TOPIC, resourceName, operation)
+      ? undefined
+      : refuse(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+  if (
+    resourceType === ResourceType.BROKER ||
+    resourceType === ResourceType.BROKER_LOGGER ||
+    resourceType === ResourceType.CLIENT_METRICS
+  )
+    return clusterAllowed(ctx, operation) ? undefined : refuse(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+  if (resourceType === ResourceType.GROUP)
+    return allowed(ctx, AclResource.GROUP, resourceName, operation)
+      ? undefined
+      : refuse(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+  return undefined
+}
+
+/** One resource of a DescribeConfigs request the principal may describe. */
+function describeResource(
+  ctx: RequestContext,
+  req: DescribeConfigsRequest,
+  r: DescribeConfigsRequestDescribeConfigsResource,
+): Input<DescribeConfigsResponseDescribeConfigsResult> {
+  const { cluster, version } = ctx
+  const base = { resourceType: r.resourceType, resourceName: r.resourceName }
+  const fail = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] })
+  const docs = version >= 3 && req.includeDocumentation
+  let configs: ConfigEntry[]
+  if (r.resourceType === ResourceType.TOPIC) {
+    const topic = cluster.topics.get(r.resourceName)
+    if (topic === undefined)
+      return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${r.resourceName}' does not exist.`)
+    configs = describeTopicConfigs(cluster, topic, r.configurationKeys, req.includeSynonyms, docs)
+  } else if (r.resourceType === ResourceType.BROKER) {
+    const bad = checkBrokerName(ctx, r.resourceName)
+    if (bad !== undefined) return fail(ErrorCode.INVALID_REQUEST, bad)
+    configs = describeBrokerConfigs(cluster, r.configurationKeys, req.includeSynonyms, docs, r.resourceName === '')
+  } else {
+    return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`)
+  }
+  if (version < 3) for (const c of configs) c.configType = ConfigType.UNKNOWN
+  return { ...base, errorCode: 0, errorMessage: null, configs }
+}
+
 export const describeConfigsHandler = defineHandler({
   api: DescribeConfigs,
   handle(ctx, req) {
-    const { cluster, version } = ctx
-    const results = req.resources.map((r) => {
-      const base = { resourceType: r.resourceType, resourceName: r.resourceName }
-      const fail = (errorCode: number, errorMessage: string) => ({ ...base, errorCode, errorMessage, configs: [] })
-      const docs = version >= 3 && req.includeDocumentation
-      let configs: ConfigEntry[]
-      if (r.resourceType === ResourceType.TOPIC) {
-        const topic = cluster.topics.get(r.resourceName)
-        if (topic === undefined)
-          return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${r.resourceName}' does not exist.`)
-        configs = describeTopicConfigs(cluster, topic, r.configurationKeys, req.includeSynonyms, docs)
-      } else if (r.resourceType === ResourceType.BROKER) {
-        const bad = checkBrokerName(ctx, r.resourceName)
-        if (bad !== undefined) return fail(ErrorCode.INVALID_REQUEST, bad)
-        configs = describeBrokerConfigs(cluster, r.configurationKeys, req.includeSynonyms, docs, r.resourceName === '')
-      } else {
-        return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`)
-      }
-      if (version < 3) for (const c of configs) c.configType = ConfigType.UNKNOWN
-      return { ...base, errorCode: 0, errorMessage: null, configs }
-    })
-    return { throttleTimeMs: 0, results }
+    // ConfigHelper answers the resources the principal may describe first, then the refused ones.
+    const described: Input<DescribeConfigsResponseDescribeConfigsResult>[] = []
+    const refused: Input<DescribeConfigsResponseDescribeConfigsResult>[] = []
+    for (const r of req.resources) {
+      const refusal = configRefusal(ctx, r.resourceType, r.resourceName, AclOperation.DESCRIBE_CONFIGS)
+      if (refusal === undefined) described.push(describeResource(ctx, req, r))
+      else refused.push({ resourceType: r.resourceType, resourceName: r.resourceName, ...refusal, configs: [] })
+    }
+    return { throttleTimeMs: 0, results: [...described, ...refused] }
   },
   errorResponse(_ctx, req, errorCode) {
     return {
@@ -289,6 +339,8 @@ export const incrementalAlterConfigsHandler = defineHandler({
       const base = { resourceType: r.resourceType, resourceName: r.resourceName }
       if (dup.has(`${r.resourceType}:${r.resourceName}`))
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
+      const refused = configRefusal(ctx, r.resourceType, r.resourceName, AclOperation.ALTER_CONFIGS)
+      if (refused !== undefined) return { ...base, ...refused }
       const error = alterResource(
         ctx,
         r.resourceType,
@@ -321,6 +373,8 @@ export const alterConfigsHandler = defineHandler({
       const base = { resourceType: r.resourceType, resourceName: r.resourceName }
       if (dup.has(`${r.resourceType}:${r.resourceName}`))
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate resources' }
+      const refused = configRefusal(ctx, r.resourceType, r.resourceName, AclOperation.ALTER_CONFIGS)
+      if (refused !== undefined) return { ...base, ...refused }
       // The legacy API replaces the resource's whole dynamic config with the given set.
       const error = alterResource(
         ctx,

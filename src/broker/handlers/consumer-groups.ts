@@ -6,12 +6,11 @@ import { ErrorCode } from '../../protocol/error-codes.js'
 import { ConsumerGroupDescribe } from '../../protocol/messages/consumer-group-describe.js'
 import { ConsumerGroupHeartbeat } from '../../protocol/messages/consumer-group-heartbeat.js'
 import { addPartition, type Assignment } from '../consumer-group-state.js'
-import { AclOperation } from '../acls.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed, authorizedOperations } from './authz.js'
+import { GROUP_AUTHORIZED_OPERATIONS } from './groups.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
-
-/** Kafka's READ | DELETE | DESCRIBE bits for a group. */
-const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
 
 function toAssignment(tps: { topicId: string; partitions: number[] }[] | null): Assignment | null {
   if (tps === null) return null
@@ -34,7 +33,13 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   api: ConsumerGroupHeartbeat,
   handle(ctx, req) {
     const coord = req.groupId === '' ? 0 : groupCoordinatorError(ctx, req.groupId)
-    if (coord !== 0) return { errorCode: coord, memberEpoch: -1 }
+    // A request-level error is getErrorResponse: member epoch 0, the schema default (as Kafka 4.4.0 answers).
+    if (coord !== 0) return { errorCode: coord, memberEpoch: 0 }
+    // Kafka 4.4: subscribing by name to a topic the principal may not DESCRIBE fails the
+    // heartbeat (TOPIC_AUTHORIZATION_FAILED, epoch 0, no member id; seen on Kafka 4.4.0).
+    const names = req.subscribedTopicNames ?? []
+    if (names.some((name) => !allowed(ctx, ResourceType.TOPIC, name, AclOperation.DESCRIBE)))
+      return { throttleTimeMs: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, memberId: null, memberEpoch: 0 }
     const r = ctx.cluster.consumerGroups.heartbeat({
       groupId: req.groupId,
       memberId: req.memberId,
@@ -61,7 +66,7 @@ export const consumerGroupHeartbeatHandler = defineHandler({
     }
   },
   errorResponse(_ctx, _req, errorCode) {
-    return { errorCode, memberEpoch: -1 }
+    return { errorCode, memberEpoch: 0 }
   },
 })
 
@@ -69,7 +74,8 @@ export const consumerGroupDescribeHandler = defineHandler({
   api: ConsumerGroupDescribe,
   handle(ctx, req) {
     const { cluster } = ctx
-    const ops = req.includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : -2147483648
+    // Only a described group carries the principal's operations on it (KafkaApis).
+    const ops = -2147483648
     const named = (a: Assignment) => ({
       topicPartitions: fromAssignment(a).map((tp) => ({
         topicId: tp.topicId,
@@ -101,7 +107,9 @@ export const consumerGroupDescribeHandler = defineHandler({
           groupEpoch: g.groupEpoch,
           assignmentEpoch: g.assignmentEpoch,
           assignorName: g.assignorName(),
-          authorizedOperations: ops,
+          authorizedOperations: req.includeAuthorizedOperations
+            ? authorizedOperations(ctx, ResourceType.GROUP, groupId, GROUP_AUTHORIZED_OPERATIONS)
+            : ops,
           members: [...g.members.values()].map((m) => ({
             memberId: m.memberId,
             instanceId: m.instanceId,

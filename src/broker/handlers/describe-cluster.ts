@@ -4,6 +4,7 @@
 
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { DescribeCluster } from '../../protocol/messages/describe-cluster.js'
+import { clusterAuthorizedOperations } from './authz.js'
 import { CLUSTER_AUTHORIZED_OPERATIONS } from './metadata.js'
 import { defineHandler } from './types.js'
 
@@ -40,7 +41,9 @@ export const describeClusterHandler = defineHandler({
           rack: b.rack,
           isFenced: version >= 2 ? !b.running : false,
         })),
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : -2147483648,
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
+        ? clusterAuthorizedOperations(ctx, CLUSTER_AUTHORIZED_OPERATIONS)
+        : -2147483648,
     }
   },
   errorResponse(ctx, _req, errorCode) {

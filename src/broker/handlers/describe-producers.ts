@@ -1,7 +1,12 @@
 // DescribeProducers (61), v0: the active producers of partitions this broker leads
 // (ProducerStateManager's entries: epoch, last sequence, ongoing transaction start).
+// A topic the principal may not READ is TOPIC_AUTHORIZATION_FAILED per partition, with Kafka's
+// default message (KafkaApis.handleDescribeProducersRequest).
 
 import { DescribeProducers } from '../../protocol/messages/describe-producers.js'
+import { ErrorCode, errorInfo } from '../../protocol/error-codes.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed } from './authz.js'
 import { leaderFor } from './common.js'
 import { defineHandler } from './types.js'
 
@@ -13,6 +18,10 @@ export const describeProducersHandler = defineHandler({
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((index) => {
+          if (!allowed(ctx, ResourceType.TOPIC, t.name, AclOperation.READ)) {
+            const errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            return { partitionIndex: index, errorCode, errorMessage: errorInfo(errorCode).message, activeProducers: [] }
+          }
           const lookup = leaderFor(ctx, t.name, index)
           if (!lookup.ok)
             return { partitionIndex: index, errorCode: lookup.errorCode, errorMessage: null, activeProducers: [] }

@@ -24,7 +24,7 @@ import {
 import { FetchSession, FINAL_EPOCH, INITIAL_EPOCH, type SessionPartition } from '../fetch-sessions.js'
 import type { Partition } from '../topics.js'
 import { AclOperation, ResourceType } from '../acls.js'
-import { allowed } from './authz.js'
+import { allowed, clusterAllowed } from './authz.js'
 import { preferredReadReplica, replicaView, servesConsumer } from '../replica-selector.js'
 import { checkLeaderEpoch, nodeEndpoint } from './common.js'
 import { defineHandler, type RequestContext } from './types.js'
@@ -91,8 +91,13 @@ function readAll(
   let budget = req.maxBytes
   let minOneBatch = true
   const out: ReadOutcome[] = []
+  // KafkaApis: a follower (replica id >= 0) needs CLUSTER_ACTION on the cluster, a consumer READ per topic.
+  const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId
+  const replicaAllowed = replicaId >= 0 && clusterAllowed(ctx, AclOperation.CLUSTER_ACTION)
+  const readable = (topic: string): boolean =>
+    replicaId >= 0 ? replicaAllowed : allowed(ctx, ResourceType.TOPIC, topic, AclOperation.READ)
   for (const t of targets) {
-    if (!allowed(ctx, ResourceType.TOPIC, t.topic, AclOperation.READ)) {
+    if (!readable(t.topic)) {
       out.push({
         target: t,
         data: errorData(t.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED),

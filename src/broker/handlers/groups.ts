@@ -14,12 +14,13 @@ import { ListGroups } from '../../protocol/messages/list-groups.js'
 import { SyncGroup } from '../../protocol/messages/sync-group.js'
 import type { JoinResult } from '../group-state.js'
 import { AclOperation, ResourceType } from '../acls.js'
-import { allowed, clusterAllowed } from './authz.js'
+import { allowed, authorizedOperations, clusterAllowed } from './authz.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { defineHandler, type RequestContext } from './types.js'
 
-/** Kafka's READ | DELETE | DESCRIBE bits for a group. */
-const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)
+/** The operations Kafka 4.4 reports on a group: READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
+export const GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 11)
+const NOT_REQUESTED = -2147483648
 
 function groupError(ctx: RequestContext, groupId: string, operation: number = AclOperation.READ): number {
   if (groupId === '') return ErrorCode.INVALID_GROUP_ID
@@ -190,7 +191,10 @@ export const describeGroupsHandler = defineHandler({
   api: DescribeGroups,
   handle(ctx, req) {
     const { version, cluster } = ctx
-    const ops = version >= 3 && req.includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : -2147483648
+    // A described group carries the principal's operations on it; a failed one Kafka's default.
+    const include = version >= 3 && req.includeAuthorizedOperations
+    const opsOf = (groupId: string): number =>
+      include ? authorizedOperations(ctx, ResourceType.GROUP, groupId, GROUP_AUTHORIZED_OPERATIONS) : NOT_REQUESTED
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((groupId) => {
@@ -200,7 +204,7 @@ export const describeGroupsHandler = defineHandler({
           protocolType: '',
           protocolData: '',
           members: [],
-          authorizedOperations: ops,
+          authorizedOperations: NOT_REQUESTED,
           errorMessage: null,
         }
         if (error !== 0) return { ...base, errorCode: error, groupState: '' }
@@ -214,12 +218,13 @@ export const describeGroupsHandler = defineHandler({
                 errorMessage: `Group ${groupId} not found.`,
                 groupState: 'Dead',
               }
-            : { ...base, errorCode: 0, groupState: 'Dead' }
+            : { ...base, errorCode: 0, groupState: 'Dead', authorizedOperations: opsOf(groupId) }
         }
         const stable = g.state === 'Stable'
         return {
           ...base,
           errorCode: 0,
+          authorizedOperations: opsOf(groupId),
           groupState: g.state,
           protocolType: g.protocolType ?? '',
           protocolData: stable ? (g.protocolName ?? '') : '',

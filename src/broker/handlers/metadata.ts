@@ -18,7 +18,7 @@ import { Metadata, type MetadataResponse, type MetadataResponseTopic } from '../
 import { liveBrokerViews, viewTopic, type BrokerView, type TopicView } from '../metadata-view.js'
 import { TopicError, validateTopicName } from '../topics.js'
 import { AclOperation, ResourceType } from '../acls.js'
-import { allowed, clusterAllowed } from './authz.js'
+import { allowed, authorizedOperations, clusterAllowed, clusterAuthorizedOperations } from './authz.js'
 import { defineHandler } from './types.js'
 
 /**
@@ -26,7 +26,11 @@ import { defineHandler } from './types.js'
  * `isInternal` for these names (KafkaApis.getTopicMetadata / AutoTopicCreationManager use
  * Topic.isInternal(name)).
  */
-const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state'])
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([
+  '__consumer_offsets',
+  '__transaction_state',
+  '__share_group_state',
+])
 
 /** Kafka's AclOperation bits a fully authorized principal holds on a topic (READ..ALTER_CONFIGS). */
 export const TOPIC_AUTHORIZED_OPERATIONS =
@@ -144,10 +148,26 @@ export const metadataHandler = defineHandler({
       brokers: brokerList(stale?.brokers ?? liveBrokerViews(cluster), version),
       clusterId: cluster.clusterId,
       controllerId: stale?.controllerId ?? cluster.controllerId,
-      topics,
+      // Each named topic's operations for this principal, unknown ones too; refused topics are
+      // added after KafkaApis sets them, so they keep the default.
+      topics: includeOps
+        ? topics.map((t) =>
+            typeof t.name === 'string' && t.errorCode !== ErrorCode.TOPIC_AUTHORIZATION_FAILED
+              ? {
+                  ...t,
+                  topicAuthorizedOperations: authorizedOperations(
+                    ctx,
+                    ResourceType.TOPIC,
+                    t.name,
+                    TOPIC_AUTHORIZED_OPERATIONS,
+                  ),
+                }
+              : t,
+          )
+        : topics,
       clusterAuthorizedOperations:
         version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations
-          ? CLUSTER_AUTHORIZED_OPERATIONS
+          ? clusterAuthorizedOperations(ctx, CLUSTER_AUTHORIZED_OPERATIONS)
           : NOT_REQUESTED,
       errorCode: 0,
     }

@@ -7,6 +7,9 @@
 // offset.metadata.max.bytes (4096) is OFFSET_METADATA_TOO_LARGE. Fetching a group that does not
 // exist gives -1 offsets, not an error; with RequireStable (v7+) a partition with a pending
 // transactional commit is UNSTABLE_OFFSET_COMMIT.
+// Authorization as KafkaApis: OffsetCommit READ on the group (every partition fails) then READ on
+// each topic; TxnOffsetCommit WRITE on the transactional id and READ on the group first; OffsetFetch
+// DESCRIBE on the group, then on each topic; OffsetDelete DELETE on the group, READ on each topic.
 
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { ConsumerProtocolSubscription } from '../../protocol/messages/consumer-protocol-subscription.js'
@@ -16,7 +19,8 @@ import { OffsetFetch } from '../../protocol/messages/offset-fetch.js'
 import { TxnOffsetCommit } from '../../protocol/messages/txn-offset-commit.js'
 import { Reader } from '../../protocol/reader.js'
 import { offsetKey, splitOffsetKey, type Group } from '../group-state.js'
-import { AclOperation } from '../acls.js'
+import { AclOperation, ResourceType } from '../acls.js'
+import { allowed } from './authz.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { answerTopic, resolveTopic } from './topic-ids.js'
 import { defineHandler, type RequestContext } from './types.js'
@@ -38,7 +42,12 @@ function partitionError(ctx: RequestContext, topic: string, p: CommitPartition):
   return 0
 }
 
-/** Runs a commit: group-level errors apply to every valid partition. Topics are ids from `idVersion`. */
+/**
+ * Runs a commit: a topic the principal may not READ is TOPIC_AUTHORIZATION_FAILED per partition
+ * (KafkaApis filters them out before the coordinator); group-level errors apply to every valid
+ * partition, and the group is only looked at when some partition is valid (as Kafka's coordinator
+ * is only called then). Topics are ids from `idVersion`.
+ */
 function commitAll(
   ctx: RequestContext,
   idVersion: number,
@@ -46,14 +55,20 @@ function commitAll(
   groupLevel: () => { errorCode: number; group?: Group },
   store: (group: Group, topic: string, p: CommitPartition) => void,
 ) {
-  const level = groupLevel()
+  let level: { errorCode: number; group?: Group } | undefined
   return topics.map((t) => {
     const topic = resolveTopic(ctx, idVersion, t)
+    const readable = topic.unknownId || allowed(ctx, ResourceType.TOPIC, topic.name, AclOperation.READ)
     return {
       ...topic.answer,
       partitions: t.partitions.map((p) => {
-        const pe = topic.unknownId ? ErrorCode.UNKNOWN_TOPIC_ID : partitionError(ctx, topic.name, p)
+        const pe = topic.unknownId
+          ? ErrorCode.UNKNOWN_TOPIC_ID
+          : !readable
+            ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : partitionError(ctx, topic.name, p)
         if (pe !== 0) return { partitionIndex: p.partitionIndex, errorCode: pe }
+        level ??= groupLevel()
         if (level.errorCode !== 0 || level.group === undefined)
           return { partitionIndex: p.partitionIndex, errorCode: level.errorCode }
         store(level.group, topic.name, p)
@@ -63,11 +78,27 @@ function commitAll(
   })
 }
 
+/** A commit's answer failing every partition with `errorCode` (getErrorResponse). */
+function commitFailure(
+  ctx: RequestContext,
+  idVersion: number,
+  topics: { name: string; topicId: string; partitions: { partitionIndex: number }[] }[],
+  errorCode: number,
+) {
+  return topics.map((t) => ({
+    ...resolveTopic(ctx, idVersion, t).answer,
+    partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+  }))
+}
+
 export const offsetCommitHandler = defineHandler({
   api: OffsetCommit,
   handle(ctx, req) {
     const { cluster, version } = ctx
     const now = Date.now()
+    // Kafka checks READ on the group before anything else: every partition fails with it.
+    if (!allowed(ctx, ResourceType.GROUP, req.groupId, AclOperation.READ))
+      return { throttleTimeMs: 0, topics: commitFailure(ctx, 10, req.topics, ErrorCode.GROUP_AUTHORIZATION_FAILED) }
     const topics = commitAll(
       ctx,
       10,
@@ -116,12 +147,7 @@ export const offsetCommitHandler = defineHandler({
     return { throttleTimeMs: 0, topics }
   },
   errorResponse(ctx, req, errorCode) {
-    return {
-      topics: req.topics.map((t) => ({
-        ...resolveTopic(ctx, 10, t).answer,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-      })),
-    }
+    return { topics: commitFailure(ctx, 10, req.topics, errorCode) }
   },
 })
 
@@ -130,6 +156,13 @@ export const txnOffsetCommitHandler = defineHandler({
   handle(ctx, req) {
     const { cluster, version } = ctx
     const now = Date.now()
+    // Kafka: WRITE on the transactional id, then READ on the group, each failing every partition.
+    const denied = !allowed(ctx, ResourceType.TRANSACTIONAL_ID, req.transactionalId, AclOperation.WRITE)
+      ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      : !allowed(ctx, ResourceType.GROUP, req.groupId, AclOperation.READ)
+        ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+        : 0
+    if (denied !== 0) return { throttleTimeMs: 0, topics: commitFailure(ctx, 6, req.topics, denied) }
     const topics = commitAll(
       ctx,
       6,
@@ -185,12 +218,7 @@ export const txnOffsetCommitHandler = defineHandler({
     return { throttleTimeMs: 0, topics }
   },
   errorResponse(ctx, req, errorCode) {
-    return {
-      topics: req.topics.map((t) => ({
-        ...resolveTopic(ctx, 6, t).answer,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-      })),
-    }
+    return { topics: commitFailure(ctx, 6, req.topics, errorCode) }
   },
 })
 
@@ -243,10 +271,14 @@ function fetchGroup(
       errorCode: 0,
     }
   }
+  // Offsets of topics the principal may not DESCRIBE are left out of an all-topics fetch, and
+  // TOPIC_AUTHORIZATION_FAILED (listed after the others) when asked for by name, as KafkaApis does.
+  const describable = (name: string): boolean => allowed(ctx, ResourceType.TOPIC, name, AclOperation.DESCRIBE)
   if (topics === null) {
     const byTopic = new Map<string, FetchedPartition[]>()
     for (const key of group?.offsets.keys() ?? []) {
       const { topic, partition } = splitOffsetKey(key)
+      if (!describable(topic)) continue
       let list = byTopic.get(topic)
       if (list === undefined) byTopic.set(topic, (list = []))
       list.push(entry(topic, partition))
@@ -259,21 +291,26 @@ function fetchGroup(
       })),
     }
   }
+  const resolved = topics.map((t) => ({ t, topic: resolveTopic(ctx, 10, { name: t.name, topicId: t.topicId ?? '' }) }))
+  const denied = ({ topic }: (typeof resolved)[number]): boolean => !topic.unknownId && !describable(topic.name)
   return {
     errorCode: 0,
-    topics: topics.map((t) => {
-      const topic = resolveTopic(ctx, 10, { name: t.name, topicId: t.topicId ?? '' })
-      const unknown = (partitionIndex: number): FetchedPartition => ({
-        partitionIndex,
-        committedOffset: -1n,
-        committedLeaderEpoch: -1,
-        metadata: '',
-        errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
-      })
-      return {
-        ...topic.answer,
-        partitions: t.partitionIndexes.map((p) => (topic.unknownId ? unknown(p) : entry(topic.name, p))),
-      }
+    topics: [...resolved.filter((r) => !denied(r)), ...resolved.filter(denied)].map((r) => {
+      const failed =
+        (errorCode: number) =>
+        (partitionIndex: number): FetchedPartition => ({
+          partitionIndex,
+          committedOffset: -1n,
+          committedLeaderEpoch: -1,
+          metadata: '',
+          errorCode,
+        })
+      const partitions = r.topic.unknownId
+        ? r.t.partitionIndexes.map(failed(ErrorCode.UNKNOWN_TOPIC_ID))
+        : denied(r)
+          ? r.t.partitionIndexes.map(failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED))
+          : r.t.partitionIndexes.map((p) => entry(r.topic.name, p))
+      return { ...r.topic.answer, partitions }
     }),
   }
 }
@@ -360,6 +397,9 @@ export const offsetDeleteHandler = defineHandler({
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
+          // KafkaApis: READ on each topic, checked before the topic exists or the group uses it.
+          if (!allowed(ctx, ResourceType.TOPIC, t.name, AclOperation.READ))
+            return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }
           if (subscribed.has(t.name))
             return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
           if (ctx.cluster.topics.partition(t.name, p.partitionIndex) === undefined)

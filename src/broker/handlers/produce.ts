@@ -19,6 +19,9 @@
 //      count: Kafka 4.0.1 and 4.4.0 accept acks=-1 on a single replica with min.insync.replicas=2)
 //   7. idempotence (producers.ts): duplicates answer with the original offsets
 //   8. append: offsets assigned in place, LogAppendTime stamped if configured
+// Authorization (KafkaApis): a request carrying transactional batches needs WRITE on its
+// transactional id (else the whole request is TRANSACTIONAL_ID_AUTHORIZATION_FAILED); each topic
+// needs WRITE (TOPIC_AUTHORIZATION_FAILED per partition).
 // acks=0 sends no response; if any partition failed Kafka closes the connection instead, so
 // the producer notices. acks=-1 waits until the ISR has the batch (high watermark), the request
 // timeout (REQUEST_TIMED_OUT) or a leader change (NOT_LEADER_OR_FOLLOWER).
@@ -290,11 +293,44 @@ async function appendPartition(
   }
 }
 
+/** RequestUtils.hasTransactionalRecords: some partition's first batch is transactional. */
+function hasTransactionalRecords(req: ProduceRequest): boolean {
+  return req.topicData.some((t) =>
+    t.partitionData.some((pd) => {
+      if (pd.records === null) return false
+      try {
+        return readBatchHeader(pd.records).isTransactional
+      } catch {
+        return false // not a readable v2 batch: refused later as Kafka does (INVALID_RECORD, CORRUPT_MESSAGE)
+      }
+    }),
+  )
+}
+
+function produceFailure(ctx: RequestContext, req: ProduceRequest, errorCode: number) {
+  if (req.acks === 0) {
+    ctx.connection.close('acks=0 produce failed')
+    return null
+  }
+  return {
+    responses: req.topicData.map((t) => ({
+      ...resolveTopic(ctx, 13, t).answer,
+      partitionResponses: t.partitionData.map((p) => failure(p.index, errorCode, null, ctx.version)),
+    })),
+  }
+}
+
 export const produceHandler = defineHandler({
   api: Produce,
   advertisedMinVersion: 0,
   async handle(ctx, req) {
     const { version, cluster } = ctx
+    if (
+      hasTransactionalRecords(req) &&
+      (req.transactionalId === null ||
+        !allowed(ctx, ResourceType.TRANSACTIONAL_ID, req.transactionalId, AclOperation.WRITE))
+    )
+      return produceFailure(ctx, req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     const endpoints = new Set<number>()
     const responses: { name: string; topicId: string; partitionResponses: PartitionResponse[] }[] = []
     const waits: Appended[] = []
@@ -360,15 +396,6 @@ export const produceHandler = defineHandler({
     return { responses, throttleTimeMs: 0, nodeEndpoints }
   },
   errorResponse(ctx, req, errorCode) {
-    if (req.acks === 0) {
-      ctx.connection.close('acks=0 produce failed')
-      return null
-    }
-    return {
-      responses: req.topicData.map((t) => ({
-        ...resolveTopic(ctx, 13, t).answer,
-        partitionResponses: t.partitionData.map((p) => failure(p.index, errorCode, null, ctx.version)),
-      })),
-    }
+    return produceFailure(ctx, req, errorCode)
   },
 })

@@ -1,6 +1,8 @@
 // CreateTopics (19, v2-7), DeleteTopics (20, v1-6), CreatePartitions (37, v0-3).
 // Kafka 4 brokers forward these to the controller; here every broker applies them directly.
 // A topic named twice in one request is INVALID_REQUEST for that name (Kafka's duplicate check).
+// ACLs: CREATE on the cluster or the topic, DESCRIBE_CONFIGS to see a created topic's configs
+// (topicConfigErrorCode), DELETE on the cluster or the topic, ALTER on the topic (CreatePartitions).
 
 import type { Input } from '../../protocol/api.js'
 import { ZERO_UUID } from '../../protocol/api.js'
@@ -106,6 +108,21 @@ export const createTopicsHandler = defineHandler({
             ? cluster.options.defaultReplicationFactor
             : t.replicationFactor
       if (!req.validateOnly) cluster.log.info(`created topic ${t.name} (${partitions} partitions, rf ${rf})`)
+      // Without DESCRIBE_CONFIGS on the topic the answer leaves out its configs, partition count
+      // and replication factor (ReplicationControlManager.createTopic, authorizedToReturnConfigs).
+      if (version >= 5 && !allowed(ctx, ResourceType.TOPIC, t.name, AclOperation.DESCRIBE_CONFIGS)) {
+        results.push({
+          name: t.name,
+          topicId: version >= 7 && !req.validateOnly ? topic.id : ZERO_UUID,
+          errorCode: 0,
+          errorMessage: null,
+          topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: [],
+        })
+        continue
+      }
       results.push({
         name: t.name,
         topicId: version >= 7 && !req.validateOnly ? topic.id : ZERO_UUID,

@@ -1,0 +1,305 @@
+// @integration: also runs against real Kafka (npm run test:kafka with KAFKATS_KAFKA_AUTHORIZER=1).
+// The checks Kafka's KafkaApis makes on transactions (WRITE on the transactional id, then the
+// topics and the group) and on idempotent producers, seen by a fresh SCRAM user with DENY ACLs
+// (authz-user.ts): the wire answers, and what the transactional and idempotent Writer surface.
+
+import { describe, expect, it } from 'vitest'
+import type { KafkaError } from '../../src/errors.js'
+import { silentLogger } from '../../src/logger.js'
+import { ProducerFencedError } from '../../src/producer/transaction-errors.js'
+import { Writer } from '../../src/producer/writer.js'
+import { ErrorCode } from '../../src/protocol/error-codes.js'
+import {
+  AddOffsetsToTxn,
+  AddPartitionsToTxn,
+  EndTxn,
+  FindCoordinator,
+  InitProducerId,
+  Produce,
+  TxnOffsetCommit,
+} from '../../src/protocol/messages/index.js'
+import { encodeRecordBatchSync } from '../../src/protocol/record-batch.js'
+import { unique } from '../consumer/helpers.js'
+import {
+  admin,
+  asUser,
+  closed,
+  codes,
+  deny,
+  failureCodes,
+  open,
+  principal,
+  rejection,
+  revoke,
+  sasl,
+  settled,
+  target,
+  until,
+  warm,
+  useAuthzUser,
+} from './authz-user.js'
+
+useAuthzUser()
+
+describe('transactions', () => {
+  it('WRITE on the transactional id for InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit and transactional Produce', async () => {
+    const txnId = unique('authz-txn')
+    const group = unique('authz-group')
+    await deny('transactional-id', txnId, 'write')
+    await asUser(async (client, broker) => {
+      const init = await settled(() =>
+        client.requestTo(broker, InitProducerId, {
+          transactionalId: txnId,
+          transactionTimeoutMs: 30_000,
+          producerId: -1n,
+          producerEpoch: -1,
+        }),
+      )
+      expect(init.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+      const ids = { producerId: 1000n, producerEpoch: 0 }
+      const add = await client.requestTo(
+        broker,
+        AddPartitionsToTxn,
+        {
+          v3AndBelowTransactionalId: txnId,
+          v3AndBelowProducerId: ids.producerId,
+          v3AndBelowProducerEpoch: ids.producerEpoch,
+          v3AndBelowTopics: [{ name: open, partitions: [0] }],
+          transactions: [],
+        },
+        { versions: { max: 3 } },
+      )
+      expect(add.resultsByTopicV3AndBelow.map((t) => t.resultsByPartition.map((p) => p.partitionErrorCode))).toEqual([
+        [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+      ])
+      const offsets = await client.requestTo(broker, AddOffsetsToTxn, {
+        transactionalId: txnId,
+        ...ids,
+        groupId: group,
+      })
+      expect(offsets.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+      const end = await client.requestTo(broker, EndTxn, { transactionalId: txnId, ...ids, committed: true })
+      expect(end.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+      const txnCommit = await client.requestTo(broker, TxnOffsetCommit, {
+        transactionalId: txnId,
+        groupId: group,
+        ...ids,
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [
+          {
+            name: open,
+            partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, committedMetadata: null }],
+          },
+        ],
+      })
+      expect(codes(txnCommit.topics)).toEqual({ [`${open}-0`]: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED })
+      // A transactional batch needs WRITE on the request's transactional id: the whole request fails.
+      const records = encodeRecordBatchSync({
+        records: [{ key: null, value: Buffer.from('x'), timestamp: Date.now() }],
+        producerId: ids.producerId,
+        producerEpoch: 0,
+        baseSequence: 0,
+        transactional: true,
+      })
+      const produce = await client.requestTo(broker, Produce, {
+        transactionalId: txnId,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: open, partitionData: [{ index: 0, records }] }],
+      })
+      expect(produce.responses.map((t) => t.partitionResponses.map((p) => p.errorCode))).toEqual([
+        [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+      ])
+      // ... and a transactional batch without a transactional id is refused the same way.
+      const anonymous = await client.requestTo(broker, Produce, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: open, partitionData: [{ index: 0, records }] }],
+      })
+      expect(anonymous.responses.map((t) => t.partitionResponses.map((p) => p.errorCode))).toEqual([
+        [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+      ])
+    })
+
+    // The transactional Writer surfaces it at once, typed.
+    const writer = new Writer({
+      brokers: target.bootstrap,
+      sasl,
+      topic: open,
+      transactionalId: txnId,
+      logger: silentLogger,
+    })
+    try {
+      const started = Date.now()
+      const err = await rejection(writer.beginTransaction().then(() => writer.writeMessages([{ value: 'v' }])))
+      // Terminal for the Writer, as Java's: ProducerFencedError, the broker's code as its cause.
+      expect(err).toBeInstanceOf(ProducerFencedError)
+      expect(((err as Error).cause as KafkaError).code).toBe('KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED')
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await writer.close().catch(() => {})
+    }
+  })
+
+  it('then WRITE per topic in AddPartitionsToTxn (the others OPERATION_NOT_ATTEMPTED), READ on the group in AddOffsetsToTxn and TxnOffsetCommit, READ per topic in TxnOffsetCommit', async () => {
+    const txnId = unique('authz-txn')
+    const group = unique('authz-group')
+    const lockedGroup = unique('authz-locked-group')
+    const missing = unique('authz-missing')
+    await deny('group', lockedGroup, 'read')
+    await warm(group)
+    await asUser(async (client, broker) => {
+      // A fresh real cluster makes __transaction_state on the first FindCoordinator for a transaction.
+      await client.requestTo(broker, FindCoordinator, (v) =>
+        v >= 4 ? { keyType: 1, coordinatorKeys: [txnId] } : { keyType: 1, key: txnId },
+      )
+      const coordinator = await settled(() =>
+        client.requestTo(broker, InitProducerId, {
+          transactionalId: txnId,
+          transactionTimeoutMs: 30_000,
+          producerId: -1n,
+          producerEpoch: -1,
+        }),
+      )
+      expect(coordinator.errorCode).toBe(0)
+      const ids = { producerId: coordinator.producerId, producerEpoch: coordinator.producerEpoch }
+      const add = await client.requestTo(
+        broker,
+        AddPartitionsToTxn,
+        {
+          v3AndBelowTransactionalId: txnId,
+          v3AndBelowProducerId: ids.producerId,
+          v3AndBelowProducerEpoch: ids.producerEpoch,
+          v3AndBelowTopics: [
+            { name: open, partitions: [0] },
+            { name: closed, partitions: [0] },
+            { name: missing, partitions: [0] },
+            // Internal topics are never written by clients, whatever the ACLs say.
+            { name: '__consumer_offsets', partitions: [0] },
+          ],
+          transactions: [],
+        },
+        { versions: { max: 3 } },
+      )
+      const addCodes = Object.fromEntries(
+        add.resultsByTopicV3AndBelow.map((t) => [t.name, t.resultsByPartition.map((p) => p.partitionErrorCode)]),
+      )
+      expect(addCodes).toEqual({
+        [open]: [ErrorCode.OPERATION_NOT_ATTEMPTED],
+        [closed]: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+        [missing]: [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
+        __consumer_offsets: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+      })
+      const offsets = await client.requestTo(broker, AddOffsetsToTxn, {
+        transactionalId: txnId,
+        ...ids,
+        groupId: lockedGroup,
+      })
+      expect(offsets.errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED)
+      const txnCommit = (groupId: string) =>
+        client.requestTo(broker, TxnOffsetCommit, {
+          transactionalId: txnId,
+          groupId,
+          ...ids,
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          groupInstanceId: null,
+          topics: [open, closed].map((name) => ({
+            name,
+            partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, committedMetadata: null }],
+          })),
+        })
+      expect(codes((await txnCommit(lockedGroup)).topics)).toEqual({
+        [`${open}-0`]: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        [`${closed}-0`]: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      })
+      const partly = codes((await txnCommit(group)).topics)
+      expect(partly[`${closed}-0`]).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+      // The open topic reaches the coordinator, which commits it (TxnOffsetCommit v5 adds the
+      // group to the transaction itself, KIP-890).
+      expect(partly[`${open}-0`]).toBe(0)
+    })
+
+    // The transactional Writer: a refused topic is a typed error, not retried.
+    const writer = new Writer({ brokers: target.bootstrap, sasl, transactionalId: txnId, logger: silentLogger })
+    try {
+      await writer.beginTransaction()
+      const started = Date.now()
+      const err = await rejection(writer.writeMessages([{ topic: closed, value: 'v' }]))
+      expect(failureCodes(err)).toEqual(['KAFKA_TOPIC_AUTHORIZATION_FAILED'])
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await writer.close().catch(() => {})
+    }
+  })
+
+  it('AddPartitionsToTxn v4+ (sent by brokers) needs CLUSTER_ACTION on the cluster: the whole request fails', async () => {
+    await deny('cluster', 'kafka-cluster', 'cluster-action')
+    try {
+      const r = await asUser(async (client, broker) => {
+        // Our client stops at v3, as Java's producer: the v4 request is sent on the connection directly.
+        const { connection } = await client.pool.get(broker, 'admin')
+        return connection.send(AddPartitionsToTxn, 4, {
+          transactions: [
+            {
+              transactionalId: unique('authz-txn'),
+              producerId: 1000n,
+              producerEpoch: 0,
+              verifyOnly: true,
+              topics: [{ name: open, partitions: [0] }],
+            },
+          ],
+        })
+      })
+      expect(r.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+      expect(r.resultsByTransaction).toEqual([])
+    } finally {
+      await revoke([{ resourceType: 'cluster' }])
+    }
+  })
+
+  it('an idempotent InitProducerId needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (Kafka asks first about a made-up topic)', async () => {
+    const init = () =>
+      asUser((client, broker) =>
+        settled(() =>
+          client.requestTo(broker, InitProducerId, {
+            transactionalId: null,
+            transactionTimeoutMs: -1,
+            producerId: -1n,
+            producerEpoch: -1,
+          }),
+        ),
+      )
+    await deny('cluster', 'kafka-cluster', 'idempotent-write')
+    // No ACL applies to the made-up topic name, so allow.everyone.if.no.acl.found lets it through.
+    expect((await init()).errorCode).toBe(0)
+    await deny('topic', '*', 'write')
+    expect((await init()).errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    // The '*' ACL leaves the user without DESCRIBE on any topic: give it back on one, for the Writer.
+    const describeOpen = {
+      resourceType: 'topic' as const,
+      resourceName: open,
+      principal,
+      operation: 'describe' as const,
+    }
+    await admin.createAcls([{ ...describeOpen, permission: 'allow' }])
+    await until('the DESCRIBE ACL', async () => (await admin.describeAcls(describeOpen)).length > 0)
+    const writer = new Writer({ brokers: target.bootstrap, sasl, topic: open, logger: silentLogger })
+    try {
+      const started = Date.now()
+      const err = await rejection(writer.writeMessages([{ value: 'v' }]))
+      expect((err as KafkaError).code).toBe('KAFKA_CLUSTER_AUTHORIZATION_FAILED')
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await writer.close().catch(() => {})
+      await revoke([
+        { resourceType: 'cluster' },
+        { resourceType: 'topic', resourceName: '*' },
+        { resourceType: 'topic', resourceName: open },
+      ])
+    }
+  })
+})

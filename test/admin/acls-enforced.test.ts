@@ -1,0 +1,554 @@
+// @integration: also runs against real Kafka (npm run test:kafka with KAFKATS_KAFKA_AUTHORIZER=1).
+// The checks Kafka's KafkaApis makes on committed offsets, KIP-848 heartbeats, configs, topic
+// creation, records, producers and leader epochs, and the authorized operations it reports, seen
+// by a fresh SCRAM user with DENY ACLs (authz-user.ts). Each check is asserted twice: the wire
+// answer (which error, on which partition or resource, and when a whole request fails), and what
+// the Reader or Admin surfaces: a typed, non-retriable *_AUTHORIZATION_FAILED error, at once.
+// Transactions and idempotent producers: acls-enforced-txn.test.ts.
+
+import { describe, expect, it } from 'vitest'
+import { Admin } from '../../src/admin/admin.js'
+import type { AdminBatchError } from '../../src/admin/errors.js'
+import { Reader } from '../../src/consumer/reader.js'
+import { silentLogger } from '../../src/logger.js'
+import { ZERO_UUID } from '../../src/protocol/api.js'
+import { ErrorCode } from '../../src/protocol/error-codes.js'
+import {
+  AlterConfigs,
+  ConsumerGroupHeartbeat,
+  CreatePartitions,
+  CreateTopics,
+  DeleteGroups,
+  DeleteRecords,
+  DescribeCluster,
+  DescribeConfigs,
+  DescribeGroups,
+  DescribeProducers,
+  DescribeTransactions,
+  Fetch,
+  FindCoordinator,
+  IncrementalAlterConfigs,
+  ListGroups,
+  ListOffsets,
+  Metadata,
+  OffsetCommit,
+  OffsetDelete,
+  OffsetFetch,
+  OffsetForLeaderEpoch,
+} from '../../src/protocol/messages/index.js'
+import { unique } from '../consumer/helpers.js'
+import {
+  admin,
+  asUser,
+  batchCodes,
+  closed,
+  codes,
+  deny,
+  failureCodes,
+  grant,
+  open,
+  rejection,
+  revoke,
+  sasl,
+  settled,
+  target,
+  warm,
+  useAuthzUser,
+} from './authz-user.js'
+
+useAuthzUser()
+
+describe('committed offsets', () => {
+  it('OffsetCommit: READ on the group fails every partition; then READ per topic (TOPIC_AUTHORIZATION_FAILED), unknown topics after', async () => {
+    const group = unique('authz-group')
+    const lockedGroup = unique('authz-locked-group')
+    const missing = unique('authz-missing')
+    await deny('group', lockedGroup, 'all')
+    await warm(group)
+    const commit = (groupId: string, names: string[]) =>
+      asUser((client, broker) =>
+        client.requestTo(broker, OffsetCommit, {
+          groupId,
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          topics: names.map((name) => ({
+            name,
+            partitions: [{ partitionIndex: 0, committedOffset: 0n, committedMetadata: null }],
+          })),
+        }),
+      )
+    const r = await commit(group, [open, closed, missing])
+    expect(codes(r.topics)).toEqual({
+      [`${open}-0`]: 0,
+      [`${closed}-0`]: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      [`${missing}-0`]: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    })
+    const locked = await commit(lockedGroup, [open, missing])
+    expect(codes(locked.topics)).toEqual({
+      [`${open}-0`]: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      [`${missing}-0`]: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    })
+
+    // The Admin: the refused partition is named, with a typed error, and not retried.
+    const user = new Admin({ brokers: target.bootstrap, sasl })
+    try {
+      const started = Date.now()
+      const err = await rejection(
+        user.alterGroupOffsets(group, [
+          { topic: open, partition: 0, offset: 1 },
+          { topic: closed, partition: 0, offset: 1 },
+        ]),
+      )
+      expect(batchCodes(err)).toEqual({ [`${closed}-0`]: 'KAFKA_TOPIC_AUTHORIZATION_FAILED' })
+      expect((err as AdminBatchError).results.has(`${open}-0`)).toBe(true)
+      const lockedErr = await rejection(user.alterGroupOffsets(lockedGroup, [{ topic: open, partition: 0, offset: 1 }]))
+      expect(failureCodes(lockedErr)).toEqual(['KAFKA_GROUP_AUTHORIZATION_FAILED'])
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await user.close()
+    }
+  })
+
+  it('OffsetFetch: DESCRIBE per topic (named: TOPIC_AUTHORIZATION_FAILED; all topics: left out); OffsetDelete: DELETE on the group, READ per topic', async () => {
+    const group = unique('authz-group')
+    await admin.alterGroupOffsets(group, [
+      { topic: open, partition: 0, offset: 0 },
+      { topic: closed, partition: 0, offset: 0 },
+    ])
+    const fetch = (topics: { name: string; partitionIndexes: number[] }[] | null) =>
+      asUser((client, broker) =>
+        client.requestTo(
+          broker,
+          OffsetFetch,
+          { groups: [{ groupId: group, memberId: null, memberEpoch: -1, topics }], requireStable: false },
+          { versions: { min: 8 } },
+        ),
+      )
+    const named = (await fetch([
+      { name: closed, partitionIndexes: [0] },
+      { name: open, partitionIndexes: [0] },
+    ]))!.groups[0]!
+    expect(named.errorCode).toBe(0)
+    expect(named.topics.map((t) => [t.name, t.partitions.map((p) => [p.errorCode, p.committedOffset])])).toEqual([
+      [open, [[0, 0n]]],
+      [closed, [[ErrorCode.TOPIC_AUTHORIZATION_FAILED, -1n]]],
+    ])
+    const all = (await fetch(null)).groups[0]!
+    expect(all.topics.map((t) => t.name)).toEqual([open])
+
+    const user = new Admin({ brokers: target.bootstrap, sasl })
+    try {
+      expect((await user.committedOffsets(group)).map((o) => o.topic)).toEqual([open])
+      const err = await rejection(user.committedOffsets(group, { topics: [open, closed] }))
+      expect(failureCodes(err)).toEqual(['KAFKA_TOPIC_AUTHORIZATION_FAILED'])
+
+      // OffsetDelete needs DELETE on the group (the group has no ACL yet: allowed) and READ per topic.
+      const del = await asUser((client, broker) =>
+        client.requestTo(broker, OffsetDelete, {
+          groupId: group,
+          topics: [
+            { name: open, partitions: [{ partitionIndex: 0 }] },
+            { name: closed, partitions: [{ partitionIndex: 0 }] },
+          ],
+        }),
+      )
+      expect(del.errorCode).toBe(0)
+      expect(codes(del.topics)).toEqual({ [`${open}-0`]: 0, [`${closed}-0`]: ErrorCode.TOPIC_AUTHORIZATION_FAILED })
+      await deny('group', group, 'delete')
+      const refused = await rejection(user.deleteGroupOffsets(group, [{ topic: open, partition: 0 }]))
+      expect(failureCodes(refused)).toEqual(['KAFKA_GROUP_AUTHORIZATION_FAILED'])
+    } finally {
+      await user.close()
+    }
+  })
+})
+
+describe('consumer groups (KIP-848)', () => {
+  it('ConsumerGroupHeartbeat needs READ on the group and DESCRIBE on each subscribed topic', async () => {
+    const group = unique('authz-group')
+    const lockedGroup = unique('authz-locked-group')
+    await deny('group', lockedGroup, 'read')
+    const heartbeat = (groupId: string, topics: string[]) =>
+      asUser((client, broker) =>
+        settled(() =>
+          client.requestTo(broker, ConsumerGroupHeartbeat, {
+            groupId,
+            memberId: `member-${unique('m')}`,
+            memberEpoch: 0,
+            instanceId: null,
+            rackId: null,
+            rebalanceTimeoutMs: 30_000,
+            subscribedTopicNames: topics,
+            subscribedTopicRegex: null,
+            serverAssignor: null,
+            topicPartitions: [],
+          }),
+        ),
+      )
+    expect(await heartbeat(group, [open, closed])).toMatchObject({
+      errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      memberId: null,
+      memberEpoch: 0,
+    })
+    expect(await heartbeat(lockedGroup, [open])).toMatchObject({
+      errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      memberId: null,
+      memberEpoch: 0,
+    })
+    const joined = await heartbeat(group, [open])
+    expect(joined.errorCode).toBe(0)
+    expect(joined.memberEpoch).toBeGreaterThan(0)
+  })
+
+  it('a consumer-protocol Reader subscribed to a topic it may not describe fails with a typed error', async () => {
+    const reader = new Reader({
+      brokers: target.bootstrap,
+      sasl,
+      groupId: unique('authz-group'),
+      groupTopics: [closed],
+      groupProtocol: 'consumer',
+      logger: silentLogger,
+    })
+    try {
+      const started = Date.now()
+      const err = await rejection(reader.fetchMessage({ signal: AbortSignal.timeout(15_000) }))
+      expect(failureCodes(err)).toEqual(['KAFKA_TOPIC_AUTHORIZATION_FAILED'])
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await reader.close().catch(() => {})
+    }
+  })
+})
+
+describe('checks the reference made before (now also asserted against Kafka 4.4)', () => {
+  it('ListOffsets DESCRIBE, CreatePartitions ALTER per topic; DeleteGroups, DescribeGroups, FindCoordinator per group and transactional id; ListGroups leaves refused groups out', async () => {
+    const group = unique('authz-group')
+    const lockedGroup = unique('authz-locked-group')
+    const lockedTxn = unique('authz-locked-txn')
+    for (const g of [group, lockedGroup]) await admin.alterGroupOffsets(g, [{ topic: open, partition: 0, offset: 0 }])
+    await deny('group', lockedGroup, 'all')
+    await deny('transactional-id', lockedTxn, 'all')
+    await asUser(async (client, broker) => {
+      const offsets = await client.requestTo(broker, ListOffsets, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [open, closed].map((name) => ({
+          name,
+          partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }],
+        })),
+      })
+      expect(codes(offsets.topics)).toEqual({ [`${open}-0`]: 0, [`${closed}-0`]: ErrorCode.TOPIC_AUTHORIZATION_FAILED })
+      const partitions = await client.requestTo(broker, CreatePartitions, {
+        topics: [open, closed].map((name) => ({ name, count: 2, assignments: null })),
+        timeoutMs: 10_000,
+        validateOnly: true,
+      })
+      expect(Object.fromEntries(partitions.results.map((r) => [r.name, r.errorCode]))).toEqual({
+        [open]: 0,
+        [closed]: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      })
+      const described = await client.requestTo(broker, DescribeGroups, {
+        groups: [lockedGroup],
+        includeAuthorizedOperations: false,
+      })
+      expect(described.groups.map((g) => g.errorCode)).toEqual([ErrorCode.GROUP_AUTHORIZATION_FAILED])
+      const deleted = await client.requestTo(broker, DeleteGroups, { groupsNames: [lockedGroup] })
+      expect(deleted.results.map((r) => r.errorCode)).toEqual([ErrorCode.GROUP_AUTHORIZATION_FAILED])
+      const find = (keyType: number, key: string) =>
+        client.requestTo(broker, FindCoordinator, (v) =>
+          v >= 4 ? { keyType, coordinatorKeys: [key] } : { keyType, key },
+        )
+      expect((await find(0, lockedGroup)).coordinators.map((c) => c.errorCode)).toEqual([
+        ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      ])
+      expect((await find(1, lockedTxn)).coordinators.map((c) => c.errorCode)).toEqual([
+        ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      ])
+      const txns = await client.requestTo(broker, DescribeTransactions, { transactionalIds: [lockedTxn] })
+      expect(txns.transactionStates.map((t) => t.errorCode)).toEqual([ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED])
+      // ListGroups lists every group to DESCRIBE on the cluster (open: no ACL there), else per group.
+      const list = async () =>
+        (await client.requestTo(broker, ListGroups, { statesFilter: [], typesFilter: [] })).groups.map((g) => g.groupId)
+      expect(await list()).toContain(lockedGroup)
+      await deny('cluster', 'kafka-cluster', 'describe')
+      try {
+        const listed = await list()
+        expect(listed).toContain(group)
+        expect(listed).not.toContain(lockedGroup)
+      } finally {
+        await revoke([{ resourceType: 'cluster' }])
+      }
+    })
+    const user = new Admin({ brokers: target.bootstrap, sasl })
+    try {
+      const started = Date.now()
+      const groupErr = await rejection(user.describeGroups([lockedGroup]))
+      expect(failureCodes(groupErr)).toEqual(['KAFKA_GROUP_AUTHORIZATION_FAILED'])
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await user.close()
+    }
+  })
+})
+
+describe('configs, records, producers, leader epochs', () => {
+  const missing = unique('authz-missing')
+
+  it('DescribeConfigs needs DESCRIBE_CONFIGS, Alter/IncrementalAlterConfigs ALTER_CONFIGS, on the topic or the cluster', async () => {
+    const nodeId = (await admin.describeCluster()).brokers[0]!.nodeId
+    await deny('cluster', 'kafka-cluster', 'describe-configs')
+    await deny('cluster', 'kafka-cluster', 'alter-configs')
+    try {
+      const described = await asUser((client, broker) =>
+        client.requestTo(broker, DescribeConfigs, {
+          resources: [
+            { resourceType: 2, resourceName: closed, configurationKeys: ['cleanup.policy'] },
+            { resourceType: 2, resourceName: open, configurationKeys: ['cleanup.policy'] },
+            { resourceType: 4, resourceName: String(nodeId), configurationKeys: ['log.retention.ms'] },
+          ],
+          includeSynonyms: false,
+          includeDocumentation: false,
+        }),
+      )
+      // ConfigHelper answers the authorized resources first, then the refused ones.
+      expect(described.results.map((r) => r.resourceName)).toEqual([open, closed, String(nodeId)])
+      const byName = Object.fromEntries(described.results.map((r) => [r.resourceName, r]))
+      expect(byName[open]).toMatchObject({ errorCode: 0 })
+      expect(byName[closed]).toMatchObject({
+        errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        errorMessage: 'Topic authorization failed.',
+        configs: [],
+      })
+      expect(byName[String(nodeId)]).toMatchObject({
+        errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+        errorMessage: 'Cluster authorization failed.',
+      })
+      const altered = await asUser((client, broker) =>
+        client.requestTo(broker, IncrementalAlterConfigs, {
+          resources: [
+            {
+              resourceType: 2,
+              resourceName: closed,
+              configs: [{ name: 'retention.ms', configOperation: 0, value: '600000' }],
+            },
+            {
+              resourceType: 2,
+              resourceName: open,
+              configs: [{ name: 'retention.ms', configOperation: 0, value: '600000' }],
+            },
+            {
+              resourceType: 4,
+              resourceName: '',
+              configs: [{ name: 'log.retention.ms', configOperation: 0, value: '600000' }],
+            },
+          ],
+          validateOnly: true,
+        }),
+      )
+      // Alterations are answered in request order (Kafka's controller).
+      expect(altered.responses.map((r) => r.resourceName)).toEqual([closed, open, ''])
+      expect(Object.fromEntries(altered.responses.map((r) => [r.resourceName, r.errorCode]))).toEqual({
+        [open]: 0,
+        [closed]: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        '': ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      })
+      // The legacy AlterConfigs checks the same.
+      const legacy = await asUser((client, broker) =>
+        client.requestTo(broker, AlterConfigs, {
+          resources: [
+            { resourceType: 2, resourceName: closed, configs: [{ name: 'retention.ms', value: '600000' }] },
+            { resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.ms', value: '600000' }] },
+          ],
+          validateOnly: true,
+        }),
+      )
+      expect(Object.fromEntries(legacy.responses.map((r) => [r.resourceName, r.errorCode]))).toEqual({
+        [closed]: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        '': ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      })
+
+      const user = new Admin({ brokers: target.bootstrap, sasl })
+      try {
+        const err = await rejection(
+          user.describeConfigs([
+            { type: 'topic', name: open },
+            { type: 'topic', name: closed },
+          ]),
+        )
+        expect(batchCodes(err)).toEqual({ [`topic:${closed}`]: 'KAFKA_TOPIC_AUTHORIZATION_FAILED' })
+        const alterErr = await rejection(
+          user.alterConfigs([{ type: 'topic', name: closed, set: { 'retention.ms': '600000' } }], {
+            validateOnly: true,
+          }),
+        )
+        expect(Object.values(batchCodes(alterErr))).toEqual(['KAFKA_TOPIC_AUTHORIZATION_FAILED'])
+      } finally {
+        await user.close()
+      }
+    } finally {
+      await revoke([{ resourceType: 'cluster' }])
+    }
+  })
+
+  it('CreateTopics answers without configs, partition count and replication factor without DESCRIBE_CONFIGS on the topic', async () => {
+    const name = unique('authz-created')
+    await deny('topic', name, 'describe-configs')
+    try {
+      const r = await asUser((client, broker) =>
+        client.requestTo(
+          broker,
+          CreateTopics,
+          {
+            topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+            timeoutMs: 10_000,
+            validateOnly: false,
+          },
+          { versions: { min: 5 } },
+        ),
+      )
+      // CREATE comes from the cluster (no ACL there); DESCRIBE_CONFIGS on the topic is refused.
+      expect(r.topics).toMatchObject([
+        {
+          name,
+          errorCode: 0,
+          topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: [],
+        },
+      ])
+      expect((await admin.describeTopics([name]))[0]!.partitions).toHaveLength(2)
+    } finally {
+      await admin.deleteTopics([name]).catch(() => {})
+    }
+  })
+
+  it("reports the principal's own authorized operations: Metadata topics and cluster, DescribeCluster, DescribeGroups", async () => {
+    const group = unique('authz-group')
+    await admin.alterGroupOffsets(group, [{ topic: open, partition: 0, offset: 0 }])
+    await warm(missing)
+    // ALL but one operation: once an ACL applies, only ALLOWs grant (allow.everyone no longer does).
+    await grant('cluster', 'kafka-cluster', 'all')
+    await deny('cluster', 'kafka-cluster', 'describe-configs')
+    await grant('group', group, 'all')
+    await deny('group', group, 'delete')
+    // Kafka's bits: topics READ..ALTER_CONFIGS (3576), the cluster CREATE..IDEMPOTENT_WRITE (8096).
+    const bit = (op: number) => 1 << op
+    try {
+      await asUser(async (client, broker) => {
+        const md = await client.requestTo(
+          broker,
+          Metadata,
+          {
+            topics: [open, closed, missing].map((name) => ({ name, topicId: ZERO_UUID })),
+            allowAutoTopicCreation: false,
+            includeClusterAuthorizedOperations: true,
+            includeTopicAuthorizedOperations: true,
+          },
+          { versions: { min: 8, max: 10 } },
+        )
+        expect(Object.fromEntries(md.topics.map((t) => [t.name, [t.errorCode, t.topicAuthorizedOperations]]))).toEqual({
+          [open]: [0, 3576],
+          [closed]: [ErrorCode.TOPIC_AUTHORIZATION_FAILED, -2147483648],
+          [missing]: [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 3576],
+        })
+        expect(md.clusterAuthorizedOperations).toBe(8096 & ~bit(10))
+        const dc = await client.requestTo(broker, DescribeCluster, {
+          includeClusterAuthorizedOperations: true,
+          endpointType: 1,
+          includeFencedBrokers: false,
+        })
+        expect(dc.clusterAuthorizedOperations).toBe(8096 & ~bit(10))
+        const dg = await client.requestTo(broker, DescribeGroups, {
+          groups: [group, missing],
+          includeAuthorizedOperations: true,
+        })
+        // Groups: READ, DESCRIBE, DELETE, DESCRIBE_CONFIGS, ALTER_CONFIGS (Kafka 4.4's group configs).
+        expect(Object.fromEntries(dg.groups.map((g) => [g.groupId, [g.errorCode, g.authorizedOperations]]))).toEqual({
+          [group]: [0, bit(3) | bit(8) | bit(10) | bit(11)],
+          [missing]: [ErrorCode.GROUP_ID_NOT_FOUND, -2147483648],
+        })
+      })
+    } finally {
+      await revoke([{ resourceType: 'cluster' }, { resourceType: 'group', resourceName: group }])
+    }
+  })
+
+  it('DeleteRecords needs DELETE, DescribeProducers READ, OffsetForLeaderEpoch DESCRIBE (without CLUSTER_ACTION) on each topic; a follower Fetch CLUSTER_ACTION', async () => {
+    // A replica's CLUSTER_ACTION would cover every topic: the cluster has no ACL, so deny it.
+    await deny('cluster', 'kafka-cluster', 'cluster-action')
+    await asUser(async (client, broker) => {
+      const del = await client.requestTo(broker, DeleteRecords, {
+        topics: [open, closed].map((name) => ({ name, partitions: [{ partitionIndex: 0, offset: 0n }] })),
+        timeoutMs: 5000,
+      })
+      expect(codes(del.topics)).toEqual({ [`${open}-0`]: 0, [`${closed}-0`]: ErrorCode.TOPIC_AUTHORIZATION_FAILED })
+      const producers = await client.requestTo(broker, DescribeProducers, {
+        topics: [open, closed].map((name) => ({ name, partitionIndexes: [0] })),
+      })
+      expect(producers.topics.map((t) => [t.name, t.partitions.map((p) => [p.errorCode, p.errorMessage])])).toEqual([
+        [open, [[0, null]]],
+        [closed, [[ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Topic authorization failed.']]],
+      ])
+      const epochs = await client.requestTo(broker, OffsetForLeaderEpoch, {
+        replicaId: -1,
+        topics: [open, closed].map((topic) => ({
+          topic,
+          partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }],
+        })),
+      })
+      expect(Object.fromEntries(epochs.topics.map((t) => [t.topic, t.partitions.map((p) => p.errorCode)]))).toEqual({
+        [open]: [0],
+        [closed]: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+      })
+    })
+    // A Fetch naming a replica id is a follower's: CLUSTER_ACTION (denied above) for every topic.
+    const follower = await asUser((client, broker) =>
+      client.requestTo(
+        broker,
+        Fetch,
+        {
+          replicaId: 1,
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic: open,
+              partitions: [
+                {
+                  partition: 0,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: 0n,
+                  logStartOffset: -1n,
+                  partitionMaxBytes: 1 << 20,
+                },
+              ],
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        { versions: { max: 12 } },
+      ),
+    )
+    expect(follower.responses.map((t) => t.partitions.map((p) => p.errorCode))).toEqual([
+      [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+    ])
+    const user = new Admin({ brokers: target.bootstrap, sasl })
+    try {
+      const started = Date.now()
+      const err = await rejection(user.deleteRecords([{ topic: closed, partition: 0, offset: 0 }]))
+      expect(batchCodes(err)).toEqual({ [`${closed}-0`]: 'KAFKA_TOPIC_AUTHORIZATION_FAILED' })
+      const prodErr = await rejection(user.describeProducers([{ topic: closed, partition: 0 }]))
+      expect(failureCodes(prodErr)).toEqual(['KAFKA_TOPIC_AUTHORIZATION_FAILED'])
+      expect(Date.now() - started).toBeLessThan(10_000)
+    } finally {
+      await user.close()
+      await revoke([{ resourceType: 'cluster' }])
+    }
+  })
+})
