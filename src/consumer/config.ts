@@ -43,17 +43,21 @@ export interface ReaderConfig extends ClientConfig {
   /** Group mode: the topics to subscribe to (kafka-go GroupTopics); use instead of `topic`. */
   groupTopics?: readonly string[]
   /**
-   * Group mode, `groupProtocol: 'consumer'` only: subscribe to every topic whose whole name
-   * matches this regular expression, resolved by the coordinator (RE2/J syntax, as Java's
-   * `subscribe(SubscriptionPattern)`); new matching topics join the subscription by themselves.
-   * Use instead of `topic` / `groupTopics`.
+   * Group mode: subscribe to every topic whose whole name matches this regular expression; new
+   * matching topics join the subscription by themselves. The consumer protocol's coordinator
+   * resolves it (RE2/J syntax, as Java's `subscribe(SubscriptionPattern)`); with the classic
+   * protocol the Reader does (a JavaScript RegExp). Use instead of `topic` / `groupTopics`.
    */
   topicPattern?: string
   /**
-   * The group protocol (Java group.protocol): 'classic' (default; JoinGroup/SyncGroup, the
-   * `groupBalancers` run in the leader) or 'consumer' (KIP-848: the coordinator assigns, with
-   * `groupRemoteAssignor`, and rebalances are incremental). 'consumer' falls back to 'classic'
-   * against a coordinator without ConsumerGroupHeartbeat (Kafka before 4.0, or 3.x without it enabled).
+   * The group protocol (Java group.protocol): 'consumer' (KIP-848: the coordinator assigns, with
+   * `groupRemoteAssignor`, and rebalances are incremental) or 'classic' (JoinGroup/SyncGroup, the
+   * `groupBalancers` run in the leader). Unset: 'consumer', unless `groupBalancers`,
+   * `sessionTimeout` or `heartbeatInterval` is set (only the classic protocol has them: with
+   * KIP-848 they are the broker's), then 'classic'. Set to 'consumer' together with one of them
+   * it is a ConfigError, as in Java's ConsumerConfig. 'consumer' (set or by default) falls back
+   * to 'classic' against a coordinator without ConsumerGroupHeartbeat (Kafka before 4.0, or 3.x
+   * without it enabled); `reader.groupProtocol` says which is in use.
    */
   groupProtocol?: 'classic' | 'consumer'
   /** `groupProtocol: 'consumer'`: the coordinator's assignor ('uniform' or 'range' on Kafka 4.x; default: the broker's, 'uniform'). */
@@ -97,9 +101,17 @@ export interface ReaderConfig extends ClientConfig {
    * rebalance and close (Java's auto.commit.interval.ms with manual marking).
    */
   commitInterval?: number
-  /** Heartbeat period (ms); Java heartbeat.interval.ms, kafka-go HeartbeatInterval. Default 3000. */
+  /**
+   * Heartbeat period (ms); Java heartbeat.interval.ms, kafka-go HeartbeatInterval. Default 3000.
+   * Classic protocol only (setting it chooses it when `groupProtocol` is unset): with KIP-848
+   * the coordinator sets the interval (group.consumer.heartbeat.interval.ms).
+   */
   heartbeatInterval?: number
-  /** The coordinator removes the member when no heartbeat arrives for this long (ms); Java session.timeout.ms (4.x default 45 000). */
+  /**
+   * The coordinator removes the member when no heartbeat arrives for this long (ms); Java
+   * session.timeout.ms (4.x default 45 000). Classic protocol only (setting it chooses it when
+   * `groupProtocol` is unset): with KIP-848 it is the broker's group.consumer.session.timeout.ms.
+   */
   sessionTimeout?: number
   /**
    * How long the coordinator waits for every member to rejoin during a rebalance (ms); Java uses
@@ -126,6 +138,8 @@ export interface ReaderConfig extends ClientConfig {
    * Default [Range, CooperativeSticky], Java 4.x's default: the group agrees on 'range' with
    * today's Java and kafka-go members. As in Java, rebalancing is cooperative (incremental) only
    * when every balancer listed is cooperative; otherwise every rebalance revokes everything first.
+   * Classic protocol only (setting it chooses it when `groupProtocol` is unset): with KIP-848 the
+   * coordinator assigns (`groupRemoteAssignor`).
    */
   groupBalancers?: readonly GroupBalancer[]
   /** Static membership (KIP-345; Java group.instance.id): restarts within sessionTimeout cause no rebalance. */
@@ -383,6 +397,33 @@ const REMOVED: Record<string, string> = {
   fetchMaxWaitMs: 'use maxWait (ms)',
 }
 
+/** Options only the classic protocol has: with KIP-848 the broker decides these (Java's CLASSIC_PROTOCOL_ONLY_CONFIGS). */
+const CLASSIC_ONLY = ['groupBalancers', 'sessionTimeout', 'heartbeatInterval'] as const
+
+/**
+ * The consumer protocol unless the options ask for something only the classic one has. Java
+ * rejects those options with group.protocol=consumer (ConfigException), and
+ * group.remote.assignor with group.protocol=classic; so do we, when the protocol is explicit.
+ */
+function chooseGroupProtocol(config: ReaderConfig): 'classic' | 'consumer' {
+  const classicOnly = CLASSIC_ONLY.find((option) => config[option] !== undefined)
+  if (config.groupProtocol === 'consumer' && classicOnly !== undefined)
+    throw new ConfigError(
+      classicOnly,
+      "cannot be set with groupProtocol: 'consumer' (the coordinator decides it); leave groupProtocol unset or 'classic'",
+    )
+  const protocol = config.groupProtocol ?? (classicOnly === undefined ? 'consumer' : 'classic')
+  // A server-side choice: only the consumer protocol has it (topicPattern works with both).
+  if (protocol === 'classic' && config.groupRemoteAssignor !== undefined)
+    throw new ConfigError(
+      'groupRemoteAssignor',
+      config.groupProtocol === 'classic'
+        ? "needs groupProtocol: 'consumer'"
+        : `needs the consumer protocol, but ${classicOnly} chooses the classic one`,
+    )
+  return protocol
+}
+
 /** Validates and fills in defaults; never mutates `config`. */
 export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig {
   checkOptions('Reader', config, RULES, REMOVED)
@@ -425,12 +466,7 @@ export function resolveReaderConfig(config: ReaderConfig): ResolvedReaderConfig 
     if (topics.length === 0 && config.topicPattern === undefined)
       throw new ConfigError('groupTopics', 'a group Reader needs topic, groupTopics or topicPattern')
   }
-  const groupProtocol = config.groupProtocol ?? 'classic'
-  if (groupProtocol !== 'consumer') {
-    // A server-side choice: only the consumer protocol has it (topicPattern works with both).
-    if (config.groupRemoteAssignor !== undefined)
-      throw new ConfigError('groupRemoteAssignor', "needs groupProtocol: 'consumer'")
-  }
+  const groupProtocol = chooseGroupProtocol(config)
 
   const startOffset = startOffsetTimestamp(config.startOffset ?? READER_DEFAULTS.startOffset)
   const minBytes = config.minBytes ?? READER_DEFAULTS.minBytes

@@ -85,6 +85,8 @@ export class ConsumerGroupMembership implements Membership {
   #target: { topicId: string; partitions: number[] }[] | null = null
   #reconciling: Promise<void> | null = null
   #interval = 3000
+  /** When the current join began: the rebalance latency of the Reader's metrics. */
+  #joinStarted = 0
   #leave: { state: 'requested' | 'left'; error: Error } | null = null
   #interruptWait: AbortController | null = null
   readonly #names = new Map<string, string>()
@@ -200,9 +202,11 @@ export class ConsumerGroupMembership implements Membership {
         if (this.#leave !== null) await this.#leaveUntilResumed(signal)
         if (signal.aborted) break
         if (this.memberEpoch === 0) {
+          if (this.#state !== 'joining') this.#joinStarted = Date.now()
           this.#state = 'joining'
           this.#stableChanged.notify()
         }
+        this.#refreshMissingTopics(signal)
         const ack = await this.#heartbeat(signal)
         failures = 0
         if (ack) delay = 0
@@ -296,9 +300,23 @@ export class ConsumerGroupMembership implements Membership {
 
   #setStable(): void {
     if (this.#reconciling !== null || this.#target !== null) return
-    if (this.#state !== 'stable') this.#o.stats.rebalances++
+    if (this.#state !== 'stable') {
+      this.#o.stats.rebalances++
+      this.#o.stats.metrics?.rebalanced(Date.now() - this.#joinStarted)
+    }
     this.#state = 'stable'
     this.#stableChanged.notify()
+  }
+
+  /**
+   * The coordinator assigns nothing of a subscribed topic that does not exist, and says nothing
+   * about it: ask the metadata, so the Reader's topic watch (topic-watch.ts) warns as it does with
+   * the classic protocol, whose partition watch asks anyway. In the background: heartbeats go on.
+   */
+  #refreshMissingTopics(signal: AbortSignal): void {
+    const metadata = this.#o.client.metadata
+    if (this.#o.topics.every((t) => metadata.topic(t)?.errorCode === ErrorCode.NONE)) return
+    metadata.refresh(this.#o.topics, signal).catch(() => {}) // retried at the next heartbeat
   }
 
   #ownedByTopicId(): { topicId: string; partitions: number[] }[] {

@@ -295,6 +295,7 @@ export class KafkaStreams {
       clientId: `${this.#config.applicationId}-consumer`,
       groupId: this.#config.applicationId,
       groupTopics: [...this.#topicSub.keys()],
+      groupProtocol: 'classic', // as Java Kafka Streams: the classic protocol, with its own assignor
       groupBalancers: [new RangeGroupBalancer()],
       startOffset: FirstOffset,
       // Only committed input (Kafka Streams reads read_committed under EOS; harmless otherwise).

@@ -83,7 +83,7 @@ describe('the reference broker against Kafka 4.4.0', () => {
       expect(k, `${name}`).toEqual(kafkaRanges.get(k.apiKey))
     }
     const feature = (r: ApiVersionsResponse, name: string) => r.finalizedFeatures.find((f) => f.name === name)
-    for (const name of ['metadata.version', 'transaction.version']) {
+    for (const name of ['metadata.version', 'transaction.version', 'group.version']) {
       expect(feature(ours, name), name).toEqual(feature(kafka.body, name))
     }
   })

@@ -100,7 +100,8 @@ describe('Reader options of the consumer protocol', () => {
   it.each([
     [{ ...base, topic: 't', groupProtocol: 'new' }, 'groupProtocol'],
     [{ ...base, topicPattern: 't(' }, 'topicPattern'],
-    [{ ...base, topic: 't', groupRemoteAssignor: 'range' }, 'groupRemoteAssignor'],
+    [{ ...base, topic: 't', groupProtocol: 'classic', groupRemoteAssignor: 'range' }, 'groupRemoteAssignor'],
+    [{ ...base, topic: 't', groupProtocol: 'consumer', sessionTimeout: 10_000 }, 'sessionTimeout'],
     [{ ...base, topic: 't', topicPattern: 't.*', groupProtocol: 'consumer' }, 'topicPattern'],
     [{ ...base, topicPattern: '', groupProtocol: 'consumer' }, 'topicPattern'],
     [{ brokers: ['127.0.0.1:1'], topic: 't', groupProtocol: 'consumer' }, 'groupProtocol'],

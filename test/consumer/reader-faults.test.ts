@@ -72,6 +72,8 @@ describe.sequential('Reader under broker faults (reference cluster)', () => {
     brokers: target.bootstrap,
     groupId: unique('faults-g'),
     topic,
+    // Classic: faults are injected into JoinGroup (its session and heartbeat options choose it too).
+    groupProtocol: 'classic',
     sessionTimeout: 10_000,
     heartbeatInterval: 500,
     readBackoffMin: 50,
@@ -305,6 +307,8 @@ describe('group fencing (reference cluster: injected errors and delayed heartbea
       brokers: target.bootstrap,
       groupId,
       topic,
+      // Classic: the client's session timeout and the Heartbeat API are what this is about.
+      groupProtocol: 'classic',
       sessionTimeout: 2000,
       heartbeatInterval: 300,
     })
@@ -355,6 +359,8 @@ describe('partitions lost to a reset member id or generation (reference cluster:
         brokers: target.bootstrap,
         groupId,
         topic,
+        // Classic: the errors are injected into JoinGroup, SyncGroup and Heartbeat.
+        groupProtocol: 'classic',
         // Cooperative: the member keeps its partitions into JoinGroup, where D2 happened.
         groupBalancers: [new CooperativeStickyGroupBalancer()],
         // Marks only, until flushCommits.

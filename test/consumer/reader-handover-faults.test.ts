@@ -33,6 +33,8 @@ describe('hand-over with a fenced member (reference cluster)', () => {
       sessionTimeout: 10_000,
       heartbeatInterval: 100,
       rebalanceTimeout: 10_000,
+      // Classic: a client-side balancer, and the error is injected into Heartbeat.
+      groupProtocol: 'classic',
       groupBalancers: [toB(tag, 'eager')],
       onLost: (partitions) => void lost.push({ at: Date.now(), partitions }),
     })

@@ -120,7 +120,9 @@ describe('Reader memory, against the reference cluster', () => {
       await produce(target.bootstrap, topic, 20)
       const any = vi.spyOn(AbortSignal, 'any')
       const groupId = unique('rebal-signals-g')
-      const options = { brokers: target.bootstrap, topic, groupId, groupProtocol, heartbeatInterval: 100 }
+      // The consumer protocol's heartbeat interval is the coordinator's (setting it is a ConfigError).
+      const heartbeat = groupProtocol === 'classic' ? { heartbeatInterval: 100 } : {}
+      const options = { brokers: target.bootstrap, topic, groupId, groupProtocol, ...heartbeat }
       const first = new Reader(options)
       // Commits what it read, so that a revocation does not wait for held records.
       const readOne = async (reader: Reader): Promise<void> => {

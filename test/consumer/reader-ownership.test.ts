@@ -43,6 +43,8 @@ describe.sequential(`commit fencing by ownership against ${targetName}`, () => {
       brokers: target.bootstrap,
       groupId,
       topic,
+      // Classic: an eager rebalance is what gives the partition back (KIP-848 keeps it with A).
+      groupProtocol: 'classic',
       sessionTimeout: 10_000,
       heartbeatInterval: 300,
       // The default balancers (range + cooperative-sticky) rebalance eagerly.
@@ -107,6 +109,8 @@ describe.sequential(`commit fencing by ownership against ${targetName}`, () => {
       brokers: target.bootstrap,
       groupId,
       topic,
+      // Classic: an eager rebalance is what gives the partition back (KIP-848 keeps it with A).
+      groupProtocol: 'classic',
       sessionTimeout: 10_000,
       heartbeatInterval: 300,
       commitInterval: 60_000, // marks; flushCommits commits them

@@ -246,7 +246,8 @@ describe.sequential(`Reader in a group, basics, against ${targetName}`, () => {
     const groupId = unique('resume-g')
     await createTopic(target.bootstrap, topic, 3)
     await produce(target.bootstrap, topic, 300)
-    const config = { brokers: target.bootstrap, groupId, topic, sessionTimeout: 10_000 }
+    // The default group protocol: the consumer protocol where the broker has it.
+    const config = { brokers: target.bootstrap, groupId, topic }
 
     const first = new Reader(config)
     const read1 = await readMessages(first, 120, 20_000)

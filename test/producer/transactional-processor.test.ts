@@ -51,13 +51,14 @@ async function topic(prefix: string, partitions = 3): Promise<string> {
   return name
 }
 
-function reader(input: string, groupId: string, extra: Partial<ReaderConfig> = {}): Reader {
+/** `defaultProtocol`: the Reader's default group protocol; otherwise classic, with quick heartbeats. */
+function reader(input: string, groupId: string, extra: Partial<ReaderConfig> = {}, defaultProtocol = false): Reader {
   const r = new Reader({
     brokers: target.bootstrap,
     groupId,
     groupTopics: [input],
     commitInterval: 0,
-    heartbeatInterval: 500,
+    ...(defaultProtocol ? {} : { heartbeatInterval: 500 }),
     ...extra,
   })
   closers.push(r)
@@ -133,37 +134,44 @@ describe.sequential(`TransactionalProcessor on ${targetName}`, () => {
     expect(seen).toEqual(['in0'])
   })
 
-  it('transforms every input record exactly once and commits the input offsets with the outputs', async () => {
-    const input = await topic('eos-in')
-    const output = await topic('eos-out')
-    const count = 300
-    await produce(target.bootstrap, input, count, { prefix: 'in' })
-    const groupId = unique('eos-group')
-    const processor = new TransactionalProcessor({
-      reader: reader(input, groupId),
-      writer: writer(output, unique('eos')),
-    })
-    await runUntil(
-      processor,
-      async (batch, send) => {
-        await send(transform(batch))
-      },
-      () => processor.stats().records >= count,
-      'every input record processed',
-    )
-    expect(processor.stats()).toMatchObject({ records: count, aborted: 0 })
-    expect(await committedValues(output, count)).toEqual(expectedOutputs(count))
-    // The group's offsets are each input partition's log end (kcat counts the input per partition).
-    const perPartition = new Map<number, bigint>()
-    for (const r of await readAll(target.bootstrap, input, count))
-      perPartition.set(
-        r.partition,
-        BigInt(r.offset) + 1n > (perPartition.get(r.partition) ?? 0n)
-          ? BigInt(r.offset) + 1n
-          : perPartition.get(r.partition)!,
+  it.each([
+    ['classic', false],
+    // The Reader's default: KIP-848 where the broker has it (the member epoch is the generation).
+    ['default', true],
+  ] as const)(
+    '%s protocol: transforms every input record exactly once and commits the input offsets with the outputs',
+    async (_name, defaultProtocol) => {
+      const input = await topic('eos-in')
+      const output = await topic('eos-out')
+      const count = 300
+      await produce(target.bootstrap, input, count, { prefix: 'in' })
+      const groupId = unique('eos-group')
+      const processor = new TransactionalProcessor({
+        reader: reader(input, groupId, {}, defaultProtocol),
+        writer: writer(output, unique('eos')),
+      })
+      await runUntil(
+        processor,
+        async (batch, send) => {
+          await send(transform(batch))
+        },
+        () => processor.stats().records >= count,
+        'every input record processed',
       )
-    expect(await committedOffsets(target.bootstrap, groupId, input, 3)).toEqual(perPartition)
-  })
+      expect(processor.stats()).toMatchObject({ records: count, aborted: 0 })
+      expect(await committedValues(output, count)).toEqual(expectedOutputs(count))
+      // The group's offsets are each input partition's log end (kcat counts the input per partition).
+      const perPartition = new Map<number, bigint>()
+      for (const r of await readAll(target.bootstrap, input, count))
+        perPartition.set(
+          r.partition,
+          BigInt(r.offset) + 1n > (perPartition.get(r.partition) ?? 0n)
+            ? BigInt(r.offset) + 1n
+            : perPartition.get(r.partition)!,
+        )
+      expect(await committedOffsets(target.bootstrap, groupId, input, 3)).toEqual(perPartition)
+    },
+  )
 
   it('a handler error aborts the transaction, rewinds the Reader and surfaces; the batch is processed again', async () => {
     const input = await topic('eos-err-in', 1)
