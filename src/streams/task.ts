@@ -20,6 +20,15 @@ export interface TaskOutput {
   timestamp: number
 }
 
+/** A consumed record, deserialized, with its extracted timestamp. */
+export interface StampedRecord {
+  topic: string
+  offset: bigint
+  key: unknown
+  value: unknown
+  timestamp: number
+}
+
 export interface TaskInit {
   topology: Topology
   subtopology: Subtopology
@@ -102,6 +111,22 @@ export class Task {
 
   /** Runs one consumed record through the sub-topology. */
   process(topic: string, offset: bigint, key: Buffer | null, value: Buffer | null, timestamp: number): void {
+    const record = this.stamp(topic, offset, key, value, timestamp)
+    if (record !== undefined) this.run(record)
+  }
+
+  /**
+   * Reads a consumed record: its key and value deserialized and its timestamp extracted (what
+   * the choice of the next record across partitions goes by). undefined: an invalid timestamp,
+   * dropped and counted (Kafka Streams' RecordQueue does the same as records reach its head).
+   */
+  stamp(
+    topic: string,
+    offset: bigint,
+    key: Buffer | null,
+    value: Buffer | null,
+    timestamp: number,
+  ): StampedRecord | undefined {
     const source = this.#sources.get(topic)
     if (source === undefined) throw new TopologyError(`task ${this.id} does not read topic '${topic}'`)
     const where = `topic ${topic} partition ${this.partition} offset ${offset}`
@@ -121,12 +146,20 @@ export class Task {
         : source.timestampExtractor({ topic, partition: this.partition, offset, key: k, value: v, timestamp })
     if (!Number.isFinite(ts) || ts < 0) {
       this.#init.dropped('invalid-timestamp')
-      return
+      return undefined
     }
+    return { topic, offset, key: k, value: v, timestamp: ts }
+  }
+
+  /** Runs a stamped record through the sub-topology. */
+  run(record: StampedRecord): void {
+    const source = this.#sources.get(record.topic)
+    if (source === undefined) throw new TopologyError(`task ${this.id} does not read topic '${record.topic}'`)
+    const ts = record.timestamp
     if (ts > this.#streamTime) this.#streamTime = ts
-    this.#record = { topic, offset }
+    this.#record = { topic: record.topic, offset: record.offset }
     this.#currentTime = ts
-    this.#forward(source, { key: k, value: v, timestamp: ts })
+    this.#forward(source, { key: record.key, value: record.value, timestamp: ts })
     this.#streamTimePunctuation.due(this.#streamTime)
   }
 
