@@ -292,12 +292,16 @@ export class KafkaStreams {
   }
 
   /**
-   * How long one fetch may wait: until the next commit is due (at least 50 ms), or a few ms
-   * while a task holds records back waiting for another partition's lag to be known.
+   * How long one fetch may wait: until the next commit is due (at least 50 ms); at most 100 ms
+   * while wall-clock punctuators are scheduled (Kafka Streams' poll.ms), a few ms while a task
+   * holds records back waiting for another partition's lag to be known.
    */
   #pollWait(): number {
-    const wait = Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
-    for (const t of this.#tasks.values()) if ((this.#buffers.get(t)?.buffered() ?? 0) > 0) return Math.min(wait, 10)
+    let wait = Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
+    for (const t of this.#tasks.values()) {
+      if ((this.#buffers.get(t)?.buffered() ?? 0) > 0) return Math.min(wait, 10)
+      if (t.wallClockScheduled) wait = Math.min(wait, 100)
+    }
     return wait
   }
 
@@ -347,6 +351,8 @@ export class KafkaStreams {
     this.#emit = (out) => outputs.push(out)
     try {
       for (const task of this.#tasks.values()) {
+        // Wall-clock punctuators first, as Kafka Streams' thread loop punctuates before it processes.
+        task.punctuateWallClock()
         const buffer = this.#buffers.get(task)
         if (buffer === undefined || buffer.buffered() === 0) continue
         const now = Date.now()
@@ -625,6 +631,7 @@ export class KafkaStreams {
         this.#metrics.dropped[reason] = (this.#metrics.dropped[reason] ?? 0) + 1
         this.#recorder.dropped()
       },
+      wallClock: Date.now,
     })
   }
 

@@ -163,6 +163,11 @@ export class Task {
     this.#streamTimePunctuation.due(this.#streamTime)
   }
 
+  /** Whether wall-clock punctuators are scheduled (the runtime then looks at the clock often). */
+  get wallClockScheduled(): boolean {
+    return this.#wallClockPunctuation.size > 0
+  }
+
   /** Runs the wall-clock punctuators that are due (the caller supplies the time: see TaskInit). */
   punctuateWallClock(): boolean {
     const clock = this.#init.wallClock
@@ -245,9 +250,7 @@ export class Task {
           throw new TopologyError(`${node.name}: unknown punctuation type '${String(type)}'`)
         const clock = this.#init.wallClock
         if (clock === undefined) {
-          throw new TopologyError(
-            `${node.name}: wall-clock punctuation is not supported by the KafkaStreams runtime yet (stream-time is)`,
-          )
+          throw new TopologyError(`${node.name}: wall-clock punctuation needs a clock (TaskInit.wallClock)`)
         }
         return this.#wallClockPunctuation.add(clock() + intervalMs, intervalMs, this.#punctuator(punctuator))
       },
