@@ -33,6 +33,8 @@ import { StreamsMetricsRecorder } from './metrics.js'
 import { StateDirectory } from './state-dir.js'
 import type { ReadOnlyKeyValueStore } from './stores.js'
 import { TaskStores } from './task-stores.js'
+import { committedOffsets } from '../admin/offsets.js'
+import { decodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
 import { PartitionGroup } from './partition-group.js'
 import {
   clientConfigOf,
@@ -573,19 +575,44 @@ export class KafkaStreams {
       if (sub !== undefined) ids.add(`${sub}_${p.partition}`)
     }
     this.#config.logger?.info({ tasks: [...ids], running: [...this.#tasks.keys()] }, 'kafkats/streams: tasks assigned')
+    const opened: Task[] = []
     for (const id of ids) {
       if (this.#tasks.has(id)) continue
       const [subId, partition] = id.split('_').map(Number) as [number, number]
       const task = await this.#openTask(subId, partition)
       this.#tasks.set(id, task)
       this.#buffers.set(task, new PartitionGroup(task.topics, this.#config.maxTaskIdle))
+      opened.push(task)
       this.#recorder.taskCreated()
     }
+    await this.#restoreTimes(opened)
     // Kept stores of tasks that went elsewhere: their next owner restores them, not us.
     const gone = [...this.#dormant.values()]
     this.#dormant.clear()
     await Promise.all(gone.map((ts) => ts.close()))
     if (this.#state === 'REBALANCING' && !this.#abort.signal.aborted) this.#setState('RUNNING')
+  }
+
+  /**
+   * New tasks start from the partition times committed with their input offsets (by kafkats or
+   * Kafka Streams: the same metadata), so stream time carries across restarts and moves.
+   */
+  async #restoreTimes(tasks: Task[]): Promise<void> {
+    if (tasks.length === 0) return
+    const client = this.#client!
+    const topics = [...new Set(tasks.flatMap((t) => t.topics))]
+    const committed = await committedOffsets(
+      { client, policy: client.retryPolicy, timeoutMs: client.requestTimeoutMs },
+      this.#config.applicationId,
+      { topics, signal: this.#abort.signal },
+    )
+    const times = new Map(committed.map((c) => [`${c.topic}\u0000${c.partition}`, decodePartitionTime(c.metadata)]))
+    for (const task of tasks) {
+      for (const topic of task.topics) {
+        const time = times.get(`${topic}\u0000${task.partition}`) ?? UNKNOWN_TIME
+        if (time !== UNKNOWN_TIME) task.restorePartitionTime(topic, time)
+      }
+    }
   }
 
   async #openTask(subId: number, partition: number): Promise<Task> {

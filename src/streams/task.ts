@@ -99,9 +99,26 @@ export class Task {
   }
 
   #currentTime = -1
+  /** Per input topic: the largest timestamp processed from the task's partition of it. */
+  readonly #partitionTime = new Map<string, number>()
 
   get streamTime(): number {
     return this.#streamTime
+  }
+
+  /** The partition time of the task's partition of `topic` (-1: none yet), committed with its offset. */
+  partitionTime(topic: string): number {
+    return this.#partitionTime.get(topic) ?? -1
+  }
+
+  /**
+   * Starts from a committed partition time (Kafka Streams' setPartitionTime): the stream time
+   * goes on from the largest of them, as before the restart.
+   */
+  restorePartitionTime(topic: string, time: number): void {
+    if (!this.#sources.has(topic)) throw new TopologyError(`task ${this.id} does not read topic '${topic}'`)
+    if (time > this.partitionTime(topic)) this.#partitionTime.set(topic, time)
+    if (time > this.#streamTime) this.#streamTime = time
   }
 
   /** The full names of the topics this task reads. */
@@ -157,6 +174,7 @@ export class Task {
     if (source === undefined) throw new TopologyError(`task ${this.id} does not read topic '${record.topic}'`)
     const ts = record.timestamp
     if (ts > this.#streamTime) this.#streamTime = ts
+    if (ts > this.partitionTime(record.topic)) this.#partitionTime.set(record.topic, ts)
     this.#record = { topic: record.topic, offset: record.offset }
     this.#currentTime = ts
     this.#forward(source, { key: record.key, value: record.value, timestamp: ts })

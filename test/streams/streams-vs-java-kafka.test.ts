@@ -37,6 +37,7 @@ import { Admin } from '../../src/admin/admin.js'
 import { FirstOffset } from '../../src/consumer/offsets.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { KafkaStreams } from '../../src/streams/index.js'
+import { decodePartitionTime, encodePartitionTime } from '../../src/streams/offset-metadata.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
 import { peer } from '../helpers/peers.js'
 import { reach, writeInput } from './helpers/cluster.js'
@@ -366,6 +367,19 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
       expect(ts.metrics().dropped.late ?? 0).toBeGreaterThan(0)
       // The internal topics Java created and ours: the same names, the same configs.
       expect(await internalConfigs(admin, apps.ts)).toEqual(await internalConfigs(admin, apps.java))
+      // The partition times Java committed as offset metadata: read with our codec (each the
+      // largest timestamp of its partition) and written back byte for byte.
+      const committed = await admin.committedOffsets(apps.java, { topics: MERGE_INPUTS.map((t) => `${input}-${t}`) })
+      for (const t of MERGE_INPUTS) {
+        const stamps = merge[t].map((r) => r.timestamp)
+        const mine = committed.filter((c) => c.topic === `${input}-${t}`)
+        expect(mine).toHaveLength(2)
+        for (const c of mine) {
+          expect(stamps).toContain(decodePartitionTime(c.metadata))
+          expect(encodePartitionTime(decodePartitionTime(c.metadata))).toBe(c.metadata)
+        }
+        expect(Math.max(...mine.map((c) => decodePartitionTime(c.metadata)))).toBe(Math.max(...stamps))
+      }
       console.log(`streams-vs-java-kafka: ${targetName}: ${Date.now() - started} ms`)
     } finally {
       if (crash !== undefined && crash.exitCode === null && crash.signalCode === null) await kill()
