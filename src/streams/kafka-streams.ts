@@ -34,7 +34,7 @@ import { StateDirectory } from './state-dir.js'
 import type { ReadOnlyKeyValueStore } from './stores.js'
 import { TaskStores } from './task-stores.js'
 import { committedOffsets } from '../admin/offsets.js'
-import { decodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
+import { decodePartitionTime, encodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
 import { PartitionGroup } from './partition-group.js'
 import {
   clientConfigOf,
@@ -493,7 +493,14 @@ export class KafkaStreams {
           `the group moved from generation ${group.generationId} to ${now} during the transaction`,
         )
       }
-      await this.#writer!.sendOffsets({ groupMetadata: () => group }, messages as Message[])
+      // With each partition's time, as Kafka Streams: a restarted task's stream time goes on from it.
+      await this.#writer!.sendOffsets({ groupMetadata: () => group }, messages as Message[], {
+        metadata: (topic, partition) => {
+          const time =
+            this.#tasks.get(`${this.#topicSub.get(topic)}_${partition}`)?.partitionTime(topic) ?? UNKNOWN_TIME
+          return time === UNKNOWN_TIME ? undefined : encodePartitionTime(time)
+        },
+      })
     }
     if (this.#inTxn) await this.#writer!.commitTransaction()
     this.#inTxn = false

@@ -2,7 +2,7 @@
 // otherwise on the in-process reference cluster (3 brokers).
 // The partition time Kafka Streams commits as offset metadata (TopicPartitionMetadata: base64
 // of version 2, the int64 partition time, then its processor metadata if any; version 1
-// without it), and a task starting from it. What a real Java application
+// without it), committed under exactly_once_v2 and a task starting from it. What a real Java application
 // committed is decoded in streams-vs-java-kafka.test.ts.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -34,6 +34,19 @@ describe('partition time offset metadata', () => {
   })
 })
 
+/** Forwards each record's value as `value@timestamp streamTime=<the task's stream time>`. */
+function streamTimes(input: string, output: string): StreamsBuilder {
+  const b = new StreamsBuilder()
+  b.stream(input, { key: S, value: S })
+    .process<string | null, string>(() => ({
+      process(r, c) {
+        c.forward({ ...r, value: `${String(r.value)}@${r.timestamp} streamTime=${c.streamTime()}` })
+      },
+    }))
+    .to(output, { key: S, value: S })
+  return b
+}
+
 describe(`a task's stream time on ${targetName}`, () => {
   let target: Target
   beforeAll(async () => {
@@ -42,6 +55,46 @@ describe(`a task's stream time on ${targetName}`, () => {
   afterAll(async () => {
     await target?.stop()
   })
+
+  it('exactly_once_v2 commits the partition time; a restarted application goes on from it', async () => {
+    const [input, output, appId] = [unique('om2-in'), unique('om2-out'), unique('om2')]
+    await createTopic(target.bootstrap, input, 1)
+    await createTopic(target.bootstrap, output, 1)
+    const config = { brokers: target.bootstrap, applicationId: appId, processId: 'p' }
+    await writeInput(target.bootstrap, input, [
+      { key: 'a', value: 'x', timestamp: 900 },
+      { key: 'a', value: 'y', timestamp: 1000 },
+      { key: 'a', value: 'z', timestamp: 950 },
+    ])
+    const first = new KafkaStreams(streamTimes(input, output), config)
+    await first.start()
+    await reach(first, 'RUNNING')
+    await readUntil(target.bootstrap, output, (rs) => rs.length >= 3)
+    await first.close()
+    const admin = new Admin({ brokers: target.bootstrap })
+    try {
+      const [committed] = await admin.committedOffsets(appId, { topics: [input] })
+      expect(committed?.offset).toBe(3n)
+      expect(committed?.metadata).toBe(encodePartitionTime(1000))
+    } finally {
+      await admin.close()
+    }
+    await writeInput(target.bootstrap, input, [{ key: 'a', value: 'late', timestamp: 500 }])
+    const second = new KafkaStreams(streamTimes(input, output), config)
+    try {
+      await second.start()
+      await reach(second, 'RUNNING')
+      const records = await readUntil(target.bootstrap, output, (rs) => rs.length >= 4)
+      expect(records.map((r) => r.value!.toString('utf8'))).toEqual([
+        'x@900 streamTime=900',
+        'y@1000 streamTime=1000',
+        'z@950 streamTime=1000',
+        'late@500 streamTime=1000',
+      ])
+    } finally {
+      await second.close()
+    }
+  }, 60_000)
 
   it('starts from the partition time committed with the input offset', async () => {
     const [input, output, appId] = [unique('om-in'), unique('om-out'), unique('om')]
@@ -62,15 +115,7 @@ describe(`a task's stream time on ${targetName}`, () => {
     } finally {
       await admin.close()
     }
-    const b = new StreamsBuilder()
-    b.stream(input, { key: S, value: S })
-      .process<string | null, string>(() => ({
-        process(r, c) {
-          c.forward({ ...r, value: `${String(r.value)}@${r.timestamp} streamTime=${c.streamTime()}` })
-        },
-      }))
-      .to(output, { key: S, value: S })
-    const app = new KafkaStreams(b, {
+    const app = new KafkaStreams(streamTimes(input, output), {
       brokers: target.bootstrap,
       applicationId: appId,
       processingGuarantee: 'at_least_once',
