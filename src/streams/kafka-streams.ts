@@ -321,6 +321,8 @@ export class KafkaStreams {
       }
       this.#txnGroup = group
     }
+    // One input partition: nothing to choose between, so no buffering (its order is the offsets').
+    if (task.topics.length === 1) return this.#drain({ task, topic, messages })
     const buffer = this.#buffers.get(task)!
     buffer.add(
       topic,
@@ -334,11 +336,12 @@ export class KafkaStreams {
   }
 
   /**
-   * Processes what the tasks have buffered, each record chosen by timestamp across its task's
-   * partitions while the task is ready (PartitionGroup), then hands the outputs to the Writer and
-   * pauses partitions with too much buffered (resumes them once drained).
+   * Processes a batch of a task with one input partition (`direct`) and what the tasks have
+   * buffered, each record chosen by timestamp across its task's partitions while the task is
+   * ready (PartitionGroup), then hands the outputs to the Writer and pauses partitions with too
+   * much buffered (resumes them once drained).
    */
-  async #drain(): Promise<void> {
+  async #drain(direct?: { task: Task; topic: string; messages: FetchedMessage[] }): Promise<void> {
     const lags = new Map<string, bigint>()
     let lagsRead = false
     const lagOf = (topic: string, partition: number): bigint => {
@@ -352,6 +355,16 @@ export class KafkaStreams {
     let processed = 0
     this.#emit = (out) => outputs.push(out)
     try {
+      if (direct !== undefined) {
+        const { task, topic, messages } = direct
+        for (const m of messages) {
+          const record = task.stamp(topic, m.offset, m.key, m.value, m.timestamp)
+          if (record === undefined) continue
+          task.run(record)
+          processed++
+        }
+        this.#toCommit.set(`${topic}\u0000${task.partition}`, messages.at(-1)!)
+      }
       for (const task of this.#tasks.values()) {
         // Wall-clock punctuators first, as Kafka Streams' thread loop punctuates before it processes.
         task.punctuateWallClock()
