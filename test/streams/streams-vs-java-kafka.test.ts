@@ -380,6 +380,11 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
         }
         expect(Math.max(...mine.map((c) => decodePartitionTime(c.metadata)))).toBe(Math.max(...stamps))
       }
+      // kafkats (exactly_once_v2) committed the same partition times, in the same bytes.
+      const tsCommitted = await admin.committedOffsets(apps.ts, { topics: MERGE_INPUTS.map((t) => `${input}-${t}`) })
+      expect(tsCommitted.map((c) => [c.topic, c.partition, c.offset, c.metadata])).toEqual(
+        committed.map((c) => [c.topic, c.partition, c.offset, c.metadata]),
+      )
       console.log(`streams-vs-java-kafka: ${targetName}: ${Date.now() - started} ms`)
     } finally {
       if (crash !== undefined && crash.exitCode === null && crash.signalCode === null) await kill()
