@@ -85,7 +85,8 @@ describe(`internal topics created on ${targetName}`, () => {
 
   it('carry the planned configs', async () => {
     const [input, left, right] = [unique('it-in'), unique('it-l'), unique('it-r')]
-    for (const t of [input, left, right]) await createTopic(target.bootstrap, t, 1)
+    for (const t of [input, left, right])
+      await createTopic(target.bootstrap, t, 1, Math.min(3, target.brokerIds.length))
     const appId = unique('it')
     const app = new KafkaStreams(windowedApp(input, left, right), {
       brokers: target.bootstrap,

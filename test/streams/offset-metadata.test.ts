@@ -58,8 +58,8 @@ describe(`a task's stream time on ${targetName}`, () => {
 
   it('exactly_once_v2 commits the partition time; a restarted application goes on from it', async () => {
     const [input, output, appId] = [unique('om2-in'), unique('om2-out'), unique('om2')]
-    await createTopic(target.bootstrap, input, 1)
-    await createTopic(target.bootstrap, output, 1)
+    await createTopic(target.bootstrap, input, 1, Math.min(3, target.brokerIds.length))
+    await createTopic(target.bootstrap, output, 1, Math.min(3, target.brokerIds.length))
     const config = { brokers: target.bootstrap, applicationId: appId, processId: 'p' }
     await writeInput(target.bootstrap, input, [
       { key: 'a', value: 'x', timestamp: 900 },
@@ -98,8 +98,8 @@ describe(`a task's stream time on ${targetName}`, () => {
 
   it('starts from the partition time committed with the input offset', async () => {
     const [input, output, appId] = [unique('om-in'), unique('om-out'), unique('om')]
-    await createTopic(target.bootstrap, input, 1)
-    await createTopic(target.bootstrap, output, 1)
+    await createTopic(target.bootstrap, input, 1, Math.min(3, target.brokerIds.length))
+    await createTopic(target.bootstrap, output, 1, Math.min(3, target.brokerIds.length))
     // A previous run processed offsets 0-1 (timestamps up to 1000) and committed as Kafka Streams does.
     await writeInput(target.bootstrap, input, [
       { key: 'a', value: 'old', timestamp: 900 },

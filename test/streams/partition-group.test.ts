@@ -78,7 +78,8 @@ describe(`a task of two partitions on ${targetName}`, () => {
 
   it('processes them in timestamp order across the partitions (a merge and a reduce)', async () => {
     const [left, right, output] = [unique('pg-l'), unique('pg-r'), unique('pg-out')]
-    for (const t of [left, right, output]) await createTopic(target.bootstrap, t, 1)
+    for (const t of [left, right, output])
+      await createTopic(target.bootstrap, t, 1, Math.min(3, target.brokerIds.length))
     // Written before the application starts: both partitions are on the broker when it reads them.
     const l = [10, 30, 20, 50, 70]
     const r = [5, 25, 40, 35, 60]

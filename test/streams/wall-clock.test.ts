@@ -27,8 +27,8 @@ afterAll(async () => {
 describe(`wall-clock punctuation on ${targetName}`, () => {
   it('runs as system time passes, without input, and its output commits', async () => {
     const [input, output] = [unique('wc-in'), unique('wc-out')]
-    await createTopic(target.bootstrap, input, 1)
-    await createTopic(target.bootstrap, output, 1)
+    await createTopic(target.bootstrap, input, 1, Math.min(3, target.brokerIds.length))
+    await createTopic(target.bootstrap, output, 1, Math.min(3, target.brokerIds.length))
     const b = new StreamsBuilder().addStateStore({ name: 'seen', key: S, value: L })
     b.stream(input, { key: S, value: S })
       .process<string, string>(
