@@ -33,8 +33,7 @@ import { StreamsMetricsRecorder } from './metrics.js'
 import { StateDirectory } from './state-dir.js'
 import type { ReadOnlyKeyValueStore } from './stores.js'
 import { TaskStores } from './task-stores.js'
-import { committedOffsets } from '../admin/offsets.js'
-import { decodePartitionTime, encodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
+import { committedPartitionTimes, encodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
 import { PartitionGroup } from './partition-group.js'
 import {
   clientConfigOf,
@@ -619,14 +618,8 @@ export class KafkaStreams {
    */
   async #restoreTimes(tasks: Task[]): Promise<void> {
     if (tasks.length === 0) return
-    const client = this.#client!
     const topics = [...new Set(tasks.flatMap((t) => t.topics))]
-    const committed = await committedOffsets(
-      { client, policy: client.retryPolicy, timeoutMs: client.requestTimeoutMs },
-      this.#config.applicationId,
-      { topics, signal: this.#abort.signal },
-    )
-    const times = new Map(committed.map((c) => [`${c.topic}\u0000${c.partition}`, decodePartitionTime(c.metadata)]))
+    const times = await committedPartitionTimes(this.#client!, this.#config.applicationId, topics, this.#abort.signal)
     for (const task of tasks) {
       for (const topic of task.topics) {
         const time = times.get(`${topic}\u0000${task.partition}`) ?? UNKNOWN_TIME

@@ -5,6 +5,9 @@
 // partition times, so its stream time goes on where it stood. Anything unreadable counts as
 // unknown (-1), as Java logs it and goes on.
 
+import { committedOffsets } from '../admin/offsets.js'
+import type { KafkaClient } from '../cluster/client.js'
+
 /** No partition time known (Kafka Streams' RecordQueue.UNKNOWN). */
 export const UNKNOWN_TIME = -1
 
@@ -32,4 +35,19 @@ export function decodePartitionTime(metadata: string | null | undefined): number
   const time = b.readBigInt64BE(1)
   if (time < BigInt(UNKNOWN_TIME) || time > BigInt(Number.MAX_SAFE_INTEGER)) return UNKNOWN_TIME
   return Number(time)
+}
+
+/** The group's committed partition times of `topics`, by `topic\u0000partition` (OffsetFetch, stable offsets). */
+export async function committedPartitionTimes(
+  client: KafkaClient,
+  groupId: string,
+  topics: readonly string[],
+  signal: AbortSignal,
+): Promise<Map<string, number>> {
+  const committed = await committedOffsets(
+    { client, policy: client.retryPolicy, timeoutMs: client.requestTimeoutMs },
+    groupId,
+    { topics, signal },
+  )
+  return new Map(committed.map((c) => [`${c.topic}\u0000${c.partition}`, decodePartitionTime(c.metadata)]))
 }
