@@ -205,9 +205,14 @@ export class TransactionManager {
   }
 
   /** sendOffsets(reader, messages): the Reader's group commits these messages with the transaction. */
-  async sendReaderOffsets(reader: GroupReader, messages: readonly Message[]): Promise<void> {
+  async sendReaderOffsets(
+    reader: GroupReader,
+    messages: readonly Message[],
+    metadata?: (topic: string, partition: number) => string | undefined,
+  ): Promise<void> {
     this.checkWritable('sendOffsets')
     const offsets = offsetsToCommit(messages)
+    if (metadata !== undefined) for (const o of offsets) o.metadata = metadata(o.topic, o.partition)
     if (typeof reader?.groupMetadata !== 'function')
       throw new TransactionStateError('sendOffsets needs a Reader in a consumer group (groupId)')
     const group = reader.groupMetadata()

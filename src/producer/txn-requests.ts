@@ -155,6 +155,8 @@ export interface GroupMetadata {
 export interface TxnOffset extends TopicPartitionRef {
   offset: bigint
   leaderEpoch: number
+  /** Committed with the offset (e.g. Kafka Streams' partition time); none when absent. */
+  metadata?: string | undefined
 }
 
 /** TxnOffsetCommit to the group's coordinator; throws the first partition error. */
@@ -186,7 +188,7 @@ export async function txnOffsetCommit(
         partitionIndex: o.partition,
         committedOffset: o.offset,
         committedLeaderEpoch: o.leaderEpoch,
-        committedMetadata: null,
+        committedMetadata: o.metadata ?? null,
       })),
     })),
   }))

@@ -255,9 +255,16 @@ export class Writer {
     return this.#transactional('abortTransaction').abortTransaction()
   }
 
-  /** Commits the offsets after `messages` (read by `reader`, a group member) with the open transaction (KIP-447). */
-  async sendOffsets(reader: GroupReader, messages: readonly Message[]): Promise<void> {
-    return this.#transactional('sendOffsets').sendReaderOffsets(reader, messages)
+  /**
+   * Commits the offsets after `messages` (read by `reader`, a group member) with the open
+   * transaction (KIP-447); `options.metadata` gives each partition's commit metadata (none by default).
+   */
+  async sendOffsets(
+    reader: GroupReader,
+    messages: readonly Message[],
+    options: { metadata?: (topic: string, partition: number) => string | undefined } = {},
+  ): Promise<void> {
+    return this.#transactional('sendOffsets').sendReaderOffsets(reader, messages, options.metadata)
   }
 
   #transactional(what: string): TransactionManager {

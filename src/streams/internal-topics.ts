@@ -2,7 +2,7 @@
 // reads, derived counts for its internal topics (a repartition topic gets the most partitions of
 // the topics feeding the sub-topology that writes it; a changelog, those of its store's
 // sub-topology, as Kafka Streams does), the co-partitioning check, and CreateTopics for the
-// internal topics (changelogs compacted).
+// internal topics with Kafka Streams' configs (internalTopicConfigs).
 
 import type { KafkaClient } from '../cluster/client.js'
 import { retry } from '../cluster/retry.js'
@@ -10,13 +10,40 @@ import { KafkaError } from '../errors.js'
 import { ErrorCode } from '../protocol/error-codes.js'
 import { CreateTopics } from '../protocol/messages/index.js'
 import { TopologyError } from './errors.js'
-import type { Topology } from './topology.js'
+import type { InternalTopicSpec, Topology } from './topology.js'
 
 export interface TopicPlan {
   /** Partition count of every topic the application reads or keeps state in, by full name. */
   partitions: Map<string, number>
   /** Internal topics to create, by full name. */
-  internal: { name: string; partitions: number; compact: boolean }[]
+  internal: { name: string; partitions: number; configs: { name: string; value: string }[] }[]
+}
+
+/** Kafka Streams' windowstore.changelog.additional.retention.ms default: one day. */
+export const WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS = 86_400_000
+
+/**
+ * The configs Kafka Streams creates an internal topic with (InternalTopicConfig and its
+ * subclasses): CreateTime timestamps everywhere (the record's event time is what the
+ * application reads back); a key-value store's changelog compacted; a window or session
+ * store's changelog compacted and deleted after its retention plus a day, so expired windows
+ * leave the topic; a repartition topic deleted by retention.
+ */
+export function internalTopicConfigs(spec: InternalTopicSpec): { name: string; value: string }[] {
+  const policy =
+    spec.kind === 'repartition' ? 'delete' : spec.windowRetention === undefined ? 'compact' : 'compact,delete'
+  const configs = [
+    { name: 'cleanup.policy', value: policy },
+    { name: 'message.timestamp.type', value: 'CreateTime' },
+  ]
+  if (spec.kind === 'changelog' && spec.windowRetention !== undefined) {
+    // Java caps the sum at Long.MAX_VALUE; a JavaScript number cannot get there with safe values.
+    configs.push({
+      name: 'retention.ms',
+      value: String(spec.windowRetention + WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS),
+    })
+  }
+  return configs
 }
 
 /** Full name of a topology topic: internal ones get the application id as prefix. */
@@ -90,7 +117,7 @@ export function planTopics(
   const internal = [...topology.internalTopics.values()].map((spec) => ({
     name: internalName(spec.name),
     partitions: partitions.get(internalName(spec.name))!,
-    compact: spec.kind === 'changelog',
+    configs: internalTopicConfigs(spec),
   }))
   return { partitions, internal }
 }
@@ -145,7 +172,7 @@ export async function createInternalTopics(
             name: t.name,
             numPartitions: t.partitions,
             replicationFactor,
-            configs: [{ name: 'cleanup.policy', value: t.compact ? 'compact' : 'delete' }],
+            configs: t.configs,
           })),
           timeoutMs: 30_000,
         },

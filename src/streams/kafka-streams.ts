@@ -19,9 +19,7 @@ import type { TopicPartition } from '../consumer/config.js'
 import type { FetchedMessage } from '../consumer/fetch-result.js'
 import { FirstOffset } from '../consumer/offsets.js'
 import { Reader } from '../consumer/reader.js'
-import { ConfigError } from '../errors.js'
 import { AbortError } from '../net/errors.js'
-import type { Logger } from '../logger.js'
 import type { MetricsSource } from '../metrics/registry.js'
 import type { Message } from '../message.js'
 import { BalancerFunc, Murmur2Balancer } from '../producer/balancers.js'
@@ -35,84 +33,38 @@ import { StreamsMetricsRecorder } from './metrics.js'
 import { StateDirectory } from './state-dir.js'
 import type { ReadOnlyKeyValueStore } from './stores.js'
 import { TaskStores } from './task-stores.js'
-import { Task, type TaskOutput } from './task.js'
+import { committedPartitionTimes, encodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
+import { PartitionGroup } from './partition-group.js'
+import {
+  clientConfigOf,
+  resolveStreamsConfig,
+  type ResolvedStreamsConfig,
+  type StateListener,
+  type StreamsConfig,
+  type StreamsMetrics,
+  type StreamsState,
+} from './streams-config.js'
+
+export type { StateListener, StreamsConfig, StreamsMetrics, StreamsState } from './streams-config.js'
+import { Task, type StampedRecord, type TaskOutput } from './task.js'
 import type { Topology } from './topology.js'
 
-export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR'
+/** Kafka Streams' buffered.records.per.partition: a partition with more buffered is paused. */
+const MAX_BUFFERED_PER_PARTITION = 1000
 
-export type StateListener = (newState: StreamsState, oldState: StreamsState) => void
-
-export interface StreamsConfig extends ClientConfig {
-  /** The consumer group id, and the prefix of internal topics (`<applicationId>-...`). */
-  applicationId: string
-  /**
-   * 'exactly_once_v2' (the default): outputs, changelog records and input offsets of every commit
-   * in one transaction; or 'at_least_once' (see the README's Streams section).
-   */
-  processingGuarantee?: 'at_least_once' | 'exactly_once_v2'
-  /**
-   * How often tasks commit (ms). Default 30 000 under at_least_once, 100 under exactly_once_v2
-   * (Kafka Streams' defaults).
-   */
-  commitInterval?: number
-  /**
-   * This instance's id; under exactly_once_v2 the transactional id is `<applicationId>-<processId>`.
-   * Default a random UUID. Kafka Streams keeps it in its state directory so a restarted instance
-   * fences its crashed predecessor at once; give the same value across restarts for that, otherwise
-   * the crashed instance's open transaction blocks read_committed readers until transactionTimeout.
-   */
-  processId?: string
-  /** exactly_once_v2: how long the coordinator lets a transaction stay open (ms). Default 10 000 (Kafka Streams' EOS default). */
-  transactionTimeout?: number
-  /** Replication factor of internal topics; default -1, the broker's default.replication.factor. */
-  replicationFactor?: number
-  /** close() gives up after this long (ms). Default 30 000. */
-  closeTimeout?: number
-  /** Group session timeout (ms); default 45 000. */
-  sessionTimeout?: number
-  /**
-   * Where persistent stores live (Kafka Streams' state.dir): `<stateDir>/<applicationId>/<taskId>/`.
-   * Default `<os.tmpdir()>/kafka-streams`, as Kafka Streams'. Unused without persistent stores.
-   */
-  stateDir?: string
-  /**
-   * The stores the DSL makes when none is given (Kafka Streams' default.dsl.store): 'in_memory'
-   * (the default) or 'persistent' (on disk, the optional `lmdb` package). A store can also be
-   * chosen one by one with `Stores.persistentKeyValueStore()` / `Stores.inMemoryKeyValueStore()`.
-   */
-  defaultDslStore?: 'in_memory' | 'persistent'
-  logger?: Logger
+/** A fetched record waiting in its task's PartitionGroup (record undefined: dropped, to commit only). */
+interface Buffered {
+  timestamp: number
+  record: StampedRecord | undefined
+  message: FetchedMessage
 }
-
-const APPLICATION_ID = /^[a-zA-Z0-9._-]{1,200}$/
 
 /** How long a task waits for its directory's lock (held by a previous owner still letting go). */
 const LOCK_TIMEOUT_MS = 30_000
 
-export interface StreamsMetrics {
-  /** Records processed since start. */
-  processed: number
-  /** Records dropped, by reason (null key or value, late, invalid timestamp). */
-  dropped: Record<string, number>
-  commits: number
-  /** Duration of the last commit (ms). */
-  lastCommitMs: number
-  /** Changelog records restored since start. */
-  restored: number
-  /** exactly_once_v2: transactions aborted after a failure or a lost partition (each rewinds every task). */
-  aborted: number
-  /**
-   * exactly_once_v2: times the producer was fenced or could not abort (a newer epoch for its
-   * transactional id, or its transaction aborted by the coordinator after transactionTimeout);
-   * each closed every task and started a new producer (Kafka Streams' TaskMigratedException).
-   */
-  fenced: number
-}
-
 export class KafkaStreams {
   readonly #topology: Topology
-  readonly #config: Required<Pick<StreamsConfig, 'commitInterval' | 'replicationFactor' | 'closeTimeout'>> &
-    StreamsConfig
+  readonly #config: ResolvedStreamsConfig
   #state: StreamsState = 'CREATED'
   #listeners: StateListener[] = []
   #error: unknown = undefined
@@ -162,52 +114,16 @@ export class KafkaStreams {
   #txnGroup: GroupMetadata | undefined
   /** Bumped when tasks are rewound: a batch fetched before that is not processed. */
   #epoch = 0
+  /** Each task's fetched records not processed yet. */
+  readonly #buffers = new WeakMap<Task, PartitionGroup<Buffered>>()
+  /** Input partitions this instance paused (too much buffered), as `topic\u0000partition`. */
+  readonly #paused = new Set<string>()
 
   constructor(builder: StreamsBuilder | Topology, config: StreamsConfig) {
     this.#topology = 'build' in builder ? builder.build() : builder
-    if (typeof config.applicationId !== 'string' || !APPLICATION_ID.test(config.applicationId)) {
-      throw new ConfigError('applicationId', "required: 1-200 of letters, digits, '.', '_' and '-'")
-    }
-    const guarantee = config.processingGuarantee ?? 'exactly_once_v2'
-    if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once_v2') {
-      throw new ConfigError(
-        'processingGuarantee',
-        `must be 'at_least_once' or 'exactly_once_v2', got ${String(guarantee)}`,
-      )
-    }
-    const ms = (name: 'commitInterval' | 'closeTimeout', value: number | undefined, fallback: number): number => {
-      if (value === undefined) return fallback
-      if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, `must be milliseconds >= 0, got ${value}`)
-      return value
-    }
-    const rf = config.replicationFactor ?? -1
-    if (!Number.isInteger(rf) || rf === 0 || rf < -1 || rf > 32767) {
-      throw new ConfigError('replicationFactor', `must be -1 (broker default) or 1..32767, got ${rf}`)
-    }
-    this.#eos = guarantee === 'exactly_once_v2'
-    this.#processId = config.processId ?? randomUUID()
-    if (!APPLICATION_ID.test(this.#processId)) {
-      throw new ConfigError('processId', "1-200 of letters, digits, '.', '_' and '-'")
-    }
-    const dslStore = config.defaultDslStore ?? 'in_memory'
-    if (dslStore !== 'in_memory' && dslStore !== 'persistent') {
-      throw new ConfigError('defaultDslStore', `must be 'in_memory' or 'persistent', got ${String(dslStore)}`)
-    }
-    if (config.stateDir !== undefined && (typeof config.stateDir !== 'string' || config.stateDir === '')) {
-      throw new ConfigError('stateDir', 'must be a directory path')
-    }
-    const txTimeout = config.transactionTimeout ?? 10_000
-    if (!Number.isInteger(txTimeout) || txTimeout < 1 || txTimeout > 2 ** 31 - 1) {
-      throw new ConfigError('transactionTimeout', `must be an integer of milliseconds >= 1, got ${txTimeout}`)
-    }
-    this.#config = {
-      ...config,
-      transactionTimeout: txTimeout,
-      commitInterval: ms('commitInterval', config.commitInterval, this.#eos ? 100 : 30_000),
-      closeTimeout: ms('closeTimeout', config.closeTimeout, 30_000),
-      replicationFactor: rf,
-      defaultDslStore: dslStore,
-    }
+    this.#config = resolveStreamsConfig(config)
+    this.#eos = this.#config.processingGuarantee === 'exactly_once_v2'
+    this.#processId = this.#config.processId
     this.#stateDir = new StateDirectory(
       config.stateDir ?? join(tmpdir(), 'kafka-streams'),
       config.applicationId,
@@ -320,27 +236,14 @@ export class KafkaStreams {
       ...(this.#eos
         ? {
             transactionalId: `${this.#config.applicationId}-${this.#processId}`,
-            transactionTimeout: this.#config.transactionTimeout!,
+            transactionTimeout: this.#config.transactionTimeout,
           }
         : {}),
     })
   }
 
   #clientConfig(): ClientConfig {
-    const {
-      applicationId: _a,
-      processingGuarantee: _p,
-      commitInterval: _c,
-      replicationFactor: _r,
-      closeTimeout: _t,
-      sessionTimeout: _s,
-      processId: _i,
-      transactionTimeout: _x,
-      stateDir: _d,
-      defaultDslStore: _ds,
-      ...client
-    } = this.#config
-    return client
+    return clientConfigOf(this.#config)
   }
 
   #locked<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -372,7 +275,8 @@ export class KafkaStreams {
       } catch (err) {
         if (signal.aborted) return
         if (err instanceof AbortError) {
-          // The poll timed out: time to commit, maybe.
+          // The poll timed out: a task waiting for an empty partition may go on now; time to commit, maybe.
+          await this.#locked(() => (epoch === this.#epoch ? this.#drain() : undefined))
           await this.#maybeCommit()
           continue
         }
@@ -389,9 +293,18 @@ export class KafkaStreams {
     }
   }
 
-  /** How long one fetch may wait: until the next commit is due (at least 50 ms). */
+  /**
+   * How long one fetch may wait: until the next commit is due (at least 50 ms); at most 100 ms
+   * while wall-clock punctuators are scheduled (Kafka Streams' poll.ms), a few ms while a task
+   * holds records back waiting for another partition's lag to be known.
+   */
   #pollWait(): number {
-    return Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
+    let wait = Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
+    for (const t of this.#tasks.values()) {
+      if ((this.#buffers.get(t)?.buffered() ?? 0) > 0) return Math.min(wait, 10)
+      if (t.wallClockScheduled) wait = Math.min(wait, 100)
+    }
+    return wait
   }
 
   async #process(topic: string, partition: number, messages: FetchedMessage[], group: GroupMetadata): Promise<void> {
@@ -408,18 +321,71 @@ export class KafkaStreams {
       }
       this.#txnGroup = group
     }
+    // One input partition: nothing to choose between, so no buffering (its order is the offsets').
+    if (task.topics.length === 1) return this.#drain({ task, topic, messages })
+    const buffer = this.#buffers.get(task)!
+    buffer.add(
+      topic,
+      messages.map((message) => {
+        const record = task.stamp(topic, message.offset, message.key, message.value, message.timestamp)
+        // A dropped record is still committed, in its turn: first among the queues' heads.
+        return { timestamp: record?.timestamp ?? -Infinity, record, message }
+      }),
+    )
+    await this.#drain()
+  }
+
+  /**
+   * Processes a batch of a task with one input partition (`direct`) and what the tasks have
+   * buffered, each record chosen by timestamp across its task's partitions while the task is
+   * ready (PartitionGroup), then hands the outputs to the Writer and pauses partitions with too
+   * much buffered (resumes them once drained).
+   */
+  async #drain(direct?: { task: Task; topic: string; messages: FetchedMessage[] }): Promise<void> {
+    const lags = new Map<string, bigint>()
+    let lagsRead = false
+    const lagOf = (topic: string, partition: number): bigint => {
+      if (!lagsRead) {
+        lagsRead = true
+        for (const l of this.#reader!.lag()) lags.set(`${l.topic}\u0000${l.partition}`, l.lag)
+      }
+      return lags.get(`${topic}\u0000${partition}`) ?? -1n
+    }
     const outputs: TaskOutput[] = []
+    let processed = 0
     this.#emit = (out) => outputs.push(out)
     try {
-      for (const m of messages) {
-        task.process(topic, m.offset, m.key, m.value, m.timestamp)
-        this.#metrics.processed++
+      if (direct !== undefined) {
+        const { task, topic, messages } = direct
+        for (const m of messages) {
+          const record = task.stamp(topic, m.offset, m.key, m.value, m.timestamp)
+          if (record === undefined) continue
+          task.run(record)
+          processed++
+        }
+        this.#toCommit.set(`${topic}\u0000${task.partition}`, messages.at(-1)!)
+      }
+      for (const task of this.#tasks.values()) {
+        // Wall-clock punctuators first, as Kafka Streams' thread loop punctuates before it processes.
+        task.punctuateWallClock()
+        const buffer = this.#buffers.get(task)
+        if (buffer === undefined || buffer.buffered() === 0) continue
+        const now = Date.now()
+        while (buffer.ready(now, (topic) => lagOf(topic, task.partition))) {
+          const { topic, record } = buffer.next()!
+          if (record.record !== undefined) {
+            task.run(record.record)
+            processed++
+          }
+          this.#toCommit.set(`${topic}\u0000${task.partition}`, record.message)
+        }
+        for (const topic of task.topics) this.#pauseOrResume(topic, task.partition, buffer.buffered(topic))
       }
     } finally {
       this.#emit = undefined
     }
-    this.#recorder.processed(messages.length)
-    this.#toCommit.set(`${topic}\u0000${partition}`, messages.at(-1)!)
+    this.#metrics.processed += processed
+    if (processed > 0) this.#recorder.processed(processed)
     if (outputs.length > 0) {
       try {
         await this.#begin()
@@ -440,6 +406,26 @@ export class KafkaStreams {
       // Failures surface at the commit (which awaits every write), never unhandled.
       write.catch(() => undefined)
       this.#pending.push(write)
+    }
+  }
+
+  /** Kafka Streams' bound on buffered records: a partition with too many is not fetched until they are processed. */
+  #pauseOrResume(topic: string, partition: number, buffered: number): void {
+    const key = `${topic}\u0000${partition}`
+    if (buffered > MAX_BUFFERED_PER_PARTITION && !this.#paused.has(key)) {
+      this.#reader!.pause([{ topic, partition }])
+      this.#paused.add(key)
+    } else if (buffered <= MAX_BUFFERED_PER_PARTITION && this.#paused.has(key)) {
+      this.#resume(topic, partition)
+    }
+  }
+
+  #resume(topic: string, partition: number): void {
+    this.#paused.delete(`${topic}\u0000${partition}`)
+    try {
+      this.#reader!.resume([{ topic, partition }])
+    } catch {
+      // Not assigned any more: nothing to resume.
     }
   }
 
@@ -520,7 +506,14 @@ export class KafkaStreams {
           `the group moved from generation ${group.generationId} to ${now} during the transaction`,
         )
       }
-      await this.#writer!.sendOffsets({ groupMetadata: () => group }, messages as Message[])
+      // With each partition's time, as Kafka Streams: a restarted task's stream time goes on from it.
+      await this.#writer!.sendOffsets({ groupMetadata: () => group }, messages as Message[], {
+        metadata: (topic, partition) => {
+          const time =
+            this.#tasks.get(`${this.#topicSub.get(topic)}_${partition}`)?.partitionTime(topic) ?? UNKNOWN_TIME
+          return time === UNKNOWN_TIME ? undefined : encodePartitionTime(time)
+        },
+      })
     }
     if (this.#inTxn) await this.#writer!.commitTransaction()
     this.#inTxn = false
@@ -565,6 +558,11 @@ export class KafkaStreams {
     }
     this.#metrics.aborted++
     await this.#closeAllStores()
+    // What was buffered is gone with the tasks: fetch again what was paused for it.
+    for (const key of [...this.#paused]) {
+      const [topic, partition] = key.split('\u0000') as [string, string]
+      this.#resume(topic, Number(partition))
+    }
     this.#changelogNext.clear()
     if (fenced) {
       this.#metrics.fenced++
@@ -597,17 +595,38 @@ export class KafkaStreams {
       if (sub !== undefined) ids.add(`${sub}_${p.partition}`)
     }
     this.#config.logger?.info({ tasks: [...ids], running: [...this.#tasks.keys()] }, 'kafkats/streams: tasks assigned')
+    const opened: Task[] = []
     for (const id of ids) {
       if (this.#tasks.has(id)) continue
       const [subId, partition] = id.split('_').map(Number) as [number, number]
-      this.#tasks.set(id, await this.#openTask(subId, partition))
+      const task = await this.#openTask(subId, partition)
+      this.#tasks.set(id, task)
+      this.#buffers.set(task, new PartitionGroup(task.topics, this.#config.maxTaskIdle))
+      opened.push(task)
       this.#recorder.taskCreated()
     }
+    await this.#restoreTimes(opened)
     // Kept stores of tasks that went elsewhere: their next owner restores them, not us.
     const gone = [...this.#dormant.values()]
     this.#dormant.clear()
     await Promise.all(gone.map((ts) => ts.close()))
     if (this.#state === 'REBALANCING' && !this.#abort.signal.aborted) this.#setState('RUNNING')
+  }
+
+  /**
+   * New tasks start from the partition times committed with their input offsets (by kafkats or
+   * Kafka Streams: the same metadata), so stream time carries across restarts and moves.
+   */
+  async #restoreTimes(tasks: Task[]): Promise<void> {
+    if (tasks.length === 0) return
+    const topics = [...new Set(tasks.flatMap((t) => t.topics))]
+    const times = await committedPartitionTimes(this.#client!, this.#config.applicationId, topics, this.#abort.signal)
+    for (const task of tasks) {
+      for (const topic of task.topics) {
+        const time = times.get(`${topic}\u0000${task.partition}`) ?? UNKNOWN_TIME
+        if (time !== UNKNOWN_TIME) task.restorePartitionTime(topic, time)
+      }
+    }
   }
 
   async #openTask(subId: number, partition: number): Promise<Task> {
@@ -653,6 +672,7 @@ export class KafkaStreams {
         this.#metrics.dropped[reason] = (this.#metrics.dropped[reason] ?? 0) + 1
         this.#recorder.dropped()
       },
+      wallClock: Date.now,
     })
   }
 
@@ -665,6 +685,7 @@ export class KafkaStreams {
       if (sub !== undefined) ids.add(`${sub}_${p.partition}`)
     }
     this.#config.logger?.info({ tasks: [...ids], commit }, 'kafkats/streams: tasks revoked')
+    for (const p of parts) this.#paused.delete(`${p.topic}\u0000${p.partition}`)
     const revoked = (m: FetchedMessage): boolean => ids.has(`${this.#topicSub.get(m.topic)}_${m.partition}`)
     if (commit) {
       await this.#commit(revoked)

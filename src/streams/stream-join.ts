@@ -136,6 +136,7 @@ export function streamStreamJoin<K, V, VO, VR>(
       supplier: inMemoryStore,
       logged: true,
       timestamped: false,
+      windowRetention: windows.retention,
     })
   }
   let outerStore: string | undefined

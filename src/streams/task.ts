@@ -20,6 +20,15 @@ export interface TaskOutput {
   timestamp: number
 }
 
+/** A consumed record, deserialized, with its extracted timestamp. */
+export interface StampedRecord {
+  topic: string
+  offset: bigint
+  key: unknown
+  value: unknown
+  timestamp: number
+}
+
 export interface TaskInit {
   topology: Topology
   subtopology: Subtopology
@@ -90,9 +99,26 @@ export class Task {
   }
 
   #currentTime = -1
+  /** Per input topic: the largest timestamp processed from the task's partition of it. */
+  readonly #partitionTime = new Map<string, number>()
 
   get streamTime(): number {
     return this.#streamTime
+  }
+
+  /** The partition time of the task's partition of `topic` (-1: none yet), committed with its offset. */
+  partitionTime(topic: string): number {
+    return this.#partitionTime.get(topic) ?? -1
+  }
+
+  /**
+   * Starts from a committed partition time (Kafka Streams' setPartitionTime): the stream time
+   * goes on from the largest of them, as before the restart.
+   */
+  restorePartitionTime(topic: string, time: number): void {
+    if (!this.#sources.has(topic)) throw new TopologyError(`task ${this.id} does not read topic '${topic}'`)
+    if (time > this.partitionTime(topic)) this.#partitionTime.set(topic, time)
+    if (time > this.#streamTime) this.#streamTime = time
   }
 
   /** The full names of the topics this task reads. */
@@ -102,6 +128,22 @@ export class Task {
 
   /** Runs one consumed record through the sub-topology. */
   process(topic: string, offset: bigint, key: Buffer | null, value: Buffer | null, timestamp: number): void {
+    const record = this.stamp(topic, offset, key, value, timestamp)
+    if (record !== undefined) this.run(record)
+  }
+
+  /**
+   * Reads a consumed record: its key and value deserialized and its timestamp extracted (what
+   * the choice of the next record across partitions goes by). undefined: an invalid timestamp,
+   * dropped and counted (Kafka Streams' RecordQueue does the same as records reach its head).
+   */
+  stamp(
+    topic: string,
+    offset: bigint,
+    key: Buffer | null,
+    value: Buffer | null,
+    timestamp: number,
+  ): StampedRecord | undefined {
     const source = this.#sources.get(topic)
     if (source === undefined) throw new TopologyError(`task ${this.id} does not read topic '${topic}'`)
     const where = `topic ${topic} partition ${this.partition} offset ${offset}`
@@ -121,13 +163,27 @@ export class Task {
         : source.timestampExtractor({ topic, partition: this.partition, offset, key: k, value: v, timestamp })
     if (!Number.isFinite(ts) || ts < 0) {
       this.#init.dropped('invalid-timestamp')
-      return
+      return undefined
     }
+    return { topic, offset, key: k, value: v, timestamp: ts }
+  }
+
+  /** Runs a stamped record through the sub-topology. */
+  run(record: StampedRecord): void {
+    const source = this.#sources.get(record.topic)
+    if (source === undefined) throw new TopologyError(`task ${this.id} does not read topic '${record.topic}'`)
+    const ts = record.timestamp
     if (ts > this.#streamTime) this.#streamTime = ts
-    this.#record = { topic, offset }
+    if (ts > this.partitionTime(record.topic)) this.#partitionTime.set(record.topic, ts)
+    this.#record = { topic: record.topic, offset: record.offset }
     this.#currentTime = ts
-    this.#forward(source, { key: k, value: v, timestamp: ts })
+    this.#forward(source, { key: record.key, value: record.value, timestamp: ts })
     this.#streamTimePunctuation.due(this.#streamTime)
+  }
+
+  /** Whether wall-clock punctuators are scheduled (the runtime then looks at the clock often). */
+  get wallClockScheduled(): boolean {
+    return this.#wallClockPunctuation.size > 0
   }
 
   /** Runs the wall-clock punctuators that are due (the caller supplies the time: see TaskInit). */
@@ -212,9 +268,7 @@ export class Task {
           throw new TopologyError(`${node.name}: unknown punctuation type '${String(type)}'`)
         const clock = this.#init.wallClock
         if (clock === undefined) {
-          throw new TopologyError(
-            `${node.name}: wall-clock punctuation is not supported by the KafkaStreams runtime yet (stream-time is)`,
-          )
+          throw new TopologyError(`${node.name}: wall-clock punctuation needs a clock (TaskInit.wallClock)`)
         }
         return this.#wallClockPunctuation.add(clock() + intervalMs, intervalMs, this.#punctuator(punctuator))
       },

@@ -60,6 +60,11 @@ export interface StoreSpec {
   logged: boolean
   /** Values carry their timestamp (Kafka's timestamped key-value store format). */
   timestamped: boolean
+  /**
+   * Set for what Kafka Streams makes a window or session store (windowed aggregations, a
+   * stream-stream join's two windows): its retention (ms), for its changelog's configs.
+   */
+  windowRetention?: number
 }
 
 /** Internal topics, by name without the application prefix. */
@@ -68,6 +73,8 @@ export interface InternalTopicSpec {
   kind: 'repartition' | 'changelog'
   /** Fixed by the user (repartition({ partitions })); otherwise derived at start. */
   partitions: number | undefined
+  /** A window or session store's changelog: the store's retention (ms). */
+  windowRetention?: number
 }
 
 export interface Subtopology {
@@ -160,7 +167,12 @@ export class TopologyGraph {
     this.stores.set(spec.name, spec)
     if (spec.logged) {
       const topic = `${spec.name}-changelog`
-      this.internalTopics.set(topic, { name: topic, kind: 'changelog', partitions: undefined })
+      this.internalTopics.set(topic, {
+        name: topic,
+        kind: 'changelog',
+        partitions: undefined,
+        ...(spec.windowRetention === undefined ? {} : { windowRetention: spec.windowRetention }),
+      })
     }
   }
 

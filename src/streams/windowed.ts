@@ -100,6 +100,8 @@ export class TimeWindowedKStream<K, V> {
       throw new TopologyError('windowed aggregation needs a value serde: pass { value: Serdes.X }')
     const { g, keySerde, storeName, name, input } = prepare(this.#grouped, kind, materialized)
     const windows = this.#windows
+    // Kafka's default retention: size + grace; older windows are removed from the store.
+    const retention = windows.size + windows.grace
     g.addStore({
       name: storeName,
       keySerde: windowStoreKey(keySerde, windows.size) as Serde<unknown>,
@@ -107,9 +109,8 @@ export class TimeWindowedKStream<K, V> {
       supplier: materialized.store ?? inMemoryStore,
       logged: materialized.logging ?? true,
       timestamped: true,
+      windowRetention: retention,
     })
-    // Kafka's default retention: size + grace; older windows are removed from the store.
-    const retention = windows.size + windows.grace
     g.addProcessor(
       name,
       () => {
@@ -218,6 +219,7 @@ export class SessionWindowedKStream<K, V> {
       supplier: materialized.store ?? inMemoryStore,
       logged: materialized.logging ?? true,
       timestamped: false,
+      windowRetention: windows.gap + windows.grace,
     })
     const retention = windows.gap + windows.grace
     g.addProcessor(

@@ -1,6 +1,7 @@
 // The Processor API for applications (KStream.process / processValues) beyond the Java
 // comparison (dsl-vs-java.test.ts 'punctuate'): punctuation schedules, the fixed-key rule of
-// processValues, and wall-clock punctuation refused where nothing drives it.
+// processValues, and wall-clock punctuation refused where nothing drives it (the runtime drives
+// it: wall-clock.test.ts).
 
 import { describe, expect, it } from 'vitest'
 
@@ -82,7 +83,7 @@ describe('KStream.process / processValues', () => {
     expect(s.processValues(() => ({ process: () => undefined }))._n.repartitionRequired).toBe(false)
   })
 
-  it('wall-clock punctuation is refused where no clock drives it (the KafkaStreams runtime, for now)', () => {
+  it('wall-clock punctuation is refused where no clock drives it (a Task without wallClock)', () => {
     const b = new StreamsBuilder()
     b.stream('in', strings).process(() => ({
       init: (c) => void c.schedule(10, 'wall-clock-time', () => undefined),
@@ -99,6 +100,6 @@ describe('KStream.process / processValues', () => {
         emit: () => undefined,
         dropped: () => undefined,
       })
-    expect(make).toThrow(/wall-clock punctuation is not supported/)
+    expect(make).toThrow(/wall-clock punctuation needs a clock/)
   })
 })

@@ -3,7 +3,10 @@
 // kafkats/streams against a real Java Kafka Streams 4.4.0 application (test/streams/java/StreamsApp.java,
 // exactly_once_v2, cache disabled) on one cluster: word count, a tumbling-window count with
 // grace, a hopping-window aggregate, a session-window count and a stream-table inner and left
-// join (test/streams/helpers/five-topologies.ts). Three applications read the same input topics
+// join, and a merge of two topics reduced by key, its input on the broker before the applications
+// start, so the order of its records shows how a task takes them across its partitions (by
+// timestamp: Kafka Streams' PartitionGroup) (test/streams/helpers/five-topologies.ts). The
+// changelog topics each application created must carry the same configs. Three applications read the same input topics
 // (explicit timestamps, out-of-order records inside and beyond the grace periods, null keys and
 // values, table deletes): Java, kafkats in this process, and kafkats in a child process killed with
 // SIGKILL mid-run three times and restarted. The final value per output key, read with
@@ -34,10 +37,11 @@ import { Admin } from '../../src/admin/admin.js'
 import { FirstOffset } from '../../src/consumer/offsets.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { KafkaStreams } from '../../src/streams/index.js'
+import { decodePartitionTime, encodePartitionTime } from '../../src/streams/offset-metadata.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
 import { peer } from '../helpers/peers.js'
 import { reach, writeInput } from './helpers/cluster.js'
-import { FIVE_INPUTS, FIVE_OUTPUTS, fiveTopologies } from './helpers/five-topologies.js'
+import { FIVE_INPUTS, FIVE_OUTPUTS, MERGE_INPUTS, fiveTopologies, mergeInput } from './helpers/five-topologies.js'
 import { compileJava } from './helpers/java-streams.js'
 
 let target: Target
@@ -214,6 +218,26 @@ async function settle(admin: Admin, groups: string[], inputs: string[], timeoutM
   }
 }
 
+/** Each changelog topic of an application (name without the application id) with the configs Kafka Streams sets. */
+async function internalConfigs(admin: Admin, app: string): Promise<Record<string, Record<string, string | null>>> {
+  // Not the repartition topics: Java sets retention.ms=-1 on them as it deletes what it
+  // committed (DeleteRecords), which kafkats does not do yet, so they keep the broker's retention.
+  const names = (await admin.listTopics()).filter((t) => t.startsWith(`${app}-`) && t.endsWith('-changelog'))
+  const keys = ['cleanup.policy', 'retention.ms', 'message.timestamp.type']
+  const described = await admin.describeConfigs(
+    names.map((name) => ({ type: 'topic' as const, name })),
+    { names: keys },
+  )
+  const out: Record<string, Record<string, string | null>> = {}
+  for (const d of described) {
+    // retention.ms only where set on the topic (a window store's changelog), not the broker default.
+    out[d.name.slice(app.length + 1)] = Object.fromEntries(
+      d.configs.filter((c) => c.name !== 'retention.ms' || !c.isDefault).map((c) => [c.name, c.value]),
+    )
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
+}
+
 /** Resolves once `child` wrote `line` on stdout; rejects when it exits first. */
 function lineFrom(child: ChildProcess, line: string, err: () => string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -233,12 +257,15 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
     const id = unique('s5')
     const input = `${id}-in`
     const rf = Math.min(3, target.brokerIds.length)
-    const inputs = FIVE_INPUTS.map((t) => `${input}-${t}`)
+    const inputs = [...FIVE_INPUTS, ...MERGE_INPUTS].map((t) => `${input}-${t}`)
     const apps = { java: `${id}-java`, ts: `${id}-ts`, crash: `${id}-crash` }
     for (const t of inputs) await createTopic(target.bootstrap, t, 2, rf)
     for (const app of Object.values(apps)) {
       for (const o of Object.keys(FIVE_OUTPUTS)) await createTopic(target.bootstrap, `${app}-${o}`, 2, rf)
     }
+    // Before any application starts: each merge task finds both its partitions on the broker.
+    const merge = mergeInput(Math.floor(Date.now() / 1000) * 1000 - 120_000)
+    for (const t of MERGE_INPUTS) await writeInput(target.bootstrap, `${input}-${t}`, merge[t])
     const admin = new Admin({ brokers: target.bootstrap })
     const stateDir = mkdtempSync(join(tmpdir(), 'streams-app-'))
     let stderr = ''
@@ -338,6 +365,26 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
       }
       // The input did exercise the grace periods: late records were dropped.
       expect(ts.metrics().dropped.late ?? 0).toBeGreaterThan(0)
+      // The internal topics Java created and ours: the same names, the same configs.
+      expect(await internalConfigs(admin, apps.ts)).toEqual(await internalConfigs(admin, apps.java))
+      // The partition times Java committed as offset metadata: read with our codec (each the
+      // largest timestamp of its partition) and written back byte for byte.
+      const committed = await admin.committedOffsets(apps.java, { topics: MERGE_INPUTS.map((t) => `${input}-${t}`) })
+      for (const t of MERGE_INPUTS) {
+        const stamps = merge[t].map((r) => r.timestamp)
+        const mine = committed.filter((c) => c.topic === `${input}-${t}`)
+        expect(mine).toHaveLength(2)
+        for (const c of mine) {
+          expect(stamps).toContain(decodePartitionTime(c.metadata))
+          expect(encodePartitionTime(decodePartitionTime(c.metadata))).toBe(c.metadata)
+        }
+        expect(Math.max(...mine.map((c) => decodePartitionTime(c.metadata)))).toBe(Math.max(...stamps))
+      }
+      // kafkats (exactly_once_v2) committed the same partition times, in the same bytes.
+      const tsCommitted = await admin.committedOffsets(apps.ts, { topics: MERGE_INPUTS.map((t) => `${input}-${t}`) })
+      expect(tsCommitted.map((c) => [c.topic, c.partition, c.offset, c.metadata])).toEqual(
+        committed.map((c) => [c.topic, c.partition, c.offset, c.metadata]),
+      )
       console.log(`streams-vs-java-kafka: ${targetName}: ${Date.now() - started} ms`)
     } finally {
       if (crash !== undefined && crash.exitCode === null && crash.signalCode === null) await kill()
