@@ -50,6 +50,14 @@ export async function listOffsets(
     const retry: OffsetQuery[] = []
     for (const q of remaining) {
       const leader = metadata.leaderFor(q.topic, q.partition)
+      if (leader === undefined && metadata.topic(q.topic)?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
+        // Refused by the authorizer: no leader will show up, so this is the answer, not a retry.
+        throw KafkaError.fromCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED, {
+          apiName: 'ListOffsets',
+          topic: q.topic,
+          partition: q.partition,
+        })
+      }
       if (leader === undefined) {
         retry.push(q)
         lastError ??= KafkaError.fromCode(

@@ -284,6 +284,9 @@ describe('checks the reference made before (now also asserted against Kafka 4.4)
       const started = Date.now()
       const groupErr = await rejection(user.describeGroups([lockedGroup]))
       expect(failureCodes(groupErr)).toEqual(['KAFKA_GROUP_AUTHORIZATION_FAILED'])
+      // Metadata already refuses the topic: no retries until LEADER_NOT_AVAILABLE.
+      const offsetsErr = await rejection(user.listOffsets([{ topic: closed, partition: 0, spec: 'latest' }]))
+      expect(failureCodes(offsetsErr)).toEqual(['KAFKA_TOPIC_AUTHORIZATION_FAILED'])
       expect(Date.now() - started).toBeLessThan(10_000)
     } finally {
       await user.close()
