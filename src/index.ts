@@ -45,6 +45,7 @@ export type {
 } from './telemetry/otel-types.js'
 export {
   ProducerFencedError,
+  TransactionalIdAuthorizationError,
   TransactionAbortableError,
   TransactionAbortedError,
   TransactionOutcomeUnknownError,

@@ -4,8 +4,8 @@ import { KafkaTsError, type KafkaTsErrorOptions } from '../errors.js'
 
 /**
  * A newer Writer with the same transactionalId took over (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH
- * from the transaction coordinator), or the id may not be used (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
- * Terminal, as Java's ProducerFencedException: every later call fails with it; close the Writer.
+ * from the transaction coordinator). Terminal, as Java's ProducerFencedException: every later
+ * call fails with it; close the Writer.
  */
 export class ProducerFencedError extends KafkaTsError {
   readonly retriable = false
@@ -14,7 +14,26 @@ export class ProducerFencedError extends KafkaTsError {
   constructor(transactionalId: string, options?: KafkaTsErrorOptions) {
     super(
       'KAFKATS_PRODUCER_FENCED',
-      `the transactional Writer '${transactionalId}' is fenced (a newer instance took over, or the id is not allowed); close it`,
+      `the transactional Writer '${transactionalId}' is fenced (a newer instance took over); close it`,
+      options,
+    )
+    this.transactionalId = transactionalId
+  }
+}
+
+/**
+ * The authorizer refuses this principal WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+ * the broker's error as `cause`). Terminal, as Java's TransactionalIdAuthorizationException: every
+ * later call fails with it; close the Writer.
+ */
+export class TransactionalIdAuthorizationError extends KafkaTsError {
+  readonly retriable = false
+  readonly transactionalId: string
+
+  constructor(transactionalId: string, options?: KafkaTsErrorOptions) {
+    super(
+      'KAFKATS_TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+      `the transactional Writer '${transactionalId}' may not use its transactional id (refused by the broker's authorizer); close it`,
       options,
     )
     this.transactionalId = transactionalId

@@ -36,6 +36,7 @@ import { CommitRejectedError } from '../consumer/errors.js'
 import type { ProducerIdentity } from './idempotence.js'
 import {
   ProducerFencedError,
+  TransactionalIdAuthorizationError,
   TransactionAbortableError,
   TransactionAbortedError,
   TransactionOutcomeUnknownError,
@@ -72,6 +73,9 @@ const FENCING: ReadonlySet<number> = new Set([
 /** TxnOffsetCommit answers that say the Reader's membership is stale (KIP-447 fencing by the group). */
 const STALE_MEMBER: ReadonlySet<number> = new Set([
   ErrorCode.ILLEGAL_GENERATION,
+  // A consumer-protocol (KIP-848) member's epoch is behind the group's: Kafka's answer where a
+  // classic member gets ILLEGAL_GENERATION.
+  ErrorCode.STALE_MEMBER_EPOCH,
   ErrorCode.FENCED_INSTANCE_ID,
   ErrorCode.UNKNOWN_MEMBER_ID,
 ])
@@ -464,12 +468,16 @@ export class TransactionManager {
     }
   }
 
-  #fence(cause: Error): ProducerFencedError {
+  /** Ends the Writer's transactions for good: fenced by a newer instance, or refused the id. */
+  #fence(cause: Error): ProducerFencedError | TransactionalIdAuthorizationError {
     if (this.#state !== 'fenced') {
       this.#state = 'fenced'
-      this.#error = new ProducerFencedError(this.#o.transactionalId, { cause })
+      const refused = cause instanceof KafkaError && cause.errorCode === ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+      this.#error = refused
+        ? new TransactionalIdAuthorizationError(this.#o.transactionalId, { cause })
+        : new ProducerFencedError(this.#o.transactionalId, { cause })
     }
-    return this.#error as ProducerFencedError
+    return this.#error as ProducerFencedError | TransactionalIdAuthorizationError
   }
 
   #offsetsError(err: unknown, offsets: readonly TxnOffset[]): Error {

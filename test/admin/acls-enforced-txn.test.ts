@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import type { KafkaError } from '../../src/errors.js'
 import { silentLogger } from '../../src/logger.js'
-import { ProducerFencedError } from '../../src/producer/transaction-errors.js'
+import { TransactionalIdAuthorizationError } from '../../src/producer/transaction-errors.js'
 import { Writer } from '../../src/producer/writer.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
 import {
@@ -135,8 +135,8 @@ describe('transactions', () => {
     try {
       const started = Date.now()
       const err = await rejection(writer.beginTransaction().then(() => writer.writeMessages([{ value: 'v' }])))
-      // Terminal for the Writer, as Java's: ProducerFencedError, the broker's code as its cause.
-      expect(err).toBeInstanceOf(ProducerFencedError)
+      // Terminal for the Writer, as Java's TransactionalIdAuthorizationException; the broker's code as its cause.
+      expect(err).toBeInstanceOf(TransactionalIdAuthorizationError)
       expect(((err as Error).cause as KafkaError).code).toBe('KAFKA_TRANSACTIONAL_ID_AUTHORIZATION_FAILED')
       expect(Date.now() - started).toBeLessThan(10_000)
     } finally {
