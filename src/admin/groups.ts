@@ -147,14 +147,26 @@ export async function describeGroups(
     const answers = new Map<string, Outcome<GroupDescription>>()
     await Promise.all(
       ids.map(async (groupId) => {
-        const answer =
-          (await describeConsumerGroup(ctx, groupId, options)) ?? (await describeClassicGroup(ctx, groupId, options))
+        let answer = await describeConsumerGroup(ctx, groupId, options)
+        if (answer === null) {
+          answer = await describeClassicGroup(ctx, groupId, options)
+          // Not found by either: it may have become a consumer group between the two requests
+          // (its first member joined; Kafka then says "not a classic group"). Ask once more.
+          if (answer !== undefined && notFound(answer))
+            answer = (await describeConsumerGroup(ctx, groupId, options)) ?? answer
+        }
         if (answer !== undefined) answers.set(groupId, answer)
       }),
     )
     return answers
   })
   return groupIds.map((id) => results.get(id)!)
+}
+
+function notFound(answer: Outcome<GroupDescription>): boolean {
+  return (
+    'error' in answer && answer.error instanceof KafkaError && answer.error.errorCode === ErrorCode.GROUP_ID_NOT_FOUND
+  )
 }
 
 type SendOptions = { signal: AbortSignal | undefined; timeoutMs?: number }
