@@ -147,13 +147,13 @@ export async function describeGroups(
     const answers = new Map<string, Outcome<GroupDescription>>()
     await Promise.all(
       ids.map(async (groupId) => {
-        let answer = await describeConsumerGroup(ctx, groupId, options)
-        if (answer === null) {
-          answer = await describeClassicGroup(ctx, groupId, options)
-          // Not found by either: it may have become a consumer group between the two requests
-          // (its first member joined; Kafka then says "not a classic group"). Ask once more.
-          if (answer !== undefined && notFound(answer))
-            answer = (await describeConsumerGroup(ctx, groupId, options)) ?? answer
+        const first = await describeConsumerGroup(ctx, groupId, options)
+        let answer = typeof first === 'string' ? await describeClassicGroup(ctx, groupId, options) : first
+        // Not found by either: it may have become a consumer group between the two requests
+        // (its first member joined; Kafka then says "not a classic group"). Ask once more.
+        if (first === 'not-found' && answer !== undefined && notFound(answer)) {
+          const again = await describeConsumerGroup(ctx, groupId, options)
+          if (typeof again !== 'string') answer = again ?? answer
         }
         if (answer !== undefined) answers.set(groupId, answer)
       }),
@@ -175,12 +175,15 @@ function sendOptions(options: AdminCallOptions): SendOptions {
   return { signal: options.signal, ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}) }
 }
 
-/** ConsumerGroupDescribe of one group; null when the group is to be asked with DescribeGroups. */
+/**
+ * ConsumerGroupDescribe of one group; 'not-found' (not a consumer group) or 'unsupported' (the
+ * coordinator has no consumer groups) when the group is to be asked with DescribeGroups.
+ */
 async function describeConsumerGroup(
   ctx: AdminContext,
   groupId: string,
   options: AdminCallOptions,
-): Promise<Outcome<GroupDescription> | undefined | null> {
+): Promise<Outcome<GroupDescription> | undefined | 'not-found' | 'unsupported'> {
   let r
   try {
     r = await coordinatorFor(ctx, groupId).send(
@@ -190,14 +193,17 @@ async function describeConsumerGroup(
     )
   } catch (err) {
     // A coordinator older than Kafka 3.7 (or without KIP-848) has no ConsumerGroupDescribe.
-    if (err instanceof UnsupportedVersionError) return null
+    if (err instanceof UnsupportedVersionError) return 'unsupported'
     throw err
   }
   const g = r.groups.find((x) => x.groupId === groupId)
   if (g === undefined) return undefined
   // Kafka answers GROUP_ID_NOT_FOUND for a classic group ("is not a consumer group") and for a
   // missing one; DescribeGroups tells them apart, as in Java's DescribeConsumerGroupsHandler.
-  if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND || g.errorCode === ErrorCode.UNSUPPORTED_VERSION) return null
+  if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return 'not-found'
+  // Kafka 3.9 advertises ConsumerGroupDescribe but, without the consumer protocol enabled (its
+  // default), answers each group UNSUPPORTED_VERSION.
+  if (g.errorCode === ErrorCode.UNSUPPORTED_VERSION) return 'unsupported'
   if (g.errorCode !== ErrorCode.NONE)
     return { error: groupError(ctx, groupId, g.errorCode, 'ConsumerGroupDescribe', g.errorMessage) }
   return { value: await consumerGroupDescription(ctx, g, options) }
