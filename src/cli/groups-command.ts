@@ -62,7 +62,7 @@ export async function runGroupsCommand(args: string[], signal: AbortSignal, out:
           return 0
         }
         out.line(
-          `Group: ${group!.groupId}  State: ${group!.state}  Protocol: ${group!.protocolType}/${group!.protocol || '-'}  Members: ${group!.members.length}`,
+          `Group: ${group!.groupId}  Type: ${group!.type}  State: ${group!.state}  Protocol: ${group!.protocolType}/${group!.protocol || '-'}  Members: ${group!.members.length}`,
         )
         table(
           out,

@@ -24,7 +24,7 @@ afterEach(async () => {
   admin = broker = undefined
 })
 
-/** One broker, coordinator of every group, answering DescribeGroups for an unknown group as Kafka does. */
+/** One broker, coordinator of every group, answering ConsumerGroupDescribe and DescribeGroups for an unknown group as Kafka does. */
 async function startBroker(apiKeys: typeof kafka39.apiKeys): Promise<FakeBroker> {
   const b = await FakeBroker.start((r) => {
     const self = { nodeId: 1, host: '127.0.0.1', port: b.port }
@@ -33,6 +33,12 @@ async function startBroker(apiKeys: typeof kafka39.apiKeys): Promise<FakeBroker>
         return { brokers: [{ ...self, rack: null }], clusterId: 'c', controllerId: 1, topics: [] }
       case 'FindCoordinator':
         return { coordinators: r.body.coordinatorKeys.map((key: string) => ({ key, ...self, errorCode: 0 })) }
+      case 'ConsumerGroupDescribe':
+        // Kafka 3.9.2 advertises it, and without the consumer protocol enabled (its default)
+        // answers each group UNSUPPORTED_VERSION (35) with no message (seen on 3.9.2).
+        return {
+          groups: r.body.groupIds.map((groupId: string) => ({ groupId, errorCode: 35, errorMessage: null })),
+        }
       case 'DescribeGroups':
         return {
           groups: r.body.groups.map((groupId: string) =>
@@ -55,6 +61,7 @@ describe('Admin against Kafka 3.9 versions', () => {
     broker = await startBroker(kafka39.apiKeys)
     admin = new Admin({ brokers: [broker.address] })
     const err = await admin.describeGroups(['nope']).catch((e: unknown) => e)
+    expect(broker.received('ConsumerGroupDescribe').map((r) => r.version)).toEqual([0])
     expect(broker.received('DescribeGroups').map((r) => r.version)).toEqual([5])
     expect(err).toBeInstanceOf(AdminBatchError)
     expect((err as AdminBatchError).errors.get('nope')).toMatchObject({ errorName: 'GROUP_ID_NOT_FOUND' })

@@ -4,7 +4,7 @@
 // partitions, delete), configs (describe with sources, incremental set/delete), the cluster and
 // its versions, log offsets, a consumer group's listing, members, lag, offset reset (refused
 // while the group has members), offset deletion and group deletion, records deleted before an
-// offset, and an idempotent producer's state. The oracle is the broker's own answers (Kafka's
+// offset, and an idempotent producer's state; classic and KIP-848 groups described side by side. The oracle is the broker's own answers (Kafka's
 // error codes, offsets a Writer/Reader produced and consumed), never numbers this file computes
 // from the Admin itself.
 
@@ -239,18 +239,27 @@ describe('Admin offsets, groups and lag', () => {
         await reader.commitMessages(m)
       }
       const listed = (await admin.listGroups()).find((g) => g.groupId === groupId)
+      // The default Reader joins with KIP-848 where the broker has it (Kafka 4, the reference
+      // cluster); the group is then a 'consumer' group, which only ConsumerGroupDescribe describes.
+      const kind = reader.groupProtocol
       expect(listed).toMatchObject({ protocolType: 'consumer', state: 'Stable' })
-      expect(['classic', '']).toContain(listed!.type)
+      if (kind === 'consumer') expect(listed!.type).toBe('consumer')
+      else expect(['classic', '']).toContain(listed!.type)
       expect((await admin.listGroups({ states: ['Empty'] })).map((g) => g.groupId)).not.toContain(groupId)
 
       const [group] = await admin.describeGroups([groupId])
-      expect(group).toMatchObject({ state: 'Stable', protocolType: 'consumer' })
+      expect(group).toMatchObject({ state: 'Stable', protocolType: 'consumer', type: kind })
       expect(group!.members).toHaveLength(1)
       expect(group!.members[0]).toMatchObject({
         clientId: 'lag-reader',
         topics: [topic],
         assignment: [{ topic, partitions: [0, 1] }],
       })
+      if (kind === 'consumer') {
+        // The member's epoch is the assignment's once it owns it (Stable).
+        expect(group!.groupEpoch).toBeGreaterThan(0)
+        expect(group!.members[0]!.memberEpoch).toBe(group!.assignmentEpoch)
+      }
 
       const lag = await admin.groupLag(groupId)
       const ends = await reader.endOffsets([0, 1].map((partition) => ({ topic, partition })))
@@ -333,6 +342,81 @@ describe('Admin offsets, groups and lag', () => {
       expect((gone as AdminBatchError).errors.get(groupId)).toMatchObject({ errorName: 'GROUP_ID_NOT_FOUND', groupId })
     } finally {
       if (!readerClosed) await reader.close()
+    }
+  })
+})
+
+describe('Admin describes both kinds of group', () => {
+  it('describes a classic group and a consumer group side by side, and a missing one as GROUP_ID_NOT_FOUND', async () => {
+    const topic = unique('adm-kinds')
+    const classicId = unique('adm-classic')
+    const consumerId = unique('adm-consumer')
+    await admin.createTopics([{ name: topic, partitions: 3, replicationFactor: replication() }], {
+      waitForLeaders: true,
+    })
+    await produce(target.bootstrap, topic, 30)
+    const classic = new Reader({
+      brokers: target.bootstrap,
+      groupId: classicId,
+      topic,
+      clientId: 'kinds-classic',
+      groupProtocol: 'classic',
+    })
+    const modern = new Reader({ brokers: target.bootstrap, groupId: consumerId, topic, clientId: 'kinds-consumer' })
+    try {
+      await classic.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+      await modern.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+      expect(classic.groupProtocol).toBe('classic')
+      const modernKind = modern.groupProtocol
+      const everything = [{ topic, partitions: [0, 1, 2] }]
+      // Wait until both groups settled (a KIP-848 member may still be reconciling).
+      await waitFor(
+        async () => (await admin.describeGroups([classicId, consumerId])).every((g) => g.state === 'Stable'),
+        20_000,
+        'both groups stable',
+      )
+      const [c, m] = await admin.describeGroups([classicId, consumerId])
+      expect(c).toMatchObject({
+        groupId: classicId,
+        type: 'classic',
+        protocolType: 'consumer',
+        groupEpoch: null,
+        assignmentEpoch: null,
+      })
+      expect(c!.protocol).not.toBe('')
+      expect(c!.members).toEqual([
+        expect.objectContaining({
+          clientId: 'kinds-classic',
+          topics: [topic],
+          assignment: everything,
+          memberEpoch: null,
+        }),
+      ])
+      expect(m).toMatchObject({ groupId: consumerId, type: modernKind, protocolType: 'consumer' })
+      expect(m!.protocol).not.toBe('')
+      expect(m!.members).toEqual([
+        expect.objectContaining({ clientId: 'kinds-consumer', topics: [topic], assignment: everything }),
+      ])
+      expect(m!.members[0]!.clientHost).not.toBe('')
+
+      const missing = unique('adm-missing')
+      const err = await admin.describeGroups([consumerId, missing]).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(AdminBatchError)
+      expect((err as AdminBatchError).errors.get(missing)).toMatchObject({ errorName: 'GROUP_ID_NOT_FOUND' })
+      expect((err as AdminBatchError).errors.has(consumerId)).toBe(false)
+
+      // Lag names each partition's owner in either kind of group.
+      for (const [groupId, clientId] of [
+        [classicId, 'kinds-classic'],
+        [consumerId, 'kinds-consumer'],
+      ] as const) {
+        const lag = await admin.groupLag(groupId)
+        expect(lag.partitions.map((p) => p.partition)).toEqual([0, 1, 2])
+        expect(lag.partitions.every((p) => p.clientId === clientId)).toBe(true)
+      }
+    } finally {
+      await classic.close()
+      await modern.close()
     }
   })
 })

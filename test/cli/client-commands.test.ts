@@ -212,6 +212,15 @@ describe('kafkats groups and cluster', () => {
     const human = await kafkats(['groups', 'lag', groupId])
     expect(human.stdout).toMatch(new RegExp(`^Group: ${groupId}  State: Empty  Total lag: 3\\n`))
 
+    // The group of a default (KIP-848) consumer: ConsumerGroupDescribe, DescribeGroups otherwise.
+    const described = await kafkats(['groups', 'describe', groupId, '--json'])
+    expect(described.status).toBe(0)
+    const group = JSON.parse(described.stdout) as { type: string }
+    expect(group).toMatchObject({ groupId, state: 'Empty', protocolType: 'consumer', members: [] })
+    expect(['consumer', 'classic']).toContain(group.type)
+    const describedHuman = await kafkats(['groups', 'describe', groupId])
+    expect(describedHuman.stdout).toMatch(new RegExp(`^Group: ${groupId}  Type: ${group.type}  State: Empty  `))
+
     const listed = await kafkats(['groups', 'list', '--json'])
     expect(JSON.parse(listed.stdout)).toContainEqual(
       expect.objectContaining({ groupId, state: 'Empty', protocolType: 'consumer' }),
