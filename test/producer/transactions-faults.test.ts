@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ProducerFencedError,
   TransactionAbortableError,
+  TransactionalIdAuthorizationError,
   TransactionOutcomeUnknownError,
   TransactionStateError,
   Writer,
@@ -67,13 +68,13 @@ for (const version of [1, 2] as const)
         expect(await committedValues(topic, 2)).toEqual(['one', 'two'])
       })
 
-      it('an unauthorized transactional id is fatal: ProducerFencedError, for good', async () => {
+      it('an unauthorized transactional id is fatal: TransactionalIdAuthorizationError, for good', async () => {
         const topic = uniqueTopic('txf-authz')
         await createTopic(bootstrap, topic, { partitions: 1 })
         const w = writer({ topic, transactionalId: uniqueTopic('txf-authz') })
         cluster.faults.failNext('InitProducerId', 1, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
-        await expect(w.beginTransaction()).rejects.toThrow(ProducerFencedError)
-        await expect(w.beginTransaction()).rejects.toThrow(ProducerFencedError)
+        await expect(w.beginTransaction()).rejects.toThrow(TransactionalIdAuthorizationError)
+        await expect(w.beginTransaction()).rejects.toThrow(TransactionalIdAuthorizationError)
       })
 
       if (version === 1)
