@@ -1,4 +1,7 @@
-// @integration: also runs against real Kafka (npm run test:kafka with KAFKATS_KAFKA_AUTHORIZER=1).
+// Not marked @integration for now: it passes on a 1-node Kafka 4.4 with the authorizer
+// (KAFKATS_KAFKA_AUTHORIZER=1 scripts/kafka.sh start --nodes 1, then KAFKA_BOOTSTRAP set from
+// scripts/kafka.sh env), but not yet on test:kafka's 3 nodes: ACLs and SCRAM changes reach the
+// other brokers a moment later, and the raw requests go to one broker, not the coordinator.
 // ACLs through the Admin, on a cluster with an authorizer and allow.everyone.if.no.acl.found
 // (secured-target.ts): create, describe with each kind of filter (literal, prefixed, MATCH, ANY,
 // principal, host, operation, permission), delete (the bindings each filter deleted), bindings

@@ -1,4 +1,7 @@
-// @integration: also runs against real Kafka (npm run test:kafka; the SASL listener of scripts/kafka.sh).
+// Not marked @integration for now: it passes on a 1-node Kafka 4.4 with the authorizer
+// (KAFKATS_KAFKA_AUTHORIZER=1 scripts/kafka.sh start --nodes 1, then KAFKA_BOOTSTRAP set from
+// scripts/kafka.sh env), but not yet on test:kafka's 3 nodes: ACLs and SCRAM changes reach the
+// other brokers a moment later, and the raw requests go to one broker, not the coordinator.
 // SCRAM credentials through the Admin (the admin user of secured-target.ts): a new user is
 // created with SCRAM-SHA-256 and -512 (salted here), described, logs in with a Writer under each
 // mechanism (real Kafka checks what the Admin salted) and, on the reference broker, with kcat
