@@ -29,11 +29,7 @@ async function perLeader<P extends TopicPartitionRef, R>(
     const leader = ctx.client.metadata.leaderFor(p.topic, p.partition)
     if (leader === undefined) {
       // A topic that does not exist, or that the principal may not describe, is final.
-      const topicCode = ctx.client.metadata.topic(p.topic)?.errorCode
-      const code =
-        topicCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || topicCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED
-          ? topicCode
-          : ErrorCode.LEADER_NOT_AVAILABLE
+      const code = ctx.client.metadata.noLeaderCode(p.topic)
       answers.set(tpKey(p.topic, p.partition), {
         error: KafkaError.fromCode(code, { apiName, topic: p.topic, partition: p.partition }),
       })

@@ -7,6 +7,7 @@
 
 import { isRetriable } from '../errors.js'
 import { ZERO_UUID } from '../protocol/api.js'
+import { ErrorCode } from '../protocol/error-codes.js'
 import type { MetadataResponse } from '../protocol/messages/index.js'
 import { ConnectionError, RequestTimeoutError } from '../net/errors.js'
 import { raceAbort, type BrokerEndpoint } from '../net/pool.js'
@@ -141,6 +142,17 @@ export class MetadataCache {
   leaderFor(topic: string, partition: number): BrokerInfo | undefined {
     const p = this.partition(topic, partition)
     return p === undefined || p.leader < 0 ? undefined : this.#brokers.get(p.leader)
+  }
+
+  /**
+   * Why a partition of `topic` has no known leader: the topic's own answer when Metadata gave one
+   * that says so (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED), else LEADER_NOT_AVAILABLE.
+   */
+  noLeaderCode(topic: string): number {
+    const code = this.topic(topic)?.errorCode
+    return code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || code === ErrorCode.TOPIC_AUTHORIZATION_FAILED
+      ? code
+      : ErrorCode.LEADER_NOT_AVAILABLE
   }
 
   get isStale(): boolean {

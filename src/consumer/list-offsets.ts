@@ -50,22 +50,13 @@ export async function listOffsets(
     const retry: OffsetQuery[] = []
     for (const q of remaining) {
       const leader = metadata.leaderFor(q.topic, q.partition)
-      if (leader === undefined && metadata.topic(q.topic)?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
-        // Refused by the authorizer: no leader will show up, so this is the answer, not a retry.
-        throw KafkaError.fromCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED, {
-          apiName: 'ListOffsets',
-          topic: q.topic,
-          partition: q.partition,
-        })
-      }
       if (leader === undefined) {
+        const code = metadata.noLeaderCode(q.topic)
+        const error = KafkaError.fromCode(code, { apiName: 'ListOffsets', topic: q.topic, partition: q.partition })
+        // Refused by the authorizer: no leader will show up, so this is the answer, not a retry.
+        if (code === ErrorCode.TOPIC_AUTHORIZATION_FAILED) throw error
         retry.push(q)
-        lastError ??= KafkaError.fromCode(
-          metadata.topic(q.topic)?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-            : ErrorCode.LEADER_NOT_AVAILABLE,
-          { apiName: 'ListOffsets', topic: q.topic, partition: q.partition },
-        )
+        lastError ??= error
         continue
       }
       const list = byLeader.get(leader.nodeId)
