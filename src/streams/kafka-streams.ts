@@ -466,7 +466,8 @@ export class KafkaStreams {
     await Promise.all(pending)
     const messages = [...this.#toCommit.values()].filter((m) => only === undefined || only(m))
     for (const m of messages) this.#toCommit.delete(`${m.topic}\u0000${m.partition}`)
-    if (messages.length > 0) await this.#reader!.commitMessages(messages as Message[])
+    if (messages.length > 0)
+      await this.#reader!.commitMessages(messages as Message[], { metadata: this.#partitionTimeMetadata })
     this.#afterCommit()
     this.#lastCommit = Date.now()
     this.#metrics.commits++
@@ -477,6 +478,12 @@ export class KafkaStreams {
   /** Persistent stores flush what is now committed and checkpoint their changelog offsets. */
   #afterCommit(): void {
     for (const ts of this.#taskStores.values()) ts.afterCommit()
+  }
+
+  /** The metadata committed with an input offset: its task's partition time, as Kafka Streams commits it. */
+  readonly #partitionTimeMetadata = (topic: string, partition: number): string | undefined => {
+    const time = this.#tasks.get(`${this.#topicSub.get(topic)}_${partition}`)?.partitionTime(topic) ?? UNKNOWN_TIME
+    return time === UNKNOWN_TIME ? undefined : encodePartitionTime(time)
   }
 
   /** Closes the stores of every task, running and kept, without a checkpoint: what was not flushed was not committed. */
@@ -508,11 +515,7 @@ export class KafkaStreams {
       }
       // With each partition's time, as Kafka Streams: a restarted task's stream time goes on from it.
       await this.#writer!.sendOffsets({ groupMetadata: () => group }, messages as Message[], {
-        metadata: (topic, partition) => {
-          const time =
-            this.#tasks.get(`${this.#topicSub.get(topic)}_${partition}`)?.partitionTime(topic) ?? UNKNOWN_TIME
-          return time === UNKNOWN_TIME ? undefined : encodePartitionTime(time)
-        },
+        metadata: this.#partitionTimeMetadata,
       })
     }
     if (this.#inTxn) await this.#writer!.commitTransaction()
