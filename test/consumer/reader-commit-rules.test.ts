@@ -147,7 +147,7 @@ describe.sequential(`commit metadata (Java's OffsetAndMetadata), against ${targe
   it('commitMessages({ metadata }) stores each partition its metadata; the broker answers it in OffsetFetch', async () => {
     const topic = unique('meta')
     const groupId = unique('meta-g')
-    await createTopic(target.bootstrap, topic, 2)
+    await createTopic(target.bootstrap, topic, 2, Math.min(3, target.brokerIds.length))
     await produce(target.bootstrap, topic, 20)
     const reader = new Reader({ brokers: target.bootstrap, groupId, topic })
     try {
@@ -174,7 +174,7 @@ describe.sequential(`commit metadata (Java's OffsetAndMetadata), against ${targe
   it('with commitInterval > 0 the marked metadata goes with the periodic commit', async () => {
     const topic = unique('meta-mark')
     const groupId = unique('meta-mark-g')
-    await createTopic(target.bootstrap, topic, 1)
+    await createTopic(target.bootstrap, topic, 1, Math.min(3, target.brokerIds.length))
     await produce(target.bootstrap, topic, 3)
     const reader = new Reader({ brokers: target.bootstrap, groupId, topic, commitInterval: 60_000 })
     try {
@@ -197,7 +197,7 @@ describe.sequential(`commit metadata (Java's OffsetAndMetadata), against ${targe
   it('metadata over offset.metadata.max.bytes is refused by the broker (OFFSET_METADATA_TOO_LARGE); a non-string is refused before sending', async () => {
     const topic = unique('meta-big')
     const groupId = unique('meta-big-g')
-    await createTopic(target.bootstrap, topic, 1)
+    await createTopic(target.bootstrap, topic, 1, Math.min(3, target.brokerIds.length))
     await produce(target.bootstrap, topic, 2)
     const reader = new Reader({ brokers: target.bootstrap, groupId, topic })
     try {
