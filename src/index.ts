@@ -80,6 +80,7 @@ export {
   type IterateOptions,
   type ReadOptions,
 } from './consumer/reader.js'
+export type { CommitMetadata } from './consumer/commits.js'
 export type { ListedOffset } from './consumer/list-offsets.js'
 export type { RunOptions } from './consumer/run.js'
 export {

@@ -62,7 +62,12 @@ export interface CommitOffset extends TopicPartitionOffset {
   assignment?: number | undefined
   /** The leader epoch of the message committed (KIP-320), sent as committedLeaderEpoch; -1 or absent if unknown. */
   leaderEpoch?: number | undefined
+  /** Committed with the offset (OffsetCommit's committedMetadata); absent: the empty string, as Java's. */
+  metadata?: string | undefined
 }
+
+/** Per partition, the metadata to commit with its offset (undefined: none). */
+export type CommitMetadata = (topic: string, partition: number) => string | undefined
 
 /** An offset to commit, under the ownership it was made in. */
 interface Entry extends TopicPartitionOffset {
@@ -70,6 +75,7 @@ interface Entry extends TopicPartitionOffset {
   /** Asked for with allowRewind: sent even below the committed offset, which it then replaces. */
   rewind?: boolean
   leaderEpoch: number
+  metadata: string | undefined
   /** The generation it was first sent in: it is never sent under another one. */
   sentGeneration?: number
 }
@@ -99,6 +105,11 @@ export class OffsetCommitter {
   readonly #logger: Logger | undefined
   /** committedLeaderEpoch of the offsets fetchCommitted found (-1 or absent: none). */
   readonly #committedEpochs = new Map<string, number>()
+  /**
+   * The metadata that goes with the offset in #requested (or found committed): a commit of a
+   * skipped stretch's end (skipped()) carries it on, so it does not wipe, say, a partition time.
+   */
+  readonly #metadata = new Map<string, string>()
   /** Offsets waiting for the next OffsetCommit, highest per partition. */
   #pending = new Map<string, Entry>()
   /** Marked offsets whose commit failed for a reason a retry may fix: sent with the next flush. */
@@ -181,6 +192,7 @@ export class OffsetCommitter {
       offset: cursor.skippedTo,
       assignment: owner.id,
       leaderEpoch: cursor.positionEpoch,
+      metadata: this.#metadata.get(cursor.key),
     }
     try {
       if (now) this.commit([offset]).catch(() => {})
@@ -203,6 +215,7 @@ export class OffsetCommitter {
       this.#requested.delete(key)
       this.#pending.delete(key)
       this.#deferred.delete(key)
+      this.#metadata.delete(key)
     }
   }
 
@@ -322,7 +335,7 @@ export class OffsetCommitter {
       const plain = { topic: o.topic, partition: o.partition, offset: o.offset }
       if (current === undefined || !current.valid || (stamped && o.assignment !== current.id))
         rejected.push({ offset: plain, lost: stamped ? this.#view.wasLost(o.assignment!) : current?.lost === true })
-      else owned.push({ ...plain, ownership: current, leaderEpoch: o.leaderEpoch ?? -1 })
+      else owned.push({ ...plain, ownership: current, leaderEpoch: o.leaderEpoch ?? -1, metadata: o.metadata })
     }
     return { owned, rejected }
   }
@@ -334,7 +347,11 @@ export class OffsetCommitter {
       // An entry of an older ownership is superseded by any entry of the current one.
       if (current === undefined || current.ownership !== e.ownership || e.offset > current.offset || e.rewind === true)
         this.#pending.set(key, e)
-      if (e.ownership.valid) this.#request(key, e.offset, e.rewind === true)
+      if (!e.ownership.valid) continue
+      this.#request(key, e.offset, e.rewind === true)
+      if (this.#requested.get(key) !== e.offset) continue
+      if (e.metadata === undefined) this.#metadata.delete(key)
+      else this.#metadata.set(key, e.metadata)
     }
   }
 
@@ -476,7 +493,7 @@ export class OffsetCommitter {
                 committedOffset: o.offset,
                 // From v6; a reader starting from this offset checks the log was not truncated below it.
                 ...(version >= 6 ? { committedLeaderEpoch: o.leaderEpoch } : {}),
-                committedMetadata: '',
+                committedMetadata: o.metadata ?? '',
               })),
             })),
           }),
@@ -641,6 +658,12 @@ export class OffsetCommitter {
             const key = partitionKey(t.name, p.partitionIndex)
             out.set(key, p.committedOffset >= 0n ? p.committedOffset : null)
             this.#committedEpochs.set(key, p.committedOffset >= 0n ? p.committedLeaderEpoch : -1)
+            // What a skipped stretch's commit carries on, unless this member asked for more since.
+            const requested = this.#requested.get(key)
+            if (p.committedOffset >= 0n && (requested === undefined || requested === p.committedOffset)) {
+              if (p.metadata === null || p.metadata === '') this.#metadata.delete(key)
+              else this.#metadata.set(key, p.metadata)
+            }
           }
         }
         return out
@@ -686,6 +709,30 @@ export function pastSkipped(
   for (const o of offsets) {
     const cursor = cursorOf(o.topic, o.partition)
     if (cursor !== undefined && cursor.skippedFrom >= 0n && o.offset === cursor.skippedFrom) o.offset = cursor.skippedTo
+  }
+  return offsets
+}
+
+/**
+ * Stamps each offset with the metadata `metadata` gives for its partition (commitMessages'
+ * `metadata` option); anything but a function, or an answer that is not a string or undefined,
+ * is a KAFKATS_INVALID_ARGUMENT error before anything is committed.
+ */
+export function withMetadata(offsets: CommitOffset[], metadata: CommitMetadata | undefined): CommitOffset[] {
+  if (metadata === undefined) return offsets
+  if (typeof metadata !== 'function')
+    throw new KafkaTsError(
+      'KAFKATS_INVALID_ARGUMENT',
+      'commitMessages: options.metadata must be a function (topic, partition) => string | undefined',
+    )
+  for (const o of offsets) {
+    const m: unknown = metadata(o.topic, o.partition)
+    if (m !== undefined && typeof m !== 'string')
+      throw new KafkaTsError(
+        'KAFKATS_INVALID_ARGUMENT',
+        `commitMessages: options.metadata gave ${typeof m} for ${o.topic}/${o.partition}, not a string or undefined`,
+      )
+    o.metadata = m
   }
   return offsets
 }

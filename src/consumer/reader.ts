@@ -15,7 +15,8 @@ import { createDefaultLogger, safeLogger, type LogFields, type Logger } from '..
 import type { Message } from '../message.js'
 import type { MetricsSnapshot } from '../metrics/registry.js'
 import { AbortError, ClosedError, abortErrorFor } from '../net/errors.js'
-import { OffsetCommitter, highestPerPartition, pastSkipped, type CommitOffset } from './commits.js'
+import { OffsetCommitter, highestPerPartition, pastSkipped, withMetadata } from './commits.js'
+import type { CommitMetadata, CommitOffset } from './commits.js'
 import { resolveReaderConfig, type ReaderConfig, type ResolvedReaderConfig, type TopicPartition } from './config.js'
 import { Coordinator } from './coordinator.js'
 import type { UnknownTopicError } from './errors.js'
@@ -51,6 +52,8 @@ export interface CommitOptions extends ReadOptions {
    * backwards). Without it such a commit is refused with CommitRejectedError ('rewind').
    */
   allowRewind?: boolean
+  /** Per partition, the metadata committed with its offset (Java's OffsetAndMetadata); default none. */
+  metadata?: CommitMetadata
 }
 
 export interface IterateOptions extends ReadOptions {
@@ -534,7 +537,7 @@ export class Reader extends EventTarget implements AsyncIterable<FetchedMessage>
     // Allowed while closing: onRevoke runs then and may commit (as Java's commitSync in onPartitionsRevoked).
     if (this.#state === 'closed') throw new ClosedError('Reader')
     this.#markUnmarked()
-    const offsets = this.#commitOffsets(messages)
+    const offsets = withMetadata(this.#commitOffsets(messages), options.metadata)
     if (offsets.length === 0) return
     this.#handOuts?.committed(offsets)
     const allowRewind = options.allowRewind === true

@@ -27,7 +27,8 @@ export const WINDOW_CHANGELOG_ADDITIONAL_RETENTION_MS = 86_400_000
  * subclasses): CreateTime timestamps everywhere (the record's event time is what the
  * application reads back); a key-value store's changelog compacted; a window or session
  * store's changelog compacted and deleted after its retention plus a day, so expired windows
- * leave the topic; a repartition topic deleted by retention.
+ * leave the topic; a repartition topic with cleanup.policy delete but no retention
+ * (retention.ms -1) and 50 MB segments, as Kafka Streams purges it itself.
  */
 export function internalTopicConfigs(spec: InternalTopicSpec): { name: string; value: string }[] {
   const policy =
@@ -36,6 +37,11 @@ export function internalTopicConfigs(spec: InternalTopicSpec): { name: string; v
     { name: 'cleanup.policy', value: policy },
     { name: 'message.timestamp.type', value: 'CreateTime' },
   ]
+  if (spec.kind === 'repartition') {
+    // Kept until this application purges them (repartition-purge.ts), not by time: retention
+    // could delete records not read yet. Segments of 50 MB, so DeleteRecords frees disk soon.
+    configs.push({ name: 'segment.bytes', value: '52428800' }, { name: 'retention.ms', value: '-1' })
+  }
   if (spec.kind === 'changelog' && spec.windowRetention !== undefined) {
     // Java caps the sum at Long.MAX_VALUE; a JavaScript number cannot get there with safe values.
     configs.push({

@@ -35,6 +35,7 @@ import type { ReadOnlyKeyValueStore } from './stores.js'
 import { TaskStores } from './task-stores.js'
 import { committedPartitionTimes, encodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
 import { PartitionGroup } from './partition-group.js'
+import { RepartitionPurge } from './repartition-purge.js'
 import {
   clientConfigOf,
   resolveStreamsConfig,
@@ -76,6 +77,8 @@ export class KafkaStreams {
   #loop: Promise<void> | undefined
   /** Full topic name → sub-topology id. */
   readonly #topicSub = new Map<string, number>()
+  /** Full names of the repartition topics the tasks read. */
+  readonly #repartitionTopics = new Set<string>()
   readonly #tasks = new Map<string, Task>()
   /** The stores of each task in #tasks. */
   readonly #taskStores = new Map<string, TaskStores>()
@@ -118,6 +121,8 @@ export class KafkaStreams {
   readonly #buffers = new WeakMap<Task, PartitionGroup<Buffered>>()
   /** Input partitions this instance paused (too much buffered), as `topic\u0000partition`. */
   readonly #paused = new Set<string>()
+  /** Deletes committed records of the repartition topics the tasks read (created by start()). */
+  #purge: RepartitionPurge | undefined
 
   constructor(builder: StreamsBuilder | Topology, config: StreamsConfig) {
     this.#topology = 'build' in builder ? builder.build() : builder
@@ -131,6 +136,8 @@ export class KafkaStreams {
     )
     for (const { topic, internal, subtopology } of this.#topology.sourceTopics()) {
       this.#topicSub.set(fullName(config.applicationId, topic, internal), subtopology)
+      if (internal && this.#topology.internalTopics.get(topic)?.kind === 'repartition')
+        this.#repartitionTopics.add(fullName(config.applicationId, topic, true))
     }
     this.#recorder = new StreamsMetricsRecorder(`${config.applicationId}-${this.#processId}`, () => this.#tasks.size)
   }
@@ -205,6 +212,14 @@ export class KafkaStreams {
       await this.#fail(err)
       throw err
     }
+    const admin = this.#client
+    this.#purge = new RepartitionPurge({
+      admin: { client: admin, policy: admin.retryPolicy, timeoutMs: admin.requestTimeoutMs },
+      interval: this.#config.repartitionPurgeInterval,
+      isRepartition: (topic) => this.#repartitionTopics.has(topic),
+      signal,
+      logger: this.#config.logger,
+    })
     this.#writer = this.#newWriter()
     this.#reader = new Reader({
       ...client,
@@ -466,7 +481,10 @@ export class KafkaStreams {
     await Promise.all(pending)
     const messages = [...this.#toCommit.values()].filter((m) => only === undefined || only(m))
     for (const m of messages) this.#toCommit.delete(`${m.topic}\u0000${m.partition}`)
-    if (messages.length > 0) await this.#reader!.commitMessages(messages as Message[])
+    if (messages.length > 0) {
+      await this.#reader!.commitMessages(messages as Message[], { metadata: this.#partitionTimeMetadata })
+      this.#purge?.committed(messages.map(committedOffset))
+    }
     this.#afterCommit()
     this.#lastCommit = Date.now()
     this.#metrics.commits++
@@ -474,9 +492,19 @@ export class KafkaStreams {
     this.#recorder.committed(this.#metrics.lastCommitMs)
   }
 
-  /** Persistent stores flush what is now committed and checkpoint their changelog offsets. */
+  /**
+   * Persistent stores flush what is now committed and checkpoint their changelog offsets;
+   * repartition records below the committed offsets are purged (every repartitionPurgeInterval).
+   */
   #afterCommit(): void {
     for (const ts of this.#taskStores.values()) ts.afterCommit()
+    this.#purge?.maybePurge()
+  }
+
+  /** The metadata committed with an input offset: its task's partition time, as Kafka Streams commits it. */
+  readonly #partitionTimeMetadata = (topic: string, partition: number): string | undefined => {
+    const time = this.#tasks.get(`${this.#topicSub.get(topic)}_${partition}`)?.partitionTime(topic) ?? UNKNOWN_TIME
+    return time === UNKNOWN_TIME ? undefined : encodePartitionTime(time)
   }
 
   /** Closes the stores of every task, running and kept, without a checkpoint: what was not flushed was not committed. */
@@ -508,14 +536,11 @@ export class KafkaStreams {
       }
       // With each partition's time, as Kafka Streams: a restarted task's stream time goes on from it.
       await this.#writer!.sendOffsets({ groupMetadata: () => group }, messages as Message[], {
-        metadata: (topic, partition) => {
-          const time =
-            this.#tasks.get(`${this.#topicSub.get(topic)}_${partition}`)?.partitionTime(topic) ?? UNKNOWN_TIME
-          return time === UNKNOWN_TIME ? undefined : encodePartitionTime(time)
-        },
+        metadata: this.#partitionTimeMetadata,
       })
     }
     if (this.#inTxn) await this.#writer!.commitTransaction()
+    this.#purge?.committed(messages.map(committedOffset))
     this.#inTxn = false
     this.#txnGroup = undefined
     this.#toCommit.clear()
@@ -578,6 +603,7 @@ export class KafkaStreams {
           this.#config.logger?.warn({ err }, 'kafkats/streams: closing the fenced producer failed'),
         )
     }
+    this.#purge?.forget(gone)
     const lost = new Set(gone.map((p) => `${p.topic}\u0000${p.partition}`))
     const keep = this.#reader!.assignment().filter((p) => !lost.has(`${p.topic}\u0000${p.partition}`))
     if (keep.length === 0) return
@@ -692,6 +718,8 @@ export class KafkaStreams {
     } else {
       for (const [k, m] of this.#toCommit) if (revoked(m)) this.#toCommit.delete(k)
     }
+    // Their next owner purges them (after the commit above, which recorded their offsets).
+    this.#purge?.forget(parts)
     for (const id of ids) {
       const task = this.#tasks.get(id)
       if (task === undefined) continue
@@ -792,6 +820,11 @@ function isFenced(err: unknown): boolean {
     if (e instanceof ProducerFencedError) return true
   }
   return false
+}
+
+/** What committing a processed message records: the next offset to read (a floor of it when markers follow). */
+function committedOffset(m: FetchedMessage): { topic: string; partition: number; offset: bigint } {
+  return { topic: m.topic, partition: m.partition, offset: m.offset + 1n }
 }
 
 function bigMax(a: bigint, b: bigint): bigint {

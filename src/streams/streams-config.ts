@@ -26,6 +26,12 @@ export interface StreamsConfig extends ClientConfig {
    */
   commitInterval?: number
   /**
+   * Kafka Streams' repartition.purge.interval.ms: after a successful commit, at most this often
+   * (ms), records of the repartition topics the tasks read are deleted below the committed
+   * offsets (DeleteRecords), so the topics do not grow until retention. Default 30 000.
+   */
+  repartitionPurgeInterval?: number
+  /**
    * This instance's id; under exactly_once_v2 the transactional id is `<applicationId>-<processId>`.
    * Default a random UUID. Kafka Streams keeps it in its state directory so a restarted instance
    * fences its crashed predecessor at once; give the same value across restarts for that, otherwise
@@ -72,6 +78,7 @@ export type ResolvedStreamsConfig = StreamsConfig &
       | 'processingGuarantee'
       | 'processId'
       | 'commitInterval'
+      | 'repartitionPurgeInterval'
       | 'closeTimeout'
       | 'replicationFactor'
       | 'transactionTimeout'
@@ -92,7 +99,11 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
       `must be 'at_least_once' or 'exactly_once_v2', got ${String(guarantee)}`,
     )
   }
-  const ms = (name: 'commitInterval' | 'closeTimeout', value: number | undefined, fallback: number): number => {
+  const ms = (
+    name: 'commitInterval' | 'closeTimeout' | 'repartitionPurgeInterval',
+    value: number | undefined,
+    fallback: number,
+  ): number => {
     if (value === undefined) return fallback
     if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, `must be milliseconds >= 0, got ${value}`)
     return value
@@ -128,6 +139,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     transactionTimeout: txTimeout,
     commitInterval: ms('commitInterval', config.commitInterval, guarantee === 'exactly_once_v2' ? 100 : 30_000),
     closeTimeout: ms('closeTimeout', config.closeTimeout, 30_000),
+    repartitionPurgeInterval: ms('repartitionPurgeInterval', config.repartitionPurgeInterval, 30_000),
     replicationFactor: rf,
     defaultDslStore: dslStore,
   }
@@ -139,6 +151,7 @@ export function clientConfigOf(config: StreamsConfig): ClientConfig {
     applicationId: _a,
     processingGuarantee: _p,
     commitInterval: _c,
+    repartitionPurgeInterval: _rp,
     replicationFactor: _r,
     closeTimeout: _t,
     sessionTimeout: _s,

@@ -330,6 +330,34 @@ export async function committedLeaderEpochs(
   })
 }
 
+/** The committed offset and metadata of each committed partition (raw OffsetFetch). */
+export async function committedWithMetadata(
+  bootstrap: string[],
+  groupId: string,
+  topic: string,
+  partitions: number,
+): Promise<Map<number, { offset: bigint; metadata: string | null }>> {
+  return withCoordinator(bootstrap, groupId, async (client, node) => {
+    const indexes = Array.from({ length: partitions }, (_, i) => i)
+    const r = await client.requestTo(node, OffsetFetch, (v) =>
+      v >= 8
+        ? {
+            groups: [
+              { groupId, memberId: null, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: indexes }] },
+            ],
+          }
+        : { groupId, topics: [{ name: topic, partitionIndexes: indexes }] },
+    )
+    checkOffsetFetch(r, groupId)
+    const topics = r.groups[0]?.topics ?? r.topics
+    const out = new Map<number, { offset: bigint; metadata: string | null }>()
+    for (const t of topics)
+      for (const p of t.partitions)
+        if (p.committedOffset >= 0n) out.set(p.partitionIndex, { offset: p.committedOffset, metadata: p.metadata })
+    return out
+  })
+}
+
 /** Commits offsets for a group without members (generation -1), e.g. to set up OFFSET_OUT_OF_RANGE. */
 export async function commitAsAdmin(
   bootstrap: string[],

@@ -3,13 +3,24 @@
 // below this member's last commit is refused unless allowed, and `for await` commits per fetched
 // batch rather than one synchronous OffsetCommit per message. Committed offsets are read back
 // with a raw OffsetFetch (helpers.committedOffsets), and OffsetCommit requests are counted on the
-// wire (API key 8), so neither check goes through the code under test.
+// wire (API key 8), so neither check goes through the code under test. Commit metadata (Java's
+// OffsetAndMetadata) is read back the same way, and the broker's own limit on it is what refuses it.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
-import { committedOffsets, createTopic, produce, startTarget, targetName, unique, type Target } from './helpers.js'
+import { KafkaError, KafkaTsError } from '../../src/errors.js'
+import {
+  committedOffsets,
+  committedWithMetadata,
+  createTopic,
+  produce,
+  startTarget,
+  targetName,
+  unique,
+  type Target,
+} from './helpers.js'
 import { countingSockets } from '../helpers/counting-sockets.js'
 
 let target: Target
@@ -126,6 +137,87 @@ describe.sequential(`Reader commit rules, against ${targetName}`, () => {
       expect(keys.filter((k) => k === OFFSET_COMMIT).length).toBeLessThanOrEqual(2)
       await reader.close()
       await loop
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+})
+
+describe.sequential(`commit metadata (Java's OffsetAndMetadata), against ${targetName}`, () => {
+  it('commitMessages({ metadata }) stores each partition its metadata; the broker answers it in OffsetFetch', async () => {
+    const topic = unique('meta')
+    const groupId = unique('meta-g')
+    await createTopic(target.bootstrap, topic, 2, Math.min(3, target.brokerIds.length))
+    await produce(target.bootstrap, topic, 20)
+    const reader = new Reader({ brokers: target.bootstrap, groupId, topic })
+    try {
+      const signal = AbortSignal.timeout(30_000)
+      const read: FetchedMessage[] = []
+      while (read.length < 20) read.push(await reader.fetchMessage({ signal }))
+      const last = (p: number): FetchedMessage => read.filter((m) => m.partition === p).at(-1)!
+      await reader.commitMessages([last(0), last(1)], { metadata: (t, p) => `${t}:${p}` })
+      const found = await committedWithMetadata(target.bootstrap, groupId, topic, 2)
+      for (const p of [0, 1]) expect(found.get(p)).toEqual({ offset: last(p).offset + 1n, metadata: `${topic}:${p}` })
+
+      // Without the option: an empty string, as Java's OffsetAndMetadata(offset).
+      const earlier = read.filter((m) => m.partition === 0).at(-2)!
+      await reader.commitMessages([earlier], { allowRewind: true })
+      expect((await committedWithMetadata(target.bootstrap, groupId, topic, 2)).get(0)).toEqual({
+        offset: earlier.offset + 1n,
+        metadata: '',
+      })
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  it('with commitInterval > 0 the marked metadata goes with the periodic commit', async () => {
+    const topic = unique('meta-mark')
+    const groupId = unique('meta-mark-g')
+    await createTopic(target.bootstrap, topic, 1, Math.min(3, target.brokerIds.length))
+    await produce(target.bootstrap, topic, 3)
+    const reader = new Reader({ brokers: target.bootstrap, groupId, topic, commitInterval: 60_000 })
+    try {
+      const signal = AbortSignal.timeout(30_000)
+      const read: FetchedMessage[] = []
+      while (read.length < 3) read.push(await reader.fetchMessage({ signal }))
+      await reader.commitMessages([read[1]!], { metadata: () => 'first' })
+      await reader.commitMessages([read[2]!], { metadata: () => 'second' })
+      expect((await committedWithMetadata(target.bootstrap, groupId, topic, 1)).get(0)).toBeUndefined()
+      await reader.flushCommits()
+      expect((await committedWithMetadata(target.bootstrap, groupId, topic, 1)).get(0)).toEqual({
+        offset: 3n,
+        metadata: 'second',
+      })
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  it('metadata over offset.metadata.max.bytes is refused by the broker (OFFSET_METADATA_TOO_LARGE); a non-string is refused before sending', async () => {
+    const topic = unique('meta-big')
+    const groupId = unique('meta-big-g')
+    await createTopic(target.bootstrap, topic, 1, Math.min(3, target.brokerIds.length))
+    await produce(target.bootstrap, topic, 2)
+    const reader = new Reader({ brokers: target.bootstrap, groupId, topic })
+    try {
+      const signal = AbortSignal.timeout(30_000)
+      const read: FetchedMessage[] = []
+      while (read.length < 2) read.push(await reader.fetchMessage({ signal }))
+      await reader.commitMessages([read[0]!], { metadata: () => 'small' })
+      // The broker's default offset.metadata.max.bytes is 4096.
+      const big = await reader.commitMessages([read[1]!], { metadata: () => 'x'.repeat(5000) }).catch((e: unknown) => e)
+      expect(big).toBeInstanceOf(KafkaError)
+      expect((big as KafkaError).errorName).toBe('OFFSET_METADATA_TOO_LARGE')
+      const bad = await reader
+        .commitMessages([read[1]!], { metadata: (() => 42) as unknown as () => string })
+        .catch((e: unknown) => e)
+      expect(bad).toBeInstanceOf(KafkaTsError)
+      expect((bad as KafkaTsError).code).toBe('KAFKATS_INVALID_ARGUMENT')
+      expect((await committedWithMetadata(target.bootstrap, groupId, topic, 1)).get(0)).toEqual({
+        offset: 1n,
+        metadata: 'small',
+      })
     } finally {
       await reader.close()
     }

@@ -12,6 +12,7 @@ import { javaConsume, javaProduce, type SentRecord, type TxStep } from '../helpe
 import {
   commitAsAdmin,
   committedOffsets,
+  committedWithMetadata,
   createTopic,
   sleep,
   startTarget,
@@ -262,6 +263,25 @@ describe.sequential(`a trailing marker fetched after the last message, on ${targ
       await reader.commitMessages(m)
       if (target.cluster !== undefined) expect(position(reader)).toBe(m.offset + 1n) // the marker is not fetched yet
       await expectAtEnd(reader, groupId, topic, end)
+    } finally {
+      await reader.close()
+    }
+  }, 60_000)
+
+  it('the commit past the marker carries the metadata committed with the message', async () => {
+    const { topic, end } = await setup([{ op: 'commit', records: [{ partition: 0, key: 'd', value: 'committed' }] }])
+    const groupId = unique('txtail-meta')
+    slowFetches()
+    const reader = tailReader(topic, groupId)
+    try {
+      const m = await reader.fetchMessage({ signal: AbortSignal.timeout(30_000) })
+      // As Kafka Streams commits a partition time: the Reader's own commit of the marker must keep it.
+      await reader.commitMessages([m], { metadata: () => 'partition-time' })
+      await expectAtEnd(reader, groupId, topic, end)
+      expect((await committedWithMetadata(target.bootstrap, groupId, topic, 1)).get(0)).toEqual({
+        offset: end,
+        metadata: 'partition-time',
+      })
     } finally {
       await reader.close()
     }

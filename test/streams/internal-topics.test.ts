@@ -5,7 +5,8 @@
 // a key-value store's changelog cleanup.policy=compact; a window or session store's changelog
 // (windowed aggregations, the two window stores of a stream-stream join) compact,delete with
 // retention.ms = the store's retention + windowstore.changelog.additional.retention.ms (one day
-// by default); a repartition topic cleanup.policy=delete.
+// by default); a repartition topic cleanup.policy=delete, retention.ms=-1 and segment.bytes 50 MB
+// (RepartitionTopicConfig: Kafka Streams purges it after its commits).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -22,6 +23,7 @@ import {
 } from '../../src/streams/index.js'
 import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
 import { reach } from './helpers/cluster.js'
+import { wordCount } from './helpers/wordcount.js'
 
 const S = Serdes.String
 const DAY = 86_400_000
@@ -70,6 +72,17 @@ describe('internal topic configs', () => {
       'KSTREAM-OUTEROTHER-0000000013-store-changelog': windowed(12),
       // Kafka's outer-join store is a key-value store: compacted only.
       'KSTREAM-OUTERSHARED-0000000012-store-changelog': compacted,
+    })
+  })
+
+  it('a repartition topic is kept without retention, in 50 MB segments (Kafka Streams purges it)', () => {
+    const plan = planTopics(wordCount('in', 'out').build(), 'app', () => 2)
+    const repartition = plan.internal.find((t) => t.name === 'app-counts-repartition')
+    expect(Object.fromEntries(repartition!.configs.map((c) => [c.name, c.value]))).toEqual({
+      'cleanup.policy': 'delete',
+      'message.timestamp.type': 'CreateTime',
+      'retention.ms': '-1',
+      'segment.bytes': '52428800',
     })
   })
 })

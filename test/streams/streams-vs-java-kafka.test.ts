@@ -38,7 +38,7 @@ import { FirstOffset } from '../../src/consumer/offsets.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { KafkaStreams } from '../../src/streams/index.js'
 import { decodePartitionTime, encodePartitionTime } from '../../src/streams/offset-metadata.js'
-import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
+import { createTopic, startTarget, targetName, unique, waitFor, type Target } from '../consumer/helpers.js'
 import { peer } from '../helpers/peers.js'
 import { reach, writeInput } from './helpers/cluster.js'
 import { FIVE_INPUTS, FIVE_OUTPUTS, MERGE_INPUTS, fiveTopologies, mergeInput } from './helpers/five-topologies.js'
@@ -218,24 +218,39 @@ async function settle(admin: Admin, groups: string[], inputs: string[], timeoutM
   }
 }
 
-/** Each changelog topic of an application (name without the application id) with the configs Kafka Streams sets. */
+/** Each internal topic of an application (name without the application id) with the configs Kafka Streams sets. */
 async function internalConfigs(admin: Admin, app: string): Promise<Record<string, Record<string, string | null>>> {
-  // Not the repartition topics: Java sets retention.ms=-1 on them as it deletes what it
-  // committed (DeleteRecords), which kafkats does not do yet, so they keep the broker's retention.
-  const names = (await admin.listTopics()).filter((t) => t.startsWith(`${app}-`) && t.endsWith('-changelog'))
-  const keys = ['cleanup.policy', 'retention.ms', 'message.timestamp.type']
+  // Repartition topics too: retention.ms=-1 and 50 MB segments, as both purge them (DeleteRecords).
+  const names = (await admin.listTopics()).filter(
+    (t) => t.startsWith(`${app}-`) && (t.endsWith('-changelog') || t.endsWith('-repartition')),
+  )
+  const keys = ['cleanup.policy', 'retention.ms', 'message.timestamp.type', 'segment.bytes']
   const described = await admin.describeConfigs(
     names.map((name) => ({ type: 'topic' as const, name })),
     { names: keys },
   )
   const out: Record<string, Record<string, string | null>> = {}
   for (const d of described) {
-    // retention.ms only where set on the topic (a window store's changelog), not the broker default.
+    // retention.ms and segment.bytes only where set on the topic, not the broker's defaults.
     out[d.name.slice(app.length + 1)] = Object.fromEntries(
-      d.configs.filter((c) => c.name !== 'retention.ms' || !c.isDefault).map((c) => [c.name, c.value]),
+      d.configs
+        .filter((c) => (c.name !== 'retention.ms' && c.name !== 'segment.bytes') || !c.isDefault)
+        .map((c) => [c.name, c.value]),
     )
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)))
+}
+
+/** Per repartition partition of an application with records: its end offset minus its log start offset. */
+async function repartitionLeft(admin: Admin, app: string): Promise<bigint[]> {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${app}-`) && t.endsWith('-repartition'))
+  expect(topics.length).toBeGreaterThan(0)
+  const parts = (await admin.describeTopics(topics)).flatMap((d) =>
+    d.partitions.map((p) => ({ topic: d.name, partition: p.partition })),
+  )
+  const start = await admin.listOffsets(parts.map((p) => ({ ...p, spec: 'earliest' as const })))
+  const end = await admin.listOffsets(parts.map((p) => ({ ...p, spec: 'latest' as const })))
+  return end.flatMap((e, i) => ((e.offset ?? 0n) > 0n ? [e.offset! - start[i]!.offset!] : []))
 }
 
 /** Resolves once `child` wrote `line` on stdout; rejects when it exits first. */
@@ -295,6 +310,7 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
       applicationId: apps.ts,
       processingGuarantee: 'exactly_once_v2',
       sessionTimeout: 6_000,
+      repartitionPurgeInterval: 100,
     })
     let crash: ChildProcess | undefined
     const startCrash = async (): Promise<void> => {
@@ -367,6 +383,20 @@ describe(`kafkats/streams and Java Kafka Streams 4.4.0 on ${targetName}`, () => 
       expect(ts.metrics().dropped.late ?? 0).toBeGreaterThan(0)
       // The internal topics Java created and ours: the same names, the same configs.
       expect(await internalConfigs(admin, apps.ts)).toEqual(await internalConfigs(admin, apps.java))
+      // Both purged their repartition topics up to what they committed: at most the last
+      // transaction's commit marker is left of each partition (Java commits its consumer's
+      // position, past that marker; kafkats the last record read + 1, before it).
+      for (const app of [apps.java, apps.ts]) {
+        await waitFor(
+          async () => (await repartitionLeft(admin, app)).every((left) => left <= 1n),
+          15_000,
+          `${app}: repartition topics purged`,
+        )
+        console.log(
+          `streams-vs-java-kafka: ${app}: records left per repartition partition`,
+          await repartitionLeft(admin, app),
+        )
+      }
       // The partition times Java committed as offset metadata: read with our codec (each the
       // largest timestamp of its partition) and written back byte for byte.
       const committed = await admin.committedOffsets(apps.java, { topics: MERGE_INPUTS.map((t) => `${input}-${t}`) })

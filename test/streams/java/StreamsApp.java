@@ -1,5 +1,6 @@
 // A real Kafka Streams application (not the TopologyTestDriver) running the five topologies of
-// streams-vs-java-kafka.test.ts on a cluster: exactly_once_v2, cache disabled, commit every 100 ms.
+// streams-vs-java-kafka.test.ts on a cluster: exactly_once_v2, cache disabled, commit every 100 ms,
+// repartition topics purged every 100 ms.
 // args: <bootstrap> <applicationId> <input prefix> <output prefix> <state dir>
 // Inputs: <in>-words, <in>-win, <in>-table, <in>-stream, <in>-mleft, <in>-mright. Outputs:
 // <out>-wordcount, <out>-tumbling, <out>-hopping, <out>-session, <out>-join, <out>-left, <out>-merge
@@ -65,6 +66,8 @@ public class StreamsApp {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+    // Purged soon after each commit, so the test can compare where the repartition topics start.
+    p.put(StreamsConfig.REPARTITION_PURGE_INTERVAL_MS_CONFIG, 100);
     p.put(StreamsConfig.consumerPrefix("session.timeout.ms"), 6000);
 
     KafkaStreams app = new KafkaStreams(b.build(), p);
