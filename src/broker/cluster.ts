@@ -81,6 +81,7 @@ export class Cluster {
       options.coordinatorLoadRequests,
       (p) => this.coordinatorOfPartition(p)?.id ?? -1,
       options.offsetsTopicPartitions,
+      options.coordinatorLoadMs,
     )
   }
 

@@ -59,6 +59,12 @@ export interface ClusterOptions {
    */
   coordinatorLoadRequests?: number
   /**
+   * The most a load at startup or after a move lasts, in ms, answered or not: Kafka loads an
+   * offsets partition once, so a group first seen later is served at once. Default 2000; 0: a
+   * load lasts until its coordinatorLoadRequests are answered (deterministic tests).
+   */
+  coordinatorLoadMs?: number
+  /**
    * How long a crashed broker stays registered (Kafka's broker.session.timeout.ms, 9000 there):
    * until then metadata still names it as leader and coordinator, so clients see refused
    * connections, as they do on Kafka before the controller fences the broker. Default 0: leaders
@@ -126,6 +132,7 @@ export interface ResolvedOptions {
   consumerGroupAssignmentIntervalMs: number
   offsetsTopicPartitions: number
   coordinatorLoadRequests: number
+  coordinatorLoadMs: number
   brokerSessionTimeoutMs: number
   transactionMaxTimeoutMs: number
   transactionVersion: number
@@ -207,6 +214,7 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     ),
     offsetsTopicPartitions: positiveInt('offsetsTopicPartitions', opts.offsetsTopicPartitions, 50),
     coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 1, 0),
+    coordinatorLoadMs: positiveInt('coordinatorLoadMs', opts.coordinatorLoadMs, 2000, 0),
     brokerSessionTimeoutMs: positiveInt('brokerSessionTimeoutMs', opts.brokerSessionTimeoutMs, 0, 0),
     transactionMaxTimeoutMs: positiveInt('transactionMaxTimeoutMs', opts.transactionMaxTimeoutMs, 900000),
     transactionVersion: boundedInt('transactionVersion', opts.transactionVersion, 2, 0, 2),

@@ -10,11 +10,13 @@ import {
   RECORD_BATCH_OVERHEAD,
   decodeControlRecord,
   decodeRecordBatch,
+  decodeRecordBatchWith,
   readBatchHeader,
   type DecodeOptions,
-  type Record as BatchRecord,
   type RecordBatch,
   type RecordBatchHeader,
+  type RecordHeader,
+  type RecordMaker,
 } from '../protocol/record-batch.js'
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted'
@@ -147,11 +149,14 @@ export async function recordsToMessages(
   let nextAborted = 0
   const abortedProducers = new Set<bigint>()
 
+  // Records are decoded straight into the messages handed out (see RecordMaker).
+  const make = messageMaker(topic, partition)
   let nextOffset = fetchOffset
   let at = 0
   while (records.length - at >= RECORD_BATCH_OVERHEAD) {
     let header: RecordBatchHeader
-    let batch: RecordBatch | null = null
+    let batch: RecordBatch | null = null // a control batch
+    let data: (RecordBatchHeader & { records: FetchedMessage[] }) | null = null
     try {
       header = readBatchHeader(records, at)
       if (header.size > records.length - at) break // partial batch at the end
@@ -185,16 +190,20 @@ export async function recordsToMessages(
         at += header.size
         continue
       }
-      batch ??= await decodeRecordBatch(raw, decodeOptions)
+      if (header.isControl) batch ??= await decodeRecordBatch(raw, decodeOptions)
+      else data = await decodeRecordBatchWith(raw, decodeOptions, make)
     } catch (err) {
       if (messages.length > 0 || nextOffset > fetchOffset) break
       throw err
     }
 
-    for (const record of batch.records) {
-      if (record.offset < nextOffset) continue
-      if (!batch.isControl) {
-        const cost = memoryOf(record)
+    if (data === null) {
+      // Control records are never returned; they advance the position.
+      for (const record of batch!.records) if (record.offset >= nextOffset) nextOffset = record.offset + 1n
+    } else {
+      for (const message of data.records) {
+        if (message.offset < nextOffset) continue
+        const cost = memoryOf(message)
         // Over budget: stop here; the next fetch starts at this record.
         if (result.memory + cost > maxMemory && (messages.length > 0 || maxMemory <= 0)) {
           result.nextOffset = nextOffset
@@ -202,28 +211,17 @@ export async function recordsToMessages(
           return result
         }
         result.memory += cost
+        nextOffset = message.offset + 1n
+        const { key, value, headers } = message
+        let size = (key?.length ?? 0) + (value?.length ?? 0)
+        for (const h of headers) size += Buffer.byteLength(h.key, 'utf8') + (h.value?.length ?? 0)
+        result.bytes += size
+        messages.push(message)
       }
-      nextOffset = record.offset + 1n
-      if (batch.isControl) continue // control records are never returned
-      const { key, value, headers } = record
-      let size = (key?.length ?? 0) + (value?.length ?? 0)
-      for (const h of headers) size += Buffer.byteLength(h.key, 'utf8') + (h.value?.length ?? 0)
-      result.bytes += size
-      messages.push({
-        topic,
-        partition,
-        offset: record.offset,
-        key,
-        value,
-        headers,
-        timestamp: Number(record.timestamp),
-        leaderEpoch: header.partitionLeaderEpoch,
-        assignment: 0,
-      })
     }
     // v2 batches keep their last offset even when compaction removed the last records: continue
     // after the batch, not after its last record, so the same batch is not fetched again.
-    const batchNextOffset = batch.baseOffset + BigInt(batch.lastOffsetDelta) + 1n
+    const batchNextOffset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n
     if (batchNextOffset > nextOffset) nextOffset = batchNextOffset
     result.nextOffset = nextOffset
     at += header.size
@@ -246,7 +244,39 @@ function skipGaps(messages: FetchedMessage[], end: bigint): void {
 }
 
 /** A decoded record's cost in memory as a queued message (constants above). */
-function memoryOf(record: BatchRecord): number {
+/**
+ * Builds the messages of one partition straight from the decoded fields. The timestamp is
+ * added as a number (exact while the batch's base timestamp is a safe integer, as every real
+ * one is) rather than through a BigInt per record.
+ */
+function messageMaker(topic: string, partition: number): RecordMaker<FetchedMessage> {
+  let last: RecordBatchHeader | null = null
+  let base = 0
+  let logAppend = false
+  return (header, offset, timestampDelta, key, value, headers) => {
+    if (header !== last) {
+      last = header
+      logAppend = header.timestampType === 'log-append'
+      base = Number(logAppend ? header.maxTimestamp : header.baseTimestamp)
+    }
+    let timestamp = logAppend ? base : base + timestampDelta
+    if (!logAppend && !(Number.isSafeInteger(base) && Number.isSafeInteger(timestamp)))
+      timestamp = Number(header.baseTimestamp + BigInt(timestampDelta))
+    return {
+      topic,
+      partition,
+      offset,
+      key,
+      value,
+      headers,
+      timestamp,
+      leaderEpoch: header.partitionLeaderEpoch,
+      assignment: 0,
+    }
+  }
+}
+
+function memoryOf(record: { key: Buffer | null; value: Buffer | null; headers: readonly RecordHeader[] }): number {
   let cost = MESSAGE_OVERHEAD
   if (record.key !== null) cost += BUFFER_OVERHEAD + record.key.length
   if (record.value !== null) cost += BUFFER_OVERHEAD + record.value.length

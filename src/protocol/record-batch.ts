@@ -652,6 +652,40 @@ function resolveBudget(options: DecodeOptions | undefined): number {
  * `batch` or into the decompressed buffer (see `Record`).
  */
 export async function decodeRecordBatch(batch: Buffer, options?: DecodeOptions): Promise<RecordBatch> {
+  return decodeRecordBatchWith(batch, options, makeRecord)
+}
+
+/**
+ * Builds one decoded record from its batch's header, its absolute offset and its own fields, so
+ * a reader can decode straight into its own message objects (one object per record, no
+ * intermediate Record and no BigInt timestamp: they were a third of a consumer's garbage).
+ */
+export type RecordMaker<T> = (
+  header: RecordBatchHeader,
+  offset: bigint,
+  timestampDelta: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: RecordHeader[],
+  attributes: number,
+) => T
+
+const makeRecord: RecordMaker<Record> = (header, offset, timestampDelta, key, value, headers, attributes) => ({
+  offset,
+  timestamp:
+    header.timestampType === 'log-append' ? header.maxTimestamp : header.baseTimestamp + BigInt(timestampDelta),
+  key,
+  value,
+  headers,
+  attributes,
+})
+
+/** decodeRecordBatch with records built by `make` (the same checks, in the same order). */
+export async function decodeRecordBatchWith<T>(
+  batch: Buffer,
+  options: DecodeOptions | undefined,
+  make: RecordMaker<T>,
+): Promise<RecordBatchHeader & { records: T[] }> {
   const budget = resolveBudget(options)
   const header = readBatchHeader(batch, 0)
   if (header.size > batch.length) {
@@ -670,22 +704,20 @@ export async function decodeRecordBatch(batch: Buffer, options?: DecodeOptions):
       )
     }
   }
-  const records = parseRecords(data, header, options?.copy === true)
-  const out = header as RecordBatch
+  const records = parseRecords(data, header, options?.copy === true, make)
+  const out = header as RecordBatchHeader & { records: T[] }
   out.records = records
   return out
 }
 
-function parseRecords(data: Buffer, header: RecordBatchHeader, copy: boolean): Record[] {
+function parseRecords<T>(data: Buffer, header: RecordBatchHeader, copy: boolean, make: RecordMaker<T>): T[] {
   const count = header.recordCount
   if (count > Math.floor(data.length / MIN_RECORD_SIZE)) {
     throw new ProtocolDecodeError(`record batch: ${count} records cannot fit in ${data.length} bytes`)
   }
   const r = new Reader(data)
-  const records: Record[] = []
+  const records: T[] = []
   const baseOffset = header.baseOffset
-  const baseTimestamp = header.baseTimestamp
-  const logAppendTime = header.timestampType === 'log-append' ? header.maxTimestamp : null
   for (let i = 0; i < count; i++) {
     const length = r.varint()
     if (r.error !== null) break
@@ -727,14 +759,7 @@ function parseRecords(data: Buffer, header: RecordBatchHeader, copy: boolean): R
       r.fail(`record ${i} declares ${length} bytes but its fields take ${length + r.offset - recordEnd}`)
       break
     }
-    records.push({
-      offset: baseOffset + BigInt(offsetDelta),
-      timestamp: logAppendTime ?? baseTimestamp + BigInt(timestampDelta),
-      key,
-      value,
-      headers,
-      attributes,
-    })
+    records.push(make(header, baseOffset + BigInt(offsetDelta), timestampDelta, key, value, headers, attributes))
   }
   if (r.error !== null)
     throw new ProtocolDecodeError(`record batch at offset ${baseOffset}: ${r.error.message}`, { cause: r.error })

@@ -164,6 +164,19 @@ describe('recordsToMessages', () => {
     expect(r.bytes).toBe(1 + 2)
   })
 
+  // Timestamps are added as numbers (no BigInt per record); a base timestamp past 2^53 (never a
+  // real clock, but the wire allows any int64) still gives Number(base + delta), as before.
+  it('timestamps: base + delta per record, exact or through BigInt past 2^53', async () => {
+    const plain = await read(partition(await batch(0, 3)), 0)
+    expect(plain.messages.map((m) => m.timestamp)).toEqual([T0, T0 + 1, T0 + 2])
+    const b = await batch(0, 3)
+    const base = 2n ** 53n + 1n // Number(base) + 1 would round to 2^53; Number(base + 1n) is 2^53 + 2
+    b.writeBigInt64BE(base, 27) // baseTimestamp (firstTimestamp): after attributes and lastOffsetDelta
+    b.writeUInt32BE(crc32c(b, 21, b.length), 17) // the CRC covers attributes to the end
+    const huge = await read(partition(b), 0)
+    expect(huge.messages.map((m) => m.timestamp)).toEqual([0n, 1n, 2n].map((d) => Number(base + d)))
+  })
+
   it('decompresses every codec available here', async () => {
     const codecs: CompressionCodec[] = ['gzip', 'snappy', 'lz4', 'zstd']
     const expected = await read(partition([await batch(0, 4), await batch(4, 4)]), 0)

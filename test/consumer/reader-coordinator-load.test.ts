@@ -11,7 +11,12 @@ import { committedOffsets, createTopic, produce, unique, valueOf } from './helpe
 let cluster: Cluster
 
 beforeAll(async () => {
-  cluster = await Cluster.start({ brokers: 3, groupInitialRebalanceDelayMs: 0, coordinatorLoadRequests: 3 })
+  cluster = await Cluster.start({
+    brokers: 3,
+    groupInitialRebalanceDelayMs: 0,
+    coordinatorLoadRequests: 3,
+    coordinatorLoadMs: 0,
+  })
 }, 60_000)
 
 afterAll(async () => {
