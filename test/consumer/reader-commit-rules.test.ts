@@ -5,22 +5,15 @@
 // with a raw OffsetFetch (helpers.committedOffsets), and OffsetCommit requests are counted on the
 // wire (API key 8), so neither check goes through the code under test.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
-import { committedOffsets, createTopic, produce, startTarget, targetName, unique, type Target } from './helpers.js'
+import { committedOffsets, createTopic, produce, startTarget, targetName, unique } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { countingSockets } from '../helpers/counting-sockets.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 const OFFSET_COMMIT = 8
 
