@@ -42,12 +42,13 @@ fi
   log "no test file under test/producer, test/consumer, test/admin, test/client, test/cli or test/streams carries the '// @integration' marker"
   exit 1
 }
-# A file that reads KAFKA_BOOTSTRAP (itself or through its helpers' startTarget) but has no marker
+# A file that reads KAFKA_BOOTSTRAP (itself or through its helpers' startTarget, often passed to
+# test/helpers/use-target.ts's useTarget) but has no marker
 # is left out on purpose or by oversight: say which, so an oversight is seen. *-faults.test.ts
 # files use the reference cluster's fault injection and are left out by design.
 for f in "${suite_files[@]}"; do
   [[ -f $f && $f != *-faults.test.ts ]] || continue
-  if ! grep -q -E '^// @integration\b' "$f" && grep -q -E 'KAFKA_BOOTSTRAP|startTarget\(' "$f"; then
+  if ! grep -q -E '^// @integration\b' "$f" && grep -q -E 'KAFKA_BOOTSTRAP|startTarget\(|useTarget\(' "$f"; then
     log "not run against real Kafka (no '// @integration' marker): $f"
   fi
 done

@@ -6,7 +6,7 @@
 // wire (API key 8), so neither check goes through the code under test. Commit metadata (Java's
 // OffsetAndMetadata) is read back the same way, and the broker's own limit on it is what refuses it.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
@@ -19,19 +19,11 @@ import {
   startTarget,
   targetName,
   unique,
-  type Target,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { countingSockets } from '../helpers/counting-sockets.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 const OFFSET_COMMIT = 8
 

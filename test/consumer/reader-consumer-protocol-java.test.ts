@@ -4,21 +4,14 @@
 // 3-broker reference cluster or real Kafka 4.x when KAFKA_BOOTSTRAP is set. Members of both kinds
 // join and leave while the group reads and commits; every record is consumed exactly once.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { startJavaMember, type JavaMember } from '../helpers/java-group.js'
-import { createTopic, produce, startTarget, targetName, unique, valueOf, waitFor, type Target } from './helpers.js'
+import { createTopic, produce, startTarget, targetName, unique, valueOf, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 describe(`a KIP-848 group of kafkats and Java members, against ${targetName}`, () => {
   it('members of both kinds join and leave; every record is consumed once by the group', async () => {

@@ -4,21 +4,14 @@
 // and committed, and every record is consumed exactly once by the group; the server-side `range`
 // assignor; a static member restarting; a regex subscription that picks up a topic created later.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
 import type { ReaderConfig } from '../../src/consumer/config.js'
-import { createTopic, produce, startTarget, targetName, unique, valueOf, waitFor, type Target } from './helpers.js'
+import { createTopic, produce, startTarget, targetName, unique, valueOf, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 /** Counts of each value read by the group's members; each member commits every batch after reading it. */
 class GroupReads {

@@ -5,7 +5,7 @@
 // OffsetForLeaderEpoch (API key 23, seen on the wire) before they fetch on, and lose or repeat
 // nothing. (Truncation itself needs an unclean election: reader-truncation.test.ts, reference.)
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { KafkaClient } from '../../src/cluster/client.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { Metadata } from '../../src/protocol/messages/index.js'
@@ -20,22 +20,14 @@ import {
   targetName,
   unique,
   valueOf,
-  type Target,
   readMessages,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
 const FETCH = 1
 const OFFSET_FOR_LEADER_EPOCH = 23
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 /** The partition's leader epoch as the broker's Metadata answer gives it. */
 async function leaderEpochOf(topic: string, partition: number): Promise<number> {

@@ -4,7 +4,7 @@
 // per-request errors. Throughout, every message is read and, since offsets are committed as we
 // go and the member never changes, none is read twice.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { CooperativeStickyGroupBalancer } from '../../src/consumer/assignors/index.js'
 import type { TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
@@ -23,19 +23,14 @@ import {
   valueOf,
   waitFor,
   type ReferenceCluster,
-  type Target,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
+const target = useTarget(() => startTarget({ reference: true }))
 let cluster: ReferenceCluster
 
-beforeAll(async () => {
-  target = await startTarget({ reference: true })
+beforeAll(() => {
   cluster = target.cluster!
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
 })
 
 /** Reads with commits after every batch until `total` distinct values are seen; counts every read. */

@@ -3,24 +3,20 @@
 // leader moved to another broker, dropped connections. Every record is read, and the session the
 // broker holds lists exactly the partitions the Reader fetches there.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Cluster } from '../../src/broker/index.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
 import { fetchWire } from '../helpers/fetch-wire.js'
-import { createTopic, produce, readMessages, startTarget, unique, valueOf, waitFor, type Target } from './helpers.js'
+import { createTopic, produce, readMessages, startTarget, unique, valueOf, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
+const target = useTarget(() => startTarget({ reference: true }))
 let cluster: Cluster
 
-beforeAll(async () => {
-  target = await startTarget({ reference: true })
+beforeAll(() => {
   cluster = target.cluster as unknown as Cluster
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
 })
 
 function valuesOf(messages: readonly FetchedMessage[]): Set<string> {

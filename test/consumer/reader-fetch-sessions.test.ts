@@ -6,7 +6,7 @@
 // Against real Kafka the broker's acceptance of each incremental request (no session error, every
 // record read once) is the check that the requests are what Kafka expects.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { fetchWire, type WireFetch } from '../helpers/fetch-wire.js'
@@ -20,18 +20,10 @@ import {
   unique,
   valueOf,
   waitFor,
-  type Target,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 const PARTITIONS = 12
 

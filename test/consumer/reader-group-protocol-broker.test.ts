@@ -6,22 +6,15 @@
 // at 1 or more (Kafka 4.x; Kafka 3.9 lists the API but finalizes no group.version and answers it
 // UNSUPPORTED_VERSION). On the reference cluster, or real Kafka when KAFKA_BOOTSTRAP is set.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { KafkaClient } from '../../src/cluster/client.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { ConsumerGroupHeartbeat } from '../../src/protocol/messages/index.js'
 import { silentLogger } from '../../src/logger.js'
-import { createTopic, produce, startTarget, targetName, unique, valueOf, type Target } from './helpers.js'
+import { createTopic, produce, startTarget, targetName, unique, valueOf } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 /** Whether the bootstrap broker's ApiVersions answer says the consumer group protocol is usable. */
 async function brokerEnablesConsumerProtocol(): Promise<boolean> {

@@ -7,7 +7,7 @@
 // through a partition leader's broker crashing and coming back (both targets: real Kafka's nodes
 // are stopped with scripts/kafka.sh and leaders moved with reassignment + ElectLeaders).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CooperativeStickyGroupBalancer } from '../../src/consumer/assignors/index.js'
 import type { TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
@@ -29,18 +29,10 @@ import {
   unique,
   valueOf,
   waitFor,
-  type Target,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 const key = (tp: TopicPartition): string => `${tp.topic}-${tp.partition}`
 

@@ -2,22 +2,15 @@
 // (Heartbeat UNKNOWN_MEMBER_ID) while it waits for records it handed out stops waiting, and its
 // partitions are lost at once (issue 11 item 1-2; Java: "Giving away all assigned partitions as lost").
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ReaderConfig, TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
-import { createTopic, produce, sleep, startTarget, unique, waitFor, type Target } from './helpers.js'
+import { createTopic, produce, sleep, startTarget, unique, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { toB } from './handover-balancer.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget({ reference: true })
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(() => startTarget({ reference: true }))
 
 describe('hand-over with a fenced member (reference cluster)', () => {
   it('a member fenced while it waits for records handed out stops waiting: the partitions are lost at once', async () => {

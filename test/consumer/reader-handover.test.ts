@@ -6,32 +6,15 @@
 // steps when cooperative, as KIP-429 requires), so which member ends up with the partition is
 // known.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ReaderConfig, TopicPartition } from '../../src/consumer/config.js'
 import { CommitRejectedError, PollIntervalExceededError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
-import {
-  committedOffsets,
-  createTopic,
-  produce,
-  sleep,
-  startTarget,
-  targetName,
-  unique,
-  waitFor,
-  type Target,
-} from './helpers.js'
+import { committedOffsets, createTopic, produce, sleep, startTarget, targetName, unique, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { toB } from './handover-balancer.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 interface Interval {
   reader: 'A' | 'B'

@@ -4,23 +4,16 @@
 // outside the Reader: offsets the Writer was acknowledged for, timestamps we wrote, a raw
 // OffsetFetch (helpers.committedOffsets), and the broker's log start after DeleteRecords.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { KafkaClient } from '../../src/cluster/client.js'
 import { ReaderStateError } from '../../src/consumer/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { Writer } from '../../src/producer/writer.js'
 import { DeleteRecords } from '../../src/protocol/messages/index.js'
-import { committedOffsets, createTopic, produce, startTarget, targetName, unique, type Target } from './helpers.js'
+import { committedOffsets, createTopic, produce, startTarget, targetName, unique } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 describe.sequential(`Reader introspection, against ${targetName}`, () => {
   it('beginningOffsets and endOffsets follow the log, including DeleteRecords; offsetsForTimes finds written timestamps', async () => {

@@ -5,11 +5,12 @@
 
 import { runInNewContext } from 'node:vm'
 import { setFlagsFromString } from 'node:v8'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import { Notifier, deadlineSignal } from '../../src/consumer/wait.js'
 import { AbortError } from '../../src/net/errors.js'
-import { createTopic, produce, readMessages, startTarget, unique, type Target } from './helpers.js'
+import { createTopic, produce, readMessages, startTarget, unique } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
 // The test process runs without --expose-gc; this turns it on for the functions made from now on.
 setFlagsFromString('--expose-gc')
@@ -77,13 +78,7 @@ describe('deadlineSignal', () => {
 })
 
 describe('Reader memory, against the reference cluster', () => {
-  let target: Target
-  beforeAll(async () => {
-    target = await startTarget({ reference: true })
-  })
-  afterAll(async () => {
-    await target.stop()
-  })
+  const target = useTarget(() => startTarget({ reference: true }))
 
   it('100k fetchMessage calls that wait and are aborted leave the heap as it was', async () => {
     const topic = unique('waits')

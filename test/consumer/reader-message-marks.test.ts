@@ -4,20 +4,13 @@
 // rebalance, close) and before the application's own commits and seeks, so what is committed
 // is what it was when each message was marked on its own.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
-import { committedOffsets, createTopic, produce, startTarget, targetName, unique, type Target } from './helpers.js'
+import { committedOffsets, createTopic, produce, startTarget, targetName, unique } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 describe(`messages() commit marks, against ${targetName}`, () => {
   it('a flush in the loop commits every message processed before the current one, in each partition', async () => {

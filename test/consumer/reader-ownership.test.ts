@@ -5,32 +5,15 @@
 // the rebalance and delivers those messages again. No broker fault injection here, so it runs
 // the same on the reference cluster and on real Kafka.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CommitRejectedError } from '../../src/consumer/errors.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import type { ReaderConfig } from '../../src/consumer/config.js'
-import {
-  committedOffsets,
-  createTopic,
-  produce,
-  startTarget,
-  targetName,
-  unique,
-  valueOf,
-  waitFor,
-  type Target,
-} from './helpers.js'
+import { committedOffsets, createTopic, produce, startTarget, targetName, unique, valueOf, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 describe.sequential(`commit fencing by ownership against ${targetName}`, () => {
   it('refuses the commit of a batch fetched before an eager rebalance that gave the partition back', async () => {

@@ -8,34 +8,18 @@
 
 import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import { forkJsonChild } from '../helpers/json-child.js'
 import type { PausedMemberArgs } from './paused-member-child.js'
-import {
-  committedOffsets,
-  createTopic,
-  produce,
-  readMessages,
-  startTarget,
-  unique,
-  waitFor,
-  type Target,
-} from './helpers.js'
+import { committedOffsets, createTopic, produce, readMessages, startTarget, unique, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
 const CHILD = fileURLToPath(new URL('./paused-member-child.ts', import.meta.url))
 // Kafka's smallest allowed session (group.min.session.timeout.ms defaults to 6 s).
 const SESSION_MS = 6000
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 120_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget, { startTimeout: 120_000 })
 
 interface Member {
   child: ChildProcess

@@ -5,7 +5,7 @@
 // as every commit), a handler that throws stops the run without committing its batch, and a
 // rebalance waits for the batches in progress before the partition moves.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { ConfigError } from '../../src/errors.js'
@@ -19,18 +19,10 @@ import {
   unique,
   valueOf,
   waitFor,
-  type Target,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 const PARTITIONS = 4
 const rf = (): number => Math.min(3, target.brokerIds.length)

@@ -4,30 +4,13 @@
 // the whole topic name, internal topics are left out, and a matching topic created later joins on
 // the next metadata refresh (partitionWatchInterval) through a rejoin.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
-import {
-  createTopic,
-  produce,
-  readMessages,
-  startTarget,
-  targetName,
-  unique,
-  valueOf,
-  waitFor,
-  type Target,
-} from './helpers.js'
+import { createTopic, produce, readMessages, startTarget, targetName, unique, valueOf, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 const rf = (): number => Math.min(3, target.brokerIds.length)
 

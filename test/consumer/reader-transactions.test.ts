@@ -5,7 +5,7 @@
 // Reader must see exactly that, in order, and commit up to the same offsets (past the final
 // transaction marker: librdkafka issue 3400), never past data it has not read.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import type { FetchedMessage } from '../../src/consumer/fetch-result.js'
 import { javaConsume, javaProduce, type SentRecord, type TxStep } from '../helpers/java-tx.js'
@@ -19,19 +19,11 @@ import {
   targetName,
   unique,
   waitFor,
-  type Target,
   readMessages,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 const PARTITIONS = 2
 

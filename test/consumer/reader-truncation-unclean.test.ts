@@ -7,22 +7,15 @@
 // the Reader reports the lost range and resumes there: never a replay from the start, never a
 // silent skip of what the new leader wrote.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Admin } from '../../src/admin/admin.js'
 import { LogTruncatedError } from '../../src/consumer/errors.js'
 import { FirstOffset } from '../../src/consumer/offsets.js'
 import { Reader } from '../../src/consumer/reader.js'
-import { isr, leaders, produce, readMessages, startTarget, unique, valueOf, waitFor, type Target } from './helpers.js'
+import { isr, leaders, produce, readMessages, startTarget, unique, valueOf, waitFor } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 120_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget, { startTimeout: 120_000 })
 
 describe('KIP-320 after an unclean election', () => {
   it('reports the offsets the new leader never had and resumes at the divergence', async () => {

@@ -5,7 +5,7 @@
 // resuming from them, OFFSET_OUT_OF_RANGE). Rebalancing lives in reader-group.test.ts and
 // broker faults in reader-faults.test.ts.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { Reader } from '../../src/consumer/reader.js'
 import { FirstOffset, LastOffset } from '../../src/consumer/offsets.js'
 import { ReaderStateError } from '../../src/consumer/errors.js'
@@ -21,19 +21,11 @@ import {
   targetName,
   unique,
   valueOf,
-  type Target,
   readMessages,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 /** Reads `count` messages (bounded by `timeoutMs`). */
 describe.sequential(`Reader, direct partition, against ${targetName}`, () => {

@@ -9,17 +9,10 @@
 import type { ChildProcess } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Writer } from '../../src/index.js'
-import {
-  committedOffsets,
-  createTopic,
-  startTarget,
-  targetName,
-  unique,
-  waitFor,
-  type Target,
-} from '../consumer/helpers.js'
+import { committedOffsets, createTopic, startTarget, targetName, unique, waitFor } from '../consumer/helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { forkJsonChild } from '../helpers/json-child.js'
 import { readAll } from './helpers.js'
 import type { CrashChildArgs } from './eos-crash-child.js'
@@ -28,15 +21,7 @@ const CHILD = fileURLToPath(new URL('./eos-crash-child.ts', import.meta.url))
 const KILLS = 4
 const PARTITIONS = 3
 
-let target: Target
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
-
-afterAll(async () => {
-  await target?.stop()
-})
+const target = useTarget(startTarget)
 
 /** A small deterministic generator (mulberry32) for the kill moments. */
 function random(seed: number): () => number {

@@ -8,7 +8,7 @@
 // so no assertion trusts the code under test. The crash test (kill -9) is in
 // transactional-processor-crash.test.ts.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   Admin,
   ConfigError,
@@ -29,20 +29,15 @@ import {
   targetName,
   unique,
   waitFor,
-  type Target,
 } from '../consumer/helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { readAll } from './helpers.js'
 
-let target: Target
+const target = useTarget(startTarget)
 const closers: { close(): Promise<void> }[] = []
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
 
 afterAll(async () => {
   await Promise.allSettled(closers.map((c) => c.close()))
-  await target?.stop()
 })
 
 async function topic(prefix: string, partitions = 3): Promise<string> {

@@ -5,7 +5,7 @@
 // Writers with one transactionalId the older is fenced (ProducerFencedError) and nothing of its
 // open transaction ever becomes visible. On the reference cluster, or real Kafka with KAFKA_BOOTSTRAP.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   ProducerFencedError,
   TransactionAbortableError,
@@ -13,19 +13,15 @@ import {
   type Message,
   type WriteResult,
 } from '../../src/index.js'
-import { createTopic, startTarget, targetName, unique, type Target } from '../consumer/helpers.js'
+import { createTopic, startTarget, targetName, unique } from '../consumer/helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { javaConsume, type ConsumedRecord } from '../helpers/java-tx.js'
 
-let target: Target
+const target = useTarget(startTarget)
 const closers: { close(): Promise<void> }[] = []
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
 
 afterAll(async () => {
   await Promise.allSettled(closers.map((c) => c.close()))
-  await target?.stop()
 })
 
 /** Keys `<partition>-...` pick their partition, so transactions interleave in known partitions. */

@@ -7,7 +7,7 @@
 // assertion trusts the Reader or Writer under test. Faults (coordinator errors, lost EndTxn
 // answers) are in transactions-faults.test.ts.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   CommitRejectedError,
   ConfigError,
@@ -27,22 +27,17 @@ import {
   targetName,
   unique,
   waitFor,
-  type Target,
 } from '../consumer/helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { readAll } from './helpers.js'
 import { KafkaClient } from '../../src/cluster/client.js'
 import { DescribeProducers, EndTxn, UpdateFeatures } from '../../src/protocol/messages/index.js'
 
-let target: Target
+const target = useTarget(startTarget)
 const closers: { close(): Promise<void> }[] = []
-
-beforeAll(async () => {
-  target = await startTarget()
-}, 60_000)
 
 afterAll(async () => {
   await Promise.allSettled(closers.map((c) => c.close()))
-  await target?.stop()
 })
 
 function writer(config: Omit<WriterConfig, 'brokers'>): Writer {

@@ -5,7 +5,7 @@
 // reference cluster's fault injection has its own suite, writer-faults.test.ts.
 
 import * as net from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import {
   ClosedError,
   ConfigError,
@@ -41,8 +41,8 @@ import {
   uniqueTopic,
   waitFor,
   type SecureTargets,
-  type Target,
 } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 
 describe('Writer configuration', () => {
   const brokers = ['127.0.0.1:1']
@@ -116,16 +116,11 @@ describe('Writer configuration', () => {
 })
 
 describe.sequential(`Writer against ${targetName}`, () => {
-  let target: Target
+  const target = useTarget(startTarget, { startTimeout: 120_000 })
   const writers: Writer[] = []
-
-  beforeAll(async () => {
-    target = await startTarget()
-  }, 120_000)
 
   afterAll(async () => {
     await Promise.allSettled(writers.map((w) => w.close()))
-    await target?.stop()
   }, 60_000)
 
   function writer(config: Omit<WriterConfig, 'brokers'> & { brokers?: WriterConfig['brokers'] }): Writer {
