@@ -87,7 +87,8 @@ function name<T extends Record<string, number>>(table: T, c: number): keyof T {
   return (found?.[0] ?? 'unknown') as keyof T
 }
 
-function wireFilter(f: AclFilter) {
+/** The DescribeAcls/DeleteAcls wire filter for `f` (also used by tests that ask one broker directly). */
+export function wireFilter(f: AclFilter) {
   return {
     resourceTypeFilter: code(RESOURCE_TYPES, 'resourceType', f.resourceType ?? 'any'),
     resourceNameFilter: f.resourceName ?? null,

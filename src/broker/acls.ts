@@ -179,6 +179,13 @@ export class Authorizer {
     this.allowIfNoAcl = options.allowEveryoneIfNoAclFound ?? false
   }
 
+  /** A copy with the same settings and bindings (a broker's view behind the cluster's, security-views.ts). */
+  clone(): Authorizer {
+    const copy = new Authorizer({ superUsers: [...this.superUsers], allowEveryoneIfNoAclFound: this.allowIfNoAcl })
+    for (const b of this.bindings.values()) copy.add(b)
+    return copy
+  }
+
   /** Adds a binding (an existing one is kept: creating it again succeeds, as in KRaft). */
   add(b: AclBinding): void {
     this.bindings.set(key(b), { ...b })

@@ -194,6 +194,7 @@ export class BrokerNode {
     const signal = conn.signal
     const ctx: RequestContext = { cluster: this.cluster, broker: this, connection: conn, header, version, signal }
     const fault = this.cluster.faults.take(this.id, api.apiKey, api.name)
+    this.cluster.security.counted(this.id)
     if (fault.delayMs > 0) await sleep(fault.delayMs, signal)
     if (signal.aborted) return null
     if (this.blackholed) return this.never(conn)

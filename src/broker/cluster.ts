@@ -18,6 +18,7 @@ import { Log } from './logger.js'
 import { Journal } from './journal.js'
 import { loadState, savedClusterId, saveState } from './persistence.js'
 import { ScramCredentialCache, ScramCredentialStore } from './sasl.js'
+import { SecurityViews } from './security-views.js'
 import { TopicRegistry, type Partition, type ReplicaEnv } from './topics.js'
 import { TransactionCoordinator } from './transactions.js'
 import { CoordinatorLoad } from './coordinator-load.js'
@@ -49,6 +50,8 @@ export class Cluster {
   readonly scramStore = new ScramCredentialStore()
   /** ACLs and their enforcement; undefined when the `authorizer` option is not set. */
   readonly authorizer: Authorizer | undefined
+  /** What each broker enforces of `authorizer` and `scramStore` (behind them under faults.lagSecurity). */
+  readonly security: SecurityViews
   /** False while a data dir is being loaded: connections are refused until the state is back. */
   ready = false
   /** The data dir's files (continuous persistence), when `dataDir` is set. */
@@ -59,6 +62,7 @@ export class Cluster {
     this.log = new Log(options.logger)
     this.journal = journal
     this.authorizer = options.authorizer !== undefined ? new Authorizer(options.authorizer) : undefined
+    this.security = new SecurityViews({ authorizer: this.authorizer, scram: this.scramStore })
     const env: ReplicaEnv = {
       isAlive: (id) => this.isAlive(id),
       now: () => Date.now(),

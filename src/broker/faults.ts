@@ -60,6 +60,15 @@
 //                                        cleared: a KRaft broker behind on the metadata log.
 //                                        Setting it again freezes a newer view. Other requests
 //                                        (Produce, Fetch...) use the current state.
+//   faults.lagSecurity(brokerId, requests)
+//                                        after an ACL or SCRAM change (CreateAcls, DeleteAcls,
+//                                        AlterUserScramCredentials, on any broker), the broker goes
+//                                        on authorizing, listing ACLs, describing SCRAM credentials
+//                                        and checking SCRAM logins as before it, until it has
+//                                        handled `requests` more requests (any API) since the
+//                                        latest change: a KRaft broker applying the metadata log a
+//                                        moment after the controller answered (security-views.ts).
+//                                        0 turns it off.
 //   faults.groupError(groupId, api, code, { count? })
 //                                        the next `count` (default 1) requests of `api` (JoinGroup,
 //                                        SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
@@ -74,7 +83,7 @@
 //                                        COORDINATOR_LOAD_IN_PROGRESS (as after a move, see the
 //                                        coordinatorLoadRequests option).
 //   faults.clear()                       removes failNext/delay/dropResponse/failPartition/
-//                                        groupError/lagMetadata/blackhole/lagging faults.
+//                                        groupError/lagMetadata/lagSecurity/blackhole/lagging faults.
 
 import { apiByKey } from '../protocol/messages/index.js'
 import type { Cluster } from './cluster.js'
@@ -276,6 +285,13 @@ export class Faults {
     broker.metadataView = on ? captureMetadataView(this.cluster) : undefined
   }
 
+  lagSecurity(brokerId: number, requests: number): void {
+    if (!Number.isInteger(requests) || requests < 0)
+      throw new RangeError(`requests must be a non-negative integer, got ${requests}`)
+    this.cluster.broker(brokerId)
+    this.cluster.security.lag(brokerId, requests)
+  }
+
   blackhole(brokerId: number, on = true): void {
     this.cluster.broker(brokerId).blackholed = on
   }
@@ -286,6 +302,7 @@ export class Faults {
     this.drops = []
     this.partitionFails = []
     this.groupFails = []
+    this.cluster.security.clear()
     for (const b of this.cluster.brokers) {
       b.blackholed = false
       b.metadataView = undefined

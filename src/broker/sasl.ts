@@ -116,6 +116,13 @@ export class ScramCredentialStore {
     byMechanism.set(mechanism, credential)
   }
 
+  /** A copy (the credentials themselves are never changed in place). */
+  clone(): ScramCredentialStore {
+    const copy = new ScramCredentialStore()
+    for (const [user, byMechanism] of this.users) copy.users.set(user, new Map(byMechanism))
+    return copy
+  }
+
   /** False when the user has no credential for the mechanism. */
   delete(user: string, mechanism: ScramMechanism): boolean {
     const byMechanism = this.users.get(user)

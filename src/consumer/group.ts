@@ -490,6 +490,7 @@ export class GroupMembership implements Membership {
       if (!unready || attempt >= 3) break
       await sleep(backoffDelay(this.#o.backoff, attempt), signal)
     }
+    this.#throwIfRefused()
     const partitionsPerTopic = new Map<string, readonly number[]>()
     const snapshot = new Map<string, number>()
     for (const topic of topics) {
@@ -610,6 +611,7 @@ export class GroupMembership implements Membership {
       }
       this.#lastWatch = Date.now()
       await this.#watchPartitions(signal).catch((err: unknown) => {
+        if (err instanceof KafkaError && err.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) throw err
         if (!signal.aborted) this.#o.logger?.warn({ err }, 'metadata refresh for the partition watch failed')
       })
     }
@@ -627,6 +629,7 @@ export class GroupMembership implements Membership {
     }
     const topics = this.#snapshot.size > 0 ? [...this.#snapshot.keys()] : [...this.#topics]
     await this.#o.client.metadata.refresh(topics, signal)
+    this.#throwIfRefused()
     for (const topic of topics) {
       const info = this.#o.client.metadata.topic(topic)
       const count = info !== undefined && info.errorCode === ErrorCode.NONE ? info.partitions.length : 0
@@ -637,6 +640,23 @@ export class GroupMembership implements Membership {
         return
       }
     }
+  }
+
+  /**
+   * A subscribed topic the member may not describe fails the Reader (the metadata just refreshed
+   * says TOPIC_AUTHORIZATION_FAILED), as Java's consumer throws TopicAuthorizationException,
+   * rather than being left out of the assignment like a topic that does not exist.
+   */
+  #throwIfRefused(): void {
+    const metadata = this.#o.client.metadata
+    const refused = this.#topics.filter((t) => metadata.topic(t)?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED)
+    if (refused.length > 0)
+      throw KafkaError.fromCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED, {
+        apiName: 'Metadata',
+        groupId: this.groupId,
+        topic: refused[0]!,
+        errorMessage: `Not authorized to access topics: [${refused.join(', ')}]`,
+      })
   }
 
   /** KIP-881: per topic and partition, the racks of its replicas (from metadata; brokers without a rack left out). */

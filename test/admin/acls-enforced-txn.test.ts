@@ -13,7 +13,6 @@ import {
   AddOffsetsToTxn,
   AddPartitionsToTxn,
   EndTxn,
-  FindCoordinator,
   InitProducerId,
   Produce,
   TxnOffsetCommit,
@@ -21,23 +20,24 @@ import {
 import { encodeRecordBatchSync } from '../../src/protocol/record-batch.js'
 import { unique } from '../consumer/helpers.js'
 import {
-  admin,
   asUser,
   closed,
   codes,
+  coordinatorOf,
   deny,
   failureCodes,
+  grant,
+  leaderOf,
   open,
-  principal,
   rejection,
   revoke,
   sasl,
   settled,
   target,
-  until,
   warm,
   useAuthzUser,
 } from './authz-user.js'
+import { atLeast } from './secured-target.js'
 
 useAuthzUser()
 
@@ -46,9 +46,12 @@ describe('transactions', () => {
     const txnId = unique('authz-txn')
     const group = unique('authz-group')
     await deny('transactional-id', txnId, 'write')
-    await asUser(async (client, broker) => {
-      const init = await settled(() =>
-        client.requestTo(broker, InitProducerId, {
+    await asUser(async (client) => {
+      // Each request goes where a producer sends it: the transaction coordinator, the group
+      // coordinator (TxnOffsetCommit), the partition's leader (Produce).
+      const txnCoordinator = await coordinatorOf(1, txnId)
+      const init = await settled(async () =>
+        client.requestTo(await coordinatorOf(1, txnId), InitProducerId, {
           transactionalId: txnId,
           transactionTimeoutMs: 30_000,
           producerId: -1n,
@@ -58,7 +61,7 @@ describe('transactions', () => {
       expect(init.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
       const ids = { producerId: 1000n, producerEpoch: 0 }
       const add = await client.requestTo(
-        broker,
+        txnCoordinator,
         AddPartitionsToTxn,
         {
           v3AndBelowTransactionalId: txnId,
@@ -72,15 +75,15 @@ describe('transactions', () => {
       expect(add.resultsByTopicV3AndBelow.map((t) => t.resultsByPartition.map((p) => p.partitionErrorCode))).toEqual([
         [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
       ])
-      const offsets = await client.requestTo(broker, AddOffsetsToTxn, {
+      const offsets = await client.requestTo(txnCoordinator, AddOffsetsToTxn, {
         transactionalId: txnId,
         ...ids,
         groupId: group,
       })
       expect(offsets.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
-      const end = await client.requestTo(broker, EndTxn, { transactionalId: txnId, ...ids, committed: true })
+      const end = await client.requestTo(txnCoordinator, EndTxn, { transactionalId: txnId, ...ids, committed: true })
       expect(end.errorCode).toBe(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
-      const txnCommit = await client.requestTo(broker, TxnOffsetCommit, {
+      const txnCommit = await client.requestTo(await coordinatorOf(0, group), TxnOffsetCommit, {
         transactionalId: txnId,
         groupId: group,
         ...ids,
@@ -103,7 +106,8 @@ describe('transactions', () => {
         baseSequence: 0,
         transactional: true,
       })
-      const produce = await client.requestTo(broker, Produce, {
+      const leader = await leaderOf(open)
+      const produce = await client.requestTo(leader, Produce, {
         transactionalId: txnId,
         acks: -1,
         timeoutMs: 5000,
@@ -113,7 +117,7 @@ describe('transactions', () => {
         [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
       ])
       // ... and a transactional batch without a transactional id is refused the same way.
-      const anonymous = await client.requestTo(broker, Produce, {
+      const anonymous = await client.requestTo(leader, Produce, {
         transactionalId: null,
         acks: -1,
         timeoutMs: 5000,
@@ -151,13 +155,10 @@ describe('transactions', () => {
     const missing = unique('authz-missing')
     await deny('group', lockedGroup, 'read')
     await warm(group)
-    await asUser(async (client, broker) => {
-      // A fresh real cluster makes __transaction_state on the first FindCoordinator for a transaction.
-      await client.requestTo(broker, FindCoordinator, (v) =>
-        v >= 4 ? { keyType: 1, coordinatorKeys: [txnId] } : { keyType: 1, key: txnId },
-      )
-      const coordinator = await settled(() =>
-        client.requestTo(broker, InitProducerId, {
+    await asUser(async (client) => {
+      // A fresh real cluster makes __transaction_state on the first lookup (coordinatorOf waits).
+      const coordinator = await settled(async () =>
+        client.requestTo(await coordinatorOf(1, txnId), InitProducerId, {
           transactionalId: txnId,
           transactionTimeoutMs: 30_000,
           producerId: -1n,
@@ -166,8 +167,9 @@ describe('transactions', () => {
       )
       expect(coordinator.errorCode).toBe(0)
       const ids = { producerId: coordinator.producerId, producerEpoch: coordinator.producerEpoch }
+      const txnCoordinator = await coordinatorOf(1, txnId)
       const add = await client.requestTo(
-        broker,
+        txnCoordinator,
         AddPartitionsToTxn,
         {
           v3AndBelowTransactionalId: txnId,
@@ -193,14 +195,14 @@ describe('transactions', () => {
         [missing]: [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
         __consumer_offsets: [ErrorCode.TOPIC_AUTHORIZATION_FAILED],
       })
-      const offsets = await client.requestTo(broker, AddOffsetsToTxn, {
+      const offsets = await client.requestTo(txnCoordinator, AddOffsetsToTxn, {
         transactionalId: txnId,
         ...ids,
         groupId: lockedGroup,
       })
       expect(offsets.errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED)
-      const txnCommit = (groupId: string) =>
-        client.requestTo(broker, TxnOffsetCommit, {
+      const txnCommit = async (groupId: string) =>
+        client.requestTo(await coordinatorOf(0, groupId), TxnOffsetCommit, {
           transactionalId: txnId,
           groupId,
           ...ids,
@@ -218,9 +220,11 @@ describe('transactions', () => {
       })
       const partly = codes((await txnCommit(group)).topics)
       expect(partly[`${closed}-0`]).toBe(ErrorCode.TOPIC_AUTHORIZATION_FAILED)
-      // The open topic reaches the coordinator, which commits it (TxnOffsetCommit v5 adds the
-      // group to the transaction itself, KIP-890).
-      expect(partly[`${open}-0`]).toBe(0)
+      // The open topic reaches the coordinator. Kafka 4 commits it (TxnOffsetCommit v5 adds the
+      // group to the transaction itself, KIP-890 Transactions V2); Kafka 3.9 (v4, Transactions
+      // V1) verifies that AddOffsetsToTxn added the group first, which it did not here, and
+      // answers TRANSACTION_ABORTABLE (KIP-1050).
+      expect(partly[`${open}-0`]).toBe(atLeast(target, 4, 0) ? 0 : ErrorCode.TRANSACTION_ABORTABLE)
     })
 
     // The transactional Writer: a refused topic is a typed error, not retried.
@@ -239,13 +243,15 @@ describe('transactions', () => {
   it('AddPartitionsToTxn v4+ (sent by brokers) needs CLUSTER_ACTION on the cluster: the whole request fails', async () => {
     await deny('cluster', 'kafka-cluster', 'cluster-action')
     try {
-      const r = await asUser(async (client, broker) => {
-        // Our client stops at v3, as Java's producer: the v4 request is sent on the connection directly.
-        const { connection } = await client.pool.get(broker, 'admin')
+      const txnId = unique('authz-txn')
+      const r = await asUser(async (client) => {
+        // Our client stops at v3, as Java's producer: the v4 request is sent on the connection
+        // directly, to the transaction coordinator as a broker verifying a transaction does.
+        const { connection } = await client.pool.get(await coordinatorOf(1, txnId), 'admin')
         return connection.send(AddPartitionsToTxn, 4, {
           transactions: [
             {
-              transactionalId: unique('authz-txn'),
+              transactionalId: txnId,
               producerId: 1000n,
               producerEpoch: 0,
               verifyOnly: true,
@@ -279,14 +285,7 @@ describe('transactions', () => {
     await deny('topic', '*', 'write')
     expect((await init()).errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     // The '*' ACL leaves the user without DESCRIBE on any topic: give it back on one, for the Writer.
-    const describeOpen = {
-      resourceType: 'topic' as const,
-      resourceName: open,
-      principal,
-      operation: 'describe' as const,
-    }
-    await admin.createAcls([{ ...describeOpen, permission: 'allow' }])
-    await until('the DESCRIBE ACL', async () => (await admin.describeAcls(describeOpen)).length > 0)
+    await grant('topic', open, 'describe')
     const writer = new Writer({ brokers: target.bootstrap, sasl, topic: open, logger: silentLogger })
     try {
       const started = Date.now()

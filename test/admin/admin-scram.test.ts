@@ -1,7 +1,4 @@
-// Not marked @integration for now: it passes on a 1-node Kafka 4.4 with the authorizer
-// (KAFKATS_KAFKA_AUTHORIZER=1 scripts/kafka.sh start --nodes 1, then KAFKA_BOOTSTRAP set from
-// scripts/kafka.sh env), but not yet on test:kafka's 3 nodes: ACLs and SCRAM changes reach the
-// other brokers a moment later, and the raw requests go to one broker, not the coordinator.
+// @integration: also runs against real Kafka (npm run test:kafka; the SASL listener of scripts/kafka.sh).
 // SCRAM credentials through the Admin (the admin user of secured-target.ts): a new user is
 // created with SCRAM-SHA-256 and -512 (salted here), described, logs in with a Writer under each
 // mechanism (real Kafka checks what the Admin salted) and, on the reference broker, with kcat
@@ -19,14 +16,15 @@ import { Writer } from '../../src/producer/writer.js'
 import { run } from '../broker/helpers.js'
 import { unique } from '../consumer/helpers.js'
 import { peer } from '../helpers/peers.js'
-import { startSecuredTarget, type SecuredTarget } from './secured-target.js'
+import { loginOnEveryBroker, scramOnEveryBroker } from './propagation.js'
+import { LIKE_TEST_KAFKA, startSecuredTarget, type SecuredTarget } from './secured-target.js'
 
 let target: SecuredTarget
 let admin: Admin
 let topic: string
 
 beforeAll(async () => {
-  target = await startSecuredTarget()
+  target = await startSecuredTarget(LIKE_TEST_KAFKA)
   admin = new Admin({ brokers: target.bootstrap, sasl: { mechanism: 'scram-sha-512', ...target.admin } })
   topic = unique('scram')
   await admin.createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }], { waitForLeaders: true })
@@ -59,6 +57,11 @@ describe('Admin SCRAM credentials', () => {
     await admin.alterUserScramCredentials([
       { op: 'upsert', user, mechanism: 'scram-sha-512', password, iterations: 8192 },
     ])
+    // Kafka answers once the controller has the credentials; each broker describes them, and
+    // lets the user in, when it has replayed them (propagation.ts): wait for every broker.
+    await scramOnEveryBroker(target, user, ['scram-sha-256', 'scram-sha-512'])
+    for (const mechanism of ['scram-sha-256', 'scram-sha-512'] as const)
+      await loginOnEveryBroker(target, { mechanism, username: user, password }, true)
     const [described] = await admin.describeUserScramCredentials([user])
     expect(described!.user).toBe(user)
     expect([...described!.credentials].sort((a, b) => a.mechanism.localeCompare(b.mechanism))).toEqual([
@@ -116,6 +119,8 @@ describe('Admin SCRAM credentials', () => {
 
     await admin.alterUserScramCredentials([{ op: 'delete', user, mechanism: 'scram-sha-256' }])
     await admin.alterUserScramCredentials([{ op: 'delete', user, mechanism: 'scram-sha-512' }])
+    await scramOnEveryBroker(target, user, [])
+    await loginOnEveryBroker(target, { mechanism: 'scram-sha-512', username: user, password }, false)
     expect(codes(await rejection(admin.describeUserScramCredentials([user])))).toEqual({
       [user]: 'KAFKA_RESOURCE_NOT_FOUND',
     })
@@ -148,7 +153,9 @@ describe('Admin SCRAM credentials', () => {
       [missing]: 'KAFKA_RESOURCE_NOT_FOUND',
       [twice]: 'KAFKA_DUPLICATE_RESOURCE',
     })
-    // Nothing of a refused user was applied.
+    // Nothing of a refused user was applied: once every broker has the good user's credential
+    // (the same request), none has any of the refused one.
+    await scramOnEveryBroker(target, good, ['scram-sha-256'])
     expect(codes(await rejection(admin.describeUserScramCredentials([twice])))).toEqual({
       [twice]: 'KAFKA_RESOURCE_NOT_FOUND',
     })

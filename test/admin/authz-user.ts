@@ -1,8 +1,9 @@
 // The fresh SCRAM user the acls-enforced suites act as, on secured-target.ts (allow.everyone.if.no.acl.found):
 // a resource is refused to it by a DENY ACL naming only this user, so suites sharing a real
 // cluster are not affected. Topics: `open` has no ACLs; the user is denied everything on
-// `closed`. Helpers: ACLs applied and waited for (real Kafka's brokers apply them from the
-// metadata log a moment after CreateAcls answers), raw requests as the user, error codes.
+// `closed`. Helpers: ACLs applied and waited for on every broker (real Kafka's brokers apply
+// them from the metadata log a moment after CreateAcls answers, propagation.ts), raw requests as
+// the user sent where Kafka wants them (the coordinator, the partition's leader), error codes.
 
 import { afterAll, beforeAll, expect } from 'vitest'
 import { Admin } from '../../src/admin/admin.js'
@@ -12,11 +13,15 @@ import { KafkaClient } from '../../src/cluster/client.js'
 import { KafkaError } from '../../src/errors.js'
 import type { BrokerEndpoint } from '../../src/net/pool.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
+import { FindCoordinator } from '../../src/protocol/messages/index.js'
 import { unique } from '../consumer/helpers.js'
-import { startSecuredTarget, type SecuredTarget } from './secured-target.js'
+import { aclsOnEveryBroker, adminClient as propagationAdminClient, loginOnEveryBroker } from './propagation.js'
+import { LIKE_TEST_KAFKA, startSecuredTarget, type SecuredTarget } from './secured-target.js'
 
 export let target: SecuredTarget
 export let admin: Admin
+/** The admin's raw client: coordinator and leader lookups. */
+let adminClient: KafkaClient
 export const username = unique('authz-user')
 export const password = `pw-${username}`
 export const principal = `User:${username}`
@@ -35,18 +40,9 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** Polls `done` until true (20 s at most). */
-export async function until(what: string, done: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
-}
-
 /**
  * A DENY for the run's user: the resource then has an ACL, and none allows the user. Real Kafka's
- * brokers apply ACLs from the metadata log a moment after CreateAcls answers: wait until the
+ * brokers apply ACLs from the metadata log a moment after CreateAcls answers: wait until every
  * broker's authorizer lists it (DescribeAcls reads the same authorizer that enforces).
  */
 export async function deny(
@@ -56,10 +52,10 @@ export async function deny(
 ): Promise<void> {
   const acl = { resourceType, resourceName, principal, operation, permission: 'deny' as const }
   await admin.createAcls([acl])
-  await until(`the ACL ${JSON.stringify(acl)}`, async () => (await admin.describeAcls(acl)).length > 0)
+  await aclsOnEveryBroker(target, acl, 1)
 }
 
-/** An ALLOW for the run's user, applied by the broker before this resolves. */
+/** An ALLOW for the run's user, applied by every broker before this resolves. */
 export async function grant(
   resourceType: AclResourceType,
   resourceName: string,
@@ -67,15 +63,45 @@ export async function grant(
 ): Promise<void> {
   const acl = { resourceType, resourceName, principal, operation, permission: 'allow' as const }
   await admin.createAcls([acl])
-  await until(`the ACL ${JSON.stringify(acl)}`, async () => (await admin.describeAcls(acl)).length > 0)
+  await aclsOnEveryBroker(target, acl, 1)
 }
 
-/** Deletes the user's ACLs matching each filter, and waits until the broker has dropped them. */
+/** Deletes the user's ACLs matching each filter, and waits until every broker has dropped them. */
 export async function revoke(filters: Omit<AclFilter, 'principal'>[]): Promise<void> {
   const mine = filters.map((f) => ({ ...f, principal }))
   await admin.deleteAcls(mine)
-  for (const f of mine)
-    await until(`no ACL ${JSON.stringify(f)}`, async () => (await admin.describeAcls(f)).length === 0)
+  for (const f of mine) await aclsOnEveryBroker(target, f, 0)
+}
+
+/**
+ * Where a raw request about a group (keyType 0) or transactional id (1) must go: its
+ * coordinator, found as the admin (the user may be refused the lookup), as clients do; any other
+ * broker answers NOT_COORDINATOR.
+ */
+export async function coordinatorOf(keyType: 0 | 1, key: string): Promise<BrokerEndpoint> {
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    const r = await adminClient.requestTo(
+      adminClient.anyBroker(),
+      FindCoordinator,
+      { keyType, coordinatorKeys: [key] },
+      { versions: { min: 4 } },
+    )
+    const c = r.coordinators[0]!
+    if (c.errorCode === 0) return { nodeId: c.nodeId, host: c.host, port: c.port }
+    // A fresh cluster creates __consumer_offsets / __transaction_state on the first lookup.
+    if (c.errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE || Date.now() > deadline)
+      throw new Error(`FindCoordinator(${keyType}, ${key}) answered error ${c.errorCode}`)
+    await sleep(200)
+  }
+}
+
+/** The partition's leader, where a raw request about it must go (others answer NOT_LEADER_OR_FOLLOWER). */
+export async function leaderOf(topic: string, partition = 0): Promise<BrokerEndpoint> {
+  await adminClient.metadata.refresh([topic])
+  const leader = adminClient.metadata.leaderFor(topic, partition)
+  if (leader === undefined) throw new Error(`${topic}-${partition} has no leader in the metadata`)
+  return leader
 }
 
 /**
@@ -131,8 +157,9 @@ export function batchCodes(err: unknown): Record<string, string> {
 /** Registers the suite's hooks: the target, the admin, the user and its two topics. */
 export function useAuthzUser(): void {
   beforeAll(async () => {
-    target = await startSecuredTarget()
+    target = await startSecuredTarget(LIKE_TEST_KAFKA)
     admin = new Admin({ brokers: target.bootstrap, sasl: { mechanism: 'scram-sha-512', ...target.admin } })
+    adminClient = propagationAdminClient(target)
     await admin.alterUserScramCredentials([{ op: 'upsert', user: username, mechanism: 'scram-sha-512', password }])
     await admin.createTopics(
       [
@@ -142,20 +169,8 @@ export function useAuthzUser(): void {
       { waitForLeaders: true },
     )
     await deny('topic', closed, 'all')
-    // Real Kafka applies a new SCRAM credential through its metadata log: wait until it logs in.
-    const deadline = Date.now() + 20_000
-    for (;;) {
-      const probe = new Admin({ brokers: target.bootstrap, sasl, retry: { maxAttempts: 1 } })
-      try {
-        await probe.listTopics()
-        break
-      } catch (err) {
-        if (Date.now() > deadline) throw err
-        await new Promise((resolve) => setTimeout(resolve, 250))
-      } finally {
-        await probe.close()
-      }
-    }
+    // Real Kafka applies a new SCRAM credential through its metadata log: wait until every broker has it.
+    await loginOnEveryBroker(target, sasl, true)
   }, 60_000)
 
   afterAll(async () => {
@@ -165,6 +180,7 @@ export function useAuthzUser(): void {
       ?.alterUserScramCredentials([{ op: 'delete', user: username, mechanism: 'scram-sha-512' }])
       .catch(() => {})
     await admin?.close()
+    await adminClient?.close()
     await target?.stop()
   })
 }

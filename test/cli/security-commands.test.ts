@@ -8,14 +8,15 @@ import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Admin } from '../../src/admin/admin.js'
 import { Writer } from '../../src/producer/writer.js'
-import { startSecuredTarget, type SecuredTarget } from '../admin/secured-target.js'
+import { aclsOnEveryBroker, loginOnEveryBroker, scramOnEveryBroker } from '../admin/propagation.js'
+import { LIKE_TEST_KAFKA, startSecuredTarget, type SecuredTarget } from '../admin/secured-target.js'
 import { unique, waitFor } from '../consumer/helpers.js'
 
 let target: SecuredTarget
 let admin: Admin
 
 beforeAll(async () => {
-  target = await startSecuredTarget()
+  target = await startSecuredTarget(LIKE_TEST_KAFKA)
   admin = new Admin({ brokers: target.bootstrap, sasl: { mechanism: 'scram-sha-512', ...target.admin } })
 }, 60_000)
 
@@ -90,6 +91,9 @@ describe('kafkats acls', () => {
     expect(created.stdout.split('\n')[0]).toMatch(
       /^RESOURCE-TYPE\s+NAME\s+PATTERN\s+PRINCIPAL\s+HOST\s+OPERATION\s+PERMISSION/,
     )
+    // Kafka's brokers apply ACL and SCRAM changes from the metadata log, after the controller
+    // answered: wait until every broker has each change (test/admin/propagation.ts).
+    await aclsOnEveryBroker(target, { principal }, 2)
     const seen = await admin.describeAcls({ principal })
     expect(seen.map((a) => [a.resourceType, a.resourceName, a.patternType, a.operation, a.permission]).sort()).toEqual([
       ['topic', topic, 'prefixed', 'read', 'allow'],
@@ -127,6 +131,7 @@ describe('kafkats acls', () => {
     ])
     expect(deleted.status, deleted.stderr).toBe(0)
     expect(JSON.parse(deleted.stdout)).toHaveLength(2)
+    await aclsOnEveryBroker(target, { principal }, 0)
     expect(await admin.describeAcls({ principal })).toEqual([])
   }, 90_000)
 })
@@ -138,6 +143,8 @@ describe('kafkats users', () => {
       KAFKATS_USER_PASSWORD: 'cli-secret',
     })
     expect(set.status, set.stderr).toBe(0)
+    await scramOnEveryBroker(target, user, ['scram-sha-256'])
+    await loginOnEveryBroker(target, { mechanism: 'scram-sha-256', username: user, password: 'cli-secret' }, true)
     const listed = await kafkats(['users', 'list', user, '--json'])
     expect(listed.status, listed.stderr).toBe(0)
     expect(JSON.parse(listed.stdout)).toEqual([
@@ -154,6 +161,7 @@ describe('kafkats users', () => {
     }
     const deleted = await kafkats(['users', 'delete', user])
     expect(deleted.status, deleted.stderr).toBe(0)
+    await scramOnEveryBroker(target, user, [])
     const gone = await kafkats(['users', 'list', user])
     expect(gone.status).toBe(1)
     expect(gone.stderr).toContain('RESOURCE_NOT_FOUND')

@@ -8,7 +8,7 @@ import { CreateAcls } from '../../protocol/messages/create-acls.js'
 import { DeleteAcls } from '../../protocol/messages/delete-acls.js'
 import { DescribeAcls } from '../../protocol/messages/describe-acls.js'
 import { AclOperation, hasUnknown, invalidBinding, type AclBinding } from '../acls.js'
-import { clusterAllowed } from './authz.js'
+import { brokerAuthorizer, clusterAllowed } from './authz.js'
 import { defineHandler, type RequestContext } from './types.js'
 
 const NO_AUTHORIZER = 'No Authorizer is configured.'
@@ -35,6 +35,8 @@ export const createAclsHandler = defineHandler({
     // ANY or MATCH in one binding throws while Kafka builds the bindings: the whole request fails.
     if (bindings.some((b) => invalidBinding(b)?.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR))
       return { throttleTimeMs: 0, results: bindings.map(() => fail(ErrorCode.UNKNOWN_SERVER_ERROR)) }
+    // The controller's ACLs change now; the brokers' (this one too) as they replay them.
+    ctx.cluster.security.beforeChange()
     return {
       throttleTimeMs: 0,
       results: bindings.map((binding) => {
@@ -63,7 +65,8 @@ export const describeAclsHandler = defineHandler({
       permissionType: req.permissionType,
     }
     if (hasUnknown(filter)) return unparsable(ctx, 'DescribeAcls')
-    const authorizer = ctx.cluster.authorizer
+    // This broker's ACLs: the ones its authorizer enforces.
+    const authorizer = brokerAuthorizer(ctx)
     if (authorizer === undefined) return describeError(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)
     if (!clusterAllowed(ctx, AclOperation.DESCRIBE)) return describeError(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
     // One entry per resource pattern, its ACLs under it.
@@ -109,6 +112,8 @@ export const deleteAclsHandler = defineHandler({
       return unparsable(ctx, 'DeleteAcls')
     if (authorizer === undefined) return all(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER)
     if (!clusterAllowed(ctx, AclOperation.ALTER)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED)
+    // The controller matches the filters against its ACLs (the cluster's), the brokers follow.
+    ctx.cluster.security.beforeChange()
     return {
       throttleTimeMs: 0,
       filterResults: req.filters.map((f) => {

@@ -11,8 +11,13 @@ export function requester(ctx: RequestContext): Requester {
   return { principal: `User:${user ?? 'ANONYMOUS'}`, host: ctx.connection.remoteAddress.replace(/^::ffff:/, '') }
 }
 
+/** The authorizer this broker enforces (behind the cluster's under faults.lagSecurity). */
+export function brokerAuthorizer(ctx: RequestContext) {
+  return ctx.cluster.security.of(ctx.broker.id).authorizer
+}
+
 export function allowed(ctx: RequestContext, resourceType: number, name: string, operation: number): boolean {
-  const authorizer = ctx.cluster.authorizer
+  const authorizer = brokerAuthorizer(ctx)
   return authorizer === undefined || authorizer.authorize(requester(ctx), resourceType, name, operation)
 }
 
@@ -30,7 +35,7 @@ export function authorizedOperations(
   name: string,
   supported: number,
 ): number {
-  if (ctx.cluster.authorizer === undefined) return supported
+  if (brokerAuthorizer(ctx) === undefined) return supported
   let bits = 0
   for (let op = 0; op < 31; op++)
     if ((supported & (1 << op)) !== 0 && allowed(ctx, resourceType, name, op)) bits |= 1 << op
@@ -46,6 +51,6 @@ export function clusterAuthorizedOperations(ctx: RequestContext, supported: numb
 
 /** Kafka's authorizeByResourceType: the operation on at least one resource of the type. */
 export function anyAllowed(ctx: RequestContext, resourceType: number, operation: number): boolean {
-  const authorizer = ctx.cluster.authorizer
+  const authorizer = brokerAuthorizer(ctx)
   return authorizer === undefined || authorizer.authorizeAny(requester(ctx), resourceType, operation)
 }

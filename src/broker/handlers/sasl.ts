@@ -49,7 +49,7 @@ export const saslHandshakeHandler = defineHandler({
       req.mechanism as SaslMechanism,
       sasl.users,
       ctx.cluster.scramCredentials,
-      ctx.cluster.scramStore,
+      ctx.cluster.security.of(ctx.broker.id).scram,
     )
     session.raw = ctx.version === 0
     return { errorCode: 0, mechanisms: enabled }

@@ -26,7 +26,7 @@ const MAX_ITERATIONS = 16384
 export const describeUserScramCredentialsHandler = defineHandler({
   api: DescribeUserScramCredentials,
   handle(ctx, req) {
-    const store = ctx.cluster.scramStore
+    const store = ctx.cluster.security.of(ctx.broker.id).scram
     if (!clusterAllowed(ctx, AclOperation.DESCRIBE))
       return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: [] }
     const names = req.users === null || req.users.length === 0 ? [...store.users.keys()] : req.users.map((u) => u.name)
@@ -102,6 +102,8 @@ export const alterUserScramCredentialsHandler = defineHandler({
       if (u.iterations < MIN_ITERATIONS) fail(u.name, ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too few iterations')
       else if (u.iterations > MAX_ITERATIONS) fail(u.name, ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Too many iterations')
     }
+    // The controller's credentials change now; the brokers' as they replay them.
+    ctx.cluster.security.beforeChange()
     for (const d of req.deletions) if (!errors.has(d.name)) store.delete(d.name, MECHANISMS.get(d.mechanism)!)
     for (const u of req.upsertions) {
       if (errors.has(u.name)) continue
