@@ -296,6 +296,8 @@ export function writeReport(
   writeFileSync(to.markdown, markdown(r, to.chartLink) + keptNotes(to.markdown))
   writeFileSync(to.svg, svg(r))
   // Every run's raw figures, so the report can be drawn again without measuring (--render).
-  if (to.json !== undefined) writeFileSync(to.json, JSON.stringify(r, null, 1) + '\n')
+  // Arrays of numbers (the latency samples) on one line each: a run holds tens of thousands.
+  const json = JSON.stringify(r, null, 1).replace(/\[[-\d.e+,\s]*\]/g, (a) => a.replace(/\s+/g, ''))
+  if (to.json !== undefined) writeFileSync(to.json, json + '\n')
   return files
 }
