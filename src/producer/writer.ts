@@ -4,26 +4,26 @@
 // The Writer is the single retry owner of every batch: connections and the client below never
 // retry on their own. Each partition's Sequencer (sequencer.ts) decides what may be sent, in
 // which order and under which sequence numbers; the Writer does the I/O (through the per-broker
-// pipelines of pipeline.ts) and reports outcomes. flush.ts keeps flush()'s bookkeeping.
+// pipelines of pipeline.ts); writer-outcomes.ts turns the answers into outcomes and reports how
+// each batch ended. flush.ts keeps flush()'s bookkeeping.
 
-import { KafkaTsError, KafkaError, isRetriable } from '../errors.js'
+import { KafkaTsError, KafkaError } from '../errors.js'
 import { createDefaultLogger, safeLogger, type Logger } from '../logger.js'
 import type { Message } from '../message.js'
 import { ErrorCode } from '../protocol/error-codes.js'
-import type { ProduceResponse } from '../protocol/messages/index.js'
 import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch.js'
 import { KafkaClient, type ClientSharing } from '../cluster/client.js'
-import { backoffDelay, type RetryPolicy } from '../cluster/retry.js'
+import type { RetryPolicy } from '../cluster/retry.js'
 import { ClosedError, abortErrorFor } from '../net/errors.js'
 import { ByteBudget, PartitionState, ProducerBatch, type BatchLimits, type PendingRecord } from './accumulator.js'
 import { resolveWriterConfig, type ResolvedWriterConfig, type WriterConfig } from './config.js'
-import { DeliveryTimeoutError, UnreportedFailures, settlementError, toError, tooLargeDetail } from './errors.js'
+import { DeliveryTimeoutError, UnreportedFailures, toError } from './errors.js'
 import { FlushGenerations } from './flush.js'
 import { prepareMessage } from './prepare.js'
 import { ProducerIdManager } from './idempotence.js'
 import { ProducePipelines } from './pipeline.js'
-import { initProducerId, partitionResults } from './requests.js'
-import { outcomeOfCode, type Outcome, type SequencerOptions } from './sequencer.js'
+import { initProducerId } from './requests.js'
+import type { SequencerOptions } from './sequencer.js'
 import type { MetricsSnapshot } from '../metrics/registry.js'
 import { meterOf, tracerOf } from '../telemetry/otel-types.js'
 import { registerOpenTelemetryMetrics } from '../telemetry/otel-metrics.js'
@@ -32,6 +32,7 @@ import { ProducerMetrics } from './metrics.js'
 import { StatsCollector, type WriterStats } from './stats.js'
 import { TransactionAbortableError, TransactionStateError } from './transaction-errors.js'
 import { TransactionManager, type GroupReader } from './transactions.js'
+import { WriterOutcomes } from './writer-outcomes.js'
 import { WriteTracker, noop, raceAbortOwned, type WriteResult } from './tracker.js'
 
 /** What `transaction(fn)` hands `fn`: the Writer's writeMessages and sendOffsets. */
@@ -77,6 +78,8 @@ export class Writer {
   /** Partitions with anything pending, to retry or in flight. */
   readonly #active = new Set<PartitionState>()
   readonly #pipelines: ProducePipelines
+  /** How batches end: answers, failed requests, completions and failures reported. */
+  readonly #outcomes: WriterOutcomes
   #state: WriterState = 'open'
   #closing: Promise<void> | null = null
   #flushAll = false
@@ -127,9 +130,28 @@ export class Writer {
       metrics: this.#metrics,
       log: this.#log,
       handlers: {
-        onResponse: (broker, batches, response, sentAt) => this.#onResponse(broker, batches, response, sentAt),
-        onRequestError: (broker, batches, err) => this.#onRequestError(broker, batches, err),
+        onResponse: (broker, batches, response, sentAt) => this.#outcomes.onResponse(broker, batches, response, sentAt),
+        onRequestError: (broker, batches, err) => this.#outcomes.onRequestError(broker, batches, err),
       },
+    })
+    this.#outcomes = new WriterOutcomes({
+      client: this.#client,
+      config: c,
+      policy: this.#policy,
+      log: this.#log,
+      budget: this.#budget,
+      stats: this.#stats,
+      metrics: this.#metrics,
+      pipelines: this.#pipelines,
+      txn: this.#txn,
+      flushes: this.#flushes,
+      unreported: this.#unreported,
+      byTopic: this.#byTopic,
+      active: this.#active,
+      closed: () => this.#state === 'closed',
+      scheduleDrain: () => this.#scheduleDrain(),
+      refreshMetadataSoon: (now) => this.#refreshMetadataSoon(now),
+      checkIdle: () => this.#checkIdle(),
     })
     if (c.topic !== undefined) this.#client.metadata.addTopics([c.topic])
     const signal = c.signal
@@ -283,13 +305,13 @@ export class Writer {
       onPartitionsFailed: (partitions, error) => {
         for (const p of partitions) {
           const state = this.#partitions.get(`${p.topic}\u0000${p.partition}`)
-          if (state !== undefined) this.#failWaiting(state, error)
+          if (state !== undefined) this.#outcomes.failWaiting(state, error)
         }
         this.#scheduleDrain()
       },
       flush: () => this.flush(),
       dropPending: (error) => {
-        for (const state of this.#partitions.values()) this.#failPending(state, error)
+        for (const state of this.#partitions.values()) this.#outcomes.failPending(state, error)
       },
       adopt: (identity) => {
         this.#idempotence!.replace(identity)
@@ -447,7 +469,7 @@ export class Writer {
       if (this.#active.size > 0 && !idem.busy) {
         idem.ensure().then(
           () => this.#scheduleDrain(),
-          (err: unknown) => this.#failAllWaiting(toError(err)),
+          (err: unknown) => this.#outcomes.failAllWaiting(toError(err)),
         )
       }
       return
@@ -505,11 +527,11 @@ export class Writer {
     const txn = this.#txn
     // An abortable or fenced transaction sends nothing new (Java's abortUndrainedBatches).
     const blocking = txn?.blockingError ?? null
-    if (blocking !== null) this.#failPending(state, blocking)
+    if (blocking !== null) this.#outcomes.failPending(state, blocking)
     const bumps = seq.bumps
     const retry = seq.nextRetry(now)
     this.#stats.epochBumps += seq.bumps - bumps
-    this.#settle(state)
+    this.#outcomes.settle(state)
     if (retry === 'wait') {
       if (seq.needsProducerId && seq.inFlight.length === 0) this.#renewProducerId(state)
       return null
@@ -542,155 +564,11 @@ export class Writer {
     if (state.pendingCount > 0 && state.oldestPendingAt < now - limit) {
       const records = state.drainPending()
       const batch = new ProducerBatch(state.topic, state.partition, records, -1, state.oldestPendingAt)
-      this.#fail(batch, new DeliveryTimeoutError(state.topic, state.partition, limit))
+      this.#outcomes.fail(batch, new DeliveryTimeoutError(state.topic, state.partition, limit))
     }
     // Nothing later of this partition is left to prove an unresolved batch written.
     if (state.pendingCount === 0) state.seq.settleDangling()
-    this.#settle(state)
-  }
-
-  // --- outcomes -----------------------------------------------------------------------------------
-
-  #onResponse(broker: number, batches: ProducerBatch[], response: ProduceResponse | null, sentAt: number): void {
-    this.#pipelines.requestDone(broker)
-    const now = Date.now()
-    this.#stats.writeTime.observe(now - sentAt)
-    if (response !== null) this.#metrics.answered(now - sentAt)
-    const results = partitionResults(response)
-    for (const batch of batches) {
-      const state = this.#stateOf(batch)
-      if (response === null) {
-        // acks=0: written is all we will ever know.
-        this.#outcome(state, batch, { kind: 'written', baseOffset: -1n }, null)
-        continue
-      }
-      const result = results.get(state.key)
-      const code = result?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
-      if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
-        this.#outcome(state, batch, outcomeOfCode(code, false, result?.baseOffset ?? -1n), null)
-        continue
-      }
-      const tooLarge = code === ErrorCode.MESSAGE_TOO_LARGE || code === ErrorCode.RECORD_LIST_TOO_LARGE
-      // Java splits such a batch and retries the halves (Sender.completeBatch, splitAndReenqueue).
-      if (tooLarge && batch.count > 1 && state.seq.split(batch, batch.split(), now)) {
-        this.#stats.splits++
-        continue
-      }
-      const error = KafkaError.fromCode(code, {
-        broker,
-        topic: batch.topic,
-        partition: batch.partition,
-        apiName: 'Produce',
-        errorMessage:
-          result === undefined
-            ? 'the Produce response did not mention this partition'
-            : (result.errorMessage ?? (tooLarge ? tooLargeDetail(batch) : null)),
-      })
-      // KIP-951: a NOT_LEADER_OR_FOLLOWER that names a newer leader moves the partition without
-      // a metadata round trip; anything else marks the metadata stale.
-      const hinted =
-        code === ErrorCode.NOT_LEADER_OR_FOLLOWER &&
-        result !== undefined &&
-        this.#client.metadata.applyLeaderHint(
-          batch.topic,
-          batch.partition,
-          result.currentLeader,
-          response.nodeEndpoints,
-        )
-      if (error.staleMetadata && !hinted) this.#client.metadata.markStale()
-      // A response without our partition says nothing about whether it was appended.
-      const outcome = result === undefined ? { kind: 'lost' as const } : outcomeOfCode(code, error.retriable, -1n)
-      this.#outcome(state, batch, outcome, error, hinted)
-    }
-    this.#scheduleDrain()
-  }
-
-  #onRequestError(broker: number, batches: ProducerBatch[], err: unknown): void {
-    this.#pipelines.requestDone(broker)
-    const error = toError(err)
-    if ((error as { staleMetadata?: unknown }).staleMetadata === true) this.#client.metadata.markStale()
-    // Later batches of a partition follow earlier ones, so handle them in creation order. The
-    // request may have reached the broker: a retriable failure leaves the outcome unknown.
-    // A ClosedError comes from close() destroying connections with requests on the wire.
-    const outcome: Outcome = isRetriable(error) || error instanceof ClosedError ? { kind: 'lost' } : { kind: 'fatal' }
-    for (const batch of [...batches].sort((a, b) => a.order - b.order))
-      this.#outcome(this.#stateOf(batch), batch, outcome, error)
-    this.#scheduleDrain()
-  }
-
-  /** Hands one attempt's outcome to the partition's sequencer and reports what it settled. */
-  #outcome(state: PartitionState, batch: ProducerBatch, outcome: Outcome, error: Error | null, hinted = false): void {
-    if (error !== null) batch.errors.push(error)
-    // Closed: nothing will be sent again, so whatever would be retried ends now.
-    const closed = this.#state === 'closed'
-    const retryAt = closed ? Infinity : Date.now() + backoffDelay(this.#policy, Math.max(1, batch.attempts))
-    state.seq.onOutcome(batch, outcome, retryAt)
-    if (closed) state.seq.failWaiting('error')
-    if (!hinted && error !== null && (error as { staleMetadata?: unknown }).staleMetadata === true)
-      void this.#refreshMetadataSoon(Date.now())
-    this.#settle(state)
-  }
-
-  /** Reports every batch the partition's sequencer settled. */
-  #settle(state: PartitionState): void {
-    const settled = state.seq.settled
-    if (settled.length === 0) return
-    for (const s of settled.splice(0)) {
-      if (s.written) this.#complete(s.batch, s.baseOffset)
-      else this.#fail(s.batch, settlementError(s, this.#config.deliveryTimeout))
-    }
-    if (state.idle) this.#active.delete(state)
-  }
-
-  #complete(batch: ProducerBatch, baseOffset: bigint): void {
-    this.#budget.release(batch.bytes)
-    this.#stats.messages += batch.count
-    this.#stats.bytes += batch.payloadBytes
-    this.#stats.batchSize.observe(batch.count)
-    this.#stats.batchBytes.observe(batch.encoded?.length ?? batch.bytes)
-    const records = batch.records
-    for (let i = 0; i < records.length; i++) records[i]!.settle(null, baseOffset >= 0n ? baseOffset + BigInt(i) : -1n)
-    this.#report(batch, null, baseOffset)
-    this.#metrics.completed(batch, baseOffset)
-    this.#flushes.settled(records)
-    this.#checkIdle()
-  }
-
-  #fail(batch: ProducerBatch, error: Error): void {
-    this.#txn?.batchFailed(error, batch.baseSequence >= 0)
-    this.#budget.release(batch.bytes)
-    this.#stats.errors++
-    this.#stats.messageErrors += batch.count
-    this.#metrics.failed(batch, error)
-    for (const r of batch.records) r.settle(error, -1n)
-    this.#report(batch, error, -1n)
-    this.#flushes.settled(batch.records)
-    this.#checkIdle()
-  }
-
-  /** Async mode: tell the user how a batch went (kafka-go's Completion), or keep a failure for flush()/close(). */
-  #report(batch: ProducerBatch, error: Error | null, baseOffset: bigint): void {
-    const completion = this.#config.completion
-    if (completion === undefined) {
-      // A synchronous write's failures reach its caller through the tracker.
-      if (error !== null && this.#config.async) this.#unreported.add(error, batch.count)
-      return
-    }
-    const messages = batch.records.map((r, i): Message => {
-      const m: Message = { ...r.message, topic: batch.topic, partition: batch.partition, timestamp: r.record.timestamp }
-      if (baseOffset >= 0n) m.offset = baseOffset + BigInt(i)
-      return m
-    })
-    try {
-      completion(messages, error)
-    } catch (err) {
-      // A throwing callback must not break the Writer's bookkeeping.
-      this.#log.error({ err: toError(err) }, 'the completion callback threw')
-    }
-  }
-
-  #stateOf(batch: ProducerBatch): PartitionState {
-    return this.#byTopic.get(batch.topic)![batch.partition]!
+    this.#outcomes.settle(state)
   }
 
   // --- idempotence --------------------------------------------------------------------------------
@@ -706,7 +584,7 @@ export class Writer {
         { cause },
       )
       this.#txn.batchFailed(error, true)
-      this.#failWaiting(state, error)
+      this.#outcomes.failWaiting(state, error)
       return
     }
     if (state.renewing) return
@@ -715,37 +593,15 @@ export class Writer {
       (identity) => {
         state.renewing = false
         state.seq.adopt(identity)
-        this.#settle(state)
+        this.#outcomes.settle(state)
         this.#scheduleDrain()
       },
       (err: unknown) => {
         state.renewing = false
-        this.#failWaiting(state, toError(err))
+        this.#outcomes.failWaiting(state, toError(err))
         this.#scheduleDrain()
       },
     )
-  }
-
-  /** Fails everything of a partition that is not in flight: its records, retries and unresolved batches. */
-  #failWaiting(state: PartitionState, error: Error): void {
-    for (const b of state.seq.retries) b.errors.push(error)
-    state.seq.failWaiting('error')
-    this.#settle(state)
-    this.#failPending(state, error)
-    if (state.idle) this.#active.delete(state)
-  }
-
-  /** Fails the partition's records not yet cut into a batch. */
-  #failPending(state: PartitionState, error: Error): void {
-    if (state.pendingCount === 0) return
-    const batch = new ProducerBatch(state.topic, state.partition, state.drainPending(), -1, state.oldestPendingAt)
-    this.#fail(batch, error)
-  }
-
-  /** Obtaining the first producer id failed for good: fail everything not in flight. */
-  #failAllWaiting(error: Error): void {
-    for (const state of this.#active) this.#failWaiting(state, error)
-    this.#scheduleDrain()
   }
 
   // --- metadata, timers, idleness, close ------------------------------------------------------------
@@ -824,7 +680,7 @@ export class Writer {
     this.#wakeTimer = null
     if (timedOut) {
       const error = new ClosedError('Writer (close timed out before every message was acknowledged)')
-      for (const state of this.#active) this.#failWaiting(state, error)
+      for (const state of this.#active) this.#outcomes.failWaiting(state, error)
       // In-flight requests fail as their connections are destroyed below.
       this.#client.pool.destroy(error)
     }
