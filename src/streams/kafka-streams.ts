@@ -8,8 +8,9 @@
 // thread producer): everything written since the last commit and the input offsets (KIP-447,
 // with the group's metadata) commit in one transaction; a failed one is aborted and every task
 // restarts from the committed offsets with its stores rebuilt from the committed changelog.
+// The tasks themselves (opened with their stores on assignment, dropped on revocation) are
+// task-manager.ts'.
 
-import { randomUUID } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -32,9 +33,8 @@ import { createInternalTopics, fullName, planTopics, userTopicPartitions, type T
 import { StreamsMetricsRecorder } from './metrics.js'
 import { StateDirectory } from './state-dir.js'
 import type { ReadOnlyKeyValueStore } from './stores.js'
-import { TaskStores } from './task-stores.js'
-import { committedPartitionTimes, encodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
-import { PartitionGroup } from './partition-group.js'
+import { TaskManager } from './task-manager.js'
+import { encodePartitionTime, UNKNOWN_TIME } from './offset-metadata.js'
 import { RepartitionPurge } from './repartition-purge.js'
 import {
   clientConfigOf,
@@ -47,21 +47,11 @@ import {
 } from './streams-config.js'
 
 export type { StateListener, StreamsConfig, StreamsMetrics, StreamsState } from './streams-config.js'
-import { Task, type StampedRecord, type TaskOutput } from './task.js'
+import type { Task, TaskOutput } from './task.js'
 import type { Topology } from './topology.js'
 
 /** Kafka Streams' buffered.records.per.partition: a partition with more buffered is paused. */
 const MAX_BUFFERED_PER_PARTITION = 1000
-
-/** A fetched record waiting in its task's PartitionGroup (record undefined: dropped, to commit only). */
-interface Buffered {
-  timestamp: number
-  record: StampedRecord | undefined
-  message: FetchedMessage
-}
-
-/** How long a task waits for its directory's lock (held by a previous owner still letting go). */
-const LOCK_TIMEOUT_MS = 30_000
 
 export class KafkaStreams {
   readonly #topology: Topology
@@ -79,17 +69,8 @@ export class KafkaStreams {
   readonly #topicSub = new Map<string, number>()
   /** Full names of the repartition topics the tasks read. */
   readonly #repartitionTopics = new Set<string>()
-  readonly #tasks = new Map<string, Task>()
-  /** The stores of each task in #tasks. */
-  readonly #taskStores = new Map<string, TaskStores>()
-  /**
-   * Stores of tasks revoked cleanly (committed), kept in case the task comes back (an eager
-   * rebalance revokes everything first): restored from where they are up to, not from scratch.
-   */
-  readonly #dormant = new Map<string, TaskStores>()
-  readonly #stateDir: StateDirectory
-  /** Who holds this instance's task directory locks. */
-  readonly #owner = `${randomUUID()}`
+  /** The tasks this instance runs, their stores and fetched records (task-manager.ts). */
+  readonly #tasks: TaskManager
   /** Per changelog partition, the offset after the last record this instance wrote or restored (-1n: unknown). */
   readonly #changelogNext = new Map<string, bigint>()
   /** Writes handed to the Writer since the last commit. */
@@ -117,8 +98,6 @@ export class KafkaStreams {
   #txnGroup: GroupMetadata | undefined
   /** Bumped when tasks are rewound: a batch fetched before that is not processed. */
   #epoch = 0
-  /** Each task's fetched records not processed yet. */
-  readonly #buffers = new WeakMap<Task, PartitionGroup<Buffered>>()
   /** Input partitions this instance paused (too much buffered), as `topic\u0000partition`. */
   readonly #paused = new Set<string>()
   /** Deletes committed records of the repartition topics the tasks read (created by start()). */
@@ -129,17 +108,37 @@ export class KafkaStreams {
     this.#config = resolveStreamsConfig(config)
     this.#eos = this.#config.processingGuarantee === 'exactly_once_v2'
     this.#processId = this.#config.processId
-    this.#stateDir = new StateDirectory(
-      config.stateDir ?? join(tmpdir(), 'kafka-streams'),
-      config.applicationId,
-      config.logger,
-    )
     for (const { topic, internal, subtopology } of this.#topology.sourceTopics()) {
       this.#topicSub.set(fullName(config.applicationId, topic, internal), subtopology)
       if (internal && this.#topology.internalTopics.get(topic)?.kind === 'repartition')
         this.#repartitionTopics.add(fullName(config.applicationId, topic, true))
     }
     this.#recorder = new StreamsMetricsRecorder(`${config.applicationId}-${this.#processId}`, () => this.#tasks.size)
+    this.#tasks = new TaskManager({
+      topology: this.#topology,
+      config: this.#config,
+      stateDir: new StateDirectory(
+        config.stateDir ?? join(tmpdir(), 'kafka-streams'),
+        config.applicationId,
+        config.logger,
+      ),
+      admin: () => this.#client!,
+      signal: this.#abort.signal,
+      changelogNext: this.#changelogNext,
+      recorder: this.#recorder,
+      emit: (out) => {
+        if (this.#emit === undefined) throw new StreamsStateError('a task wrote outside of processing')
+        this.#emit(out)
+      },
+      dropped: (reason) => {
+        this.#metrics.dropped[reason] = (this.#metrics.dropped[reason] ?? 0) + 1
+        this.#recorder.dropped()
+      },
+      restored: (records) => {
+        this.#metrics.restored += records
+        this.#recorder.restored(records)
+      },
+    })
   }
 
   /**
@@ -316,7 +315,7 @@ export class KafkaStreams {
   #pollWait(): number {
     let wait = Math.max(50, this.#lastCommit + this.#config.commitInterval - Date.now())
     for (const t of this.#tasks.values()) {
-      if ((this.#buffers.get(t)?.buffered() ?? 0) > 0) return Math.min(wait, 10)
+      if ((this.#tasks.buffer(t)?.buffered() ?? 0) > 0) return Math.min(wait, 10)
       if (t.wallClockScheduled) wait = Math.min(wait, 100)
     }
     return wait
@@ -338,7 +337,7 @@ export class KafkaStreams {
     }
     // One input partition: nothing to choose between, so no buffering (its order is the offsets').
     if (task.topics.length === 1) return this.#drain({ task, topic, messages })
-    const buffer = this.#buffers.get(task)!
+    const buffer = this.#tasks.buffer(task)!
     buffer.add(
       topic,
       messages.map((message) => {
@@ -383,7 +382,7 @@ export class KafkaStreams {
       for (const task of this.#tasks.values()) {
         // Wall-clock punctuators first, as Kafka Streams' thread loop punctuates before it processes.
         task.punctuateWallClock()
-        const buffer = this.#buffers.get(task)
+        const buffer = this.#tasks.buffer(task)
         if (buffer === undefined || buffer.buffered() === 0) continue
         const now = Date.now()
         while (buffer.ready(now, (topic) => lagOf(topic, task.partition))) {
@@ -497,7 +496,7 @@ export class KafkaStreams {
    * repartition records below the committed offsets are purged (every repartitionPurgeInterval).
    */
   #afterCommit(): void {
-    for (const ts of this.#taskStores.values()) ts.afterCommit()
+    this.#tasks.afterCommit()
     this.#purge?.maybePurge()
   }
 
@@ -505,16 +504,6 @@ export class KafkaStreams {
   readonly #partitionTimeMetadata = (topic: string, partition: number): string | undefined => {
     const time = this.#tasks.get(`${this.#topicSub.get(topic)}_${partition}`)?.partitionTime(topic) ?? UNKNOWN_TIME
     return time === UNKNOWN_TIME ? undefined : encodePartitionTime(time)
-  }
-
-  /** Closes the stores of every task, running and kept, without a checkpoint: what was not flushed was not committed. */
-  async #closeAllStores(): Promise<void> {
-    const all = [...this.#taskStores.values(), ...this.#dormant.values()]
-    this.#recorder.taskClosed(this.#tasks.size)
-    this.#tasks.clear()
-    this.#taskStores.clear()
-    this.#dormant.clear()
-    await Promise.all(all.map((ts) => ts.close()))
   }
 
   async #commitTransaction(): Promise<void> {
@@ -582,7 +571,7 @@ export class KafkaStreams {
       this.#inTxn = false
     }
     this.#metrics.aborted++
-    await this.#closeAllStores()
+    await this.#tasks.closeAllStores()
     // What was buffered is gone with the tasks: fetch again what was paused for it.
     for (const key of [...this.#paused]) {
       const [topic, partition] = key.split('\u0000') as [string, string]
@@ -621,85 +610,8 @@ export class KafkaStreams {
       if (sub !== undefined) ids.add(`${sub}_${p.partition}`)
     }
     this.#config.logger?.info({ tasks: [...ids], running: [...this.#tasks.keys()] }, 'kafkats/streams: tasks assigned')
-    const opened: Task[] = []
-    for (const id of ids) {
-      if (this.#tasks.has(id)) continue
-      const [subId, partition] = id.split('_').map(Number) as [number, number]
-      const task = await this.#openTask(subId, partition)
-      this.#tasks.set(id, task)
-      this.#buffers.set(task, new PartitionGroup(task.topics, this.#config.maxTaskIdle))
-      opened.push(task)
-      this.#recorder.taskCreated()
-    }
-    await this.#restoreTimes(opened)
-    // Kept stores of tasks that went elsewhere: their next owner restores them, not us.
-    const gone = [...this.#dormant.values()]
-    this.#dormant.clear()
-    await Promise.all(gone.map((ts) => ts.close()))
+    await this.#tasks.assign(ids)
     if (this.#state === 'REBALANCING' && !this.#abort.signal.aborted) this.#setState('RUNNING')
-  }
-
-  /**
-   * New tasks start from the partition times committed with their input offsets (by kafkats or
-   * Kafka Streams: the same metadata), so stream time carries across restarts and moves.
-   */
-  async #restoreTimes(tasks: Task[]): Promise<void> {
-    if (tasks.length === 0) return
-    const topics = [...new Set(tasks.flatMap((t) => t.topics))]
-    const times = await committedPartitionTimes(this.#client!, this.#config.applicationId, topics, this.#abort.signal)
-    for (const task of tasks) {
-      for (const topic of task.topics) {
-        const time = times.get(`${topic}\u0000${task.partition}`) ?? UNKNOWN_TIME
-        if (time !== UNKNOWN_TIME) task.restorePartitionTime(topic, time)
-      }
-    }
-  }
-
-  async #openTask(subId: number, partition: number): Promise<Task> {
-    const sub = this.#topology.subtopologies[subId]!
-    const appId = this.#config.applicationId
-    const id = `${subId}_${partition}`
-    const kept = this.#dormant.get(id)
-    this.#dormant.delete(id)
-    const taskStores = await TaskStores.open(
-      {
-        topology: this.#topology,
-        applicationId: appId,
-        client: this.#clientConfig(),
-        logger: this.#config.logger,
-        signal: this.#abort.signal,
-        stateDir: this.#stateDir,
-        owner: `${appId}-${this.#processId}-${this.#owner}`,
-        lockTimeout: LOCK_TIMEOUT_MS,
-        defaultDslStore: this.#config.defaultDslStore ?? 'in_memory',
-        changelogNext: this.#changelogNext,
-        restored: (records) => {
-          this.#metrics.restored += records
-          this.#recorder.restored(records)
-        },
-      },
-      subId,
-      partition,
-      kept,
-    )
-    this.#taskStores.set(id, taskStores)
-    const stores = taskStores.stores
-    return new Task({
-      topology: this.#topology,
-      subtopology: sub,
-      partition,
-      topicName: (name, internal) => fullName(appId, name, internal),
-      stores,
-      emit: (out) => {
-        if (this.#emit === undefined) throw new StreamsStateError('a task wrote outside of processing')
-        this.#emit(out)
-      },
-      dropped: (reason) => {
-        this.#metrics.dropped[reason] = (this.#metrics.dropped[reason] ?? 0) + 1
-        this.#recorder.dropped()
-      },
-      wallClock: Date.now,
-    })
   }
 
   /** Commits what the revoked tasks processed (not for lost ones: another member owns them), then drops them. */
@@ -720,18 +632,7 @@ export class KafkaStreams {
     }
     // Their next owner purges them (after the commit above, which recorded their offsets).
     this.#purge?.forget(parts)
-    for (const id of ids) {
-      const task = this.#tasks.get(id)
-      if (task === undefined) continue
-      this.#tasks.delete(id)
-      this.#recorder.taskClosed(1)
-      const ts = this.#taskStores.get(id)
-      this.#taskStores.delete(id)
-      if (ts === undefined) continue
-      // Committed: its stores are up to date with the changelog offsets we wrote; keep them.
-      if (commit) this.#dormant.set(id, ts)
-      else await ts.close()
-    }
+    await this.#tasks.revoke(ids, commit)
   }
 
   /**
@@ -810,7 +711,7 @@ export class KafkaStreams {
       )
     }
     await Promise.allSettled([this.#reader?.close(), this.#writer?.close(), this.#client?.close()])
-    await this.#closeAllStores()
+    await this.#tasks.closeAllStores()
   }
 }
 
