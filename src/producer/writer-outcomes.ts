@@ -87,6 +87,7 @@ export class WriterOutcomes {
     this.#checkIdle = parts.checkIdle
   }
 
+  /** A Produce answer (null under acks=0): one outcome per batch; too-large batches split and retried. */
   onResponse(broker: number, batches: ProducerBatch[], response: ProduceResponse | null, sentAt: number): void {
     this.#pipelines.requestDone(broker)
     const now = Date.now()
@@ -141,6 +142,7 @@ export class WriterOutcomes {
     this.#scheduleDrain()
   }
 
+  /** The Produce request failed or was never answered: every batch of it lost (outcome unknown) or failed. */
   onRequestError(broker: number, batches: ProducerBatch[], err: unknown): void {
     this.#pipelines.requestDone(broker)
     const error = toError(err)
@@ -178,6 +180,7 @@ export class WriterOutcomes {
     if (state.idle) this.#active.delete(state)
   }
 
+  /** A batch written: its records, completion, stats and metrics learn their offsets. */
   #complete(batch: ProducerBatch, baseOffset: bigint): void {
     this.#budget.release(batch.bytes)
     this.#stats.messages += batch.count
@@ -192,6 +195,7 @@ export class WriterOutcomes {
     this.#checkIdle()
   }
 
+  /** A batch that ends unwritten: its records, completion (or the next flush()/close()) and the transaction learn why. */
   fail(batch: ProducerBatch, error: Error): void {
     this.#txn?.batchFailed(error, batch.baseSequence >= 0)
     this.#budget.release(batch.bytes)
