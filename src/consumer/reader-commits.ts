@@ -92,17 +92,7 @@ export class ReaderCommits {
   iterated(messages: FetchedMessage[], signal: AbortSignal | undefined): Promise<void> | null {
     const committer = this.#p.committer
     if (committer === null) return null
-    const offsets = this.#commitOffsets(messages)
-    this.#p.handOuts?.committed(offsets)
-    try {
-      committer.mark(offsets)
-    } catch (err) {
-      // Revoked or fenced meanwhile: the partition's owner reads it again; the loop goes on
-      // (Java's auto-commit logs such failures the same way).
-      if (!(err instanceof CommitRejectedError)) throw err
-      this.#p.log.info({ err }, 'a processed message was not marked for commit')
-      return null
-    }
+    if (!this.#markProcessed(committer, messages)) return null
     if (this.#p.commitInterval > 0 || !this.#p.queue.atChunkStart) return null
     // Failures stay marked and go with the next commit; close() commits what is left.
     return committer.flush({ signal }).catch(() => {})
@@ -139,14 +129,24 @@ export class ReaderCommits {
     this.#unmarked = null
     const committer = this.#p.committer
     if (committer === null) return
-    const offsets = this.#commitOffsets([message])
+    this.#markProcessed(committer, [message])
+  }
+
+  /**
+   * Marks what the loop processed; false when the committer refused it: revoked, fenced or
+   * sought back meanwhile, the partition's owner reads it again and the loop goes on (Java's
+   * auto-commit logs such failures the same way).
+   */
+  #markProcessed(committer: OffsetCommitter, messages: readonly FetchedMessage[]): boolean {
+    const offsets = this.#commitOffsets(messages)
     this.#p.handOuts?.committed(offsets)
     try {
       committer.mark(offsets)
+      return true
     } catch (err) {
-      // Revoked, fenced or sought back meanwhile: as in iterated, the loop goes on.
       if (!(err instanceof CommitRejectedError)) throw err
       this.#p.log.info({ err }, 'a processed message was not marked for commit')
+      return false
     }
   }
 

@@ -272,40 +272,16 @@ export async function coordinatorId(bootstrap: string[], groupId: string): Promi
   return withClient(bootstrap, async (client) => (await coordinatorOf(client, groupId)).nodeId)
 }
 
-/** The group's committed offsets for a topic (partition → offset; partitions without one are left out). */
-export async function committedOffsets(
+/** A raw OffsetFetch of one topic's partitions from the group's coordinator: its committed entries. */
+async function fetchCommitted(
   bootstrap: string[],
   groupId: string,
   topic: string,
   partitions: number,
-): Promise<Map<number, bigint>> {
-  return withCoordinator(bootstrap, groupId, async (client, node) => {
-    const indexes = Array.from({ length: partitions }, (_, i) => i)
-    const r = await client.requestTo(node, OffsetFetch, (v) =>
-      v >= 8
-        ? {
-            groups: [
-              { groupId, memberId: null, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: indexes }] },
-            ],
-          }
-        : { groupId, topics: [{ name: topic, partitionIndexes: indexes }] },
-    )
-    checkOffsetFetch(r, groupId)
-    const topics = r.groups[0]?.topics ?? r.topics
-    const out = new Map<number, bigint>()
-    for (const t of topics)
-      for (const p of t.partitions) if (p.committedOffset >= 0n) out.set(p.partitionIndex, p.committedOffset)
-    return out
-  })
-}
-
-/** The committedLeaderEpoch of each committed partition (raw OffsetFetch, v5+ where the field exists). */
-export async function committedLeaderEpochs(
-  bootstrap: string[],
-  groupId: string,
-  topic: string,
-  partitions: number,
-): Promise<Map<number, number>> {
+  minVersion = 0,
+): Promise<
+  { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string | null }[]
+> {
   return withCoordinator(bootstrap, groupId, async (client, node) => {
     const indexes = Array.from({ length: partitions }, (_, i) => i)
     const r = await client.requestTo(
@@ -319,15 +295,34 @@ export async function committedLeaderEpochs(
               ],
             }
           : { groupId, topics: [{ name: topic, partitionIndexes: indexes }] },
-      { versions: { min: 5 } },
+      { versions: { min: minVersion } },
     )
     checkOffsetFetch(r, groupId)
     const topics = r.groups[0]?.topics ?? r.topics
-    const out = new Map<number, number>()
-    for (const t of topics)
-      for (const p of t.partitions) if (p.committedOffset >= 0n) out.set(p.partitionIndex, p.committedLeaderEpoch)
-    return out
+    return topics.flatMap((t) => t.partitions.filter((p) => p.committedOffset >= 0n))
   })
+}
+
+/** The group's committed offsets for a topic (partition → offset; partitions without one are left out). */
+export async function committedOffsets(
+  bootstrap: string[],
+  groupId: string,
+  topic: string,
+  partitions: number,
+): Promise<Map<number, bigint>> {
+  const committed = await fetchCommitted(bootstrap, groupId, topic, partitions)
+  return new Map(committed.map((p) => [p.partitionIndex, p.committedOffset]))
+}
+
+/** The committedLeaderEpoch of each committed partition (raw OffsetFetch, v5+ where the field exists). */
+export async function committedLeaderEpochs(
+  bootstrap: string[],
+  groupId: string,
+  topic: string,
+  partitions: number,
+): Promise<Map<number, number>> {
+  const committed = await fetchCommitted(bootstrap, groupId, topic, partitions, 5)
+  return new Map(committed.map((p) => [p.partitionIndex, p.committedLeaderEpoch]))
 }
 
 /** The committed offset and metadata of each committed partition (raw OffsetFetch). */
@@ -337,25 +332,8 @@ export async function committedWithMetadata(
   topic: string,
   partitions: number,
 ): Promise<Map<number, { offset: bigint; metadata: string | null }>> {
-  return withCoordinator(bootstrap, groupId, async (client, node) => {
-    const indexes = Array.from({ length: partitions }, (_, i) => i)
-    const r = await client.requestTo(node, OffsetFetch, (v) =>
-      v >= 8
-        ? {
-            groups: [
-              { groupId, memberId: null, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: indexes }] },
-            ],
-          }
-        : { groupId, topics: [{ name: topic, partitionIndexes: indexes }] },
-    )
-    checkOffsetFetch(r, groupId)
-    const topics = r.groups[0]?.topics ?? r.topics
-    const out = new Map<number, { offset: bigint; metadata: string | null }>()
-    for (const t of topics)
-      for (const p of t.partitions)
-        if (p.committedOffset >= 0n) out.set(p.partitionIndex, { offset: p.committedOffset, metadata: p.metadata })
-    return out
-  })
+  const committed = await fetchCommitted(bootstrap, groupId, topic, partitions)
+  return new Map(committed.map((p) => [p.partitionIndex, { offset: p.committedOffset, metadata: p.metadata }]))
 }
 
 /** Commits offsets for a group without members (generation -1), e.g. to set up OFFSET_OUT_OF_RANGE. */

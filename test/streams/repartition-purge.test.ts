@@ -5,7 +5,7 @@
 // checked with a fake clock; on a cluster, the broker's log start offsets (ListOffsets earliest)
 // must reach what the application committed, and the counts must stay exact across a restart.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 import { Admin } from '../../src/admin/admin.js'
 import type { AdminContext } from '../../src/admin/context.js'
@@ -14,7 +14,8 @@ import { ConfigError } from '../../src/errors.js'
 import { KafkaStreams } from '../../src/streams/index.js'
 import { RepartitionPurge } from '../../src/streams/repartition-purge.js'
 import { resolveStreamsConfig } from '../../src/streams/streams-config.js'
-import { createTopic, startTarget, targetName, unique, waitFor, type Target } from '../consumer/helpers.js'
+import { createTopic, startTarget, targetName, unique, waitFor } from '../consumer/helpers.js'
+import { useTarget } from '../helpers/use-target.js'
 import { counts, expectExact, lastValues, reach, readUntil, total, writeInput } from './helpers/cluster.js'
 import { wordCount } from './helpers/wordcount.js'
 
@@ -149,13 +150,7 @@ describe('RepartitionPurge schedule (Kafka Streams: maybeCommit, maybePurgeCommi
 })
 
 describe(`repartition topics purged on ${targetName}`, () => {
-  let target: Target
-  beforeAll(async () => {
-    target = await startTarget()
-  }, 60_000)
-  afterAll(async () => {
-    await target?.stop()
-  })
+  const target = useTarget(startTarget)
 
   for (const guarantee of ['at_least_once', 'exactly_once_v2'] as const) {
     it(`${guarantee}: the log start reaches the committed offset; the counts stay exact across a restart`, async () => {
