@@ -7,62 +7,12 @@
 // Target: KAFKA_BOOTSTRAP when set; otherwise a 3-broker reference cluster in a child process,
 // so that the broker does not share the consumer's event loop (and CPU core).
 
-import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { KafkaClient } from '../src/cluster/client.js'
-import { CreateTopics } from '../src/protocol/messages/index.js'
+import { createTopic, startTarget } from './target.js'
 import { Reader, Writer, type CompressionCodec, type Message } from '../src/index.js'
 
-const SERVE_FLAG = '--serve-reference-cluster'
 const PARTITIONS = 6
-
-if (process.argv.includes(SERVE_FLAG)) {
-  // Child: run the reference cluster until the parent goes away.
-  const { Cluster } = await import('../src/broker/index.js')
-  const cluster = await Cluster.start({ brokers: 3, groupInitialRebalanceDelayMs: 0 })
-  process.send!({ bootstrap: cluster.bootstrapServers })
-  process.on('disconnect', () => void cluster.stop().then(() => process.exit(0)))
-} else {
-  await main()
-}
-
-interface Target {
-  brokers: string[]
-  name: string
-  stop(): void
-}
-
-async function startTarget(): Promise<Target> {
-  const bootstrap = process.env.KAFKA_BOOTSTRAP
-  if (bootstrap) return { brokers: bootstrap.split(','), name: `Kafka at ${bootstrap}`, stop: () => {} }
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [SERVE_FLAG], {
-    execArgv: ['--import', 'tsx'],
-    stdio: 'inherit',
-  })
-  const brokers = await new Promise<string[]>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { bootstrap: string[] }).bootstrap))
-    child.once('exit', (code) => reject(new Error(`reference cluster exited with ${code}`)))
-  })
-  return { brokers, name: 'reference cluster (3 brokers, child process)', stop: () => child.disconnect() }
-}
-
-async function createTopic(brokers: string[], name: string): Promise<void> {
-  const client = new KafkaClient({ brokers, clientId: 'bench-admin' })
-  try {
-    await client.metadata.refresh([])
-    const response = await client.requestTo(client.anyBroker(), CreateTopics, {
-      topics: [{ name, numPartitions: PARTITIONS, replicationFactor: Math.min(3, brokers.length) }],
-      timeoutMs: 30_000,
-    })
-    const code = response.topics[0]!.errorCode
-    if (code !== 0 && code !== 36) throw new Error(`CreateTopics failed with error ${code}`)
-    await client.waitForTopics([name])
-  } finally {
-    await client.close()
-  }
-}
 
 /** Text values of `size` bytes: compressible like JSON/log payloads. */
 function value(i: number, size: number): string {
@@ -128,7 +78,7 @@ function payload(m: { key: Buffer | null; value: Buffer | null }): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { messages: { type: 'string' } } })
-  const target = await startTarget()
+  const target = await startTarget({ groupInitialRebalanceDelayMs: 0 })
   console.log(`consumer benchmark against the ${target.name}; node ${process.version}`)
   const results: (Result & { size: number; compression: CompressionCodec })[] = []
   try {
@@ -136,7 +86,7 @@ async function main(): Promise<void> {
       for (const size of [100, 1024]) {
         const total = Number(values.messages ?? (size === 100 ? 200_000 : 60_000))
         const topic = `bench-consumer-${size}-${compression}-${randomBytes(3).toString('hex')}`
-        await createTopic(target.brokers, topic)
+        await createTopic(target.brokers, topic, PARTITIONS)
         await fill(target.brokers, topic, total, size, compression)
         const group = () => ({ brokers: target.brokers, groupId: `bench-${randomBytes(4).toString('hex')}`, topic })
 
@@ -218,3 +168,5 @@ async function main(): Promise<void> {
     )
   }
 }
+
+await main()

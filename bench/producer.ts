@@ -5,59 +5,9 @@
 // Target: KAFKA_BOOTSTRAP when set; otherwise a 3-broker reference cluster in a child process,
 // so that the broker does not share the producer's event loop (and CPU core).
 
-import { fork, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
-import { KafkaClient } from '../src/cluster/client.js'
-import { CreateTopics } from '../src/protocol/messages/index.js'
+import { createTopic, startTarget } from './target.js'
 import { Writer, type Message } from '../src/index.js'
-
-const SERVE_FLAG = '--serve-reference-cluster'
-
-if (process.argv.includes(SERVE_FLAG)) {
-  // Child: run the reference cluster until the parent goes away.
-  const { Cluster } = await import('../src/broker/index.js')
-  const cluster = await Cluster.start({ brokers: 3 })
-  process.send!({ bootstrap: cluster.bootstrapServers })
-  process.on('disconnect', () => void cluster.stop().then(() => process.exit(0)))
-} else {
-  await main()
-}
-
-interface Target {
-  brokers: string[]
-  name: string
-  stop(): void
-}
-
-async function startTarget(): Promise<Target> {
-  const bootstrap = process.env.KAFKA_BOOTSTRAP
-  if (bootstrap) return { brokers: bootstrap.split(','), name: `Kafka at ${bootstrap}`, stop: () => {} }
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [SERVE_FLAG], {
-    execArgv: ['--import', 'tsx'],
-    stdio: 'inherit',
-  })
-  const brokers = await new Promise<string[]>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { bootstrap: string[] }).bootstrap))
-    child.once('exit', (code) => reject(new Error(`reference cluster exited with ${code}`)))
-  })
-  return { brokers, name: 'reference cluster (3 brokers, child process)', stop: () => child.disconnect() }
-}
-
-async function createTopic(brokers: string[], name: string, partitions: number): Promise<void> {
-  const client = new KafkaClient({ brokers, clientId: 'bench-admin' })
-  try {
-    const response = await client.requestTo(client.bootstrap[0]!, CreateTopics, {
-      topics: [{ name, numPartitions: partitions, replicationFactor: Math.min(3, brokers.length) }],
-      timeoutMs: 30_000,
-    })
-    const code = response.topics[0]!.errorCode
-    if (code !== 0 && code !== 36) throw new Error(`CreateTopics failed with error ${code}`)
-    await client.waitForTopics([name])
-  } finally {
-    await client.close()
-  }
-}
 
 interface Result {
   scenario: string
@@ -167,3 +117,5 @@ async function main(): Promise<void> {
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }
+
+await main()
