@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { Admin } from '../../src/admin/admin.js'
 import type { AdminBatchError } from '../../src/admin/errors.js'
 import { Reader } from '../../src/consumer/reader.js'
+import { Writer } from '../../src/producer/writer.js'
 import { silentLogger } from '../../src/logger.js'
 import { ZERO_UUID } from '../../src/protocol/api.js'
 import { ErrorCode } from '../../src/protocol/error-codes.js'
@@ -243,6 +244,53 @@ describe('consumer groups (KIP-848)', () => {
       }
     },
   )
+})
+
+// Review S3 (issue 11 item 4) on real Kafka: a partition's non-retriable error comes from Kafka
+// itself here, not from a fault hook. The user may DESCRIBE the topic but not READ it: ListOffsets
+// answers, Fetch answers the partition TOPIC_AUTHORIZATION_FAILED.
+describe('a partition refused on Fetch', () => {
+  it('TOPIC_AUTHORIZATION_FAILED is raised by every read until a seek, even once READ is granted; then reading resumes', async () => {
+    const topic = unique('authz-read')
+    await admin.createTopics([{ name: topic, partitions: 1, replicationFactor: 1 }], { waitForLeaders: true })
+    await topicOnEveryBroker(target, topic, true)
+    const writer = new Writer({
+      brokers: target.bootstrap,
+      sasl: { mechanism: 'scram-sha-512', ...target.admin },
+      topic,
+      logger: silentLogger,
+    })
+    await writer.writeMessages([{ value: '0' }, { value: '1' }, { value: '2' }])
+    await writer.close()
+    await grant('topic', topic, 'describe')
+    await deny('topic', topic, 'read')
+    const reader = new Reader({
+      brokers: target.bootstrap,
+      sasl,
+      topic,
+      partition: 0,
+      maxWait: 100,
+      logger: silentLogger,
+    })
+    try {
+      const signal = AbortSignal.timeout(30_000)
+      const first = await rejection(reader.fetchMessage({ signal }))
+      expect(failureCodes(first)).toEqual(['KAFKA_TOPIC_AUTHORIZATION_FAILED'])
+      await expect(reader.fetchMessage({ signal })).rejects.toBe(first)
+      await expect(reader.fetchBatch({ signal })).rejects.toBe(first)
+      await revoke([{ resourceType: 'topic', resourceName: topic, operation: 'read' }])
+      await grant('topic', topic, 'read')
+      // Allowed now, but the partition stays failed until the application moves its position.
+      await expect(reader.fetchMessage({ signal })).rejects.toBe(first)
+      reader.seek(0, 1n)
+      const m = await reader.fetchMessage({ signal })
+      expect(m.offset).toBe(1n)
+      expect(m.value?.toString()).toBe('1')
+    } finally {
+      await reader.close().catch(() => {})
+      await admin.deleteTopics([topic]).catch(() => {})
+    }
+  })
 })
 
 describe('checks the reference made before (now also asserted against Kafka 4.4)', () => {
