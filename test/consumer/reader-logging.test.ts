@@ -1,35 +1,32 @@
+// @integration: also runs against real Kafka (npm run test:kafka).
 // Nothing is silent (issue 11, item 4; review S4): retriable trouble reaches the `logger` option
 // and the Reader's 'error' event, a missing topic ends a direct read after metadataTimeout with
-// UnknownTopicError, and a group Reader waits for it with a warning. On the reference cluster.
+// UnknownTopicError, and a group Reader waits for it with a warning. On the reference cluster and
+// on real Kafka (whose test clusters auto-create topics: the Reader never asks it to).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { UnknownTopicError } from '../../src/consumer/errors.js'
 import type { ReaderErrorEvent } from '../../src/consumer/reader.js'
 import { Reader } from '../../src/consumer/reader.js'
 import { AbortError } from '../../src/net/errors.js'
 import { recorder } from '../helpers/log-recorder.js'
-import { startReferenceCluster, uniqueTopic } from '../producer/helpers.js'
-import { produce } from './helpers.js'
+import { useTarget } from '../helpers/use-target.js'
+import { uniqueTopic } from '../producer/helpers.js'
+import { createTopic, produce, startTarget, targetName } from './helpers.js'
 
-type Cluster = Awaited<ReturnType<typeof startReferenceCluster>>
+const target = useTarget(startTarget, { startTimeout: 60_000 })
 
-let cluster: Cluster
-let bootstrap: string[]
-
-beforeAll(async () => {
-  cluster = await startReferenceCluster({ groupInitialRebalanceDelayMs: 0 })
-  bootstrap = cluster.bootstrapServers
-}, 60_000)
-
-afterAll(async () => {
-  await cluster?.stop()
-})
-
-describe.sequential('Reader logging and missing topics (reference cluster)', () => {
+describe.sequential(`Reader logging and missing topics (${targetName})`, () => {
   it('a direct read of a missing topic rejects with UnknownTopicError after metadataTimeout, and reads once it exists', async () => {
     const topic = uniqueTopic('missing-direct')
     const log = recorder()
-    const reader = new Reader({ brokers: bootstrap, topic, metadataTimeout: 800, logger: log, readBackoffMax: 100 })
+    const reader = new Reader({
+      brokers: target.bootstrap,
+      topic,
+      metadataTimeout: 800,
+      logger: log,
+      readBackoffMax: 100,
+    })
     const events: Error[] = []
     reader.addEventListener('error', (e) => events.push((e as ReaderErrorEvent).error))
     try {
@@ -42,8 +39,8 @@ describe.sequential('Reader logging and missing topics (reference cluster)', () 
       expect(log.lines.find((l) => l.level === 'error')?.fields).toMatchObject({ client: 'reader' })
       expect(events).toContain(error)
 
-      cluster.createTopic(topic, { partitions: 1 })
-      await produce(bootstrap, topic, 1, { prefix: 'there' })
+      await createTopic(target.bootstrap, topic, 1)
+      await produce(target.bootstrap, topic, 1, { prefix: 'there' })
       // Reads reject while the Reader has not seen the topic yet, then go on.
       const signal = AbortSignal.timeout(10_000)
       let m
@@ -61,8 +58,14 @@ describe.sequential('Reader logging and missing topics (reference cluster)', () 
 
   it('a direct read of a partition the topic does not have rejects the same way', async () => {
     const topic = uniqueTopic('missing-partition')
-    cluster.createTopic(topic, { partitions: 1 })
-    const reader = new Reader({ brokers: bootstrap, topic, partition: 5, metadataTimeout: 500, logger: recorder() })
+    await createTopic(target.bootstrap, topic, 1)
+    const reader = new Reader({
+      brokers: target.bootstrap,
+      topic,
+      partition: 5,
+      metadataTimeout: 500,
+      logger: recorder(),
+    })
     try {
       const error = await reader.fetchMessage({ signal: AbortSignal.timeout(10_000) }).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(UnknownTopicError)
@@ -75,7 +78,13 @@ describe.sequential('Reader logging and missing topics (reference cluster)', () 
   it('a group Reader on a missing topic warns and keeps waiting (as Java does)', async () => {
     const topic = uniqueTopic('missing-group')
     const log = recorder()
-    const reader = new Reader({ brokers: bootstrap, groupId: `${topic}-g`, topic, metadataTimeout: 300, logger: log })
+    const reader = new Reader({
+      brokers: target.bootstrap,
+      groupId: `${topic}-g`,
+      topic,
+      metadataTimeout: 300,
+      logger: log,
+    })
     try {
       const error = await reader.fetchMessage({ signal: AbortSignal.timeout(2000) }).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(AbortError)
@@ -117,11 +126,11 @@ describe.sequential('Reader logging and missing topics (reference cluster)', () 
 
   it('reports a group balancer that throws: logged as an error, and reads reject with it', async () => {
     const topic = uniqueTopic('bad-balancer')
-    cluster.createTopic(topic, { partitions: 2 })
+    await createTopic(target.bootstrap, topic, 2)
     const log = recorder()
     const boom = new Error('balancer bug')
     const reader = new Reader({
-      brokers: bootstrap,
+      brokers: target.bootstrap,
       groupId: `${topic}-g`,
       topic,
       logger: log,
@@ -145,10 +154,10 @@ describe.sequential('Reader logging and missing topics (reference cluster)', () 
 
   it('logs a rebalance callback that threw, and the next read rejects with it once', async () => {
     const topic = uniqueTopic('bad-callback')
-    cluster.createTopic(topic, { partitions: 1 })
+    await createTopic(target.bootstrap, topic, 1)
     const log = recorder()
     const reader = new Reader({
-      brokers: bootstrap,
+      brokers: target.bootstrap,
       groupId: `${topic}-g`,
       topic,
       logger: log,
