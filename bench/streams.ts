@@ -254,7 +254,10 @@ async function run(
     })
   } else {
     const argv = JSON.stringify({ brokers: target.bootstrap, applicationId: appId, topology, input, output, guarantee })
-    child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'streams', 'app.ts'), argv], {
+    // KAFKATS_BENCH_CPU_PROF=<dir>: the application writes a CPU profile there (for investigations).
+    const prof = process.env.KAFKATS_BENCH_CPU_PROF
+    const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []
+    child = spawn(process.execPath, [...profile, '--import', 'tsx', join(HERE, 'streams', 'app.ts'), argv], {
       cwd: ROOT,
       stdio: ['pipe', 'pipe', 'inherit'],
     })
