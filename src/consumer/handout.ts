@@ -42,10 +42,13 @@ export class HandOuts {
     this.#onPollTimeout = onPollTimeout
   }
 
-  /** A read returned these records (in offset order within a partition, as reads return them). */
-  handedOut(records: readonly HeldRecord[]): void {
+  /**
+   * A read returned these records (in offset order within a partition, as reads return them), at
+   * `now` (the read's own clock reading, so that a hand-out adds none).
+   */
+  handedOut(records: readonly HeldRecord[], now: number = Date.now()): void {
     if (this.#held.size === 0 && this.#single === null) {
-      this.#heldSince = Date.now()
+      this.#heldSince = now
       if (records.length === 1) {
         this.#single = records[0]!
         if (this.#timer === null) this.#arm(this.#maxPollInterval)

@@ -64,21 +64,26 @@ export class ReaderReads {
     const started = Date.now()
     this.#p.metrics.polled(started)
     this.#p.handOuts?.releaseAll() // asking for more: what was handed out before is done with
+    let now = started
     for (;;) {
-      const message = this.takeMessage(started)
+      const message = this.takeMessage(started, now)
       if (message !== undefined) return message
       await this.#waitReadable(signal, 'fetchMessage')
+      now = Date.now()
     }
   }
 
-  /** The next message if one is waiting, handed out (fetchMessage without the wait). */
-  takeMessage(started: number): FetchedMessage | undefined {
+  /**
+   * The next message if one is waiting, handed out (fetchMessage without the wait). `now` is
+   * `started` when nothing was waited for: one clock read per message on the iterator's fast path.
+   */
+  takeMessage(started: number, now: number = started): FetchedMessage | undefined {
     this.throwIfUnusable()
     const message = this.#p.queue.shift()
     if (message === undefined) return undefined
-    this.#p.stats.waitTime.observe(Date.now() - started)
+    this.#p.stats.waitTime.observe(now - started)
     this.#countOne(message)
-    this.#p.handOuts?.handedOut([message])
+    this.#p.handOuts?.handedOut([message], now)
     this.#p.tracing?.received([message], started, false)
     return message
   }
@@ -87,17 +92,19 @@ export class ReaderReads {
   async takeBatch(signal: AbortSignal | undefined): Promise<MessageBatch> {
     const started = Date.now()
     this.#p.metrics.polled(started)
+    let now = started
     for (;;) {
       this.throwIfUnusable()
       const batch = this.#p.queue.shiftBatch()
       if (batch !== undefined) {
-        this.#p.stats.waitTime.observe(Date.now() - started)
+        this.#p.stats.waitTime.observe(now - started)
         for (const m of batch.messages) this.#countOne(m)
-        this.#p.handOuts?.handedOut(batch.messages)
+        this.#p.handOuts?.handedOut(batch.messages, now)
         this.#p.tracing?.received(batch.messages, started, true)
         return batch
       }
       await this.#waitReadable(signal, 'fetchBatch')
+      now = Date.now()
     }
   }
 
