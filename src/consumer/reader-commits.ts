@@ -5,7 +5,7 @@
 import type { Logger } from '../logger.js'
 import type { Message } from '../message.js'
 import { ClosedError } from '../net/errors.js'
-import { highestPerPartition, pastSkipped, withMetadata } from './commits.js'
+import { highestPerPartition, pastSkipped, withMetadata } from './commit-offsets.js'
 import type { CommitMetadata, CommitOffset, OffsetCommitter } from './commits.js'
 import { CommitRejectedError, ReaderStateError } from './errors.js'
 import type { FetchedMessage } from './fetch-result.js'

@@ -3,7 +3,7 @@
 // control records that follow it). The one-partition fast path and the general one agree.
 
 import { describe, expect, it } from 'vitest'
-import { highestPerPartition } from '../../src/consumer/commits.js'
+import { highestPerPartition } from '../../src/consumer/commit-offsets.js'
 import type { Message } from '../../src/message.js'
 import { KafkaTsError } from '../../src/errors.js'
 

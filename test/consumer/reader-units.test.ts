@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest'
 import { CooperativeStickyGroupBalancer, RangeGroupBalancer } from '../../src/consumer/assignors/index.js'
-import { OffsetCommitter, pastSkipped, type MembershipView } from '../../src/consumer/commits.js'
+import { pastSkipped } from '../../src/consumer/commit-offsets.js'
+import { OffsetCommitter, type MembershipView } from '../../src/consumer/commits.js'
 import { READER_DEFAULTS, resolveReaderConfig, type ReaderConfig } from '../../src/consumer/config.js'
 import type { Coordinator } from '../../src/consumer/coordinator.js'
 import { PartitionCursor } from '../../src/consumer/cursor.js'
