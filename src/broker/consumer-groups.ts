@@ -152,6 +152,14 @@ export class ConsumerGroupCoordinator {
     }
   }
 
+  /** A group read back from `dataDir`: empty (members rejoin), at its group epoch. */
+  restore(groupId: string, groupEpoch: number): void {
+    const g = new ConsumerGroup(groupId)
+    g.groupEpoch = groupEpoch
+    g.assignmentEpoch = groupEpoch
+    this.groups.set(groupId, g)
+  }
+
   /** DeleteGroups, or a classic JoinGroup into an empty consumer group: forgets it (offsets stay in the store). */
   delete(groupId: string): void {
     const g = this.groups.get(groupId)
