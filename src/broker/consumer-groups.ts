@@ -17,10 +17,13 @@
 //   accepted (Kafka 4.4 answers so), any other is STALE_MEMBER_EPOCH.
 // - Static members (instance id) leave with epoch -2 and keep their assignment for a member
 //   with the same instance id until their session times out.
-// - Group types: a classic group with members is not converted (GROUP_ID_NOT_FOUND, as Kafka
-//   answers for a group of another protocol type); an empty one (offsets only) is. A classic
-//   JoinGroup into a consumer group with members is INCONSISTENT_GROUP_PROTOCOL; an empty
-//   consumer group is turned back into a classic one.
+// - Group types (group-migration.ts, group.consumer.migration.policy, `bidirectional` by
+//   default as in Kafka 4.x): an empty classic group (offsets only) becomes a consumer group; one
+//   with members of the `consumer` protocol type is upgraded online (its members keep their
+//   partitions and reconcile through JoinGroup/SyncGroup/Heartbeat), else GROUP_ID_NOT_FOUND. A
+//   classic JoinGroup into a consumer group with members joins it as a classic member; into an
+//   empty one turns it back into a classic group. The last consumer-protocol member leaving (or
+//   fenced) downgrades a group of classic members to a classic group, which rebalances.
 
 import { randomUUID } from 'node:crypto'
 import { ErrorCode } from '../protocol/error-codes.js'
