@@ -28,6 +28,7 @@ import {
   ConsumerGroup,
   addPartition,
   assignmentSize,
+  copyAssignment,
   minus,
   type Assignment,
   type ConsumerMember,
@@ -103,7 +104,7 @@ export class GroupMigration {
     this.cluster.groups.handOverMembers(classic)
     for (const m of members) {
       this.coordinator.addMember(group, m)
-      group.target.set(m.memberId, m.assigned)
+      group.target.set(m.memberId, copyAssignment(m.assigned))
       this.coordinator.touch(group, m)
     }
     group.subscriptionSignature = this.coordinator.signature(group)
@@ -125,8 +126,6 @@ export class GroupMigration {
     if (rest.length > this.cluster.options.groupMaxSize) return false
     const members: Member[] = rest.map((m) => {
       const classic = m.classic!
-      const first = classic.protocols[0]?.metadata ?? EMPTY
-      const version = first.length >= 2 ? first.readInt16BE(0) : 0
       return {
         memberId: m.memberId,
         groupInstanceId: m.instanceId,
@@ -136,7 +135,7 @@ export class GroupMigration {
         rebalanceTimeoutMs: m.rebalanceTimeoutMs,
         protocolType: PROTOCOL_TYPE,
         protocols: classic.protocols,
-        assignment: encodeAssignment(this.toNames(group.target.get(m.memberId) ?? new Map()), null, version),
+        assignment: this.assignmentFor(m, group.target.get(m.memberId) ?? new Map()),
         awaitingJoin: undefined,
         awaitingSync: undefined,
         isNew: false,
@@ -267,12 +266,11 @@ export class GroupMigration {
     if (group.groupEpoch > member.memberEpoch && member.state !== 'unrevoked')
       return syncFailure(ErrorCode.REBALANCE_IN_PROGRESS)
     this.coordinator.touch(group, member)
-    const version = first.metadata.length >= 2 ? first.metadata.readInt16BE(0) : 0
     return {
       errorCode: 0,
       protocolType: PROTOCOL_TYPE,
       protocolName: first.name,
-      assignment: encodeAssignment(this.toNames(member.assigned), null, version),
+      assignment: this.assignmentFor(member, member.assigned),
     }
   }
 
@@ -317,6 +315,13 @@ export class GroupMigration {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** A classic member's SyncGroup assignment, in the consumer protocol version of its first protocol. */
+  private assignmentFor(m: ConsumerMember, a: Assignment): Buffer {
+    const metadata = m.classic?.protocols[0]?.metadata ?? EMPTY
+    const version = metadata.length >= 2 ? Math.max(0, metadata.readInt16BE(0)) : 0
+    return encodeAssignment(this.toNames(a), null, version)
+  }
 
   private toIds(byName: ReadonlyMap<string, readonly number[]>): Assignment {
     const out: Assignment = new Map()
