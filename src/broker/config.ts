@@ -5,6 +5,7 @@
 import type { TlsOptions } from 'node:tls'
 import type { BrokerLogger } from './logger.js'
 import type { AuthorizerOptions } from './acls.js'
+import { MIGRATION_POLICIES, type MigrationPolicy } from './group-migration.js'
 import { ALL_MECHANISMS, type SaslOptions } from './sasl.js'
 
 export interface ClusterOptions {
@@ -47,6 +48,12 @@ export interface ClusterOptions {
   consumerGroupHeartbeatIntervalMs?: number
   /** group.consumer.assignment.interval.ms: at most one target assignment per interval. Default 1000 (Kafka 4.4). */
   consumerGroupAssignmentIntervalMs?: number
+  /**
+   * group.consumer.migration.policy: whether a classic group with members is upgraded by a joining
+   * consumer-protocol member, and a consumer group downgraded when its last one leaves
+   * (group-migration.ts). Default 'bidirectional' (Kafka 4.x).
+   */
+  consumerGroupMigrationPolicy?: MigrationPolicy
   /** offsets.topic.num.partitions: how groups are spread over coordinators. Default 50. */
   offsetsTopicPartitions?: number
   /**
@@ -130,6 +137,7 @@ export interface ResolvedOptions {
   consumerGroupSessionTimeoutMs: number
   consumerGroupHeartbeatIntervalMs: number
   consumerGroupAssignmentIntervalMs: number
+  consumerGroupMigrationPolicy: MigrationPolicy
   offsetsTopicPartitions: number
   coordinatorLoadRequests: number
   coordinatorLoadMs: number
@@ -160,6 +168,15 @@ function groupProtocols(value: readonly string[] | undefined): readonly ('classi
   if (!Array.isArray(value) || !value.includes('classic') || value.some((p) => p !== 'classic' && p !== 'consumer'))
     throw new RangeError(`groupProtocols must list 'classic' and optionally 'consumer', got ${JSON.stringify(value)}`)
   return value as readonly ('classic' | 'consumer')[]
+}
+
+function migrationPolicy(value: string | undefined): MigrationPolicy {
+  if (value === undefined) return 'bidirectional'
+  if (!(MIGRATION_POLICIES as readonly string[]).includes(value))
+    throw new RangeError(
+      `consumerGroupMigrationPolicy must be one of ${MIGRATION_POLICIES.join(', ')}, got ${JSON.stringify(value)}`,
+    )
+  return value as MigrationPolicy
 }
 
 function boundedInt(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
@@ -212,6 +229,7 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
       1000,
       0,
     ),
+    consumerGroupMigrationPolicy: migrationPolicy(opts.consumerGroupMigrationPolicy),
     offsetsTopicPartitions: positiveInt('offsetsTopicPartitions', opts.offsetsTopicPartitions, 50),
     coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 1, 0),
     coordinatorLoadMs: positiveInt('coordinatorLoadMs', opts.coordinatorLoadMs, 2000, 0),

@@ -3,7 +3,16 @@
 // (`uniform`, `range`). The operations are in consumer-groups.ts. Assignments map a topic id to
 // a set of partitions.
 
+import type { MemberProtocol } from './group-state.js'
+
 export type Assignment = Map<string, Set<number>>
+
+/** What a member that speaks the classic protocol (JoinGroup/SyncGroup) inside a consumer group keeps. */
+export interface ClassicMetadata {
+  sessionTimeoutMs: number
+  /** Its JoinGroup protocols (embedded ConsumerProtocol subscriptions), in its order of preference. */
+  protocols: MemberProtocol[]
+}
 
 export type MemberState = 'stable' | 'unrevoked' | 'unreleased'
 
@@ -27,6 +36,8 @@ export interface ConsumerMember {
   pendingRevocation: Assignment
   sessionTimer: NodeJS.Timeout | undefined
   rebalanceTimer: NodeJS.Timeout | undefined
+  /** Set for a classic-protocol member (after an online upgrade, or a JoinGroup into the group). */
+  classic: ClassicMetadata | null
 }
 
 export const ASSIGNORS = ['uniform', 'range'] as const

@@ -17,14 +17,18 @@
 //   accepted (Kafka 4.4 answers so), any other is STALE_MEMBER_EPOCH.
 // - Static members (instance id) leave with epoch -2 and keep their assignment for a member
 //   with the same instance id until their session times out.
-// - Group types: a classic group with members is not converted (GROUP_ID_NOT_FOUND, as Kafka
-//   answers for a group of another protocol type); an empty one (offsets only) is. A classic
-//   JoinGroup into a consumer group with members is INCONSISTENT_GROUP_PROTOCOL; an empty
-//   consumer group is turned back into a classic one.
+// - Group types (group-migration.ts, group.consumer.migration.policy, `bidirectional` by
+//   default as in Kafka 4.x): an empty classic group (offsets only) becomes a consumer group; one
+//   with members of the `consumer` protocol type is upgraded online (its members keep their
+//   partitions and reconcile through JoinGroup/SyncGroup/Heartbeat), else GROUP_ID_NOT_FOUND. A
+//   classic JoinGroup into a consumer group with members joins it as a classic member; into an
+//   empty one turns it back into a classic group. The last consumer-protocol member leaving (or
+//   fenced) downgrades a group of classic members to a classic group, which rebalances.
 
 import { randomUUID } from 'node:crypto'
 import { ErrorCode } from '../protocol/error-codes.js'
 import type { Cluster } from './cluster.js'
+import { GroupMigration } from './group-migration.js'
 import {
   ASSIGNORS,
   ConsumerGroup,
@@ -126,8 +130,12 @@ function isSubset(a: Assignment, b: Assignment): boolean {
 
 export class ConsumerGroupCoordinator {
   readonly groups = new Map<string, ConsumerGroup>()
+  /** Upgrades, downgrades, and the classic members of consumer groups (group-migration.ts). */
+  readonly migration: GroupMigration
 
-  constructor(private readonly cluster: Cluster) {}
+  constructor(private readonly cluster: Cluster) {
+    this.migration = new GroupMigration(cluster, this)
+  }
 
   private get options() {
     return this.cluster.options
@@ -147,6 +155,14 @@ export class ConsumerGroupCoordinator {
     }
   }
 
+  /** A group read back from `dataDir`: empty (members rejoin), at its group epoch. */
+  restore(groupId: string, groupEpoch: number): void {
+    const g = new ConsumerGroup(groupId)
+    g.groupEpoch = groupEpoch
+    g.assignmentEpoch = groupEpoch
+    this.groups.set(groupId, g)
+  }
+
   /** DeleteGroups, or a classic JoinGroup into an empty consumer group: forgets it (offsets stay in the store). */
   delete(groupId: string): void {
     const g = this.groups.get(groupId)
@@ -162,10 +178,16 @@ export class ConsumerGroupCoordinator {
     let group = this.groups.get(req.groupId)
     if (group === undefined) {
       const classic = this.cluster.groups.get(req.groupId)
-      if (classic?.hasMembers === true)
-        return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${req.groupId} is not a consumer group.`)
       if (req.memberEpoch !== 0) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${req.groupId} not found.`)
-      group = new ConsumerGroup(req.groupId)
+      if (classic?.hasMembers === true) {
+        // A joining member upgrades a classic group with members when the migration policy allows it.
+        const upgraded = this.migration.upgrade(classic)
+        if (upgraded === undefined)
+          return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${req.groupId} is not a consumer group`)
+        group = upgraded
+      } else {
+        group = new ConsumerGroup(req.groupId)
+      }
       this.groups.set(req.groupId, group)
     }
     const found = this.findMember(group, req)
@@ -211,13 +233,22 @@ export class ConsumerGroupCoordinator {
   }
 
   private newMember(req: ConsumerHeartbeat, memberId: string): ConsumerMember {
+    const m = this.blankMember(memberId, req.instanceId, req.rebalanceTimeoutMs)
+    m.rackId = req.rackId
+    m.clientId = req.clientId
+    m.clientHost = req.clientHost
+    return m
+  }
+
+  /** A member that has not joined yet: epoch 0, no subscription. */
+  blankMember(memberId: string, instanceId: string | null, rebalanceTimeoutMs: number): ConsumerMember {
     return {
       memberId,
-      instanceId: req.instanceId,
-      rackId: req.rackId,
-      clientId: req.clientId,
-      clientHost: req.clientHost,
-      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      instanceId,
+      rackId: null,
+      clientId: '',
+      clientHost: '',
+      rebalanceTimeoutMs,
       subscribedTopicNames: [],
       subscribedTopicRegex: null,
       serverAssignor: null,
@@ -228,6 +259,7 @@ export class ConsumerGroupCoordinator {
       pendingRevocation: new Map(),
       sessionTimer: undefined,
       rebalanceTimer: undefined,
+      classic: null,
     }
   }
 
@@ -254,19 +286,7 @@ export class ConsumerGroupCoordinator {
             `Static member ${memberId} with instance id ${req.instanceId} cannot join the group because the instance id is owned by ${holder} member.`,
           )
         // The new member takes the place of the one that left temporarily: no rebalance.
-        const m: ConsumerMember = {
-          ...old,
-          memberId,
-          memberEpoch: old.previousMemberEpoch,
-          sessionTimer: undefined,
-          rebalanceTimer: undefined,
-        }
-        this.forget(group, old)
-        this.addMember(group, m)
-        const target = group.target.get(old.memberId)
-        group.target.delete(old.memberId)
-        if (target !== undefined) group.target.set(memberId, target)
-        return { member: m, isNew: false }
+        return { member: this.replaceStatic(group, old, memberId), isNew: false }
       }
       if (holder === undefined) return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${req.instanceId} is unknown.`)
       if (holder !== memberId)
@@ -301,7 +321,24 @@ export class ConsumerGroupCoordinator {
     return undefined
   }
 
-  private addMember(group: ConsumerGroup, m: ConsumerMember): ConsumerMember {
+  /** A static member restarted with a new member id takes over the old one's epoch and assignment. */
+  replaceStatic(group: ConsumerGroup, old: ConsumerMember, memberId: string): ConsumerMember {
+    const m: ConsumerMember = {
+      ...old,
+      memberId,
+      memberEpoch: old.memberEpoch === STATIC_LEAVE ? old.previousMemberEpoch : old.memberEpoch,
+      sessionTimer: undefined,
+      rebalanceTimer: undefined,
+    }
+    this.forget(group, old)
+    this.addMember(group, m)
+    const target = group.target.get(old.memberId)
+    group.target.delete(old.memberId)
+    if (target !== undefined) group.target.set(memberId, target)
+    return m
+  }
+
+  addMember(group: ConsumerGroup, m: ConsumerMember): ConsumerMember {
     group.members.set(m.memberId, m)
     if (m.instanceId !== null) group.staticMembers.set(m.instanceId, m.memberId)
     return m
@@ -315,8 +352,12 @@ export class ConsumerGroupCoordinator {
       group.staticMembers.delete(m.instanceId)
   }
 
-  /** A member leaves for good (or is fenced): its partitions are free at once. */
-  private remove(group: ConsumerGroup, m: ConsumerMember): void {
+  /**
+   * A member leaves for good (or is fenced): its partitions are free at once. The last
+   * consumer-protocol member leaving a group of classic members downgrades it instead.
+   */
+  remove(group: ConsumerGroup, m: ConsumerMember): void {
+    if (m.classic === null && this.migration.maybeDowngrade(group, m)) return
     this.forget(group, m)
     group.target.delete(m.memberId)
     group.groupEpoch++
@@ -361,11 +402,15 @@ export class ConsumerGroupCoordinator {
   }
 
   /** The session timer: a member not heard from within the session timeout is removed. */
-  private touch(group: ConsumerGroup, m: ConsumerMember): void {
+  touch(group: ConsumerGroup, m: ConsumerMember): void {
     clearTimeout(m.sessionTimer)
-    m.sessionTimer = setTimeout(() => {
-      if (group.members.get(m.memberId) === m) this.remove(group, m)
-    }, this.options.consumerGroupSessionTimeoutMs)
+    m.sessionTimer = setTimeout(
+      () => {
+        if (this.groups.get(group.groupId) === group && group.members.get(m.memberId) === m) this.remove(group, m)
+      },
+      // A classic member keeps the session timeout of its JoinGroup.
+      m.classic?.sessionTimeoutMs ?? this.options.consumerGroupSessionTimeoutMs,
+    )
     m.sessionTimer.unref()
   }
 
@@ -385,7 +430,7 @@ export class ConsumerGroupCoordinator {
   }
 
   /** What the members subscribe to, resolved: a change (topic created, deleted, grown) bumps the epoch. */
-  private signature(group: ConsumerGroup): string {
+  signature(group: ConsumerGroup): string {
     const topics = new Map<string, string>()
     for (const m of group.members.values())
       for (const t of this.subscribed(m)) topics.set(t.name, `${t.name}/${t.id}/${t.partitions}`)
@@ -396,7 +441,7 @@ export class ConsumerGroupCoordinator {
    * Computes the target for the group epoch now when the last one is older than the assignment
    * interval (GroupMetadataManager.canComputeNextTargetAssignment), else once it is.
    */
-  private maybeAssign(group: ConsumerGroup): void {
+  maybeAssign(group: ConsumerGroup): void {
     if (group.groupEpoch <= group.assignmentEpoch) return
     const wait = group.lastAssignmentMs + this.options.consumerGroupAssignmentIntervalMs - Date.now()
     if (wait <= 0) {
@@ -421,7 +466,7 @@ export class ConsumerGroupCoordinator {
   }
 
   /** CurrentAssignmentBuilder: one step of a member toward its target. */
-  private reconcile(group: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
+  reconcile(group: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
     if (m.memberEpoch < 0) return
     if (m.state === 'unrevoked') {
       if (owned === null || assignmentSize(intersect(owned, m.pendingRevocation)) > 0) return
@@ -433,14 +478,16 @@ export class ConsumerGroupCoordinator {
     const target = group.target.get(m.memberId) ?? new Map<string, Set<number>>()
     const keep = intersect(m.assigned, target)
     const revoke = minus(m.assigned, target)
-    if (assignmentSize(revoke) > 0) {
+    // Revocation waits for the member unless what it says it owns shows them already gone.
+    if (assignmentSize(revoke) > 0 && (owned === null || assignmentSize(intersect(owned, revoke)) > 0)) {
       m.assigned = keep
       m.pendingRevocation = revoke
       m.state = 'unrevoked'
       clearTimeout(m.rebalanceTimer)
       // Not revoked within the rebalance timeout: the member is removed, its partitions freed.
       m.rebalanceTimer = setTimeout(() => {
-        if (group.members.get(m.memberId) === m && m.state === 'unrevoked') this.remove(group, m)
+        if (this.groups.get(group.groupId) === group && group.members.get(m.memberId) === m && m.state === 'unrevoked')
+          this.remove(group, m)
       }, m.rebalanceTimeoutMs)
       m.rebalanceTimer.unref()
       return
@@ -464,10 +511,11 @@ export class ConsumerGroupCoordinator {
     if (!fetch && memberId === '' && memberEpoch < 0) return group.members.size === 0 ? 0 : ErrorCode.UNKNOWN_MEMBER_ID
     const m = group.members.get(memberId)
     if (m === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
-    if (!fetch && version < 9) return ErrorCode.UNSUPPORTED_VERSION
+    // A classic member commits with any version; its wrong generation is ILLEGAL_GENERATION (Kafka 4.4).
+    if (!fetch && version < 9 && m.classic === null) return ErrorCode.UNSUPPORTED_VERSION
     const previous = m.memberEpoch === STATIC_LEAVE ? -1 : m.previousMemberEpoch
     if (memberEpoch !== m.memberEpoch && !(memberEpoch === previous && previous > 0))
-      return ErrorCode.STALE_MEMBER_EPOCH
+      return m.classic === null ? ErrorCode.STALE_MEMBER_EPOCH : ErrorCode.ILLEGAL_GENERATION
     return 0
   }
 }

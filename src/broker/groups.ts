@@ -551,6 +551,66 @@ export class GroupCoordinator extends GroupStore {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Online upgrade and downgrade (group-migration.ts decides; the group's members move here)
+
+  /**
+   * The group was upgraded to a consumer group: its members now live there. Pending JoinGroup
+   * and SyncGroup answers get REBALANCE_IN_PROGRESS (the members rejoin the consumer group); the
+   * classic group stays, empty, for its committed offsets.
+   */
+  handOverMembers(group: Group): void {
+    clearTimeout(group.rebalanceTimer)
+    clearTimeout(group.syncTimer)
+    for (const t of group.pendingMembers.values()) clearTimeout(t)
+    group.pendingMembers.clear()
+    for (const m of group.members.values()) {
+      clearTimeout(m.sessionTimer)
+      m.awaitingJoin?.({
+        errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
+        generationId: -1,
+        protocolType: null,
+        protocolName: null,
+        leader: '',
+        memberId: m.memberId,
+        members: [],
+      })
+      m.awaitingSync?.({
+        errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
+        protocolType: null,
+        protocolName: null,
+        assignment: EMPTY,
+      })
+      m.awaitingJoin = undefined
+      m.awaitingSync = undefined
+    }
+    group.members.clear()
+    group.staticMembers.clear()
+    group.initialDelayActive = false
+    group.state = 'Empty'
+    group.protocolName = null
+    group.leaderId = null
+  }
+
+  /**
+   * A consumer group was downgraded (ClassicGroup.fromConsumerGroup): its classic members, with
+   * their current assignments, form a Stable generation `generationId`, and a rebalance starts at
+   * once so that they rejoin as a classic group.
+   */
+  takeOverMembers(group: Group, members: Member[], generationId: number): void {
+    group.generationId = generationId
+    group.protocolType = 'consumer'
+    group.state = 'Stable'
+    for (const m of members) {
+      group.members.set(m.memberId, m)
+      if (m.groupInstanceId !== null) group.staticMembers.set(m.groupInstanceId, m.memberId)
+      this.scheduleSession(group, m)
+    }
+    group.leaderId = members[0]?.memberId ?? null
+    group.protocolName = group.selectProtocol()
+    this.prepareRebalance(group, 'downgraded from a consumer group')
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Offset commits (the offsets themselves: group-store.ts)
 
   /** Resets the committing member's session (Kafka treats a commit as a sign of life). */

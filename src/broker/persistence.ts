@@ -4,7 +4,9 @@
 // epochs, producer state (sequences, ongoing transactions, aborted transactions) is rebuilt by
 // replaying the batches like Kafka's log recovery, a torn batch at the end of a log (a crash
 // mid-write) is cut off, and every replica starts in sync (high watermark = log end).
-// Group membership is not kept (members rejoin, as after a coordinator failover); pending
+// Group membership is not kept (members rejoin, as after a coordinator failover); a consumer
+// (KIP-848) group keeps its type and group epoch, so a member joining after the restart gets the
+// next epoch and the group is not taken for a classic one; pending
 // transactional offset commits are dropped. Transactions keep their state: an ongoing one is
 // aborted after its timeout (counted from the restart), a prepared one is completed.
 
@@ -46,6 +48,8 @@ interface SavedState {
   }[]
   /** offsets.log lines up to this sequence number are already in `groups` (0 or absent: none). */
   offsetsSeq?: number
+  /** KIP-848 groups (their offsets are in `groups`); absent when there are none. */
+  consumerGroups?: { groupId: string; groupEpoch: number }[]
   transactions: {
     transactionalId: string
     producerId: string
@@ -123,6 +127,11 @@ function snapshot(cluster: Cluster, withOffsets: boolean, offsetsSeq: number): S
       ]),
     )
   if (withOffsets) state.offsetsSeq = offsetsSeq
+  if (cluster.consumerGroups.groups.size > 0)
+    state.consumerGroups = [...cluster.consumerGroups.groups.values()].map((g) => ({
+      groupId: g.groupId,
+      groupEpoch: g.groupEpoch,
+    }))
   return state
 }
 
@@ -275,6 +284,7 @@ async function loadSnapshot(cluster: Cluster, journal: Journal, state: SavedStat
       group.offsets.set(offsetKey(topic, partition), { offset: BigInt(offset), leaderEpoch, metadata, commitTimestamp })
     }
   }
+  for (const g of state.consumerGroups ?? []) cluster.consumerGroups.restore(g.groupId, g.groupEpoch)
   for (const s of state.transactions) {
     const now = Date.now()
     cluster.transactions.txns.set(s.transactionalId, {

@@ -121,8 +121,8 @@ export const consumerGroupDescribeHandler = defineHandler({
             subscribedTopicRegex: m.subscribedTopicRegex ?? '',
             assignment: named(m.assigned),
             targetAssignment: named(g.target.get(m.memberId) ?? new Map()),
-            // 1: a member of the consumer protocol (0 would be a classic member).
-            memberType: 1,
+            // KIP-1099: 0 a classic-protocol member (JoinGroup/SyncGroup), 1 a consumer-protocol one.
+            memberType: m.classic === null ? 1 : 0,
           })),
         }
       }),

@@ -64,22 +64,7 @@ export const joinGroupHandler = defineHandler({
         memberId: req.memberId,
         members: [],
       })
-    // A KIP-848 group: refused while it has members, turned back into a classic group when empty.
-    const consumer = ctx.cluster.consumerGroups.get(req.groupId)
-    if (consumer !== undefined) {
-      if (consumer.members.size > 0)
-        return joinResponse(ctx.version, {
-          errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL,
-          generationId: -1,
-          protocolType: null,
-          protocolName: null,
-          leader: '',
-          memberId: req.memberId,
-          members: [],
-        })
-      ctx.cluster.consumerGroups.delete(req.groupId)
-    }
-    const result = await ctx.cluster.groups.join({
+    const join = {
       groupId: req.groupId,
       memberId: req.memberId,
       groupInstanceId: ctx.version >= 5 ? req.groupInstanceId : null,
@@ -91,8 +76,15 @@ export const joinGroupHandler = defineHandler({
       protocolType: req.protocolType,
       protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
       requireKnownMemberId: ctx.version >= 4,
-    })
-    return joinResponse(ctx.version, result)
+    }
+    // A KIP-848 group: the member joins it as a classic member; an empty one becomes a classic group.
+    const consumer = ctx.cluster.consumerGroups.get(req.groupId)
+    if (consumer !== undefined) {
+      if (consumer.members.size > 0)
+        return joinResponse(ctx.version, ctx.cluster.consumerGroups.migration.join(consumer, join))
+      ctx.cluster.consumerGroups.delete(req.groupId)
+    }
+    return joinResponse(ctx.version, await ctx.cluster.groups.join(join))
   },
   errorResponse(ctx, req, errorCode) {
     return joinResponse(ctx.version, {
@@ -116,15 +108,26 @@ export const syncGroupHandler = defineHandler({
     if (ctx.version >= 5 && (req.protocolType === null || req.protocolName === null)) {
       return { errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, assignment: Buffer.alloc(0) }
     }
-    const r = await ctx.cluster.groups.sync(
-      req.groupId,
-      req.generationId,
-      req.memberId,
-      ctx.version >= 3 ? req.groupInstanceId : null,
-      ctx.version >= 5 ? req.protocolType : null,
-      ctx.version >= 5 ? req.protocolName : null,
-      req.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
-    )
+    const consumer = ctx.cluster.consumerGroups.get(req.groupId)
+    const r =
+      consumer !== undefined
+        ? ctx.cluster.consumerGroups.migration.sync(
+            consumer,
+            req.generationId,
+            req.memberId,
+            ctx.version >= 3 ? req.groupInstanceId : null,
+            ctx.version >= 5 ? req.protocolType : null,
+            ctx.version >= 5 ? req.protocolName : null,
+          )
+        : await ctx.cluster.groups.sync(
+            req.groupId,
+            req.generationId,
+            req.memberId,
+            ctx.version >= 3 ? req.groupInstanceId : null,
+            ctx.version >= 5 ? req.protocolType : null,
+            ctx.version >= 5 ? req.protocolName : null,
+            req.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
+          )
     return {
       throttleTimeMs: 0,
       errorCode: r.errorCode,
@@ -143,6 +146,13 @@ export const heartbeatHandler = defineHandler({
   handle(ctx, req) {
     const error = groupError(ctx, req.groupId)
     if (error !== 0) return { errorCode: error }
+    const instanceId = ctx.version >= 3 ? req.groupInstanceId : null
+    const consumer = ctx.cluster.consumerGroups.get(req.groupId)
+    if (consumer !== undefined)
+      return {
+        throttleTimeMs: 0,
+        errorCode: ctx.cluster.consumerGroups.migration.heartbeat(consumer, req.generationId, req.memberId, instanceId),
+      }
     return {
       throttleTimeMs: 0,
       errorCode: ctx.cluster.groups.heartbeat(
@@ -167,7 +177,11 @@ export const leaveGroupHandler = defineHandler({
       : [{ memberId: req.memberId, groupInstanceId: null }]
     const error = groupError(ctx, req.groupId)
     if (error !== 0) return { errorCode: error, members: [] }
-    const r = ctx.cluster.groups.leave(req.groupId, leaving)
+    const consumer = ctx.cluster.consumerGroups.get(req.groupId)
+    const r =
+      consumer !== undefined
+        ? { errorCode: 0, members: ctx.cluster.consumerGroups.migration.leave(consumer, leaving) }
+        : ctx.cluster.groups.leave(req.groupId, leaving)
     if (!v3) return { throttleTimeMs: 0, errorCode: r.errorCode !== 0 ? r.errorCode : (r.members[0] ?? 0) }
     return {
       throttleTimeMs: 0,
