@@ -378,7 +378,9 @@ describe('the Java producer against the reference broker, judged by the Java con
       }))
       const running = javaProduce(cluster.bootstrapServers, 'moving-tx', 'move', steps)
       // Wait until transactions are under way, then take the coordinator away for a while.
-      for (let i = 0; i < 300 && (cluster.transactions.txns.get('moving-tx')?.producerEpoch ?? -1) < 3; i++)
+      // Bounded by time, not a count of polls: the JVM's start alone can take seconds on a busy CPU.
+      const deadline = Date.now() + 60_000
+      while ((cluster.transactions.txns.get('moving-tx')?.producerEpoch ?? -1) < 3 && Date.now() < deadline)
         await sleep(20)
       const coordinator = cluster.coordinatorFor('moving-tx')!.id
       const epochAtStop = cluster.transactions.txns.get('moving-tx')!.producerEpoch

@@ -163,7 +163,10 @@ export async function runReaderChaos(target: ChaosTarget, o: ReaderChaosOptions)
           problems.push(`crash node ${c.broker}: ${(err as Error).message}`)
         }
       }
-      if (processed >= o.messages && killAt.length === 0 && crashes.length === 0 && down === undefined) {
+      // Not gated on `processed` reaching the total: a member killed after its commit landed but
+      // before it reported the batch leaves that batch uncounted and never read again, so the
+      // count can stay short for good (seen: 5666 of 6000, every partition committed to its end).
+      if (killAt.length === 0 && crashes.length === 0 && down === undefined) {
         // Bounded: one OffsetFetch that never answers (seen once on real Kafka after a node restart)
         // must not hang the run; the next round asks again.
         const committed = await withTimeout(

@@ -121,7 +121,8 @@ describe('ConnectionPool', () => {
     try {
       const started = performance.now()
       await pool.get({ nodeId: 2, host: '127.0.0.1', port: other.port }, 'admin')
-      expect(performance.now() - started).toBeLessThan(150)
+      // Timed to the dial, not to the connected socket: a busy CPU slows the connect, not the wait.
+      expect(attempts.at(-1)! - started).toBeLessThan(150)
     } finally {
       await other.stop()
     }
@@ -132,7 +133,7 @@ describe('ConnectionPool', () => {
     const started = performance.now()
     await pool.get(endpoint, 'admin') // the last dial succeeded: no backoff
     expect(attempts.length).toBe(before + 1)
-    expect(performance.now() - started).toBeLessThan(40)
+    expect(attempts[before]! - started).toBeLessThan(40)
     pool.destroy()
   })
 
