@@ -1,0 +1,41 @@
+// Everything a cluster keeps for share groups (KIP-932): the groups (share-groups.ts, with
+// the group coordinator), the share-partitions (share-partitions.ts, with each partition's
+// leader) and each broker's share sessions (share-sessions.ts). A member leaving its group
+// loses its sessions and the records it had acquired.
+
+import type { Cluster } from './cluster.js'
+import { ShareGroupCoordinator } from './share-groups.js'
+import { SharePartitions } from './share-partitions.js'
+import { ShareSessionCache } from './share-sessions.js'
+
+export class ShareState {
+  readonly groups: ShareGroupCoordinator
+  readonly partitions: SharePartitions
+  private readonly sessions = new Map<number, ShareSessionCache>()
+
+  constructor(cluster: Cluster) {
+    const o = cluster.options
+    this.partitions = new SharePartitions(
+      () => ({
+        lockDurationMs: o.shareRecordLockDurationMs,
+        deliveryCountLimit: o.shareDeliveryCountLimit,
+        maxInFlight: o.sharePartitionMaxRecordLocks,
+      }),
+      () => o.shareAutoOffsetReset,
+    )
+    this.groups = new ShareGroupCoordinator(cluster, (groupId, memberId) => {
+      for (const cache of this.sessions.values()) cache.dropMember(groupId, memberId)
+      this.partitions.releaseMember(groupId, memberId)
+    })
+  }
+
+  /** The share sessions of broker `id`. */
+  sessionsOf(id: number): ShareSessionCache {
+    let cache = this.sessions.get(id)
+    if (cache === undefined) {
+      cache = new ShareSessionCache()
+      this.sessions.set(id, cache)
+    }
+    return cache
+  }
+}
