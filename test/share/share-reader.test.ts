@@ -10,6 +10,8 @@ import { ShareReader, ShareReaderStateError, ShareAcknowledgeError } from '../..
 import type { ShareMessage } from '../../src/share/share-reader.js'
 import { createTopic, produce, startTarget, targetName, unique } from '../consumer/helpers.js'
 import { useTarget } from '../helpers/use-target.js'
+import { forkJsonChild } from '../helpers/json-child.js'
+import { fileURLToPath } from 'node:url'
 import { configureShareGroup, fetchUntil, text } from './helpers.js'
 
 const target = useTarget(startTarget)
@@ -178,7 +180,7 @@ describe.sequential(`ShareReader against ${targetName}`, () => {
     expect(readers.map((r) => r.stats().acknowledgeErrors)).toEqual([0, 0])
   })
 
-  it("a reader closed without acknowledging: its records go to the other at once; a dead one's after the lock", async () => {
+  it('a reader closed without acknowledging: its records go to the other at once, deliveryCount 2', async () => {
     const { topic, groupId } = await setup(1, 10, { lockMs: 2000 })
     const config = { brokers: target.bootstrap, groupId, topics: [topic], acknowledgementMode: 'explicit' as const }
     const first = new ShareReader(config)
@@ -250,6 +252,48 @@ describe.sequential(`ShareReader against ${targetName}`, () => {
       expect(await other.fetchMessages({ timeout: 3000 })).toEqual([])
     } finally {
       await Promise.all([stuck.close(), other.close()])
+    }
+  })
+
+  it('a reader killed (SIGKILL) while holding records: they come back to another after the acquisition lock', async () => {
+    const { topic, groupId } = await setup(1, 8, { lockMs: 2000 })
+    let held: number[] = []
+    const child = forkJsonChild(
+      fileURLToPath(new URL('./share-member-child.ts', import.meta.url)),
+      { bootstrap: target.bootstrap, topic, groupId },
+      (e) => (held = e.held as number[]),
+    )
+    const deadline = Date.now() + 60_000
+    while (held.length === 0) {
+      if (Date.now() > deadline) throw new Error(`the child never read: ${child.stderr()}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    child.child.kill('SIGKILL')
+    await child.exited
+    const other = new ShareReader({
+      brokers: target.bootstrap,
+      groupId,
+      topics: [topic],
+      acknowledgementMode: 'explicit',
+    })
+    try {
+      const got: ShareMessage[] = []
+      await fetchUntil(
+        other,
+        (b) => {
+          for (const m of b) {
+            got.push(m)
+            other.acknowledge(m, 'accept')
+          }
+        },
+        () => got.length >= 8,
+      )
+      const back = got.filter((m) => held.includes(Number(m.offset)))
+      expect(back.length).toBe(held.length)
+      expect(back.every((m) => m.deliveryCount === 2)).toBe(true)
+      await other.commit()
+    } finally {
+      await other.close()
     }
   })
 
