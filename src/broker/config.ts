@@ -58,6 +58,11 @@ export interface ClusterOptions {
   shareGroupSessionTimeoutMs?: number
   /** group.share.record.lock.duration.ms: how long an acquired record stays locked. Default 30000. */
   shareRecordLockDurationMs?: number
+  /**
+   * group.share.min.record.lock.duration.ms: the least share.record.lock.duration.ms a group may
+   * set. Default 15000 (Kafka's); scripts/kafka.sh and the tests' reference cluster use 1000.
+   */
+  shareMinRecordLockDurationMs?: number
   /** group.share.delivery.count.limit: deliveries before a record is archived. Default 5. */
   shareDeliveryCountLimit?: number
   /** group.share.partition.max.record.locks: records in flight per share-partition. Default 2000. */
@@ -151,6 +156,7 @@ export interface ResolvedOptions {
   shareGroupHeartbeatIntervalMs: number
   shareGroupSessionTimeoutMs: number
   shareRecordLockDurationMs: number
+  shareMinRecordLockDurationMs: number
   shareDeliveryCountLimit: number
   sharePartitionMaxRecordLocks: number
   shareAutoOffsetReset: 'latest' | 'earliest'
@@ -249,6 +255,7 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
     ),
     shareGroupSessionTimeoutMs: positiveInt('shareGroupSessionTimeoutMs', opts.shareGroupSessionTimeoutMs, 45000),
     shareRecordLockDurationMs: positiveInt('shareRecordLockDurationMs', opts.shareRecordLockDurationMs, 30000),
+    shareMinRecordLockDurationMs: positiveInt('shareMinRecordLockDurationMs', opts.shareMinRecordLockDurationMs, 15000),
     shareDeliveryCountLimit: positiveInt('shareDeliveryCountLimit', opts.shareDeliveryCountLimit, 5),
     sharePartitionMaxRecordLocks: positiveInt('sharePartitionMaxRecordLocks', opts.sharePartitionMaxRecordLocks, 2000),
     shareAutoOffsetReset: shareAutoOffsetReset(opts.shareAutoOffsetReset),

@@ -24,6 +24,7 @@
 
 import { ErrorCode } from '../protocol/error-codes.js'
 import type { Cluster } from './cluster.js'
+import type { ShareGroupConfigs } from './share-group-configs.js'
 
 export type ShareAssignment = Map<string, Set<number>>
 
@@ -142,6 +143,7 @@ export class ShareGroupCoordinator {
 
   constructor(
     private readonly cluster: Cluster,
+    private readonly configs: ShareGroupConfigs,
     /** Called when a member leaves or is removed (its sessions and acquired records go). */
     private readonly onMemberGone: (groupId: string, memberId: string) => void,
   ) {}
@@ -157,7 +159,6 @@ export class ShareGroupCoordinator {
   }
 
   heartbeat(req: ShareHeartbeat, now = Date.now()): ShareHeartbeatResult {
-    const opts = this.cluster.options
     if (req.groupId === '') return failure(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.")
     if (req.memberId === '') return failure(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.")
     if (req.memberEpoch < LEAVE) return failure(ErrorCode.INVALID_REQUEST, 'MemberEpoch is invalid.')
@@ -240,7 +241,7 @@ export class ShareGroupCoordinator {
       errorMessage: null,
       memberId: m.memberId,
       memberEpoch: m.memberEpoch,
-      heartbeatIntervalMs: opts.shareGroupHeartbeatIntervalMs,
+      heartbeatIntervalMs: this.configs.heartbeatIntervalMs(g.groupId),
       assignment: changed || req.memberEpoch === 0 ? m.assignment : null,
     }
   }
@@ -271,7 +272,7 @@ export class ShareGroupCoordinator {
   }
 
   private expireMembers(g: ShareGroup, now: number): void {
-    const timeout = this.cluster.options.shareGroupSessionTimeoutMs
+    const timeout = this.configs.sessionTimeoutMs(g.groupId)
     for (const m of [...g.members.values()]) if (now - m.lastSeen > timeout) this.removeMember(g, m)
   }
 }

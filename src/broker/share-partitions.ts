@@ -172,7 +172,9 @@ export class SharePartition {
       if (b.acknowledgeTypes.some((t) => t < AcknowledgeType.GAP || t > AcknowledgeType.RENEW))
         return ErrorCode.INVALID_REQUEST
       if (last >= this.endOffset) return ErrorCode.INVALID_REQUEST
-      for (let o = first; o <= last; o++)
+      // Offsets below the SPSO are settled already (another member's acknowledgement after a
+      // lock timed out): Kafka skips them without an error.
+      for (let o = Math.max(first, this.startOffset); o <= last; o++)
         steps.push([o, b.acknowledgeTypes.length === 1 ? b.acknowledgeTypes[0]! : b.acknowledgeTypes[o - first]!])
     }
     for (const [o] of steps) {
@@ -225,8 +227,9 @@ export class SharePartitions {
   private readonly byKey = new Map<string, SharePartition>()
 
   constructor(
-    private readonly limits: () => SharePartitionLimits,
-    private readonly autoOffsetReset: () => 'latest' | 'earliest',
+    /** The group's limits (its share.* group configs over the broker's). */
+    readonly limitsOf: (groupId: string) => SharePartitionLimits,
+    private readonly autoOffsetReset: (groupId: string) => 'latest' | 'earliest',
   ) {}
 
   /** The share-partition as `leader` serves it: loaded on first use, released after a leader change. */
@@ -234,14 +237,14 @@ export class SharePartitions {
     const key = `${groupId}\u0000${topicId}\u0000${partition.index}`
     let sp = this.byKey.get(key)
     if (sp === undefined || sp.partition !== partition) {
-      const start = this.autoOffsetReset() === 'earliest' ? partition.logStartOffset : partition.log.endOffset
+      const start = this.autoOffsetReset(groupId) === 'earliest' ? partition.logStartOffset : partition.log.endOffset
       sp = new SharePartition(partition, leader, start)
       this.byKey.set(key, sp)
     } else if (sp.leader !== leader) {
-      sp.releaseAll(this.limits())
+      sp.releaseAll(this.limitsOf(groupId))
       sp.leader = leader
     }
-    sp.expireLocks(now, this.limits())
+    sp.expireLocks(now, this.limitsOf(groupId))
     return sp
   }
 
@@ -249,7 +252,7 @@ export class SharePartitions {
   releaseMember(groupId: string, memberId: string, only?: (sp: SharePartition) => boolean): void {
     const prefix = `${groupId}\u0000`
     for (const [key, sp] of this.byKey) {
-      if (key.startsWith(prefix) && (only === undefined || only(sp))) sp.releaseAll(this.limits(), memberId)
+      if (key.startsWith(prefix) && (only === undefined || only(sp))) sp.releaseAll(this.limitsOf(groupId), memberId)
     }
   }
 
@@ -257,9 +260,5 @@ export class SharePartitions {
   dropGroup(groupId: string): void {
     const prefix = `${groupId}\u0000`
     for (const key of [...this.byKey.keys()]) if (key.startsWith(prefix)) this.byKey.delete(key)
-  }
-
-  get settings(): SharePartitionLimits {
-    return this.limits()
   }
 }

@@ -4,6 +4,7 @@
 // loses its sessions and the records it had acquired.
 
 import type { Cluster } from './cluster.js'
+import { ShareGroupConfigs } from './share-group-configs.js'
 import { ShareGroupCoordinator } from './share-groups.js'
 import { SharePartitions } from './share-partitions.js'
 import { ShareSessionCache } from './share-sessions.js'
@@ -11,19 +12,21 @@ import { ShareSessionCache } from './share-sessions.js'
 export class ShareState {
   readonly groups: ShareGroupCoordinator
   readonly partitions: SharePartitions
+  readonly configs: ShareGroupConfigs
   private readonly sessions = new Map<number, ShareSessionCache>()
 
   constructor(cluster: Cluster) {
-    const o = cluster.options
+    const configs = new ShareGroupConfigs(cluster.options)
+    this.configs = configs
     this.partitions = new SharePartitions(
-      () => ({
-        lockDurationMs: o.shareRecordLockDurationMs,
-        deliveryCountLimit: o.shareDeliveryCountLimit,
-        maxInFlight: o.sharePartitionMaxRecordLocks,
+      (group) => ({
+        lockDurationMs: configs.lockDurationMs(group),
+        deliveryCountLimit: configs.deliveryCountLimit(group),
+        maxInFlight: configs.maxRecordLocks(group),
       }),
-      () => o.shareAutoOffsetReset,
+      (group) => configs.autoOffsetReset(group),
     )
-    this.groups = new ShareGroupCoordinator(cluster, (groupId, memberId) => {
+    this.groups = new ShareGroupCoordinator(cluster, configs, (groupId, memberId) => {
       for (const cache of this.sessions.values()) cache.dropMember(groupId, memberId)
       this.partitions.releaseMember(groupId, memberId)
     })

@@ -67,7 +67,7 @@ function acknowledgeAll(
   renew: boolean,
 ): AckOutcome[] {
   const out: AckOutcome[] = []
-  const settings = ctx.cluster.shares.partitions.settings
+  const settings = ctx.cluster.shares.partitions.limitsOf(groupId)
   for (const t of topics) {
     for (const part of t.partitions) {
       if (part.acknowledgementBatches.length === 0) continue
@@ -102,7 +102,7 @@ interface FetchOutcome {
 }
 
 function acquireAll(ctx: RequestContext, req: ShareFetchRequest, session: ShareSession): FetchOutcome[] {
-  const settings = ctx.cluster.shares.partitions.settings
+  const settings = ctx.cluster.shares.partitions.limitsOf(session.groupId)
   let budget = Math.max(1, req.maxRecords)
   const out: FetchOutcome[] = []
   for (const part of session.partitions.values()) {
@@ -244,7 +244,7 @@ export const shareFetchHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       errorCode: 0,
-      acquisitionLockTimeoutMs: ctx.cluster.options.shareRecordLockDurationMs,
+      acquisitionLockTimeoutMs: ctx.cluster.shares.configs.lockDurationMs(groupId),
       responses: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
       nodeEndpoints: [...endpoints].map((id) => nodeEndpoint(ctx.cluster, id)).filter((e) => e !== undefined),
     }
