@@ -234,6 +234,7 @@ export class Cluster {
     const b = this.broker(id)
     if (!b.running) return
     await b.stop()
+    this.shares.brokerStopped(id)
     const sessionTimeoutMs = opts.sessionTimeoutMs ?? this.options.brokerSessionTimeoutMs
     if (sessionTimeoutMs <= 0 || this.stopped) {
       this.fence(id)

@@ -163,8 +163,4 @@ export class ShareGroupConfigs {
   autoOffsetReset(groupId: string): 'latest' | 'earliest' {
     return this.value(groupId, 'share.auto.offset.reset') === 'earliest' ? 'earliest' : 'latest'
   }
-
-  dropGroup(groupId: string): void {
-    this.byGroup.delete(groupId)
-  }
 }

@@ -70,6 +70,7 @@ export class SharePartition {
   private readonly records = new Map<number, InFlight>()
 
   constructor(
+    readonly groupId: string,
     readonly partition: Partition,
     /** The broker that leads the partition while this state is in use. */
     public leader: number,
@@ -238,7 +239,7 @@ export class SharePartitions {
     let sp = this.byKey.get(key)
     if (sp === undefined || sp.partition !== partition) {
       const start = this.autoOffsetReset(groupId) === 'earliest' ? partition.logStartOffset : partition.log.endOffset
-      sp = new SharePartition(partition, leader, start)
+      sp = new SharePartition(groupId, partition, leader, start)
       this.byKey.set(key, sp)
     } else if (sp.leader !== leader) {
       sp.releaseAll(this.limitsOf(groupId))
@@ -256,9 +257,10 @@ export class SharePartitions {
     }
   }
 
-  /** Forgets a deleted group's share-partitions. */
-  dropGroup(groupId: string): void {
-    const prefix = `${groupId}\u0000`
-    for (const key of [...this.byKey.keys()]) if (key.startsWith(prefix)) this.byKey.delete(key)
+  /** Broker `leader` stopped: every share-partition it led releases its acquired records. */
+  leaderGone(leader: number): void {
+    for (const sp of this.byKey.values()) {
+      if (sp.leader === leader) sp.releaseAll(this.limitsOf(sp.groupId))
+    }
   }
 }

@@ -32,6 +32,16 @@ export class ShareState {
     })
   }
 
+  /**
+   * A broker stopped: its share sessions are gone (Kafka keeps them in memory), and what its
+   * share-partitions had acquired is available again, as when Kafka's next leader loads them
+   * from the share coordinator.
+   */
+  brokerStopped(id: number): void {
+    this.sessions.delete(id)
+    this.partitions.leaderGone(id)
+  }
+
   /** The share sessions of broker `id`. */
   sessionsOf(id: number): ShareSessionCache {
     let cache = this.sessions.get(id)

@@ -325,3 +325,58 @@ describe('share groups on the reference broker', () => {
     }
   })
 })
+
+describe('share-partitions across a leader change', () => {
+  it("the new leader delivers again what the stopped leader's member had acquired", async () => {
+    const cluster = await Cluster.start({ brokers: 3, coordinatorLoadRequests: 0 })
+    const clients: TestClient[] = []
+    try {
+      const connect = async (id: number) => {
+        const b = cluster.broker(id)
+        const client = await TestClient.connect(`${b.host}:${b.port}`)
+        clients.push(client)
+        return client
+      }
+      const boot = await connect(0)
+      const created = await boot.send(CreateTopics, 7, {
+        topics: [{ name: 'moving', numPartitions: 1, replicationFactor: 3 }],
+        timeoutMs: 5000,
+      })
+      const topicId = created.topics[0]!.topicId
+      const p = cluster.topics.partition('moving', 0)!
+      const leader = await connect(p.leader)
+      const fetch = (client: TestClient, epoch: number) =>
+        client.send(ShareFetch, 1, {
+          groupId: 'mg',
+          memberId: 'm1',
+          shareSessionEpoch: epoch,
+          maxWaitMs: 50,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          maxRecords: 100,
+          batchSize: 100,
+          topics: [{ topicId, partitions: [{ partitionIndex: 0, acknowledgementBatches: [] }] }],
+          forgottenTopicsData: [],
+        })
+      const acquired = (r: Awaited<ReturnType<typeof fetch>>) =>
+        (r.responses[0]?.partitions[0]?.acquiredRecords ?? []).map((a) => [Number(a.firstOffset), a.deliveryCount])
+      // The leader loads the share-partition at the log end (latest): records come after.
+      expect(acquired(await fetch(leader, 0))).toEqual([])
+      await leader.send(Produce, 11, {
+        acks: -1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'moving', partitionData: [{ index: 0, records: await makeBatch(1) }] }],
+      })
+      expect(acquired(await fetch(leader, 1))).toEqual([[0, 1]])
+      const old = p.leader
+      await cluster.stopBroker(old, { sessionTimeoutMs: 0 })
+      expect(p.leader).not.toBe(old)
+      const next = await connect(p.leader)
+      // A new broker: a new share session, and the record is available again.
+      expect(acquired(await fetch(next, 0))).toEqual([[0, 2]])
+    } finally {
+      for (const client of clients) client.close()
+      await cluster.stop()
+    }
+  })
+})
