@@ -155,7 +155,7 @@ export class ShareFetcher {
   /** Starts a ShareFetch on each broker that has partitions and nothing buffered or in flight. */
   pump(): void {
     if (this.#closing) return
-    const nodes = new Set<number>([...this.#wanted.keys()])
+    const nodes = new Set<number>([...this.#wanted.keys(), ...this.#pending.keys()])
     for (const [nodeId, session] of this.#sessions)
       if (session.epoch !== 0 && session.inSession.size > 0) nodes.add(nodeId)
     for (const nodeId of nodes) {
@@ -163,7 +163,20 @@ export class ShareFetcher {
       if (session.inFlight || session.buffered.length > 0) continue
       const wanted = this.#wanted.get(nodeId) ?? new Map<string, SharePartition>()
       // A session whose partitions all moved away: one more request forgets them (and carries acks).
-      if (wanted.size === 0 && session.inSession.size === 0) continue
+      if (wanted.size === 0 && session.inSession.size === 0) {
+        // Nothing to fetch there any more, but acknowledgements still owed to it: send them alone.
+        if (session.epoch !== 0 && (this.#pending.get(nodeId)?.size ?? 0) > 0) {
+          session.inFlight = true
+          void session
+            .serial(() => this.#acknowledge(session, false))
+            .then((results) => results.length > 0 && this.#o.onAcknowledged(results))
+            .finally(() => {
+              session.inFlight = false
+              this.#o.wake.notify()
+            })
+        }
+        continue
+      }
       session.inFlight = true
       void session
         .serial(() => this.#fetch(session, wanted))
@@ -232,7 +245,7 @@ export class ShareFetcher {
   async #fetch(session: ShareSession, wanted: Map<string, SharePartition>): Promise<void> {
     const o = this.#o
     // Kafka refuses acknowledgements on an opening request: if the session is new, they wait
-    // for the next one (the records they name are only held by an open session anyway).
+    // for the next one, and the broker says per partition whether they still apply.
     const acks = session.epoch === 0 ? new Map() : this.#drainPending(session.nodeId)
     const { topics, forgotten } = session.plan(wanted, acks)
     const epoch = session.epoch

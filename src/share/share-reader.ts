@@ -24,7 +24,7 @@ import { ackTypeId, ShareAcknowledgeError, type AcknowledgeType } from './acknow
 import { ShareFetcher } from './share-fetcher.js'
 import { ShareMembership } from './share-membership.js'
 import type { AcknowledgementResult, ShareMessage } from './share-message.js'
-import { AbortError } from '../net/errors.js'
+import { raceAbort } from '../net/pool.js'
 import { Notifier } from '../consumer/wait.js'
 
 export type { AcknowledgeType } from './acknowledgements.js'
@@ -201,7 +201,10 @@ export class ShareReader implements AsyncIterable<ShareMessage> {
       this.#check()
       if (this.#assignmentSeen !== this.#membership.assignmentVersion) {
         this.#assignmentSeen = this.#membership.assignmentVersion
-        await this.#client.metadata.ensure(this.#topics, options.signal).catch(() => {})
+        await this.#client.metadata.ensure(this.#topics, options.signal).catch((err: unknown) => {
+          // The partitions are placed with the metadata at hand; a stale leader is found again later.
+          this.#logger.warn({ err }, 'metadata refresh failed')
+        })
         this.#fetcher.assign(this.#membership.assignment)
       }
       const taken = this.#fetcher.take(this.#maxRecords)
@@ -310,15 +313,7 @@ export class ShareReader implements AsyncIterable<ShareMessage> {
       await this.#client.waitForTopics(this.#topics, this.#closing.signal)
       this.#membership.start()
     })()
-    const started = this.#started
-    if (signal === undefined) return started
-    return Promise.race([
-      started,
-      new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(new AbortError('fetchMessages', signal.reason))
-        signal.addEventListener('abort', () => reject(new AbortError('fetchMessages', signal.reason)), { once: true })
-      }),
-    ])
+    return raceAbort(this.#started, signal, 'fetchMessages')
   }
 
   #check(): void {

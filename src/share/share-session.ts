@@ -2,8 +2,8 @@
 // session fetches and its epoch. Epoch 0 opens the session with every partition; each answered
 // request moves the epoch on by one; later requests list only partitions added (or carrying
 // acknowledgements) and forget removed ones; -1 closes it. A session error starts over at 0.
-// Kafka refuses acknowledgements on an opening request (epoch 0), so acknowledgements pending
-// for a broker whose session was lost cannot be sent: the broker released those records already.
+// Kafka refuses acknowledgements on an opening request (epoch 0): after a reset, the pending ones
+// wait for the session's second request.
 //
 // Requests on one session run one at a time (`#chain`): the epoch orders them.
 

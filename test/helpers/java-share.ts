@@ -37,6 +37,8 @@ export interface JavaShareRecord {
 }
 
 export interface JavaShareMember {
+  /** Resolves once the member's first poll has returned (it is in the group). */
+  readonly polling: Promise<void>
   /** Asks the member to commit, leave the group and exit; resolves when it has. */
   stop(timeoutMs?: number): Promise<void>
 }
@@ -69,12 +71,20 @@ export function startJavaShareMember(
     stderr = (stderr + d.toString('utf8')).slice(-8000)
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  let onPolling = (): void => {}
+  const polling = new Promise<void>((resolve, reject) => {
+    onPolling = resolve
+    void exited.then((code) => reject(new Error(`ShareMember exited with ${code} before polling\n${stderr}`)))
+  })
+  polling.catch(() => {})
   createInterface({ input: child.stdout! }).on('line', (line) => {
     if (!line.startsWith('{')) return
     const event = JSON.parse(line) as { event: string } & JavaShareRecord
-    if (event.event === 'record') onRecord(event)
+    if (event.event === 'polling') onPolling()
+    else if (event.event === 'record') onRecord(event)
   })
   return {
+    polling,
     async stop(timeoutMs = 60_000) {
       child.stdin!.end('stop\n')
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
