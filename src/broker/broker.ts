@@ -28,8 +28,6 @@ import { HANDLERS } from './handlers/index.js'
 
 /** ConsumerGroupHeartbeat and ConsumerGroupDescribe: served only when the consumer protocol is enabled. */
 const CONSUMER_GROUP_APIS = new Set([68, 69])
-/** ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch, ShareAcknowledge: served with `shareGroups`. */
-const SHARE_GROUP_APIS = new Set([76, 77, 78, 79])
 import { evaluateRawToken, saslSession } from './handlers/sasl.js'
 import type { AnyHandler, RequestContext } from './handlers/types.js'
 import type { Log } from './logger.js'
@@ -237,7 +235,6 @@ export class BrokerNode {
   /** The handler of an API this broker serves (the consumer group APIs only with `groupProtocols` 'consumer'). */
   private served(apiKey: number) {
     if (CONSUMER_GROUP_APIS.has(apiKey) && !this.cluster.options.groupProtocols.includes('consumer')) return undefined
-    if (SHARE_GROUP_APIS.has(apiKey) && !this.cluster.options.shareGroups) return undefined
     return HANDLERS.get(apiKey)
   }
 

@@ -49,7 +49,8 @@ export interface ClusterOptions {
   consumerGroupAssignmentIntervalMs?: number
   /**
    * Share groups (KIP-932): on by default, as on a cluster Kafka 4.4.0 formats (share.version 2
-   * finalized); false serves none of the share APIs and finalizes no share.version.
+   * finalized); false finalizes no share.version and answers every share request
+   * UNSUPPORTED_VERSION (the APIs stay advertised, as on Kafka 4.4.0 with share.version 0).
    */
   shareGroups?: boolean
   /** group.share.heartbeat.interval.ms, told to share group members. Default 5000. */

@@ -293,7 +293,7 @@ describe('share groups on the reference broker', () => {
     }
   })
 
-  it('ApiVersions: the share APIs at Kafka 4.4.0 versions and share.version 2, or none with shareGroups false', async () => {
+  it('ApiVersions: the share APIs at Kafka 4.4.0 versions and share.version 2; with shareGroups false refused', async () => {
     const av = async (client: TestClient) => {
       const r = await client.send(ApiVersions, 4, { clientSoftwareName: 'test', clientSoftwareVersion: '1' })
       return {
@@ -303,22 +303,45 @@ describe('share groups on the reference broker', () => {
       }
     }
     // What a fresh 3-node Kafka 4.4.0 answered (scripts/kafka.sh start --nodes 3).
+    const apis = [
+      { apiKey: 76, minVersion: 1, maxVersion: 1 },
+      { apiKey: 77, minVersion: 1, maxVersion: 1 },
+      { apiKey: 78, minVersion: 1, maxVersion: 2 },
+      { apiKey: 79, minVersion: 1, maxVersion: 2 },
+    ]
+    const supported = { name: 'share.version', minVersion: 0, maxVersion: 2 }
     expect(await av(c)).toEqual({
-      apis: [
-        { apiKey: 76, minVersion: 1, maxVersion: 1 },
-        { apiKey: 77, minVersion: 1, maxVersion: 1 },
-        { apiKey: 78, minVersion: 1, maxVersion: 2 },
-        { apiKey: 79, minVersion: 1, maxVersion: 2 },
-      ],
-      supported: { name: 'share.version', minVersion: 0, maxVersion: 2 },
+      apis,
+      supported,
       finalized: { name: 'share.version', minVersionLevel: 2, maxVersionLevel: 2 },
     })
+    // Kafka 4.4.0 after UpdateFeatures share.version 0 (safe downgrade): the APIs still
+    // advertised, no finalized share.version, ShareGroupHeartbeat and ShareFetch UNSUPPORTED_VERSION.
     const off = await Cluster.start({ coordinatorLoadRequests: 0, shareGroups: false })
     const o = await TestClient.connect(off.bootstrapServers[0]!)
     try {
-      const r = await av(o)
-      expect(r.apis).toEqual([])
-      expect(r.finalized).toBeUndefined()
+      expect(await av(o)).toEqual({ apis, supported, finalized: undefined })
+      const hb = await o.send(ShareGroupHeartbeat, 1, {
+        groupId: 'off',
+        memberId: 'm1',
+        memberEpoch: 0,
+        rackId: null,
+        subscribedTopicNames: ['x'],
+      })
+      expect([name(hb.errorCode), hb.memberId, hb.memberEpoch]).toEqual(['UNSUPPORTED_VERSION', null, 0])
+      const f = await o.send(ShareFetch, 1, {
+        groupId: 'off',
+        memberId: 'm1',
+        shareSessionEpoch: 0,
+        maxWaitMs: 10,
+        minBytes: 1,
+        maxBytes: 1000,
+        maxRecords: 10,
+        batchSize: 10,
+        topics: [],
+        forgottenTopicsData: [],
+      })
+      expect([name(f.errorCode), f.acquisitionLockTimeoutMs, f.responses]).toEqual(['UNSUPPORTED_VERSION', 0, []])
     } finally {
       o.close()
       await off.stop()

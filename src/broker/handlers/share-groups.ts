@@ -1,6 +1,7 @@
 // Share group membership (KIP-932): ShareGroupHeartbeat (76, v1) and ShareGroupDescribe (77, v1).
 // The coordinator is share-groups.ts; these handlers check the coordinator and translate topic
-// ids.
+// ids. Without `shareGroups` (share.version 0) the share APIs are still advertised, and every
+// request answers UNSUPPORTED_VERSION, as Kafka 4.4.0 does.
 
 import { ErrorCode } from '../../protocol/error-codes.js'
 import { ShareGroupDescribe } from '../../protocol/messages/share-group-describe.js'
@@ -21,6 +22,7 @@ function fromAssignment(a: ShareAssignment): { topicId: string; partitions: numb
 export const shareGroupHeartbeatHandler = defineHandler({
   api: ShareGroupHeartbeat,
   handle(ctx, req) {
+    if (!ctx.cluster.options.shareGroups) return { errorCode: ErrorCode.UNSUPPORTED_VERSION, memberEpoch: 0 }
     const coord = req.groupId === '' ? 0 : groupCoordinatorError(ctx, req.groupId)
     if (coord !== 0) return { errorCode: coord, memberEpoch: 0 }
     const names = req.subscribedTopicNames ?? []
@@ -54,6 +56,7 @@ export const shareGroupDescribeHandler = defineHandler({
   api: ShareGroupDescribe,
   handle(ctx, req) {
     const { cluster } = ctx
+    if (!cluster.options.shareGroups) return describeFailure(req.groupIds, ErrorCode.UNSUPPORTED_VERSION)
     const ops = -2147483648
     const named = (a: ShareAssignment) => ({
       topicPartitions: fromAssignment(a).map((tp) => ({
@@ -102,16 +105,20 @@ export const shareGroupDescribeHandler = defineHandler({
     }
   },
   errorResponse(_ctx, req, errorCode) {
-    return {
-      groups: req.groupIds.map((groupId) => ({
-        errorCode,
-        groupId,
-        groupState: '',
-        groupEpoch: 0,
-        assignmentEpoch: 0,
-        assignorName: '',
-        members: [],
-      })),
-    }
+    return describeFailure(req.groupIds, errorCode)
   },
 })
+
+function describeFailure(groupIds: string[], errorCode: number) {
+  return {
+    groups: groupIds.map((groupId) => ({
+      errorCode,
+      groupId,
+      groupState: '',
+      groupEpoch: 0,
+      assignmentEpoch: 0,
+      assignorName: '',
+      members: [],
+    })),
+  }
+}

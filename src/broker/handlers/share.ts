@@ -46,6 +46,8 @@ function resolve(ctx: RequestContext, groupId: string, topicId: string, index: n
 
 /** Validates the group and member ids and the group's authorization; 0 when fine. */
 function requestError(ctx: RequestContext, groupId: string | null, memberId: string | null): number {
+  // share.version 0: the APIs are advertised but refused, as Kafka 4.4.0 answers.
+  if (!ctx.cluster.options.shareGroups) return ErrorCode.UNSUPPORTED_VERSION
   if (groupId === null || groupId === '' || memberId === null || memberId === '') return ErrorCode.INVALID_REQUEST
   if (!allowed(ctx, ResourceType.GROUP, groupId, AclOperation.READ)) return ErrorCode.GROUP_AUTHORIZATION_FAILED
   return 0
