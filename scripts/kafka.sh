@@ -372,6 +372,20 @@ log.cleaner.threads=1
 log.cleaner.dedupe.buffer.size=33554432
 EOF
   rack_properties "$n" >>"$dir/server.properties"
+  share_properties >>"$dir/server.properties"
+}
+
+# Share groups (KIP-932, kafkats' ShareReader). From Kafka 4.2 they are production-ready and the
+# format tool finalizes share.version at the release's level (2 on 4.4), so no feature flag is
+# needed. The tests give their groups a short acquisition lock (group config
+# share.record.lock.duration.ms), which Kafka refuses below this broker floor (default 15 s).
+# 3.9 and 4.0 (early access, another protocol) and 4.1 (preview, share.version=0) are left as they are.
+share_properties() {
+  local major=${VERSION%%.*} minor=${VERSION#*.}
+  minor=${minor%%.*}
+  ((major > 4 || (major == 4 && minor >= 2))) || return 0
+  printf '\n# Share groups (KIP-932): short per-group acquisition locks allowed for tests.\n%s\n' \
+    group.share.min.record.lock.duration.ms=1000
 }
 
 # KIP-392 (fetch from the closest replica): node N's rack is the Nth entry of KAFKATS_KAFKA_RACKS.

@@ -2,7 +2,7 @@
 # npm run test:kafka [-- vitest args]: the integration suites against real Apache Kafka.
 #
 # The integration suites are the test files under test/producer, test/consumer, test/admin,
-# test/client, test/cli and test/streams that carry the marker line `// @integration` (anywhere in the file, usually at the
+# test/client, test/cli, test/streams and test/share that carry the marker line `// @integration` (anywhere in the file, usually at the
 # top). The marker promises that the file honours KAFKA_BOOTSTRAP: with it set, every test runs
 # against that cluster (3 brokers, with the KAFKA_BOOTSTRAP_SASL/SSL listeners and credentials
 # of scripts/kafka.sh env) and none is skipped. Files without it (unit suites, *-faults.test.ts on the reference
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 log() { echo "test:kafka: $*" >&2; }
 
-suite_files=(test/producer/*.test.ts test/consumer/*.test.ts test/admin/*.test.ts test/client/*.test.ts test/cli/*.test.ts test/streams/*.test.ts)
+suite_files=(test/producer/*.test.ts test/consumer/*.test.ts test/admin/*.test.ts test/client/*.test.ts test/cli/*.test.ts test/streams/*.test.ts test/share/*.test.ts)
 mapfile -t files < <(grep -l -E '^// @integration\b' "${suite_files[@]}" 2>/dev/null | sort)
 # KAFKATS_SUITES="a b": only the marked files whose path contains one of these words (CI runs the
 # whole set on the newest Kafka and the version-sensitive suites on older ones).
@@ -39,7 +39,7 @@ if [[ -n "${KAFKATS_SUITES:-}" ]]; then
   files=("${selected[@]}")
 fi
 ((${#files[@]})) || {
-  log "no test file under test/producer, test/consumer, test/admin, test/client, test/cli or test/streams carries the '// @integration' marker"
+  log "no test file under test/producer, test/consumer, test/admin, test/client, test/cli, test/streams or test/share carries the '// @integration' marker"
   exit 1
 }
 # A file that reads KAFKA_BOOTSTRAP (itself or through its helpers' startTarget, often passed to

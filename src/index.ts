@@ -93,6 +93,18 @@ export {
 } from './logger.js'
 export type { PartitionsCallback, ReaderConfig, TopicPartition } from './consumer/config.js'
 export type { ReaderStats } from './consumer/stats.js'
+// Share groups (KIP-932): src/share/.
+export {
+  ShareReader,
+  ShareReaderStateError,
+  ShareAcknowledgeError,
+  type AcknowledgeType,
+  type AcknowledgementMode,
+  type AcknowledgementResult,
+  type ShareMessage,
+  type ShareReaderConfig,
+  type ShareReaderStats,
+} from './share/share-reader.js'
 export type { PartitionLag } from './consumer/fetcher.js'
 export type { MessageBatch } from './consumer/queue.js'
 export type { FetchedHeader, FetchedMessage, IsolationLevel } from './consumer/fetch-result.js'

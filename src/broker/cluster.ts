@@ -22,6 +22,7 @@ import { SecurityViews } from './security-views.js'
 import { TopicRegistry, type Partition, type ReplicaEnv } from './topics.js'
 import { TransactionCoordinator } from './transactions.js'
 import { CoordinatorLoad } from './coordinator-load.js'
+import { ShareState } from './share-state.js'
 import { clusterSnapshot, type ClusterMetricsSnapshot } from './metrics.js'
 
 export class Cluster {
@@ -33,6 +34,8 @@ export class Cluster {
   /** KIP-848 consumer groups (their offsets are in `groups`, the shared offset store). */
   readonly consumerGroups: ConsumerGroupCoordinator
   readonly transactions: TransactionCoordinator
+  /** KIP-932 share groups, share-partitions and share sessions (share-state.ts). */
+  readonly shares: ShareState
   readonly faults: Faults
   /** Group coordinators answering COORDINATOR_LOAD_IN_PROGRESS after they moved (coordinator-load.ts). */
   readonly coordinatorLoad: CoordinatorLoad
@@ -80,6 +83,7 @@ export class Cluster {
     this.groups = new GroupCoordinator(this)
     this.consumerGroups = new ConsumerGroupCoordinator(this)
     this.transactions = new TransactionCoordinator(this)
+    this.shares = new ShareState(this)
     this.faults = new Faults(this)
     this.coordinatorLoad = new CoordinatorLoad(
       options.coordinatorLoadRequests,
@@ -230,6 +234,7 @@ export class Cluster {
     const b = this.broker(id)
     if (!b.running) return
     await b.stop()
+    this.shares.brokerStopped(id)
     const sessionTimeoutMs = opts.sessionTimeoutMs ?? this.options.brokerSessionTimeoutMs
     if (sessionTimeoutMs <= 0 || this.stopped) {
       this.fence(id)

@@ -54,6 +54,29 @@ export interface ClusterOptions {
    * (group-migration.ts). Default 'bidirectional' (Kafka 4.x).
    */
   consumerGroupMigrationPolicy?: MigrationPolicy
+  /**
+   * Share groups (KIP-932): on by default, as on a cluster Kafka 4.4.0 formats (share.version 2
+   * finalized); false finalizes no share.version and answers every share request
+   * UNSUPPORTED_VERSION (the APIs stay advertised, as on Kafka 4.4.0 with share.version 0).
+   */
+  shareGroups?: boolean
+  /** group.share.heartbeat.interval.ms, told to share group members. Default 5000. */
+  shareGroupHeartbeatIntervalMs?: number
+  /** group.share.session.timeout.ms: a share member that does not heartbeat this long is removed. Default 45000. */
+  shareGroupSessionTimeoutMs?: number
+  /** group.share.record.lock.duration.ms: how long an acquired record stays locked. Default 30000. */
+  shareRecordLockDurationMs?: number
+  /**
+   * group.share.min.record.lock.duration.ms: the least share.record.lock.duration.ms a group may
+   * set. Default 15000 (Kafka's); scripts/kafka.sh and the tests' reference cluster use 1000.
+   */
+  shareMinRecordLockDurationMs?: number
+  /** group.share.delivery.count.limit: deliveries before a record is archived. Default 5. */
+  shareDeliveryCountLimit?: number
+  /** group.share.partition.max.record.locks: records in flight per share-partition. Default 2000. */
+  sharePartitionMaxRecordLocks?: number
+  /** share.auto.offset.reset: where a share-partition starts when first loaded. Default 'latest'. */
+  shareAutoOffsetReset?: 'latest' | 'earliest'
   /** offsets.topic.num.partitions: how groups are spread over coordinators. Default 50. */
   offsetsTopicPartitions?: number
   /**
@@ -138,6 +161,14 @@ export interface ResolvedOptions {
   consumerGroupHeartbeatIntervalMs: number
   consumerGroupAssignmentIntervalMs: number
   consumerGroupMigrationPolicy: MigrationPolicy
+  shareGroups: boolean
+  shareGroupHeartbeatIntervalMs: number
+  shareGroupSessionTimeoutMs: number
+  shareRecordLockDurationMs: number
+  shareMinRecordLockDurationMs: number
+  shareDeliveryCountLimit: number
+  sharePartitionMaxRecordLocks: number
+  shareAutoOffsetReset: 'latest' | 'earliest'
   offsetsTopicPartitions: number
   coordinatorLoadRequests: number
   coordinatorLoadMs: number
@@ -161,6 +192,11 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   if (!Number.isInteger(value) || value < min)
     throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`)
   return value
+}
+
+function shareAutoOffsetReset(value: string | undefined): 'latest' | 'earliest' {
+  if (value === undefined || value === 'latest' || value === 'earliest') return value ?? 'latest'
+  throw new RangeError(`shareAutoOffsetReset must be 'latest' or 'earliest', got ${JSON.stringify(value)}`)
 }
 
 function groupProtocols(value: readonly string[] | undefined): readonly ('classic' | 'consumer')[] {
@@ -230,6 +266,18 @@ export function resolveOptions(opts: ClusterOptions): ResolvedOptions {
       0,
     ),
     consumerGroupMigrationPolicy: migrationPolicy(opts.consumerGroupMigrationPolicy),
+    shareGroups: opts.shareGroups ?? true,
+    shareGroupHeartbeatIntervalMs: positiveInt(
+      'shareGroupHeartbeatIntervalMs',
+      opts.shareGroupHeartbeatIntervalMs,
+      5000,
+    ),
+    shareGroupSessionTimeoutMs: positiveInt('shareGroupSessionTimeoutMs', opts.shareGroupSessionTimeoutMs, 45000),
+    shareRecordLockDurationMs: positiveInt('shareRecordLockDurationMs', opts.shareRecordLockDurationMs, 30000),
+    shareMinRecordLockDurationMs: positiveInt('shareMinRecordLockDurationMs', opts.shareMinRecordLockDurationMs, 15000),
+    shareDeliveryCountLimit: positiveInt('shareDeliveryCountLimit', opts.shareDeliveryCountLimit, 5),
+    sharePartitionMaxRecordLocks: positiveInt('sharePartitionMaxRecordLocks', opts.sharePartitionMaxRecordLocks, 2000),
+    shareAutoOffsetReset: shareAutoOffsetReset(opts.shareAutoOffsetReset),
     offsetsTopicPartitions: positiveInt('offsetsTopicPartitions', opts.offsetsTopicPartitions, 50),
     coordinatorLoadRequests: positiveInt('coordinatorLoadRequests', opts.coordinatorLoadRequests, 1, 0),
     coordinatorLoadMs: positiveInt('coordinatorLoadMs', opts.coordinatorLoadMs, 2000, 0),

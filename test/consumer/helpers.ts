@@ -81,7 +81,13 @@ export async function startTarget(options: { reference?: boolean } = {}): Promis
   const { Cluster } = await import('../../src/broker/index.js')
   // No initial rebalance delay (Kafka's default is 3 s; the real test cluster runs with 0 too),
   // and short sessions allowed for the reference-only expiry tests.
-  const cluster = await Cluster.start({ brokers: 3, groupInitialRebalanceDelayMs: 0, groupMinSessionTimeoutMs: 1000 })
+  const cluster = await Cluster.start({
+    brokers: 3,
+    groupInitialRebalanceDelayMs: 0,
+    groupMinSessionTimeoutMs: 1000,
+    // Short share-group acquisition locks allowed, as scripts/kafka.sh allows them on Kafka.
+    shareMinRecordLockDurationMs: 1000,
+  })
   const reference = cluster as unknown as ReferenceCluster
   return {
     bootstrap: cluster.bootstrapServers,

@@ -173,6 +173,18 @@ function describeResource(
     const bad = checkBrokerName(ctx, r.resourceName)
     if (bad !== undefined) return fail(ErrorCode.INVALID_REQUEST, bad)
     configs = describeBrokerConfigs(cluster, r.configurationKeys, req.includeSynonyms, docs, r.resourceName === '')
+  } else if (r.resourceType === ResourceType.GROUP) {
+    // Share group configs (share-group-configs.ts).
+    configs = cluster.shares.configs.describe(r.resourceName, r.configurationKeys).map((c) => ({
+      name: c.name,
+      value: c.value,
+      readOnly: false,
+      configSource: c.source,
+      isSensitive: false,
+      synonyms: req.includeSynonyms ? [{ name: c.name, value: c.value, source: c.source }] : [],
+      configType: c.type === 'int' ? ConfigType.INT : ConfigType.STRING,
+      documentation: docs ? '' : null,
+    }))
   } else {
     return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`)
   }
@@ -317,6 +329,8 @@ function alterResource(
     }
     return undefined
   }
+  if (resourceType === ResourceType.GROUP)
+    return cluster.shares.configs.alter(resourceName, changes, replaceAll, validateOnly)
   return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resourceType}` }
 }
 

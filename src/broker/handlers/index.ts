@@ -26,6 +26,8 @@ import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler, txnOffset
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js'
 import { produceHandler } from './produce.js'
 import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js'
+import { shareAcknowledgeHandler, shareFetchHandler } from './share.js'
+import { shareGroupDescribeHandler, shareGroupHeartbeatHandler } from './share-groups.js'
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram.js'
 import { createPartitionsHandler, createTopicsHandler, deleteTopicsHandler } from './topics-admin.js'
 import { describeTransactionsHandler, listTransactionsHandler } from './transactions-admin.js'
@@ -75,6 +77,10 @@ const handlers: AnyHandler[] = [
   alterUserScramCredentialsHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  shareGroupHeartbeatHandler,
+  shareGroupDescribeHandler,
+  shareFetchHandler,
+  shareAcknowledgeHandler,
 ]
 
 export const HANDLERS: ReadonlyMap<number, AnyHandler> = new Map(handlers.map((h) => [h.api.apiKey, h]))
