@@ -7,10 +7,8 @@
 // or real Kafka 4.x.
 
 import { describe, expect, it } from 'vitest'
-import { CommitRejectedError } from '../../src/consumer/errors.js'
-import { Reader } from '../../src/consumer/reader.js'
-import { startJavaMember, type JavaMember } from '../helpers/java-group.js'
-import { createTopic, produce, startTarget, targetName, unique, valueOf, waitFor } from './helpers.js'
+import { createTopic, produce, startTarget, targetName, unique, waitFor } from './helpers.js'
+import { MixedGroup } from './mixed-group.js'
 import { useTarget } from '../helpers/use-target.js'
 
 const target = useTarget(startTarget)
@@ -23,100 +21,41 @@ describe(`Java classic members and kafkats consumer-protocol members in one grou
     await createTopic(target.bootstrap, topic, 6)
     await produce(target.bootstrap, topic, total / 2)
 
-    const counts = new Uint8Array(total)
-    let distinct = 0
-    const byKind = { kafkats: 0, java: 0 }
-    const record = (value: string, kind: 'kafkats' | 'java') => {
-      if (counts[Number(value)]!++ === 0) distinct++
-      byKind[kind]++
-    }
-    const readers = new Map<string, { reader: Reader; stop: AbortController; done: Promise<void> }>()
-    const javas = new Map<string, JavaMember>()
-    const joinKafkats = (name: string) => {
-      const reader = new Reader({
-        brokers: target.bootstrap,
-        groupId,
-        topic,
-        groupProtocol: 'consumer',
-        maxWait: 200,
-        partitionMaxBytes: 2048,
-      })
-      const stop = new AbortController()
-      const done = (async () => {
-        for (;;) {
-          let batch
-          try {
-            batch = await reader.fetchBatch({ signal: stop.signal })
-          } catch (err) {
-            if (stop.signal.aborted) return
-            throw err
-          }
-          for (const m of batch.messages) record(valueOf(m), 'kafkats')
-          await reader.commitMessages(...batch.messages).catch((err: unknown) => {
-            if (!(err instanceof CommitRejectedError)) throw err
-          })
-        }
-      })()
-      readers.set(name, { reader, stop, done })
-    }
-    const leaveKafkats = async (name: string) => {
-      const r = readers.get(name)!
-      r.stop.abort()
-      await r.done
-      await r.reader.close()
-      readers.delete(name)
-    }
-    const joinJava = (name: string) =>
-      javas.set(
-        name,
-        startJavaMember(target.bootstrap, groupId, topic, (v) => record(v, 'java'), {
-          'group.protocol': 'classic',
-          'session.timeout.ms': 10_000,
-          'heartbeat.interval.ms': 500,
-        }),
-      )
-    const leaveJava = async (name: string) => {
-      await javas.get(name)!.stop()
-      javas.delete(name)
-    }
-    const progress = () => `${distinct} of ${total} read (kafkats ${byKind.kafkats}, java ${byKind.java})`
+    const group = new MixedGroup(target.bootstrap, groupId, topic, total)
+    const classic = { 'group.protocol': 'classic', 'session.timeout.ms': 10_000, 'heartbeat.interval.ms': 500 }
     try {
-      joinJava('j1')
-      joinJava('j2')
-      await waitFor(
-        () => distinct >= 100 && javas.get('j1')!.assigned.length > 0 && javas.get('j2')!.assigned.length > 0,
-        90_000,
-        `J1 and J2 to read: ${progress()}`,
-      )
-      joinKafkats('a')
-      joinKafkats('b')
+      group.joinJava('j1', classic)
+      group.joinJava('j2', classic)
       await waitFor(
         () =>
-          readers.get('a')!.reader.assignment().length > 0 &&
-          readers.get('b')!.reader.assignment().length > 0 &&
-          javas.get('j2')!.assigned.length > 0,
+          group.distinct >= 100 &&
+          group.javas.get('j1')!.assigned.length > 0 &&
+          group.javas.get('j2')!.assigned.length > 0,
         90_000,
-        `A and B to receive partitions beside J2: ${progress()}`,
+        `J1 and J2 to read: ${group.progress()}`,
+      )
+      group.joinKafkats('a')
+      group.joinKafkats('b')
+      await waitFor(
+        () =>
+          group.readers.get('a')!.reader.assignment().length > 0 &&
+          group.readers.get('b')!.reader.assignment().length > 0 &&
+          group.javas.get('j2')!.assigned.length > 0,
+        90_000,
+        `A and B to receive partitions beside J2: ${group.progress()}`,
       )
       await produce(target.bootstrap, topic, total / 2, { from: total / 2 })
-      await waitFor(() => distinct >= 800, 90_000, `the four to read: ${progress()}`)
-      await leaveJava('j1')
-      await leaveKafkats('a')
-      await leaveKafkats('b')
-      await waitFor(() => distinct >= total, 90_000, `J2 to read the rest: ${progress()}`)
-      await waitFor(() => javas.get('j2')!.assigned.length === 6, 60_000, 'J2 to own every partition')
+      await waitFor(() => group.distinct >= 800, 90_000, `the four to read: ${group.progress()}`)
+      await group.leaveJava('j1')
+      await group.leaveKafkats('a')
+      await group.leaveKafkats('b')
+      await waitFor(() => group.distinct >= total, 90_000, `J2 to read the rest: ${group.progress()}`)
+      await waitFor(() => group.javas.get('j2')!.assigned.length === 6, 60_000, 'J2 to own every partition')
     } finally {
-      for (const name of [...readers.keys()]) await leaveKafkats(name)
-      for (const name of [...javas.keys()]) await leaveJava(name)
+      await group.stop()
     }
-    let duplicates = 0
-    let missing = 0
-    for (const c of counts) {
-      if (c === 0) missing++
-      else duplicates += c - 1
-    }
-    expect({ duplicates, missing }).toEqual({ duplicates: 0, missing: 0 })
-    expect(byKind.kafkats).toBeGreaterThan(0)
-    expect(byKind.java).toBeGreaterThan(0)
+    expect(group.tally()).toEqual({ duplicates: 0, missing: 0 })
+    expect(group.byKind.kafkats).toBeGreaterThan(0)
+    expect(group.byKind.java).toBeGreaterThan(0)
   }, 300_000)
 })
