@@ -3,25 +3,12 @@
 // run on the same group: the same assignment for every case.
 
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { cached, cacheRoot } from '../../scripts/maven-cache.js'
 import { RangeGroupBalancer } from '../../src/consumer/assignors/index.js'
-import { javaClientClasspath, peer } from '../helpers/peers.js'
+import { javaProgram } from '../helpers/java-program.js'
+import { peer } from '../helpers/peers.js'
 
-const SOURCE = fileURLToPath(new URL('../fixtures/java-range/RangeRacks.java', import.meta.url))
-
-function javaClasspath(): string {
-  const cp = javaClientClasspath()
-  const hash = createHash('sha256').update(readFileSync(SOURCE)).update(cp).digest('hex').slice(0, 16)
-  const classes = cached(join(cacheRoot(), 'java-range', hash), (out) => {
-    execFileSync(peer('javac'), ['-cp', cp, '-d', out, SOURCE], { stdio: 'pipe' })
-  })
-  return `${classes}:${cp}`
-}
+const javaClasspath = javaProgram(new URL('../fixtures/java-range/RangeRacks.java', import.meta.url), 'java-range')
 
 interface Case {
   name: string

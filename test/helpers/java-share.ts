@@ -3,30 +3,9 @@
 // stopped. Compiled once per source version with javac against javaClientClasspath() into the
 // kafkats cache (cached(): a half-written class folder is never used).
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { cached, cacheRoot } from '../../scripts/maven-cache.js'
-import { javaClientClasspath, peer } from './peers.js'
+import { configArgs, javaProgram, startJavaChild } from './java-program.js'
 
-const SOURCE = fileURLToPath(new URL('../fixtures/java-share/ShareMember.java', import.meta.url))
-
-let classes: string | undefined
-
-function classpath(): string {
-  const cp = javaClientClasspath()
-  if (classes === undefined) {
-    const source = readFileSync(SOURCE)
-    const hash = createHash('sha256').update(source).update(cp).digest('hex').slice(0, 16)
-    classes = cached(join(cacheRoot(), 'java-share', hash), (out) => {
-      execFileSync(peer('javac'), ['-cp', cp, '-d', out, SOURCE], { stdio: 'pipe' })
-    })
-  }
-  return `${classes}:${cp}`
-}
+const classpath = javaProgram(new URL('../fixtures/java-share/ShareMember.java', import.meta.url), 'java-share')
 
 export interface JavaShareRecord {
   partition: number
@@ -52,45 +31,22 @@ export function startJavaShareMember(
   onRecord: (record: JavaShareRecord) => void,
   config: Record<string, string | number> = {},
 ): JavaShareMember {
-  const child: ChildProcess = spawn(
-    peer('java'),
-    [
-      '-cp',
-      classpath(),
-      'ShareMember',
-      bootstrap.join(','),
-      groupId,
-      topic,
-      script,
-      ...Object.entries(config).map(([k, v]) => `${k}=${v}`),
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  )
-  let stderr = ''
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString('utf8')).slice(-8000)
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   let onPolling = (): void => {}
+  const member = startJavaChild(
+    classpath(),
+    'ShareMember',
+    [bootstrap.join(','), groupId, topic, script, ...configArgs(config)],
+    (event) => {
+      if (event.event === 'polling') onPolling()
+      else if (event.event === 'record') onRecord(event as unknown as JavaShareRecord)
+    },
+  )
   const polling = new Promise<void>((resolve, reject) => {
     onPolling = resolve
-    void exited.then((code) => reject(new Error(`ShareMember exited with ${code} before polling\n${stderr}`)))
+    void member.exited.then((code) =>
+      reject(new Error(`ShareMember exited with ${code} before polling\n${member.stderr()}`)),
+    )
   })
   polling.catch(() => {})
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (!line.startsWith('{')) return
-    const event = JSON.parse(line) as { event: string } & JavaShareRecord
-    if (event.event === 'polling') onPolling()
-    else if (event.event === 'record') onRecord(event)
-  })
-  return {
-    polling,
-    async stop(timeoutMs = 60_000) {
-      child.stdin!.end('stop\n')
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-      const code = await exited
-      clearTimeout(timer)
-      if (code !== 0) throw new Error(`ShareMember exited with ${code}\n${stderr}`)
-    },
-  }
+  return { polling, stop: (timeoutMs) => member.stop(timeoutMs) }
 }

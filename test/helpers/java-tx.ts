@@ -1,17 +1,10 @@
 // The Java client as a transactions peer (test/fixtures/java-tx/TxTool.java): its KafkaProducer
 // runs a script of transactions, its KafkaConsumer reads a topic under either isolation level.
-// The program is compiled once per source version with javac against javaClientClasspath() into
-// the kafkats cache (cached(): a half-written class folder is never used).
+// The program is compiled once per source version (java-program.ts).
 
-import { execFile, execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { cached, cacheRoot } from '../../scripts/maven-cache.js'
-import { javaClientClasspath, peer } from './peers.js'
-
-const SOURCE = fileURLToPath(new URL('../fixtures/java-tx/TxTool.java', import.meta.url))
+import { execFile } from 'node:child_process'
+import { javaProgram } from './java-program.js'
+import { peer } from './peers.js'
 
 /** One record of a step: its partition, key and value (no spaces or colons in key and value). */
 export interface TxRecord {
@@ -45,31 +38,18 @@ export interface ConsumeResult {
   positions: Map<number, number>
 }
 
-let classes: string | undefined
-
 /** The compiled TxTool classes and the classpath to run them with. */
-function compiled(): { classpath: string } {
-  const classpath = javaClientClasspath()
-  if (classes === undefined) {
-    const source = readFileSync(SOURCE)
-    const hash = createHash('sha256').update(source).update(classpath).digest('hex').slice(0, 16)
-    classes = cached(join(cacheRoot(), 'java-tx', hash), (out) => {
-      execFileSync(peer('javac'), ['-cp', classpath, '-d', out, SOURCE], { stdio: 'pipe' })
-    })
-  }
-  return { classpath: `${classes}:${classpath}` }
-}
+const classpath = javaProgram(new URL('../fixtures/java-tx/TxTool.java', import.meta.url), 'java-tx')
 
 function props(extra: Record<string, string | number>): string[] {
   return Object.entries(extra).map(([k, v]) => `${k}=${v}`)
 }
 
 function run(args: string[], input: string, timeoutMs: number): Promise<string> {
-  const { classpath } = compiled()
   return new Promise((resolve, reject) => {
     const child = execFile(
       peer('java'),
-      ['-cp', classpath, 'TxTool', ...args],
+      ['-cp', classpath(), 'TxTool', ...args],
       { timeout: timeoutMs, maxBuffer: 64 << 20, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`TxTool ${args[0]} failed: ${err.message}\n${stderr.slice(-4000)}`))
