@@ -10,23 +10,14 @@ import { AclOperation, ResourceType } from '../acls.js'
 import { allowed, authorizedOperations } from './authz.js'
 import { GROUP_AUTHORIZED_OPERATIONS } from './groups.js'
 import { groupCoordinatorError } from './find-coordinator.js'
-import { defineHandler, type RequestContext } from './types.js'
+import { clientHost, describedAssignment, fromAssignment } from './member-assignments.js'
+import { defineHandler } from './types.js'
 
 function toAssignment(tps: { topicId: string; partitions: number[] }[] | null): Assignment | null {
   if (tps === null) return null
   const a: Assignment = new Map()
   for (const tp of tps) for (const p of tp.partitions) addPartition(a, tp.topicId, p)
   return a
-}
-
-function fromAssignment(a: Assignment): { topicId: string; partitions: number[] }[] {
-  return [...a]
-    .filter(([, ps]) => ps.size > 0)
-    .map(([topicId, ps]) => ({ topicId, partitions: [...ps].sort((x, y) => x - y) }))
-}
-
-function clientHost(ctx: RequestContext): string {
-  return `/${ctx.connection.remoteAddress.replace(/^::ffff:/, '')}`
 }
 
 export const consumerGroupHeartbeatHandler = defineHandler({
@@ -76,13 +67,7 @@ export const consumerGroupDescribeHandler = defineHandler({
     const { cluster } = ctx
     // Only a described group carries the principal's operations on it (KafkaApis).
     const ops = -2147483648
-    const named = (a: Assignment) => ({
-      topicPartitions: fromAssignment(a).map((tp) => ({
-        topicId: tp.topicId,
-        topicName: cluster.topics.getById(tp.topicId)?.name ?? '',
-        partitions: tp.partitions,
-      })),
-    })
+    const named = (a: Assignment) => describedAssignment(cluster, a)
     return {
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {

@@ -11,13 +11,8 @@ import type { ShareAssignment } from '../share-groups.js'
 import { allowed, authorizedOperations } from './authz.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { GROUP_AUTHORIZED_OPERATIONS } from './groups.js'
+import { clientHost, describedAssignment, fromAssignment } from './member-assignments.js'
 import { defineHandler } from './types.js'
-
-function fromAssignment(a: ShareAssignment): { topicId: string; partitions: number[] }[] {
-  return [...a]
-    .filter(([, ps]) => ps.size > 0)
-    .map(([topicId, ps]) => ({ topicId, partitions: [...ps].sort((x, y) => x - y) }))
-}
 
 export const shareGroupHeartbeatHandler = defineHandler({
   api: ShareGroupHeartbeat,
@@ -35,7 +30,7 @@ export const shareGroupHeartbeatHandler = defineHandler({
       rackId: req.rackId,
       subscribedTopicNames: req.subscribedTopicNames,
       clientId: ctx.header.clientId ?? '',
-      clientHost: `/${ctx.connection.remoteAddress.replace(/^::ffff:/, '')}`,
+      clientHost: clientHost(ctx),
     })
     return {
       throttleTimeMs: 0,
@@ -58,13 +53,7 @@ export const shareGroupDescribeHandler = defineHandler({
     const { cluster } = ctx
     if (!cluster.options.shareGroups) return describeFailure(req.groupIds, ErrorCode.UNSUPPORTED_VERSION)
     const ops = -2147483648
-    const named = (a: ShareAssignment) => ({
-      topicPartitions: fromAssignment(a).map((tp) => ({
-        topicId: tp.topicId,
-        topicName: cluster.topics.getById(tp.topicId)?.name ?? '',
-        partitions: tp.partitions,
-      })),
-    })
+    const named = (a: ShareAssignment) => describedAssignment(cluster, a)
     return {
       throttleTimeMs: 0,
       groups: req.groupIds.map((groupId) => {
