@@ -113,7 +113,9 @@ export class ShareMembership {
         }
         this.#failures++
         delay = backoffDelay(this.#o.backoff, this.#failures)
-        this.#o.logger.warn({ err, attempt: this.#failures }, 'share group heartbeat failed; retrying')
+        // A first retriable failure (a coordinator loading or moving) is routine, as for the Reader.
+        const level = this.#failures > 1 ? 'warn' : 'info'
+        this.#o.logger[level]({ err, attempt: this.#failures }, 'share group heartbeat failed; retrying')
       }
       await sleepQuietly(delay, stop)
     }
