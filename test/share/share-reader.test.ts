@@ -316,10 +316,13 @@ describe.sequential(`ShareReader against ${targetName}`, () => {
     const a = new ShareReader(config)
     const stopA = new AbortController()
     const runA = run(a, stopA.signal)
+    // Awaited below; a rejection before then must not go unhandled (it fails the test at its await).
+    runA.catch(() => {})
     await new Promise((r) => setTimeout(r, 1500))
     const b = new ShareReader(config)
     const stopB = new AbortController()
     const runB = run(b, stopB.signal)
+    runB.catch(() => {})
     await produce(target.bootstrap, topic, total / 2, { from: total / 2 })
     await new Promise((r) => setTimeout(r, 1500))
     stopA.abort()
