@@ -54,6 +54,7 @@ import {
   revoke,
   sasl,
   settled,
+  sleep,
   target,
   warm,
   useAuthzUser,
@@ -350,6 +351,9 @@ describe('checks the reference made before (now also asserted against Kafka 4.4)
         (
           await client.requestTo(await coordinatorOf(0, g), ListGroups, { statesFilter: [], typesFilter: [] })
         ).groups.map((x) => x.groupId)
+      // The group was made a moment ago: its coordinator may list it a little later (seen on 4.0.1).
+      const listed = Date.now() + 15_000
+      while (!(await list(lockedGroup)).includes(lockedGroup) && Date.now() < listed) await sleep(200)
       expect(await list(lockedGroup)).toContain(lockedGroup)
       await deny('cluster', 'kafka-cluster', 'describe')
       try {
