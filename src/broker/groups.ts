@@ -144,23 +144,7 @@ export class GroupCoordinator extends GroupStore {
   ): Promise<JoinResult> {
     const old = group.members.get(oldMemberId)!
     // The old instance's pending requests are fenced.
-    old.awaitingJoin?.({
-      errorCode: ErrorCode.FENCED_INSTANCE_ID,
-      generationId: -1,
-      protocolType: null,
-      protocolName: null,
-      leader: '',
-      memberId: oldMemberId,
-      members: [],
-    })
-    old.awaitingSync?.({
-      errorCode: ErrorCode.FENCED_INSTANCE_ID,
-      protocolType: null,
-      protocolName: null,
-      assignment: EMPTY,
-    })
-    old.awaitingJoin = undefined
-    old.awaitingSync = undefined
+    failPending(old, ErrorCode.FENCED_INSTANCE_ID)
     clearTimeout(old.sessionTimer)
     group.members.delete(oldMemberId)
     const member: Member = {
@@ -483,23 +467,7 @@ export class GroupCoordinator extends GroupStore {
   /** Removes a member; unless the join phase is completing, the group rebalances or becomes empty. */
   private removeMember(group: Group, member: Member, rebalance: boolean): void {
     clearTimeout(member.sessionTimer)
-    member.awaitingJoin?.({
-      errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
-      generationId: -1,
-      protocolType: null,
-      protocolName: null,
-      leader: '',
-      memberId: member.memberId,
-      members: [],
-    })
-    member.awaitingSync?.({
-      errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
-      protocolType: null,
-      protocolName: null,
-      assignment: EMPTY,
-    })
-    member.awaitingJoin = undefined
-    member.awaitingSync = undefined
+    failPending(member, ErrorCode.UNKNOWN_MEMBER_ID)
     group.members.delete(member.memberId)
     if (member.groupInstanceId !== null && group.staticMembers.get(member.groupInstanceId) === member.memberId)
       group.staticMembers.delete(member.groupInstanceId)
@@ -565,23 +533,7 @@ export class GroupCoordinator extends GroupStore {
     group.pendingMembers.clear()
     for (const m of group.members.values()) {
       clearTimeout(m.sessionTimer)
-      m.awaitingJoin?.({
-        errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
-        generationId: -1,
-        protocolType: null,
-        protocolName: null,
-        leader: '',
-        memberId: m.memberId,
-        members: [],
-      })
-      m.awaitingSync?.({
-        errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
-        protocolType: null,
-        protocolName: null,
-        assignment: EMPTY,
-      })
-      m.awaitingJoin = undefined
-      m.awaitingSync = undefined
+      failPending(m, ErrorCode.REBALANCE_IN_PROGRESS)
     }
     group.members.clear()
     group.staticMembers.clear()
@@ -622,4 +574,20 @@ export class GroupCoordinator extends GroupStore {
 
 function sameProtocols(a: MemberProtocol[], b: MemberProtocol[]): boolean {
   return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata))
+}
+
+/** Answers a member's waiting JoinGroup and SyncGroup with `errorCode` (it must join again). */
+function failPending(member: Member, errorCode: number): void {
+  member.awaitingJoin?.({
+    errorCode,
+    generationId: -1,
+    protocolType: null,
+    protocolName: null,
+    leader: '',
+    memberId: member.memberId,
+    members: [],
+  })
+  member.awaitingSync?.({ errorCode, protocolType: null, protocolName: null, assignment: EMPTY })
+  member.awaitingJoin = undefined
+  member.awaitingSync = undefined
 }

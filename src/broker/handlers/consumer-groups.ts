@@ -10,7 +10,7 @@ import { AclOperation, ResourceType } from '../acls.js'
 import { allowed, authorizedOperations } from './authz.js'
 import { GROUP_AUTHORIZED_OPERATIONS } from './groups.js'
 import { groupCoordinatorError } from './find-coordinator.js'
-import { clientHost, describedAssignment, fromAssignment } from './member-assignments.js'
+import { clientHost, describedAssignment, heartbeatAnswer } from './member-assignments.js'
 import { defineHandler } from './types.js'
 
 function toAssignment(tps: { topicId: string; partitions: number[] }[] | null): Assignment | null {
@@ -46,15 +46,7 @@ export const consumerGroupHeartbeatHandler = defineHandler({
       clientHost: clientHost(ctx),
       version: ctx.version,
     })
-    return {
-      throttleTimeMs: 0,
-      errorCode: r.errorCode,
-      errorMessage: r.errorMessage,
-      memberId: r.memberId,
-      memberEpoch: r.memberEpoch,
-      heartbeatIntervalMs: r.heartbeatIntervalMs,
-      assignment: r.assignment === null ? null : { topicPartitions: fromAssignment(r.assignment) },
-    }
+    return heartbeatAnswer(r)
   },
   errorResponse(_ctx, _req, errorCode) {
     return { errorCode, memberEpoch: 0 }

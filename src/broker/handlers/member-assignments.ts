@@ -26,6 +26,26 @@ export function describedAssignment(cluster: Cluster, a: MemberAssignment) {
   }
 }
 
+/** What a coordinator's heartbeat decided, as both heartbeat APIs answer it. */
+export function heartbeatAnswer(r: {
+  errorCode: number
+  errorMessage: string | null
+  memberId: string | null
+  memberEpoch: number
+  heartbeatIntervalMs: number
+  assignment: MemberAssignment | null
+}) {
+  return {
+    throttleTimeMs: 0,
+    errorCode: r.errorCode,
+    errorMessage: r.errorMessage,
+    memberId: r.memberId,
+    memberEpoch: r.memberEpoch,
+    heartbeatIntervalMs: r.heartbeatIntervalMs,
+    assignment: r.assignment === null ? null : { topicPartitions: fromAssignment(r.assignment) },
+  }
+}
+
 /** Kafka's clientHost: "/" and the address, IPv4 without its IPv6 mapping. */
 export function clientHost(ctx: RequestContext): string {
   return `/${ctx.connection.remoteAddress.replace(/^::ffff:/, '')}`

@@ -11,7 +11,7 @@ import type { ShareAssignment } from '../share-groups.js'
 import { allowed, authorizedOperations } from './authz.js'
 import { groupCoordinatorError } from './find-coordinator.js'
 import { GROUP_AUTHORIZED_OPERATIONS } from './groups.js'
-import { clientHost, describedAssignment, fromAssignment } from './member-assignments.js'
+import { clientHost, describedAssignment, heartbeatAnswer } from './member-assignments.js'
 import { defineHandler } from './types.js'
 
 export const shareGroupHeartbeatHandler = defineHandler({
@@ -32,15 +32,7 @@ export const shareGroupHeartbeatHandler = defineHandler({
       clientId: ctx.header.clientId ?? '',
       clientHost: clientHost(ctx),
     })
-    return {
-      throttleTimeMs: 0,
-      errorCode: r.errorCode,
-      errorMessage: r.errorMessage,
-      memberId: r.memberId,
-      memberEpoch: r.memberEpoch,
-      heartbeatIntervalMs: r.heartbeatIntervalMs,
-      assignment: r.assignment === null ? null : { topicPartitions: fromAssignment(r.assignment) },
-    }
+    return heartbeatAnswer(r)
   },
   errorResponse(_ctx, _req, errorCode) {
     return { errorCode, memberEpoch: 0 }
